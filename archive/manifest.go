@@ -1,0 +1,166 @@
+package archive
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// FormatVersion is the archive layout this build writes. Readers refuse a
+// manifest with a higher version rather than misreading it.
+const FormatVersion = 1
+
+// Entry names inside every archive.
+const (
+	ManifestEntry   = "manifest.json"
+	DumpChunkPrefix = "db/dump.sql."
+	ComposePrefix   = "compose/"
+	VolumesPrefix   = "volumes/"
+)
+
+// Status says how far a backup got. Only a sidecar with StatusComplete makes a
+// backup exist for list, restore, drills and retention.
+type Status string
+
+const (
+	StatusComplete Status = "complete"
+	// StatusWritten marks the manifest inside the archive: at the time it is
+	// written the upload has not been verified yet.
+	StatusWritten Status = "written"
+)
+
+// Manifest describes one backup. The same type is stored twice: as the last
+// tar entry (manifest.json, Object unset) and as the sidecar object beside the
+// archive (Object set, Status complete), which is the commit.
+type Manifest struct {
+	Format      int         `json:"format"`
+	Tool        string      `json:"tool"`
+	Stack       string      `json:"stack"`
+	Host        string      `json:"host"`
+	Name        string      `json:"name"`
+	StartedAt   time.Time   `json:"started_at"`
+	FinishedAt  time.Time   `json:"finished_at"`
+	Status      Status      `json:"status"`
+	Database    *Database   `json:"database,omitempty"`
+	Entries     []Entry     `json:"entries"`
+	Volumes     []Volume    `json:"volumes,omitempty"`
+	Compression Compression `json:"compression"`
+	Encryption  *Encryption `json:"encryption,omitempty"`
+	Object      *ObjectInfo `json:"object,omitempty"`
+	Warnings    []string    `json:"warnings,omitempty"`
+}
+
+// Database records the dump: where it came from and what was seen in it.
+type Database struct {
+	Kind          string   `json:"kind"` // mariadb or mysql
+	Service       string   `json:"service"`
+	Container     string   `json:"container"`
+	Image         string   `json:"image"`
+	ImageDigest   string   `json:"image_digest,omitempty"`
+	ServerVersion string   `json:"server_version"`
+	ClientVersion string   `json:"client_version"`
+	Client        string   `json:"client"` // mariadb-dump or mysqldump
+	DumpOptions   []string `json:"dump_options"`
+	Databases     []string `json:"databases"`
+	IncludeGrants bool     `json:"include_grants,omitempty"`
+	ChunkSize     int64    `json:"chunk_size"`
+	Chunks        []Chunk  `json:"chunks"`
+	DumpSize      int64    `json:"dump_size"`
+	DumpSHA256    string   `json:"dump_sha256"`
+	Tables        []Table  `json:"tables"`
+}
+
+// Chunk is one fixed-size piece of the dump stream, stored as its own tar
+// entry so that restore can verify it before feeding it to the server.
+type Chunk struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Table is a table seen in the dump stream with the rows its INSERTs carry.
+type Table struct {
+	Database string `json:"database"`
+	Name     string `json:"name"`
+	Engine   string `json:"engine,omitempty"`
+	Rows     int64  `json:"rows"`
+	View     bool   `json:"view,omitempty"`
+}
+
+// EntryKind is the type of a tar entry.
+type EntryKind string
+
+const (
+	KindFile    EntryKind = "file"
+	KindDir     EntryKind = "dir"
+	KindSymlink EntryKind = "symlink"
+)
+
+// Entry is one tar entry other than the dump chunks and manifest.json.
+type Entry struct {
+	Name   string    `json:"name"`
+	Kind   EntryKind `json:"kind"`
+	Size   int64     `json:"size"`
+	Mode   int64     `json:"mode"`
+	SHA256 string    `json:"sha256,omitempty"`
+	Link   string    `json:"link,omitempty"`
+	UID    int       `json:"uid,omitempty"`
+	GID    int       `json:"gid,omitempty"`
+}
+
+// Volume summarises one Docker volume captured under volumes/<name>/.
+type Volume struct {
+	Name   string            `json:"name"`   // configured name, e.g. appwrite-uploads
+	Docker string            `json:"docker"` // engine name, e.g. appwrite_appwrite-uploads
+	Labels map[string]string `json:"labels,omitempty"`
+	Files  int64             `json:"files"`
+	Dirs   int64             `json:"dirs"`
+	Bytes  int64             `json:"bytes"`
+}
+
+// Compression records how the tar stream was compressed.
+type Compression struct {
+	Algorithm string `json:"algorithm"` // zstd
+	Level     int    `json:"level"`
+}
+
+// Encryption lists who can read the archive, by recipient fingerprint (never
+// a private key).
+type Encryption struct {
+	Scheme     string   `json:"scheme"` // age
+	Recipients []string `json:"recipients"`
+}
+
+// ObjectInfo is the archive object as verified on a destination.
+type ObjectInfo struct {
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// ParseManifest decodes and sanity-checks a manifest from outside input
+// (a sidecar or the archive's last entry).
+func ParseManifest(data []byte) (*Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("decoding manifest: %w", err)
+	}
+	if m.Format < 1 {
+		return nil, fmt.Errorf("decoding manifest: missing format version")
+	}
+	if m.Format > FormatVersion {
+		return nil, fmt.Errorf("decoding manifest: format %d is newer than this dr understands (%d); upgrade dr", m.Format, FormatVersion)
+	}
+	if m.Name == "" || m.Stack == "" {
+		return nil, fmt.Errorf("decoding manifest: name and stack are required")
+	}
+	return &m, nil
+}
+
+// Marshal encodes the manifest the way dr stores it (indented, stable order).
+func (m *Manifest) Marshal() ([]byte, error) {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding manifest: %w", err)
+	}
+	return append(data, '\n'), nil
+}
