@@ -1,0 +1,35 @@
+# The two newcomer commands are `make demo` and `make test`; both set up
+# what they need on a fresh Debian machine (as root) through scripts/setup.sh.
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+export PATH := /usr/local/go/bin:$(PATH)
+
+.PHONY: all build setup demo test lint bench clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/dr ./cmd/dr
+
+# Installs Docker, docker-compose, debootstrap, zstd and age when missing,
+# starts dockerd when none answers, and builds the test MariaDB image.
+setup:
+	bash scripts/setup.sh
+
+demo: setup build
+	bash scripts/demo.sh
+
+test: setup
+	DR_INTEGRATION=required $(GO) test -race -count=1 -timeout 25m ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+bench: setup build
+	$(GO) run ./bench backup
+
+clean:
+	rm -rf bin .demo
