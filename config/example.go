@@ -1,0 +1,9 @@
+package config
+
+import _ "embed"
+
+// Example is the complete annotated dr.yaml (dr init prints it; the README
+// shows it). A test keeps its values equal to Default.
+//
+//go:embed dr.example.yaml
+var Example []byte

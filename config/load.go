@@ -1,0 +1,511 @@
+package config
+
+import (
+	"bytes"
+	"encoding"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// Error is one problem in the configuration, located by key and line.
+type Error struct {
+	Path string // the file, or "" for an environment override
+	Line int    // 0 when unknown
+	Key  string // e.g. stack.database.service, or DR_STATE_DIR
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		if e.Line > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Line))
+		}
+		b.WriteString(": ")
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in one load, so an operator fixes them all
+// in one go. errors.As(err, *Error) finds the first.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return fmt.Sprintf("%d problems in the configuration:\n  %s", len(lines), strings.Join(lines, "\n  "))
+}
+
+// Unwrap exposes each problem to errors.Is and errors.As.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// ResolvePath finds the config file: the --config flag, else $DR_CONFIG,
+// else ./dr.yaml, else /etc/dr/dr.yaml.
+func ResolvePath(flag string, getenv func(string) string, exists func(string) bool) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if env := getenv("DR_CONFIG"); env != "" {
+		return env, nil
+	}
+	for _, p := range []string{"dr.yaml", "/etc/dr/dr.yaml"} {
+		if exists(p) {
+			return p, nil
+		}
+	}
+	return "", &Error{Msg: "no config file: tried --config, $DR_CONFIG, ./dr.yaml and /etc/dr/dr.yaml; write one (the README has a complete example) and pass it with --config"}
+}
+
+// Load reads, defaults, overrides from the environment, and validates.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("reading the config file: %v", err)}
+	}
+	return Parse(data, path, getenv)
+}
+
+// Parse is Load on bytes; name is used in error messages.
+func Parse(data []byte, name string, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, Errors{{Path: name, Msg: "the config file is empty; at least stack.dir and one destination are needed"}}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Errors{{Path: name, Line: yamlErrorLine(err), Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	l := &loader{file: name, lines: map[string]int{}, env: map[string]string{}}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	l.check(root, reflect.TypeOf(Config{}), "")
+	if len(l.errs) > 0 {
+		return nil, l.errs
+	}
+	cfg := Default()
+	if err := root.Decode(cfg); err != nil {
+		return nil, Errors{{Path: name, Msg: "decoding: " + err.Error()}}
+	}
+	l.applyEnv(cfg, getenv)
+	l.validate(cfg)
+	if len(l.errs) > 0 {
+		return nil, l.errs
+	}
+	return cfg, nil
+}
+
+var yamlLineRe = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrorLine(err error) int {
+	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+// UnmarshalYAML gives each destination the default retention for the keys
+// it leaves out. An explicit empty block (retention: {}) is the empty
+// policy, which deletes nothing: writing it is how an operator says so.
+func (d *Destination) UnmarshalYAML(n *yaml.Node) error {
+	type plain Destination
+	p := plain{Retention: DefaultRetention()}
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		v := n.Content[i+1]
+		if n.Content[i].Value == "retention" && v.Kind == yaml.MappingNode && len(v.Content) == 0 {
+			p.Retention = Retention{IncompleteGrace: DefaultRetention().IncompleteGrace, Mode: ModePrune}
+		}
+	}
+	*d = Destination(p)
+	return nil
+}
+
+type loader struct {
+	file  string
+	lines map[string]int    // key path -> line
+	env   map[string]string // key path -> the DR_* variable that set it
+	errs  Errors
+}
+
+func (l *loader) add(key string, line int, format string, args ...any) {
+	l.errs = append(l.errs, &Error{Path: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// addAt reports a problem with a decoded value at the line its key had.
+func (l *loader) addAt(key, format string, args ...any) {
+	if name, ok := l.env[key]; ok {
+		l.errs = append(l.errs, &Error{Key: name, Msg: fmt.Sprintf(format, args...)})
+		return
+	}
+	l.add(key, l.lines[key], format, args...)
+}
+
+var textUnmarshaler = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+
+// check walks the YAML tree against the Go type, so that unknown keys and
+// wrong types are reported with their key path and line before decoding.
+func (l *loader) check(n *yaml.Node, t reflect.Type, path string) {
+	if path != "" {
+		l.lines[path] = n.Line
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Tag == "!!null" {
+		return
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+		if n.Kind != yaml.ScalarNode {
+			l.add(path, n.Line, "want a single value, not a %s", kindName(n))
+			return
+		}
+		v := reflect.New(t).Interface().(encoding.TextUnmarshaler)
+		if err := v.UnmarshalText([]byte(n.Value)); err != nil {
+			l.add(path, n.Line, "%v", err)
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			l.add(path, n.Line, "want a mapping of keys, not a %s", kindName(n))
+			return
+		}
+		fields := yamlFields(t)
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := join(path, k.Value)
+			f, ok := fields[k.Value]
+			if !ok {
+				msg := "unknown key"
+				if s := closest(k.Value, fields); s != "" {
+					msg += fmt.Sprintf(" (did you mean %s?)", s)
+				}
+				l.add(key, k.Line, "%s", msg)
+				continue
+			}
+			if seen[k.Value] {
+				l.add(key, k.Line, "given twice")
+				continue
+			}
+			seen[k.Value] = true
+			l.check(v, f.Type, key)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			l.add(path, n.Line, "want a list, not a %s", kindName(n))
+			return
+		}
+		for i, item := range n.Content {
+			l.check(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			l.add(path, n.Line, "want a string, not a %s", kindName(n))
+		}
+	case reflect.Int, reflect.Int64:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			l.add(path, n.Line, "want a whole number, got %q", n.Value)
+		}
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			l.add(path, n.Line, "want true or false, got %q", n.Value)
+		}
+	}
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	default:
+		return "single value"
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if tag := strings.Split(f.Tag.Get("yaml"), ",")[0]; tag != "" && tag != "-" {
+			out[tag] = f
+		}
+	}
+	return out
+}
+
+// closest suggests the known key within two edits of an unknown one.
+func closest(key string, fields map[string]reflect.StructField) string {
+	best, bestDist := "", 3
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if d := editDistance(key, name); d < bestDist {
+			best, bestDist = name, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// applyEnv overrides every scalar key from DR_<PATH>, e.g. DR_STATE_DIR or
+// DR_STACK_DATABASE_SERVICE. Lists and destinations are not overridable:
+// an environment variable cannot say which element it means.
+func (l *loader) applyEnv(cfg *Config, getenv func(string) string) {
+	var visit func(v reflect.Value, path string)
+	visit = func(v reflect.Value, path string) {
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			fv := v.Field(i)
+			key := join(path, tag)
+			if fv.Kind() == reflect.Struct && !reflect.PointerTo(fv.Type()).Implements(textUnmarshaler) {
+				visit(fv, key)
+				continue
+			}
+			if fv.Kind() == reflect.Slice {
+				continue
+			}
+			name := EnvName(key)
+			raw := getenv(name)
+			if raw == "" {
+				continue
+			}
+			if err := setScalar(fv, raw); err != nil {
+				l.errs = append(l.errs, &Error{Key: name, Msg: err.Error()})
+				continue
+			}
+			l.env[key] = name
+		}
+	}
+	visit(reflect.ValueOf(cfg).Elem(), "")
+}
+
+// EnvName is the DR_* variable that overrides a key path.
+func EnvName(key string) string {
+	return "DR_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+}
+
+func setScalar(v reflect.Value, raw string) error {
+	if u, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
+		return u.UnmarshalText([]byte(raw))
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(raw)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", raw)
+		}
+		v.SetInt(n)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", raw)
+		}
+		v.SetBool(b)
+	}
+	return nil
+}
+
+var destinationName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// validate checks values the types cannot: required keys, ranges, cron
+// expressions, zones, paths.
+func (l *loader) validate(c *Config) {
+	l.absolute("stack.dir", c.Stack.Dir)
+	l.absolute("state_dir", c.StateDir)
+	for i, f := range c.Stack.Files {
+		key := fmt.Sprintf("stack.files[%d]", i)
+		if f == "" || filepath.IsAbs(f) || strings.HasPrefix(filepath.Clean(f), "..") {
+			l.addAt(key, "%q must be a path relative to stack.dir, inside it", f)
+		}
+	}
+	if c.Stack.Database.Service == "" {
+		l.addAt("stack.database.service", "must not be empty (the compose service of the database, e.g. mariadb)")
+	}
+	switch c.Stack.Database.Kind {
+	case "auto", "mariadb", "mysql", "mongodb":
+	default:
+		l.addAt("stack.database.kind", "%q: want auto, mariadb, mysql or mongodb", c.Stack.Database.Kind)
+	}
+	for i, v := range c.Stack.Volumes {
+		if strings.TrimSpace(v) == "" {
+			l.addAt(fmt.Sprintf("stack.volumes[%d]", i), "must not be empty")
+		}
+	}
+
+	if len(c.Destinations) == 0 {
+		l.addAt("destinations", "at least one destination is needed, e.g. {name: local, remote: /var/backups/appwrite}")
+	}
+	names := map[string]bool{}
+	for i, d := range c.Destinations {
+		key := fmt.Sprintf("destinations[%d]", i)
+		switch {
+		case d.Name == "":
+			l.addAt(key+".name", "must not be empty")
+		case !destinationName.MatchString(d.Name):
+			l.addAt(key+".name", "%q: use letters, digits, '-', '_' and '.'", d.Name)
+		case names[d.Name]:
+			l.addAt(key+".name", "%q is used by another destination; names must be unique", d.Name)
+		}
+		names[d.Name] = true
+		if strings.TrimSpace(d.Remote) == "" {
+			l.addAt(key+".remote", "must not be empty (an rclone remote path, e.g. /var/backups/appwrite or gdrive:appwrite)")
+		}
+		r := d.Retention
+		for _, k := range []struct {
+			name string
+			v    int
+		}{{"keep_last", r.KeepLast}, {"keep_hourly", r.KeepHourly}, {"keep_daily", r.KeepDaily}, {"keep_weekly", r.KeepWeekly}, {"keep_monthly", r.KeepMonthly}, {"keep_yearly", r.KeepYearly}} {
+			if k.v < 0 {
+				l.addAt(key+".retention."+k.name, "must not be negative")
+			}
+		}
+		if r.KeepWithin < 0 {
+			l.addAt(key+".retention.keep_within", "must not be negative")
+		}
+		if r.IncompleteGrace < 0 {
+			l.addAt(key+".retention.incomplete_grace", "must not be negative")
+		}
+		if r.Mode != ModePrune && r.Mode != ModeAppendOnly {
+			l.addAt(key+".retention.mode", "%q: want prune or append-only", r.Mode)
+		}
+	}
+
+	for i, r := range c.Encryption.Recipients {
+		if !strings.HasPrefix(r, "age1") && !strings.HasPrefix(r, "ssh-ed25519 ") && !strings.HasPrefix(r, "ssh-rsa ") {
+			l.addAt(fmt.Sprintf("encryption.recipients[%d]", i), "%q is not an age public key (age1…) nor an ssh-ed25519/ssh-rsa public key; never put a private key here", abbreviate(r))
+		}
+	}
+
+	if c.Archive.ChunkSize < 1<<20 || c.Archive.ChunkSize > 1<<30 {
+		l.addAt("archive.chunk_size", "%s: want between 1MiB and 1GiB", c.Archive.ChunkSize)
+	}
+	if c.Archive.ZstdLevel < 0 || c.Archive.ZstdLevel > 22 {
+		l.addAt("archive.zstd_level", "%d: want 0 (the default) or 1 to 22", c.Archive.ZstdLevel)
+	}
+	if c.Archive.Concurrency < 0 {
+		l.addAt("archive.concurrency", "must not be negative (0 means one per CPU)")
+	}
+
+	for _, s := range []struct{ key, spec string }{{"schedule.backup", c.Schedule.Backup}, {"schedule.drill", c.Schedule.Drill}} {
+		if s.spec == "" {
+			continue
+		}
+		if _, err := cron.ParseStandard(s.spec); err != nil {
+			l.addAt(s.key, "%q is not a cron expression: %v (five fields, e.g. \"0 8 * * *\", or @daily)", s.spec, err)
+		}
+	}
+	if _, err := time.LoadLocation(c.Schedule.Timezone); err != nil || c.Schedule.Timezone == "" {
+		l.addAt("schedule.timezone", "%q is not a time zone (use an IANA name such as UTC or Europe/Berlin)", c.Schedule.Timezone)
+	}
+
+	for i, n := range c.Notify {
+		key := fmt.Sprintf("notify[%d]", i)
+		if n.URL == "" {
+			l.addAt(key+".url", "must not be empty")
+		} else if u, err := url.Parse(n.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "command") {
+			l.addAt(key+".url", "want an http(s):// URL or command:/path/to/program")
+		}
+		for j, on := range n.On {
+			switch on {
+			case "failure", "success", "drill":
+			default:
+				l.addAt(fmt.Sprintf("%s.on[%d]", key, j), "%q: want failure, success or drill", on)
+			}
+		}
+	}
+
+	if host, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		l.addAt("http.listen", "%q: want host:port, e.g. 127.0.0.1:9477", c.HTTP.Listen)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		l.addAt("http.listen", "%q: bad port", c.HTTP.Listen)
+	} else {
+		_ = host
+	}
+}
+
+func (l *loader) absolute(key, path string) {
+	switch {
+	case path == "":
+		l.addAt(key, "must not be empty")
+	case !filepath.IsAbs(path):
+		l.addAt(key, "%q must be an absolute path", path)
+	}
+}
+
+func abbreviate(s string) string {
+	if len(s) > 24 {
+		return s[:24] + "…"
+	}
+	return s
+}

@@ -1,0 +1,162 @@
+// Package config is dr.yaml: its schema, defaults, DR_* environment
+// overrides and validation with errors that name the key and the line.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole dr.yaml.
+type Config struct {
+	Stack        Stack         `yaml:"stack"`
+	Destinations []Destination `yaml:"destinations"`
+	RcloneConfig string        `yaml:"rclone_config"`
+	Encryption   Encryption    `yaml:"encryption"`
+	Archive      Archive       `yaml:"archive"`
+	Schedule     Schedule      `yaml:"schedule"`
+	Notify       []Notify      `yaml:"notify"`
+	HTTP         HTTP          `yaml:"http"`
+	StateDir     string        `yaml:"state_dir"`
+}
+
+// Stack is the Docker Compose stack being protected.
+type Stack struct {
+	Project          string   `yaml:"project"`
+	Dir              string   `yaml:"dir"`
+	Files            []string `yaml:"files"`
+	Database         Database `yaml:"database"`
+	Volumes          []string `yaml:"volumes"`
+	StopDuringBackup []string `yaml:"stop_during_backup"`
+	Writers          []string `yaml:"writers"`
+}
+
+// Database says which service holds the database and what to dump.
+type Database struct {
+	Service       string   `yaml:"service"`
+	Kind          string   `yaml:"kind"`
+	Databases     []string `yaml:"databases"`
+	IncludeGrants bool     `yaml:"include_grants"`
+}
+
+// Destination is one rclone remote path that receives every backup.
+type Destination struct {
+	Name      string    `yaml:"name"`
+	Remote    string    `yaml:"remote"`
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention is a destination's restic-style keep policy.
+type Retention struct {
+	KeepLast        int      `yaml:"keep_last"`
+	KeepHourly      int      `yaml:"keep_hourly"`
+	KeepDaily       int      `yaml:"keep_daily"`
+	KeepWeekly      int      `yaml:"keep_weekly"`
+	KeepMonthly     int      `yaml:"keep_monthly"`
+	KeepYearly      int      `yaml:"keep_yearly"`
+	KeepWithin      Duration `yaml:"keep_within"`
+	IncompleteGrace Duration `yaml:"incomplete_grace"`
+	Mode            string   `yaml:"mode"`
+}
+
+// Retention modes.
+const (
+	ModePrune      = "prune"
+	ModeAppendOnly = "append-only"
+)
+
+// Empty reports a policy with no keep rule: it deletes nothing.
+func (r Retention) Empty() bool {
+	return r.KeepLast == 0 && r.KeepHourly == 0 && r.KeepDaily == 0 && r.KeepWeekly == 0 &&
+		r.KeepMonthly == 0 && r.KeepYearly == 0 && r.KeepWithin == 0
+}
+
+// Encryption lists the age recipients archives are encrypted to.
+type Encryption struct {
+	Recipients     []string `yaml:"recipients"`
+	RecipientsFile string   `yaml:"recipients_file"`
+}
+
+// Enabled says whether backups are encrypted.
+func (e Encryption) Enabled() bool { return len(e.Recipients) > 0 || e.RecipientsFile != "" }
+
+// Archive tunes the archive writer.
+type Archive struct {
+	ChunkSize   Size `yaml:"chunk_size"`
+	ZstdLevel   int  `yaml:"zstd_level"`
+	Concurrency int  `yaml:"concurrency"`
+}
+
+// Schedule is the daemon's cron schedule.
+type Schedule struct {
+	Backup   string `yaml:"backup"`
+	Drill    string `yaml:"drill"`
+	Timezone string `yaml:"timezone"`
+}
+
+// Notify is one notification target.
+type Notify struct {
+	Name string   `yaml:"name"`
+	URL  string   `yaml:"url"`
+	On   []string `yaml:"on"`
+}
+
+// HTTP is the daemon's health, metrics and status endpoint.
+type HTTP struct {
+	Listen    string `yaml:"listen"`
+	TokenFile string `yaml:"token_file"`
+}
+
+// DefaultRetention is what a destination keeps when its retention block
+// leaves a key out.
+func DefaultRetention() Retention {
+	return Retention{
+		KeepLast:        7,
+		KeepDaily:       14,
+		KeepWeekly:      8,
+		KeepMonthly:     12,
+		IncompleteGrace: Duration(24 * time.Hour),
+		Mode:            ModePrune,
+	}
+}
+
+// Default is the configuration of an Appwrite host installed the standard
+// way, before any destination is added.
+func Default() *Config {
+	return &Config{
+		Stack: Stack{
+			Project:  "",
+			Dir:      "/root/appwrite",
+			Files:    []string{"docker-compose.yml", ".env"},
+			Database: Database{Service: "mariadb", Kind: "auto", Databases: []string{}},
+			Volumes: []string{"appwrite-uploads", "appwrite-functions", "appwrite-builds",
+				"appwrite-certificates", "appwrite-config"},
+			StopDuringBackup: []string{},
+			Writers:          []string{},
+		},
+		Encryption: Encryption{Recipients: []string{}},
+		Archive:    Archive{ChunkSize: 64 << 20},
+		Schedule:   Schedule{Backup: "0 8 * * *", Drill: "0 9 * * 0", Timezone: "UTC"},
+		Notify:     []Notify{},
+		HTTP:       HTTP{Listen: "127.0.0.1:9477"},
+		StateDir:   "/var/lib/dr",
+	}
+}
+
+// Destination returns the configured destination with that name.
+func (c *Config) Destination(name string) (Destination, bool) {
+	for _, d := range c.Destinations {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return Destination{}, false
+}
+
+// Location is the schedule's time zone (validated at load time).
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Schedule.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
