@@ -1,0 +1,313 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// DefaultStderrLimit is how much of a command's error output Exec keeps
+// when ExecOptions.StderrLimit is zero: the tail, where the reason is.
+const DefaultStderrLimit = 64 << 10
+
+// ExecOptions describe one command run inside a running container. There
+// is never a TTY: output is demultiplexed into stdout and stderr.
+type ExecOptions struct {
+	Cmd        []string
+	Env        []string // KEY=value, added to the container's environment
+	User       string
+	WorkingDir string
+	// Stdin, when set, is streamed to the command; its end closes the
+	// command's input. A read error aborts the command and is returned.
+	Stdin io.Reader
+	// Stdout receives the command's output as it comes; nil discards it.
+	// A write error aborts the command and is returned.
+	Stdout io.Writer
+	// StderrLimit bounds the error output kept (the tail); zero means
+	// DefaultStderrLimit.
+	StderrLimit int
+}
+
+// ExecResult is how a command ended. A non-zero exit code is not an error
+// of Exec: callers decide what it means, usually through Err.
+type ExecResult struct {
+	ExitCode int
+	Stderr   string // the tail of the error output, at most StderrLimit bytes
+}
+
+// ExitError is a command that ran and exited non-zero.
+type ExitError struct {
+	What     string
+	ExitCode int
+	Stderr   string
+}
+
+func (e *ExitError) Error() string {
+	tail := strings.TrimSpace(e.Stderr)
+	if tail == "" {
+		return fmt.Sprintf("%s: exit code %d (no error output)", e.What, e.ExitCode)
+	}
+	return fmt.Sprintf("%s: exit code %d: %s", e.What, e.ExitCode, tail)
+}
+
+// Err is nil for exit code 0, and otherwise an *ExitError reading
+// "<what>: exit code N: <stderr tail>".
+func (r *ExecResult) Err(what string) error {
+	if r.ExitCode == 0 {
+		return nil
+	}
+	return &ExitError{What: what, ExitCode: r.ExitCode, Stderr: r.Stderr}
+}
+
+// Exec runs a command in a running container and streams its input and
+// output; memory stays bounded whatever the output size. Cancelling ctx
+// closes the connection, which ends the stream at once, and Exec returns
+// an error matching ctx.Err().
+func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions) (*ExecResult, error) {
+	if len(opts.Cmd) == 0 {
+		return nil, errors.New("running a command in a container: no command given")
+	}
+	what := opts.Cmd[0]
+	created, err := c.api.ContainerExecCreate(ctx, containerID, container.ExecOptions{
+		Cmd:          opts.Cmd,
+		Env:          opts.Env,
+		User:         opts.User,
+		WorkingDir:   opts.WorkingDir,
+		AttachStdin:  opts.Stdin != nil,
+		AttachStdout: true,
+		AttachStderr: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating exec of %s in container %s: %w", what, containerID, err)
+	}
+	conn, err := c.api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("starting %s in container %s: %w", what, containerID, err)
+	}
+	var closeOnce sync.Once
+	closeConn := func() { closeOnce.Do(conn.Close) }
+	defer closeConn()
+
+	// Closing the hijacked connection is the only way to interrupt a
+	// blocked read or write on it; the engine then ends the command's
+	// streams.
+	streamDone := make(chan struct{})
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		select {
+		case <-ctx.Done():
+			closeConn()
+		case <-streamDone:
+		}
+	}()
+
+	var stdinErr error
+	stdinDone := make(chan struct{})
+	if opts.Stdin != nil {
+		go func() {
+			defer close(stdinDone)
+			if err := copyInput(conn.Conn, opts.Stdin); err != nil {
+				stdinErr = err
+				// The input is broken: end the command rather than let it
+				// see a clean end of input and act on half of it.
+				closeConn()
+				return
+			}
+			// Tells the command its input is complete; output still flows.
+			_ = conn.CloseWrite()
+		}()
+	} else {
+		close(stdinDone)
+	}
+
+	stdout := opts.Stdout
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	limit := opts.StderrLimit
+	if limit <= 0 {
+		limit = DefaultStderrLimit
+	}
+	stderr := &tailBuffer{limit: limit}
+	out := &trackedWriter{w: stdout}
+	_, copyErr := stdcopy.StdCopy(out, stderr, conn.Reader)
+	close(streamDone)
+	closeConn()
+	<-watchDone
+	<-stdinDone
+
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("running %s in container %s: %w", what, containerID, ctx.Err())
+	}
+	if stdinErr != nil {
+		return nil, fmt.Errorf("streaming input to %s in container %s: %w", what, containerID, stdinErr)
+	}
+	if out.err != nil {
+		return nil, fmt.Errorf("writing the output of %s in container %s: %w", what, containerID, out.err)
+	}
+	if copyErr != nil {
+		return nil, fmt.Errorf("reading the output of %s in container %s: %w", what, containerID, copyErr)
+	}
+
+	code, err := c.exitCode(ctx, created.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the exit code of %s in container %s: %w", what, containerID, err)
+	}
+	return &ExecResult{ExitCode: code, Stderr: stderr.String()}, nil
+}
+
+// exitCode waits for the engine to record the end of the process: its
+// streams can close a moment before the exec is marked as finished.
+func (c *Client) exitCode(ctx context.Context, execID string) (int, error) {
+	delay := 5 * time.Millisecond
+	for {
+		info, err := c.api.ContainerExecInspect(ctx, execID)
+		if err != nil {
+			return 0, err
+		}
+		if !info.Running {
+			return info.ExitCode, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 200*time.Millisecond)
+	}
+}
+
+// inputError marks a failure of the caller's reader, as opposed to the
+// connection refusing more input because the command has ended.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+// copyInput streams r into the command and reports only the reader's
+// failures: a command may exit without reading all its input, which is
+// for its exit code to judge.
+func copyInput(conn io.Writer, r io.Reader) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, readErr := r.Read(buf)
+		if n > 0 {
+			if _, err := conn.Write(buf[:n]); err != nil {
+				return nil
+			}
+		}
+		if readErr == io.EOF {
+			return nil
+		}
+		if readErr != nil {
+			return inputError{readErr}
+		}
+	}
+}
+
+// trackedWriter remembers the caller's write error, so it is reported as
+// such and not as a broken stream.
+type trackedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *trackedWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if err != nil {
+		t.err = err
+	}
+	return n, err
+}
+
+// tailBuffer keeps the last limit bytes written to it.
+type tailBuffer struct {
+	limit int
+	buf   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(p) > t.limit {
+		p = p[len(p)-t.limit:]
+	}
+	t.buf = append(t.buf, p...)
+	// Compact only once the buffer doubles, so each byte is copied O(1)
+	// times on average.
+	if len(t.buf) > 2*t.limit {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.limit:]...)
+	}
+	return n, nil
+}
+
+// String returns the tail, starting on a whole UTF-8 character.
+func (t *tailBuffer) String() string {
+	b := t.buf
+	if len(b) > t.limit {
+		b = b[len(b)-t.limit:]
+		for len(b) > 0 && !utf8.RuneStart(b[0]) {
+			b = b[1:]
+		}
+	}
+	return string(b)
+}
+
+// OutputLimit bounds what Output keeps in memory.
+const OutputLimit = 1 << 20
+
+// Output runs a command for a small answer (a version, a count) and returns
+// its standard output. A non-zero exit is an *ExitError carrying the tail
+// of the error output; more than OutputLimit bytes of output is an error.
+func (c *Client) Output(ctx context.Context, containerID string, cmd []string) (string, error) {
+	var out strings.Builder
+	res, err := c.Exec(ctx, containerID, ExecOptions{
+		Cmd:    cmd,
+		Stdout: &limitWriter{w: &out, remaining: OutputLimit},
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := res.Err(describeCommand(cmd)); err != nil {
+		return "", err
+	}
+	return out.String(), nil
+}
+
+var errOutputTooLarge = fmt.Errorf("output larger than %d bytes", OutputLimit)
+
+type limitWriter struct {
+	w         io.Writer
+	remaining int
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if len(p) > l.remaining {
+		return 0, errOutputTooLarge
+	}
+	l.remaining -= len(p)
+	return l.w.Write(p)
+}
+
+// describeCommand names a command for an error message, shortened: a
+// command can carry a whole script.
+func describeCommand(cmd []string) string {
+	const max = 80
+	s := strings.Join(cmd, " ")
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
