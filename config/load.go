@@ -105,18 +105,31 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, Errors{{Path: name, Line: yamlErrorLine(err), Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
 	}
-	l := &loader{file: name, lines: map[string]int{}, env: map[string]string{}}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
+	if root.Kind == 0 || root.Kind == yaml.DocumentNode || root.Tag == "!!null" {
+		// Only comments, or a lone "~": as empty as a blank file.
+		return nil, Errors{{Path: name, Msg: "the config file is empty; at least stack.dir and one destination are needed"}}
+	}
+	l := &loader{file: name, lines: map[string]int{}, env: map[string]string{}}
 	l.check(root, reflect.TypeOf(Config{}), "")
 	if len(l.errs) > 0 {
 		return nil, l.errs
 	}
 	cfg := Default()
 	if err := root.Decode(cfg); err != nil {
-		return nil, Errors{{Path: name, Msg: "decoding: " + err.Error()}}
+		// check catches what it can with a key; what is left (an integer
+		// too large for its field) still gets the line yaml knows.
+		return nil, Errors{{Path: name, Line: yamlErrorLine(err), Msg: "decoding: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	for i := range cfg.Notify {
+		if len(cfg.Notify[i].On) == 0 {
+			// A target that names no event still hears about failures:
+			// silence is the one wrong default for an alert.
+			cfg.Notify[i].On = []string{"failure"}
+		}
 	}
 	l.applyEnv(cfg, getenv)
 	l.validate(cfg)
@@ -376,7 +389,9 @@ func setScalar(v reflect.Value, raw string) error {
 	return nil
 }
 
-var destinationName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+// Destination names appear in object paths, metrics labels and flags, so
+// they are kept to a set that needs no quoting anywhere.
+var destinationName = regexp.MustCompile(`^[a-z0-9_-]+$`)
 
 // validate checks values the types cannot: required keys, ranges, cron
 // expressions, zones, paths.
@@ -413,7 +428,7 @@ func (l *loader) validate(c *Config) {
 		case d.Name == "":
 			l.addAt(key+".name", "must not be empty")
 		case !destinationName.MatchString(d.Name):
-			l.addAt(key+".name", "%q: use letters, digits, '-', '_' and '.'", d.Name)
+			l.addAt(key+".name", "%q: use lower-case letters, digits, '-' and '_'", d.Name)
 		case names[d.Name]:
 			l.addAt(key+".name", "%q is used by another destination; names must be unique", d.Name)
 		}
@@ -485,12 +500,10 @@ func (l *loader) validate(c *Config) {
 		}
 	}
 
-	if host, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+	if _, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		l.addAt("http.listen", "%q: want host:port, e.g. 127.0.0.1:9477", c.HTTP.Listen)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		l.addAt("http.listen", "%q: bad port", c.HTTP.Listen)
-	} else {
-		_ = host
+		l.addAt("http.listen", "%q: want a port number from 0 to 65535", c.HTTP.Listen)
 	}
 }
 

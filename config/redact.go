@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 
@@ -9,14 +10,16 @@ import (
 
 const redacted = "<redacted>"
 
-// Redacted is a copy fit to print: notification URLs lose their password
-// and query (where webhook tokens live). Recipients are public keys and
-// token_file is only a path, so both stay.
+// Redacted is a copy fit to print or log: notification URLs lose their
+// user info, path and query, where webhook services put their tokens.
+// Recipients are public keys and token_file is only a path (its contents are
+// never loaded here), so both stay.
 func (c *Config) Redacted() *Config {
 	out := *c
 	out.Notify = make([]Notify, len(c.Notify))
 	for i, n := range c.Notify {
 		n.URL = redactURL(n.URL)
+		n.On = append([]string(nil), n.On...)
 		out.Notify[i] = n
 	}
 	return &out
@@ -27,26 +30,37 @@ func redactURL(raw string) string {
 	if err != nil {
 		return redacted
 	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		// command:/path names a program on this host; it holds no secret.
+		return raw
+	}
+	// Built by hand: url.URL.String would percent-encode the marker.
+	out := u.Scheme + "://"
 	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
+		out += redacted + "@"
+	}
+	out += u.Host
+	// Slack, Discord and most webhook services carry the token in the path.
+	if u.Path != "" && u.Path != "/" {
+		out += "/" + redacted
 	}
 	if u.RawQuery != "" {
-		u.RawQuery = "xxxxx"
+		out += "?" + redacted
 	}
-	// Webhook URLs often carry their token in the path (Slack, Discord).
-	if u.Path != "" && len(u.Path) > 1 {
-		u.Path = "/" + redacted
-	}
-	return u.String()
+	return out
 }
 
-// YAML prints the configuration as dr understands it.
+// YAML prints the configuration as dr understands it, defaults filled in;
+// the output loads back to the same configuration.
 func (c *Config) YAML() ([]byte, error) {
-	out, err := yaml.Marshal(c)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2) // as dr.example.yaml is written
+	if err := enc.Encode(c); err != nil {
 		return nil, fmt.Errorf("printing the config: %w", err)
 	}
-	return out, nil
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("printing the config: %w", err)
+	}
+	return buf.Bytes(), nil
 }

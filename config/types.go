@@ -1,5 +1,3 @@
-// Package config is dr.yaml: its schema, defaults, DR_* environment
-// overrides and validation with errors that name the key and the line.
 package config
 
 import (

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,9 @@ func ParseDuration(s string) (time.Duration, error) {
 			if err != nil {
 				return 0, fmt.Errorf("bad duration %q: %w", s, err)
 			}
+			if total > math.MaxInt64-d {
+				return 0, fmt.Errorf("bad duration %q: too long", s)
+			}
 			total += d
 			continue
 		default:
@@ -53,7 +57,11 @@ func ParseDuration(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("bad duration %q: %w", s, err)
 		}
-		total += time.Duration(f * float64(mult))
+		part := f * float64(mult)
+		if part >= math.MaxInt64 || float64(total)+part >= math.MaxInt64 {
+			return 0, fmt.Errorf("bad duration %q: too long", s)
+		}
+		total += time.Duration(part)
 	}
 	return total, nil
 }
@@ -105,8 +113,11 @@ func ParseSize(s string) (int64, error) {
 		if strings.HasSuffix(t, u.suffix) {
 			num := strings.TrimSpace(strings.TrimSuffix(t, u.suffix))
 			f, err := strconv.ParseFloat(num, 64)
-			if err != nil || f < 0 {
+			if err != nil || !(f >= 0) {
 				return 0, fmt.Errorf("bad size %q: want a number and a unit, e.g. 64MiB", s)
+			}
+			if f*float64(u.mult) >= math.MaxInt64 {
+				return 0, fmt.Errorf("bad size %q: too large", s)
 			}
 			return int64(f * float64(u.mult)), nil
 		}
