@@ -109,6 +109,15 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"bad kind", "stack:\n  dir: /srv\n  database: {kind: postgres}\ndestinations: [{name: a, remote: /a}]\n", "stack.database.kind", 3, "want auto"},
 		{"given twice", minimal + "state_dir: /a\nstate_dir: /b\n", "state_dir", 7, "given twice"},
 		{"bad notify", minimal + "notify:\n  - {url: ftp://x}\n", "notify[0].url", 7, "http"},
+		{"bad notify event", minimal + "notify:\n  - url: https://h.invalid/x\n    on: [always]\n", "notify[0].on[0]", 8, "want failure"},
+		{"upper-case destination name", "stack: {dir: /srv}\ndestinations:\n  - {name: Offsite, remote: /a}\n", "destinations[0].name", 3, "lower-case"},
+		{"missing destination name", "stack: {dir: /srv}\ndestinations:\n  - remote: /a\n", "destinations[0].name", 0, "must not be empty"},
+		{"relative stack dir", "stack: {dir: appwrite}\ndestinations: [{name: a, remote: /a}]\n", "stack.dir", 1, "absolute"},
+		{"bad port", minimal + "http: {listen: \"127.0.0.1:99999\"}\n", "http.listen", 6, "port"},
+		{"zstd level out of range", minimal + "archive: {zstd_level: 23}\n", "archive.zstd_level", 6, "1 to 22"},
+		{"mapping where a value goes", minimal + "state_dir: {a: b}\n", "state_dir", 6, "want a string"},
+		{"value where a mapping goes", minimal + "http: yes\n", "http", 6, "want a mapping"},
+		{"unknown key in destination", "stack: {dir: /srv}\ndestinations:\n  - {name: a, remote: /a, remot: /b}\n", "destinations[0].remot", 3, "did you mean remote?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,9 +162,11 @@ func TestSyntaxAndEmpty(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Line == 0 || !strings.Contains(err.Error(), "not valid YAML") {
 		t.Errorf("syntax error: got %v, want a located YAML error", err)
 	}
-	_, err = Parse([]byte("  \n"), "dr.yaml", noEnv)
-	if err == nil || !strings.Contains(err.Error(), "empty") {
-		t.Errorf("empty file: got %v", err)
+	for _, empty := range []string{"  \n", "# only a comment\n", "~\n"} {
+		_, err = Parse([]byte(empty), "dr.yaml", noEnv)
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "empty") {
+			t.Errorf("empty file %q: got %v", empty, err)
+		}
 	}
 }
 
@@ -177,6 +188,10 @@ func TestEnvironmentOverrides(t *testing.T) {
 
 	tests := []struct{ env, value, msg string }{
 		{"DR_STATE_DIR", "relative", "absolute"},
+		{"DR_STACK_DIR", "appwrite", "absolute"},
+		{"DR_STACK_DATABASE_INCLUDE_GRANTS", "perhaps", "true or false"},
+		{"DR_SCHEDULE_TIMEZONE", "Nowhere/Else", "time zone"},
+		{"DR_HTTP_LISTEN", "9477", "host:port"},
 		{"DR_ARCHIVE_ZSTD_LEVEL", "high", "whole number"},
 		{"DR_ARCHIVE_CHUNK_SIZE", "lots", "bad size"},
 		{"DR_SCHEDULE_BACKUP", "sometimes", "cron"},
@@ -186,6 +201,10 @@ func TestEnvironmentOverrides(t *testing.T) {
 		var errs Errors
 		if !errors.As(err, &errs) || errs[0].Key != tt.env || !strings.Contains(err.Error(), tt.msg) {
 			t.Errorf("%s=%s: got %v, want an error naming %s", tt.env, tt.value, err, tt.env)
+			continue
+		}
+		if got := errs[0].Error(); !strings.HasPrefix(got, tt.env+": ") {
+			t.Errorf("%s=%s: message %q should start with the variable, not a file line", tt.env, tt.value, got)
 		}
 	}
 }
@@ -319,6 +338,18 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(cfg.Destinations) == 0 || cfg.Stack.Dir == "" {
 			t.Fatalf("accepted a config without destinations or stack.dir")
+		}
+		// Whatever is accepted must print and load back unchanged.
+		printed, err := cfg.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := Parse(printed, "printed.yaml", noEnv)
+		if err != nil {
+			t.Fatalf("printed config does not load: %v\n%s", err, printed)
+		}
+		if !reflect.DeepEqual(cfg, again) {
+			t.Fatalf("round trip changed the config:\n%s", printed)
 		}
 	})
 }

@@ -1,0 +1,134 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from the output:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// The effective-config print is what operators read and paste into bug
+// reports; its shape is pinned.
+func TestEffectiveYAMLGolden(t *testing.T) {
+	cfg, err := Parse([]byte(minimal+`notify:
+  - name: ops
+    url: "https://ops:hunter2@hooks.example.invalid/services/T0/B0/tok?key=abc"
+  - name: script
+    url: "command:/usr/local/bin/page-me"
+    on: [failure, drill]
+encryption:
+  recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]
+`), "dr.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cfg.Redacted().YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "effective-redacted.golden", out)
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://u:p@h.invalid/a/b?t=1", "https://<redacted>@h.invalid/<redacted>?<redacted>"},
+		{"https://h.invalid", "https://h.invalid"},
+		{"https://h.invalid/", "https://h.invalid"},
+		{"http://h.invalid:8080/hook", "http://h.invalid:8080/<redacted>"},
+		{"command:/usr/local/bin/notify", "command:/usr/local/bin/notify"},
+		{"https://h.invalid/%zz", "<redacted>"},
+	}
+	for _, tt := range tests {
+		if got := redactURL(tt.in); got != tt.want {
+			t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNotifyOnDefaultsToFailure(t *testing.T) {
+	cfg, err := Parse([]byte(minimal+"notify:\n  - {url: \"https://h.invalid/x\"}\n"), "dr.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Notify[0].On; len(got) != 1 || got[0] != "failure" {
+		t.Errorf("on = %v, want [failure]", got)
+	}
+}
+
+func TestLocation(t *testing.T) {
+	cfg, err := Parse([]byte(minimal+"schedule: {timezone: Europe/Berlin}\n"), "dr.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Location().String(); got != "Europe/Berlin" {
+		t.Errorf("Location = %s", got)
+	}
+}
+
+func TestRetentionEmpty(t *testing.T) {
+	tests := []struct {
+		name string
+		r    Retention
+		want bool
+	}{
+		{"zero", Retention{}, true},
+		{"grace and mode are not keep rules", Retention{IncompleteGrace: Duration(time.Hour), Mode: ModeAppendOnly}, true},
+		{"keep_last", Retention{KeepLast: 1}, false},
+		{"keep_yearly", Retention{KeepYearly: 1}, false},
+		{"keep_within", Retention{KeepWithin: Duration(time.Hour)}, false},
+		{"defaults", DefaultRetention(), false},
+	}
+	for _, tt := range tests {
+		if got := tt.r.Empty(); got != tt.want {
+			t.Errorf("%s: Empty() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestHugeValuesAreErrorsNotWraparound(t *testing.T) {
+	for _, in := range []string{"99999999999999w", "9223372036854775807h1h"} {
+		if d, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) = %v, want an error", in, d)
+		}
+	}
+	if n, err := ParseSize("99999999999TiB"); err == nil {
+		t.Errorf("ParseSize accepted an overflow: %d", n)
+	}
+	_, err := Parse([]byte(minimal+"archive: {concurrency: 18446744073709551615}\n"), "dr.yaml", noEnv)
+	if err == nil || !strings.HasPrefix(err.Error(), "dr.yaml:6") {
+		t.Errorf("integer overflow: got %v, want an error at dr.yaml:6", err)
+	}
+}
+
+func BenchmarkParseExample(b *testing.B) {
+	for b.Loop() {
+		if _, err := Parse(Example, "dr.example.yaml", noEnv); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
