@@ -2,9 +2,12 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -76,9 +79,13 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 		return nil, errors.New("running a command in a container: no command given")
 	}
 	what := opts.Cmd[0]
+	tag, err := newExecTag()
+	if err != nil {
+		return nil, err
+	}
 	created, err := c.api.ContainerExecCreate(ctx, containerID, container.ExecOptions{
 		Cmd:          opts.Cmd,
-		Env:          opts.Env,
+		Env:          append(slices.Clip(opts.Env), tag),
 		User:         opts.User,
 		WorkingDir:   opts.WorkingDir,
 		AttachStdin:  opts.Stdin != nil,
@@ -145,17 +152,22 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 	<-watchDone
 	<-stdinDone
 
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("running %s in container %s: %w", what, containerID, ctx.Err())
+	var failure error
+	switch {
+	case ctx.Err() != nil:
+		failure = fmt.Errorf("running %s in container %s: %w", what, containerID, ctx.Err())
+	case stdinErr != nil:
+		failure = fmt.Errorf("streaming input to %s in container %s: %w", what, containerID, stdinErr)
+	case out.err != nil:
+		failure = fmt.Errorf("writing the output of %s in container %s: %w", what, containerID, out.err)
+	case copyErr != nil:
+		failure = fmt.Errorf("reading the output of %s in container %s: %w", what, containerID, copyErr)
 	}
-	if stdinErr != nil {
-		return nil, fmt.Errorf("streaming input to %s in container %s: %w", what, containerID, stdinErr)
-	}
-	if out.err != nil {
-		return nil, fmt.Errorf("writing the output of %s in container %s: %w", what, containerID, out.err)
-	}
-	if copyErr != nil {
-		return nil, fmt.Errorf("reading the output of %s in container %s: %w", what, containerID, copyErr)
+	if failure != nil {
+		if err := c.stopExec(ctx, containerID, created.ID, tag); err != nil {
+			return nil, fmt.Errorf("%w (and ending it failed: %v)", failure, err)
+		}
+		return nil, failure
 	}
 
 	code, err := c.exitCode(ctx, created.ID)
@@ -163,6 +175,60 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 		return nil, fmt.Errorf("reading the exit code of %s in container %s: %w", what, containerID, err)
 	}
 	return &ExecResult{ExitCode: code, Stderr: stderr.String()}, nil
+}
+
+// execTagVar marks every process an Exec starts, through its environment,
+// so an abandoned one can be found and ended (see stopExec).
+const execTagVar = "DR_EXEC_ID"
+
+func newExecTag() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("making an exec tag: %w", err)
+	}
+	return execTagVar + "=" + hex.EncodeToString(b), nil
+}
+
+// stopScript ends the processes whose environment holds the tag ($1): TERM,
+// up to two seconds' grace, then KILL. Children inherit the environment, so
+// a shell and the dump it started both go.
+const stopScript = `tag=$1
+tagged() {
+  for p in /proc/[0-9]*; do
+    tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "$tag" && echo "${p#/proc/}"
+  done
+}
+pids=$(tagged)
+[ -n "$pids" ] || exit 0
+kill -TERM $pids 2>/dev/null
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  pids=$(tagged)
+  [ -n "$pids" ] || exit 0
+  sleep 0.2
+done
+kill -KILL $pids 2>/dev/null
+exit 0
+`
+
+// stopExec ends a command whose stream was abandoned. The engine does not
+// do it: a closed attach leaves the process running, blocked on a full
+// pipe, and a dump left so would hold its snapshot open for good. The API
+// has no call to kill an exec, so a second exec finds it by its tag.
+func (c *Client) stopExec(ctx context.Context, containerID, execID, tag string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if info, err := c.api.ContainerExecInspect(ctx, execID); err == nil && !info.Running {
+		return nil
+	}
+	res, err := c.Exec(ctx, containerID, ExecOptions{
+		Cmd:         []string{"sh", "-c", stopScript, "dr-stop", tag},
+		User:        "0",
+		StderrLimit: 4 << 10,
+	})
+	if err != nil {
+		return err
+	}
+	return res.Err("stopping the abandoned command")
 }
 
 // exitCode waits for the engine to record the end of the process: its
@@ -231,20 +297,23 @@ func (t *trackedWriter) Write(p []byte) (int, error) {
 
 // tailBuffer keeps the last limit bytes written to it.
 type tailBuffer struct {
-	limit int
-	buf   []byte
+	limit   int
+	buf     []byte
+	dropped bool // bytes were cut off the front
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	n := len(p)
 	if len(p) > t.limit {
 		p = p[len(p)-t.limit:]
+		t.dropped = true
 	}
 	t.buf = append(t.buf, p...)
 	// Compact only once the buffer doubles, so each byte is copied O(1)
 	// times on average.
 	if len(t.buf) > 2*t.limit {
 		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.limit:]...)
+		t.dropped = true
 	}
 	return n, nil
 }
@@ -254,6 +323,8 @@ func (t *tailBuffer) String() string {
 	b := t.buf
 	if len(b) > t.limit {
 		b = b[len(b)-t.limit:]
+	}
+	if t.dropped || len(b) < len(t.buf) {
 		for len(b) > 0 && !utf8.RuneStart(b[0]) {
 			b = b[1:]
 		}
