@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/volume"
+)
+
+// LabelHelper marks the short-lived containers dr makes to reach volumes,
+// so leftovers of a killed run can be found (docker ps -a --filter label=…).
+const LabelHelper = "dr.helper"
+
+// volumeMountPoint is where a helper container sees the volume.
+const volumeMountPoint = "/volume"
+
+// VolumeExists reports whether a named volume exists.
+func (c *Client) VolumeExists(ctx context.Context, name string) (bool, error) {
+	_, err := c.api.VolumeInspect(ctx, name)
+	switch {
+	case err == nil:
+		return true, nil
+	case cerrdefs.IsNotFound(err):
+		return false, nil
+	default:
+		return false, fmt.Errorf("inspecting volume %s: %w", name, err)
+	}
+}
+
+// CreateVolume makes a named volume with the given labels (compose's
+// com.docker.compose.project and .volume, so compose adopts it).
+func (c *Client) CreateVolume(ctx context.Context, name string, labels map[string]string) error {
+	if _, err := c.api.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: labels}); err != nil {
+		return fmt.Errorf("creating volume %s: %w", name, err)
+	}
+	return nil
+}
+
+// ReadVolume streams a volume's contents as a tar archive made by the
+// engine. Entry names start with "volume/" (the volume root itself is the
+// "volume/" directory entry, carrying the root's mode and owner); modes,
+// owners, times and symlinks are kept. image is any local image: the
+// helper container that mounts the volume read-only is never started.
+// Closing the stream removes the helper.
+func (c *Client) ReadVolume(ctx context.Context, name, image string) (io.ReadCloser, error) {
+	helper, err := c.createVolumeHelper(ctx, name, image, true, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	rc, _, err := c.api.CopyFromContainer(ctx, helper, volumeMountPoint)
+	if err != nil {
+		c.removeHelper(ctx, helper)
+		return nil, fmt.Errorf("reading volume %s: %w", name, err)
+	}
+	return &helperStream{ReadCloser: rc, remove: func() { c.removeHelper(ctx, helper) }}, nil
+}
+
+// helperStream removes its helper container once the stream is closed.
+type helperStream struct {
+	io.ReadCloser
+	once   sync.Once
+	remove func()
+}
+
+func (h *helperStream) Close() error {
+	err := h.ReadCloser.Close()
+	h.once.Do(h.remove)
+	return err
+}
+
+// emptyScript removes everything in the volume but its root, whose mode
+// and owner the archive then sets.
+const emptyScript = `find /volume -mindepth 1 -delete`
+
+// ReplaceVolume makes a volume hold exactly the archive's contents: it
+// empties the volume, then has the engine unpack the tar into it with the
+// archive's owners and modes. Entry names are as ReadVolume makes them
+// ("volume/…"); entries outside "volume/" land in the throwaway helper and
+// are lost. image must have sh and find: a helper runs find to empty the
+// volume. The volume must exist (see CreateVolume).
+func (c *Client) ReplaceVolume(ctx context.Context, name, image string, archive io.Reader) error {
+	if err := c.emptyVolume(ctx, name, image); err != nil {
+		return err
+	}
+	// A helper with no user set makes the engine keep the archive's owners
+	// (a set user, or CopyUIDGID, would chown everything to that user).
+	helper, err := c.createVolumeHelper(ctx, name, image, false, "", nil)
+	if err != nil {
+		return err
+	}
+	defer c.removeHelper(ctx, helper)
+	// The engine unpacks into a container's mounts without starting it,
+	// inside the container's root, so no entry can land outside it.
+	if err := c.api.CopyToContainer(ctx, helper, "/", archive, container.CopyToContainerOptions{}); err != nil {
+		return fmt.Errorf("writing volume %s: %w", name, err)
+	}
+	return nil
+}
+
+func (c *Client) emptyVolume(ctx context.Context, name, image string) error {
+	helper, err := c.createVolumeHelper(ctx, name, image, false, "0", []string{"sh", "-c", emptyScript})
+	if err != nil {
+		return err
+	}
+	defer c.removeHelper(ctx, helper)
+	waitC, errC := c.api.ContainerWait(ctx, helper, container.WaitConditionNextExit)
+	if err := c.api.ContainerStart(ctx, helper, container.StartOptions{}); err != nil {
+		return fmt.Errorf("emptying volume %s: %w", name, err)
+	}
+	select {
+	case res := <-waitC:
+		if res.StatusCode != 0 {
+			return fmt.Errorf("emptying volume %s: exit code %d", name, res.StatusCode)
+		}
+	case err := <-errC:
+		return fmt.Errorf("emptying volume %s: %w", name, err)
+	}
+	return nil
+}
+
+func (c *Client) createVolumeHelper(ctx context.Context, name, image string, readOnly bool, user string, cmd []string) (string, error) {
+	exists, err := c.VolumeExists(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if !exists {
+		return "", fmt.Errorf("volume %s does not exist", name)
+	}
+	if image == "" {
+		return "", errors.New("reaching a volume: no helper image given")
+	}
+	if cmd == nil {
+		cmd = []string{"true"}
+	}
+	created, err := c.api.ContainerCreate(ctx,
+		&container.Config{
+			Image:      image,
+			Entrypoint: []string{},
+			Cmd:        cmd,
+			User:       user,
+			Labels:     map[string]string{LabelHelper: "volume"},
+		},
+		&container.HostConfig{
+			NetworkMode: "none",
+			Mounts: []mount.Mount{{
+				Type:     mount.TypeVolume,
+				Source:   name,
+				Target:   volumeMountPoint,
+				ReadOnly: readOnly,
+			}},
+		}, nil, nil, "")
+	if err != nil {
+		return "", fmt.Errorf("creating a helper container for volume %s: %w", name, err)
+	}
+	return created.ID, nil
+}
+
+// removeHelper removes a helper container and the anonymous volumes its
+// image declares, even when ctx has ended: the undo must run.
+func (c *Client) removeHelper(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_ = c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+}
