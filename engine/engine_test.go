@@ -112,3 +112,46 @@ func TestNewWithoutEngine(t *testing.T) {
 		t.Errorf("error spans several lines: %q", err)
 	}
 }
+
+func FuzzTailBuffer(f *testing.F) {
+	f.Add([]byte("hello world"), 4, 3)
+	f.Add([]byte("aé€😀 end"), 5, 1)
+	f.Add([]byte{}, 1, 1)
+	f.Fuzz(func(t *testing.T, data []byte, limit, chunk int) {
+		if limit <= 0 || limit > 1<<16 || chunk <= 0 {
+			t.Skip()
+		}
+		b := &tailBuffer{limit: limit}
+		for rest := data; len(rest) > 0; {
+			n := min(chunk, len(rest))
+			b.Write(rest[:n])
+			rest = rest[n:]
+		}
+		got := b.String()
+		if len(got) > limit {
+			t.Fatalf("tail is %d bytes, limit %d", len(got), limit)
+		}
+		if !strings.HasSuffix(string(data), got) {
+			t.Fatalf("tail %q is not a suffix of the input", got)
+		}
+		if len(data) <= limit && got != string(data) {
+			t.Fatalf("input of %d bytes under the limit %d came back as %q", len(data), limit, got)
+		}
+		if len(b.buf) > 2*limit {
+			t.Fatalf("buffer holds %d bytes for limit %d", len(b.buf), limit)
+		}
+	})
+}
+
+func FuzzEnvNames(f *testing.F) {
+	f.Add("A=1\nB=\nC")
+	f.Add("=x\n==\nPASSWORD=a=b")
+	f.Fuzz(func(t *testing.T, env string) {
+		entries := strings.Split(env, "\n")
+		for _, name := range envNames(entries) {
+			if name == "" || strings.Contains(name, "=") {
+				t.Fatalf("envNames(%q) returned %q", entries, name)
+			}
+		}
+	})
+}

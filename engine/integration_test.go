@@ -79,7 +79,7 @@ func TestFindStackDiscovery(t *testing.T) {
 			t.Fatalf("docker create: %v %s", err, out)
 		}
 		id := strings.TrimSpace(string(out))
-		t.Cleanup(func() { exec.Command("docker", "rm", "-f", id).Run() })
+		t.Cleanup(func() { exec.Command("docker", "rm", "-f", "-v", id).Run() })
 	}
 
 	_, err := c.FindStack(ctx, "", service)
