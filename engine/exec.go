@@ -103,16 +103,26 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 	closeConn := func() { closeOnce.Do(conn.Close) }
 	defer closeConn()
 
+	// A closed connection ends the command's input cleanly, as if all of it
+	// had been sent, and an import would then act on part of it. So when
+	// the input is attached, the command is ended first and the connection
+	// closed after.
+	abandon := func() {
+		if opts.Stdin != nil {
+			_ = c.stopExec(ctx, containerID, created.ID, tag)
+		}
+		closeConn()
+	}
+
 	// Closing the hijacked connection is the only way to interrupt a
-	// blocked read or write on it; the engine then ends the command's
-	// streams.
+	// blocked read or write on it.
 	streamDone := make(chan struct{})
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
 		select {
 		case <-ctx.Done():
-			closeConn()
+			abandon()
 		case <-streamDone:
 		}
 	}()
@@ -126,7 +136,7 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 				stdinErr = err
 				// The input is broken: end the command rather than let it
 				// see a clean end of input and act on half of it.
-				closeConn()
+				abandon()
 				return
 			}
 			// Tells the command its input is complete; output still flows.

@@ -226,13 +226,47 @@ func (f *failingReader) Read(p []byte) (int, error) {
 func TestExecInputFailureIsReported(t *testing.T) {
 	s := shared.Get(t)
 	c := newClient(t)
+	id := s.ContainerID(t, teststack.AppService)
 	broken := errors.New("chunk 3 failed its checksum")
-	_, err := c.Exec(context.Background(), s.ContainerID(t, teststack.AppService), engine.ExecOptions{
-		Cmd:   []string{"sh", "-c", "cat >/dev/null; exit 0"},
+	marker := fmt.Sprintf("/tmp/drinput%d", time.Now().UnixNano())
+	_, err := c.Exec(context.Background(), id, engine.ExecOptions{
+		// An import acts once its input ends; here it leaves a marker.
+		Cmd:   []string{"sh", "-c", `cat >/dev/null && touch "$1"`, "sh", marker},
 		Stdin: &failingReader{data: make([]byte, 1<<20), err: broken},
 	})
 	if !errors.Is(err, broken) {
 		t.Errorf("err = %v, want the reader's error", err)
+	}
+	// Broken input must never look like a complete one to the command.
+	if out, err := c.Output(context.Background(), id, []string{"sh", "-c", `test -e "$1" && echo acted || echo stopped`, "sh", marker}); err != nil || out != "stopped\n" {
+		t.Errorf("after broken input the command %q (%v); want it stopped before its input ended", out, err)
+	}
+}
+
+func TestExecCancelNeverEndsInputCleanly(t *testing.T) {
+	s := shared.Get(t)
+	c := newClient(t)
+	id := s.ContainerID(t, teststack.AppService)
+	marker := fmt.Sprintf("/tmp/drcancelinput%d", time.Now().UnixNano())
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(make([]byte, 64<<10))
+		cancel()
+		// The input never ends on its own; only the cancel stops it.
+		io.Copy(pw, zeros{})
+	}()
+	defer pw.Close()
+	_, err := c.Exec(ctx, id, engine.ExecOptions{
+		Cmd:   []string{"sh", "-c", `cat >/dev/null && touch "$1"`, "sh", marker},
+		Stdin: pr,
+	})
+	pw.CloseWithError(errors.New("test over"))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if out, err := c.Output(context.Background(), id, []string{"sh", "-c", `test -e "$1" && echo acted || echo stopped`, "sh", marker}); err != nil || out != "stopped\n" {
+		t.Errorf("after cancel the command %q (%v); want it stopped before its input ended", out, err)
 	}
 }
 
