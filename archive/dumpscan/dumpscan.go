@@ -1,0 +1,560 @@
+// Package dumpscan reads a mariadb-dump/mysqldump stream as it passes by
+// and records what a restore must reproduce: the databases, every table
+// with its engine and the number of row tuples its INSERTs carry, the
+// views, and whether the dump ended with its completion trailer.
+//
+// It is a byte-level state machine fed through Write in slices of any
+// size: every state survives a split at any byte, so the result never
+// depends on how the stream was cut.
+package dumpscan
+
+import (
+	"bytes"
+	"strings"
+)
+
+// Table is a table (or view) seen in the dump.
+type Table struct {
+	Database string
+	Name     string
+	Engine   string
+	Rows     int64
+	View     bool
+}
+
+// Result is what the scanner saw.
+type Result struct {
+	Databases []string
+	Tables    []Table
+	// Completed is true when the last non-empty line is the dump's
+	// completion trailer ("-- Dump completed on …"): a dump cut short
+	// never has it.
+	Completed bool
+}
+
+type state uint8
+
+const (
+	stCode         state = iota
+	stSingle             // inside '…'
+	stDouble             // inside "…"
+	stBacktick           // inside `…`
+	stLineComment        // -- or # to end of line
+	stBlockComment       // /* … */ (not /*! which is code)
+)
+
+const (
+	headCap     = 4096
+	lineHeadCap = 160
+)
+
+// Scanner is an io.Writer that scans a dump stream.
+type Scanner struct {
+	st      state
+	escaped bool // previous byte was a backslash inside a string
+	prev    byte // previous byte in code (for two-byte tokens)
+	depth   int
+	// blockStart: the byte after "/*", where "!" makes it a versioned
+	// comment whose content is code; skipVersion: its version digits.
+	blockStart  bool
+	skipVersion bool
+	head        []byte // the statement so far, at paren depth 0, outside comments
+	inValues    bool   // an INSERT whose VALUES keyword has passed
+	insertTo    string // the table of that INSERT
+
+	delim     string
+	tail      []byte // last bytes of code, to match a multi-byte delimiter
+	line      []byte // the current line's first bytes
+	lastLine  []byte // the last non-empty line's first bytes
+	lineEmpty bool
+
+	db      string
+	dbs     []string
+	tables  []Table
+	byKey   map[string]int
+	started bool
+}
+
+// New returns a scanner for a fresh stream.
+func New() *Scanner {
+	return &Scanner{delim: ";", byKey: map[string]int{}, lineEmpty: true}
+}
+
+// Write scans p. It never fails.
+func (s *Scanner) Write(p []byte) (int, error) {
+	n := len(p)
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		s.trackLine(c)
+		switch s.st {
+		case stSingle, stDouble, stBacktick:
+			// Fast path: skip ordinary string bytes in bulk.
+			if !s.escaped {
+				j := indexStringEnd(p[i:], s.st)
+				if j < 0 {
+					s.trackLines(p[i+1:])
+					s.appendHead(p[i:])
+					return n, nil
+				}
+				if j > 0 {
+					s.trackLines(p[i+1 : i+j+1])
+					s.appendHead(p[i : i+j])
+					i += j
+					c = p[i]
+				}
+			}
+			s.appendHeadByte(c)
+			switch {
+			case s.escaped:
+				s.escaped = false
+			case c == '\\' && s.st != stBacktick:
+				s.escaped = true
+			case c == quoteOf(s.st):
+				s.st = stCode
+				s.prev = 0
+			}
+		case stLineComment:
+			if c == '\n' {
+				s.st = stCode
+				s.prev = '\n'
+			}
+		case stBlockComment:
+			if s.blockStart {
+				s.blockStart = false
+				if c == '!' {
+					s.st = stCode
+					s.skipVersion = true
+					s.prev = 0
+					continue
+				}
+			}
+			if s.prev == '*' && c == '/' {
+				s.st = stCode
+				s.prev = 0
+				continue
+			}
+			s.prev = c
+		default:
+			s.code(c)
+		}
+	}
+	return n, nil
+}
+
+func quoteOf(st state) byte {
+	switch st {
+	case stSingle:
+		return '\''
+	case stDouble:
+		return '"'
+	default:
+		return '`'
+	}
+}
+
+// indexStringEnd finds the next byte that can change the string state.
+func indexStringEnd(p []byte, st state) int {
+	switch st {
+	case stSingle:
+		return bytes.IndexAny(p, `'\`)
+	case stDouble:
+		return bytes.IndexAny(p, `"\`)
+	default:
+		return bytes.IndexByte(p, '`')
+	}
+}
+
+func (s *Scanner) code(c byte) {
+	prev := s.prev
+	s.prev = c
+	if s.skipVersion {
+		// The NNNNN of a /*!NNNNN versioned comment is not SQL.
+		if c >= '0' && c <= '9' {
+			return
+		}
+		s.skipVersion = false
+	}
+	if s.depth > 0 && !special[c] {
+		return // the bulk of row data: numbers, commas, hex literals
+	}
+	// Two-byte tokens: the first byte was already taken as code; take it
+	// back out of the head.
+	switch {
+	case prev == '-' && c == '-':
+		s.dropHeadByte()
+		s.st = stLineComment
+		return
+	case prev == '/' && c == '*':
+		s.dropHeadByte()
+		s.st = stBlockComment
+		s.blockStart = true
+		s.prev = 0
+		return
+	case prev == '*' && c == '/':
+		// The end of a /*!NNNNN … */ versioned comment: its content was
+		// code, the markers are nothing.
+		s.dropHeadByte()
+		s.prev = 0
+		return
+	}
+	switch c {
+	case '\'':
+		s.st = stSingle
+	case '"':
+		s.st = stDouble
+	case '`':
+		s.st = stBacktick
+	case '#':
+		s.st = stLineComment
+		return
+	case '(':
+		if s.depth == 0 && !s.inValues && isInsert(s.head) {
+			// "VALUES(" with no space before the first row.
+			if name, ok := valuesTarget(append(s.head, ' ')); ok {
+				s.inValues = true
+				s.insertTo = name
+			}
+		}
+		if s.depth == 0 && s.inValues {
+			s.tableFor(s.insertTo).Rows++
+		}
+		s.depth++
+		return
+	case ')':
+		if s.depth > 0 {
+			s.depth--
+		}
+		return
+	}
+	if s.depth > 0 {
+		return
+	}
+	s.appendHeadByte(c)
+	s.tail = append(s.tail, c)
+	if len(s.tail) > 8 {
+		s.tail = s.tail[len(s.tail)-8:]
+	}
+	if s.st == stCode && bytes.HasSuffix(s.tail, []byte(s.delim)) {
+		s.endStatement(len(s.delim))
+		return
+	}
+	if !s.inValues && (c == ' ' || c == '\n' || c == '\t' || c == '\r') && isInsert(s.head) {
+		if name, ok := valuesTarget(s.head); ok {
+			s.inValues = true
+			s.insertTo = name
+		}
+	}
+}
+
+// special are the bytes that matter inside parentheses.
+var special = func() (t [256]bool) {
+	for _, c := range []byte("'\"`()#-/*;") {
+		t[c] = true
+	}
+	return t
+}()
+
+func (s *Scanner) appendHeadByte(c byte) {
+	if s.depth == 0 && len(s.head) < headCap {
+		s.head = append(s.head, c)
+	}
+}
+
+func (s *Scanner) appendHead(p []byte) {
+	if s.depth == 0 && len(s.head) < headCap {
+		room := headCap - len(s.head)
+		if len(p) > room {
+			p = p[:room]
+		}
+		s.head = append(s.head, p...)
+	}
+}
+
+func (s *Scanner) dropHeadByte() {
+	if s.depth == 0 && len(s.head) > 0 {
+		s.head = s.head[:len(s.head)-1]
+	}
+	if len(s.tail) > 0 {
+		s.tail = s.tail[:len(s.tail)-1]
+	}
+}
+
+// trackLine keeps the first bytes of the current line and the last
+// non-empty line, for the completion trailer and DELIMITER commands.
+func (s *Scanner) trackLine(c byte) {
+	if c == '\n' {
+		s.endLine()
+		return
+	}
+	if len(s.line) < lineHeadCap {
+		s.line = append(s.line, c)
+	}
+	if c != ' ' && c != '\t' && c != '\r' {
+		s.lineEmpty = false
+	}
+}
+
+func (s *Scanner) trackLines(p []byte) {
+	for len(p) > 0 {
+		j := bytes.IndexByte(p, '\n')
+		if j < 0 {
+			s.appendLine(p)
+			return
+		}
+		s.appendLine(p[:j])
+		s.endLine()
+		p = p[j+1:]
+	}
+}
+
+func (s *Scanner) appendLine(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if room := lineHeadCap - len(s.line); room > 0 {
+		if len(p) > room {
+			s.line = append(s.line, p[:room]...)
+		} else {
+			s.line = append(s.line, p...)
+		}
+	}
+	if len(bytes.Trim(p, " \t\r")) > 0 {
+		s.lineEmpty = false
+	}
+}
+
+func (s *Scanner) endLine() {
+	if !s.lineEmpty {
+		s.lastLine = append(s.lastLine[:0], s.line...)
+		if s.st == stCode || s.st == stLineComment {
+			if d, ok := delimiterCommand(s.line); ok {
+				s.delim = d
+				s.resetStatement()
+			}
+		}
+	}
+	s.line = s.line[:0]
+	s.lineEmpty = true
+}
+
+func delimiterCommand(line []byte) (string, bool) {
+	t := strings.TrimSpace(string(line))
+	if len(t) > 10 && strings.EqualFold(t[:10], "DELIMITER ") {
+		d := strings.TrimSpace(t[10:])
+		if d != "" && len(d) <= 8 {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+func (s *Scanner) resetStatement() {
+	s.head = s.head[:0]
+	s.tail = s.tail[:0]
+	s.inValues = false
+	s.insertTo = ""
+	s.depth = 0
+}
+
+// endStatement classifies the statement that just ended.
+func (s *Scanner) endStatement(delimLen int) {
+	head := s.head
+	if len(head) >= delimLen {
+		head = head[:len(head)-delimLen]
+	}
+	s.classify(string(head))
+	s.resetStatement()
+}
+
+func (s *Scanner) classify(stmt string) {
+	words := tokens(stmt, 64)
+	if len(words) < 2 {
+		return
+	}
+	first := strings.ToUpper(words[0])
+	switch first {
+	case "USE":
+		s.useDatabase(unquote(words[1]))
+	case "CREATE":
+		s.classifyCreate(words)
+	}
+}
+
+func (s *Scanner) classifyCreate(words []string) {
+	// CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] name … ENGINE=x
+	// CREATE [OR REPLACE] [ALGORITHM=…] [DEFINER=…] [SQL SECURITY …] VIEW name
+	for i := 1; i < len(words); i++ {
+		w := strings.ToUpper(words[i])
+		switch w {
+		case "TABLE":
+			j := i + 1
+			for j < len(words) && isKeyword(words[j], "IF", "NOT", "EXISTS") {
+				j++
+			}
+			if j >= len(words) {
+				return
+			}
+			t := s.tableFor(words[j])
+			if !t.View {
+				t.Engine = engineOf(words)
+			}
+			return
+		case "VIEW":
+			if i+1 < len(words) {
+				t := s.tableFor(words[i+1])
+				t.View = true
+				t.Engine = ""
+			}
+			return
+		case "DATABASE", "SCHEMA", "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", "INDEX", "USER", "ROLE", "SEQUENCE":
+			return
+		}
+	}
+}
+
+func engineOf(words []string) string {
+	for i, w := range words {
+		u := strings.ToUpper(w)
+		if strings.HasPrefix(u, "ENGINE=") {
+			return w[len("ENGINE="):]
+		}
+		if u == "ENGINE" && i+1 < len(words) {
+			v := words[i+1]
+			if v == "=" && i+2 < len(words) {
+				v = words[i+2]
+			}
+			return strings.TrimPrefix(v, "=")
+		}
+	}
+	return ""
+}
+
+func isKeyword(w string, kws ...string) bool {
+	for _, k := range kws {
+		if strings.EqualFold(w, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Scanner) useDatabase(name string) {
+	s.db = name
+	for _, d := range s.dbs {
+		if d == name {
+			return
+		}
+	}
+	s.dbs = append(s.dbs, name)
+}
+
+// tableFor finds or adds a table by its (possibly db-qualified) name.
+func (s *Scanner) tableFor(raw string) *Table {
+	db, name := s.db, unquote(raw)
+	if d, n, ok := splitQualified(raw); ok {
+		db, name = d, n
+	}
+	key := db + "\x00" + name
+	if i, ok := s.byKey[key]; ok {
+		return &s.tables[i]
+	}
+	s.tables = append(s.tables, Table{Database: db, Name: name})
+	s.byKey[key] = len(s.tables) - 1
+	return &s.tables[len(s.tables)-1]
+}
+
+// isInsert says whether the statement starts with INSERT or REPLACE.
+func isInsert(head []byte) bool {
+	h := bytes.TrimLeft(head, " \t\r\n;")
+	return len(h) >= 6 && (bytes.EqualFold(h[:6], []byte("INSERT")) || (len(h) >= 7 && bytes.EqualFold(h[:7], []byte("REPLACE"))))
+}
+
+// valuesTarget parses "INSERT [modifiers] [INTO] name [(cols)] VALUES" once
+// the head has reached VALUES, and returns the table.
+func valuesTarget(head []byte) (string, bool) {
+	words := tokens(string(head), 16)
+	if len(words) < 3 || !strings.EqualFold(words[len(words)-1], "VALUES") && !strings.EqualFold(words[len(words)-1], "VALUE") {
+		return "", false
+	}
+	for _, w := range words[1 : len(words)-1] {
+		if isKeyword(w, "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO") {
+			continue
+		}
+		return w, true
+	}
+	return "", false
+}
+
+// tokens splits SQL into words, keeping quoted names whole and stopping
+// after max words.
+func tokens(s string, max int) []string {
+	var out []string
+	i := 0
+	for i < len(s) && len(out) < max {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' || c == ',':
+			i++
+		default:
+			j := i
+			for j < len(s) {
+				d := s[j]
+				if d == '`' || d == '\'' || d == '"' {
+					k := strings.IndexByte(s[j+1:], d)
+					if k < 0 {
+						j = len(s)
+						break
+					}
+					j += k + 2
+					continue
+				}
+				if d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == ';' || d == ',' {
+					break
+				}
+				j++
+			}
+			out = append(out, s[i:j])
+			i = j
+		}
+	}
+	return out
+}
+
+func unquote(w string) string {
+	if len(w) >= 2 && (w[0] == '`' || w[0] == '"') && w[len(w)-1] == w[0] {
+		q := string(w[0])
+		return strings.ReplaceAll(w[1:len(w)-1], q+q, q)
+	}
+	return w
+}
+
+// splitQualified splits `db`.`table`.
+func splitQualified(w string) (db, name string, ok bool) {
+	if strings.HasPrefix(w, "`") {
+		end := strings.Index(w[1:], "`.")
+		if end >= 0 {
+			return unquote(w[:end+2]), unquote(w[end+3:]), true
+		}
+		return "", "", false
+	}
+	if i := strings.IndexByte(w, '.'); i > 0 {
+		return w[:i], unquote(w[i+1:]), true
+	}
+	return "", "", false
+}
+
+// Result returns what was seen so far.
+func (s *Scanner) Result() Result {
+	last := strings.TrimSpace(string(s.lastLine))
+	if !s.lineEmpty {
+		// A final line without a newline still counts.
+		last = strings.TrimSpace(string(s.line))
+	}
+	tables := make([]Table, len(s.tables))
+	copy(tables, s.tables)
+	return Result{
+		Databases: append([]string(nil), s.dbs...),
+		Tables:    tables,
+		Completed: strings.HasPrefix(last, "-- Dump completed"),
+	}
+}
