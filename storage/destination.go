@@ -1,0 +1,290 @@
+// Package storage is dr's side of rclone: destinations that receive one
+// archive stream each (written once, verified against the remote), the
+// commit protocol (a backup exists only when its sidecar manifest does),
+// listing, reading and deleting backups.
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/operations"
+
+	"github.com/appwrite-dr/dr/archive"
+)
+
+// maxSidecarSize bounds a sidecar read from a remote.
+const maxSidecarSize = 64 << 20
+
+// Options open one destination.
+type Options struct {
+	Name string
+	// Remote is any rclone remote path: /var/backups/x, gdrive:appwrite,
+	// or a connection string such as :webdav,url='http://127.0.0.1:8080':.
+	Remote string
+	// RcloneConfig is the rclone config file; "" means rclone's default.
+	RcloneConfig string
+	// WrapFs, for tests only, wraps the opened remote (fault injection
+	// around a real backend).
+	WrapFs func(fs.Fs) fs.Fs
+}
+
+// Destination is one opened remote path.
+type Destination struct {
+	name   string
+	remote string
+	f      fs.Fs
+}
+
+// Open opens a destination. A malformed rclone config or an unknown remote
+// is a clear error naming the file and the remote.
+func Open(ctx context.Context, opts Options) (*Destination, error) {
+	f, err := newFs(ctx, opts.Name, opts.Remote, opts.RcloneConfig)
+	if err != nil {
+		return nil, err
+	}
+	if opts.WrapFs != nil {
+		f = opts.WrapFs(f)
+	}
+	return &Destination{name: opts.Name, remote: opts.Remote, f: f}, nil
+}
+
+// Name is the configured destination name.
+func (d *Destination) Name() string { return d.name }
+
+// Remote is the rclone remote path.
+func (d *Destination) Remote() string { return d.remote }
+
+// IsLocal says whether the destination is a directory on this host (where
+// an unencrypted .env is no worse off than in the stack directory).
+func (d *Destination) IsLocal() bool { return d.f.Features().IsLocal }
+
+// Backup is a complete backup on one destination.
+type Backup struct {
+	Name        string
+	Stack       string
+	Time        time.Time
+	Encrypted   bool
+	Size        int64
+	ModTime     time.Time
+	Manifest    *archive.Manifest
+	Destination string
+}
+
+// Leftover kinds.
+const (
+	ArchiveWithoutSidecar = "archive-without-sidecar"
+	SidecarWithoutArchive = "sidecar-without-archive"
+	InvalidSidecar        = "invalid-sidecar"
+)
+
+// Leftover is an object of dr's that does not make a complete backup: an
+// upload that never committed, or a sidecar whose archive is gone.
+type Leftover struct {
+	Name    string // the object's name
+	Kind    string
+	ModTime time.Time
+	Size    int64
+	Reason  string
+}
+
+// Listing is a destination's backups and leftovers.
+type Listing struct {
+	Complete  []Backup // newest first
+	Leftovers []Leftover
+}
+
+// List returns the complete backups, newest first.
+func (d *Destination) List(ctx context.Context) ([]Backup, error) {
+	l, err := d.Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.Complete, nil
+}
+
+// Scan lists every object of dr's on the destination. Objects dr did not
+// write are ignored. A listing error is returned, never read as "empty".
+func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
+	entries, err := d.f.List(ctx, "")
+	if errors.Is(err, fs.ErrorDirNotFound) {
+		return &Listing{}, nil // a destination nothing was written to yet
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing destination %q (%s): %w", d.name, d.remote, err)
+	}
+	archives := map[string]fs.Object{}
+	sidecars := map[string]fs.Object{}
+	for _, e := range entries {
+		o, ok := e.(fs.Object)
+		if !ok {
+			continue
+		}
+		name := o.Remote()
+		switch {
+		case strings.HasSuffix(name, archive.SidecarSuffix):
+			base := strings.TrimSuffix(name, archive.SidecarSuffix)
+			if _, err := archive.ParseObjectName(base); err == nil {
+				sidecars[base] = o
+			}
+		default:
+			if _, err := archive.ParseObjectName(name); err == nil {
+				archives[name] = o
+			}
+		}
+	}
+	l := &Listing{}
+	for name, a := range archives {
+		s, ok := sidecars[name]
+		if !ok {
+			l.Leftovers = append(l.Leftovers, Leftover{Name: name, Kind: ArchiveWithoutSidecar, ModTime: a.ModTime(ctx), Size: a.Size(), Reason: "no sidecar: the upload never committed"})
+			continue
+		}
+		m, err := d.readSidecar(ctx, s)
+		if err == nil {
+			err = checkSidecar(m, name, a.Size())
+		}
+		if err != nil {
+			l.Leftovers = append(l.Leftovers, Leftover{Name: archive.SidecarName(name), Kind: InvalidSidecar, ModTime: s.ModTime(ctx), Size: s.Size(), Reason: err.Error()})
+			continue
+		}
+		p, _ := archive.ParseObjectName(name)
+		l.Complete = append(l.Complete, Backup{
+			Name: name, Stack: p.Stack, Time: p.Time, Encrypted: p.Encrypted, Size: a.Size(),
+			ModTime: a.ModTime(ctx), Manifest: m, Destination: d.name,
+		})
+	}
+	for name, s := range sidecars {
+		if _, ok := archives[name]; !ok {
+			l.Leftovers = append(l.Leftovers, Leftover{Name: archive.SidecarName(name), Kind: SidecarWithoutArchive, ModTime: s.ModTime(ctx), Size: s.Size(), Reason: "the archive is gone"})
+		}
+	}
+	sort.Slice(l.Complete, func(i, j int) bool {
+		if !l.Complete[i].Time.Equal(l.Complete[j].Time) {
+			return l.Complete[i].Time.After(l.Complete[j].Time)
+		}
+		return l.Complete[i].Name > l.Complete[j].Name
+	})
+	sort.Slice(l.Leftovers, func(i, j int) bool { return l.Leftovers[i].Name < l.Leftovers[j].Name })
+	return l, nil
+}
+
+// checkSidecar is what makes a sidecar a commit of this archive.
+func checkSidecar(m *archive.Manifest, name string, size int64) error {
+	switch {
+	case m.Name != name:
+		return fmt.Errorf("sidecar names %q, not %q", m.Name, name)
+	case m.Status != archive.StatusComplete:
+		return fmt.Errorf("sidecar status is %q, not complete", m.Status)
+	case m.Object == nil:
+		return errors.New("sidecar lacks the archive object's size and hash")
+	case m.Object.Size != size:
+		return fmt.Errorf("sidecar says the archive is %d bytes; it is %d", m.Object.Size, size)
+	}
+	return nil
+}
+
+func (d *Destination) readSidecar(ctx context.Context, o fs.Object) (*archive.Manifest, error) {
+	if o.Size() > maxSidecarSize {
+		return nil, fmt.Errorf("sidecar %s is %d bytes, more than a manifest can be", o.Remote(), o.Size())
+	}
+	rc, err := o.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading sidecar %s: %w", o.Remote(), err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxSidecarSize))
+	if err != nil {
+		return nil, fmt.Errorf("reading sidecar %s: %w", o.Remote(), err)
+	}
+	m, err := archive.ParseManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("sidecar %s: %w", o.Remote(), err)
+	}
+	return m, nil
+}
+
+// ReadSidecar fetches and checks the sidecar of a complete backup.
+func (d *Destination) ReadSidecar(ctx context.Context, name string) (*archive.Manifest, error) {
+	s, err := d.f.NewObject(ctx, archive.SidecarName(name))
+	if err != nil {
+		return nil, fmt.Errorf("backup %s on %q has no sidecar: %w", name, d.name, err)
+	}
+	a, err := d.f.NewObject(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("backup %s on %q: archive missing: %w", name, d.name, err)
+	}
+	m, err := d.readSidecar(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSidecar(m, name, a.Size()); err != nil {
+		return nil, fmt.Errorf("backup %s on %q: %w", name, d.name, err)
+	}
+	return m, nil
+}
+
+// Open streams an archive object.
+func (d *Destination) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	o, err := d.f.NewObject(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s on %q: %w", name, d.name, err)
+	}
+	rc, err := o.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s on %q: %w", name, d.name, err)
+	}
+	return rc, nil
+}
+
+// Commit writes the sidecar that makes an uploaded archive a backup. It is
+// written once: an existing sidecar is never replaced.
+func (d *Destination) Commit(ctx context.Context, m *archive.Manifest) error {
+	name := archive.SidecarName(m.Name)
+	if _, err := d.f.NewObject(ctx, name); err == nil {
+		return fmt.Errorf("committing %s on %q: a sidecar already exists; dr never overwrites one", m.Name, d.name)
+	}
+	data, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	o, err := operations.Rcat(ctx, d.f, name, io.NopCloser(bytes.NewReader(data)), time.Now(), nil)
+	if err != nil {
+		return fmt.Errorf("committing %s on %q: %w", m.Name, d.name, err)
+	}
+	if o == nil || o.Size() != int64(len(data)) {
+		return fmt.Errorf("committing %s on %q: the sidecar was not stored whole", m.Name, d.name)
+	}
+	return nil
+}
+
+// Delete removes a backup: the sidecar first, so that an interrupted
+// delete never leaves a listed backup without its archive.
+func (d *Destination) Delete(ctx context.Context, name string) error {
+	if err := d.DeleteObject(ctx, archive.SidecarName(name)); err != nil {
+		return err
+	}
+	return d.DeleteObject(ctx, name)
+}
+
+// DeleteObject removes one object; a missing object is not an error.
+func (d *Destination) DeleteObject(ctx context.Context, name string) error {
+	o, err := d.f.NewObject(ctx, name)
+	if errors.Is(err, fs.ErrorObjectNotFound) || errors.Is(err, fs.ErrorDirNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("deleting %s on %q: %w", name, d.name, err)
+	}
+	if err := o.Remove(ctx); err != nil {
+		return fmt.Errorf("deleting %s on %q: %w", name, d.name, err)
+	}
+	return nil
+}

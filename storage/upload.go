@@ -1,0 +1,257 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+	rhash "github.com/rclone/rclone/fs/hash"
+	"github.com/rclone/rclone/fs/operations"
+)
+
+// UploadResult is one destination's outcome.
+type UploadResult struct {
+	Destination string
+	Size        int64
+	SHA256      string
+	Err         error
+}
+
+// Upload streams one archive to several destinations at once. Every Write
+// goes to each live destination; a slow one slows the writer (memory stays
+// bounded), a failed one is dropped and never blocks or corrupts the
+// others.
+type Upload struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	name   string
+	sinks  []*sink
+	closed bool
+}
+
+type sink struct {
+	dest    *Destination
+	pw      *io.PipeWriter
+	sha     hash.Hash
+	backend *rhash.MultiHasher // the backend's own hash, for verification
+	htype   rhash.Type
+	written atomic.Int64
+	done    chan struct{}
+	putErr  error // set by the put goroutine before done closes
+	failed  error // set by the writer when a write fails
+}
+
+// NewUpload starts one streamed put per destination, all named objectName.
+func NewUpload(ctx context.Context, dests []*Destination, objectName string) *Upload {
+	ctx, cancel := context.WithCancel(ctx)
+	u := &Upload{ctx: ctx, cancel: cancel, name: objectName}
+	for _, d := range dests {
+		pr, pw := io.Pipe()
+		s := &sink{dest: d, pw: pw, sha: sha256.New(), done: make(chan struct{}), htype: d.f.Hashes().GetOne()}
+		if s.htype != rhash.None {
+			s.backend, _ = rhash.NewMultiHasherTypes(rhash.NewHashSet(s.htype))
+		}
+		go func() {
+			defer close(s.done)
+			_, err := operations.Rcat(ctx, d.f, objectName, pr, time.Now(), nil)
+			if err != nil {
+				s.putErr = err
+			}
+			// Unblock a writer still waiting on this pipe.
+			pr.CloseWithError(errOr(err, errors.New("upload ended before the archive did")))
+		}()
+		u.sinks = append(u.sinks, s)
+	}
+	// Cancelling the context unblocks every pipe at once.
+	context.AfterFunc(ctx, func() {
+		for _, s := range u.sinks {
+			s.pw.CloseWithError(ctx.Err())
+		}
+	})
+	return u
+}
+
+func errOr(err, def error) error {
+	if err != nil {
+		return err
+	}
+	return def
+}
+
+// Write sends p to every live destination. It fails only when none is left.
+func (u *Upload) Write(p []byte) (int, error) {
+	var wg sync.WaitGroup
+	for _, s := range u.sinks {
+		if s.failed != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := s.pw.Write(p)
+			s.sha.Write(p[:n])
+			if s.backend != nil {
+				s.backend.Write(p[:n])
+			}
+			s.written.Add(int64(n))
+			if err != nil {
+				s.failed = fmt.Errorf("uploading to %q: %w", s.dest.name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := u.ctx.Err(); err != nil {
+		return 0, err
+	}
+	for _, s := range u.sinks {
+		if s.failed == nil {
+			return len(p), nil
+		}
+	}
+	return 0, fmt.Errorf("uploading %s: every destination failed: %w", u.name, u.firstErr())
+}
+
+func (u *Upload) firstErr() error {
+	for _, s := range u.sinks {
+		if s.failed != nil {
+			return s.failed
+		}
+	}
+	return errors.New("no destination")
+}
+
+// Written is the bytes each destination has accepted so far, by name.
+func (u *Upload) Written() map[string]int64 {
+	out := map[string]int64{}
+	for _, s := range u.sinks {
+		out[s.dest.name] = s.written.Load()
+	}
+	return out
+}
+
+// Close ends the stream, waits for every put, and verifies each object
+// against the remote: its size, and a hash the backend keeps (or, where it
+// keeps none, the sha256 of the object read back). A destination that
+// failed anywhere gets its partial object deleted.
+func (u *Upload) Close() error {
+	if u.closed {
+		return nil
+	}
+	u.closed = true
+	for _, s := range u.sinks {
+		s.pw.Close()
+	}
+	var errs []error
+	for _, s := range u.sinks {
+		<-s.done
+		if s.failed == nil && s.putErr != nil {
+			s.failed = fmt.Errorf("uploading to %q: %w", s.dest.name, s.putErr)
+		}
+		if s.failed == nil {
+			if err := u.verify(s); err != nil {
+				s.failed = err
+			}
+		}
+		if s.failed != nil {
+			errs = append(errs, s.failed)
+			u.deletePartial(s)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// verify reads the object's metadata back from the remote, so that a
+// dry-run setting or a backend that silently drops data cannot pass.
+func (u *Upload) verify(s *sink) error {
+	ctx := u.ctx
+	o, err := s.dest.f.NewObject(ctx, u.name)
+	if err != nil {
+		return fmt.Errorf("verifying %s on %q: the object is not there: %w", u.name, s.dest.name, err)
+	}
+	want := s.written.Load()
+	if o.Size() != want {
+		return fmt.Errorf("verifying %s on %q: the remote holds %d bytes, %d were sent", u.name, s.dest.name, o.Size(), want)
+	}
+	if s.backend != nil {
+		got, err := o.Hash(ctx, s.htype)
+		if err == nil && got != "" {
+			sent, _ := s.backend.Sums()[s.htype]
+			if got != sent {
+				return fmt.Errorf("verifying %s on %q: the remote's %s is %s, the sent data's %s", u.name, s.dest.name, s.htype, got, sent)
+			}
+			return nil
+		}
+	}
+	// No hash kept by the backend: read the object back.
+	rc, err := o.Open(ctx)
+	if err != nil {
+		return fmt.Errorf("verifying %s on %q: reading it back: %w", u.name, s.dest.name, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return fmt.Errorf("verifying %s on %q: reading it back: %w", u.name, s.dest.name, err)
+	}
+	if got, sent := hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(s.sha.Sum(nil)); got != sent {
+		return fmt.Errorf("verifying %s on %q: read back sha256 %s, sent %s", u.name, s.dest.name, got, sent)
+	}
+	return nil
+}
+
+// deletePartial removes whatever a failed put left, even after the run's
+// context ended (the undo must still happen).
+func (u *Upload) deletePartial(s *sink) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(u.ctx), 2*time.Minute)
+	defer cancel()
+	if err := s.dest.DeleteObject(ctx, u.name); err != nil {
+		s.failed = fmt.Errorf("%w (and its partial object could not be deleted: %v)", s.failed, err)
+	}
+}
+
+// Abort stops every upload and deletes what was written.
+func (u *Upload) Abort(ctx context.Context) {
+	if u.closed {
+		for _, s := range u.sinks {
+			u.deleteQuietly(ctx, s)
+		}
+		return
+	}
+	u.closed = true
+	u.cancel()
+	for _, s := range u.sinks {
+		<-s.done
+		if s.failed == nil {
+			s.failed = fmt.Errorf("upload to %q aborted", s.dest.name)
+		}
+		u.deleteQuietly(ctx, s)
+	}
+}
+
+func (u *Upload) deleteQuietly(ctx context.Context, s *sink) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if err := s.dest.DeleteObject(ctx, u.name); err != nil {
+		fs.Errorf(nil, "deleting partial %s on %q: %v", u.name, s.dest.name, err)
+	}
+}
+
+// Results is every destination's outcome, after Close.
+func (u *Upload) Results() []UploadResult {
+	out := make([]UploadResult, 0, len(u.sinks))
+	for _, s := range u.sinks {
+		r := UploadResult{Destination: s.dest.name, Size: s.written.Load(), Err: s.failed}
+		if s.failed == nil {
+			r.SHA256 = hex.EncodeToString(s.sha.Sum(nil))
+		}
+		out = append(out, r)
+	}
+	return out
+}
