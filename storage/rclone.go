@@ -53,7 +53,9 @@ func newFs(ctx context.Context, destName, remote, configPath string) (fs.Fs, err
 	return f, nil
 }
 
-func isWindowsDrive(s string) bool { return len(s) >= 2 && s[1] == ':' && len(s) > 2 && (s[2] == '\\' || s[2] == '/') }
+func isWindowsDrive(s string) bool {
+	return len(s) >= 2 && s[1] == ':' && len(s) > 2 && (s[2] == '\\' || s[2] == '/')
+}
 
 // installConfig points rclone at a config file and loads it, turning a
 // malformed file into an error.
