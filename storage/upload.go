@@ -34,6 +34,9 @@ type Upload struct {
 	cancel context.CancelFunc
 	name   string
 	sinks  []*sink
+	// mu serialises Write with Close and Abort: a compressor may still be
+	// flushing from its own goroutine when the run gives up.
+	mu     sync.Mutex
 	closed bool
 }
 
@@ -88,6 +91,11 @@ func errOr(err, def error) error {
 
 // Write sends p to every live destination. It fails only when none is left.
 func (u *Upload) Write(p []byte) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		return 0, fmt.Errorf("uploading %s: the upload was already closed", u.name)
+	}
 	var wg sync.WaitGroup
 	for _, s := range u.sinks {
 		if s.failed != nil {
@@ -142,6 +150,8 @@ func (u *Upload) Written() map[string]int64 {
 // keeps none, the sha256 of the object read back). A destination that
 // failed anywhere gets its partial object deleted.
 func (u *Upload) Close() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	if u.closed {
 		return nil
 	}
@@ -218,6 +228,10 @@ func (u *Upload) deletePartial(s *sink) {
 
 // Abort stops every upload and deletes what was written.
 func (u *Upload) Abort(ctx context.Context) {
+	// Cancel before taking the lock: it unblocks a Write stuck on a pipe.
+	u.cancel()
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	if u.closed {
 		for _, s := range u.sinks {
 			u.deleteQuietly(ctx, s)
@@ -225,7 +239,6 @@ func (u *Upload) Abort(ctx context.Context) {
 		return
 	}
 	u.closed = true
-	u.cancel()
 	for _, s := range u.sinks {
 		<-s.done
 		if s.failed == nil {
