@@ -1,0 +1,413 @@
+// Package backup makes one backup run: discover the stack, dump the
+// database, add the stack's files (and volumes), stream the archive to every
+// destination at once, commit it where it verified, and report.
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/storage"
+)
+
+// Engine is what a backup needs from the Docker engine.
+type Engine interface {
+	execer
+	FindStack(ctx context.Context, project, dbService string) (*engine.Stack, error)
+	ImageDigest(ctx context.Context, imageID string) (string, error)
+	EnvKeys(ctx context.Context, containerID string) ([]string, error)
+}
+
+// Options are the knobs of one run besides the config.
+type Options struct {
+	// Destinations restricts the run to these configured destinations.
+	Destinations []string
+	ToolVersion  string
+	Logger       *slog.Logger
+	// Progress, when set, is called about twice a second while data flows.
+	Progress func(Progress)
+	// Now is the clock (tests pin it); nil means time.Now.
+	Now func() time.Time
+}
+
+// Progress is a snapshot of a running backup.
+type Progress struct {
+	Phase        string // "dump", "files", "volumes", "verify", "commit"
+	DumpBytes    int64
+	ArchiveBytes int64 // bytes sent to the destinations (compressed, encrypted)
+	Elapsed      time.Duration
+}
+
+// DestinationResult is one destination's outcome.
+type DestinationResult struct {
+	Name   string
+	Remote string
+	Size   int64
+	SHA256 string
+	Err    error
+}
+
+// Result is what a run did.
+type Result struct {
+	Name         string
+	Manifest     *archive.Manifest
+	Destinations []DestinationResult
+	RawBytes     int64
+	ArchiveBytes int64
+	Duration     time.Duration
+	Warnings     []string
+}
+
+// Committed lists the destinations that hold the backup.
+func (r *Result) Committed() []string {
+	var names []string
+	for _, d := range r.Destinations {
+		if d.Err == nil {
+			names = append(names, d.Name)
+		}
+	}
+	return names
+}
+
+// PartialError says the backup was committed on some destinations and
+// failed on others: the run as a whole has failed, but a backup exists.
+type PartialError struct{ Failed []DestinationResult }
+
+func (e *PartialError) Error() string {
+	parts := make([]string, len(e.Failed))
+	for i, f := range e.Failed {
+		parts[i] = fmt.Sprintf("%s: %v", f.Name, f.Err)
+	}
+	return "backup failed on some destinations: " + strings.Join(parts, "; ")
+}
+
+// ErrNotSupported is returned for database kinds dr cannot dump yet.
+var ErrNotSupported = errors.New("not supported yet")
+
+// Run makes one backup. dests are the destinations to write to, opened by
+// the caller (see OpenDestinations). The returned Result is valid also when
+// err is a *PartialError.
+func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.Destination, opts Options) (*Result, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	if len(dests) == 0 {
+		return nil, errors.New("no destination to back up to")
+	}
+	started := now().UTC().Truncate(time.Second)
+
+	plan, err := prepare(ctx, eng, cfg)
+	if err != nil {
+		return nil, err
+	}
+	recipients, fingerprints, err := loadRecipients(cfg.Encryption)
+	if err != nil {
+		return nil, err
+	}
+	name := archive.ObjectName(plan.project, started, len(recipients) > 0)
+	res := &Result{Name: name}
+	warn := func(msg string, args ...any) {
+		w := fmt.Sprintf(msg, args...)
+		res.Warnings = append(res.Warnings, w)
+		log.Warn(w)
+	}
+	if len(recipients) == 0 && plan.hasEnv {
+		for _, d := range dests {
+			if !d.IsLocal() {
+				warn("the backup holds .env secrets and goes unencrypted to %q (%s); set encryption.recipients", d.Name(), d.Remote())
+				break
+			}
+		}
+	}
+	info, err := plan.db.inspect(ctx, cfg.Stack.Database.Databases)
+	if err != nil {
+		return nil, err
+	}
+	for key, eng := range info.Engines {
+		if !strings.EqualFold(eng, "InnoDB") && eng != "" {
+			warn("table %s uses engine %s: it is not part of the consistent snapshot (only InnoDB is)", key, eng)
+		}
+	}
+	sort.Strings(res.Warnings)
+
+	log.Info("backup starting", "name", name, "project", plan.project, "databases", info.Databases, "destinations", destNames(dests))
+
+	var counters progressCounters
+	stopProgress := counters.report(ctx, opts.Progress, started, now)
+	defer stopProgress()
+
+	upload := storage.NewUpload(ctx, dests, name)
+	sent := &countingWriter{w: upload, n: &counters.archive}
+	aw, err := archive.NewWriter(sent, archive.WriterOptions{
+		ChunkSize:   int64(cfg.Archive.ChunkSize),
+		Level:       cfg.Archive.ZstdLevel,
+		Concurrency: cfg.Archive.Concurrency,
+		Recipients:  recipients,
+	})
+	if err != nil {
+		upload.Abort(ctx)
+		return nil, fmt.Errorf("starting the archive: %w", err)
+	}
+
+	manifest := &archive.Manifest{
+		Format:    archive.FormatVersion,
+		Tool:      opts.ToolVersion,
+		Stack:     plan.project,
+		Host:      hostname(),
+		Name:      name,
+		StartedAt: started,
+		Status:    archive.StatusWritten,
+	}
+	if err := writeArchive(ctx, aw, plan, info, cfg, manifest, &counters, log); err != nil {
+		upload.Abort(ctx)
+		return nil, err
+	}
+	manifest.FinishedAt = now().UTC()
+	manifest.Warnings = res.Warnings
+	if len(fingerprints) > 0 {
+		manifest.Encryption = &archive.Encryption{Scheme: "age", Recipients: fingerprints}
+	}
+	if err := aw.Close(manifest); err != nil {
+		upload.Abort(ctx)
+		return nil, fmt.Errorf("finishing the archive: %w", err)
+	}
+	counters.phase.Store("verify")
+	if err := upload.Close(); err != nil {
+		log.Debug("upload finished with errors", "err", err)
+	}
+	res.RawBytes = aw.RawBytes()
+	res.ArchiveBytes = counters.archive.Load()
+
+	counters.phase.Store("commit")
+	var failed []DestinationResult
+	for _, ur := range upload.Results() {
+		d := DestinationResult{Name: ur.Destination, Size: ur.Size, SHA256: ur.SHA256, Err: ur.Err}
+		dest := findDest(dests, ur.Destination)
+		if dest != nil {
+			d.Remote = dest.Remote()
+		}
+		if d.Err == nil && dest != nil {
+			sidecar := *manifest
+			sidecar.Status = archive.StatusComplete
+			sidecar.Object = &archive.ObjectInfo{Size: ur.Size, SHA256: ur.SHA256}
+			if err := dest.Commit(ctx, &sidecar); err != nil {
+				d.Err = fmt.Errorf("committing: %w", err)
+				if derr := dest.DeleteObject(context.WithoutCancel(ctx), name); derr != nil {
+					log.Error("could not delete the uncommitted archive", "destination", d.Name, "object", name, "err", derr)
+				}
+			}
+		}
+		if d.Err != nil {
+			failed = append(failed, d)
+			log.Error("destination failed", "destination", d.Name, "err", d.Err)
+		} else {
+			log.Info("backup committed", "destination", d.Name, "object", name, "bytes", d.Size, "sha256", d.SHA256)
+		}
+		res.Destinations = append(res.Destinations, d)
+	}
+	manifest.Status = archive.StatusComplete
+	res.Manifest = manifest
+	res.Duration = now().Sub(started)
+	switch {
+	case len(failed) == len(res.Destinations):
+		return res, fmt.Errorf("backup %s failed on every destination: %w", name, &PartialError{Failed: failed})
+	case len(failed) > 0:
+		return res, &PartialError{Failed: failed}
+	}
+	return res, nil
+}
+
+// writeArchive adds everything to the archive in the order of the format:
+// the stack's files, the database dump, then the volumes.
+func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info *serverInfo, cfg *config.Config, m *archive.Manifest, counters *progressCounters, log *slog.Logger) error {
+	counters.phase.Store("files")
+	for _, f := range plan.files {
+		if err := addStackFile(aw, cfg.Stack.Dir, f); err != nil {
+			return err
+		}
+	}
+
+	counters.phase.Store("dump")
+	args := dumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
+	pr, pw := io.Pipe()
+	dumpDone := make(chan error, 1)
+	go func() {
+		err := plan.db.dump(ctx, args, &countingWriter{w: pw, n: &counters.dump})
+		pw.CloseWithError(err)
+		dumpDone <- err
+	}()
+	dr, err := aw.AddDump(ctx, pr)
+	// Drain so that the dump goroutine never blocks on a reader that gave up.
+	pr.CloseWithError(errors.New("archive stopped reading the dump"))
+	dumpErr := <-dumpDone
+	if dumpErr != nil {
+		return dumpErr
+	}
+	if err != nil {
+		return fmt.Errorf("archiving the dump: %w", err)
+	}
+	if !dr.Completed {
+		return errors.New("dumping the database: the dump ended without its completion trailer (\"-- Dump completed\"), so it was cut short; nothing was committed")
+	}
+	tables := dr.Tables
+	for i := range tables {
+		if e, ok := info.Engines[tables[i].Database+"."+tables[i].Name]; ok && tables[i].Engine == "" {
+			tables[i].Engine = e
+		}
+	}
+	m.Database = &archive.Database{
+		Kind:          plan.kind,
+		Service:       cfg.Stack.Database.Service,
+		Container:     plan.dbContainer.Name,
+		Image:         plan.dbContainer.Image,
+		ImageDigest:   plan.imageDigest,
+		ServerVersion: info.ServerVersion,
+		Client:        info.Client,
+		ClientVersion: info.ClientVersion,
+		DumpOptions:   args[:len(args)-len(info.Databases)-1],
+		Databases:     info.Databases,
+		IncludeGrants: cfg.Stack.Database.IncludeGrants,
+		ChunkSize:     int64(cfg.Archive.ChunkSize),
+		Chunks:        dr.Chunks,
+		DumpSize:      dr.Size,
+		DumpSHA256:    dr.SHA256,
+		Tables:        tables,
+	}
+	log.Info("database dumped", "bytes", dr.Size, "tables", len(tables), "chunks", len(dr.Chunks))
+	return nil
+}
+
+func addStackFile(aw *archive.Writer, dir, rel string) error {
+	path := filepath.Join(dir, rel)
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading stack file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("reading stack file: %w", err)
+	}
+	uid, gid := fileOwner(st)
+	hdr := archive.FileHeader{
+		Name:    archive.ComposePrefix + filepath.ToSlash(rel),
+		Mode:    int64(st.Mode().Perm()),
+		ModTime: st.ModTime(),
+		UID:     uid,
+		GID:     gid,
+		Size:    st.Size(),
+	}
+	if err := aw.AddFile(hdr, f); err != nil {
+		return fmt.Errorf("archiving %s: %w", path, err)
+	}
+	return nil
+}
+
+// loadRecipients reads the configured age recipients. It returns the
+// recipients and the strings recorded in the manifest.
+func loadRecipients(enc config.Encryption) ([]age.Recipient, []string, error) {
+	keys := append([]string{}, enc.Recipients...)
+	if enc.RecipientsFile != "" {
+		more, err := archive.ReadRecipientsFile(enc.RecipientsFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encryption.recipients_file: %w", err)
+		}
+		keys = append(keys, more...)
+	}
+	if len(keys) == 0 {
+		return nil, nil, nil
+	}
+	recipients, err := archive.ParseRecipients(keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encryption.recipients: %w", err)
+	}
+	return recipients, keys, nil
+}
+
+func destNames(dests []*storage.Destination) []string {
+	names := make([]string, len(dests))
+	for i, d := range dests {
+		names[i] = d.Name()
+	}
+	return names
+}
+
+func findDest(dests []*storage.Destination, name string) *storage.Destination {
+	for _, d := range dests {
+		if d.Name() == name {
+			return d
+		}
+	}
+	return nil
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
+}
+
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+type progressCounters struct {
+	phase   atomic.Value
+	dump    atomic.Int64
+	archive atomic.Int64
+}
+
+// report calls fn about twice a second until the returned stop is called.
+func (c *progressCounters) report(ctx context.Context, fn func(Progress), started time.Time, now func() time.Time) (stop func()) {
+	c.phase.Store("prepare")
+	if fn == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			case <-t.C:
+				phase, _ := c.phase.Load().(string)
+				fn(Progress{Phase: phase, DumpBytes: c.dump.Load(), ArchiveBytes: c.archive.Load(), Elapsed: now().Sub(started)})
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}

@@ -1,0 +1,60 @@
+package backup
+
+import (
+	"context"
+	"time"
+
+	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/storage"
+)
+
+// Plan is what a backup would do, for --dry-run.
+type Plan struct {
+	Name         string
+	Project      string
+	Kind         string
+	Container    string
+	Image        string
+	Server       string
+	Client       string
+	Databases    []string
+	DumpOptions  []string
+	Files        []string
+	Encrypted    bool
+	Destinations []string
+	Warnings     []string
+}
+
+// DryRun checks everything a backup checks before data flows and says what
+// it would write where, without dumping or writing anything.
+func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.Destination, now time.Time) (*Plan, error) {
+	plan, err := prepare(ctx, eng, cfg)
+	if err != nil {
+		return nil, err
+	}
+	recipients, _, err := loadRecipients(cfg.Encryption)
+	if err != nil {
+		return nil, err
+	}
+	info, err := plan.db.inspect(ctx, cfg.Stack.Database.Databases)
+	if err != nil {
+		return nil, err
+	}
+	args := dumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
+	p := &Plan{
+		Name:         archive.ObjectName(plan.project, now.UTC().Truncate(time.Second), len(recipients) > 0),
+		Project:      plan.project,
+		Kind:         plan.kind,
+		Container:    plan.dbContainer.Name,
+		Image:        plan.dbContainer.Image,
+		Server:       info.ServerVersion,
+		Client:       info.Client + " " + info.ClientVersion,
+		Databases:    info.Databases,
+		DumpOptions:  args[:len(args)-len(info.Databases)-1],
+		Files:        plan.files,
+		Encrypted:    len(recipients) > 0,
+		Destinations: destNames(dests),
+	}
+	return p, nil
+}

@@ -1,0 +1,234 @@
+package backup
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/appwrite-dr/dr/engine"
+)
+
+// systemDatabases are never part of "all databases": they belong to the
+// server, not to the stack, and importing them elsewhere breaks that server.
+var systemDatabases = []string{"mysql", "sys", "information_schema", "performance_schema"}
+
+// dumpOptions are the mariadb-dump flags of every backup: one consistent
+// InnoDB snapshot, rows streamed, every object kind, binary-safe text.
+var dumpOptions = []string{
+	"--single-transaction",
+	"--quick",
+	"--routines",
+	"--events",
+	"--triggers",
+	"--hex-blob",
+	"--add-drop-database",
+	"--default-character-set=utf8mb4",
+}
+
+// credentialPrelude picks the credentials from the container's own
+// environment and hands them to the client through MYSQL_PWD, so that no
+// password passes through dr, its logs, or a process list. The variable
+// names are the official images' (and Appwrite's compose file's) contract.
+const credentialPrelude = `set -e
+if [ -n "${MARIADB_ROOT_PASSWORD:-}" ]; then DR_USER=root; MYSQL_PWD="$MARIADB_ROOT_PASSWORD"
+elif [ -n "${MYSQL_ROOT_PASSWORD:-}" ]; then DR_USER=root; MYSQL_PWD="$MYSQL_ROOT_PASSWORD"
+elif [ -n "${MARIADB_USER:-}" ]; then DR_USER="$MARIADB_USER"; MYSQL_PWD="${MARIADB_PASSWORD:-}"
+elif [ -n "${MYSQL_USER:-}" ]; then DR_USER="$MYSQL_USER"; MYSQL_PWD="${MYSQL_PASSWORD:-}"
+else echo "dr: the database container sets none of MARIADB_ROOT_PASSWORD, MYSQL_ROOT_PASSWORD, MARIADB_USER or MYSQL_USER; dr reads the credentials from there" >&2; exit 64
+fi
+export MYSQL_PWD
+pick() { for c in "$@"; do if command -v "$c" >/dev/null 2>&1; then echo "$c"; return 0; fi; done; echo "dr: none of $* is installed in the database container" >&2; exit 65; }
+`
+
+// dumpScript runs the dump client with the arguments dr passes as "$@".
+const dumpScript = credentialPrelude + `DR_CLIENT=$(pick mariadb-dump mysqldump)
+exec "$DR_CLIENT" --user="$DR_USER" "$@"
+`
+
+// queryScript runs one batch query and prints tab-separated rows.
+const queryScript = credentialPrelude + `DR_CLIENT=$(pick mariadb mysql)
+exec "$DR_CLIENT" --user="$DR_USER" --batch --skip-column-names --default-character-set=utf8mb4 -e "$1"
+`
+
+// versionScript prints which dump client is there and its version line.
+const versionScript = `for c in mariadb-dump mysqldump; do
+  if command -v "$c" >/dev/null 2>&1; then echo "$c"; "$c" --version; exit 0; fi
+done
+echo "dr: neither mariadb-dump nor mysqldump is installed in the database container" >&2
+exit 65
+`
+
+// execer is the part of the engine the database steps need.
+type execer interface {
+	Exec(ctx context.Context, containerID string, opts engine.ExecOptions) (*engine.ExecResult, error)
+}
+
+// mariaDB dumps and queries a MariaDB or MySQL server inside its container.
+type mariaDB struct {
+	eng       execer
+	container string
+}
+
+// query runs SQL inside the container and returns its rows' fields.
+func (m *mariaDB) query(ctx context.Context, sql string) ([][]string, error) {
+	var out strings.Builder
+	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
+		Cmd:    []string{"sh", "-c", queryScript, "dr-query", sql},
+		Stdout: &limitedWriter{w: &out, n: 16 << 20},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("querying the database: %w", err)
+	}
+	if res.ExitCode != 0 {
+		return nil, res.Err("querying the database")
+	}
+	var rows [][]string
+	sc := bufio.NewScanner(strings.NewReader(out.String()))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		if sc.Text() == "" {
+			continue
+		}
+		rows = append(rows, strings.Split(sc.Text(), "\t"))
+	}
+	return rows, sc.Err()
+}
+
+// serverInfo is what the manifest records about the server before the dump.
+type serverInfo struct {
+	ServerVersion string
+	Client        string
+	ClientVersion string
+	Databases     []string
+	Engines       map[string]string // "db.table" -> engine; views are absent
+}
+
+// inspect asks the server for its version, the databases to dump, and the
+// engine of every table in them.
+func (m *mariaDB) inspect(ctx context.Context, wanted []string) (*serverInfo, error) {
+	info := &serverInfo{Engines: map[string]string{}}
+	rows, err := m.query(ctx, "SELECT VERSION()")
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 1 && len(rows[0]) == 1 {
+		info.ServerVersion = rows[0][0]
+	}
+
+	var out strings.Builder
+	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
+		Cmd:    []string{"sh", "-c", versionScript},
+		Stdout: &limitedWriter{w: &out, n: 64 << 10},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finding the dump client: %w", err)
+	}
+	if res.ExitCode != 0 {
+		return nil, res.Err("finding the dump client")
+	}
+	lines := strings.SplitN(strings.TrimSpace(out.String()), "\n", 2)
+	info.Client = lines[0]
+	if len(lines) == 2 {
+		info.ClientVersion = strings.TrimSpace(lines[1])
+	}
+
+	rows, err = m.query(ctx, "SELECT schema_name FROM information_schema.schemata ORDER BY schema_name")
+	if err != nil {
+		return nil, err
+	}
+	present := map[string]bool{}
+	var all []string
+	for _, r := range rows {
+		present[r[0]] = true
+		if !isSystemDatabase(r[0]) {
+			all = append(all, r[0])
+		}
+	}
+	if len(wanted) == 0 {
+		info.Databases = all
+	} else {
+		for _, db := range wanted {
+			if !present[db] {
+				return nil, fmt.Errorf("stack.database.databases names %q, which the server does not have (it has: %s)", db, strings.Join(all, ", "))
+			}
+		}
+		info.Databases = wanted
+	}
+	if len(info.Databases) == 0 {
+		return nil, errors.New("the server has no database besides the system ones: nothing to back up")
+	}
+
+	rows, err = m.query(ctx, "SELECT table_schema, table_name, IFNULL(engine,'') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema IN ("+sqlList(info.Databases)+")")
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if len(r) == 3 {
+			info.Engines[r[0]+"."+r[1]] = r[2]
+		}
+	}
+	return info, nil
+}
+
+// dumpArgs are the client arguments for the chosen databases.
+func dumpArgs(databases []string, includeGrants bool) []string {
+	args := append([]string{}, dumpOptions...)
+	if includeGrants {
+		args = append(args, "--system=users")
+	}
+	args = append(args, "--databases")
+	return append(args, databases...)
+}
+
+// dump streams the dump to w. It fails when the client exits non-zero; the
+// completion trailer is checked by the caller, which sees the stream.
+func (m *mariaDB) dump(ctx context.Context, args []string, w io.Writer) error {
+	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
+		Cmd:    append([]string{"sh", "-c", dumpScript, "dr-dump"}, args...),
+		Stdout: w,
+	})
+	if err != nil {
+		return fmt.Errorf("dumping the database: %w", err)
+	}
+	if res.ExitCode != 0 {
+		return res.Err("dumping the database")
+	}
+	return nil
+}
+
+func isSystemDatabase(name string) bool {
+	for _, s := range systemDatabases {
+		if strings.EqualFold(s, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// sqlList quotes names as SQL string literals for an IN list. The names
+// come from the server's own catalogue or the operator's config.
+func sqlList(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(n) + "'"
+	}
+	return strings.Join(quoted, ",")
+}
+
+// limitedWriter keeps at most n bytes and fails past that, so a query that
+// returns far more than expected cannot exhaust memory.
+type limitedWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > l.n {
+		return 0, errors.New("query output is larger than expected")
+	}
+	l.n -= int64(len(p))
+	return l.w.Write(p)
+}

@@ -1,0 +1,150 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
+)
+
+// overrideFile is picked up beside the configured files when present, as
+// docker compose itself does.
+const overrideFile = "docker-compose.override.yml"
+
+// stackPlan is what a backup found out before writing a byte.
+type stackPlan struct {
+	project     string
+	kind        string
+	dbContainer engine.Container
+	imageDigest string
+	files       []string // relative to stack.dir
+	hasEnv      bool
+	db          *mariaDB
+}
+
+// prepare checks everything that can be checked before data flows: the
+// stack's files exist, the database container is there and running, and
+// its kind is one dr can dump.
+func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, error) {
+	files, err := stackFiles(cfg.Stack)
+	if err != nil {
+		return nil, err
+	}
+	stack, err := eng.FindStack(ctx, cfg.Stack.Project, cfg.Stack.Database.Service)
+	if err != nil {
+		return nil, fmt.Errorf("finding the stack: %w", err)
+	}
+	db, ok := stack.Service(cfg.Stack.Database.Service)
+	if !ok {
+		return nil, fmt.Errorf("project %q has no container for the database service %q (it has: %s); set stack.database.service",
+			stack.Project, cfg.Stack.Database.Service, strings.Join(stack.Services(), ", "))
+	}
+	if !db.Running {
+		return nil, fmt.Errorf("the database container %s is not running; start it (docker compose up -d %s) and try again", db.Name, db.Service)
+	}
+	envKeys, err := eng.EnvKeys(ctx, db.ID)
+	if err != nil {
+		return nil, fmt.Errorf("inspecting the database container: %w", err)
+	}
+	kind, err := databaseKind(cfg.Stack.Database.Kind, db.Image, envKeys)
+	if err != nil {
+		return nil, err
+	}
+	digest, err := eng.ImageDigest(ctx, db.ImageID)
+	if err != nil {
+		return nil, fmt.Errorf("inspecting the database image: %w", err)
+	}
+	plan := &stackPlan{
+		project:     stack.Project,
+		kind:        kind,
+		dbContainer: db,
+		imageDigest: digest,
+		files:       files,
+		db:          &mariaDB{eng: eng, container: db.ID},
+	}
+	for _, f := range files {
+		if filepath.Base(f) == ".env" {
+			plan.hasEnv = true
+		}
+	}
+	return plan, nil
+}
+
+// stackFiles lists the files to archive; a configured file that is missing
+// is an error, never a silent skip.
+func stackFiles(stack config.Stack) ([]string, error) {
+	var files, missing []string
+	for _, f := range stack.Files {
+		if filepath.IsAbs(f) || strings.HasPrefix(filepath.Clean(f), "..") {
+			return nil, fmt.Errorf("stack.files: %q must be relative to stack.dir and stay inside it", f)
+		}
+		st, err := os.Stat(filepath.Join(stack.Dir, f))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			missing = append(missing, f)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("reading stack file: %w", err)
+		case !st.Mode().IsRegular():
+			return nil, fmt.Errorf("stack.files: %s is not a regular file", filepath.Join(stack.Dir, f))
+		}
+		files = append(files, filepath.Clean(f))
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("stack.files: %s missing in %s; fix stack.dir or remove them from stack.files", strings.Join(missing, ", "), stack.Dir)
+	}
+	if !slices.Contains(files, overrideFile) {
+		if st, err := os.Stat(filepath.Join(stack.Dir, overrideFile)); err == nil && st.Mode().IsRegular() {
+			files = append(files, overrideFile)
+		}
+	}
+	return files, nil
+}
+
+// databaseKind decides how to dump. "auto" looks at the image and the
+// environment variables the container sets (names only).
+func databaseKind(configured, image string, envKeys []string) (string, error) {
+	kind := strings.ToLower(configured)
+	if kind == "" || kind == "auto" {
+		img := strings.ToLower(image)
+		switch {
+		case strings.Contains(img, "mongo") || hasPrefixKey(envKeys, "MONGO_"):
+			kind = "mongodb"
+		case strings.Contains(img, "mysql") && !strings.Contains(img, "mariadb"):
+			kind = "mysql"
+		default:
+			kind = "mariadb"
+		}
+	}
+	switch kind {
+	case "mariadb", "mysql":
+		return kind, nil
+	case "mongodb":
+		return "", fmt.Errorf("database kind mongodb (image %s): %w — dr backs up MariaDB and MySQL stacks; Appwrite 1.9 installs default to MongoDB", image, ErrNotSupported)
+	default:
+		return "", fmt.Errorf("stack.database.kind %q: want auto, mariadb or mysql", configured)
+	}
+}
+
+func hasPrefixKey(keys []string, prefix string) bool {
+	for _, k := range keys {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func fileOwner(st os.FileInfo) (uid, gid int) {
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		return int(sys.Uid), int(sys.Gid)
+	}
+	return 0, 0
+}

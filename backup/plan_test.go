@@ -1,0 +1,98 @@
+package backup
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/appwrite-dr/dr/config"
+)
+
+func TestDatabaseKind(t *testing.T) {
+	tests := []struct {
+		configured, image string
+		env               []string
+		want              string
+		wantErr           error
+	}{
+		{"auto", "mariadb:10.11", []string{"MYSQL_ROOT_PASSWORD"}, "mariadb", nil},
+		{"", "dr-test/mariadb:10.11", nil, "mariadb", nil},
+		{"auto", "mysql:8.0", nil, "mysql", nil},
+		{"auto", "mongo:7", nil, "", ErrNotSupported},
+		{"auto", "custom/db:1", []string{"MONGO_INITDB_ROOT_USERNAME"}, "", ErrNotSupported},
+		{"mongodb", "mariadb:10.11", nil, "", ErrNotSupported},
+		{"mysql", "mariadb:10.11", nil, "mysql", nil},
+		{"postgres", "postgres:16", nil, "", errors.New("want auto")},
+	}
+	for _, tt := range tests {
+		got, err := databaseKind(tt.configured, tt.image, tt.env)
+		switch {
+		case tt.wantErr == nil && err != nil:
+			t.Errorf("databaseKind(%q, %q): unexpected error %v", tt.configured, tt.image, err)
+		case tt.wantErr == ErrNotSupported && !errors.Is(err, ErrNotSupported):
+			t.Errorf("databaseKind(%q, %q): got %v, want ErrNotSupported", tt.configured, tt.image, err)
+		case tt.wantErr != nil && tt.wantErr != ErrNotSupported && (err == nil || !strings.Contains(err.Error(), tt.wantErr.Error())):
+			t.Errorf("databaseKind(%q, %q): got %v, want error containing %q", tt.configured, tt.image, err, tt.wantErr)
+		case got != tt.want:
+			t.Errorf("databaseKind(%q, %q) = %q, want %q", tt.configured, tt.image, got, tt.want)
+		}
+	}
+}
+
+func TestStackFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"docker-compose.yml", ".env"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := stackFiles(config.Stack{Dir: dir, Files: []string{"docker-compose.yml", ".env"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"docker-compose.yml", ".env"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("files = %v, want %v", got, want)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, overrideFile), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err = stackFiles(config.Stack{Dir: dir, Files: []string{"docker-compose.yml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"docker-compose.yml", overrideFile}; !reflect.DeepEqual(got, want) {
+		t.Errorf("with override present: files = %v, want %v", got, want)
+	}
+
+	_, err = stackFiles(config.Stack{Dir: dir, Files: []string{"docker-compose.yml", "missing.env", "gone.yml"}})
+	if err == nil || !strings.Contains(err.Error(), "missing.env, gone.yml missing") {
+		t.Errorf("missing files: got %v, want an error naming both", err)
+	}
+	_, err = stackFiles(config.Stack{Dir: dir, Files: []string{"../etc/passwd"}})
+	if err == nil || !strings.Contains(err.Error(), "stay inside") {
+		t.Errorf("escaping file: got %v", err)
+	}
+}
+
+func TestDumpArgs(t *testing.T) {
+	got := dumpArgs([]string{"appwrite", "logs"}, true)
+	want := append(append([]string{}, dumpOptions...), "--system=users", "--databases", "appwrite", "logs")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("dumpArgs = %v, want %v", got, want)
+	}
+	for _, required := range []string{"--single-transaction", "--quick", "--routines", "--events", "--triggers", "--hex-blob", "--add-drop-database", "--default-character-set=utf8mb4"} {
+		if !strings.Contains(strings.Join(got, " "), required) {
+			t.Errorf("dump options lack %s", required)
+		}
+	}
+}
+
+func TestSQLList(t *testing.T) {
+	if got, want := sqlList([]string{"a", `it's`, `back\slash`}), `'a','it\'s','back\\slash'`; got != want {
+		t.Errorf("sqlList = %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/appwrite-dr/dr/backup"
+	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/lock"
+)
+
+type backupOptions struct {
+	dryRun       bool
+	destinations []string
+}
+
+func newBackupCommand(a *app) *cobra.Command {
+	var opts backupOptions
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Back up the stack now: database, stack files, to every destination",
+		Long: `Dump the database through the Docker API, bundle it with the stack's
+files into one zstd archive (age-encrypted when recipients are configured),
+stream it to every destination at once, verify each upload against the
+remote, and commit it there by writing its sidecar manifest. A backup that
+fails anywhere leaves nothing behind on that destination.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBackup(cmd, a, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.dryRun, "dry-run", false, "check everything and print the plan; dump and write nothing")
+	cmd.Flags().StringArrayVarP(&opts.destinations, "destination", "d", nil, "back up only to this destination (repeatable)")
+	return cmd
+}
+
+func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
+	ctx := cmd.Context()
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	dests, err := backup.OpenDestinations(ctx, cfg, opts.destinations)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(ctx)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+
+	if opts.dryRun {
+		plan, err := backup.DryRun(ctx, eng, cfg, dests, time.Now())
+		if err != nil {
+			return err
+		}
+		printPlan(a, plan)
+		return nil
+	}
+
+	held, err := lock.Acquire(cfg.StateDir, "backup")
+	if err != nil {
+		return err
+	}
+	defer held.Release()
+
+	progress := newProgressPrinter(a.err, isTerminal(a.err))
+	res, err := backup.Run(ctx, eng, cfg, dests, backup.Options{
+		ToolVersion: toolVersion(),
+		Logger:      a.logger,
+		Progress:    progress.update,
+	})
+	progress.done()
+	if res != nil {
+		printBackupSummary(a, res)
+	}
+	return err
+}
+
+func printPlan(a *app, p *backup.Plan) {
+	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "backup plan (dry run, nothing dumped or written)\n")
+	fmt.Fprintf(w, "  archive\t%s\n", p.Name)
+	fmt.Fprintf(w, "  project\t%s\n", p.Project)
+	fmt.Fprintf(w, "  database\t%s in %s (%s), server %s\n", p.Kind, p.Container, p.Image, p.Server)
+	fmt.Fprintf(w, "  dump\t%s %s\n", p.Client, strings.Join(p.DumpOptions, " "))
+	fmt.Fprintf(w, "  databases\t%s\n", strings.Join(p.Databases, ", "))
+	fmt.Fprintf(w, "  files\t%s\n", strings.Join(p.Files, ", "))
+	fmt.Fprintf(w, "  encrypted\t%v\n", p.Encrypted)
+	fmt.Fprintf(w, "  destinations\t%s\n", strings.Join(p.Destinations, ", "))
+	w.Flush()
+}
+
+func printBackupSummary(a *app, r *backup.Result) {
+	var tables int
+	var rows int64
+	if r.Manifest != nil && r.Manifest.Database != nil {
+		tables = len(r.Manifest.Database.Tables)
+		for _, t := range r.Manifest.Database.Tables {
+			rows += t.Rows
+		}
+	}
+	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "backup %s\n", r.Name)
+	fmt.Fprintf(w, "  size\t%s raw, %s archived\n", humanBytes(r.RawBytes), humanBytes(r.ArchiveBytes))
+	fmt.Fprintf(w, "  database\t%d tables, %d rows\n", tables, rows)
+	fmt.Fprintf(w, "  duration\t%s\n", r.Duration.Round(100*time.Millisecond))
+	for _, d := range r.Destinations {
+		status := "committed"
+		if d.Err != nil {
+			status = "FAILED: " + d.Err.Error()
+		}
+		fmt.Fprintf(w, "  %s\t%s (%s)\n", d.Name, status, d.Remote)
+	}
+	for _, warning := range r.Warnings {
+		fmt.Fprintf(w, "  warning\t%s\n", warning)
+	}
+	w.Flush()
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/lock"
+)
+
+// Exit codes are part of dr's interface: scripts and monitors rely on them.
+// They are decided here and nowhere else.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the operation failed (or partly failed)
+	exitUsage  = 2 // bad usage or bad config
+	exitLocked = 3 // another run holds the lock
+)
+
+// exitStatusHelp ends every command's help.
+const exitStatusHelp = `
+Exit status:
+  0  success
+  1  the operation failed (or failed on some destinations)
+  2  bad usage or bad configuration
+  3  another dr run holds the lock
+`
+
+// usageError marks a mistake in flags or arguments.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var (
+		usage  usageError
+		cfg    *config.Error
+		held   *lock.HeldError
+	)
+	switch {
+	case errors.As(err, &held):
+		return exitLocked
+	case errors.As(err, &usage), errors.As(err, &cfg):
+		return exitUsage
+	case isCobraUsage(err):
+		return exitUsage
+	default:
+		return exitFailed
+	}
+}
+
+// isCobraUsage recognises the errors cobra makes itself for unknown
+// commands and bad arguments, which do not pass through our flag hook.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command") ||
+		strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") ||
+		strings.HasPrefix(msg, "accepts ") ||
+		strings.HasPrefix(msg, "requires ") ||
+		strings.HasPrefix(msg, "invalid argument")
+}
+

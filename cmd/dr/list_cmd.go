@@ -1,0 +1,100 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/appwrite-dr/dr/backup"
+	"github.com/appwrite-dr/dr/storage"
+)
+
+type listOptions struct {
+	destinations []string
+	json         bool
+}
+
+func newListCommand(a *app) *cobra.Command {
+	var opts listOptions
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List complete backups on the destinations, newest first",
+		Long: `List the complete backups (archive and verified sidecar present) on every
+destination, newest first. Uploads that never committed are not shown.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			dests, err := backup.OpenDestinations(cmd.Context(), cfg, opts.destinations)
+			if err != nil {
+				return err
+			}
+			entries, listErr := storage.Catalog(cmd.Context(), dests)
+			if opts.json {
+				if err := printListJSON(a, entries); err != nil {
+					return err
+				}
+			} else {
+				printList(a, entries)
+			}
+			return listErr
+		},
+	}
+	cmd.Flags().StringArrayVarP(&opts.destinations, "destination", "d", nil, "list only this destination (repeatable)")
+	cmd.Flags().BoolVar(&opts.json, "json", false, "print JSON")
+	return cmd
+}
+
+type listedBackup struct {
+	Name         string    `json:"name"`
+	Stack        string    `json:"stack"`
+	Time         time.Time `json:"time"`
+	Size         int64     `json:"size"`
+	Tables       int       `json:"tables"`
+	Rows         int64     `json:"rows"`
+	Encrypted    bool      `json:"encrypted"`
+	Destinations []string  `json:"destinations"`
+}
+
+func listed(entries []storage.CatalogEntry) []listedBackup {
+	out := make([]listedBackup, 0, len(entries))
+	for _, e := range entries {
+		b := listedBackup{Name: e.Name, Stack: e.Stack, Time: e.Time, Size: e.Size, Encrypted: e.Encrypted, Destinations: e.Destinations}
+		if e.Manifest != nil && e.Manifest.Database != nil {
+			b.Tables = len(e.Manifest.Database.Tables)
+			for _, t := range e.Manifest.Database.Tables {
+				b.Rows += t.Rows
+			}
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func printListJSON(a *app, entries []storage.CatalogEntry) error {
+	enc := json.NewEncoder(a.out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(listed(entries)); err != nil {
+		return fmt.Errorf("printing the list: %w", err)
+	}
+	return nil
+}
+
+func printList(a *app, entries []storage.CatalogEntry) {
+	if len(entries) == 0 {
+		fmt.Fprintln(a.out, "no complete backups")
+		return
+	}
+	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tTIME (UTC)\tSIZE\tTABLES\tROWS\tENCRYPTED\tDESTINATIONS")
+	for _, b := range listed(entries) {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%v\t%s\n", b.Name, b.Time.UTC().Format("2006-01-02 15:04:05"), humanBytes(b.Size), b.Tables, b.Rows, b.Encrypted, strings.Join(b.Destinations, ","))
+	}
+	w.Flush()
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run executes dr in-process as an operator would call it.
+func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	code = execute(context.Background(), args, streams{in: strings.NewReader(""), out: &out, err: &errb}, getenv)
+	return out.String(), errb.String(), code
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "dr.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := run(t, nil, "version")
+	if code != exitOK || !strings.HasPrefix(out, "dr ") || !strings.Contains(out, "commit ") || !strings.Contains(out, "go1.") {
+		t.Errorf("dr version = %q (exit %d)", out, code)
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	good := writeConfig(t, `stack: {dir: /root/appwrite}
+destinations:
+  - name: local
+    remote: /var/backups/appwrite
+notify:
+  - {name: ops, url: "https://hooks.example.invalid/T0/B0/secret-token"}
+`)
+	out, errOut, code := run(t, nil, "config", "check", "--config", good)
+	if code != exitOK {
+		t.Fatalf("valid config: exit %d, stderr %s", code, errOut)
+	}
+	for _, want := range []string{"is valid", "state_dir: /var/lib/dr", "keep_daily: 14", "chunk_size: 64MiB"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("effective config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "secret-token") {
+		t.Errorf("config check printed a secret:\n%s", out)
+	}
+
+	bad := writeConfig(t, "stack:\n  dir: /root/appwrite\n  database: {servce: db}\ndestinations: [{name: local, remote: /x}]\n")
+	_, errOut, code = run(t, nil, "config", "check", "--config", bad)
+	if code != exitUsage {
+		t.Errorf("broken config: exit %d, want %d", code, exitUsage)
+	}
+	if !strings.Contains(errOut, "dr.yaml:3: stack.database.servce: unknown key (did you mean service?)") {
+		t.Errorf("broken config: stderr does not name the key and line:\n%s", errOut)
+	}
+}
+
+func TestConfigFromEnvironment(t *testing.T) {
+	good := writeConfig(t, "stack: {dir: /srv/app}\ndestinations: [{name: local, remote: /x}]\n")
+	out, errOut, code := run(t, map[string]string{"DR_CONFIG": good, "DR_STATE_DIR": "/srv/dr-state"}, "config", "check")
+	if code != exitOK || !strings.Contains(out, "state_dir: /srv/dr-state") {
+		t.Errorf("DR_CONFIG and DR_STATE_DIR: exit %d, out %s, err %s", code, out, errOut)
+	}
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{"no-such-command"},
+		{"version", "--no-such-flag"},
+		{"version", "extra-arg"},
+		{"--log-format", "xml", "version"},
+		{"--log-level", "loud", "version"},
+	} {
+		_, errOut, code := run(t, nil, args...)
+		if code != exitUsage {
+			t.Errorf("dr %v: exit %d, want %d (stderr %s)", args, code, exitUsage, errOut)
+		}
+	}
+}
+
+func TestMissingConfigNamesThePlacesTried(t *testing.T) {
+	t.Chdir(t.TempDir())
+	_, errOut, code := run(t, nil, "config", "check")
+	if code != exitUsage || !strings.Contains(errOut, "/etc/dr/dr.yaml") {
+		t.Errorf("no config: exit %d, stderr %s", code, errOut)
+	}
+}
+
+func TestHelpEndsWithExitStatus(t *testing.T) {
+	for _, cmd := range []string{"backup", "list", "verify", "config"} {
+		out, _, code := run(t, nil, cmd, "--help")
+		if code != exitOK || !strings.Contains(out, "Exit status:") || !strings.Contains(out, "3  another dr run holds the lock") {
+			t.Errorf("dr %s --help lacks the exit status table:\n%s", cmd, out)
+		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	out, _, code := run(t, nil, "completion", "bash")
+	if code != exitOK || !strings.Contains(out, "bash completion") {
+		t.Errorf("completion bash: exit %d, %.80q", code, out)
+	}
+}
+
+func TestNoEngineIsOneClearLine(t *testing.T) {
+	cfg := writeConfig(t, "stack: {dir: /srv/app}\ndestinations: [{name: local, remote: "+t.TempDir()+"}]\nstate_dir: "+t.TempDir()+"\n")
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "nothing.sock"))
+	_, errOut, code := run(t, nil, "backup", "--config", cfg)
+	if code != exitFailed {
+		t.Errorf("no engine: exit %d, want %d", code, exitFailed)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if len(lines) != 1 || !strings.Contains(errOut, "cannot reach the Docker engine") || !strings.Contains(errOut, "DOCKER_HOST") {
+		t.Errorf("no engine: want one line naming the problem and the fix, got:\n%s", errOut)
+	}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/appwrite-dr/dr/config"
+)
+
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// app is what every command gets: the streams, the environment and the
+// global flags. Commands load the config through it so that --config,
+// DR_CONFIG and the default locations behave the same everywhere.
+type app struct {
+	streams
+	getenv    func(string) string
+	cfgPath   string
+	logFormat string
+	logLevel  string
+	logger    *slog.Logger
+}
+
+func execute(ctx context.Context, args []string, s streams, getenv func(string) string) int {
+	a := &app{streams: s, getenv: getenv}
+	root := newRootCommand(a)
+	root.SetArgs(args)
+	root.SetIn(s.in)
+	root.SetOut(s.out)
+	root.SetErr(s.err)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintf(s.err, "dr: %v\n", err)
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(s.err, "dr: interrupted; everything begun was undone")
+		}
+	}
+	return exitCode(err)
+}
+
+func newRootCommand(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "dr",
+		Short: "Backups, restores and restore drills for a Docker Compose stack on MariaDB (self-hosted Appwrite)",
+		Long: `dr makes consistent backups of a Docker Compose stack (database dump,
+compose files, .env and data volumes) into one zstd archive, optionally
+age-encrypted, streams it to any rclone remote, commits it only when
+verified, prunes by a retention policy, and proves it restorable.`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(a.err, a.logFormat, a.logLevel, cmd.Name() == "daemon")
+			if err != nil {
+				return usageError{err}
+			}
+			a.logger = logger
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.cfgPath, "config", "c", "", "config file (default: $DR_CONFIG, then ./dr.yaml, then /etc/dr/dr.yaml)")
+	pf.StringVar(&a.logFormat, "log-format", "", "log format: text or json (default: text, json for the daemon)")
+	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+
+	root.AddCommand(
+		newVersionCommand(a),
+		newConfigCommand(a),
+		newBackupCommand(a),
+		newListCommand(a),
+		newVerifyCommand(a),
+	)
+	appendExitStatus(root)
+	return root
+}
+
+// appendExitStatus ends the help of every command with the exit codes.
+func appendExitStatus(cmd *cobra.Command) {
+	if cmd.Long == "" {
+		cmd.Long = cmd.Short
+	}
+	cmd.Long = strings.TrimRight(cmd.Long, "\n") + "\n" + exitStatusHelp
+	for _, c := range cmd.Commands() {
+		appendExitStatus(c)
+	}
+}
+
+func newLogger(w io.Writer, format, level string, daemon bool) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	if format == "" {
+		format = "text"
+		if daemon {
+			format = "json"
+		}
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	}
+}
+
+// loadConfig finds and loads dr.yaml the same way for every command.
+func (a *app) loadConfig() (*config.Config, error) {
+	path, err := config.ResolvePath(a.cfgPath, a.getenv, fileExists)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(path, a.getenv)
+	if err != nil {
+		return nil, err
+	}
+	a.cfgPath = path
+	return cfg, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// isTerminal says whether w is an interactive terminal (progress bars and
+// confirmation prompts only make sense there).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
