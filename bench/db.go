@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// benchDatabase is a throwaway MariaDB container labelled as a compose
+// service, so that dr finds it as it finds a real stack's database.
+type benchDatabase struct {
+	name    string
+	project string
+}
+
+func startBenchDatabase(ctx context.Context, image string) (*benchDatabase, error) {
+	db := &benchDatabase{name: fmt.Sprintf("drbench-%d", os.Getpid()), project: fmt.Sprintf("drbench%d", os.Getpid())}
+	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--name", db.name, "--network", "none",
+		"--label", "com.docker.compose.project="+db.project,
+		"--label", "com.docker.compose.service=mariadb",
+		"-e", "MARIADB_ROOT_PASSWORD="+benchPassword, "-e", "MYSQL_DATABASE=appwrite",
+		image, "--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=0", "--innodb-log-file-size=256M").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("starting the benchmark database (is the image built? make setup): %v: %s", err, out)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		if err := db.sql(ctx, "SELECT 1"); err == nil {
+			return db, nil
+		}
+		if time.Now().After(deadline) {
+			db.remove()
+			return nil, fmt.Errorf("the benchmark database did not accept connections within 90 s")
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func (db *benchDatabase) sql(ctx context.Context, query string) error {
+	out, err := exec.CommandContext(ctx, "docker", "exec", "-e", "MYSQL_PWD="+benchPassword, db.name,
+		"mariadb", "-uroot", "appwrite", "-e", query).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// generate fills an Appwrite-shaped collection table of about size bytes
+// of dump, using the Sequence engine so that a GiB takes seconds, not
+// minutes of client round trips.
+func (db *benchDatabase) generate(ctx context.Context, size int64) error {
+	const rowBytes = 1050 // dump bytes per row, measured
+	rows := size / rowBytes
+	if rows < 1000 {
+		rows = 1000
+	}
+	schema := `CREATE TABLE _1_database_1_collection_1 (
+  _id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  _uid VARCHAR(255) NOT NULL,
+  _createdAt DATETIME(3) NULL,
+  _updatedAt DATETIME(3) NULL,
+  _permissions MEDIUMTEXT NULL,
+  title VARCHAR(255) NULL,
+  body TEXT NULL,
+  meta JSON NULL,
+  UNIQUE KEY _uid (_uid)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+CREATE TABLE _1_database_1_collection_1_perms (
+  _id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  _type VARCHAR(12) NOT NULL,
+  _permission VARCHAR(255) NOT NULL,
+  _document VARCHAR(255) NOT NULL,
+  UNIQUE KEY _index1 (_document, _type, _permission)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;`
+	if err := db.sql(ctx, schema); err != nil {
+		return fmt.Errorf("creating the benchmark schema: %w", err)
+	}
+	const batch = 200000
+	for from := int64(1); from <= rows; from += batch {
+		to := min(from+batch-1, rows)
+		insert := fmt.Sprintf(`INSERT INTO _1_database_1_collection_1 (_uid,_createdAt,_updatedAt,_permissions,title,body,meta)
+SELECT CONCAT('doc', seq), NOW(3) - INTERVAL seq SECOND, NOW(3), '["read(\"any\")","update(\"user:1\")"]',
+  CONCAT('Title ', seq, ' — ', MD5(seq)), REPEAT(CONCAT(MD5(seq), ' ', SHA1(seq), ' '), 12),
+  JSON_OBJECT('n', seq, 'tag', MD5(seq * 7), 'ok', seq %% 2 = 0)
+FROM seq_%d_to_%d;
+INSERT INTO _1_database_1_collection_1_perms (_type,_permission,_document)
+SELECT 'read', 'any', CONCAT('doc', seq) FROM seq_%d_to_%d WHERE seq %% 10 = 0;`, from, to, from, to)
+		if err := db.sql(ctx, insert); err != nil {
+			return fmt.Errorf("filling the benchmark table: %w", err)
+		}
+	}
+	return nil
+}
+
+func (db *benchDatabase) remove() {
+	_ = exec.Command("docker", "rm", "-f", "-v", db.name).Run()
+}
+
+// writeBenchStack makes a stack directory like an Appwrite host's.
+func writeBenchStack(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	compose := "services:\n  mariadb:\n    image: mariadb:10.11\n    network_mode: none\n"
+	env := "_APP_ENV=production\n_APP_OPENSSL_KEY_V1=bench-not-a-secret\n_APP_DB_ROOT_PASS=" + benchPassword + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(compose), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, ".env"), []byte(env), 0o600)
+}
+
+func numCPU() int { return runtime.NumCPU() }

@@ -1,0 +1,54 @@
+// Command bench measures dr against the ways people back up a MariaDB
+// stack today, on the same database in the same run, and prints a markdown
+// table of wall time as a ratio to the floor (the dump alone), peak RSS,
+// peak temporary disk and the size of what was kept.
+//
+//	go run ./bench backup [--size 1GiB] [--runs 1]
+//
+// It needs a Docker engine and the test image (make setup), and the
+// Debian packages zip, rclone, zstd and restic for the comparisons (a
+// method whose tool is missing is reported as skipped).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench backup [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "backup":
+		fs := flag.NewFlagSet("backup", flag.ExitOnError)
+		opts := backupBenchOptions{}
+		fs.StringVar(&opts.size, "size", "1GiB", "approximate size of the generated dump (e.g. 256MiB, 1GiB, 4GiB)")
+		fs.StringVar(&opts.image, "image", envOr("DR_TEST_IMAGE", "dr-test/mariadb:10.11"), "MariaDB image")
+		fs.StringVar(&opts.dr, "dr", "bin/dr", "dr binary to measure (make build)")
+		fs.StringVar(&opts.only, "only", "", "comma-separated methods to run (default all)")
+		_ = fs.Parse(os.Args[2:])
+		err = runBackupBench(ctx, opts)
+	default:
+		err = fmt.Errorf("unknown benchmark %q (have: backup)", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
