@@ -277,12 +277,12 @@ func TestFaultsLeaveNothingHalfDone(t *testing.T) {
 	t.Run("database stopped mid-dump", func(t *testing.T) {
 		db := s.ContainerID(t, teststack.DBService)
 		k := &killingEngine{Client: eng, after: 64 << 10, kill: func() {
-			// docker kill returns before the container has exited; wait for
-			// it, or the later "start" finds it still running and does nothing.
 			_ = exec.Command("docker", "kill", db).Run()
-			_ = exec.Command("docker", "wait", db).Run()
 		}}
 		t.Cleanup(func() {
+			// docker kill returns before the container has exited; wait for
+			// it, or "start" finds it still running and does nothing.
+			_ = exec.Command("docker", "wait", db).Run()
 			s.Compose(t, "start", teststack.DBService)
 			ping := []string{"sh", "-c", `MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec mariadb-admin --protocol=tcp -h127.0.0.1 -uroot ping`}
 			if err := eng.WaitExec(context.Background(), s.ContainerID(t, teststack.DBService), ping, 2*time.Minute); err != nil {
