@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,9 @@ import (
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/storage"
 )
+
+// ErrUnknownDestination is a --destination name the config does not have.
+var ErrUnknownDestination = errors.New("destination is not configured")
 
 // OpenDestinations opens the configured destinations, all of them or the
 // named ones. A name that is not configured is an error naming the ones
@@ -20,7 +24,7 @@ func OpenDestinations(ctx context.Context, cfg *config.Config, names []string) (
 	}
 	for _, n := range names {
 		if !slices.Contains(known, n) {
-			return nil, fmt.Errorf("--destination %q is not configured (destinations: %s)", n, strings.Join(known, ", "))
+			return nil, fmt.Errorf("--destination %q: %w (destinations: %s)", n, ErrUnknownDestination, strings.Join(known, ", "))
 		}
 	}
 	var dests []*storage.Destination

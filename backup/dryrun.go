@@ -11,19 +11,20 @@ import (
 
 // Plan is what a backup would do, for --dry-run.
 type Plan struct {
-	Name         string
-	Project      string
-	Kind         string
-	Container    string
-	Image        string
-	Server       string
-	Client       string
-	Databases    []string
-	DumpOptions  []string
-	Files        []string
-	Encrypted    bool
-	Destinations []string
-	Warnings     []string
+	Name          string
+	Project       string
+	Kind          string
+	Container     string
+	Image         string
+	Server        string
+	Client        string // the dump client's command name
+	ClientVersion string
+	Databases     []string
+	DumpOptions   []string
+	Files         []string
+	Encrypted     bool
+	Destinations  []string
+	Warnings      []string
 }
 
 // DryRun checks everything a backup checks before data flows and says what
@@ -43,18 +44,19 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 	}
 	args := dumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
 	p := &Plan{
-		Name:         archive.ObjectName(plan.project, now.UTC().Truncate(time.Second), len(recipients) > 0),
-		Project:      plan.project,
-		Kind:         plan.kind,
-		Container:    plan.dbContainer.Name,
-		Image:        plan.dbContainer.Image,
-		Server:       info.ServerVersion,
-		Client:       info.Client + " " + info.ClientVersion,
-		Databases:    info.Databases,
-		DumpOptions:  args[:len(args)-len(info.Databases)-1],
-		Files:        plan.files,
-		Encrypted:    len(recipients) > 0,
-		Destinations: destNames(dests),
+		Name:          archive.ObjectName(plan.project, now.UTC().Truncate(time.Second), len(recipients) > 0),
+		Project:       plan.project,
+		Kind:          plan.kind,
+		Container:     plan.dbContainer.Name,
+		Image:         plan.dbContainer.Image,
+		Server:        info.ServerVersion,
+		Client:        info.Client,
+		ClientVersion: info.ClientVersion,
+		Databases:     info.Databases,
+		DumpOptions:   args[:len(args)-len(info.Databases)-1],
+		Files:         plan.files,
+		Encrypted:     len(recipients) > 0,
+		Destinations:  destNames(dests),
 	}
 	return p, nil
 }

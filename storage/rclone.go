@@ -74,7 +74,17 @@ func installConfig(destName, configPath string) error {
 		}
 	}
 	configfile.Install()
-	if err := config.Data().Load(); err != nil && !errors.Is(err, config.ErrorConfigFileNotFound) {
+	err := config.Data().Load()
+	switch {
+	case errors.Is(err, config.ErrorConfigFileNotFound) && configPath == "":
+		// No file at rclone's default place: plain paths and
+		// RCLONE_CONFIG_* remotes need none, so run memory-only instead
+		// of letting rclone print a notice about it on every command.
+		if err := config.SetConfigPath(""); err != nil {
+			return fmt.Errorf("destination %q: using rclone without a config file: %w", destName, err)
+		}
+	case errors.Is(err, config.ErrorConfigFileNotFound):
+	case err != nil:
 		return fmt.Errorf("destination %q: the rclone config file %s is malformed: %w", destName, config.GetConfigPath(), err)
 	}
 	// Mark the data as loaded for rclone's own LoadedData, so it never

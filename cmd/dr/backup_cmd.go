@@ -89,6 +89,7 @@ func printPlan(a *app, p *backup.Plan) {
 	fmt.Fprintf(w, "  project\t%s\n", p.Project)
 	fmt.Fprintf(w, "  database\t%s in %s (%s), server %s\n", p.Kind, p.Container, p.Image, p.Server)
 	fmt.Fprintf(w, "  dump\t%s %s\n", p.Client, strings.Join(p.DumpOptions, " "))
+	fmt.Fprintf(w, "  client\t%s\n", p.ClientVersion)
 	fmt.Fprintf(w, "  databases\t%s\n", strings.Join(p.Databases, ", "))
 	fmt.Fprintf(w, "  files\t%s\n", strings.Join(p.Files, ", "))
 	fmt.Fprintf(w, "  encrypted\t%v\n", p.Encrypted)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/lock"
 )
@@ -40,14 +41,14 @@ func exitCode(err error) int {
 		return exitOK
 	}
 	var (
-		usage  usageError
-		cfg    *config.Error
-		held   *lock.HeldError
+		usage usageError
+		cfg   *config.Error
+		held  *lock.HeldError
 	)
 	switch {
 	case errors.As(err, &held):
 		return exitLocked
-	case errors.As(err, &usage), errors.As(err, &cfg):
+	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, backup.ErrUnknownDestination):
 		return exitUsage
 	case isCobraUsage(err):
 		return exitUsage
@@ -67,4 +68,3 @@ func isCobraUsage(err error) bool {
 		strings.HasPrefix(msg, "requires ") ||
 		strings.HasPrefix(msg, "invalid argument")
 }
-

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/appwrite-dr/dr/internal/teststack"
+	"github.com/appwrite-dr/dr/lock"
+)
+
+// stack is the Appwrite-shaped test stack the command tests share.
+var stack = teststack.NewShared(teststack.Options{Name: "cmd"})
+
+func TestMain(m *testing.M) { os.Exit(stack.Main(m)) }
+
+// stackConfig writes a dr.yaml for the shared stack with one local
+// destination and returns its path, the destination and the state dir.
+func stackConfig(t *testing.T, s *teststack.Stack, extra string) (cfgPath, dest, state string) {
+	t.Helper()
+	dest = t.TempDir()
+	state = filepath.Join(t.TempDir(), "state")
+	cfgPath = writeConfig(t, fmt.Sprintf(`stack:
+  project: %s
+  dir: %s
+  volumes: []
+destinations:
+  - name: local
+    remote: %s
+archive: {chunk_size: 1MiB}
+state_dir: %s
+%s`, s.Project, s.Dir, dest, state, extra))
+	return cfgPath, dest, state
+}
+
+func TestBackupListVerifyEncrypted(t *testing.T) {
+	s := stack.Get(t)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, dest, _ := stackConfig(t, s, fmt.Sprintf("encryption: {recipients: [%s]}\n", id.Recipient()))
+
+	out, errOut, code := run(t, nil, "backup", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("dr backup: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"local     committed", "tables", "rows"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("backup summary lacks %q:\n%s", want, out)
+		}
+	}
+
+	out, errOut, code = run(t, nil, "list", "--json", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("dr list: exit %d: %s", code, errOut)
+	}
+	var listed []listedBackup
+	if err := json.Unmarshal([]byte(out), &listed); err != nil {
+		t.Fatalf("dr list --json printed %q: %v", out, err)
+	}
+	if len(listed) != 1 || !listed[0].Encrypted || listed[0].Tables == 0 || listed[0].Rows == 0 || !strings.HasSuffix(listed[0].Name, ".tar.zst.age") {
+		t.Fatalf("dr list --json = %+v, want one encrypted backup with tables and rows", listed)
+	}
+	if _, err := os.Stat(filepath.Join(dest, listed[0].Name)); err != nil {
+		t.Errorf("the listed archive is not on the destination: %v", err)
+	}
+
+	_, errOut, code = run(t, nil, "verify", "--latest", "--config", cfg)
+	if code != exitUsage || !strings.Contains(errOut, "--identity") {
+		t.Errorf("verify of an encrypted backup without a key: exit %d, stderr %s", code, errOut)
+	}
+
+	keyFile := filepath.Join(t.TempDir(), "key.txt")
+	if err := os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = run(t, map[string]string{"DR_IDENTITY": keyFile}, "verify", "--latest", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "local  OK") {
+		t.Errorf("verify with DR_IDENTITY: exit %d\n%s%s", code, out, errOut)
+	}
+
+	other, _ := age.GenerateX25519Identity()
+	wrongKey := filepath.Join(t.TempDir(), "wrong.txt")
+	if err := os.WriteFile(wrongKey, []byte(other.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = run(t, nil, "verify", listed[0].Name, "--identity", wrongKey, "--config", cfg)
+	if code != exitFailed || !strings.Contains(out, "DAMAGED") {
+		t.Errorf("verify with the wrong key: exit %d\n%s", code, out)
+	}
+}
+
+func TestBackupWhileLockedExitsThree(t *testing.T) {
+	s := stack.Get(t)
+	cfg, dest, state := stackConfig(t, s, "")
+	held, err := lock.Acquire(state, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+
+	_, errOut, code := run(t, nil, "backup", "--config", cfg)
+	if code != exitLocked || !strings.Contains(errOut, "holds the lock") {
+		t.Errorf("backup with the lock held: exit %d, stderr %s", code, errOut)
+	}
+	if left, _ := os.ReadDir(dest); len(left) != 0 {
+		t.Errorf("a backup that could not lock wrote %d objects", len(left))
+	}
+}
+
+func TestUnwritableStateDirFailsCleanly(t *testing.T) {
+	s := stack.Get(t)
+	// A state dir below a regular file cannot be made, even by root.
+	blocker := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dest := t.TempDir()
+	cfg := writeConfig(t, fmt.Sprintf("stack: {project: %s, dir: %s, volumes: []}\ndestinations: [{name: local, remote: %s}]\nstate_dir: %s\n",
+		s.Project, s.Dir, dest, filepath.Join(blocker, "state")))
+
+	_, errOut, code := run(t, nil, "backup", "--config", cfg)
+	if code != exitFailed || !strings.Contains(errOut, "state directory") {
+		t.Errorf("unwritable state dir: exit %d, stderr %s", code, errOut)
+	}
+	if left, _ := os.ReadDir(dest); len(left) != 0 {
+		t.Errorf("a backup that could not lock wrote %d objects", len(left))
+	}
+}
+
+func TestUnknownDestinationIsUsageError(t *testing.T) {
+	s := stack.Get(t)
+	cfg, _, _ := stackConfig(t, s, "")
+	_, errOut, code := run(t, nil, "backup", "--destination", "nowhere", "--config", cfg)
+	if code != exitUsage || !strings.Contains(errOut, `"nowhere": destination is not configured`) || !strings.Contains(errOut, "local") {
+		t.Errorf("unknown destination: exit %d, stderr %s", code, errOut)
+	}
+}
+
+// TestBinaryAsAnOperatorRunsIt builds dr and runs it as a shell would:
+// a dry run writes nothing, a backup commits, list shows it.
+func TestBinaryAsAnOperatorRunsIt(t *testing.T) {
+	s := stack.Get(t)
+	bin := filepath.Join(t.TempDir(), "dr")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg, dest, _ := stackConfig(t, s, "")
+	drRun := func(args ...string) (string, int) {
+		t.Helper()
+		c := exec.Command(bin, args...)
+		c.Env = append(os.Environ(), "DR_CONFIG="+cfg)
+		out, err := c.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), 0
+	}
+
+	out, code := drRun("backup", "--dry-run")
+	if code != 0 || !strings.Contains(out, "backup plan (dry run") || !strings.Contains(out, "appwrite") {
+		t.Fatalf("dr backup --dry-run: exit %d\n%s", code, out)
+	}
+	if left, _ := os.ReadDir(dest); len(left) != 0 {
+		t.Fatalf("a dry run wrote %d objects", len(left))
+	}
+	if out, code = drRun("backup", "--log-format", "json"); code != 0 || !strings.Contains(out, `"msg":"backup committed"`) {
+		t.Fatalf("dr backup: exit %d\n%s", code, out)
+	}
+	if out, code = drRun("list"); code != 0 || !strings.Contains(out, s.Project+"-") || strings.Contains(out, "NOTICE") {
+		t.Fatalf("dr list: exit %d\n%s", code, out)
+	}
+}
