@@ -57,10 +57,15 @@ func build(t testing.TB, opts WriterOptions, dump string) ([]byte, *Manifest) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	vol, err := w.AddVolume(context.Background(), "appwrite-uploads", VolumeRoot, bytes.NewReader(engineVolumeTar(t, sampleVolume)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	name := ObjectName("appwrite", fixedTime, len(opts.Recipients) > 0)
 	m := &Manifest{
 		Tool: "dr test", Stack: "appwrite", Host: "host", Name: name, StartedAt: fixedTime, FinishedAt: fixedTime,
 		Database: &Database{Kind: "mariadb", ChunkSize: opts.ChunkSize, Chunks: res.Chunks, DumpSize: res.Size, DumpSHA256: res.SHA256, Tables: res.Tables},
+		Volumes:  []Volume{{Name: "appwrite-uploads", Docker: "appwrite_appwrite-uploads", Files: vol.Files, Dirs: vol.Dirs, Bytes: vol.Bytes}},
 	}
 	if err := w.Close(m); err != nil {
 		t.Fatal(err)
@@ -230,7 +235,7 @@ func TestRoundTripPlainAndEncrypted(t *testing.T) {
 			if err != nil {
 				t.Fatalf("verify: %v", err)
 			}
-			if rep.Entries != 2 || rep.Chunks != len(sidecar.Database.Chunks) || rep.DumpBytes != int64(len(testDump)) {
+			if rep.Entries != len(sidecar.Entries) || rep.Chunks != len(sidecar.Database.Chunks) || rep.DumpBytes != int64(len(testDump)) {
 				t.Errorf("report %+v", rep)
 			}
 			if len(recips) > 0 {

@@ -182,6 +182,11 @@ func checkEntry(tr *tar.Reader, hdr *tar.Header, e Entry) error {
 			return fmt.Errorf("archive entry %s: want a symlink to %q", e.Name, e.Link)
 		}
 		return nil
+	case KindHardlink:
+		if hdr.Typeflag != tar.TypeLink || hdr.Linkname != e.Link {
+			return fmt.Errorf("archive entry %s: want a hard link to %q", e.Name, e.Link)
+		}
+		return nil
 	}
 	if hdr.Typeflag != tar.TypeReg {
 		return fmt.Errorf("archive entry %s: want a regular file", e.Name)

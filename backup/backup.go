@@ -30,7 +30,15 @@ type Engine interface {
 	FindStack(ctx context.Context, project, dbService string) (*engine.Stack, error)
 	ImageDigest(ctx context.Context, imageID string) (string, error)
 	EnvKeys(ctx context.Context, containerID string) ([]string, error)
+	FindComposeVolume(ctx context.Context, project, key string) (*engine.VolumeInfo, error)
+	ReadVolume(ctx context.Context, name, image string) (io.ReadCloser, error)
+	StopServices(ctx context.Context, stack *engine.Stack, services []string, timeout time.Duration) ([]string, error)
+	StartServices(ctx context.Context, stack *engine.Stack, services []string) error
 }
+
+// quiesceTimeout is how long a service stopped for the volume capture gets
+// to exit before it is killed (compose's own default).
+const quiesceTimeout = 10 * time.Second
 
 // Options are the knobs of one run besides the config.
 type Options struct {
@@ -48,8 +56,11 @@ type Options struct {
 type Progress struct {
 	Phase        string // "dump", "files", "volumes", "verify", "commit"
 	DumpBytes    int64
+	VolumeBytes  int64
 	ArchiveBytes int64 // bytes sent to the destinations (compressed, encrypted)
-	Elapsed      time.Duration
+	// Sent is what each destination has accepted so far, by name.
+	Sent    map[string]int64
+	Elapsed time.Duration
 }
 
 // DestinationResult is one destination's outcome.
@@ -151,11 +162,12 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 
 	log.Info("backup starting", "name", name, "project", plan.project, "databases", info.Databases, "destinations", destNames(dests))
 
+	upload := storage.NewUpload(ctx, dests, name)
 	var counters progressCounters
+	counters.sent = upload.Written
 	stopProgress := counters.report(ctx, opts.Progress, started, now)
 	defer stopProgress()
 
-	upload := storage.NewUpload(ctx, dests, name)
 	sent := &countingWriter{w: upload, n: &counters.archive}
 	aw, err := archive.NewWriter(sent, archive.WriterOptions{
 		ChunkSize:   int64(cfg.Archive.ChunkSize),
@@ -178,6 +190,14 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		Status:    archive.StatusWritten,
 	}
 	if err := writeArchive(ctx, aw, plan, info, cfg, manifest, &counters, log); err != nil {
+		upload.Abort(ctx)
+		return nil, err
+	}
+	volumeWarnings, err := writeVolumes(ctx, eng, aw, plan, manifest, &counters, log)
+	for _, w := range volumeWarnings {
+		warn("%s", w)
+	}
+	if err != nil {
 		upload.Abort(ctx)
 		return nil, err
 	}
@@ -382,7 +402,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 type progressCounters struct {
 	phase   atomic.Value
 	dump    atomic.Int64
+	volumes atomic.Int64
 	archive atomic.Int64
+	sent    func() map[string]int64
 }
 
 // report calls fn about twice a second until the returned stop is called.
@@ -405,9 +427,24 @@ func (c *progressCounters) report(ctx context.Context, fn func(Progress), starte
 				return
 			case <-t.C:
 				phase, _ := c.phase.Load().(string)
-				fn(Progress{Phase: phase, DumpBytes: c.dump.Load(), ArchiveBytes: c.archive.Load(), Elapsed: now().Sub(started)})
+				p := Progress{Phase: phase, DumpBytes: c.dump.Load(), VolumeBytes: c.volumes.Load(), ArchiveBytes: c.archive.Load(), Elapsed: now().Sub(started)}
+				if c.sent != nil {
+					p.Sent = c.sent()
+				}
+				fn(p)
 			}
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }

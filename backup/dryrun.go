@@ -22,9 +22,13 @@ type Plan struct {
 	Databases     []string
 	DumpOptions   []string
 	Files         []string
-	Encrypted     bool
-	Destinations  []string
-	Warnings      []string
+	// Volumes are "key (engine name)" for each configured volume.
+	Volumes []string
+	// Quiesce are the services stopped while volumes are captured.
+	Quiesce      []string
+	Encrypted    bool
+	Destinations []string
+	Warnings     []string
 }
 
 // DryRun checks everything a backup checks before data flows and says what
@@ -57,6 +61,10 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 		Files:         plan.files,
 		Encrypted:     len(recipients) > 0,
 		Destinations:  destNames(dests),
+		Quiesce:       plan.quiesce,
+	}
+	for _, v := range plan.volumes {
+		p.Volumes = append(p.Volumes, v.key+" ("+v.info.Name+")")
 	}
 	return p, nil
 }

@@ -27,6 +27,16 @@ type stackPlan struct {
 	files       []string // relative to stack.dir
 	hasEnv      bool
 	db          *mariaDB
+	stack       *engine.Stack
+	volumes     []stackVolume
+	// quiesce are the services stopped while volumes are captured.
+	quiesce []string
+}
+
+// stackVolume is a configured volume and the engine's volume behind it.
+type stackVolume struct {
+	key  string // the configured (compose) name, e.g. appwrite-uploads
+	info *engine.VolumeInfo
 }
 
 // prepare checks everything that can be checked before data flows: the
@@ -61,7 +71,22 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 	if err != nil {
 		return nil, fmt.Errorf("inspecting the database image: %w", err)
 	}
+	volumes, err := resolveVolumes(ctx, eng, stack.Project, cfg.Stack.Volumes)
+	if err != nil {
+		return nil, err
+	}
+	for _, svc := range cfg.Stack.StopDuringBackup {
+		if len(stack.ServiceContainers(svc)) == 0 {
+			return nil, fmt.Errorf("stack.stop_during_backup names %q, which project %s has no container for (it has: %s)", svc, stack.Project, strings.Join(stack.Services(), ", "))
+		}
+		if svc == cfg.Stack.Database.Service {
+			return nil, fmt.Errorf("stack.stop_during_backup names the database service %q; the dump needs it running (and never needs it stopped)", svc)
+		}
+	}
 	plan := &stackPlan{
+		stack:       stack,
+		volumes:     volumes,
+		quiesce:     cfg.Stack.StopDuringBackup,
 		project:     stack.Project,
 		kind:        kind,
 		dbContainer: db,
@@ -75,6 +100,20 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 		}
 	}
 	return plan, nil
+}
+
+// resolveVolumes finds the engine's volume behind every configured one; a
+// configured volume that does not exist fails the backup before it starts.
+func resolveVolumes(ctx context.Context, eng Engine, project string, keys []string) ([]stackVolume, error) {
+	var out []stackVolume
+	for _, key := range keys {
+		info, err := eng.FindComposeVolume(ctx, project, key)
+		if err != nil {
+			return nil, fmt.Errorf("stack.volumes: %w; fix the name or remove it from stack.volumes", err)
+		}
+		out = append(out, stackVolume{key: key, info: info})
+	}
+	return out, nil
 }
 
 // stackFiles lists the files to archive; a configured file that is missing

@@ -269,7 +269,7 @@ func printBackupTable(w io.Writer, size string, results []measurement) {
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		if r.skipped != "" {
-			fmt.Fprintf(w, "| %s | skipped: %s | | | | |\n", r.method, r.skipped)
+			fmt.Fprintf(w, "| %s | skipped: %s | | | | |\n", cell(r.method), r.skipped)
 			continue
 		}
 		ratio := "—"
@@ -280,8 +280,11 @@ func printBackupTable(w io.Writer, size string, results []measurement) {
 		if r.peakRSS >= 0 {
 			rss = mib(r.peakRSS)
 		}
-		fmt.Fprintf(w, "| %s | %.1f s | %s | %s | %s | %s |\n", r.method, r.wall.Seconds(), ratio, rss, mib(r.peakTemp), mib(r.kept))
+		fmt.Fprintf(w, "| %s | %.1f s | %s | %s | %s | %s |\n", cell(r.method), r.wall.Seconds(), ratio, rss, mib(r.peakTemp), mib(r.kept))
 	}
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
+
+// cell escapes a markdown table cell ("dump | zstd" would split it).
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

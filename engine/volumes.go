@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/volume"
 )
@@ -168,4 +172,68 @@ func (c *Client) removeHelper(ctx context.Context, id string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	_ = c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+}
+
+// LabelVolume is the compose label naming a volume's key in its file.
+const LabelVolume = "com.docker.compose.volume"
+
+// ErrVolumeNotFound says no volume answers to a configured name.
+var ErrVolumeNotFound = errors.New("volume not found")
+
+// VolumeInfo is a named volume as the engine knows it.
+type VolumeInfo struct {
+	Name   string // the engine's name, e.g. appwrite_appwrite-uploads
+	Labels map[string]string
+}
+
+// FindComposeVolume finds the volume a compose project calls key: the one
+// labelled with both the project and the key (compose prefixes the
+// engine's name with the project), else a volume named exactly key (an
+// external volume). The error lists the project's volumes.
+func (c *Client) FindComposeVolume(ctx context.Context, project, key string) (*VolumeInfo, error) {
+	list, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+project))})
+	if err != nil {
+		return nil, fmt.Errorf("listing the volumes of project %s: %w", project, err)
+	}
+	var known []string
+	for _, v := range list.Volumes {
+		if v.Labels[LabelVolume] == key {
+			return &VolumeInfo{Name: v.Name, Labels: v.Labels}, nil
+		}
+		known = append(known, v.Labels[LabelVolume])
+	}
+	if v, err := c.api.VolumeInspect(ctx, key); err == nil {
+		return &VolumeInfo{Name: v.Name, Labels: v.Labels}, nil
+	} else if !cerrdefs.IsNotFound(err) {
+		return nil, fmt.Errorf("inspecting volume %s: %w", key, err)
+	}
+	sort.Strings(known)
+	have := "none"
+	if len(known) > 0 {
+		have = strings.Join(known, ", ")
+	}
+	return nil, fmt.Errorf("volume %q of project %s: %w (the project's volumes: %s)", key, project, ErrVolumeNotFound, have)
+}
+
+// ServicesMounting lists the services of the stack with a container that
+// mounts the named volume, sorted.
+func (c *Client) ServicesMounting(ctx context.Context, stack *Stack, volumeName string) ([]string, error) {
+	var services []string
+	for _, ct := range stack.Containers {
+		if slices.Contains(services, ct.Service) {
+			continue
+		}
+		d, err := c.InspectContainer(ctx, ct.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range d.Mounts {
+			if m.Type == "volume" && m.Name == volumeName {
+				services = append(services, ct.Service)
+				break
+			}
+		}
+	}
+	sort.Strings(services)
+	return services, nil
 }

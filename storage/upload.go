@@ -17,6 +17,9 @@ import (
 	"github.com/rclone/rclone/fs/operations"
 )
 
+// uploadBufferSize is rclone's read-ahead per destination.
+const uploadBufferSize = 2 << 20
+
 // UploadResult is one destination's outcome.
 type UploadResult struct {
 	Destination string
@@ -55,6 +58,11 @@ type sink struct {
 // NewUpload starts one streamed put per destination, all named objectName.
 func NewUpload(ctx context.Context, dests []*Destination, objectName string) *Upload {
 	ctx, cancel := context.WithCancel(ctx)
+	// rclone reads ahead --buffer-size (16 MiB) per transfer; the writer
+	// already hands over whole compressed blocks, so a small read-ahead
+	// keeps the pace and keeps memory bounded with many destinations.
+	ctx, ci := fs.AddConfig(ctx)
+	ci.BufferSize = uploadBufferSize
 	u := &Upload{ctx: ctx, cancel: cancel, name: objectName}
 	for _, d := range dests {
 		pr, pw := io.Pipe()

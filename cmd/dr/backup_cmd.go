@@ -69,6 +69,7 @@ func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
 	}
 	defer held.Release()
 
+	a.limitMemory(int64(cfg.Archive.ChunkSize))
 	progress := newProgressPrinter(a.err, isTerminal(a.err))
 	res, err := backup.Run(ctx, eng, cfg, dests, backup.Options{
 		ToolVersion: toolVersion(),
@@ -92,6 +93,10 @@ func printPlan(a *app, p *backup.Plan) {
 	fmt.Fprintf(w, "  client\t%s\n", p.ClientVersion)
 	fmt.Fprintf(w, "  databases\t%s\n", strings.Join(p.Databases, ", "))
 	fmt.Fprintf(w, "  files\t%s\n", strings.Join(p.Files, ", "))
+	fmt.Fprintf(w, "  volumes\t%s\n", orNone(p.Volumes))
+	if len(p.Quiesce) > 0 {
+		fmt.Fprintf(w, "  stopped\t%s, while the volumes are captured\n", strings.Join(p.Quiesce, ", "))
+	}
 	fmt.Fprintf(w, "  encrypted\t%v\n", p.Encrypted)
 	fmt.Fprintf(w, "  destinations\t%s\n", strings.Join(p.Destinations, ", "))
 	w.Flush()
@@ -110,6 +115,11 @@ func printBackupSummary(a *app, r *backup.Result) {
 	fmt.Fprintf(w, "backup %s\n", r.Name)
 	fmt.Fprintf(w, "  size\t%s raw, %s archived\n", humanBytes(r.RawBytes), humanBytes(r.ArchiveBytes))
 	fmt.Fprintf(w, "  database\t%d tables, %d rows\n", tables, rows)
+	if r.Manifest != nil {
+		for _, v := range r.Manifest.Volumes {
+			fmt.Fprintf(w, "  volume\t%s: %d files, %s\n", v.Name, v.Files, humanBytes(v.Bytes))
+		}
+	}
 	fmt.Fprintf(w, "  duration\t%s\n", r.Duration.Round(100*time.Millisecond))
 	for _, d := range r.Destinations {
 		status := "committed"
@@ -135,4 +145,11 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
 }

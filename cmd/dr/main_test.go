@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/appwrite-dr/dr/config"
 )
 
 // run executes dr in-process as an operator would call it.
@@ -122,5 +124,17 @@ func TestNoEngineIsOneClearLine(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(errOut), "\n")
 	if len(lines) != 1 || !strings.Contains(errOut, "cannot reach the Docker engine") || !strings.Contains(errOut, "DOCKER_HOST") {
 		t.Errorf("no engine: want one line naming the problem and the fix, got:\n%s", errOut)
+	}
+}
+
+// TestREADMEShowsTheExampleConfig keeps the README's annotated dr.yaml
+// equal to the one the config package checks against its defaults.
+func TestREADMEShowsTheExampleConfig(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```yaml\n"+string(config.Example)+"```") {
+		t.Error("README.md does not show config/dr.example.yaml verbatim; paste it into the configuration section")
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,10 +32,15 @@ func (p *progressPrinter) update(pr backup.Progress) {
 	defer p.mu.Unlock()
 	rate := 0.0
 	if s := pr.Elapsed.Seconds(); s > 0 {
-		rate = float64(pr.DumpBytes) / s
+		rate = float64(pr.DumpBytes+pr.VolumeBytes) / s
 	}
-	fmt.Fprintf(p.w, "\r\033[K%-7s dumped %s (%s/s), sent %s, %s",
-		pr.Phase, humanBytes(pr.DumpBytes), humanBytes(int64(rate)), humanBytes(pr.ArchiveBytes), pr.Elapsed.Round(time.Second))
+	var dests []string
+	for name, n := range pr.Sent {
+		dests = append(dests, name+" "+humanBytes(n))
+	}
+	sort.Strings(dests)
+	fmt.Fprintf(p.w, "\r\033[K%-7s dumped %s, volumes %s (%s/s), sent: %s, %s",
+		pr.Phase, humanBytes(pr.DumpBytes), humanBytes(pr.VolumeBytes), humanBytes(int64(rate)), strings.Join(dests, ", "), pr.Elapsed.Round(time.Second))
 	p.drawn = true
 }
 

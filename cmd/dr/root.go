@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -143,4 +144,20 @@ func fileExists(path string) bool {
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// memoryHeadroom is what a run holds live besides one dump chunk: the zstd
+// window and block buffers, rclone's read-ahead per destination, the tar
+// and age layers.
+const memoryHeadroom = 48 << 20
+
+// limitMemory sets a soft heap limit just above what a run holds live, so
+// the garbage collector keeps the footprint there instead of letting the
+// heap grow to twice the live size (GOGC's default). GOMEMLIMIT, when the
+// operator sets it, wins.
+func (a *app) limitMemory(chunkSize int64) {
+	if os.Getenv("GOMEMLIMIT") != "" || a.getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(chunkSize + memoryHeadroom)
 }

@@ -1,0 +1,65 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/appwrite-dr/dr/archive"
+)
+
+// writeVolumes captures every configured volume into the archive, with
+// the stop_during_backup services stopped for the time it takes and
+// started again afterwards, whatever happens. It returns warnings (entries
+// that cannot be kept) besides the error.
+func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *stackPlan, m *archive.Manifest, counters *progressCounters, log *slog.Logger) (warnings []string, err error) {
+	if len(plan.volumes) == 0 {
+		return nil, nil
+	}
+	counters.phase.Store("volumes")
+	if len(plan.quiesce) > 0 {
+		log.Info("stopping services for the volume capture", "services", plan.quiesce)
+		stopped, stopErr := eng.StopServices(ctx, plan.stack, plan.quiesce, quiesceTimeout)
+		// Registered before the stop error is looked at: whatever was
+		// stopped is started again on every path.
+		defer func() {
+			if len(stopped) == 0 {
+				return
+			}
+			if startErr := eng.StartServices(context.WithoutCancel(ctx), plan.stack, stopped); startErr != nil {
+				err = errors.Join(err, fmt.Errorf("starting %s again after the volume capture: %w; start them by hand (docker compose start %s)",
+					strings.Join(stopped, ", "), startErr, strings.Join(stopped, " ")))
+				return
+			}
+			log.Info("services started again", "services", stopped)
+		}()
+		if stopErr != nil {
+			return nil, fmt.Errorf("stopping services for the volume capture: %w", stopErr)
+		}
+	}
+	for _, v := range plan.volumes {
+		rc, err := eng.ReadVolume(ctx, v.info.Name, plan.dbContainer.ImageID)
+		if err != nil {
+			return warnings, fmt.Errorf("capturing volume %s: %w", v.key, err)
+		}
+		res, err := aw.AddVolume(ctx, v.key, archive.VolumeRoot, &countingReader{r: rc, n: &counters.volumes})
+		closeErr := rc.Close()
+		if err == nil {
+			err = closeErr
+		}
+		if err != nil {
+			return warnings, fmt.Errorf("capturing volume %s: %w", v.key, err)
+		}
+		for _, s := range res.Skipped {
+			warnings = append(warnings, fmt.Sprintf("volume %s: %s is a device or fifo, which cannot be restored through the Docker API; left out", v.key, s))
+		}
+		m.Volumes = append(m.Volumes, archive.Volume{
+			Name: v.key, Docker: v.info.Name, Labels: v.info.Labels,
+			Files: res.Files, Dirs: res.Dirs, Bytes: res.Bytes,
+		})
+		log.Info("volume captured", "volume", v.key, "files", res.Files, "dirs", res.Dirs, "bytes", res.Bytes)
+	}
+	return warnings, nil
+}
