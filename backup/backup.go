@@ -21,12 +21,13 @@ import (
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/storage"
 )
 
 // Engine is what a backup needs from the Docker engine.
 type Engine interface {
-	execer
+	mariadb.Execer
 	FindStack(ctx context.Context, project, dbService string) (*engine.Stack, error)
 	ImageDigest(ctx context.Context, imageID string) (string, error)
 	EnvKeys(ctx context.Context, containerID string) ([]string, error)
@@ -149,7 +150,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 			}
 		}
 	}
-	info, err := plan.db.inspect(ctx, cfg.Stack.Database.Databases)
+	info, err := plan.db.Inspect(ctx, cfg.Stack.Database.Databases)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +259,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 
 // writeArchive adds everything to the archive in the order of the format:
 // the stack's files, the database dump, then the volumes.
-func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info *serverInfo, cfg *config.Config, m *archive.Manifest, counters *progressCounters, log *slog.Logger) error {
+func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info *mariadb.Info, cfg *config.Config, m *archive.Manifest, counters *progressCounters, log *slog.Logger) error {
 	counters.phase.Store("files")
 	for _, f := range plan.files {
 		if err := addStackFile(aw, cfg.Stack.Dir, f); err != nil {
@@ -267,11 +268,11 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 	}
 
 	counters.phase.Store("dump")
-	args := dumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
+	args := mariadb.DumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
 	pr, pw := io.Pipe()
 	dumpDone := make(chan error, 1)
 	go func() {
-		err := plan.db.dump(ctx, args, &countingWriter{w: pw, n: &counters.dump})
+		err := plan.db.Dump(ctx, args, &countingWriter{w: pw, n: &counters.dump})
 		pw.CloseWithError(err)
 		dumpDone <- err
 	}()

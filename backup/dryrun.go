@@ -6,6 +6,7 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -42,11 +43,11 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 	if err != nil {
 		return nil, err
 	}
-	info, err := plan.db.inspect(ctx, cfg.Stack.Database.Databases)
+	info, err := plan.db.Inspect(ctx, cfg.Stack.Database.Databases)
 	if err != nil {
 		return nil, err
 	}
-	args := dumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
+	args := mariadb.DumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
 	p := &Plan{
 		Name:          archive.ObjectName(plan.project, now.UTC().Truncate(time.Second), len(recipients) > 0),
 		Project:       plan.project,

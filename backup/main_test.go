@@ -1,9 +1,11 @@
 package backup
 
 import (
+	"context"
 	"os"
 	"testing"
 
+	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
 )
 
@@ -12,3 +14,13 @@ import (
 var stack = teststack.NewShared(teststack.Options{Name: "backup"})
 
 func TestMain(m *testing.M) { os.Exit(stack.Main(m)) }
+
+func newEngine(t *testing.T) *engine.Client {
+	t.Helper()
+	eng, err := engine.New(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/mariadb"
 )
 
 // overrideFile is picked up beside the configured files when present, as
@@ -26,7 +27,7 @@ type stackPlan struct {
 	imageDigest string
 	files       []string // relative to stack.dir
 	hasEnv      bool
-	db          *mariaDB
+	db          *mariadb.Server
 	stack       *engine.Stack
 	volumes     []stackVolume
 	// quiesce are the services stopped while volumes are captured.
@@ -92,7 +93,7 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 		dbContainer: db,
 		imageDigest: digest,
 		files:       files,
-		db:          &mariaDB{eng: eng, container: db.ID},
+		db:          mariadb.New(eng, db.ID),
 	}
 	for _, f := range files {
 		if filepath.Base(f) == ".env" {

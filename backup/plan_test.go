@@ -77,22 +77,3 @@ func TestStackFiles(t *testing.T) {
 		t.Errorf("escaping file: got %v", err)
 	}
 }
-
-func TestDumpArgs(t *testing.T) {
-	got := dumpArgs([]string{"appwrite", "logs"}, true)
-	want := append(append([]string{}, dumpOptions...), "--system=users", "--databases", "appwrite", "logs")
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("dumpArgs = %v, want %v", got, want)
-	}
-	for _, required := range []string{"--single-transaction", "--quick", "--routines", "--events", "--triggers", "--hex-blob", "--add-drop-database", "--default-character-set=utf8mb4"} {
-		if !strings.Contains(strings.Join(got, " "), required) {
-			t.Errorf("dump options lack %s", required)
-		}
-	}
-}
-
-func TestSQLList(t *testing.T) {
-	if got, want := sqlList([]string{"a", `it's`, `back\slash`}), `'a','it\'s','back\\slash'`; got != want {
-		t.Errorf("sqlList = %s, want %s", got, want)
-	}
-}

@@ -35,6 +35,9 @@ type measurement struct {
 	method   string
 	wall     time.Duration
 	peakRSS  int64 // bytes, -1 when not measured
+	// peakAnon is the peak of the process's anonymous memory (heap,
+	// stacks), without the binary's own file pages, which RSS counts.
+	peakAnon int64
 	peakTemp int64 // bytes
 	kept     int64 // bytes of the resulting backup
 	skipped  string
@@ -168,10 +171,15 @@ func measureCommand(ctx context.Context, name, scratch, dest string, c *exec.Cmd
 	c.Dir = scratch
 	var stderr strings.Builder
 	c.Stderr = &stderr
-	var peak atomic.Int64
+	var peak, anon atomic.Int64
 	stop := sampleDiskUsage(scratch, &peak)
 	start := time.Now()
-	err := c.Run()
+	err := c.Start()
+	if err == nil {
+		stopAnon := sampleAnon(c.Process.Pid, &anon)
+		err = c.Wait()
+		stopAnon()
+	}
 	wall := time.Since(start)
 	stop()
 	if err != nil {
@@ -180,6 +188,7 @@ func measureCommand(ctx context.Context, name, scratch, dest string, c *exec.Cmd
 	m := measurement{method: name, wall: wall, peakRSS: -1, peakTemp: peak.Load(), kept: dirSize(dest)}
 	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok && strings.HasPrefix(filepath.Base(c.Path), "dr") {
 		m.peakRSS = ru.Maxrss * 1024
+		m.peakAnon = anon.Load()
 	}
 	return m, nil
 }
@@ -213,6 +222,32 @@ state_dir: %s
 	c := exec.CommandContext(ctx, drBin, "backup", "--config", cfgPath, "--log-level", "warn")
 	c.Env = append(os.Environ(), "TMPDIR="+scratch)
 	return measureCommand(ctx, "dr", scratch, dest, c)
+}
+
+// sampleAnon records the peak RssAnon of a process every 20 ms.
+func sampleAnon(pid int, peak *atomic.Int64) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+				for _, line := range strings.Split(string(data), "\n") {
+					var kib int64
+					if _, err := fmt.Sscanf(line, "RssAnon: %d kB", &kib); err == nil && kib*1024 > peak.Load() {
+						peak.Store(kib * 1024)
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // sampleDiskUsage records the peak size of dir every 100 ms until stopped.
@@ -265,7 +300,7 @@ func printBackupTable(w io.Writer, size string, results []measurement) {
 		}
 	}
 	fmt.Fprintf(w, "\nBackup of a %s Appwrite-shaped database, %d cores, one run each:\n\n", size, numCPU())
-	fmt.Fprintln(w, "| method | wall | × floor | peak RSS of dr | peak temp disk | kept |")
+	fmt.Fprintln(w, "| method | wall | × floor | peak RSS of dr (anon) | peak temp disk | kept |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		if r.skipped != "" {
@@ -278,7 +313,7 @@ func printBackupTable(w io.Writer, size string, results []measurement) {
 		}
 		rss := "—"
 		if r.peakRSS >= 0 {
-			rss = mib(r.peakRSS)
+			rss = mib(r.peakRSS) + " (" + mib(r.peakAnon) + ")"
 		}
 		fmt.Fprintf(w, "| %s | %.1f s | %s | %s | %s | %s |\n", cell(r.method), r.wall.Seconds(), ratio, rss, mib(r.peakTemp), mib(r.kept))
 	}

@@ -1,4 +1,4 @@
-package backup
+package mariadb
 
 import (
 	"bytes"
@@ -25,9 +25,9 @@ func TestInspectAndDumpThroughTheEngine(t *testing.T) {
 	s := stack.Get(t)
 	eng := newEngine(t)
 	ctx := context.Background()
-	db := &mariaDB{eng: eng, container: s.ContainerID(t, teststack.DBService)}
+	db := New(eng, s.ContainerID(t, teststack.DBService))
 
-	info, err := db.inspect(ctx, nil)
+	info, err := db.Inspect(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,12 +46,12 @@ func TestInspectAndDumpThroughTheEngine(t *testing.T) {
 		t.Errorf("engine of appwrite._1_users = %q", e)
 	}
 
-	if _, err := db.inspect(ctx, []string{"appwrite", "nope"}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+	if _, err := db.Inspect(ctx, []string{"appwrite", "nope"}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("unknown database: got %v, want an error naming it", err)
 	}
 
 	var out bytes.Buffer
-	if err := db.dump(ctx, dumpArgs([]string{"appwrite"}, false), &out); err != nil {
+	if err := db.Dump(ctx, DumpArgs([]string{"appwrite"}, false), &out); err != nil {
 		t.Fatal(err)
 	}
 	dump := out.String()
@@ -68,8 +68,8 @@ func TestInspectAndDumpThroughTheEngine(t *testing.T) {
 func TestDumpFailsWithTheClientsError(t *testing.T) {
 	s := stack.Get(t)
 	eng := newEngine(t)
-	db := &mariaDB{eng: eng, container: s.ContainerID(t, teststack.DBService)}
-	err := db.dump(context.Background(), []string{"--databases", "no_such_db"}, &bytes.Buffer{})
+	db := New(eng, s.ContainerID(t, teststack.DBService))
+	err := db.Dump(context.Background(), []string{"--databases", "no_such_db"}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "no_such_db") || !strings.Contains(err.Error(), "exit code") {
 		t.Errorf("got %v, want the client's stderr and exit code", err)
 	}

@@ -1,4 +1,8 @@
-package backup
+// Package mariadb runs the MariaDB (or MySQL) client tools inside the
+// database container, through the engine's exec: inspect, dump, import,
+// count rows. Credentials come from the container's own environment and
+// never pass through dr (see credentialPrelude).
+package mariadb
 
 import (
 	"bufio"
@@ -11,13 +15,13 @@ import (
 	"github.com/appwrite-dr/dr/engine"
 )
 
-// systemDatabases are never part of "all databases": they belong to the
+// SystemDatabases are never part of "all databases": they belong to the
 // server, not to the stack, and importing them elsewhere breaks that server.
-var systemDatabases = []string{"mysql", "sys", "information_schema", "performance_schema"}
+var SystemDatabases = []string{"mysql", "sys", "information_schema", "performance_schema"}
 
-// dumpOptions are the mariadb-dump flags of every backup: one consistent
+// DumpOptions are the mariadb-dump flags of every backup: one consistent
 // InnoDB snapshot, rows streamed, every object kind, binary-safe text.
-var dumpOptions = []string{
+var DumpOptions = []string{
 	"--single-transaction",
 	"--quick",
 	"--routines",
@@ -61,19 +65,25 @@ echo "dr: neither mariadb-dump nor mysqldump is installed in the database contai
 exit 65
 `
 
-// execer is the part of the engine the database steps need.
-type execer interface {
+// Execer is the part of the engine the database steps need.
+type Execer interface {
 	Exec(ctx context.Context, containerID string, opts engine.ExecOptions) (*engine.ExecResult, error)
 }
 
-// mariaDB dumps and queries a MariaDB or MySQL server inside its container.
-type mariaDB struct {
-	eng       execer
+// Server dumps, imports and queries a MariaDB or MySQL server inside its
+// container.
+type Server struct {
+	eng       Execer
 	container string
 }
 
-// query runs SQL inside the container and returns its rows' fields.
-func (m *mariaDB) query(ctx context.Context, sql string) ([][]string, error) {
+// New returns the server running in the container.
+func New(eng Execer, containerID string) *Server {
+	return &Server{eng: eng, container: containerID}
+}
+
+// Query runs SQL inside the container and returns its rows' fields.
+func (m *Server) Query(ctx context.Context, sql string) ([][]string, error) {
 	var out strings.Builder
 	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
 		Cmd:    []string{"sh", "-c", queryScript, "dr-query", sql},
@@ -97,8 +107,8 @@ func (m *mariaDB) query(ctx context.Context, sql string) ([][]string, error) {
 	return rows, sc.Err()
 }
 
-// serverInfo is what the manifest records about the server before the dump.
-type serverInfo struct {
+// Info is what the manifest records about the server before the dump.
+type Info struct {
 	ServerVersion string
 	Client        string
 	ClientVersion string
@@ -106,11 +116,11 @@ type serverInfo struct {
 	Engines       map[string]string // "db.table" -> engine; views are absent
 }
 
-// inspect asks the server for its version, the databases to dump, and the
+// Inspect asks the server for its version, the databases to dump, and the
 // engine of every table in them.
-func (m *mariaDB) inspect(ctx context.Context, wanted []string) (*serverInfo, error) {
-	info := &serverInfo{Engines: map[string]string{}}
-	rows, err := m.query(ctx, "SELECT VERSION()")
+func (m *Server) Inspect(ctx context.Context, wanted []string) (*Info, error) {
+	info := &Info{Engines: map[string]string{}}
+	rows, err := m.Query(ctx, "SELECT VERSION()")
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +145,7 @@ func (m *mariaDB) inspect(ctx context.Context, wanted []string) (*serverInfo, er
 		info.ClientVersion = strings.TrimSpace(lines[1])
 	}
 
-	rows, err = m.query(ctx, "SELECT schema_name FROM information_schema.schemata ORDER BY schema_name")
+	rows, err = m.Query(ctx, "SELECT schema_name FROM information_schema.schemata ORDER BY schema_name")
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +171,7 @@ func (m *mariaDB) inspect(ctx context.Context, wanted []string) (*serverInfo, er
 		return nil, errors.New("the server has no database besides the system ones: nothing to back up")
 	}
 
-	rows, err = m.query(ctx, "SELECT table_schema, table_name, IFNULL(engine,'') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema IN ("+sqlList(info.Databases)+")")
+	rows, err = m.Query(ctx, "SELECT table_schema, table_name, IFNULL(engine,'') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema IN ("+SQLList(info.Databases)+")")
 	if err != nil {
 		return nil, err
 	}
@@ -173,9 +183,9 @@ func (m *mariaDB) inspect(ctx context.Context, wanted []string) (*serverInfo, er
 	return info, nil
 }
 
-// dumpArgs are the client arguments for the chosen databases.
-func dumpArgs(databases []string, includeGrants bool) []string {
-	args := append([]string{}, dumpOptions...)
+// DumpArgs are the client arguments for the chosen databases.
+func DumpArgs(databases []string, includeGrants bool) []string {
+	args := append([]string{}, DumpOptions...)
 	if includeGrants {
 		args = append(args, "--system=users")
 	}
@@ -183,9 +193,9 @@ func dumpArgs(databases []string, includeGrants bool) []string {
 	return append(args, databases...)
 }
 
-// dump streams the dump to w. It fails when the client exits non-zero; the
+// Dump streams the dump to w. It fails when the client exits non-zero; the
 // completion trailer is checked by the caller, which sees the stream.
-func (m *mariaDB) dump(ctx context.Context, args []string, w io.Writer) error {
+func (m *Server) Dump(ctx context.Context, args []string, w io.Writer) error {
 	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
 		Cmd:    append([]string{"sh", "-c", dumpScript, "dr-dump"}, args...),
 		Stdout: w,
@@ -200,7 +210,7 @@ func (m *mariaDB) dump(ctx context.Context, args []string, w io.Writer) error {
 }
 
 func isSystemDatabase(name string) bool {
-	for _, s := range systemDatabases {
+	for _, s := range SystemDatabases {
 		if strings.EqualFold(s, name) {
 			return true
 		}
@@ -208,12 +218,12 @@ func isSystemDatabase(name string) bool {
 	return false
 }
 
-// sqlList quotes names as SQL string literals for an IN list. The names
+// SQLList quotes names as SQL string literals for an IN list. The names
 // come from the server's own catalogue or the operator's config.
-func sqlList(names []string) string {
+func SQLList(names []string) string {
 	quoted := make([]string, len(names))
 	for i, n := range names {
-		quoted[i] = "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(n) + "'"
+		quoted[i] = quoteString(n)
 	}
 	return strings.Join(quoted, ",")
 }
@@ -231,4 +241,76 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	}
 	l.n -= int64(len(p))
 	return l.w.Write(p)
+}
+
+// importScript feeds its standard input to the client. --binary-mode keeps
+// "\r\n" and NUL bytes inside the dump as they are (the client would
+// otherwise rewrite them); DELIMITER still works in it.
+const importScript = credentialPrelude + `DR_CLIENT=$(pick mariadb mysql)
+exec "$DR_CLIENT" --user="$DR_USER" --binary-mode --default-character-set=utf8mb4
+`
+
+// Import runs the dump read from r through the client. It fails when the
+// client exits non-zero (the error holds the client's last stderr lines)
+// or when r fails; the client is ended on cancel.
+func (m *Server) Import(ctx context.Context, r io.Reader) error {
+	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
+		Cmd:   []string{"sh", "-c", importScript, "dr-import"},
+		Stdin: r,
+	})
+	if err != nil {
+		return fmt.Errorf("importing the dump: %w", err)
+	}
+	if res.ExitCode != 0 {
+		return res.Err("importing the dump")
+	}
+	return nil
+}
+
+// Ping says whether the server accepts connections over TCP on the
+// container's own loopback (the official entrypoint's first-run server
+// listens on its socket only, so this passes once initialisation is over).
+func (m *Server) Ping(ctx context.Context) error {
+	_, err := m.Query(ctx, "SELECT 1")
+	return err
+}
+
+// TableRef names a table for RowCounts.
+type TableRef struct{ Database, Name string }
+
+// RowCounts counts the rows of each table, by "db.table". Tables that do
+// not exist are absent from the result.
+func (m *Server) RowCounts(ctx context.Context, tables []TableRef) (map[string]int64, error) {
+	out := map[string]int64{}
+	// One query per batch keeps exec round trips few for a few thousand
+	// tables (Appwrite makes several per collection).
+	const batch = 200
+	for start := 0; start < len(tables); start += batch {
+		part := tables[start:min(start+batch, len(tables))]
+		parts := make([]string, len(part))
+		for i, t := range part {
+			parts[i] = fmt.Sprintf("SELECT %s, COUNT(*) FROM %s.%s", quoteString(t.Database+"."+t.Name), quoteIdent(t.Database), quoteIdent(t.Name))
+		}
+		rows, err := m.Query(ctx, strings.Join(parts, " UNION ALL "))
+		if err != nil {
+			return nil, fmt.Errorf("counting rows: %w", err)
+		}
+		for _, r := range rows {
+			if len(r) != 2 {
+				continue
+			}
+			var n int64
+			if _, err := fmt.Sscan(r[1], &n); err != nil {
+				return nil, fmt.Errorf("counting rows of %s: %q is not a number", r[0], r[1])
+			}
+			out[r[0]] = n
+		}
+	}
+	return out, nil
+}
+
+func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+func quoteString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
