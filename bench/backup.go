@@ -32,9 +32,9 @@ const benchDumpOptions = "--single-transaction --quick --routines --events --tri
 const benchPassword = "bench-root-password"
 
 type measurement struct {
-	method   string
-	wall     time.Duration
-	peakRSS  int64 // bytes, -1 when not measured
+	method  string
+	wall    time.Duration
+	peakRSS int64 // bytes, -1 when not measured
 	// peakAnon is the peak of the process's anonymous memory (heap,
 	// stacks), without the binary's own file pages, which RSS counts.
 	peakAnon int64
