@@ -93,6 +93,13 @@ func (c *Client) ReplaceVolume(ctx context.Context, name, image string, archive 
 	if err := c.emptyVolume(ctx, name, image); err != nil {
 		return err
 	}
+	return c.WriteVolume(ctx, name, image, archive)
+}
+
+// WriteVolume unpacks the archive into the volume over what it holds:
+// entries replace files of the same name, everything else stays. Entry
+// names are as ReadVolume makes them ("volume/…").
+func (c *Client) WriteVolume(ctx context.Context, name, image string, archive io.Reader) error {
 	// A helper with no user set makes the engine keep the archive's owners
 	// (a set user, or CopyUIDGID, would chown everything to that user).
 	helper, err := c.createVolumeHelper(ctx, name, image, false, "", nil)

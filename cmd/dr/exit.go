@@ -8,6 +8,7 @@ import (
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/lock"
+	"github.com/appwrite-dr/dr/restore"
 )
 
 // Exit codes are part of dr's interface: scripts and monitors rely on them.
@@ -48,7 +49,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &held):
 		return exitLocked
-	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, backup.ErrUnknownDestination):
+	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, backup.ErrUnknownDestination), errors.Is(err, restore.ErrNeedsIdentity):
 		return exitUsage
 	case isCobraUsage(err):
 		return exitUsage

@@ -82,6 +82,7 @@ verified, prunes by a retention policy, and proves it restorable.`,
 		newBackupCommand(a),
 		newListCommand(a),
 		newVerifyCommand(a),
+		newRestoreCommand(a),
 	)
 	appendExitStatus(root)
 	return root

@@ -471,3 +471,43 @@ func quote(s string) string {
 func ident(s string) string {
 	return "`" + strings.ReplaceAll(s, "`", "``") + "`"
 }
+
+// treeScript prints one line per path in /v: the path, its type, mode,
+// owner, and the sha256 of a file or the target of a link.
+const treeScript = `cd /v && find . -mindepth 1 | LC_ALL=C sort | while IFS= read -r p; do
+  meta=$(stat -c '%F %a %u:%g' "$p")
+  if [ -L "$p" ]; then what="-> $(readlink "$p")"
+  elif [ -f "$p" ]; then what=$(sha256sum < "$p" | cut -d' ' -f1)
+  else what=-; fi
+  printf '%s\t%s %s\n' "$p" "$meta" "$what"
+done`
+
+// VolumeTree describes every path of one of the stack's volumes (compose
+// name) by type, mode, owner and content hash or link target, read by a
+// throwaway container that mounts it read-only. Two trees are equal when
+// the volumes hold the same files, byte for byte.
+func (s *Stack) VolumeTree(t testing.TB, volume string) map[string]string {
+	t.Helper()
+	out, err := exec.Command("docker", "run", "--rm", "--network", "none", "--entrypoint", "sh",
+		"-v", s.Volume(volume)+":/v:ro", Image(), "-c", treeScript).CombinedOutput()
+	if err != nil {
+		t.Fatalf("reading volume %s: %v: %s", volume, err, out)
+	}
+	tree := map[string]string{}
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if path, what, ok := strings.Cut(line, "\t"); ok {
+			tree[path] = what
+		}
+	}
+	return tree
+}
+
+// Exec runs a shell script in a service's container as root.
+func (s *Stack) Exec(t testing.TB, service, script string) string {
+	t.Helper()
+	out, err := exec.Command("docker", "exec", s.ContainerID(t, service), "sh", "-c", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("running %q in %s: %v: %s", shorten(script), service, err, out)
+	}
+	return string(out)
+}

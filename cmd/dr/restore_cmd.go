@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"filippo.io/age"
+	"github.com/spf13/cobra"
+
+	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/backup"
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/lock"
+	"github.com/appwrite-dr/dr/restore"
+)
+
+type restoreOptions struct {
+	latest       bool
+	before       string
+	destinations []string
+	only         []string
+	volumes      []string
+	merge        bool
+	identity     string
+	targetDir    string
+	yes          bool
+	dryRun       bool
+}
+
+func newRestoreCommand(a *app) *cobra.Command {
+	var opts restoreOptions
+	cmd := &cobra.Command{
+		Use:   "restore (NAME | --latest | --before TIME)",
+		Short: "Restore the database, stack files and volumes from a backup",
+		Long: `Restore a complete backup: the newest (--latest), the newest taken before
+a time (--before 2026-11-24T08:00:00Z or --before 36h), or one by NAME.
+
+The sidecar manifest is fetched first and a plan printed: what is replaced,
+from which backup, which services are stopped and started. Without --yes,
+dr asks on a terminal and refuses elsewhere; --dry-run stops after the plan.
+Then the whole backup is verified before anything is touched, the services
+that write to the database (and those that mount the restored volumes) are
+stopped, the current database is saved to state_dir/safety, and the archive
+is streamed once: stack files written to --target-dir (replaced ones kept
+as *.dr-replaced-<time>, .env with mode 0600), each dump chunk checked
+against its sha256 before it reaches the database, volumes refilled (or,
+with --merge, only missing files added). Every table's row count is
+compared with the backup's, and the services are started again, also when
+something failed or the restore was interrupted.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRestore(cmd, a, opts, args)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.latest, "latest", false, "restore the newest complete backup")
+	f.StringVar(&opts.before, "before", "", "restore the newest backup taken before this time (RFC 3339) or this long ago (e.g. 36h, 2d)")
+	f.StringArrayVarP(&opts.destinations, "destination", "d", nil, "read from this destination only (repeatable)")
+	f.StringSliceVar(&opts.only, "only", nil, "restore only these parts: db, files, volumes (default: all the backup holds)")
+	f.StringArrayVar(&opts.volumes, "volume", nil, "restore only this volume (repeatable; default: every volume in the backup)")
+	f.BoolVar(&opts.merge, "merge", false, "volumes: only add files that are missing, replace nothing")
+	f.StringVarP(&opts.identity, "identity", "i", "", "age identity or SSH private key file for encrypted backups (default: $DR_IDENTITY)")
+	f.StringVar(&opts.targetDir, "target-dir", "", "write the stack files here (default: stack.dir)")
+	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and stop")
+	return cmd
+}
+
+func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) error {
+	ctx := cmd.Context()
+	req, err := restoreRequest(opts, args, time.Now())
+	if err != nil {
+		return err
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	dests, err := backup.OpenDestinations(ctx, cfg, opts.destinations)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(ctx)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	req.Identities, err = a.identitiesIfSet(opts.identity)
+	if err != nil {
+		return err
+	}
+	req.Logger = a.logger
+
+	plan, err := restore.Prepare(ctx, eng, cfg, dests, req)
+	if err != nil {
+		return err
+	}
+	printRestorePlan(a, plan)
+	if opts.dryRun {
+		fmt.Fprintln(a.out, "dry run: nothing was changed")
+		return nil
+	}
+	if err := a.confirm(opts.yes, "restore "+plan.Backup.Name+" over the current state"); err != nil {
+		return err
+	}
+
+	held, err := lock.Acquire(cfg.StateDir, "restore")
+	if err != nil {
+		return err
+	}
+	defer held.Release()
+
+	a.limitMemory(maxChunk(plan))
+	req.Step = func(s string) { fmt.Fprintf(a.err, "==> %s\n", s) }
+	res, err := restore.Execute(ctx, eng, plan, req)
+	printRestoreResult(a, res)
+	return err
+}
+
+// restoreRequest turns the flags into a request; exactly one of NAME,
+// --latest and --before picks the backup.
+func restoreRequest(opts restoreOptions, args []string, now time.Time) (restore.Request, error) {
+	var req restore.Request
+	picked := 0
+	if len(args) == 1 {
+		req.Name = args[0]
+		picked++
+	}
+	if opts.latest {
+		picked++
+	}
+	if opts.before != "" {
+		picked++
+		t, err := parseBefore(opts.before, now)
+		if err != nil {
+			return req, err
+		}
+		req.Before = t
+	}
+	if picked != 1 {
+		return req, usagef("pick the backup with exactly one of NAME, --latest or --before TIME (dr list shows the names)")
+	}
+	for _, p := range opts.only {
+		p = strings.TrimSpace(p)
+		switch p {
+		case restore.PartDB, restore.PartFiles, restore.PartVolumes:
+			req.Parts = append(req.Parts, p)
+		default:
+			return req, usagef("--only %q: want db, files or volumes", p)
+		}
+	}
+	if (len(opts.volumes) > 0 || opts.merge) && len(req.Parts) > 0 && !contains(req.Parts, restore.PartVolumes) {
+		return req, usagef("--volume and --merge apply to volumes; add volumes to --only")
+	}
+	req.Volumes = opts.volumes
+	req.Merge = opts.merge
+	req.TargetDir = opts.targetDir
+	return req, nil
+}
+
+// parseBefore reads --before: an RFC 3339 time, or a duration before now.
+func parseBefore(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := config.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return time.Time{}, usagef("--before %q: want an RFC 3339 time (2026-11-24T08:00:00Z) or a duration (36h, 2d)", s)
+	}
+	return now.Add(-d), nil
+}
+
+// identitiesIfSet loads --identity or $DR_IDENTITY when given; whether the
+// backup needs one is decided once it is picked.
+func (a *app) identitiesIfSet(flag string) ([]age.Identity, error) {
+	path := flag
+	if path == "" {
+		path = a.getenv("DR_IDENTITY")
+	}
+	if path == "" {
+		return nil, nil
+	}
+	return archive.LoadIdentities(path)
+}
+
+// confirm asks on a terminal; elsewhere only --yes lets a change go ahead.
+func (a *app) confirm(yes bool, what string) error {
+	if yes {
+		return nil
+	}
+	if !isTerminal(a.in) {
+		return usagef("refusing to %s without confirmation: stdin is not a terminal; pass --yes", what)
+	}
+	fmt.Fprintf(a.err, "%s? Type yes to go on: ", what)
+	answer, _ := bufio.NewReader(a.in).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		return usagef("not confirmed; nothing was changed")
+	}
+	return nil
+}
+
+func maxChunk(p *restore.Plan) int64 {
+	var n int64
+	if p.Manifest.Database != nil {
+		for _, c := range p.Manifest.Database.Chunks {
+			n = max(n, c.Size)
+		}
+	}
+	return n
+}
+
+func printRestorePlan(a *app, p *restore.Plan) {
+	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	m := p.Manifest
+	fmt.Fprintf(w, "restore plan\n")
+	fmt.Fprintf(w, "  backup\t%s (taken %s, from %s on %s)\n", p.Backup.Name, p.Backup.Time.UTC().Format(time.RFC3339), m.Host, p.Source.Name())
+	fmt.Fprintf(w, "  parts\t%s\n", strings.Join(p.Parts, ", "))
+	if p.Has(restore.PartDB) {
+		fmt.Fprintf(w, "  database\treplace %s in %s with the backup's (%d tables, %d rows); the current one is saved to %s first\n",
+			strings.Join(p.Databases, ", "), p.DBService, p.Tables, p.Rows, p.SafetyDir)
+	}
+	for _, f := range p.Files {
+		action := "write"
+		if f.Exists {
+			action = "replace (the current one is kept as *.dr-replaced-<time>)"
+		}
+		fmt.Fprintf(w, "  file\t%s: %s\n", f.Target, action)
+	}
+	for _, v := range p.Volumes {
+		action := "replace the contents of"
+		if p.Merge {
+			action = "add the missing files to"
+		}
+		if !v.Exists {
+			action = "create and fill"
+		}
+		fmt.Fprintf(w, "  volume\t%s: %s %s (%d files, %s)\n", v.Key, action, v.Docker, v.Files, humanBytes(v.Bytes))
+	}
+	fmt.Fprintf(w, "  stopped\t%s (started again afterwards)\n", orNone(p.Stop))
+	w.Flush()
+}
+
+func printRestoreResult(a *app, r *restore.Result) {
+	if r == nil {
+		return
+	}
+	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "restore from %s\n", r.Backup)
+	if r.SafetyDump != "" {
+		fmt.Fprintf(w, "  safety dump\t%s\n", r.SafetyDump)
+	}
+	for _, f := range r.Files {
+		if f.Unchanged {
+			fmt.Fprintf(w, "  file\t%s (already as in the backup)\n", f.Target)
+		} else if f.Replaced != "" {
+			fmt.Fprintf(w, "  file\t%s (was kept as %s)\n", f.Target, f.Replaced)
+		} else {
+			fmt.Fprintf(w, "  file\t%s\n", f.Target)
+		}
+	}
+	if r.TablesChecked > 0 {
+		fmt.Fprintf(w, "  database\timported; %d tables have the backup's row counts\n", r.TablesChecked)
+	}
+	for _, v := range r.Volumes {
+		fmt.Fprintf(w, "  volume\t%s restored\n", v)
+	}
+	if len(r.Stopped) > 0 {
+		fmt.Fprintf(w, "  services\t%s stopped during the restore\n", strings.Join(r.Stopped, ", "))
+	}
+	for _, warning := range r.Warnings {
+		fmt.Fprintf(w, "  warning\t%s\n", warning)
+	}
+	if r.Duration > 0 {
+		fmt.Fprintf(w, "  duration\t%s\n", r.Duration.Round(100*time.Millisecond))
+	}
+	w.Flush()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

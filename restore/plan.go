@@ -1,0 +1,439 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/storage"
+)
+
+// The parts of a backup that can be restored.
+const (
+	PartDB      = "db"
+	PartFiles   = "files"
+	PartVolumes = "volumes"
+)
+
+// AllParts is every part, in the order a restore applies them.
+var AllParts = []string{PartFiles, PartDB, PartVolumes}
+
+// Engine is what a restore needs from the Docker engine.
+type Engine interface {
+	mariadb.Execer
+	FindStack(ctx context.Context, project, dbService string) (*engine.Stack, error)
+	StopServices(ctx context.Context, stack *engine.Stack, services []string, timeout time.Duration) ([]string, error)
+	StartServices(ctx context.Context, stack *engine.Stack, services []string) error
+	FindComposeVolume(ctx context.Context, project, key string) (*engine.VolumeInfo, error)
+	CreateVolume(ctx context.Context, name string, labels map[string]string) error
+	ReplaceVolume(ctx context.Context, name, image string, archive io.Reader) error
+	WriteVolume(ctx context.Context, name, image string, archive io.Reader) error
+	ReadVolume(ctx context.Context, name, image string) (io.ReadCloser, error)
+	ServicesMounting(ctx context.Context, stack *engine.Stack, volumeName string) ([]string, error)
+}
+
+// Request says what to restore from which backup.
+type Request struct {
+	// Name picks a backup by name; else Before picks the newest taken
+	// before it; else the newest complete backup is used.
+	Name   string
+	Before time.Time
+	// Parts to restore; empty means every part the backup holds.
+	Parts []string
+	// Volumes restricts the volumes part to these (configured names).
+	Volumes []string
+	// Merge only adds missing volume files instead of replacing contents.
+	Merge bool
+	// TargetDir receives the stack files; empty means stack.dir.
+	TargetDir  string
+	Identities []age.Identity
+	Logger     *slog.Logger
+	// Step, when set, is told each step as it starts (for a terminal).
+	Step func(string)
+	Now  func() time.Time
+}
+
+// FilePlan is one stack file a restore writes.
+type FilePlan struct {
+	Entry  archive.Entry
+	Target string // absolute path
+	Exists bool   // a file is there now and will be kept as *.dr-replaced-<time>
+}
+
+// VolumePlan is one volume a restore fills.
+type VolumePlan struct {
+	Key      string // the configured (compose) name
+	Docker   string // the engine's name
+	Exists   bool   // false: it is created with the labels it had
+	Labels   map[string]string
+	Services []string // services that mount it (stopped during the restore)
+	Files    int64
+	Bytes    int64
+}
+
+// Plan is what a restore will do, shown before anything is touched.
+type Plan struct {
+	Backup   storage.CatalogEntry
+	Source   *storage.Destination
+	Manifest *archive.Manifest
+	Parts    []string
+	Project  string
+	// stack is nil when no container of the project exists (files only).
+	stack *engine.Stack
+	// DBContainer is the database container the dump is imported into.
+	DBContainer string
+	DBService   string
+	helperImage string
+	Databases   []string
+	Tables      int
+	Rows        int64
+	Writers     []string
+	Files       []FilePlan
+	TargetDir   string
+	Volumes     []VolumePlan
+	// Stop is every service stopped during the restore, started after.
+	Stop []string
+	// SafetyDir receives the safety dump of the current database.
+	SafetyDir string
+	Merge     bool
+}
+
+// Has says whether the plan restores the part.
+func (p *Plan) Has(part string) bool { return slices.Contains(p.Parts, part) }
+
+// ErrNeedsIdentity says an encrypted backup was chosen without a key.
+var ErrNeedsIdentity = errors.New("the backup is encrypted: pass --identity FILE (the age identity or SSH private key) or set DR_IDENTITY")
+
+// Prepare picks the backup, fetches its sidecar manifest first, and works
+// out what a restore would replace, stop and start. It changes nothing.
+func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.Destination, req Request) (*Plan, error) {
+	entry, err := pick(ctx, cfg, dests, req)
+	if err != nil {
+		return nil, err
+	}
+	var source *storage.Destination
+	for _, d := range dests {
+		if slices.Contains(entry.Destinations, d.Name()) {
+			source = d
+			break
+		}
+	}
+	if source == nil {
+		return nil, fmt.Errorf("backup %s is on none of the chosen destinations", entry.Name)
+	}
+	manifest, err := source.ReadSidecar(ctx, entry.Name)
+	if err != nil {
+		return nil, fmt.Errorf("fetching the manifest of %s: %w", entry.Name, err)
+	}
+	if entry.Encrypted && len(req.Identities) == 0 {
+		return nil, ErrNeedsIdentity
+	}
+	plan := &Plan{
+		Backup: entry, Source: source, Manifest: manifest,
+		Project:   cfg.Stack.Project,
+		DBService: cfg.Stack.Database.Service,
+		TargetDir: req.TargetDir,
+		SafetyDir: cfg.StateDir + "/safety",
+		Merge:     req.Merge,
+	}
+	if plan.Project == "" {
+		plan.Project = manifest.Stack
+	}
+	if plan.TargetDir == "" {
+		plan.TargetDir = cfg.Stack.Dir
+	}
+	plan.Parts, err = chooseParts(manifest, req.Parts)
+	if err != nil {
+		return nil, err
+	}
+	if plan.Has(PartDB) || plan.Has(PartVolumes) {
+		stack, err := eng.FindStack(ctx, plan.Project, plan.DBService)
+		if err != nil {
+			return nil, fmt.Errorf("finding the stack to restore into: %w", err)
+		}
+		plan.stack = stack
+		plan.Project = stack.Project
+		db, ok := stack.Service(plan.DBService)
+		if !ok {
+			return nil, fmt.Errorf("project %s has no container for the database service %q; start it first (docker compose up -d %s)", stack.Project, plan.DBService, plan.DBService)
+		}
+		plan.helperImage = db.ImageID
+		if plan.Has(PartDB) {
+			if !db.Running {
+				return nil, fmt.Errorf("the database container %s is not running; start it (docker compose up -d %s) and try again", db.Name, plan.DBService)
+			}
+			plan.DBContainer = db.ID
+			if err := planDatabase(plan, cfg); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if plan.Has(PartFiles) {
+		if err := planFiles(plan); err != nil {
+			return nil, err
+		}
+	}
+	if plan.Has(PartVolumes) {
+		if err := planVolumes(ctx, eng, plan, req.Volumes); err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}
+
+// pick finds the backup the request names among the complete backups of
+// the configured stack. A destination that cannot be listed does not stop
+// a restore from the others, but says so when nothing is found.
+func pick(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (storage.CatalogEntry, error) {
+	entries, listErr := storage.Catalog(ctx, dests)
+	if cfg.Stack.Project != "" && req.Name == "" {
+		var mine []storage.CatalogEntry
+		for _, e := range entries {
+			if e.Stack == cfg.Stack.Project {
+				mine = append(mine, e)
+			}
+		}
+		entries = mine
+	} else if req.Name == "" {
+		stacks := map[string]bool{}
+		for _, e := range entries {
+			stacks[e.Stack] = true
+		}
+		if len(stacks) > 1 {
+			names := make([]string, 0, len(stacks))
+			for s := range stacks {
+				names = append(names, s)
+			}
+			slices.Sort(names)
+			return storage.CatalogEntry{}, fmt.Errorf("the destinations hold backups of several stacks (%s); set stack.project or name the backup", strings.Join(names, ", "))
+		}
+	}
+	entry, err := storage.Select(entries, req.Name, req.Before)
+	if err != nil {
+		if listErr != nil {
+			return entry, fmt.Errorf("%w (and %v)", err, listErr)
+		}
+		return entry, err
+	}
+	return entry, nil
+}
+
+func chooseParts(m *archive.Manifest, asked []string) ([]string, error) {
+	has := map[string]bool{
+		PartDB:      m.Database != nil && len(m.Database.Chunks) > 0,
+		PartVolumes: len(m.Volumes) > 0,
+	}
+	for _, e := range m.Entries {
+		if strings.HasPrefix(e.Name, archive.ComposePrefix) {
+			has[PartFiles] = true
+		}
+	}
+	if len(asked) == 0 {
+		var parts []string
+		for _, p := range AllParts {
+			if has[p] {
+				parts = append(parts, p)
+			}
+		}
+		return parts, nil
+	}
+	var parts []string
+	for _, p := range AllParts {
+		if !slices.Contains(asked, p) {
+			continue
+		}
+		if !has[p] {
+			return nil, fmt.Errorf("--only %s: backup %s holds no %s", p, m.Name, p)
+		}
+		parts = append(parts, p)
+	}
+	for _, a := range asked {
+		if !slices.Contains(AllParts, a) {
+			return nil, fmt.Errorf("--only %q: want db, files or volumes", a)
+		}
+	}
+	return parts, nil
+}
+
+func planDatabase(plan *Plan, cfg *config.Config) error {
+	db := plan.Manifest.Database
+	if db.Kind != "" && db.Kind != "mariadb" && db.Kind != "mysql" {
+		return fmt.Errorf("backup %s holds a %s database, which dr cannot restore yet", plan.Manifest.Name, db.Kind)
+	}
+	for _, c := range db.Chunks {
+		if c.Size < 0 || c.Size > 1<<30 {
+			return fmt.Errorf("backup %s: dump chunk %s is %d bytes, more than dr ever writes", plan.Manifest.Name, c.Name, c.Size)
+		}
+	}
+	plan.Databases = db.Databases
+	for _, t := range db.Tables {
+		if !t.View {
+			plan.Tables++
+			plan.Rows += t.Rows
+		}
+	}
+	writers := cfg.Stack.Writers
+	if len(writers) == 0 {
+		for _, svc := range plan.stack.Services() {
+			if svc != plan.DBService {
+				writers = append(writers, svc)
+			}
+		}
+	}
+	for _, w := range writers {
+		if w == plan.DBService {
+			return fmt.Errorf("stack.writers names the database service %q; the import needs it running", w)
+		}
+		if len(plan.stack.ServiceContainers(w)) == 0 {
+			return fmt.Errorf("stack.writers names %q, which project %s has no container for (it has: %s)", w, plan.Project, strings.Join(plan.stack.Services(), ", "))
+		}
+	}
+	plan.Writers = writers
+	plan.Stop = appendNew(plan.Stop, writers...)
+	return nil
+}
+
+func planFiles(plan *Plan) error {
+	if plan.TargetDir == "" {
+		return errors.New("no directory to restore the stack files to: set stack.dir or pass --target-dir")
+	}
+	for _, e := range plan.Manifest.Entries {
+		rel, ok := strings.CutPrefix(e.Name, archive.ComposePrefix)
+		if !ok {
+			continue
+		}
+		if e.Kind != archive.KindFile || !localPath(rel) {
+			return fmt.Errorf("backup %s: stack file entry %q is not a plain relative file; refusing it", plan.Manifest.Name, e.Name)
+		}
+		target := path.Join(plan.TargetDir, rel)
+		plan.Files = append(plan.Files, FilePlan{Entry: e, Target: target, Exists: fileExists(target)})
+	}
+	return nil
+}
+
+func planVolumes(ctx context.Context, eng Engine, plan *Plan, only []string) error {
+	var known []string
+	for _, v := range plan.Manifest.Volumes {
+		known = append(known, v.Name)
+	}
+	for _, want := range only {
+		if !slices.Contains(known, want) {
+			return fmt.Errorf("--volume %q: backup %s has no such volume (it has: %s)", want, plan.Manifest.Name, strings.Join(known, ", "))
+		}
+	}
+	for _, v := range plan.Manifest.Volumes {
+		if len(only) > 0 && !slices.Contains(only, v.Name) {
+			continue
+		}
+		if err := checkVolumeEntries(plan.Manifest, v.Name); err != nil {
+			return err
+		}
+		vp := VolumePlan{Key: v.Name, Files: v.Files, Bytes: v.Bytes}
+		info, err := eng.FindComposeVolume(ctx, plan.Project, v.Name)
+		switch {
+		case err == nil:
+			vp.Docker, vp.Labels, vp.Exists = info.Name, info.Labels, true
+		case errors.Is(err, engine.ErrVolumeNotFound):
+			vp.Docker, vp.Labels = recreatedVolume(plan.Project, plan.Manifest.Stack, v)
+		default:
+			return err
+		}
+		if vp.Exists {
+			vp.Services, err = eng.ServicesMounting(ctx, plan.stack, vp.Docker)
+			if err != nil {
+				return err
+			}
+		}
+		for _, svc := range vp.Services {
+			if svc != plan.DBService {
+				plan.Stop = appendNew(plan.Stop, svc)
+			}
+		}
+		plan.Volumes = append(plan.Volumes, vp)
+	}
+	return nil
+}
+
+// recreatedVolume names a volume that no longer exists the way compose
+// would, with the labels it had, moved to the current project.
+func recreatedVolume(project, backedUpProject string, v archive.Volume) (string, map[string]string) {
+	labels := map[string]string{}
+	for k, val := range v.Labels {
+		labels[k] = val
+	}
+	name := v.Docker
+	if project != backedUpProject || name == "" {
+		name = project + "_" + v.Name
+		labels[engine.LabelProject] = project
+		labels[engine.LabelVolume] = v.Name
+	}
+	if len(v.Labels) == 0 {
+		labels[engine.LabelProject] = project
+		labels[engine.LabelVolume] = v.Name
+	}
+	return name, labels
+}
+
+// checkVolumeEntries refuses, before anything is written, a volume whose
+// entries could land outside it: names with "..", absolute symlinks,
+// relative symlinks and hard links that lead out of the volume.
+func checkVolumeEntries(m *archive.Manifest, volume string) error {
+	prefix := archive.VolumePrefix(volume)
+	for _, e := range m.Entries {
+		rel, ok := strings.CutPrefix(e.Name, prefix)
+		if !ok {
+			continue
+		}
+		rel = strings.TrimSuffix(rel, "/")
+		if rel != "" && !localPath(rel) {
+			return fmt.Errorf("backup %s: volume %s entry %q escapes the volume; refusing the volume", m.Name, volume, e.Name)
+		}
+		switch e.Kind {
+		case archive.KindSymlink:
+			target := path.Join(path.Dir(rel), e.Link)
+			if path.IsAbs(e.Link) || (target != "." && !localPath(target)) {
+				return fmt.Errorf("backup %s: volume %s entry %q is a link to %q, outside the volume; refusing the volume", m.Name, volume, e.Name, e.Link)
+			}
+		case archive.KindHardlink:
+			target, ok := strings.CutPrefix(e.Link, prefix)
+			if !ok || !localPath(target) {
+				return fmt.Errorf("backup %s: volume %s entry %q is a hard link to %q, outside the volume; refusing the volume", m.Name, volume, e.Name, e.Link)
+			}
+		case archive.KindFile, archive.KindDir:
+		default:
+			return fmt.Errorf("backup %s: volume %s entry %q has kind %q, which dr does not restore", m.Name, volume, e.Name, e.Kind)
+		}
+	}
+	return nil
+}
+
+// localPath says whether a slash path stays below the directory it is
+// relative to.
+func localPath(p string) bool {
+	if p == "" || path.IsAbs(p) || strings.ContainsRune(p, '\x00') {
+		return false
+	}
+	clean := path.Clean(p)
+	return clean != ".." && !strings.HasPrefix(clean, "../") && clean != "."
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if !slices.Contains(list, it) {
+			list = append(list, it)
+		}
+	}
+	return list
+}

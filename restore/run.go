@@ -1,0 +1,641 @@
+package restore
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/mariadb"
+)
+
+// stopTimeout is how long a stopped service gets to exit before it is
+// killed.
+const stopTimeout = 30 * time.Second
+
+// WrittenFile is a stack file a restore wrote.
+type WrittenFile struct {
+	Target   string
+	Replaced string // where the file that was there went, or ""
+	// Unchanged: the file already held the backup's content and mode.
+	Unchanged bool
+}
+
+// Result is what a restore did.
+type Result struct {
+	Backup string
+	// SafetyDump is the dump of the database as it was before the import.
+	SafetyDump string
+	Files      []WrittenFile
+	Volumes    []string
+	// TablesChecked is how many tables' row counts were compared with the
+	// manifest after the import.
+	TablesChecked int
+	Stopped       []string
+	Duration      time.Duration
+	Warnings      []string
+}
+
+// Execute carries out a plan: it verifies the whole backup first (nothing
+// is stopped or written before it passed), stops the services the plan
+// names, saves the current database, then streams the archive once,
+// writing the stack files, importing each dump chunk after its sha256
+// matched, and refilling the volumes, checks every table's row count, and
+// starts the services again on every path, failure and interrupt included.
+func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Result, err error) {
+	log := req.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := req.Now
+	if now == nil {
+		now = time.Now
+	}
+	step := req.Step
+	if step == nil {
+		step = func(string) {}
+	}
+	started := now()
+	res = &Result{Backup: plan.Backup.Name}
+	x := &executor{eng: eng, plan: plan, req: req, log: log, res: res, stamp: started.UTC().Format("20060102T150405Z")}
+
+	step(fmt.Sprintf("verifying %s on %s", plan.Backup.Name, plan.Source.Name()))
+	if _, _, err := verifyCopy(ctx, plan.Source, plan.Backup.Name, req.Identities); err != nil {
+		return res, fmt.Errorf("the backup did not verify, so nothing was stopped or changed: %w", err)
+	}
+	log.Info("backup verified", "backup", plan.Backup.Name, "destination", plan.Source.Name())
+
+	if len(plan.Stop) > 0 {
+		step("stopping " + strings.Join(plan.Stop, ", "))
+		stopped, stopErr := eng.StopServices(ctx, plan.stack, plan.Stop, stopTimeout)
+		res.Stopped = stopped
+		defer func() {
+			if len(stopped) == 0 {
+				return
+			}
+			step("starting " + strings.Join(stopped, ", ") + " again")
+			if startErr := eng.StartServices(context.WithoutCancel(ctx), plan.stack, stopped); startErr != nil {
+				err = errors.Join(err, fmt.Errorf("starting %s again: %w; start them by hand: docker compose start %s",
+					strings.Join(stopped, ", "), startErr, strings.Join(stopped, " ")))
+				return
+			}
+			log.Info("services started again", "services", stopped)
+		}()
+		if stopErr != nil {
+			return res, fmt.Errorf("stopping services before the restore: %w", stopErr)
+		}
+	}
+
+	if plan.Has(PartDB) {
+		step("saving the current database to " + plan.SafetyDir)
+		path, err := x.safetyDump(ctx)
+		if err != nil {
+			w := fmt.Sprintf("no safety dump of the current database (it could not be dumped: %v); the import goes ahead", err)
+			res.Warnings = append(res.Warnings, w)
+			log.Warn(w)
+		} else {
+			res.SafetyDump = path
+			log.Info("safety dump written", "path", path)
+		}
+	}
+
+	step("restoring " + strings.Join(plan.Parts, ", ") + " from " + plan.Backup.Name)
+	if err := x.stream(ctx); err != nil {
+		return res, x.explain(err)
+	}
+	if plan.Has(PartDB) {
+		step("checking the row count of every table")
+		if err := x.checkRows(ctx); err != nil {
+			return res, x.explain(err)
+		}
+	}
+	res.Duration = now().Sub(started)
+	return res, nil
+}
+
+type executor struct {
+	eng   Engine
+	plan  *Plan
+	req   Request
+	log   *slog.Logger
+	res   *Result
+	stamp string
+
+	// the import, once its first chunk arrived
+	importIn   *io.PipeWriter
+	importDone chan error
+	nextChunk  int
+	chunkBuf   []byte
+	dbTouched  bool
+	imported   bool
+
+	vol *volumeStream
+}
+
+// explain adds what to do next to a failure after the database was touched.
+func (x *executor) explain(err error) error {
+	if !x.dbTouched {
+		return err
+	}
+	if x.res.SafetyDump == "" {
+		return fmt.Errorf("%w; the database may be partly restored, and there is no safety dump: restore again once the cause is fixed", err)
+	}
+	return fmt.Errorf("%w; the database may be partly restored. To go back to how it was before: zstd -dc %s | docker exec -i %s sh -c 'exec mariadb -uroot -p\"${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}\"'",
+		err, x.res.SafetyDump, x.plan.DBContainer)
+}
+
+// stream reads the archive once and hands each entry to its part.
+func (x *executor) stream(ctx context.Context) (err error) {
+	rc, err := x.plan.Source.Open(ctx, x.plan.Backup.Name)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	plain, closeDec, err := archive.Decompress(rc, x.plan.Backup.Encrypted, x.req.Identities)
+	if err != nil {
+		return err
+	}
+	defer closeDec()
+	defer func() {
+		// On any failure, end what is still running with the error, so
+		// neither the import nor a volume writer sees a clean end.
+		if err != nil {
+			x.abort(err)
+		}
+	}()
+
+	entries := map[string]archive.Entry{}
+	for _, e := range x.plan.Manifest.Entries {
+		entries[e.Name] = e
+	}
+	files := map[string]FilePlan{}
+	for _, f := range x.plan.Files {
+		files[f.Entry.Name] = f
+	}
+	volumes := map[string]VolumePlan{}
+	for _, v := range x.plan.Volumes {
+		volumes[v.Key] = v
+	}
+	tr := tar.NewReader(plain)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading the archive: %w", err)
+		}
+		name := hdr.Name
+		if x.importIn != nil && !x.imported && !strings.HasPrefix(name, archive.DumpChunkPrefix) {
+			// The dump is over: let the import finish before the volumes.
+			if err := x.finishImport(); err != nil {
+				return err
+			}
+		}
+		switch {
+		case name == archive.ManifestEntry:
+		case strings.HasPrefix(name, archive.DumpChunkPrefix):
+			if x.plan.Has(PartDB) {
+				if err := x.finishVolume(); err != nil {
+					return err
+				}
+				if err := x.importChunk(ctx, hdr, tr); err != nil {
+					return err
+				}
+			}
+		case strings.HasPrefix(name, archive.ComposePrefix):
+			if f, ok := files[name]; ok {
+				if err := x.writeFile(hdr, tr, f); err != nil {
+					return err
+				}
+			}
+		case strings.HasPrefix(name, archive.VolumesPrefix):
+			key, _, _ := strings.Cut(strings.TrimPrefix(name, archive.VolumesPrefix), "/")
+			v, ok := volumes[key]
+			if !ok {
+				continue
+			}
+			e, ok := entries[name]
+			if !ok {
+				return fmt.Errorf("archive entry %s is not in the manifest", name)
+			}
+			if err := x.volumeEntry(ctx, v, hdr, tr, e); err != nil {
+				return err
+			}
+		}
+	}
+	if err := x.finishVolume(); err != nil {
+		return err
+	}
+	return x.finishImport()
+}
+
+// importChunk checks one dump chunk against the manifest and only then
+// hands it to the import, starting the import at the first one.
+func (x *executor) importChunk(ctx context.Context, hdr *tar.Header, r io.Reader) error {
+	chunks := x.plan.Manifest.Database.Chunks
+	if x.nextChunk >= len(chunks) || chunks[x.nextChunk].Name != hdr.Name {
+		return fmt.Errorf("archive entry %s: not the next dump chunk the manifest lists", hdr.Name)
+	}
+	c := chunks[x.nextChunk]
+	x.nextChunk++
+	if hdr.Size != c.Size {
+		return fmt.Errorf("dump chunk %s is %d bytes, the manifest says %d", c.Name, hdr.Size, c.Size)
+	}
+	if int64(cap(x.chunkBuf)) < c.Size {
+		x.chunkBuf = make([]byte, c.Size)
+	}
+	buf := x.chunkBuf[:c.Size]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return fmt.Errorf("reading dump chunk %s: %w", c.Name, err)
+	}
+	sum := sha256.Sum256(buf)
+	if got := hex.EncodeToString(sum[:]); got != c.SHA256 {
+		return fmt.Errorf("dump chunk %s is damaged (sha256 %s, the manifest says %s); it was not imported", c.Name, got, c.SHA256)
+	}
+	if x.importIn == nil {
+		pr, pw := io.Pipe()
+		x.importIn, x.importDone = pw, make(chan error, 1)
+		srv := mariadb.New(x.eng, x.plan.DBContainer)
+		go func() {
+			err := srv.Import(ctx, pr)
+			pr.CloseWithError(errOr(err, errors.New("the import ended before the dump did")))
+			x.importDone <- err
+		}()
+	}
+	x.dbTouched = true
+	if _, err := x.importIn.Write(buf); err != nil {
+		if ierr := x.waitImport(); ierr != nil {
+			return ierr
+		}
+		return fmt.Errorf("importing dump chunk %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+func (x *executor) waitImport() error {
+	if x.importDone == nil {
+		return nil
+	}
+	err := <-x.importDone
+	x.importDone = nil
+	return err
+}
+
+func (x *executor) finishImport() error {
+	if !x.plan.Has(PartDB) || x.imported {
+		return nil
+	}
+	if x.importIn == nil {
+		return errors.New("the archive holds no dump chunk")
+	}
+	if x.nextChunk != len(x.plan.Manifest.Database.Chunks) {
+		return fmt.Errorf("the archive lacks dump chunk %s", x.plan.Manifest.Database.Chunks[x.nextChunk].Name)
+	}
+	x.importIn.Close()
+	if err := x.waitImport(); err != nil {
+		return err
+	}
+	x.imported = true
+	x.log.Info("database imported", "chunks", x.nextChunk, "bytes", x.plan.Manifest.Database.DumpSize)
+	return nil
+}
+
+// abort ends the import and a volume write with err.
+func (x *executor) abort(err error) {
+	if x.importIn != nil && !x.imported {
+		x.importIn.CloseWithError(err)
+		_ = x.waitImport()
+	}
+	if x.vol != nil {
+		x.vol.pw.CloseWithError(err)
+		<-x.vol.done
+		x.vol = nil
+	}
+}
+
+// checkRows compares every table's rows with the manifest's count.
+func (x *executor) checkRows(ctx context.Context) error {
+	var refs []mariadb.TableRef
+	for _, t := range x.plan.Manifest.Database.Tables {
+		if !t.View {
+			refs = append(refs, mariadb.TableRef{Database: t.Database, Name: t.Name})
+		}
+	}
+	counts, err := mariadb.New(x.eng, x.plan.DBContainer).RowCounts(ctx, refs)
+	if err != nil {
+		return err
+	}
+	var wrong []string
+	for _, t := range x.plan.Manifest.Database.Tables {
+		if t.View {
+			continue
+		}
+		key := t.Database + "." + t.Name
+		got, ok := counts[key]
+		switch {
+		case !ok:
+			wrong = append(wrong, key+" is missing")
+		case got != t.Rows:
+			wrong = append(wrong, fmt.Sprintf("%s has %d rows, the backup %d", key, got, t.Rows))
+		}
+	}
+	if len(wrong) > 0 {
+		return fmt.Errorf("after the import: %s", strings.Join(wrong, "; "))
+	}
+	x.res.TablesChecked = len(refs)
+	return nil
+}
+
+// safetyDump saves every database of the server as it is now, compressed,
+// into the state directory, so a restore can be undone.
+func (x *executor) safetyDump(ctx context.Context) (string, error) {
+	srv := mariadb.New(x.eng, x.plan.DBContainer)
+	info, err := srv.Inspect(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(x.plan.SafetyDir, 0o700); err != nil {
+		return "", fmt.Errorf("creating %s: %w", x.plan.SafetyDir, err)
+	}
+	path := filepath.Join(x.plan.SafetyDir, x.plan.Project+"-"+x.stamp+".before-restore.sql.zst")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("creating the safety dump: %w", err)
+	}
+	zw, err := zstd.NewWriter(f)
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return "", err
+	}
+	tail := &tailWriter{max: 256}
+	dumpErr := srv.Dump(ctx, mariadb.DumpArgs(info.Databases, false), io.MultiWriter(zw, tail))
+	err = errors.Join(dumpErr, zw.Close(), f.Sync(), f.Close())
+	if err == nil && !bytes.Contains(tail.buf, []byte("-- Dump completed")) {
+		err = errors.New("the dump ended without its completion trailer")
+	}
+	if err != nil {
+		os.Remove(path)
+		return "", err
+	}
+	return path, nil
+}
+
+// writeFile writes one stack file next to its target, checks it, keeps
+// the file it replaces as *.dr-replaced-<time>, and moves it in place.
+func (x *executor) writeFile(hdr *tar.Header, r io.Reader, f FilePlan) error {
+	if hdr.Typeflag != tar.TypeReg || hdr.Size != f.Entry.Size {
+		return fmt.Errorf("archive entry %s does not match the manifest", f.Entry.Name)
+	}
+	dir := filepath.Dir(f.Target)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.Target)+".dr-restore-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", f.Target, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Target, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != f.Entry.SHA256 {
+		return fmt.Errorf("archive entry %s is damaged (sha256 %s, the manifest says %s); %s was left as it was", f.Entry.Name, got, f.Entry.SHA256, f.Target)
+	}
+	mode := os.FileMode(f.Entry.Mode).Perm()
+	if filepath.Base(f.Target) == ".env" {
+		mode = 0o600 // secrets, whatever the mode was
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Target, err)
+	}
+	if os.Geteuid() == 0 {
+		_ = tmp.Chown(f.Entry.UID, f.Entry.GID)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Target, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Target, err)
+	}
+	written := WrittenFile{Target: f.Target}
+	if sameFile(f.Target, f.Entry, mode) {
+		written.Unchanged = true
+		x.res.Files = append(x.res.Files, written)
+		return nil
+	}
+	if _, err := os.Lstat(f.Target); err == nil {
+		written.Replaced = f.Target + ".dr-replaced-" + x.stamp
+		if err := os.Rename(f.Target, written.Replaced); err != nil {
+			return fmt.Errorf("keeping the current %s: %w", f.Target, err)
+		}
+	}
+	if err := os.Rename(tmp.Name(), f.Target); err != nil {
+		return fmt.Errorf("moving the restored %s in place: %w", f.Target, err)
+	}
+	committed = true
+	x.res.Files = append(x.res.Files, written)
+	x.log.Info("stack file restored", "file", f.Target, "replaced", written.Replaced)
+	return nil
+}
+
+// volumeStream is the tar stream into one volume being written.
+type volumeStream struct {
+	plan     VolumePlan
+	pw       *io.PipeWriter
+	tw       *tar.Writer
+	done     chan error
+	existing map[string]bool // merge mode: paths already in the volume
+}
+
+func (x *executor) volumeEntry(ctx context.Context, v VolumePlan, hdr *tar.Header, r io.Reader, e archive.Entry) error {
+	if x.vol != nil && x.vol.plan.Key != v.Key {
+		if err := x.finishVolume(); err != nil {
+			return err
+		}
+	}
+	if x.vol == nil {
+		if err := x.startVolume(ctx, v); err != nil {
+			return err
+		}
+	}
+	prefix := archive.VolumePrefix(v.Key)
+	rel := strings.TrimPrefix(hdr.Name, prefix)
+	if x.vol.existing != nil && x.vol.existing[strings.TrimSuffix(rel, "/")] {
+		return nil
+	}
+	nh := &tar.Header{
+		Typeflag: hdr.Typeflag, Name: archive.VolumeRoot + "/" + rel, Mode: hdr.Mode,
+		Uid: hdr.Uid, Gid: hdr.Gid, ModTime: hdr.ModTime, PAXRecords: hdr.PAXRecords, Format: tar.FormatPAX,
+	}
+	switch hdr.Typeflag {
+	case tar.TypeSymlink:
+		nh.Linkname = hdr.Linkname
+	case tar.TypeLink:
+		nh.Linkname = archive.VolumeRoot + "/" + strings.TrimPrefix(hdr.Linkname, prefix)
+	case tar.TypeReg:
+		nh.Size = hdr.Size
+	}
+	if err := x.vol.tw.WriteHeader(nh); err != nil {
+		return x.volumeWriteError(v, err)
+	}
+	if hdr.Typeflag != tar.TypeReg {
+		return nil
+	}
+	h := sha256.New()
+	if _, err := io.Copy(x.vol.tw, io.TeeReader(r, h)); err != nil {
+		return x.volumeWriteError(v, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != e.SHA256 {
+		return fmt.Errorf("volume %s: %s is damaged (sha256 %s, the manifest says %s)", v.Key, rel, got, e.SHA256)
+	}
+	return nil
+}
+
+// volumeWriteError prefers the engine's own error over the broken pipe.
+func (x *executor) volumeWriteError(v VolumePlan, err error) error {
+	x.vol.pw.CloseWithError(err)
+	if werr := <-x.vol.done; werr != nil {
+		err = werr
+	}
+	x.vol = nil
+	return fmt.Errorf("restoring volume %s: %w", v.Key, err)
+}
+
+func (x *executor) startVolume(ctx context.Context, v VolumePlan) error {
+	if !v.Exists {
+		if err := x.eng.CreateVolume(ctx, v.Docker, v.Labels); err != nil {
+			return err
+		}
+		x.log.Info("volume created", "volume", v.Key, "name", v.Docker)
+	}
+	s := &volumeStream{plan: v, done: make(chan error, 1)}
+	if x.plan.Merge && v.Exists {
+		existing, err := x.listVolume(ctx, v.Docker)
+		if err != nil {
+			return err
+		}
+		s.existing = existing
+	}
+	pr, pw := io.Pipe()
+	s.pw, s.tw = pw, tar.NewWriter(pw)
+	write := x.eng.ReplaceVolume
+	if x.plan.Merge {
+		write = x.eng.WriteVolume
+	}
+	go func() {
+		err := write(ctx, v.Docker, x.plan.helperImage, pr)
+		pr.CloseWithError(errOr(err, errors.New("the engine stopped reading the volume stream")))
+		s.done <- err
+	}()
+	x.vol = s
+	return nil
+}
+
+func (x *executor) finishVolume() error {
+	if x.vol == nil {
+		return nil
+	}
+	s := x.vol
+	x.vol = nil
+	closeErr := s.tw.Close()
+	s.pw.CloseWithError(closeErr)
+	if err := errors.Join(closeErr, <-s.done); err != nil {
+		return fmt.Errorf("restoring volume %s: %w", s.plan.Key, err)
+	}
+	x.res.Volumes = append(x.res.Volumes, s.plan.Key)
+	x.log.Info("volume restored", "volume", s.plan.Key, "name", s.plan.Docker, "merge", x.plan.Merge)
+	return nil
+}
+
+// listVolume returns the paths a volume holds, relative to its root.
+func (x *executor) listVolume(ctx context.Context, name string) (map[string]bool, error) {
+	rc, err := x.eng.ReadVolume(ctx, name, x.plan.helperImage)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	out := map[string]bool{}
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listing volume %s: %w", name, err)
+		}
+		rel := strings.TrimSuffix(strings.TrimPrefix(hdr.Name, archive.VolumeRoot+"/"), "/")
+		if rel != "" && rel != archive.VolumeRoot {
+			out[rel] = true
+		}
+	}
+}
+
+func errOr(err, def error) error {
+	if err != nil {
+		return err
+	}
+	return def
+}
+
+// tailWriter keeps the last max bytes written.
+type tailWriter struct {
+	buf []byte
+	max int
+}
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = slices.Clone(t.buf[len(t.buf)-t.max:])
+	}
+	return len(p), nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// sameFile says whether path already is the entry: same content and mode.
+func sameFile(path string, e archive.Entry, mode os.FileMode) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() != e.Size || st.Mode().Perm() != mode {
+		return false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return hex.EncodeToString(h.Sum(nil)) == e.SHA256
+}
