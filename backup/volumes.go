@@ -7,8 +7,14 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/rclone/rclone/fs/asyncreader"
+
 	"github.com/appwrite-dr/dr/archive"
 )
+
+// volumeReadAhead is the number of 1 MiB buffers read ahead of the
+// archive writer from the engine's volume stream.
+const volumeReadAhead = 4
 
 // writeVolumes captures every configured volume into the archive, with
 // the stop_during_backup services stopped for the time it takes and
@@ -43,6 +49,11 @@ func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *sta
 		rc, err := eng.ReadVolume(ctx, v.info.Name, plan.dbContainer.ImageID)
 		if err != nil {
 			return warnings, fmt.Errorf("capturing volume %s: %w", v.key, err)
+		}
+		// Read ahead, so the engine keeps producing the tar stream while
+		// the archive writer hashes and compresses what came before.
+		if ra, err := asyncreader.New(ctx, rc, volumeReadAhead); err == nil {
+			rc = ra
 		}
 		res, err := aw.AddVolume(ctx, v.key, archive.VolumeRoot, &countingReader{r: rc, n: &counters.volumes})
 		closeErr := rc.Close()

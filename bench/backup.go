@@ -20,10 +20,11 @@ import (
 )
 
 type backupBenchOptions struct {
-	size  string
-	image string
-	dr    string
-	only  string
+	volumeSize string
+	size       string
+	image      string
+	dr         string
+	only       string
 }
 
 // benchDumpOptions are dr's own dump flags, so every method dumps the same.
@@ -152,6 +153,18 @@ rm -f dump.sql backup.zip`, scratch, dumpCmd, filepath.Join(stackDir, "docker-co
 		results = append(results, res)
 	}
 	printBackupTable(os.Stdout, opts.size, results)
+	if opts.only == "" || strings.Contains(opts.only, "volume") {
+		var vsize config.Size
+		if err := vsize.UnmarshalText([]byte(opts.volumeSize)); err != nil {
+			return fmt.Errorf("--volume-size: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "bench: volume capture, dr vs docker cp\n")
+		vr, err := runVolumeBench(ctx, db, opts.image, int64(vsize), drBin, stackDir, work)
+		if err != nil {
+			return fmt.Errorf("volume capture: %w", err)
+		}
+		printVolumeTable(os.Stdout, vr)
+	}
 	return nil
 }
 

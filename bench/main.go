@@ -32,9 +32,10 @@ func main() {
 		fs := flag.NewFlagSet("backup", flag.ExitOnError)
 		opts := backupBenchOptions{}
 		fs.StringVar(&opts.size, "size", "1GiB", "approximate size of the generated dump (e.g. 256MiB, 1GiB, 4GiB)")
+		fs.StringVar(&opts.volumeSize, "volume-size", "1GiB", "size of the volume whose capture is timed against docker cp")
 		fs.StringVar(&opts.image, "image", envOr("DR_TEST_IMAGE", "dr-test/mariadb:10.11"), "MariaDB image")
 		fs.StringVar(&opts.dr, "dr", "bin/dr", "dr binary to measure (make build)")
-		fs.StringVar(&opts.only, "only", "", "comma-separated methods to run (default all)")
+		fs.StringVar(&opts.only, "only", "", "comma-separated methods to run: floor:, classic, mariadb-dump, dr, volume (default all)")
 		_ = fs.Parse(os.Args[2:])
 		err = runBackupBench(ctx, opts)
 	default:

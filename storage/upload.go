@@ -20,6 +20,21 @@ import (
 // uploadBufferSize is rclone's read-ahead per destination.
 const uploadBufferSize = 2 << 20
 
+// hashPreference orders the hashes a backend may keep by what checking
+// them costs while streaming: sha256 is computed anyway (the manifest
+// records it), the xxh and crc families are cheap, md5 and sha1 are not.
+var hashPreference = []rhash.Type{rhash.SHA256, rhash.XXH128, rhash.XXH3, rhash.CRC32, rhash.BLAKE3, rhash.MD5, rhash.SHA1}
+
+// verifyHash picks the hash an upload is checked with on a backend.
+func verifyHash(supported rhash.Set) rhash.Type {
+	for _, t := range hashPreference {
+		if supported.Contains(t) {
+			return t
+		}
+	}
+	return supported.GetOne()
+}
+
 // UploadResult is one destination's outcome.
 type UploadResult struct {
 	Destination string
@@ -37,22 +52,33 @@ type Upload struct {
 	cancel context.CancelFunc
 	name   string
 	sinks  []*sink
+	// sha is the sha256 of the stream every live destination received.
+	sha hash.Hash
+	// queue hands written data to the pump, which fans it out: the caller
+	// (a compressor) goes on with the next block while the destinations
+	// take this one. Its capacity bounds the memory held.
+	queue    chan []byte
+	pumpDone chan struct{}
+	// allFailed is set by the pump when no destination is left.
+	allFailed atomic.Bool
 	// mu serialises Write with Close and Abort: a compressor may still be
 	// flushing from its own goroutine when the run gives up.
 	mu     sync.Mutex
 	closed bool
 }
 
+// queueDepth is how many written blocks may wait for the destinations.
+const queueDepth = 16
+
 type sink struct {
 	dest    *Destination
 	pw      *io.PipeWriter
-	sha     hash.Hash
-	backend *rhash.MultiHasher // the backend's own hash, for verification
+	backend *rhash.MultiHasher // the backend's own hash when not sha256
 	htype   rhash.Type
 	written atomic.Int64
 	done    chan struct{}
 	putErr  error // set by the put goroutine before done closes
-	failed  error // set by the writer when a write fails
+	failed  error // set by the pump when a write fails
 }
 
 // NewUpload starts one streamed put per destination, all named objectName.
@@ -63,11 +89,15 @@ func NewUpload(ctx context.Context, dests []*Destination, objectName string) *Up
 	// keeps the pace and keeps memory bounded with many destinations.
 	ctx, ci := fs.AddConfig(ctx)
 	ci.BufferSize = uploadBufferSize
-	u := &Upload{ctx: ctx, cancel: cancel, name: objectName}
+	// Rcat would hash the stream a second time for its own check; Close
+	// does that check (and reads the object back where the backend keeps
+	// no hash), so the stream is hashed once, by the sink.
+	ci.IgnoreChecksum = true
+	u := &Upload{ctx: ctx, cancel: cancel, name: objectName, sha: sha256.New(), queue: make(chan []byte, queueDepth), pumpDone: make(chan struct{})}
 	for _, d := range dests {
 		pr, pw := io.Pipe()
-		s := &sink{dest: d, pw: pw, sha: sha256.New(), done: make(chan struct{}), htype: d.f.Hashes().GetOne()}
-		if s.htype != rhash.None {
+		s := &sink{dest: d, pw: pw, done: make(chan struct{}), htype: verifyHash(d.f.Hashes())}
+		if s.htype != rhash.None && s.htype != rhash.SHA256 {
 			s.backend, _ = rhash.NewMultiHasherTypes(rhash.NewHashSet(s.htype))
 		}
 		go func() {
@@ -87,7 +117,47 @@ func NewUpload(ctx context.Context, dests []*Destination, objectName string) *Up
 			s.pw.CloseWithError(ctx.Err())
 		}
 	})
+	go u.pump()
 	return u
+}
+
+// pump sends each queued block to every live destination at once and
+// waits for all of them: a slow destination slows the stream (memory stays
+// bounded), a failed one is dropped and never blocks the others.
+func (u *Upload) pump() {
+	defer close(u.pumpDone)
+	for p := range u.queue {
+		if u.allFailed.Load() {
+			continue // drain, so that Write never blocks
+		}
+		u.sha.Write(p)
+		var wg sync.WaitGroup
+		for _, s := range u.sinks {
+			if s.failed != nil {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n, err := s.pw.Write(p)
+				if s.backend != nil {
+					s.backend.Write(p[:n])
+				}
+				s.written.Add(int64(n))
+				if err != nil {
+					s.failed = fmt.Errorf("uploading to %q: %w", s.dest.name, err)
+				}
+			}()
+		}
+		wg.Wait()
+		live := false
+		for _, s := range u.sinks {
+			live = live || s.failed == nil
+		}
+		if !live {
+			u.allFailed.Store(true)
+		}
+	}
 }
 
 func errOr(err, def error) error {
@@ -97,42 +167,30 @@ func errOr(err, def error) error {
 	return def
 }
 
-// Write sends p to every live destination. It fails only when none is left.
+// Write queues p for every live destination. It fails once none is left.
 func (u *Upload) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.closed {
 		return 0, fmt.Errorf("uploading %s: the upload was already closed", u.name)
 	}
-	var wg sync.WaitGroup
-	for _, s := range u.sinks {
-		if s.failed != nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n, err := s.pw.Write(p)
-			s.sha.Write(p[:n])
-			if s.backend != nil {
-				s.backend.Write(p[:n])
-			}
-			s.written.Add(int64(n))
-			if err != nil {
-				s.failed = fmt.Errorf("uploading to %q: %w", s.dest.name, err)
-			}
-		}()
+	if u.allFailed.Load() {
+		return 0, fmt.Errorf("uploading %s: every destination failed: %w", u.name, u.firstErr())
 	}
-	wg.Wait()
-	if err := u.ctx.Err(); err != nil {
-		return 0, err
+	// The caller may reuse p once Write returns.
+	block := append([]byte(nil), p...)
+	select {
+	case u.queue <- block:
+		return len(p), nil
+	case <-u.ctx.Done():
+		return 0, u.ctx.Err()
 	}
-	for _, s := range u.sinks {
-		if s.failed == nil {
-			return len(p), nil
-		}
-	}
-	return 0, fmt.Errorf("uploading %s: every destination failed: %w", u.name, u.firstErr())
+}
+
+// drain stops the pump once it has sent everything queued.
+func (u *Upload) drain() {
+	close(u.queue)
+	<-u.pumpDone
 }
 
 func (u *Upload) firstErr() error {
@@ -164,6 +222,7 @@ func (u *Upload) Close() error {
 		return nil
 	}
 	u.closed = true
+	u.drain()
 	for _, s := range u.sinks {
 		s.pw.Close()
 	}
@@ -198,10 +257,13 @@ func (u *Upload) verify(s *sink) error {
 	if o.Size() != want {
 		return fmt.Errorf("verifying %s on %q: the remote holds %d bytes, %d were sent", u.name, s.dest.name, o.Size(), want)
 	}
-	if s.backend != nil {
+	if s.htype != rhash.None {
 		got, err := o.Hash(ctx, s.htype)
 		if err == nil && got != "" {
-			sent, _ := s.backend.Sums()[s.htype]
+			sent := hex.EncodeToString(u.sha.Sum(nil))
+			if s.backend != nil {
+				sent = s.backend.Sums()[s.htype]
+			}
 			if got != sent {
 				return fmt.Errorf("verifying %s on %q: the remote's %s is %s, the sent data's %s", u.name, s.dest.name, s.htype, got, sent)
 			}
@@ -218,7 +280,7 @@ func (u *Upload) verify(s *sink) error {
 	if _, err := io.Copy(h, rc); err != nil {
 		return fmt.Errorf("verifying %s on %q: reading it back: %w", u.name, s.dest.name, err)
 	}
-	if got, sent := hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(s.sha.Sum(nil)); got != sent {
+	if got, sent := hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(u.sha.Sum(nil)); got != sent {
 		return fmt.Errorf("verifying %s on %q: read back sha256 %s, sent %s", u.name, s.dest.name, got, sent)
 	}
 	return nil
@@ -247,6 +309,7 @@ func (u *Upload) Abort(ctx context.Context) {
 		return
 	}
 	u.closed = true
+	u.drain()
 	for _, s := range u.sinks {
 		<-s.done
 		if s.failed == nil {
@@ -270,7 +333,7 @@ func (u *Upload) Results() []UploadResult {
 	for _, s := range u.sinks {
 		r := UploadResult{Destination: s.dest.name, Size: s.written.Load(), Err: s.failed}
 		if s.failed == nil {
-			r.SHA256 = hex.EncodeToString(s.sha.Sum(nil))
+			r.SHA256 = hex.EncodeToString(u.sha.Sum(nil))
 		}
 		out = append(out, r)
 	}
