@@ -6,12 +6,20 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: all build setup demo test lint bench clean
+.PHONY: all build image setup demo test lint bench clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/dr ./cmd/dr
+
+# The container image of deploy/Dockerfile: a static dr and the CA bundle,
+# FROM scratch, so nothing is pulled.
+image:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/dr-static ./cmd/dr
+	cp /etc/ssl/certs/ca-certificates.crt bin/
+	cp deploy/Dockerfile bin/Dockerfile
+	docker build -t appwrite-dr/dr:$(VERSION) -t appwrite-dr/dr:latest bin
 
 # Installs Docker, docker-compose, debootstrap, zstd and age when missing,
 # starts dockerd when none answers, and builds the test MariaDB image.

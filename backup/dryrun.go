@@ -29,7 +29,10 @@ type Plan struct {
 	Quiesce      []string
 	Encrypted    bool
 	Destinations []string
-	Warnings     []string
+	// Spooled are the destinations whose backend cannot take a stream:
+	// rclone writes the archive to a temporary file before sending it.
+	Spooled  []string
+	Warnings []string
 }
 
 // DryRun checks everything a backup checks before data flows and says what
@@ -63,6 +66,11 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 		Encrypted:     len(recipients) > 0,
 		Destinations:  destNames(dests),
 		Quiesce:       plan.quiesce,
+	}
+	for _, d := range dests {
+		if !d.CanStream() {
+			p.Spooled = append(p.Spooled, d.Name())
+		}
 	}
 	for _, v := range plan.volumes {
 		p.Volumes = append(p.Volumes, v.key+" ("+v.info.Name+")")

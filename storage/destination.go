@@ -66,6 +66,11 @@ func (d *Destination) Remote() string { return d.remote }
 // an unencrypted .env is no worse off than in the stack directory).
 func (d *Destination) IsLocal() bool { return d.f.Features().IsLocal }
 
+// CanStream says whether the backend takes an upload of unknown size as a
+// stream. Where it cannot (WebDAV, for one), rclone spools the archive to
+// a temporary file (in $TMPDIR) before sending it.
+func (d *Destination) CanStream() bool { return d.f.Features().PutStream != nil }
+
 // Backup is a complete backup on one destination.
 type Backup struct {
 	Name        string

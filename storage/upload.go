@@ -17,6 +17,9 @@ import (
 	"github.com/rclone/rclone/fs/operations"
 )
 
+// uploadLowLevelRetries is rclone's retries of one HTTP call in an upload.
+const uploadLowLevelRetries = 3
+
 // uploadBufferSize is rclone's read-ahead per destination.
 const uploadBufferSize = 2 << 20
 
@@ -93,6 +96,10 @@ func NewUpload(ctx context.Context, dests []*Destination, objectName string) *Up
 	// does that check (and reads the object back where the backend keeps
 	// no hash), so the stream is hashed once, by the sink.
 	ci.IgnoreChecksum = true
+	// A streamed body cannot be sent again anyway; retrying the calls
+	// around it (verify, delete) ten times with back-off kept a run
+	// waiting minutes on a destination that had died.
+	ci.LowLevelRetries = min(ci.LowLevelRetries, uploadLowLevelRetries)
 	u := &Upload{ctx: ctx, cancel: cancel, name: objectName, sha: sha256.New(), queue: make(chan []byte, queueDepth), pumpDone: make(chan struct{})}
 	for _, d := range dests {
 		pr, pw := io.Pipe()

@@ -99,6 +99,9 @@ func printPlan(a *app, p *backup.Plan) {
 	}
 	fmt.Fprintf(w, "  encrypted\t%v\n", p.Encrypted)
 	fmt.Fprintf(w, "  destinations\t%s\n", strings.Join(p.Destinations, ", "))
+	for _, d := range p.Spooled {
+		fmt.Fprintf(w, "  note\t%s cannot take a streamed upload: rclone spools the archive to a temporary file in $TMPDIR first\n", d)
+	}
 	w.Flush()
 }
 
