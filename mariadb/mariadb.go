@@ -314,3 +314,25 @@ func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``")
 func quoteString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
+
+// readyScript asks the server over TCP on the container's own loopback:
+// an entrypoint's first-run server listens on its socket only, so this
+// passes once initialisation is over and the real server is up.
+const readyScript = credentialPrelude + `DR_CLIENT=$(pick mariadb mysql)
+exec "$DR_CLIENT" --user="$DR_USER" --protocol=tcp -h127.0.0.1 --batch --skip-column-names -e 'SELECT 1'
+`
+
+// Ready says whether the server accepts connections (see readyScript).
+func (m *Server) Ready(ctx context.Context) error {
+	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
+		Cmd:         []string{"sh", "-c", readyScript, "dr-ready"},
+		StderrLimit: 4 << 10,
+	})
+	if err != nil {
+		return fmt.Errorf("asking the database: %w", err)
+	}
+	if res.ExitCode != 0 {
+		return res.Err("asking the database")
+	}
+	return nil
+}

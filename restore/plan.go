@@ -59,7 +59,10 @@ type Request struct {
 	// TargetDir receives the stack files; empty means stack.dir.
 	TargetDir  string
 	Identities []age.Identity
-	Logger     *slog.Logger
+	// Verified skips the full verification pass: the caller has just
+	// verified this backup (a runbook's first step does).
+	Verified bool
+	Logger   *slog.Logger
 	// Step, when set, is told each step as it starts (for a terminal).
 	Step func(string)
 	Now  func() time.Time

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/appwrite-dr/dr/archive"
@@ -72,11 +73,13 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 	res = &Result{Backup: plan.Backup.Name}
 	x := &executor{eng: eng, plan: plan, req: req, log: log, res: res, stamp: started.UTC().Format("20060102T150405Z")}
 
-	step(fmt.Sprintf("verifying %s on %s", plan.Backup.Name, plan.Source.Name()))
-	if _, _, err := verifyCopy(ctx, plan.Source, plan.Backup.Name, req.Identities); err != nil {
-		return res, fmt.Errorf("the backup did not verify, so nothing was stopped or changed: %w", err)
+	if !req.Verified {
+		step(fmt.Sprintf("verifying %s on %s", plan.Backup.Name, plan.Source.Name()))
+		if err := VerifyPlan(ctx, plan, req.Identities); err != nil {
+			return res, err
+		}
+		log.Info("backup verified", "backup", plan.Backup.Name, "destination", plan.Source.Name())
 	}
-	log.Info("backup verified", "backup", plan.Backup.Name, "destination", plan.Source.Name())
 
 	if len(plan.Stop) > 0 {
 		step("stopping " + strings.Join(plan.Stop, ", "))
@@ -124,6 +127,15 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 	}
 	res.Duration = now().Sub(started)
 	return res, nil
+}
+
+// VerifyPlan downloads the plan's backup and checks all of it against its
+// sidecar, touching nothing.
+func VerifyPlan(ctx context.Context, plan *Plan, ids []age.Identity) error {
+	if _, _, err := verifyCopy(ctx, plan.Source, plan.Backup.Name, ids); err != nil {
+		return fmt.Errorf("the backup did not verify, so nothing was stopped or changed: %w", err)
+	}
+	return nil
 }
 
 type executor struct {

@@ -83,6 +83,7 @@ verified, prunes by a retention policy, and proves it restorable.`,
 		newListCommand(a),
 		newVerifyCommand(a),
 		newRestoreCommand(a),
+		newRunbookCommand(a),
 	)
 	appendExitStatus(root)
 	return root

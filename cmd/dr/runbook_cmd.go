@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/appwrite-dr/dr/backup"
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/lock"
+	"github.com/appwrite-dr/dr/restore/runbook"
+)
+
+type runbookOptions struct {
+	before       string
+	volumes      []string
+	identity     string
+	destinations []string
+	remote       string
+	stackDir     string
+	project      string
+	yes          bool
+}
+
+func newRunbookCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "runbook",
+		Short: "Show and run the tested runbook for each crisis",
+		Long: `The crises dr exists for each have a runbook: server-lost, hacked,
+db-corrupted, volumes-missing. dr runbook list names them, show prints one,
+run carries it out step by step with a numbered log, stopping at the first
+failed step with what to do next. Every step is safe to repeat: after
+fixing the cause, run the runbook again.`,
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List the runbooks",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+			for _, rb := range runbook.All() {
+				fmt.Fprintf(w, "%s\t%s\n", rb.ID, rb.Title)
+			}
+			return w.Flush()
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show ID",
+		Short: "Print a runbook: the crisis, when to use it, its steps",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			rb, err := runbook.Find(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			fmt.Fprint(a.out, runbook.Text(rb, ""))
+			return nil
+		},
+	})
+	cmd.AddCommand(newRunbookRunCommand(a))
+	return cmd
+}
+
+func newRunbookRunCommand(a *app) *cobra.Command {
+	var opts runbookOptions
+	cmd := &cobra.Command{
+		Use:   "run ID",
+		Short: "Carry out a runbook, step by step",
+		Long: `Carry out a runbook with a numbered log of each step. It stops at the
+first step that fails and says what to do; run it again once fixed.
+
+On a new host without a dr.yaml, --remote names the destination (any
+rclone remote path; RCLONE_CONFIG_* variables or --config's rclone_config
+define named remotes) and --stack-dir where the stack goes.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRunbook(cmd, a, args[0], opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.before, "before", "", "hacked: use the newest backup taken before this time (RFC 3339) or this long ago (36h, 2d)")
+	f.StringArrayVar(&opts.volumes, "volume", nil, "volumes-missing: restore only this volume (repeatable)")
+	f.StringVarP(&opts.identity, "identity", "i", "", "age identity or SSH private key file for encrypted backups (default: $DR_IDENTITY)")
+	f.StringArrayVarP(&opts.destinations, "destination", "d", nil, "read from this configured destination only (repeatable)")
+	f.StringVar(&opts.remote, "remote", "", "without a dr.yaml: the rclone remote path the backups are on")
+	f.StringVar(&opts.stackDir, "stack-dir", "/root/appwrite", "with --remote: where the stack's compose files and .env go")
+	f.StringVar(&opts.project, "project", "", "with --remote: the compose project (default: the backup's)")
+	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
+	return cmd
+}
+
+func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) error {
+	ctx := cmd.Context()
+	rb, err := runbook.Find(id)
+	if err != nil {
+		return usageError{err}
+	}
+	var before time.Time
+	if opts.before != "" {
+		if before, err = parseBefore(opts.before, time.Now()); err != nil {
+			return err
+		}
+	} else if rb.ID == "hacked" {
+		return usagef("the hacked runbook needs --before TIME: a moment before the breach began")
+	}
+	cfg, err := a.runbookConfig(opts)
+	if err != nil {
+		return err
+	}
+	dests, err := backup.OpenDestinations(ctx, cfg, opts.destinations)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(ctx)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	ids, err := a.identitiesIfSet(opts.identity)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(a.out, runbook.Text(rb, ""))
+	fmt.Fprintln(a.out)
+	if err := a.confirm(opts.yes, "run the "+rb.ID+" runbook"); err != nil {
+		return err
+	}
+	held, err := lock.Acquire(cfg.StateDir, "runbook "+rb.ID)
+	if err != nil {
+		return err
+	}
+	defer held.Release()
+	a.limitMemory(int64(cfg.Archive.ChunkSize))
+
+	env := &runbook.Env{
+		Engine: eng, Config: cfg, Destinations: dests, Identities: ids,
+		Before: before, Volumes: opts.volumes, Compose: runbook.CLICompose{},
+		Out: a.out, Logger: a.logger,
+	}
+	return runbook.Run(ctx, rb, env)
+}
+
+// runbookConfig is dr.yaml, or with --remote a config made of the flags,
+// for a new host that has none yet.
+func (a *app) runbookConfig(opts runbookOptions) (*config.Config, error) {
+	if opts.remote == "" {
+		return a.loadConfig()
+	}
+	if a.cfgPath != "" {
+		return nil, usagef("give either --config or --remote, not both")
+	}
+	doc := fmt.Sprintf("stack: {dir: %q, project: %q}\ndestinations: [{name: remote, remote: %q}]\n", opts.stackDir, opts.project, opts.remote)
+	cfg, err := config.Parse([]byte(doc), "--remote", a.getenv)
+	if err != nil {
+		return nil, usagef("%s", strings.ReplaceAll(err.Error(), "--remote:", "flags:"))
+	}
+	return cfg, nil
+}
