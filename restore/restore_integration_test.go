@@ -3,6 +3,8 @@ package restore
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -11,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/backup"
@@ -231,5 +235,156 @@ func TestEntriesEscapingTheVolumeAreRefusedBeforeAnythingIsWritten(t *testing.T)
 				t.Errorf("the refused restore changed the volume: %v -> %v", before, after)
 			}
 		})
+	}
+}
+
+// startedAt is when each service's container last started: unchanged means
+// nothing stopped it.
+func startedAt(t *testing.T, s *teststack.Stack) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, svc := range []string{teststack.DBService, teststack.AppService, teststack.WorkerService} {
+		b, err := exec.Command("docker", "inspect", "-f", "{{.State.Running}} {{.State.StartedAt}}", s.ContainerID(t, svc)).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[svc] = strings.TrimSpace(string(b))
+	}
+	return out
+}
+
+func dbChecksums(t *testing.T, s *teststack.Stack) map[string]string {
+	t.Helper()
+	sums := map[string]string{}
+	for _, db := range teststack.SeedDatabases() {
+		for table, sum := range s.Checksums(t, db) {
+			sums[db+"."+table] = sum
+		}
+	}
+	return sums
+}
+
+func TestTamperedArchiveIsRefusedBeforeTheDatabaseIsTouched(t *testing.T) {
+	s := stack.Get(t)
+	eng := newEngine(t)
+	cfg, dests := setup(t, s)
+	cfg.Stack.Volumes = nil
+	res := takeBackup(t, eng, cfg, dests)
+	path := filepath.Join(cfg.Destinations[0].Remote, res.Name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One flipped byte in the middle of the object: inside the dump chunks,
+	// which follow the small stack files.
+	data[len(data)/2] ^= 0x01
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sums, started := dbChecksums(t, s), startedAt(t, s)
+
+	_, err = restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
+	if err == nil || !strings.Contains(err.Error(), "did not verify") {
+		t.Fatalf("got %v, want the tampered backup refused", err)
+	}
+	if !maps.Equal(sums, dbChecksums(t, s)) {
+		t.Error("the database changed although the archive was refused")
+	}
+	if !maps.Equal(started, startedAt(t, s)) {
+		t.Errorf("services were stopped or restarted: %v -> %v", started, startedAt(t, s))
+	}
+	if left, _ := os.ReadDir(filepath.Join(cfg.StateDir, "safety")); len(left) != 0 {
+		t.Error("a safety dump was made: the restore got as far as the database")
+	}
+}
+
+func TestWrongIdentityFailsBeforeAnythingIsStopped(t *testing.T) {
+	s := stack.Get(t)
+	eng := newEngine(t)
+	cfg, dests := setup(t, s)
+	cfg.Stack.Volumes = nil
+	owner, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Encryption.Recipients = []string{owner.Recipient().String()}
+	res := takeBackup(t, eng, cfg, dests)
+	stranger, _ := age.GenerateX25519Identity()
+	started := startedAt(t, s)
+
+	_, err = restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Identities: []age.Identity{stranger}})
+	if !errors.Is(err, archive.ErrNoIdentity) {
+		t.Fatalf("got %v, want no matching identity", err)
+	}
+	if !maps.Equal(started, startedAt(t, s)) {
+		t.Errorf("services were stopped: %v -> %v", started, startedAt(t, s))
+	}
+	if _, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name}); !errors.Is(err, ErrNeedsIdentity) {
+		t.Errorf("without any identity: got %v, want ErrNeedsIdentity", err)
+	}
+}
+
+// cancellingEngine cancels the run once the import has read its first
+// bytes: an operator's Ctrl-C in the middle of the import.
+type cancellingEngine struct {
+	*engine.Client
+	cancel context.CancelFunc
+}
+
+func (c *cancellingEngine) Exec(ctx context.Context, id string, opts engine.ExecOptions) (*engine.ExecResult, error) {
+	if len(opts.Cmd) > 3 && opts.Cmd[3] == "dr-import" {
+		opts.Stdin = &cancelAfterRead{r: opts.Stdin, cancel: c.cancel}
+	}
+	return c.Client.Exec(ctx, id, opts)
+}
+
+type cancelAfterRead struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfterRead) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.cancel()
+	return n, err
+}
+
+func TestInterruptedImportStartsTheServicesAgain(t *testing.T) {
+	s := stack.Get(t)
+	eng := newEngine(t)
+	cfg, dests := setup(t, s)
+	cfg.Stack.Volumes = nil
+	res := takeBackup(t, eng, cfg, dests)
+	t.Cleanup(func() {
+		if _, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}}); err != nil {
+			t.Errorf("restoring the database after the interrupted import: %v", err)
+		}
+	})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ce := &cancellingEngine{Client: eng, cancel: cancel}
+	req := Request{Name: res.Name, Parts: []string{PartDB}}
+	plan, err := Prepare(ctx, ce, cfg, dests, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Stop) == 0 {
+		t.Fatal("the plan stops no writer; nothing to check")
+	}
+	r, err := Execute(ctx, ce, plan, req)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want the run cancelled", err)
+	}
+	if r == nil || len(r.Stopped) == 0 {
+		t.Fatalf("the restore stopped nothing before the import: %+v", r)
+	}
+	if !strings.Contains(err.Error(), r.SafetyDump) || r.SafetyDump == "" {
+		t.Errorf("the error does not say how to roll back from the safety dump: %v", err)
+	}
+	for svc, state := range startedAt(t, s) {
+		if !strings.HasPrefix(state, "true") {
+			t.Errorf("service %s is not running after the interrupted import: %s", svc, state)
+		}
 	}
 }

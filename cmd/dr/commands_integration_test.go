@@ -181,3 +181,61 @@ func TestBinaryAsAnOperatorRunsIt(t *testing.T) {
 		t.Fatalf("dr list: exit %d\n%s", code, out)
 	}
 }
+
+func TestRestoreCommand(t *testing.T) {
+	s := stack.Get(t)
+	cfg, _, _ := stackConfig(t, s, "")
+	if _, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
+		t.Fatalf("backup: exit %d: %s", code, errOut)
+	}
+
+	out, errOut, code := run(t, nil, "restore", "--latest", "--dry-run", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "restore plan") || !strings.Contains(out, "dry run: nothing was changed") {
+		t.Errorf("restore --dry-run: exit %d\n%s%s", code, out, errOut)
+	}
+	// Not a terminal and no --yes: refused, nothing done.
+	_, errOut, code = run(t, nil, "restore", "--latest", "--config", cfg)
+	if code != exitUsage || !strings.Contains(errOut, "--yes") {
+		t.Errorf("restore without --yes on a non-terminal: exit %d, stderr %s", code, errOut)
+	}
+	for _, args := range [][]string{
+		{"restore"},
+		{"restore", "--latest", "some-name"},
+		{"restore", "--latest", "--only", "everything"},
+		{"restore", "--before", "yesterday-ish"},
+	} {
+		if _, errOut, code := run(t, nil, append(args, "--config", cfg)...); code != exitUsage {
+			t.Errorf("dr %v: exit %d, want %d (stderr %s)", args, code, exitUsage, errOut)
+		}
+	}
+	out, errOut, code = run(t, nil, "restore", "--latest", "--only", "db", "--yes", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "imported;") || !strings.Contains(out, "safety dump") {
+		t.Errorf("restore --only db --yes: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestRunbookCommand(t *testing.T) {
+	s := stack.Get(t)
+	cfg, _, _ := stackConfig(t, s, "")
+	if _, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
+		t.Fatalf("backup: exit %d: %s", code, errOut)
+	}
+	out, errOut, code := run(t, nil, "runbook", "list")
+	if code != exitOK || !strings.Contains(out, "server-lost") || !strings.Contains(out, "volumes-missing") {
+		t.Errorf("runbook list: exit %d\n%s", code, out)
+	}
+	out, _, code = run(t, nil, "runbook", "show", "db-corrupted")
+	if code != exitOK || !strings.Contains(out, "Steps:") {
+		t.Errorf("runbook show: exit %d\n%s", code, out)
+	}
+	if _, errOut, code := run(t, nil, "runbook", "show", "flood"); code != exitUsage || !strings.Contains(errOut, "server-lost") {
+		t.Errorf("runbook show flood: exit %d, stderr %s", code, errOut)
+	}
+	if _, errOut, code := run(t, nil, "runbook", "run", "hacked", "--yes", "--config", cfg); code != exitUsage || !strings.Contains(errOut, "--before") {
+		t.Errorf("runbook run hacked without --before: exit %d, stderr %s", code, errOut)
+	}
+	out, errOut, code = run(t, nil, "runbook", "run", "db-corrupted", "--yes", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "[3/3] done") || !strings.Contains(out, "tables hold the backup's row counts") {
+		t.Errorf("runbook run db-corrupted: exit %d\n%s%s", code, out, errOut)
+	}
+}
