@@ -3,7 +3,8 @@
 // table of wall time as a ratio to the floor (the dump alone), peak RSS,
 // peak temporary disk and the size of what was kept.
 //
-//	go run ./bench backup [--size 1GiB] [--runs 1]
+//	go run ./bench backup [--size 1GiB] [--volume-size 1GiB] [--only …]
+//	go run ./bench restore [--size 1GiB]
 //
 // It needs a Docker engine and the test image (make setup), and the
 // Debian packages zip, rclone, zstd and restic for the comparisons (a
@@ -23,7 +24,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./bench backup [flags]")
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench backup|restore [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -38,8 +39,16 @@ func main() {
 		fs.StringVar(&opts.only, "only", "", "comma-separated methods to run: floor:, classic, mariadb-dump, dr, volume (default all)")
 		_ = fs.Parse(os.Args[2:])
 		err = runBackupBench(ctx, opts)
+	case "restore":
+		fs := flag.NewFlagSet("restore", flag.ExitOnError)
+		opts := backupBenchOptions{}
+		fs.StringVar(&opts.size, "size", "1GiB", "approximate size of the generated dump")
+		fs.StringVar(&opts.image, "image", envOr("DR_TEST_IMAGE", "dr-test/mariadb:10.11"), "MariaDB image")
+		fs.StringVar(&opts.dr, "dr", "bin/dr", "dr binary to measure (make build)")
+		_ = fs.Parse(os.Args[2:])
+		err = runRestoreBench(ctx, opts)
 	default:
-		err = fmt.Errorf("unknown benchmark %q (have: backup)", os.Args[1])
+		err = fmt.Errorf("unknown benchmark %q (have: backup, restore)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
