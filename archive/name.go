@@ -11,7 +11,10 @@ const (
 	PlainSuffix     = ".tar.zst"
 	EncryptedSuffix = ".tar.zst.age"
 	SidecarSuffix   = ".manifest.json"
-	timeLayout      = "20060102T150405Z"
+	// PinSuffix marks a pin: an object of its own beside the archive that
+	// keeps the backup from retention (dr pin, dr unpin).
+	PinSuffix  = ".pin"
+	timeLayout = "20060102T150405Z"
 )
 
 // ObjectName is the archive's name on every destination:
@@ -26,6 +29,9 @@ func ObjectName(stack string, at time.Time, encrypted bool) string {
 
 // SidecarName is the commit object beside an archive.
 func SidecarName(archiveName string) string { return archiveName + SidecarSuffix }
+
+// PinName is the pin object of an archive.
+func PinName(archiveName string) string { return archiveName + PinSuffix }
 
 // ParsedName is what an archive object name says about its backup.
 type ParsedName struct {

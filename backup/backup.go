@@ -51,6 +51,8 @@ type Options struct {
 	Progress func(Progress)
 	// Now is the clock (tests pin it); nil means time.Now.
 	Now func() time.Time
+	// SkipPrune leaves retention for later (dr backup prunes by default).
+	SkipPrune bool
 }
 
 // Progress is a snapshot of a running backup.
@@ -82,6 +84,8 @@ type Result struct {
 	ArchiveBytes int64
 	Duration     time.Duration
 	Warnings     []string
+	// Prune is what retention did after the backup, per destination.
+	Prune []*storage.PruneReport
 }
 
 // Committed lists the destinations that hold the backup.
@@ -252,9 +256,16 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	case len(failed) == len(res.Destinations):
 		return res, fmt.Errorf("backup %s failed on every destination: %w", name, &PartialError{Failed: failed})
 	case len(failed) > 0:
+		// Never prune after a partial failure: the run did not prove the
+		// destinations healthy.
 		return res, &PartialError{Failed: failed}
 	}
-	return res, nil
+	if opts.SkipPrune {
+		return res, nil
+	}
+	counters.phase.Store("prune")
+	res.Prune, err = pruneAfterBackup(ctx, cfg, dests, now(), log)
+	return res, err
 }
 
 // writeArchive adds everything to the archive in the order of the format:

@@ -395,3 +395,63 @@ func TestMissingStackFileFailsBeforeAnythingIsWritten(t *testing.T) {
 		t.Errorf("destination holds %d objects after a refused backup", len(left))
 	}
 }
+
+func TestBackupPrunesOnlyAfterFullSuccess(t *testing.T) {
+	s := stack.Get(t)
+	eng := newEngine(t)
+	local := t.TempDir()
+	cfg := testConfig(t, s, map[string]string{"local": local})
+	cfg.Destinations[0].Retention = config.Retention{KeepLast: 2, IncompleteGrace: config.Duration(24 * time.Hour), Mode: config.ModePrune}
+	dests := openAll(t, cfg)
+	var names []string
+	for i := 0; i < 3; i++ {
+		res, err := backupAt(t, eng, cfg, dests, nextTime())
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, res.Name)
+		if i == 2 && (len(res.Prune) != 1 || res.Prune[0].Removed() != 1) {
+			t.Errorf("the third backup's prune: %+v", res.Prune)
+		}
+	}
+	listed := func(d *storage.Destination) []string {
+		list, err := d.List(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, b := range list {
+			out = append(out, b.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := listed(dests[0]); !slices.Equal(got, names[1:]) {
+		t.Fatalf("after three backups with keep_last 2: %v, want %v", got, names[1:])
+	}
+
+	// A partial failure never prunes: local commits, the read-only one fails.
+	cfg2 := testConfig(t, s, map[string]string{"local": local, "readonly": storagetest.StartWebDAV(t, t.TempDir(), true)})
+	cfg2.Destinations[0].Retention = cfg.Destinations[0].Retention
+	dests2 := openAll(t, cfg2)
+	res, err := backupAt(t, eng, cfg2, dests2, nextTime())
+	var partial *PartialError
+	if !errors.As(err, &partial) || len(res.Prune) != 0 {
+		t.Fatalf("got %v and prune %+v, want a partial failure and no prune", err, res.Prune)
+	}
+	if got := listed(dests2[0]); len(got) != 3 {
+		t.Errorf("a partially failed run pruned: %v", got)
+	}
+
+	// Append-only: the host never deletes, even after a full success.
+	cfg.Destinations[0].Retention.Mode = config.ModeAppendOnly
+	if _, err := backupAt(t, eng, cfg, dests, nextTime()); err != nil {
+		t.Fatal(err)
+	}
+	if got := listed(dests[0]); len(got) != 4 {
+		t.Errorf("an append-only destination was pruned: %v", got)
+	}
+	if _, err := Prune(context.Background(), cfg, dests, PruneOptions{}); !errors.Is(err, ErrAppendOnly) {
+		t.Errorf("dr prune on an append-only host: got %v", err)
+	}
+}

@@ -81,6 +81,8 @@ type Backup struct {
 	ModTime     time.Time
 	Manifest    *archive.Manifest
 	Destination string
+	// Pinned: a pin object keeps the backup from retention.
+	Pinned bool
 }
 
 // Leftover kinds.
@@ -127,6 +129,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 	}
 	archives := map[string]fs.Object{}
 	sidecars := map[string]fs.Object{}
+	pins := map[string]bool{}
 	for _, e := range entries {
 		o, ok := e.(fs.Object)
 		if !ok {
@@ -138,6 +141,11 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 			base := strings.TrimSuffix(name, archive.SidecarSuffix)
 			if _, err := archive.ParseObjectName(base); err == nil {
 				sidecars[base] = o
+			}
+		case strings.HasSuffix(name, archive.PinSuffix):
+			base := strings.TrimSuffix(name, archive.PinSuffix)
+			if _, err := archive.ParseObjectName(base); err == nil {
+				pins[base] = true
 			}
 		default:
 			if _, err := archive.ParseObjectName(name); err == nil {
@@ -163,7 +171,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 		p, _ := archive.ParseObjectName(name)
 		l.Complete = append(l.Complete, Backup{
 			Name: name, Stack: p.Stack, Time: p.Time, Encrypted: p.Encrypted, Size: a.Size(),
-			ModTime: a.ModTime(ctx), Manifest: m, Destination: d.name,
+			ModTime: a.ModTime(ctx), Manifest: m, Destination: d.name, Pinned: pins[name],
 		})
 	}
 	for name, s := range sidecars {
@@ -276,7 +284,10 @@ func (d *Destination) Delete(ctx context.Context, name string) error {
 	if err := d.DeleteObject(ctx, archive.SidecarName(name)); err != nil {
 		return err
 	}
-	return d.DeleteObject(ctx, name)
+	if err := d.DeleteObject(ctx, name); err != nil {
+		return err
+	}
+	return d.DeleteObject(ctx, archive.PinName(name))
 }
 
 // DeleteObject removes one object; a missing object is not an error.

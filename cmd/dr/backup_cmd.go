@@ -131,6 +131,9 @@ func printBackupSummary(a *app, r *backup.Result) {
 		}
 		fmt.Fprintf(w, "  %s\t%s (%s)\n", d.Name, status, d.Remote)
 	}
+	for _, p := range r.Prune {
+		fmt.Fprintf(w, "  pruned\t%s: kept %d, removed %d\n", p.Destination, len(p.Decisions)-p.Removed(), p.Removed())
+	}
 	for _, warning := range r.Warnings {
 		fmt.Fprintf(w, "  warning\t%s\n", warning)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
@@ -238,4 +239,63 @@ func TestRunbookCommand(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "[3/3] done") || !strings.Contains(out, "tables hold the backup's row counts") {
 		t.Errorf("runbook run db-corrupted: exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+func TestPrunePinUnpinCommands(t *testing.T) {
+	s := stack.Get(t)
+	cfg, _, _ := stackConfig(t, s, "")
+	// Three backups, one second apart at least (names carry seconds).
+	var names []string
+	for i := 0; i < 3; i++ {
+		if i > 0 {
+			time.Sleep(1100 * time.Millisecond)
+		}
+		if _, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
+			t.Fatalf("backup: exit %d: %s", code, errOut)
+		}
+	}
+	out, _, _ := run(t, nil, "list", "--json", "--config", cfg)
+	var listed []listedBackup
+	if err := json.Unmarshal([]byte(out), &listed); err != nil || len(listed) != 3 {
+		t.Fatalf("list: %v, %s", err, out)
+	}
+	for _, b := range listed {
+		names = append(names, b.Name)
+	}
+	oldest := names[2]
+
+	policy := writeConfig(t, strings.Replace(mustRead(t, cfg), "remote:", "retention: {keep_last: 1}\n    remote:", 1))
+	if out, errOut, code := run(t, nil, "pin", oldest, "--config", policy); code != exitOK || !strings.Contains(out, "pinned") {
+		t.Fatalf("pin: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code := run(t, nil, "prune", "--dry-run", "--config", policy)
+	if code != exitOK || !strings.Contains(out, "keep 2, remove 1") || !strings.Contains(out, "pinned") || !strings.Contains(out, "newest") {
+		t.Fatalf("prune --dry-run: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, code = run(t, nil, "prune", "--json", "--config", policy)
+	var reports []struct {
+		Deleted []string `json:"deleted"`
+	}
+	if err := json.Unmarshal([]byte(out), &reports); code != exitOK || err != nil || len(reports) != 1 || len(reports[0].Deleted) != 1 || reports[0].Deleted[0] != names[1] {
+		t.Fatalf("prune --json: exit %d, %v\n%s", code, err, out)
+	}
+	if _, errOut, code := run(t, nil, "unpin", oldest, "--config", policy); code != exitOK {
+		t.Fatalf("unpin: exit %d: %s", code, errOut)
+	}
+	if out, _, code := run(t, nil, "prune", "--config", policy); code != exitOK || !strings.Contains(out, "keep 1, remove 1") {
+		t.Errorf("prune after unpin: exit %d\n%s", code, out)
+	}
+	appendOnly := writeConfig(t, strings.Replace(mustRead(t, cfg), "remote:", "retention: {keep_last: 1, mode: append-only}\n    remote:", 1))
+	if _, errOut, code := run(t, nil, "prune", "--config", appendOnly); code != exitFailed || !strings.Contains(errOut, "append-only") {
+		t.Errorf("prune of an append-only destination: exit %d, stderr %s", code, errOut)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

@@ -99,7 +99,7 @@ func TestMissingConfigNamesThePlacesTried(t *testing.T) {
 }
 
 func TestHelpEndsWithExitStatus(t *testing.T) {
-	for _, cmd := range []string{"backup", "list", "verify", "config", "restore", "runbook"} {
+	for _, cmd := range []string{"backup", "list", "verify", "config", "restore", "runbook", "prune", "pin", "unpin"} {
 		out, _, code := run(t, nil, cmd, "--help")
 		if code != exitOK || !strings.Contains(out, "Exit status:") || !strings.Contains(out, "3  another dr run holds the lock") {
 			t.Errorf("dr %s --help lacks the exit status table:\n%s", cmd, out)

@@ -84,6 +84,9 @@ verified, prunes by a retention policy, and proves it restorable.`,
 		newVerifyCommand(a),
 		newRestoreCommand(a),
 		newRunbookCommand(a),
+		newPruneCommand(a),
+		newPinCommand(a, true),
+		newPinCommand(a, false),
 	)
 	appendExitStatus(root)
 	return root

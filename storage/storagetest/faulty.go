@@ -98,3 +98,45 @@ func (r *faultReader) Read(p []byte) (int, error) {
 	r.left -= int64(n)
 	return n, err
 }
+
+// ErrDeleteRefused is what a delete past FailDeletesAfter returns.
+var ErrDeleteRefused = errors.New("injected fault: the destination refused to delete")
+
+// FailDeletes wraps a real remote so that its deletes succeed n times and
+// then fail: a destination that dies half-way through a prune.
+func FailDeletes(n int32) (func(fs.Fs) fs.Fs, *DeleteFaulty) {
+	f := &DeleteFaulty{}
+	f.left.Store(n)
+	return func(inner fs.Fs) fs.Fs { f.Fs = inner; return f }, f
+}
+
+// DeleteFaulty is a remote whose objects' Remove fails once its budget of
+// deletes is spent.
+type DeleteFaulty struct {
+	fs.Fs
+	left atomic.Int32
+	// Refused counts the deletes that failed.
+	Refused atomic.Int32
+}
+
+// NewObject hands out objects whose Remove goes through the budget.
+func (f *DeleteFaulty) NewObject(ctx context.Context, remote string) (fs.Object, error) {
+	o, err := f.Fs.NewObject(ctx, remote)
+	if err != nil {
+		return nil, err
+	}
+	return &deleteFaultyObject{Object: o, f: f}, nil
+}
+
+type deleteFaultyObject struct {
+	fs.Object
+	f *DeleteFaulty
+}
+
+func (o *deleteFaultyObject) Remove(ctx context.Context) error {
+	if o.f.left.Add(-1) < 0 {
+		o.f.Refused.Add(1)
+		return ErrDeleteRefused
+	}
+	return o.Object.Remove(ctx)
+}

@@ -1,0 +1,150 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/operations"
+
+	"github.com/appwrite-dr/dr/archive"
+)
+
+// PruneOptions tune one prune of a destination.
+type PruneOptions struct {
+	Policy Policy
+	// Grace is how old an upload that never committed (or a sidecar whose
+	// archive is gone) must be before it is deleted: a younger one may
+	// belong to a backup still running.
+	Grace  time.Duration
+	Now    time.Time
+	DryRun bool
+}
+
+// LeftoverDecision is what a prune does with a leftover object.
+type LeftoverDecision struct {
+	Leftover
+	Delete bool
+	Reason string
+}
+
+// PruneReport is a prune's plan and, unless a dry run, what it deleted.
+type PruneReport struct {
+	Destination string
+	// Stacks are the decisions per stack: a destination shared by several
+	// stacks has each judged on its own.
+	Decisions []Decision
+	Leftovers []LeftoverDecision
+	Deleted   []string
+	DryRun    bool
+}
+
+// Removed counts the backups the policy removes.
+func (r *PruneReport) Removed() int {
+	n := 0
+	for _, d := range r.Decisions {
+		if !d.Keep {
+			n++
+		}
+	}
+	return n
+}
+
+// Prune applies the policy to the destination's complete backups (each
+// stack's on their own) and deletes what no rule keeps, sidecar first so
+// an interrupted prune never leaves a listed backup without its archive;
+// it deletes leftovers older than the grace period. A listing error
+// deletes nothing. Deletion goes on past a failed one; the error joins
+// every failure, and the report says what was deleted.
+func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
+	rep := &PruneReport{Destination: d.name, DryRun: opts.DryRun}
+	l, err := d.Scan(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("pruning %q: nothing was deleted: %w", d.name, err)
+	}
+	byStack := map[string][]Candidate{}
+	for _, b := range l.Complete {
+		byStack[b.Stack] = append(byStack[b.Stack], Candidate{Name: b.Name, Time: b.Time, Pinned: b.Pinned})
+	}
+	stacks := make([]string, 0, len(byStack))
+	for s := range byStack {
+		stacks = append(stacks, s)
+	}
+	sort.Strings(stacks)
+	for _, s := range stacks {
+		rep.Decisions = append(rep.Decisions, Apply(opts.Policy, byStack[s], opts.Now)...)
+	}
+	for _, lo := range l.Leftovers {
+		ld := LeftoverDecision{Leftover: lo}
+		switch {
+		case lo.Kind == InvalidSidecar:
+			ld.Reason = "kept: the sidecar does not commit its archive (" + lo.Reason + "); look at it, dr will not delete it"
+		case opts.Now.Sub(lo.ModTime) < opts.Grace:
+			ld.Reason = fmt.Sprintf("kept: younger than the grace period (%s); a backup may still be running", opts.Grace)
+		default:
+			ld.Delete = true
+			ld.Reason = lo.Reason + fmt.Sprintf("; older than the grace period (%s)", opts.Grace)
+		}
+		rep.Leftovers = append(rep.Leftovers, ld)
+	}
+	if opts.DryRun {
+		return rep, nil
+	}
+	var errs []error
+	for _, dec := range rep.Decisions {
+		if dec.Keep {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return rep, errors.Join(append(errs, err)...)
+		}
+		if err := d.Delete(ctx, dec.Name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rep.Deleted = append(rep.Deleted, dec.Name)
+	}
+	for _, ld := range rep.Leftovers {
+		if !ld.Delete {
+			continue
+		}
+		if err := d.DeleteObject(ctx, ld.Name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rep.Deleted = append(rep.Deleted, ld.Name)
+	}
+	if len(errs) > 0 {
+		return rep, fmt.Errorf("pruning %q: %w", d.name, errors.Join(errs...))
+	}
+	return rep, nil
+}
+
+// Pin writes the pin object that keeps a backup from retention. Pinning a
+// pinned backup changes nothing (the pin is written once).
+func (d *Destination) Pin(ctx context.Context, name string, at time.Time) error {
+	if _, err := d.ReadSidecar(ctx, name); err != nil {
+		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
+	}
+	pin := archive.PinName(name)
+	if _, err := d.f.NewObject(ctx, pin); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrorObjectNotFound) {
+		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
+	}
+	body := []byte(fmt.Sprintf("pinned %s\n", at.UTC().Format(time.RFC3339)))
+	if _, err := operations.Rcat(ctx, d.f, pin, io.NopCloser(bytes.NewReader(body)), at, nil); err != nil {
+		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
+	}
+	return nil
+}
+
+// Unpin removes a backup's pin; retention judges it again.
+func (d *Destination) Unpin(ctx context.Context, name string) error {
+	return d.DeleteObject(ctx, archive.PinName(name))
+}
