@@ -15,7 +15,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -488,4 +492,75 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	n := copy(p, r.data[r.off:])
 	r.off = (r.off + n) % len(r.data)
 	return n, nil
+}
+
+// sqlRows makes n bytes of extended-INSERT dump text, as mariadb-dump
+// writes it.
+type sqlRows struct{ n, max int64 }
+
+func (g *sqlRows) Read(p []byte) (int, error) {
+	if g.n >= g.max {
+		return 0, io.EOF
+	}
+	s := 0
+	var row []byte
+	for s < len(p) && g.n < g.max {
+		row = row[:0]
+		if g.n%(1<<20) < 60 {
+			row = append(row, "(0);\nINSERT INTO `_1_database_1_collection_1` VALUES "...)
+		} else {
+			row = append(row, '(')
+			row = strconv.AppendInt(row, g.n, 10)
+			row = append(row, ",'doc"...)
+			row = strconv.AppendInt(row, g.n*7919, 16)
+			row = append(row, "','2026-11-25 08:00:00.000','[\\\"read(\\\\\\\"any\\\\\\\")\\\"]','Title "...)
+			row = strconv.AppendInt(row, g.n*31, 36)
+			row = append(row, "'),"...)
+		}
+		c := copy(p[s:], row)
+		s += c
+		g.n += int64(c)
+	}
+	return s, nil
+}
+
+// TestDumpChunkIsNotHeldRaw streams 80 MiB of dump text in 64 MiB chunks:
+// the heap stays far below one raw chunk, because a filling chunk is held
+// compressed.
+func TestDumpChunkIsNotHeldRaw(t *testing.T) {
+	w, err := NewWriter(io.Discard, WriterOptions{ChunkSize: 64 << 20, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	// A soft limit makes the collector keep the heap near what is live,
+	// which is what is measured: a chunk held raw would be 64 MiB live.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(32 << 20))
+	runtime.GC()
+	res, err := w.AddDump(context.Background(), &sqlRows{max: 80 << 20})
+	close(done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Chunks) != 2 || res.Size != 80<<20 {
+		t.Fatalf("chunks %d, size %d", len(res.Chunks), res.Size)
+	}
+	if p := peak.Load(); p > 48<<20 {
+		t.Errorf("heap in use reached %d MiB with 64 MiB chunks", p>>20)
+	}
 }

@@ -161,42 +161,67 @@ type DumpResult struct {
 func ChunkName(i int) string { return fmt.Sprintf("%s%05d", DumpChunkPrefix, i) }
 
 // AddDump reads the dump stream to its end and stores it as fixed-size
-// chunk entries, scanning it on the way. A read error (the dump failed)
-// is returned as is.
+// chunk entries, scanning it on the way. A chunk is held until it is whole
+// (tar wants its size first), compressed (see ChunkSpool), so memory stays
+// a fraction of the chunk size. A read error (the dump failed) is returned
+// as is.
 func (w *Writer) AddDump(ctx context.Context, r io.Reader) (*DumpResult, error) {
-	buf := make([]byte, w.opts.ChunkSize)
+	spool, err := NewChunkSpool()
+	if err != nil {
+		return nil, err
+	}
+	defer spool.Close()
+	readBuf := make([]byte, 256<<10)
 	whole := sha256.New()
+	chunkSum := sha256.New()
 	scan := dumpscan.New()
 	res := &DumpResult{}
-	for i := 0; ; i++ {
+	flush := func() error {
+		name := ChunkName(len(res.Chunks))
+		if err := w.claim(name); err != nil {
+			return err
+		}
+		size := spool.Size()
+		th := &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o600, ModTime: w.opts.ModTime, Format: tar.FormatPAX}
+		if err := w.tw.WriteHeader(th); err != nil {
+			return fmt.Errorf("writing dump chunk %s: %w", name, err)
+		}
+		if _, err := spool.WriteTo(w.tw); err != nil {
+			return fmt.Errorf("writing dump chunk %s: %w", name, err)
+		}
+		res.Chunks = append(res.Chunks, Chunk{Name: name, Size: size, SHA256: hex.EncodeToString(chunkSum.Sum(nil))})
+		res.Size += size
+		chunkSum.Reset()
+		return nil
+	}
+	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		n, readErr := io.ReadFull(r, buf)
+		want := min(int64(len(readBuf)), w.opts.ChunkSize-spool.Size())
+		n, readErr := r.Read(readBuf[:want])
 		if n > 0 {
-			name := ChunkName(i)
-			if err := w.claim(name); err != nil {
-				return nil, err
+			p := readBuf[:n]
+			spool.Write(p)
+			chunkSum.Write(p)
+			whole.Write(p)
+			scan.Write(p)
+			if spool.Size() == w.opts.ChunkSize {
+				if err := flush(); err != nil {
+					return nil, err
+				}
 			}
-			chunk := buf[:n]
-			th := &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: int64(n), Mode: 0o600, ModTime: w.opts.ModTime, Format: tar.FormatPAX}
-			if err := w.tw.WriteHeader(th); err != nil {
-				return nil, fmt.Errorf("writing dump chunk %s: %w", name, err)
-			}
-			if _, err := w.tw.Write(chunk); err != nil {
-				return nil, fmt.Errorf("writing dump chunk %s: %w", name, err)
-			}
-			sum := sha256.Sum256(chunk)
-			whole.Write(chunk)
-			scan.Write(chunk)
-			res.Chunks = append(res.Chunks, Chunk{Name: name, Size: int64(n), SHA256: hex.EncodeToString(sum[:])})
-			res.Size += int64(n)
 		}
-		if errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) {
+		if errors.Is(readErr, io.EOF) {
 			break
 		}
 		if readErr != nil {
 			return nil, readErr
+		}
+	}
+	if spool.Size() > 0 {
+		if err := flush(); err != nil {
+			return nil, err
 		}
 	}
 	res.SHA256 = hex.EncodeToString(whole.Sum(nil))

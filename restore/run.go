@@ -116,6 +116,11 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 	}
 
 	step("restoring " + strings.Join(plan.Parts, ", ") + " from " + plan.Backup.Name)
+	defer func() {
+		if x.spool != nil {
+			x.spool.Close()
+		}
+	}()
 	if err := x.stream(ctx); err != nil {
 		return res, x.explain(err)
 	}
@@ -150,9 +155,10 @@ type executor struct {
 	importIn   *io.PipeWriter
 	importDone chan error
 	nextChunk  int
-	chunkBuf   []byte
-	dbTouched  bool
-	imported   bool
+	// spool holds a chunk, compressed, until its sha256 matched.
+	spool     *archive.ChunkSpool
+	dbTouched bool
+	imported  bool
 
 	vol *volumeStream
 }
@@ -270,15 +276,21 @@ func (x *executor) importChunk(ctx context.Context, hdr *tar.Header, r io.Reader
 	if hdr.Size != c.Size {
 		return fmt.Errorf("dump chunk %s is %d bytes, the manifest says %d", c.Name, hdr.Size, c.Size)
 	}
-	if int64(cap(x.chunkBuf)) < c.Size {
-		x.chunkBuf = make([]byte, c.Size)
+	if x.spool == nil {
+		spool, err := archive.NewChunkSpool()
+		if err != nil {
+			return err
+		}
+		x.spool = spool
 	}
-	buf := x.chunkBuf[:c.Size]
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return fmt.Errorf("reading dump chunk %s: %w", c.Name, err)
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(x.spool, h), io.LimitReader(r, c.Size))
+	if err != nil || n != c.Size {
+		x.spool.Reset()
+		return fmt.Errorf("reading dump chunk %s: read %d of %d bytes: %v", c.Name, n, c.Size, errOr(err, io.ErrUnexpectedEOF))
 	}
-	sum := sha256.Sum256(buf)
-	if got := hex.EncodeToString(sum[:]); got != c.SHA256 {
+	if got := hex.EncodeToString(h.Sum(nil)); got != c.SHA256 {
+		x.spool.Reset()
 		return fmt.Errorf("dump chunk %s is damaged (sha256 %s, the manifest says %s); it was not imported", c.Name, got, c.SHA256)
 	}
 	if x.importIn == nil {
@@ -292,7 +304,7 @@ func (x *executor) importChunk(ctx context.Context, hdr *tar.Header, r io.Reader
 		}()
 	}
 	x.dbTouched = true
-	if _, err := x.importIn.Write(buf); err != nil {
+	if _, err := x.spool.WriteTo(x.importIn); err != nil {
 		if ierr := x.waitImport(); ierr != nil {
 			return ierr
 		}

@@ -71,7 +71,23 @@ step "dr verify --latest"
 
 step "the archive opens with standard tools"
 latest=$(ls -t "$demo"/backups/*.tar.zst | head -n 1)
-tar --zstd -tvf "$latest"
+tar --zstd -tvf "$latest" | head -n 20
+
+step "a crisis: a table dropped, rows deleted, files gone from a volume"
+docker exec "$container" sh -c 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mariadb -uroot -e "DROP TABLE appwrite._1_sessions_perms; DELETE FROM appwrite._1_users LIMIT 10"'
+docker exec "$(docker ps -q --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=appwrite")" rm -rf /storage/uploads/app-console/bucket1
+
+step "dr restore --latest --dry-run (the plan)"
+"$dr" restore --latest --dry-run
+
+step "dr restore --latest --yes"
+"$dr" restore --latest --yes
+
+step "dr prune --dry-run (retention: keep_last 5)"
+"$dr" prune --dry-run
+
+step "dr runbook list"
+"$dr" runbook list
 
 echo
 echo "Demo done. Backups are in $demo/backups; the stack runs as compose project $project."
