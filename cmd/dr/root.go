@@ -151,18 +151,19 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// memoryHeadroom is what a run holds live besides one dump chunk: the zstd
-// window and block buffers, rclone's read-ahead per destination, the tar
-// and age layers.
-const memoryHeadroom = 48 << 20
+// memoryHeadroom is what a run holds live besides its chunk spool: the
+// zstd window and block buffers, rclone's read-ahead per destination, the
+// tar and age layers.
+const memoryHeadroom = 32 << 20
 
 // limitMemory sets a soft heap limit just above what a run holds live, so
 // the garbage collector keeps the footprint there instead of letting the
-// heap grow to twice the live size (GOGC's default). GOMEMLIMIT, when the
-// operator sets it, wins.
+// heap grow to twice the live size (GOGC's default). A filling chunk is
+// held compressed (archive.ChunkSpool): half the chunk size covers dumps
+// that compress poorly. GOMEMLIMIT, when the operator sets it, wins.
 func (a *app) limitMemory(chunkSize int64) {
 	if os.Getenv("GOMEMLIMIT") != "" || a.getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(chunkSize + memoryHeadroom)
+	debug.SetMemoryLimit(max(64<<20, chunkSize/2+memoryHeadroom))
 }
