@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/appwrite-dr/dr/config"
 )
 
 // benchDatabase is a throwaway MariaDB container labelled as a compose
@@ -115,3 +117,49 @@ func writeBenchStack(dir string) error {
 }
 
 func numCPU() int { return runtime.NumCPU() }
+
+// benchEnv is what every benchmark starts from: the dr binary, a scratch
+// directory, a generated database and a stack directory beside it.
+type benchEnv struct {
+	drBin    string
+	work     string
+	db       *benchDatabase
+	stackDir string
+}
+
+// prepare makes a benchEnv; cleanup removes the database and the scratch
+// directory.
+func prepare(ctx context.Context, opts backupBenchOptions) (env *benchEnv, cleanup func(), err error) {
+	var size config.Size
+	if err := size.UnmarshalText([]byte(opts.size)); err != nil {
+		return nil, nil, fmt.Errorf("--size: %w", err)
+	}
+	drBin, err := filepath.Abs(opts.dr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := os.Stat(drBin); err != nil {
+		return nil, nil, fmt.Errorf("dr binary %s: %w (run make build)", drBin, err)
+	}
+	work, err := os.MkdirTemp("", "dr-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := startBenchDatabase(ctx, opts.image)
+	if err != nil {
+		os.RemoveAll(work)
+		return nil, nil, err
+	}
+	cleanup = func() { db.remove(); os.RemoveAll(work) }
+	fmt.Fprintf(os.Stderr, "bench: generating an Appwrite-shaped database of about %s\n", opts.size)
+	if err := db.generate(ctx, int64(size)); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	env = &benchEnv{drBin: drBin, work: work, db: db, stackDir: filepath.Join(work, "stack")}
+	if err := writeBenchStack(env.stackDir); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return env, cleanup, nil
+}

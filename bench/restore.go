@@ -13,8 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/appwrite-dr/dr/config"
 )
 
 // runRestoreBench measures, on one generated database in one run: the
@@ -22,35 +20,12 @@ import (
 // the same data with its phases, and the server-lost runbook end to end
 // after the database container and its data are gone (the RTO).
 func runRestoreBench(ctx context.Context, opts backupBenchOptions) error {
-	var size config.Size
-	if err := size.UnmarshalText([]byte(opts.size)); err != nil {
-		return fmt.Errorf("--size: %w", err)
-	}
-	drBin, err := filepath.Abs(opts.dr)
+	env, cleanup, err := prepare(ctx, opts)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(drBin); err != nil {
-		return fmt.Errorf("dr binary %s: %w (run make build)", drBin, err)
-	}
-	work, err := os.MkdirTemp("", "dr-bench-restore-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(work)
-	db, err := startBenchDatabase(ctx, opts.image)
-	if err != nil {
-		return err
-	}
-	defer db.remove()
-	fmt.Fprintf(os.Stderr, "bench: generating an Appwrite-shaped database of about %s\n", opts.size)
-	if err := db.generate(ctx, int64(size)); err != nil {
-		return err
-	}
-	stackDir := filepath.Join(work, "stack")
-	if err := writeBenchStack(stackDir); err != nil {
-		return err
-	}
+	defer cleanup()
+	drBin, work, db, stackDir := env.drBin, env.work, env.db, env.stackDir
 	if err := writeBenchCompose(stackDir, opts.image); err != nil {
 		return err
 	}

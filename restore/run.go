@@ -356,18 +356,31 @@ func (x *executor) abort(err error) {
 
 // checkRows compares every table's rows with the manifest's count.
 func (x *executor) checkRows(ctx context.Context) error {
+	wrong, checked, err := CompareRows(ctx, mariadb.New(x.eng, x.plan.DBContainer), x.plan.Manifest.Database)
+	if err != nil {
+		return err
+	}
+	if len(wrong) > 0 {
+		return fmt.Errorf("after the import: %s", strings.Join(wrong, "; "))
+	}
+	x.res.TablesChecked = checked
+	return nil
+}
+
+// CompareRows counts the rows of every table the backup's dump holds and
+// lists those whose count differs from the manifest's, or that are gone.
+func CompareRows(ctx context.Context, srv *mariadb.Server, db *archive.Database) (wrong []string, checked int, err error) {
 	var refs []mariadb.TableRef
-	for _, t := range x.plan.Manifest.Database.Tables {
+	for _, t := range db.Tables {
 		if !t.View {
 			refs = append(refs, mariadb.TableRef{Database: t.Database, Name: t.Name})
 		}
 	}
-	counts, err := mariadb.New(x.eng, x.plan.DBContainer).RowCounts(ctx, refs)
+	counts, err := srv.RowCounts(ctx, refs)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	var wrong []string
-	for _, t := range x.plan.Manifest.Database.Tables {
+	for _, t := range db.Tables {
 		if t.View {
 			continue
 		}
@@ -380,11 +393,7 @@ func (x *executor) checkRows(ctx context.Context) error {
 			wrong = append(wrong, fmt.Sprintf("%s has %d rows, the backup %d", key, got, t.Rows))
 		}
 	}
-	if len(wrong) > 0 {
-		return fmt.Errorf("after the import: %s", strings.Join(wrong, "; "))
-	}
-	x.res.TablesChecked = len(refs)
-	return nil
+	return wrong, len(refs), nil
 }
 
 // safetyDump saves every database of the server as it is now, compressed,

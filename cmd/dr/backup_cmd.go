@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/backup"
-	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/lock"
 )
 
@@ -44,15 +43,12 @@ func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
 	if err != nil {
 		return err
 	}
-	dests, err := backup.OpenDestinations(ctx, cfg, opts.destinations)
+	sess, err := openStackSession(ctx, cfg, opts.destinations)
 	if err != nil {
 		return err
 	}
-	eng, err := engine.New(ctx)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
+	defer sess.Close()
+	dests, eng := sess.dests, sess.eng
 
 	if opts.dryRun {
 		plan, err := backup.DryRun(ctx, eng, cfg, dests, time.Now())

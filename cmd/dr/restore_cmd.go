@@ -11,9 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
-	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore"
 )
@@ -80,15 +78,12 @@ func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) 
 	if err != nil {
 		return err
 	}
-	dests, err := backup.OpenDestinations(ctx, cfg, opts.destinations)
+	sess, err := openStackSession(ctx, cfg, opts.destinations)
 	if err != nil {
 		return err
 	}
-	eng, err := engine.New(ctx)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
+	defer sess.Close()
+	dests, eng := sess.dests, sess.eng
 	req.Identities, err = a.identitiesIfSet(opts.identity)
 	if err != nil {
 		return err

@@ -13,7 +13,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/storage"
 )
 
 type streams struct {
@@ -167,3 +170,24 @@ func (a *app) limitMemory(chunkSize int64) {
 	}
 	debug.SetMemoryLimit(max(64<<20, chunkSize/2+memoryHeadroom))
 }
+
+// stackSession is what a command that works on the stack opens: the
+// destinations it names, and the engine. Close releases the engine.
+type stackSession struct {
+	dests []*storage.Destination
+	eng   *engine.Client
+}
+
+func openStackSession(ctx context.Context, cfg *config.Config, destinations []string) (*stackSession, error) {
+	dests, err := backup.OpenDestinations(ctx, cfg, destinations)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &stackSession{dests: dests, eng: eng}, nil
+}
+
+func (s *stackSession) Close() { s.eng.Close() }

@@ -8,9 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
-	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore/runbook"
 )
@@ -111,15 +109,12 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 	if err != nil {
 		return err
 	}
-	dests, err := backup.OpenDestinations(ctx, cfg, opts.destinations)
+	sess, err := openStackSession(ctx, cfg, opts.destinations)
 	if err != nil {
 		return err
 	}
-	eng, err := engine.New(ctx)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
+	defer sess.Close()
+	dests, eng := sess.dests, sess.eng
 	ids, err := a.identitiesIfSet(opts.identity)
 	if err != nil {
 		return err

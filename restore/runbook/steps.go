@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore"
 )
@@ -270,7 +269,7 @@ func checkRows(ctx context.Context, env *Env) error {
 	if !ok || !db.Running {
 		return fmt.Errorf("the %s container is not running", env.Config.Stack.Database.Service)
 	}
-	wrong, checked, err := compareRows(ctx, mariadb.New(env.Engine, db.ID), env.manifest)
+	wrong, checked, err := restore.CompareRows(ctx, mariadb.New(env.Engine, db.ID), env.manifest.Database)
 	if err != nil {
 		return err
 	}
@@ -279,31 +278,4 @@ func checkRows(ctx context.Context, env *Env) error {
 	}
 	fmt.Fprintf(env.Out, "      %d tables hold the backup's row counts\n", checked)
 	return nil
-}
-
-func compareRows(ctx context.Context, srv *mariadb.Server, m *archive.Manifest) (wrong []string, checked int, err error) {
-	var refs []mariadb.TableRef
-	for _, t := range m.Database.Tables {
-		if !t.View {
-			refs = append(refs, mariadb.TableRef{Database: t.Database, Name: t.Name})
-		}
-	}
-	counts, err := srv.RowCounts(ctx, refs)
-	if err != nil {
-		return nil, 0, err
-	}
-	for _, t := range m.Database.Tables {
-		if t.View {
-			continue
-		}
-		key := t.Database + "." + t.Name
-		got, ok := counts[key]
-		switch {
-		case !ok:
-			wrong = append(wrong, key+" is missing")
-		case got != t.Rows:
-			wrong = append(wrong, fmt.Sprintf("%s has %d rows, the backup %d", key, got, t.Rows))
-		}
-	}
-	return wrong, len(refs), nil
 }
