@@ -10,16 +10,18 @@ export PATH := /usr/local/go/bin:$(PATH)
 
 all: build
 
+# A static binary (no cgo): it runs on any Linux host and FROM scratch.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/dr ./cmd/dr
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/dr ./cmd/dr
 
 # The container image of deploy/Dockerfile: a static dr and the CA bundle,
 # FROM scratch, so nothing is pulled.
-image:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/dr-static ./cmd/dr
-	cp /etc/ssl/certs/ca-certificates.crt bin/
-	cp deploy/Dockerfile bin/Dockerfile
-	docker build -t appwrite-dr/dr:$(VERSION) -t appwrite-dr/dr:latest bin
+image: build
+	mkdir -p bin/image
+	cp bin/dr bin/image/dr
+	cp /etc/ssl/certs/ca-certificates.crt bin/image/
+	cp deploy/Dockerfile bin/image/Dockerfile
+	docker build -t appwrite-dr/dr:$(VERSION) -t appwrite-dr/dr:latest bin/image
 
 # Installs Docker, docker-compose, debootstrap, zstd and age when missing,
 # starts dockerd when none answers, and builds the test MariaDB image.

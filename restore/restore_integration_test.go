@@ -111,9 +111,9 @@ func TestVolumesComeBackFileForFile(t *testing.T) {
 	s := stack.Get(t)
 	eng := newEngine(t)
 	cfg, dests := setup(t, s)
-	// A large file made now, besides the seed's unicode names, symlink,
+	// A 300 MiB file made now, besides the seed's unicode names, symlink,
 	// empty directory and 0600 file owned by uid 33.
-	s.Exec(t, teststack.AppService, "head -c 200000000 /dev/urandom > /storage/uploads/app-console/big.bin && chown 1000:1000 /storage/uploads/app-console/big.bin")
+	s.Exec(t, teststack.AppService, "head -c 314572800 /dev/urandom > /storage/uploads/app-console/big.bin && chown 1000:1000 /storage/uploads/app-console/big.bin")
 	t.Cleanup(func() { s.Exec(t, teststack.AppService, "rm -f /storage/uploads/app-console/big.bin") })
 	before := volumeTrees(t, s)
 	if len(before["appwrite-uploads"]) < 8 {

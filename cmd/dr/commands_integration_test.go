@@ -16,6 +16,9 @@ import (
 	"github.com/appwrite-dr/dr/lock"
 )
 
+// buildFlags are the go build flags of the binary the end-to-end test runs.
+var buildFlags []string
+
 // stack is the Appwrite-shaped test stack the command tests share.
 var stack = teststack.NewShared(teststack.Options{Name: "cmd"})
 
@@ -150,7 +153,7 @@ func TestUnknownDestinationIsUsageError(t *testing.T) {
 func TestBinaryAsAnOperatorRunsIt(t *testing.T) {
 	s := stack.Get(t)
 	bin := filepath.Join(t.TempDir(), "dr")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", bin, ".")...)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
