@@ -29,7 +29,13 @@ func runRestoreBench(ctx context.Context, opts backupBenchOptions) error {
 	if err := writeBenchCompose(stackDir, opts.image); err != nil {
 		return err
 	}
-	defer exec.Command("docker-compose", "-p", db.project, "down", "-v").Run()
+	defer func() {
+		// The server-lost runbook brought the database back as a compose
+		// project in the stack directory: remove it, data included.
+		down := exec.Command("docker-compose", "-p", db.project, "down", "-v")
+		down.Dir = stackDir
+		_ = down.Run()
+	}()
 	cfgPath := filepath.Join(work, "dr.yaml")
 	cfg := fmt.Sprintf("stack:\n  project: %s\n  dir: %s\n  database: {service: mariadb, databases: [appwrite]}\n  volumes: []\ndestinations:\n  - name: local\n    remote: %s\nstate_dir: %s\n",
 		db.project, stackDir, filepath.Join(work, "dest"), filepath.Join(work, "state"))
