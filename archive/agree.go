@@ -18,23 +18,32 @@ import (
 // recipients, which age itself checks) is shown, never acted on. The
 // error names the first field that differs.
 func Agree(inner, sidecar *Manifest) error {
+	if what := Differs(inner, sidecar); what != "" {
+		return fmt.Errorf("the sidecar and the archive's %s disagree on the %s: the sidecar was altered or belongs to another archive; refusing the backup", ManifestEntry, what)
+	}
+	return nil
+}
+
+// Differs names the first thing a restore acts on that two manifests of
+// a backup say differently, or returns "" when they agree on all of it.
+func Differs(a, b *Manifest) string {
 	for _, f := range []struct {
 		what string
 		a, b any
 	}{
-		{"backup name", inner.Name, sidecar.Name},
-		{"stack", inner.Stack, sidecar.Stack},
-		{"entries", normEntries(inner.Entries), normEntries(sidecar.Entries)},
-		{"dump chunks", chunksOf(inner), chunksOf(sidecar)},
-		{"tables and row counts", tablesOf(inner), tablesOf(sidecar)},
-		{"database", normDatabase(inner.Database), normDatabase(sidecar.Database)},
-		{"volumes", normVolumes(inner.Volumes), normVolumes(sidecar.Volumes)},
+		{"backup name", a.Name, b.Name},
+		{"stack", a.Stack, b.Stack},
+		{"entries", normEntries(a.Entries), normEntries(b.Entries)},
+		{"dump chunks", chunksOf(a), chunksOf(b)},
+		{"tables and row counts", tablesOf(a), tablesOf(b)},
+		{"database", normDatabase(a.Database), normDatabase(b.Database)},
+		{"volumes", normVolumes(a.Volumes), normVolumes(b.Volumes)},
 	} {
 		if !reflect.DeepEqual(f.a, f.b) {
-			return fmt.Errorf("the sidecar and the archive's %s disagree on the %s: the sidecar was altered or belongs to another archive; refusing the backup", ManifestEntry, f.what)
+			return f.what
 		}
 	}
-	return nil
+	return ""
 }
 
 func normEntries(e []Entry) []Entry {

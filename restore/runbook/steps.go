@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore"
 )
@@ -188,6 +189,12 @@ func restorePart(part string) func(context.Context, *Env) error {
 		if err != nil {
 			return err
 		}
+		// Verified skips the second download, so the sidecar read again
+		// here must be the one the first step verified the archive
+		// against, not one replaced on the remote since.
+		if what := archive.Differs(env.manifest, plan.Manifest); what != "" {
+			return fmt.Errorf("the sidecar of backup %s on %s changed its %s since the first step verified the backup; nothing was restored in this step: find out who writes to the destination, then run the runbook again", env.backup, plan.Source.Name(), what)
+		}
 		res, err := restore.Execute(ctx, env.Engine, plan, req)
 		if res != nil {
 			env.results = append(env.results, res)
@@ -212,9 +219,11 @@ func (e *Env) volumesToRestore() []string {
 	if len(e.Volumes) > 0 {
 		return e.Volumes
 	}
+	// Only the volumes the configuration backs up: restore refuses any
+	// other (see restore.volumeKeyAllowed).
 	var out []string
 	for _, v := range e.manifest.Volumes {
-		if len(e.Config.Stack.Volumes) == 0 || slices.Contains(e.Config.Stack.Volumes, v.Name) {
+		if slices.Contains(e.Config.Stack.Volumes, v.Name) {
 			out = append(out, v.Name)
 		}
 	}
