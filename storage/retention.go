@@ -157,6 +157,7 @@ func Apply(p Policy, backups []Candidate, now time.Time) []Decision {
 				continue
 			}
 			seen := map[string]bool{}
+			oldest, keptOldest := real[len(real)-1], false
 			for _, i := range real {
 				k := rule.key(sorted[i].Time.In(loc))
 				if seen[k] {
@@ -167,13 +168,14 @@ func Apply(p Policy, backups []Candidate, now time.Time) []Decision {
 				}
 				seen[k] = true
 				keep(i, fmt.Sprintf("%s %s (%d of %d)", rule.name, k, len(seen), rule.n))
+				keptOldest = keptOldest || i == oldest
 			}
 			// restic (0.17 on) also keeps the oldest backup while a bucket
 			// rule has room left: "keep_yearly: 10" over two years of
 			// history then reaches back to the first backup instead of
 			// stopping at the newest one of the first year. It only ever
 			// keeps more.
-			if oldest := real[len(real)-1]; len(seen) < rule.n && len(reasons[oldest]) == 0 {
+			if len(seen) < rule.n && !keptOldest {
 				keep(oldest, fmt.Sprintf("oldest, while the %s rule has room (%d of %d used)", rule.name, len(seen), rule.n))
 			}
 		}
