@@ -185,7 +185,17 @@ func restorePart(part string) func(context.Context, *Env) error {
 			fmt.Fprintf(env.Out, "      the backup holds no %s; nothing to do\n", part)
 			return nil
 		}
-		plan, err := restore.Prepare(ctx, env.Engine, env.Config, env.Destinations, req)
+		// Without stack.project, restore finds the stack by its database
+		// service; the runbook already knows the project it picked (and
+		// may have started), so it says which, in case the host runs more
+		// than one.
+		cfg := env.Config
+		if cfg.Stack.Project == "" && env.project != "" {
+			c := *cfg
+			c.Stack.Project = env.project
+			cfg = &c
+		}
+		plan, err := restore.Prepare(ctx, env.Engine, cfg, env.Destinations, req)
 		if err != nil {
 			return err
 		}
