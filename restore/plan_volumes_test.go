@@ -2,12 +2,15 @@ package restore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/backup"
+	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 )
 
@@ -128,5 +131,41 @@ func TestOnlyVolumesOutsideTheConfigAreRefused(t *testing.T) {
 	err := planVolumes(context.Background(), eng, plan, []string{"appwrite-uploads"}, []string{"victim"})
 	if err == nil || !strings.Contains(err.Error(), "stack.volumes does not list") {
 		t.Errorf("got %v, want the unconfigured volume refused", err)
+	}
+}
+
+// stackRecorder records which project a restore looks for, and stops it.
+type stackRecorder struct {
+	Engine
+	asked []string
+}
+
+var errStop = errors.New("stop here")
+
+func (s *stackRecorder) FindStack(_ context.Context, project, _ string) (*engine.Stack, error) {
+	s.asked = append(s.asked, project)
+	return nil, errStop
+}
+
+// TestTheSidecarDoesNotChooseTheProject: with no stack.project, the
+// stack to restore into is found by the database service (as backup finds
+// it), never by the stack name a sidecar on the remote carries.
+func TestTheSidecarDoesNotChooseTheProject(t *testing.T) {
+	cfg := config.Default()
+	cfg.Stack.Project = ""
+	cfg.StateDir = t.TempDir()
+	cfg.Destinations = []config.Destination{{Name: "local", Remote: t.TempDir(), Retention: config.DefaultRetention()}}
+	dests, err := backup.OpenDestinations(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := writeCraftedBackup(t, cfg.Destinations[0].Remote, "victim", []archive.Entry{{Name: "volumes/appwrite-config/", Kind: archive.KindDir, Mode: 0o755}})
+	eng := &stackRecorder{}
+	_, err = Prepare(context.Background(), eng, cfg, dests, Request{Name: name, Parts: []string{PartVolumes}})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("got %v, want the fake engine's stop", err)
+	}
+	if !slices.Equal(eng.asked, []string{""}) {
+		t.Errorf("the restore looked for project %q, want discovery by the database service (\"\")", eng.asked)
 	}
 }
