@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"reflect"
 	"strings"
 
 	"filippo.io/age"
@@ -224,29 +223,7 @@ func checkEmbeddedManifest(r io.Reader, hdr *tar.Header, sidecar *Manifest) erro
 	if err != nil {
 		return fmt.Errorf("archive entry %s: %w", ManifestEntry, err)
 	}
-	switch {
-	case inner.Name != sidecar.Name:
-		return fmt.Errorf("archive entry %s names %s, the sidecar %s", ManifestEntry, inner.Name, sidecar.Name)
-	case !reflect.DeepEqual(normEntries(inner.Entries), normEntries(sidecar.Entries)):
-		return fmt.Errorf("archive entry %s lists other entries than the sidecar", ManifestEntry)
-	case !reflect.DeepEqual(chunksOf(inner), chunksOf(sidecar)):
-		return fmt.Errorf("archive entry %s lists other dump chunks than the sidecar", ManifestEntry)
-	}
-	return nil
-}
-
-func normEntries(e []Entry) []Entry {
-	if len(e) == 0 {
-		return nil
-	}
-	return e
-}
-
-func chunksOf(m *Manifest) []Chunk {
-	if m.Database == nil || len(m.Database.Chunks) == 0 {
-		return nil
-	}
-	return m.Database.Chunks
+	return Agree(inner, sidecar)
 }
 
 type hashingReader struct {

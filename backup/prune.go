@@ -19,7 +19,8 @@ var ErrAppendOnly = errors.New("retention.mode is append-only: this host never d
 func PolicyOf(r config.Retention, loc *time.Location) storage.Policy {
 	return storage.Policy{
 		Last: r.KeepLast, Hourly: r.KeepHourly, Daily: r.KeepDaily, Weekly: r.KeepWeekly,
-		Monthly: r.KeepMonthly, Yearly: r.KeepYearly, Within: time.Duration(r.KeepWithin), Location: loc,
+		Monthly: r.KeepMonthly, Yearly: r.KeepYearly, Location: loc,
+		Within: storage.Within{Years: r.KeepWithin.Years, Months: r.KeepWithin.Months, Days: r.KeepWithin.Days, Hours: r.KeepWithin.Hours},
 	}
 }
 

@@ -445,9 +445,6 @@ func (l *loader) validate(c *Config) {
 				l.addAt(key+".retention."+k.name, "must not be negative")
 			}
 		}
-		if r.KeepWithin < 0 {
-			l.addAt(key+".retention.keep_within", "must not be negative")
-		}
 		if r.IncompleteGrace < 0 {
 			l.addAt(key+".retention.incomplete_grace", "must not be negative")
 		}

@@ -51,7 +51,7 @@ type Retention struct {
 	KeepWeekly      int      `yaml:"keep_weekly"`
 	KeepMonthly     int      `yaml:"keep_monthly"`
 	KeepYearly      int      `yaml:"keep_yearly"`
-	KeepWithin      Duration `yaml:"keep_within"`
+	KeepWithin      Span     `yaml:"keep_within"`
 	IncompleteGrace Duration `yaml:"incomplete_grace"`
 	Mode            string   `yaml:"mode"`
 }
@@ -65,7 +65,7 @@ const (
 // Empty reports a policy with no keep rule: it deletes nothing.
 func (r Retention) Empty() bool {
 	return r.KeepLast == 0 && r.KeepHourly == 0 && r.KeepDaily == 0 && r.KeepWeekly == 0 &&
-		r.KeepMonthly == 0 && r.KeepYearly == 0 && r.KeepWithin == 0
+		r.KeepMonthly == 0 && r.KeepYearly == 0 && r.KeepWithin.IsZero()
 }
 
 // Encryption lists the age recipients archives are encrypted to.

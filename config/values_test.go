@@ -100,7 +100,7 @@ func TestRetentionEmpty(t *testing.T) {
 		{"grace and mode are not keep rules", Retention{IncompleteGrace: Duration(time.Hour), Mode: ModeAppendOnly}, true},
 		{"keep_last", Retention{KeepLast: 1}, false},
 		{"keep_yearly", Retention{KeepYearly: 1}, false},
-		{"keep_within", Retention{KeepWithin: Duration(time.Hour)}, false},
+		{"keep_within", Retention{KeepWithin: Span{Hours: 1}}, false},
 		{"defaults", DefaultRetention(), false},
 	}
 	for _, tt := range tests {

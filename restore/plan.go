@@ -162,7 +162,10 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 		return nil, err
 	}
 	if plan.Has(PartDB) || plan.Has(PartVolumes) {
-		stack, err := eng.FindStack(ctx, plan.Project, plan.DBService)
+		// The stack restored into is the configured one, or, with no
+		// stack.project, the one backup finds by its database service;
+		// never the project the sidecar names, which is outside input.
+		stack, err := eng.FindStack(ctx, cfg.Stack.Project, plan.DBService)
 		if err != nil {
 			return nil, fmt.Errorf("finding the stack to restore into: %w", err)
 		}
@@ -189,7 +192,7 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 		}
 	}
 	if plan.Has(PartVolumes) {
-		if err := planVolumes(ctx, eng, plan, req.Volumes); err != nil {
+		if err := planVolumes(ctx, eng, plan, cfg.Stack.Volumes, req.Volumes); err != nil {
 			return nil, err
 		}
 	}
@@ -326,7 +329,11 @@ func planFiles(plan *Plan) error {
 	return nil
 }
 
-func planVolumes(ctx context.Context, eng Engine, plan *Plan, only []string) error {
+// planVolumes works out which engine volume each backed-up volume is
+// restored into. The volume list comes from the sidecar, which anyone who
+// can write to a destination can replace, so it decides nothing alone:
+// see volumeKeyAllowed and volumeBelongs for the rule.
+func planVolumes(ctx context.Context, eng Engine, plan *Plan, configured, only []string) error {
 	var known []string
 	for _, v := range plan.Manifest.Volumes {
 		known = append(known, v.Name)
@@ -340,6 +347,9 @@ func planVolumes(ctx context.Context, eng Engine, plan *Plan, only []string) err
 		if len(only) > 0 && !slices.Contains(only, v.Name) {
 			continue
 		}
+		if err := volumeKeyAllowed(plan.Manifest.Name, v.Name, configured); err != nil {
+			return err
+		}
 		if err := checkVolumeEntries(plan.Manifest, v.Name); err != nil {
 			return err
 		}
@@ -347,17 +357,18 @@ func planVolumes(ctx context.Context, eng Engine, plan *Plan, only []string) err
 		info, err := eng.FindComposeVolume(ctx, plan.Project, v.Name)
 		switch {
 		case err == nil:
-			vp.Docker, vp.Labels, vp.Exists = info.Name, info.Labels, true
-		case errors.Is(err, engine.ErrVolumeNotFound):
-			vp.Docker, vp.Labels = recreatedVolume(plan.Project, plan.Manifest.Stack, v)
-		default:
-			return err
-		}
-		if vp.Exists {
-			vp.Services, err = eng.ServicesMounting(ctx, plan.stack, vp.Docker)
+			services, err := eng.ServicesMounting(ctx, plan.stack, info.Name)
 			if err != nil {
+				return fmt.Errorf("finding the services that mount volume %s: %w", info.Name, err)
+			}
+			if err := volumeBelongs(plan.Project, v.Name, info, services); err != nil {
 				return err
 			}
+			vp.Docker, vp.Labels, vp.Exists, vp.Services = info.Name, info.Labels, true, services
+		case errors.Is(err, engine.ErrVolumeNotFound):
+			vp.Docker, vp.Labels = freshVolume(plan.Project, v.Name)
+		default:
+			return fmt.Errorf("finding volume %s of project %s: %w", v.Name, plan.Project, err)
 		}
 		for _, svc := range vp.Services {
 			if svc != plan.DBService {
@@ -369,24 +380,48 @@ func planVolumes(ctx context.Context, eng Engine, plan *Plan, only []string) err
 	return nil
 }
 
-// recreatedVolume names a volume that no longer exists the way compose
-// would, with the labels it had, moved to the current project.
-func recreatedVolume(project, backedUpProject string, v archive.Volume) (string, map[string]string) {
-	labels := map[string]string{}
-	for k, val := range v.Labels {
-		labels[k] = val
+// volumeKeyAllowed is the first half of the rule: a backup's volume is
+// restored only under a key the configuration backs up (stack.volumes).
+// The operator's dr.yaml, not the sidecar, says which volumes are the
+// stack's.
+func volumeKeyAllowed(backup, key string, configured []string) error {
+	if slices.Contains(configured, key) {
+		return nil
 	}
-	name := v.Docker
-	if project != backedUpProject || name == "" {
-		name = project + "_" + v.Name
-		labels[engine.LabelProject] = project
-		labels[engine.LabelVolume] = v.Name
+	have := "none"
+	if len(configured) > 0 {
+		have = strings.Join(configured, ", ")
 	}
-	if len(v.Labels) == 0 {
-		labels[engine.LabelProject] = project
-		labels[engine.LabelVolume] = v.Name
+	return fmt.Errorf("backup %s holds volume %q, which stack.volumes does not list (it lists: %s); dr restores only the volumes its configuration backs up, so nothing was stopped or changed: add it to stack.volumes if it is the stack's, or leave it out with --volume NAME (repeatable) or --only db,files", backup, key, have)
+}
+
+// volumeBelongs is the second half: the engine volume a configured key
+// resolves to must be the compose project's, either labelled as its
+// volume under that key (what compose creates), or an external volume
+// that a container of the project mounts. Any other volume that happens
+// to carry the name (engine.FindComposeVolume falls back to an exact
+// name) belongs to something else on the host and is never overwritten.
+func volumeBelongs(project, key string, info *engine.VolumeInfo, mountedBy []string) error {
+	if info.Labels[engine.LabelProject] == project && info.Labels[engine.LabelVolume] == key {
+		return nil
 	}
-	return name, labels
+	if len(mountedBy) > 0 {
+		return nil
+	}
+	owner := "no compose project"
+	if p := info.Labels[engine.LabelProject]; p != "" {
+		owner = "compose project " + p
+	}
+	return fmt.Errorf("volume %q resolves to the engine volume %s, which belongs to %s and which no service of project %s mounts; dr restores only the volumes of the configured stack, so nothing was stopped or changed", key, info.Name, owner, project)
+}
+
+// freshVolume names a volume that does not exist (any more) the way
+// compose names the project's volume of that key, with the labels compose
+// gives it, so that compose adopts it. The name and labels the sidecar
+// recorded are not used: they are outside input, and a volume created
+// under them could be an existing volume of another project.
+func freshVolume(project, key string) (string, map[string]string) {
+	return project + "_" + key, map[string]string{engine.LabelProject: project, engine.LabelVolume: key}
 }
 
 // checkVolumeEntries refuses, before anything is written, a volume whose

@@ -134,10 +134,10 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 	return res, nil
 }
 
-// VerifyPlan downloads the plan's backup and checks all of it against its
-// sidecar, touching nothing.
+// VerifyPlan downloads the plan's backup and checks all of it against the
+// sidecar the plan was made from, touching nothing.
 func VerifyPlan(ctx context.Context, plan *Plan, ids []age.Identity) error {
-	if _, _, err := verifyCopy(ctx, plan.Source, plan.Backup.Name, ids); err != nil {
+	if _, _, err := verifyAgainst(ctx, plan.Source, plan.Backup.Name, plan.Manifest, ids); err != nil {
 		return fmt.Errorf("the backup did not verify, so nothing was stopped or changed: %w", err)
 	}
 	return nil

@@ -55,6 +55,14 @@ func verifyCopy(ctx context.Context, d *storage.Destination, name string, ids []
 	if err != nil {
 		return nil, 0, err
 	}
+	return verifyAgainst(ctx, d, name, sidecar, ids)
+}
+
+// verifyAgainst checks the archive against a sidecar already read: a
+// restore verifies against the very manifest it planned from, so a
+// sidecar replaced on the remote between planning and verification
+// cannot slip past.
+func verifyAgainst(ctx context.Context, d *storage.Destination, name string, sidecar *archive.Manifest, ids []age.Identity) (*archive.Report, int64, error) {
 	rc, err := d.Open(ctx, name)
 	if err != nil {
 		return nil, 0, err

@@ -14,7 +14,7 @@ type Policy struct {
 	// Within keeps every backup taken less than this long before the
 	// newest one (not before now: a host that stopped backing up keeps
 	// what it has).
-	Within time.Duration
+	Within Within
 	// Location is the time zone of the hourly … yearly buckets.
 	Location *time.Location
 }
@@ -22,7 +22,44 @@ type Policy struct {
 // Empty says whether the policy has no rule; an empty policy deletes
 // nothing.
 func (p Policy) Empty() bool {
-	return p.Last == 0 && p.Hourly == 0 && p.Daily == 0 && p.Weekly == 0 && p.Monthly == 0 && p.Yearly == 0 && p.Within == 0
+	return p.Last == 0 && p.Hourly == 0 && p.Daily == 0 && p.Weekly == 0 && p.Monthly == 0 && p.Yearly == 0 && p.Within.IsZero()
+}
+
+// Within is a keep_within span in restic's calendar units: months and
+// years are calendar ones, so "1 month" before March 31 is March 3 (Go's
+// and restic's AddDate), and days are the configured zone's days.
+type Within struct {
+	Years, Months, Days, Hours int
+}
+
+// IsZero says whether the rule is off.
+func (w Within) IsZero() bool { return w == Within{} }
+
+// Since is the oldest time the rule keeps, counted back from the newest
+// backup in the buckets' zone.
+func (w Within) Since(newest time.Time, loc *time.Location) time.Time {
+	return newest.In(loc).AddDate(-w.Years, -w.Months, -w.Days).Add(-time.Duration(w.Hours) * time.Hour)
+}
+
+// String spells the span out ("1 month 14 days"): in a dry run, "1m"
+// could be read as a minute.
+func (w Within) String() string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		unit string
+	}{{w.Years, "year"}, {w.Months, "month"}, {w.Days, "day"}, {w.Hours, "hour"}} {
+		switch {
+		case p.n == 1:
+			parts = append(parts, "1 "+p.unit)
+		case p.n != 0:
+			parts = append(parts, fmt.Sprintf("%d %ss", p.n, p.unit))
+		}
+	}
+	if len(parts) == 0 {
+		return "0 hours"
+	}
+	return strings.Join(parts, " ")
 }
 
 // Candidate is a complete backup the policy judges.
@@ -85,14 +122,14 @@ func Apply(p Policy, backups []Candidate, now time.Time) []Decision {
 	}
 	if len(real) > 0 {
 		keep(real[0], "newest")
-		newest := sorted[real[0]].Time
+		since := p.Within.Since(sorted[real[0]].Time, loc)
 		for n, i := range real {
 			b := sorted[i]
 			if n < p.Last {
 				keep(i, fmt.Sprintf("last %d", p.Last))
 			}
-			if p.Within > 0 && !b.Time.Before(newest.Add(-p.Within)) {
-				keep(i, "within "+formatWithin(p.Within)+" of the newest")
+			if !p.Within.IsZero() && !b.Time.Before(since) {
+				keep(i, "within "+p.Within.String()+" of the newest")
 			}
 			if b.Pinned {
 				keep(i, "pinned")
@@ -120,6 +157,7 @@ func Apply(p Policy, backups []Candidate, now time.Time) []Decision {
 				continue
 			}
 			seen := map[string]bool{}
+			oldest, keptOldest := real[len(real)-1], false
 			for _, i := range real {
 				k := rule.key(sorted[i].Time.In(loc))
 				if seen[k] {
@@ -130,6 +168,15 @@ func Apply(p Policy, backups []Candidate, now time.Time) []Decision {
 				}
 				seen[k] = true
 				keep(i, fmt.Sprintf("%s %s (%d of %d)", rule.name, k, len(seen), rule.n))
+				keptOldest = keptOldest || i == oldest
+			}
+			// restic (0.17 on) also keeps the oldest backup while a bucket
+			// rule has room left: "keep_yearly: 10" over two years of
+			// history then reaches back to the first backup instead of
+			// stopping at the newest one of the first year. It only ever
+			// keeps more.
+			if len(seen) < rule.n && !keptOldest {
+				keep(oldest, fmt.Sprintf("oldest, while the %s rule has room (%d of %d used)", rule.name, len(seen), rule.n))
 			}
 		}
 	}
@@ -137,15 +184,4 @@ func Apply(p Policy, backups []Candidate, now time.Time) []Decision {
 		out[i] = Decision{Name: b.Name, Time: b.Time, Keep: len(reasons[i]) > 0, Reasons: reasons[i]}
 	}
 	return out
-}
-
-// formatWithin prints a duration as an operator wrote it: 30d, 36h, 90m.
-func formatWithin(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	}
-	return strings.TrimSuffix(d.String(), "0s")
 }

@@ -118,7 +118,7 @@ func TestApplyPolicy(t *testing.T) {
 		},
 		{
 			name:    "keep_within counts back from the newest backup, not from now",
-			policy:  Policy{Within: 72 * time.Hour},
+			policy:  Policy{Within: Within{Hours: 72}},
 			backups: named("2026-09-01T08:00:00Z", "2026-09-25T08:00:00Z", "2026-09-27T08:00:00Z", "2026-09-28T08:00:00Z"),
 			want:    []string{"2026-09-25T08:00:00Z", "2026-09-27T08:00:00Z", "2026-09-28T08:00:00Z"},
 		},
@@ -188,7 +188,7 @@ func TestPolicyProperties(t *testing.T) {
 	for i := 0; i < 500; i++ {
 		p := Policy{Last: rng.Intn(4), Hourly: rng.Intn(4), Daily: rng.Intn(8), Weekly: rng.Intn(5), Monthly: rng.Intn(13), Yearly: rng.Intn(3), Location: time.UTC}
 		if rng.Intn(4) == 0 {
-			p.Within = time.Duration(rng.Intn(30*24)) * time.Hour
+			p.Within = Within{Months: rng.Intn(3), Days: rng.Intn(30), Hours: rng.Intn(24)}
 		}
 		var backups []Candidate
 		for j, n := 0, 1+rng.Intn(60); j < n; j++ {

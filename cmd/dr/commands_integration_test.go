@@ -267,7 +267,9 @@ func TestPrunePinUnpinCommands(t *testing.T) {
 	}
 	oldest := names[2]
 
-	policy := writeConfig(t, strings.Replace(mustRead(t, cfg), "remote:", "retention: {keep_last: 1}\n    remote:", 1))
+	// Only keep_last: the default bucket rules would have room left and
+	// keep the oldest backup (restic's rule), which this test unpins.
+	policy := writeConfig(t, strings.Replace(mustRead(t, cfg), "remote:", "retention: {keep_last: 1, keep_daily: 0, keep_weekly: 0, keep_monthly: 0}\n    remote:", 1))
 	if out, errOut, code := run(t, nil, "pin", oldest, "--config", policy); code != exitOK || !strings.Contains(out, "pinned") {
 		t.Fatalf("pin: exit %d\n%s%s", code, out, errOut)
 	}

@@ -27,9 +27,10 @@ func newPruneCommand(a *app) *cobra.Command {
 		Short: "Delete the backups no retention rule keeps, and old leftovers",
 		Long: `Apply each destination's retention policy (keep_last, keep_hourly,
 keep_daily, keep_weekly, keep_monthly, keep_yearly, keep_within; a backup is
-kept when any rule keeps it) and print, for every complete backup, keep or
-remove with the rules that keep it; then delete what no rule keeps, sidecar
-first. The newest backup and pinned ones (dr pin) are never deleted; an
+kept when any rule keeps it; keep_within is in restic's calendar units, so
+1m is a month; a bucket rule with room left also keeps the oldest backup)
+and print, for every complete backup, keep or remove with the rules that
+keep it; then delete what no rule keeps, sidecar first. The newest backup and pinned ones (dr pin) are never deleted; an
 empty policy deletes nothing; a listing error deletes nothing. Uploads that
 never committed are deleted once older than retention.incomplete_grace.
 A destination with retention.mode append-only is refused: prune it from a

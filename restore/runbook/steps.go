@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore"
 )
@@ -184,9 +185,25 @@ func restorePart(part string) func(context.Context, *Env) error {
 			fmt.Fprintf(env.Out, "      the backup holds no %s; nothing to do\n", part)
 			return nil
 		}
-		plan, err := restore.Prepare(ctx, env.Engine, env.Config, env.Destinations, req)
+		// Without stack.project, restore finds the stack by its database
+		// service; the runbook already knows the project it picked (and
+		// may have started), so it says which, in case the host runs more
+		// than one.
+		cfg := env.Config
+		if cfg.Stack.Project == "" && env.project != "" {
+			c := *cfg
+			c.Stack.Project = env.project
+			cfg = &c
+		}
+		plan, err := restore.Prepare(ctx, env.Engine, cfg, env.Destinations, req)
 		if err != nil {
 			return err
+		}
+		// Verified skips the second download, so the sidecar read again
+		// here must be the one the first step verified the archive
+		// against, not one replaced on the remote since.
+		if what := archive.Differs(env.manifest, plan.Manifest); what != "" {
+			return fmt.Errorf("the sidecar of backup %s on %s changed its %s since the first step verified the backup; nothing was restored in this step: find out who writes to the destination, then run the runbook again", env.backup, plan.Source.Name(), what)
 		}
 		res, err := restore.Execute(ctx, env.Engine, plan, req)
 		if res != nil {
@@ -212,9 +229,11 @@ func (e *Env) volumesToRestore() []string {
 	if len(e.Volumes) > 0 {
 		return e.Volumes
 	}
+	// Only the volumes the configuration backs up: restore refuses any
+	// other (see restore.volumeKeyAllowed).
 	var out []string
 	for _, v := range e.manifest.Volumes {
-		if len(e.Config.Stack.Volumes) == 0 || slices.Contains(e.Config.Stack.Volumes, v.Name) {
+		if slices.Contains(e.Config.Stack.Volumes, v.Name) {
 			out = append(out, v.Name)
 		}
 	}
