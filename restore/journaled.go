@@ -120,9 +120,18 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 	restored := err == nil
 	j := x.journal
 
+	if restored {
+		j.Unfinished = slices.DeleteFunc(j.Unfinished, func(it string) bool { return slices.Contains(x.items(), it) })
+	}
 	start := journal.AddUnique(slices.Clone(x.res.Stopped), x.inherited()...)
 	if len(start) > 0 {
-		j.Phase = journal.PhaseStarting
+		// Recorded first: a kill while the services start must not leave a
+		// journal that still calls the finished parts half done.
+		if restored {
+			if wErr := x.writeJournal(journal.PhaseStarting); wErr != nil {
+				x.log.Warn("recording the finished restore in its journal", "err", wErr)
+			}
+		}
 		step("starting " + strings.Join(start, ", ") + " again")
 		started, startErr := x.start(ctx, start)
 		if startErr != nil {
@@ -142,7 +151,6 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 	}
 
 	if restored {
-		j.Unfinished = slices.DeleteFunc(j.Unfinished, func(it string) bool { return slices.Contains(x.items(), it) })
 		if len(j.Unfinished) > 0 && x.prev != nil {
 			// What is left is the interrupted restore's job, not ours:
 			// say how to finish that one.

@@ -93,6 +93,9 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 		log.Info("backup verified", "backup", plan.Backup.Name, "destination", plan.Source.Name())
 	}
 
+	if plan.StateDir == "" {
+		return res, errors.New("the plan names no state directory for the restore journal; nothing was stopped or changed")
+	}
 	// Read again: the caller holds the lock now, so a journal here is one
 	// a dead run left, not one being written.
 	prev, err := journal.Read(plan.StateDir)
