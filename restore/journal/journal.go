@@ -146,6 +146,12 @@ func Write(stateDir string, j *Journal) error {
 	if err := SyncDir(stateDir); err != nil {
 		return fmt.Errorf("writing the restore journal: %w", err)
 	}
+	// A run killed in the middle of a write leaves its temporary file;
+	// only one run writes at a time (the lock), so any other is stale.
+	stale, _ := filepath.Glob(filepath.Join(stateDir, "."+FileName+".*"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
 	return nil
 }
 

@@ -34,7 +34,11 @@ func TestWriteReadRemove(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("journal mode %v, want 0600", st.Mode().Perm())
 	}
-	// Replacing it leaves no temporary file behind.
+	// Replacing it leaves no temporary file behind, not even one a run
+	// killed in the middle of a write left.
+	if err := os.WriteFile(filepath.Join(dir, "."+FileName+".123"), []byte(`{"vers`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	want.Phase = PhaseVolumes
 	if err := Write(dir, want); err != nil {
 		t.Fatal(err)
