@@ -94,7 +94,7 @@ func Read(stateDir string) (*Journal, error) {
 	}
 	var j Journal
 	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("reading the restore journal %s: it is damaged (%w); a restore was interrupted: check the stack (docker compose ps), run the restore again, then delete the file", path, err)
+		return nil, fmt.Errorf("reading the restore journal %s: it is damaged (%w); a restore was interrupted: see which services it left stopped (docker compose ps -a), delete the file, run the restore again, and start those services", path, err)
 	}
 	if j.Version != Version {
 		return nil, fmt.Errorf("reading the restore journal %s: format version %d, this dr reads %d; finish the restore with the dr that wrote it", path, j.Version, Version)
