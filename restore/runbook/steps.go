@@ -152,6 +152,9 @@ func pickBackup(ctx context.Context, env *Env) error {
 		return err
 	}
 	fmt.Fprintf(env.Out, "      backup %s, taken %s on %s, read from %s\n", plan.Backup.Name, plan.Backup.Time.UTC().Format(time.RFC3339), plan.Manifest.Host, plan.Source.Name())
+	if j := plan.Interrupted; j != nil {
+		fmt.Fprintf(env.Out, "      %s; this run finishes the job and starts what it left stopped\n", j.Describe())
+	}
 	if err := restore.VerifyPlan(ctx, plan, env.Identities); err != nil {
 		return err
 	}
