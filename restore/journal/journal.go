@@ -228,7 +228,7 @@ func (e *UnfinishedError) Error() string {
 	if len(j.SafetyDumps) > 0 {
 		msg += fmt.Sprintf(" (the database as it was before the restore is in %s)", j.SafetyDumps[0])
 	}
-	return msg
+	return msg + fmt.Sprintf("; only if the stack was made whole another way, delete %s instead", e.Path)
 }
 
 // CheckBackup is what every backup asks before it dumps: it refuses while
