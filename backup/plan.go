@@ -13,6 +13,7 @@ import (
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/restore/journal"
 )
 
 // overrideFile is picked up beside the configured files when present, as
@@ -40,10 +41,17 @@ type stackVolume struct {
 	info *engine.VolumeInfo
 }
 
-// prepare checks everything that can be checked before data flows: the
-// stack's files exist, the database container is there and running, and
-// its kind is one dr can dump.
+// prepare checks everything that can be checked before data flows: no
+// interrupted restore left the stack half restored, the stack's files
+// exist, the database container is there and running, and its kind is one
+// dr can dump.
 func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, error) {
+	// First, and for every caller (dr backup, --dry-run, the daemon): a
+	// backup of a half-imported database would be committed, verify, and
+	// later be restored as if it were good.
+	if _, err := journal.CheckBackup(cfg.StateDir); err != nil {
+		return nil, err
+	}
 	files, err := stackFiles(cfg.Stack)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/restore/journal"
 )
 
 func TestDatabaseKind(t *testing.T) {
@@ -75,5 +77,22 @@ func TestStackFiles(t *testing.T) {
 	_, err = stackFiles(config.Stack{Dir: dir, Files: []string{"../etc/passwd"}})
 	if err == nil || !strings.Contains(err.Error(), "stay inside") {
 		t.Errorf("escaping file: got %v", err)
+	}
+}
+
+// TestHalfRestoredStackIsNotBackedUp needs no engine: the journal is
+// checked before the stack is even looked for.
+func TestHalfRestoredStackIsNotBackedUp(t *testing.T) {
+	cfg := config.Default()
+	cfg.StateDir = t.TempDir()
+	j := &journal.Journal{Backup: "app-20261125T080000Z.tar.zst", Parts: []string{"db"}, Phase: journal.PhaseDB,
+		Stopped: []string{"appwrite"}, Unfinished: []string{journal.ItemDB}}
+	if err := journal.Write(cfg.StateDir, j); err != nil {
+		t.Fatal(err)
+	}
+	_, err := prepare(context.Background(), nil, cfg)
+	var unfinished *journal.UnfinishedError
+	if !errors.As(err, &unfinished) || !strings.Contains(err.Error(), "dr restore app-20261125T080000Z.tar.zst --only db --yes") {
+		t.Fatalf("prepare = %v, want the backup refused with the command that finishes the restore", err)
 	}
 }

@@ -117,6 +117,7 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"zstd level out of range", minimal + "archive: {zstd_level: 23}\n", "archive.zstd_level", 6, "1 to 22"},
 		{"mapping where a value goes", minimal + "state_dir: {a: b}\n", "state_dir", 6, "want a string"},
 		{"value where a mapping goes", minimal + "http: yes\n", "http", 6, "want a mapping"},
+		{"no safety dump kept", minimal + "restore: {keep_safety_dumps: 0}\n", "restore.keep_safety_dumps", 6, "1 or more"},
 		{"unknown key in destination", "stack: {dir: /srv}\ndestinations:\n  - {name: a, remote: /a, remot: /b}\n", "destinations[0].remot", 3, "did you mean remote?"},
 	}
 	for _, tt := range tests {

@@ -497,6 +497,10 @@ func (l *loader) validate(c *Config) {
 		}
 	}
 
+	if c.Restore.KeepSafetyDumps < 1 {
+		l.addAt("restore.keep_safety_dumps", "%d: want 1 or more (the dump a restore just made is always kept)", c.Restore.KeepSafetyDumps)
+	}
+
 	if _, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		l.addAt("http.listen", "%q: want host:port, e.g. 127.0.0.1:9477", c.HTTP.Listen)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {

@@ -15,6 +15,15 @@ type Config struct {
 	Notify       []Notify      `yaml:"notify"`
 	HTTP         HTTP          `yaml:"http"`
 	StateDir     string        `yaml:"state_dir"`
+	Restore      Restore       `yaml:"restore"`
+}
+
+// Restore tunes dr restore.
+type Restore struct {
+	// KeepSafetyDumps is how many safety dumps (the database as it was
+	// before each restore, in state_dir/safety) are kept; older ones are
+	// deleted after a successful restore.
+	KeepSafetyDumps int `yaml:"keep_safety_dumps"`
 }
 
 // Stack is the Docker Compose stack being protected.
@@ -137,6 +146,7 @@ func Default() *Config {
 		Notify:     []Notify{},
 		HTTP:       HTTP{Listen: "127.0.0.1:9477"},
 		StateDir:   "/var/lib/dr",
+		Restore:    Restore{KeepSafetyDumps: 3},
 	}
 }
 

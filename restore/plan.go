@@ -17,6 +17,7 @@ import (
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/restore/journal"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -66,6 +67,13 @@ type Request struct {
 	// Step, when set, is told each step as it starts (for a terminal).
 	Step func(string)
 	Now  func() time.Time
+	// NoSafetyDump imports without saving the current database first. Only
+	// an operator says so (--no-safety-dump): without it, a safety dump
+	// that cannot be written refuses the restore.
+	NoSafetyDump bool
+	// Command is the command line that runs this restore again, recorded in
+	// the restore journal so that whoever finds it knows how to finish.
+	Command string
 }
 
 // FilePlan is one stack file a restore writes.
@@ -110,7 +118,16 @@ type Plan struct {
 	Stop []string
 	// SafetyDir receives the safety dump of the current database.
 	SafetyDir string
-	Merge     bool
+	// NoSafetyDump: the operator chose to import without a safety dump.
+	NoSafetyDump bool
+	// KeepSafetyDumps is how many safety dumps stay after a restore.
+	KeepSafetyDumps int
+	// StateDir holds the restore journal.
+	StateDir string
+	// Interrupted is the journal of an earlier restore that did not
+	// finish, when there is one: this restore finishes its job.
+	Interrupted *journal.Journal
+	Merge       bool
 }
 
 // Has says whether the plan restores the part.
@@ -150,6 +167,15 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 		TargetDir: req.TargetDir,
 		SafetyDir: cfg.StateDir + "/safety",
 		Merge:     req.Merge,
+
+		NoSafetyDump:    req.NoSafetyDump,
+		KeepSafetyDumps: cfg.Restore.KeepSafetyDumps,
+		StateDir:        cfg.StateDir,
+	}
+	// Read now so the plan can say it; Execute reads it again under the
+	// lock, where it is authoritative.
+	if plan.Interrupted, err = journal.Read(cfg.StateDir); err != nil {
+		return nil, err
 	}
 	if plan.Project == "" {
 		plan.Project = manifest.Stack

@@ -28,7 +28,14 @@ import (
 // test stages its crisis on it and leaves it recovered.
 var stack = teststack.NewShared(teststack.Options{Name: "restore"})
 
-func TestMain(m *testing.M) { os.Exit(stack.Main(m)) }
+func TestMain(m *testing.M) {
+	// A child process of TestKilledRestoreIsFinishedByTheNext runs one
+	// restore, to be killed, instead of the tests.
+	if spec := os.Getenv(childEnv); spec != "" {
+		os.Exit(runKilledRestoreChild(spec))
+	}
+	os.Exit(stack.Main(m))
+}
 
 // appVolumes are the volumes dr backs up (the database's own is not one).
 var appVolumes = []string{"appwrite-uploads", "appwrite-functions", "appwrite-builds", "appwrite-certificates", "appwrite-config"}

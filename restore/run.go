@@ -2,7 +2,6 @@ package restore
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,10 +16,10 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/restore/journal"
 )
 
 // stopTimeout is how long a stopped service gets to exit before it is
@@ -46,16 +45,25 @@ type Result struct {
 	// manifest after the import.
 	TablesChecked int
 	Stopped       []string
-	Duration      time.Duration
-	Warnings      []string
+	// Interrupted is the earlier restore that did not finish and whose job
+	// this one took over; Inherited are the services it had left stopped,
+	// which this restore started again.
+	Interrupted *journal.Journal
+	Inherited   []string
+	Duration    time.Duration
+	Warnings    []string
 }
 
 // Execute carries out a plan: it verifies the whole backup first (nothing
-// is stopped or written before it passed), stops the services the plan
-// names, saves the current database, then streams the archive once,
-// writing the stack files, importing each dump chunk after its sha256
-// matched, and refilling the volumes, checks every table's row count, and
-// starts the services again on every path, failure and interrupt included.
+// is stopped or written before it passed), saves the current database
+// (refusing the restore, with nothing changed, when that fails and the
+// operator did not pass NoSafetyDump), writes the restore journal, stops
+// the services the plan names, and streams the archive once, writing the
+// stack files, importing each dump chunk after its sha256 matched, and
+// refilling the volumes; it checks every table's row count, and starts the
+// services again on every path, failure and interrupt included, together
+// with those an earlier interrupted restore left stopped. The journal,
+// updated before each part is changed, is removed once the job is done.
 func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Result, err error) {
 	log := req.Logger
 	if log == nil {
@@ -71,7 +79,11 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 	}
 	started := now()
 	res = &Result{Backup: plan.Backup.Name}
-	x := &executor{eng: eng, plan: plan, req: req, log: log, res: res, stamp: started.UTC().Format("20060102T150405Z")}
+	x := &executor{eng: eng, plan: plan, req: req, log: log, res: res, now: now, stamp: started.UTC().Format("20060102T150405Z")}
+	warn := func(w string) {
+		res.Warnings = append(res.Warnings, w)
+		log.Warn(w)
+	}
 
 	if !req.Verified {
 		step(fmt.Sprintf("verifying %s on %s", plan.Backup.Name, plan.Source.Name()))
@@ -81,37 +93,63 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 		log.Info("backup verified", "backup", plan.Backup.Name, "destination", plan.Source.Name())
 	}
 
+	if plan.StateDir == "" {
+		return res, errors.New("the plan names no state directory for the restore journal; nothing was stopped or changed")
+	}
+	// Read again: the caller holds the lock now, so a journal here is one
+	// a dead run left, not one being written.
+	prev, err := journal.Read(plan.StateDir)
+	if err != nil {
+		return res, fmt.Errorf("%w; nothing was stopped or changed", err)
+	}
+	if prev != nil {
+		res.Interrupted = prev
+		msg := prev.Describe() + "; this restore finishes the job"
+		if len(prev.Stopped) > 0 {
+			msg += " and starts " + strings.Join(prev.Stopped, ", ") + " when it ends"
+		}
+		step(msg)
+		log.Warn("an interrupted restore is finished by this one", "backup", prev.Backup, "phase", prev.Phase,
+			"stopped", prev.Stopped, "unfinished", prev.Unfinished)
+	}
+
+	// The safety dump comes before anything is stopped: when it cannot be
+	// written (a full state dir, a database too damaged to dump), the
+	// restore is refused with the stack exactly as it was.
+	if plan.Has(PartDB) {
+		if plan.NoSafetyDump {
+			warn("no safety dump of the current database: --no-safety-dump was given, so the import cannot be undone")
+		} else {
+			step("saving the current database to " + plan.SafetyDir)
+			path, err := x.safetyDump(ctx)
+			if err != nil {
+				return res, &SafetyDumpError{Dir: plan.SafetyDir, Err: err}
+			}
+			res.SafetyDump = path
+			log.Info("safety dump written", "path", path)
+		}
+	}
+
+	// The journal is on disk before the first service stops, naming every
+	// service this run may stop: after a kill -9 from here on, the next
+	// restore knows what to start.
+	x.journal = x.newJournal(prev, started)
+	if err := x.writeJournal(journal.PhaseStopping); err != nil {
+		return res, fmt.Errorf("%w; nothing was stopped or changed", err)
+	}
+	defer func() { err = x.finish(ctx, step, err) }()
+
 	if len(plan.Stop) > 0 {
 		step("stopping " + strings.Join(plan.Stop, ", "))
 		stopped, stopErr := eng.StopServices(ctx, plan.stack, plan.Stop, stopTimeout)
 		res.Stopped = stopped
-		defer func() {
-			if len(stopped) == 0 {
-				return
-			}
-			step("starting " + strings.Join(stopped, ", ") + " again")
-			if startErr := eng.StartServices(context.WithoutCancel(ctx), plan.stack, stopped); startErr != nil {
-				err = errors.Join(err, fmt.Errorf("starting %s again: %w; start them by hand: docker compose start %s",
-					strings.Join(stopped, ", "), startErr, strings.Join(stopped, " ")))
-				return
-			}
-			log.Info("services started again", "services", stopped)
-		}()
 		if stopErr != nil {
 			return res, fmt.Errorf("stopping services before the restore: %w", stopErr)
 		}
-	}
-
-	if plan.Has(PartDB) {
-		step("saving the current database to " + plan.SafetyDir)
-		path, err := x.safetyDump(ctx)
-		if err != nil {
-			w := fmt.Sprintf("no safety dump of the current database (it could not be dumped: %v); the import goes ahead", err)
-			res.Warnings = append(res.Warnings, w)
-			log.Warn(w)
-		} else {
-			res.SafetyDump = path
-			log.Info("safety dump written", "path", path)
+		// Now exact: what was running and got stopped.
+		x.journal.Stopped = journal.AddUnique(slices.Clone(x.inherited()), stopped...)
+		if err := x.writeJournal(journal.PhaseStopping); err != nil {
+			return res, err
 		}
 	}
 
@@ -126,6 +164,9 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 	}
 	if plan.Has(PartDB) {
 		step("checking the row count of every table")
+		if err := x.writeJournal(journal.PhaseChecking); err != nil {
+			return res, x.explain(err)
+		}
 		if err := x.checkRows(ctx); err != nil {
 			return res, x.explain(err)
 		}
@@ -149,7 +190,13 @@ type executor struct {
 	req   Request
 	log   *slog.Logger
 	res   *Result
+	now   func() time.Time
 	stamp string
+
+	// journal is this run's restore journal, as last written; prev is
+	// the one an interrupted restore left, or nil.
+	journal *journal.Journal
+	prev    *journal.Journal
 
 	// the import, once its first chunk arrived
 	importIn   *io.PipeWriter
@@ -168,11 +215,17 @@ func (x *executor) explain(err error) error {
 	if !x.dbTouched {
 		return err
 	}
-	if x.res.SafetyDump == "" {
+	// The oldest safety dump of an unfinished job is the database as it
+	// was before the first, interrupted, restore.
+	dump := x.res.SafetyDump
+	if x.prev != nil && len(x.prev.SafetyDumps) > 0 {
+		dump = x.prev.SafetyDumps[0]
+	}
+	if dump == "" {
 		return fmt.Errorf("%w; the database may be partly restored, and there is no safety dump: restore again once the cause is fixed", err)
 	}
-	return fmt.Errorf("%w; the database may be partly restored. To go back to how it was before: zstd -dc %s | docker exec -i %s sh -c 'exec mariadb -uroot -p\"${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}\"'",
-		err, x.res.SafetyDump, x.plan.DBContainer)
+	return fmt.Errorf("%w; the database may be partly restored: restore again once the cause is fixed. To go back to how it was before: zstd -dc %s | docker exec -i %s sh -c 'exec mariadb -uroot -p\"${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}\"'",
+		err, dump, x.plan.DBContainer)
 }
 
 // stream reads the archive once and hands each entry to its part.
@@ -239,6 +292,9 @@ func (x *executor) stream(ctx context.Context) (err error) {
 			}
 		case strings.HasPrefix(name, archive.ComposePrefix):
 			if f, ok := files[name]; ok {
+				if err := x.mark(journal.PhaseFiles, journal.ItemFiles); err != nil {
+					return err
+				}
 				if err := x.writeFile(hdr, tr, f); err != nil {
 					return err
 				}
@@ -294,6 +350,12 @@ func (x *executor) importChunk(ctx context.Context, hdr *tar.Header, r io.Reader
 		return fmt.Errorf("dump chunk %s is damaged (sha256 %s, the manifest says %s); it was not imported", c.Name, got, c.SHA256)
 	}
 	if x.importIn == nil {
+		// Recorded before the first byte reaches the server: from here
+		// until the import and the row check pass, the database may be
+		// half imported.
+		if err := x.mark(journal.PhaseDB, journal.ItemDB); err != nil {
+			return err
+		}
 		pr, pw := io.Pipe()
 		x.importIn, x.importDone = pw, make(chan error, 1)
 		srv := mariadb.New(x.eng, x.plan.DBContainer)
@@ -394,41 +456,6 @@ func CompareRows(ctx context.Context, srv *mariadb.Server, db *archive.Database)
 		}
 	}
 	return wrong, len(refs), nil
-}
-
-// safetyDump saves every database of the server as it is now, compressed,
-// into the state directory, so a restore can be undone.
-func (x *executor) safetyDump(ctx context.Context) (string, error) {
-	srv := mariadb.New(x.eng, x.plan.DBContainer)
-	info, err := srv.Inspect(ctx, nil)
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(x.plan.SafetyDir, 0o700); err != nil {
-		return "", fmt.Errorf("creating %s: %w", x.plan.SafetyDir, err)
-	}
-	path := filepath.Join(x.plan.SafetyDir, x.plan.Project+"-"+x.stamp+".before-restore.sql.zst")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("creating the safety dump: %w", err)
-	}
-	zw, err := zstd.NewWriter(f)
-	if err != nil {
-		f.Close()
-		os.Remove(path)
-		return "", err
-	}
-	tail := &tailWriter{max: 256}
-	dumpErr := srv.Dump(ctx, mariadb.DumpArgs(info.Databases, false), io.MultiWriter(zw, tail))
-	err = errors.Join(dumpErr, zw.Close(), f.Sync(), f.Close())
-	if err == nil && !bytes.Contains(tail.buf, []byte("-- Dump completed")) {
-		err = errors.New("the dump ended without its completion trailer")
-	}
-	if err != nil {
-		os.Remove(path)
-		return "", err
-	}
-	return path, nil
 }
 
 // writeFile writes one stack file next to its target, checks it, keeps
@@ -560,6 +587,9 @@ func (x *executor) volumeWriteError(v VolumePlan, err error) error {
 }
 
 func (x *executor) startVolume(ctx context.Context, v VolumePlan) error {
+	if err := x.mark(journal.PhaseVolumes, journal.VolumeItem(v.Key)); err != nil {
+		return err
+	}
 	if !v.Exists {
 		if err := x.eng.CreateVolume(ctx, v.Docker, v.Labels); err != nil {
 			return err

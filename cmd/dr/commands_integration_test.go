@@ -14,6 +14,7 @@ import (
 
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/lock"
+	"github.com/appwrite-dr/dr/restore/journal"
 )
 
 // buildFlags are the go build flags of the binary the end-to-end test runs.
@@ -303,4 +304,51 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestBackupRefusesWhileARestoreIsUnfinished: a journal saying a restore
+// left the database half imported makes dr backup refuse (exit 1, the
+// command that finishes the restore in the message) and dr restore show
+// and finish it; after that, dr backup works again.
+func TestBackupRefusesWhileARestoreIsUnfinished(t *testing.T) {
+	s := stack.Get(t)
+	cfg, dest, state := stackConfig(t, s, "")
+	if _, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
+		t.Fatalf("backup: exit %d: %s", code, errOut)
+	}
+	out, _, _ := run(t, nil, "list", "--json", "--config", cfg)
+	var listed []listedBackup
+	if err := json.Unmarshal([]byte(out), &listed); err != nil || len(listed) != 1 {
+		t.Fatalf("list: %v, %s", err, out)
+	}
+	finish := "dr restore " + listed[0].Name + " --only db --config " + cfg + " --yes"
+	if err := journal.Write(state, &journal.Journal{
+		Backup: listed[0].Name, Project: s.Project, Parts: []string{"db"}, Phase: journal.PhaseDB,
+		Unfinished: []string{journal.ItemDB}, Command: finish, StartedAt: time.Now(),
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, errOut, code := run(t, nil, "backup", "--config", cfg)
+	if code != exitFailed || !strings.Contains(errOut, "refusing to back up") || !strings.Contains(errOut, finish) {
+		t.Errorf("backup over a half-imported database: exit %d, stderr %s", code, errOut)
+	}
+	if objs, _ := os.ReadDir(dest); len(objs) != 2 {
+		t.Errorf("the refused backup wrote to the destination: %d objects", len(objs))
+	}
+	out, errOut, code = run(t, nil, "restore", "--latest", "--only", "db", "--dry-run", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "interrupted") || !strings.Contains(out, "database may be half restored") {
+		t.Errorf("restore --dry-run does not show the interrupted restore: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, nil, "restore", "--latest", "--only", "db", "--yes", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "imported;") {
+		t.Fatalf("restore that finishes the job: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(journal.Path(state)); !os.IsNotExist(err) {
+		t.Errorf("the journal is still there after the restore: %v", err)
+	}
+	time.Sleep(1100 * time.Millisecond) // backup names carry seconds
+	if _, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
+		t.Errorf("backup after the finished restore: exit %d: %s", code, errOut)
+	}
 }

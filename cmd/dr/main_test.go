@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/restore"
+	"github.com/appwrite-dr/dr/storage"
 )
 
 // run executes dr in-process as an operator would call it.
@@ -136,5 +138,24 @@ func TestREADMEShowsTheExampleConfig(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), "```yaml\n"+string(config.Example)+"```") {
 		t.Error("README.md does not show config/dr.example.yaml verbatim; paste it into the configuration section")
+	}
+}
+
+func TestRestoreCommandLineIsExact(t *testing.T) {
+	plan := &restore.Plan{Backup: storage.CatalogEntry{Name: "app-20261125T080000Z.tar.zst"}, Parts: []string{"db", "volumes"}}
+	for _, tc := range []struct {
+		opts restoreOptions
+		cfg  string
+		want string
+	}{
+		{cfg: "/etc/dr/dr.yaml", want: "dr restore app-20261125T080000Z.tar.zst --only db,volumes --config /etc/dr/dr.yaml --yes"},
+		{opts: restoreOptions{volumes: []string{"appwrite-uploads"}, merge: true, identity: "/root/my key.txt", noSafetyDump: true},
+			want: "dr restore app-20261125T080000Z.tar.zst --only db,volumes --volume appwrite-uploads --merge -i '/root/my key.txt' --no-safety-dump --yes"},
+		{opts: restoreOptions{targetDir: "/srv/it's", destinations: []string{"offsite"}},
+			want: `dr restore app-20261125T080000Z.tar.zst --only db,volumes --target-dir '/srv/it'\''s' -d offsite --yes`},
+	} {
+		if got := restoreCommand(plan, tc.opts, tc.cfg); got != tc.want {
+			t.Errorf("restoreCommand(%+v) =\n %s\nwant\n %s", tc.opts, got, tc.want)
+		}
 	}
 }

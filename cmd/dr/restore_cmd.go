@@ -27,6 +27,7 @@ type restoreOptions struct {
 	targetDir    string
 	yes          bool
 	dryRun       bool
+	noSafetyDump bool
 }
 
 func newRestoreCommand(a *app) *cobra.Command {
@@ -40,15 +41,24 @@ a time (--before 2026-11-24T08:00:00Z or --before 36h), or one by NAME.
 The sidecar manifest is fetched first and a plan printed: what is replaced,
 from which backup, which services are stopped and started. Without --yes,
 dr asks on a terminal and refuses elsewhere; --dry-run stops after the plan.
-Then the whole backup is verified before anything is touched, the services
-that write to the database (and those that mount the restored volumes) are
-stopped, the current database is saved to state_dir/safety, and the archive
+Then the whole backup is verified before anything is touched, the current
+database is saved to state_dir/safety (when that fails the restore is
+refused and nothing is changed, unless --no-safety-dump), the restore
+journal is written to state_dir, the services that write to the database
+(and those that mount the restored volumes) are stopped, and the archive
 is streamed once: stack files written to --target-dir (replaced ones kept
 as *.dr-replaced-<time>, .env with mode 0600), each dump chunk checked
 against its sha256 before it reaches the database, volumes refilled (or,
 with --merge, only missing files added). Every table's row count is
 compared with the backup's, and the services are started again, also when
-something failed or the restore was interrupted.`,
+something failed or the restore was interrupted.
+
+The restore journal (state_dir/restore-journal.json) records which backup,
+which services were stopped and how far the restore got. When dr itself is
+killed, the next dr restore reads it, says so, and also starts the services
+the interrupted one left stopped; until a restore finishes, dr backup
+refuses to back up the half-restored stack. Safety dumps beyond
+restore.keep_safety_dumps (default 3) are deleted after a restore succeeds.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRestore(cmd, a, opts, args)
@@ -65,6 +75,7 @@ something failed or the restore was interrupted.`,
 	f.StringVar(&opts.targetDir, "target-dir", "", "write the stack files here (default: stack.dir)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and stop")
+	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "import without saving the current database first (when it is too damaged to be dumped); the import cannot be undone")
 	return cmd
 }
 
@@ -89,11 +100,13 @@ func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) 
 		return err
 	}
 	req.Logger = a.logger
+	req.NoSafetyDump = opts.noSafetyDump
 
 	plan, err := restore.Prepare(ctx, eng, cfg, dests, req)
 	if err != nil {
 		return err
 	}
+	req.Command = restoreCommand(plan, opts, a.cfgPath)
 	printRestorePlan(a, plan)
 	if opts.dryRun {
 		fmt.Fprintln(a.out, "dry run: nothing was changed")
@@ -157,6 +170,47 @@ func restoreRequest(opts restoreOptions, args []string, now time.Time) (restore.
 	return req, nil
 }
 
+// restoreCommand is the command line that runs this restore again, exactly:
+// the backup by name, its parts, and the flags that change what it does.
+// The restore journal records it for whoever must finish the job.
+func restoreCommand(p *restore.Plan, opts restoreOptions, cfgPath string) string {
+	args := []string{"dr", "restore", p.Backup.Name, "--only", strings.Join(p.Parts, ",")}
+	for _, v := range opts.volumes {
+		args = append(args, "--volume", v)
+	}
+	if opts.merge {
+		args = append(args, "--merge")
+	}
+	if opts.targetDir != "" {
+		args = append(args, "--target-dir", opts.targetDir)
+	}
+	for _, d := range opts.destinations {
+		args = append(args, "-d", d)
+	}
+	if opts.identity != "" {
+		args = append(args, "-i", opts.identity)
+	}
+	if opts.noSafetyDump {
+		args = append(args, "--no-safety-dump")
+	}
+	if cfgPath != "" {
+		args = append(args, "--config", cfgPath)
+	}
+	args = append(args, "--yes")
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:=@+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // parseBefore reads --before: an RFC 3339 time, or a duration before now.
 func parseBefore(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
@@ -215,8 +269,12 @@ func printRestorePlan(a *app, p *restore.Plan) {
 	fmt.Fprintf(w, "  backup\t%s (taken %s, from %s on %s)\n", p.Backup.Name, p.Backup.Time.UTC().Format(time.RFC3339), m.Host, p.Source.Name())
 	fmt.Fprintf(w, "  parts\t%s\n", strings.Join(p.Parts, ", "))
 	if p.Has(restore.PartDB) {
-		fmt.Fprintf(w, "  database\treplace %s in %s with the backup's (%d tables, %d rows); the current one is saved to %s first\n",
-			strings.Join(p.Databases, ", "), p.DBService, p.Tables, p.Rows, p.SafetyDir)
+		saved := "the current one is saved to " + p.SafetyDir + " first (if it cannot be, nothing is changed)"
+		if p.NoSafetyDump {
+			saved = "the current one is NOT saved first (--no-safety-dump): the import cannot be undone"
+		}
+		fmt.Fprintf(w, "  database\treplace %s in %s with the backup's (%d tables, %d rows); %s\n",
+			strings.Join(p.Databases, ", "), p.DBService, p.Tables, p.Rows, saved)
 	}
 	for _, f := range p.Files {
 		action := "write"
@@ -236,6 +294,12 @@ func printRestorePlan(a *app, p *restore.Plan) {
 		fmt.Fprintf(w, "  volume\t%s: %s %s (%d files, %s)\n", v.Key, action, v.Docker, v.Files, humanBytes(v.Bytes))
 	}
 	fmt.Fprintf(w, "  stopped\t%s (started again afterwards)\n", orNone(p.Stop))
+	if j := p.Interrupted; j != nil {
+		fmt.Fprintf(w, "  interrupted\t%s\n", j.Describe())
+		if len(j.Stopped) > 0 {
+			fmt.Fprintf(w, "  \tthis restore also starts %s when it ends\n", strings.Join(j.Stopped, ", "))
+		}
+	}
 	w.Flush()
 }
 
@@ -265,6 +329,9 @@ func printRestoreResult(a *app, r *restore.Result) {
 	}
 	if len(r.Stopped) > 0 {
 		fmt.Fprintf(w, "  services\t%s stopped during the restore\n", strings.Join(r.Stopped, ", "))
+	}
+	if len(r.Inherited) > 0 {
+		fmt.Fprintf(w, "  services\t%s started again (an interrupted restore had left them stopped)\n", strings.Join(r.Inherited, ", "))
 	}
 	for _, warning := range r.Warnings {
 		fmt.Fprintf(w, "  warning\t%s\n", warning)

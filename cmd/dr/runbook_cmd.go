@@ -22,6 +22,7 @@ type runbookOptions struct {
 	stackDir     string
 	project      string
 	yes          bool
+	noSafetyDump bool
 }
 
 func newRunbookCommand(a *app) *cobra.Command {
@@ -88,6 +89,7 @@ define named remotes) and --stack-dir where the stack goes.`,
 	f.StringVar(&opts.stackDir, "stack-dir", "/root/appwrite", "with --remote: where the stack's compose files and .env go")
 	f.StringVar(&opts.project, "project", "", "with --remote: the compose project (default: the backup's)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
+	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "import the database without saving the current one first (db-corrupted, when the damage is what prevents the dump); the import cannot be undone")
 	return cmd
 }
 
@@ -135,8 +137,44 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 		Engine: eng, Config: cfg, Destinations: dests, Identities: ids,
 		Before: before, Volumes: opts.volumes, Compose: runbook.CLICompose{},
 		Out: a.out, Logger: a.logger,
+		NoSafetyDump: opts.noSafetyDump, Command: runbookCommand(rb.ID, opts, a.cfgPath),
 	}
 	return runbook.Run(ctx, rb, env)
+}
+
+// runbookCommand is the command line that runs the runbook again.
+func runbookCommand(id string, opts runbookOptions, cfgPath string) string {
+	args := []string{"dr", "runbook", "run", id}
+	if opts.before != "" {
+		args = append(args, "--before", opts.before)
+	}
+	for _, v := range opts.volumes {
+		args = append(args, "--volume", v)
+	}
+	for _, d := range opts.destinations {
+		args = append(args, "-d", d)
+	}
+	if opts.identity != "" {
+		args = append(args, "-i", opts.identity)
+	}
+	if opts.remote != "" {
+		// Not the remote itself: it may carry credentials, and this line
+		// is printed and logged.
+		args = append(args, "--remote", "<the same remote>", "--stack-dir", opts.stackDir)
+		if opts.project != "" {
+			args = append(args, "--project", opts.project)
+		}
+	} else if cfgPath != "" {
+		args = append(args, "--config", cfgPath)
+	}
+	if opts.noSafetyDump {
+		args = append(args, "--no-safety-dump")
+	}
+	args = append(args, "--yes")
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
 }
 
 // runbookConfig is dr.yaml, or with --remote a config made of the flags,

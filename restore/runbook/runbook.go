@@ -64,6 +64,11 @@ type Env struct {
 	// WaitTimeout bounds how long the database may take to accept
 	// connections after it is started.
 	WaitTimeout time.Duration
+	// NoSafetyDump imports without saving the current database first: the
+	// operator's choice when the damage is what prevents the dump.
+	NoSafetyDump bool
+	// Command runs the runbook again; a restore journal records it.
+	Command string
 
 	// backup is the backup picked by the first step; later steps use it.
 	backup   string

@@ -50,13 +50,13 @@ func dbCorrupted() *Runbook {
 		Title:  "The database is corrupted",
 		Crisis: "Tables are missing, damaged or full of wrong rows (a bad migration, a broken disk, a mistaken DELETE) while the host is fine. The database is replaced by the latest complete backup's, row for row; the broken state is saved first, and the services that write to it are stopped during the import.",
 		When:   "MariaDB errors about tables, or data you know to be wrong; the rest of the stack is fine.",
-		Usage:  "dr runbook run db-corrupted --config /etc/dr/dr.yaml",
+		Usage:  "dr runbook run db-corrupted --config /etc/dr/dr.yaml\n# only when the broken database cannot even be dumped (the run said so): import without a safety dump\ndr runbook run db-corrupted --config /etc/dr/dr.yaml --no-safety-dump",
 		Steps: []Step{
 			pickStep(),
 			{
 				Title:     "Restore the database",
-				Does:      "Stops the services that write to the database, dumps the current (broken) database to state_dir/safety, imports the backup's dump chunk by chunk (each checked against its sha256 first), compares every table's row count with the backup's, and starts the services again, also on failure.",
-				OnFailure: "read the error: it names the chunk, table or service. The safety dump in state_dir/safety holds the state before the import; the error prints the command that puts it back.",
+				Does:      "Dumps the current (broken) database to state_dir/safety, records the restore in state_dir's restore journal, stops the services that write to the database, imports the backup's dump chunk by chunk (each checked against its sha256 first), compares every table's row count with the backup's, and starts the services again, also on failure. When the safety dump cannot be written, nothing is stopped or changed.",
+				OnFailure: "read the error: it names the chunk, table or service. The safety dump in state_dir/safety holds the state before the import; the error prints the command that puts it back. When the broken database cannot even be dumped (the error says so), run the runbook again with --no-safety-dump to import without a way back.",
 				Run:       restorePart(restore.PartDB),
 			},
 			checkRowsStep(),
@@ -153,6 +153,9 @@ func pickBackup(ctx context.Context, env *Env) error {
 		return err
 	}
 	fmt.Fprintf(env.Out, "      backup %s, taken %s on %s, read from %s\n", plan.Backup.Name, plan.Backup.Time.UTC().Format(time.RFC3339), plan.Manifest.Host, plan.Source.Name())
+	if j := plan.Interrupted; j != nil {
+		fmt.Fprintf(env.Out, "      %s; this run finishes the job and starts what it left stopped\n", j.Describe())
+	}
 	if err := restore.VerifyPlan(ctx, plan, env.Identities); err != nil {
 		return err
 	}
@@ -172,7 +175,8 @@ func restorePart(part string) func(context.Context, *Env) error {
 		req := restore.Request{
 			Name: env.backup, Parts: []string{part}, Identities: env.Identities,
 			Logger: env.Logger, Verified: true,
-			Step: func(s string) { fmt.Fprintf(env.Out, "      %s\n", s) },
+			Step:         func(s string) { fmt.Fprintf(env.Out, "      %s\n", s) },
+			NoSafetyDump: env.NoSafetyDump, Command: env.Command,
 		}
 		if part == restore.PartVolumes {
 			req.Volumes = env.volumesToRestore()
