@@ -120,12 +120,17 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 	return plan, nil
 }
 
+// volumeFinder is the part of the engine resolveVolumes needs.
+type volumeFinder interface {
+	FindComposeVolume(ctx context.Context, project, key string) (*engine.VolumeInfo, error)
+}
+
 // resolveVolumes finds the engine's volume behind every configured one; a
 // configured volume that does not exist fails the backup before it starts.
 // With the default list (defaulted), a volume the stack lacks is returned
 // in absent instead: the list covers the newest Appwrite, and an older one
 // does not have appwrite-sites or appwrite-imports.
-func resolveVolumes(ctx context.Context, eng Engine, project string, keys []string, defaulted bool) (found []stackVolume, absent []string, err error) {
+func resolveVolumes(ctx context.Context, eng volumeFinder, project string, keys []string, defaulted bool) (found []stackVolume, absent []string, err error) {
 	for _, key := range keys {
 		info, err := eng.FindComposeVolume(ctx, project, key)
 		if defaulted && errors.Is(err, engine.ErrVolumeNotFound) {
