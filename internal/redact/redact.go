@@ -26,13 +26,18 @@ const Marker = "<redacted>"
 // errs on the side of hiding: a path behind key_file= is hidden too.
 const sensitiveKey = `[A-Za-z0-9_.-]*(?i:pass|secret|token|key|credential|sas_url|header|bearer|cookie|signature|sig|auth)[A-Za-z0-9_.-]*`
 
+// value is a parameter's value; see param.
+const value = `\\"(?:[^"\\]|\\[^"])*(?:\\"|$)|'(?:[^']|'')*(?:'|$)|"(?:[^"]|"")*(?:"|$)|[^,:&\s'"\\]*`
+
 var (
 	// param is key=value as rclone connection strings, URL queries and
 	// command lines write it. A value is single- or double-quoted (a
 	// doubled quote is a literal one, as in rclone) or runs to the next
 	// ',', ':', '&', white space or quote. An unterminated quote runs to
-	// the end, so that text rclone failed to parse is still hidden.
-	param = regexp.MustCompile(`(^|[^A-Za-z0-9_.-])(` + sensitiveKey + `)=('(?:[^']|'')*(?:'|$)|"(?:[^"]|"")*(?:"|$)|[^,:&\s'"]*)`)
+	// the end, so that text rclone failed to parse is still hidden. A
+	// value in JSON-escaped quotes (\"…\") is one value too, so that
+	// redacting JSON output never splits an escape.
+	param = regexp.MustCompile(`(^|[^A-Za-z0-9_.-])(` + sensitiveKey + `)=(` + value + `)`)
 	// userinfo is scheme://user:password@ in a URL; the user name stays,
 	// so an operator can still tell which account is meant. A "/" is taken
 	// as part of the password (operators do not always percent-encode it),

@@ -44,6 +44,8 @@ func TestString(t *testing.T) {
 		{"error text", `destination "s3": opening remote ":s3,secret_access_key=zz:b": boom`, `destination "s3": opening remote ":s3,secret_access_key=<redacted>:b": boom`},
 		{"nothing sensitive", "keep_last=7, keep_daily=14: ok", "keep_last=7, keep_daily=14: ok"},
 		{"empty", "", ""},
+		{"json-escaped quotes", `{"msg":"opening :webdav,pass=\"a b\",user=x:"}`, `{"msg":"opening :webdav,pass=<redacted>,user=x:"}`},
+		{"json-escaped unquoted", `{"msg":"pass=abc\n"}`, `{"msg":"pass=<redacted>\n"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := String(tc.in)
