@@ -39,10 +39,11 @@ var (
 	// redacting JSON output never splits an escape.
 	param = regexp.MustCompile(`(^|[^A-Za-z0-9_.-])(` + sensitiveKey + `)=(` + value + `)`)
 	// userinfo is scheme://user:password@ in a URL; the user name stays,
-	// so an operator can still tell which account is meant. A "/" is taken
-	// as part of the password (operators do not always percent-encode it),
-	// at the cost of hiding a path in the rare URL with an "@" after it.
-	userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/@\s:'"]*):[^@\s'"]*@`)
+	// so an operator can still tell which account is meant. The password
+	// runs to the last "@" before white space or a quote: operators do not
+	// always percent-encode a "/" or "@" in it. That hides a path in the
+	// rare URL with an "@" after it, which is the safe mistake.
+	userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/@\s:'"]*):[^\s'"]*@`)
 	// flag is --password VALUE or --token=VALUE on a command line. Its
 	// names are fewer than sensitiveKey's: a flag without a value
 	// (--signal, --hex-blob) must not hide the word after it.

@@ -34,6 +34,7 @@ func TestString(t *testing.T) {
 		{"named remote with override", "b2remote,key=abc,account=id:bucket", "b2remote,key=<redacted>,account=id:bucket"},
 		{"case of keys", ":ftp,PASS=x:", ":ftp,PASS=<redacted>:"},
 		{"url userinfo in prose", `Get "https://alice:hunter2@example.com/x": EOF`, `Get "https://alice:<redacted>@example.com/x": EOF`},
+		{"unencoded @ and / in the password", "https://alice:p@ss/w0rd@example.com/x", "https://alice:<redacted>@example.com/x"},
 		{"url without password keeps user", "https://alice@example.com/x", "https://alice@example.com/x"},
 		{"go's own stripped password", "http://bob:***@h/", "http://bob:<redacted>@h/"},
 		{"webhook query", "https://hooks.example/x?token=abc&channel=ops", "https://hooks.example/x?token=<redacted>&channel=ops"},
