@@ -40,7 +40,8 @@ type app struct {
 func execute(ctx context.Context, args []string, s streams, getenv func(string) string) int {
 	// Everything dr prints passes the redactor: remotes, URLs and the
 	// errors that quote them can carry credentials, and stdout and stderr
-	// end up in the daemon's logs.
+	// end up in the daemon's logs. (A command that ever streams backup
+	// data to stdout must write to the Unwrap()ped stream instead.)
 	s.out, s.err = redact.NewWriter(s.out), redact.NewWriter(s.err)
 	a := &app{streams: s, getenv: getenv}
 	root := newRootCommand(a)
