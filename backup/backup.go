@@ -32,6 +32,7 @@ type Engine interface {
 	ImageDigest(ctx context.Context, imageID string) (string, error)
 	EnvKeys(ctx context.Context, containerID string) ([]string, error)
 	FindComposeVolume(ctx context.Context, project, key string) (*engine.VolumeInfo, error)
+	VolumeMounts(ctx context.Context, stack *engine.Stack) ([]engine.VolumeMount, error)
 	ReadVolume(ctx context.Context, name, image string) (io.ReadCloser, error)
 	StopServices(ctx context.Context, stack *engine.Stack, services []string, timeout time.Duration) ([]string, error)
 	StartServices(ctx context.Context, stack *engine.Stack, services []string) error
@@ -153,6 +154,15 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 				break
 			}
 		}
+	}
+	if len(plan.absent) > 0 {
+		log.Info("default volumes this stack does not have (an older Appwrite); skipped", "volumes", plan.absent)
+	}
+	for _, w := range plan.unlisted {
+		warn("%s", w)
+	}
+	if plan.mountErr != nil {
+		warn("could not check which volumes the stack mounts: %v", plan.mountErr)
 	}
 	info, err := plan.db.Inspect(ctx, cfg.Stack.Database.Databases)
 	if err != nil {

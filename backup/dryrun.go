@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
@@ -25,6 +26,8 @@ type Plan struct {
 	Files         []string
 	// Volumes are "key (engine name)" for each configured volume.
 	Volumes []string
+	// Absent are default volumes this stack does not have, skipped.
+	Absent []string
 	// Quiesce are the services stopped while volumes are captured.
 	Quiesce      []string
 	Encrypted    bool
@@ -74,6 +77,11 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 	}
 	for _, v := range plan.volumes {
 		p.Volumes = append(p.Volumes, v.key+" ("+v.info.Name+")")
+	}
+	p.Absent = plan.absent
+	p.Warnings = append(p.Warnings, plan.unlisted...)
+	if plan.mountErr != nil {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("could not check which volumes the stack mounts: %v", plan.mountErr))
 	}
 	return p, nil
 }

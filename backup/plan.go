@@ -31,6 +31,13 @@ type stackPlan struct {
 	db          *mariadb.Server
 	stack       *engine.Stack
 	volumes     []stackVolume
+	// absent are default volumes the stack does not have (an Appwrite
+	// older than the default list), skipped.
+	absent []string
+	// unlisted warns of mounted volumes neither backed up nor excluded;
+	// mountErr says why that could not be checked.
+	unlisted []string
+	mountErr error
 	// quiesce are the services stopped while volumes are captured.
 	quiesce []string
 }
@@ -80,9 +87,16 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 	if err != nil {
 		return nil, fmt.Errorf("inspecting the database image: %w", err)
 	}
-	volumes, err := resolveVolumes(ctx, eng, stack.Project, cfg.Stack.Volumes)
+	volumes, absent, err := resolveVolumes(ctx, eng, stack.Project, cfg.Stack.Volumes, cfg.Stack.VolumesDefaulted())
 	if err != nil {
 		return nil, err
+	}
+	// A failed check costs a warning, never the backup: the volumes that
+	// are configured are captured either way.
+	var unlisted []string
+	mounts, mountErr := eng.VolumeMounts(ctx, stack)
+	if mountErr == nil {
+		unlisted = unlistedVolumes(mounts, cfg.Stack)
 	}
 	for _, svc := range cfg.Stack.StopDuringBackup {
 		if len(stack.ServiceContainers(svc)) == 0 {
@@ -95,6 +109,9 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 	plan := &stackPlan{
 		stack:       stack,
 		volumes:     volumes,
+		absent:      absent,
+		unlisted:    unlisted,
+		mountErr:    mountErr,
 		quiesce:     cfg.Stack.StopDuringBackup,
 		project:     stack.Project,
 		kind:        kind,
@@ -111,18 +128,29 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 	return plan, nil
 }
 
+// volumeFinder is the part of the engine resolveVolumes needs.
+type volumeFinder interface {
+	FindComposeVolume(ctx context.Context, project, key string) (*engine.VolumeInfo, error)
+}
+
 // resolveVolumes finds the engine's volume behind every configured one; a
 // configured volume that does not exist fails the backup before it starts.
-func resolveVolumes(ctx context.Context, eng Engine, project string, keys []string) ([]stackVolume, error) {
-	var out []stackVolume
+// With the default list (defaulted), a volume the stack lacks is returned
+// in absent instead: the list covers the newest Appwrite, and an older one
+// does not have appwrite-sites or appwrite-imports.
+func resolveVolumes(ctx context.Context, eng volumeFinder, project string, keys []string, defaulted bool) (found []stackVolume, absent []string, err error) {
 	for _, key := range keys {
 		info, err := eng.FindComposeVolume(ctx, project, key)
-		if err != nil {
-			return nil, fmt.Errorf("stack.volumes: %w; fix the name or remove it from stack.volumes", err)
+		if defaulted && errors.Is(err, engine.ErrVolumeNotFound) {
+			absent = append(absent, key)
+			continue
 		}
-		out = append(out, stackVolume{key: key, info: info})
+		if err != nil {
+			return nil, nil, fmt.Errorf("stack.volumes: %w; fix the name or remove it from stack.volumes", err)
+		}
+		found = append(found, stackVolume{key: key, info: info})
 	}
-	return out, nil
+	return found, absent, nil
 }
 
 // stackFiles lists the files to archive; a configured file that is missing

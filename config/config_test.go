@@ -2,9 +2,11 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -353,4 +355,107 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed the config:\n%s", printed)
 		}
 	})
+}
+
+func TestVolumeListsAndGrace(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		wantErr    string // "" means valid
+	}{
+		{"excluded and backed up", "stack: {dir: /s, volumes: [a, b], exclude_volumes: [b]}\n", `stack.exclude_volumes[0]: "b" is also in stack.volumes`},
+		{"volume twice", "stack: {dir: /s, volumes: [a, a]}\n", `stack.volumes[1]: "a" is listed twice`},
+		{"empty exclude", "stack: {dir: /s, exclude_volumes: [\"\"]}\n", "stack.exclude_volumes[0]: must not be empty"},
+		{"exclude replaces the default", "stack: {dir: /s, exclude_volumes: [appwrite-redis]}\n", ""},
+		{"grace of zero", "stack: {dir: /s}\ndestinations: [{name: x, remote: /x, retention: {incomplete_grace: 0s}}]\n", "incomplete_grace: 0s is too short: want at least 1h"},
+		{"grace under an hour", "stack: {dir: /s}\ndestinations: [{name: x, remote: /x, retention: {incomplete_grace: 59m}}]\n", "another host's upload still running"},
+		{"grace of an hour", "stack: {dir: /s}\ndestinations: [{name: x, remote: /x, retention: {incomplete_grace: 1h}}]\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := tc.yaml
+			if !strings.Contains(doc, "destinations") {
+				doc += "destinations: [{name: local, remote: /x}]\n"
+			}
+			_, err := Parse([]byte(doc), "dr.yaml", noEnv)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("want valid, got %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("want an error with %q, got %v", tc.wantErr, err)
+			}
+		})
+	}
+}
+
+func TestVolumesDefaulted(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		volumes []string
+		want    bool
+	}{
+		{"the default", DefaultVolumes(), true},
+		{"the default in another order", []string{"appwrite-imports", "appwrite-sites", "appwrite-config", "appwrite-certificates", "appwrite-builds", "appwrite-functions", "appwrite-uploads"}, true},
+		{"the five of Appwrite 1.6", DefaultVolumes()[:5], false},
+		{"none", nil, false},
+		{"a volume more", append(DefaultVolumes(), "extra"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := (Stack{Volumes: tc.volumes}).VolumesDefaulted(); got != tc.want {
+				t.Errorf("VolumesDefaulted(%v) = %v, want %v", tc.volumes, got, tc.want)
+			}
+		})
+	}
+	for _, v := range []string{"appwrite-sites", "appwrite-imports"} {
+		if !slices.Contains(Default().Stack.Volumes, v) {
+			t.Errorf("the default volumes lack %s, which Appwrite 1.7+ mounts", v)
+		}
+	}
+}
+
+// TestLoaderLimits: a valid-looking but huge file took 16 s and 3.6 GB
+// before the limits; each is now refused at once with a reason.
+func TestLoaderLimits(t *testing.T) {
+	var list strings.Builder
+	list.WriteString("stack:\n  dir: /s\n  volumes:\n")
+	for i := 0; i <= maxListLen; i++ {
+		fmt.Fprintf(&list, "    - v%d\n", i)
+	}
+	list.WriteString("destinations: [{name: local, remote: /x}]\n")
+
+	// The schema has no list of lists, so aliases multiply only through
+	// lists of structs: 200 notify targets share one 1000-entry "on" list,
+	// 200,000 values from a 10 KiB file.
+	var bomb strings.Builder
+	bomb.WriteString(minimal + "notify:\n  - {url: \"https://h.invalid\", on: &on [" + strings.Repeat("failure, ", 999) + "failure]}\n")
+	for i := 0; i < 200; i++ {
+		bomb.WriteString("  - {url: \"https://h.invalid\", on: *on}\n")
+	}
+
+	big := minimal + "# " + strings.Repeat("x", MaxFileSize) + "\n"
+
+	for _, tc := range []struct {
+		name, doc, want string
+	}{
+		{"file over the size limit", big, "larger than 1024 KiB"},
+		{"list over the length limit", list.String(), "1001 entries; at most 1000"},
+		{"alias bomb", bomb.String(), "more than 100000 values"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.doc), "dr.yaml", noEnv)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error with %q, got %.300v", tc.want, err)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Errorf("error is not a *config.Error: %v", err)
+			}
+		})
+	}
+
+	path := filepath.Join(t.TempDir(), "dr.yaml")
+	if err := os.WriteFile(path, []byte(big), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, noEnv); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("Load of a file over the limit: %v", err)
+	}
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,9 +86,33 @@ func ResolvePath(flag string, getenv func(string) string, exists func(string) bo
 	return "", &Error{Msg: "no config file: tried --config, $DR_CONFIG, ./dr.yaml and /etc/dr/dr.yaml; write one (the README has a complete example) and pass it with --config"}
 }
 
+// Limits on what the loader accepts. A dr.yaml is a few KiB; these stop a
+// mistaken or hostile file (a 15 MB list, an alias bomb) from costing
+// seconds of CPU and gigabytes of memory before it is refused.
+const (
+	// MaxFileSize is the largest config file read.
+	MaxFileSize = 1 << 20
+	// maxListLen bounds every list (destinations, volumes, recipients, …).
+	maxListLen = 1000
+	// maxValues bounds the values of the whole document, counted with
+	// every alias expanded where it is used.
+	maxValues = 100_000
+	// MinIncompleteGrace is the shortest retention.incomplete_grace: an
+	// upload from another host sharing the destination is an archive
+	// without a sidecar until it commits, and a large one takes hours.
+	MinIncompleteGrace = time.Hour
+)
+
 // Load reads, defaults, overrides from the environment, and validates.
 func Load(path string, getenv func(string) string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("reading the config file: %v", err)}
+	}
+	defer f.Close()
+	// Read one byte past the limit to tell "at the limit" from "over it"
+	// without trusting Stat (a pipe or /proc file has no size).
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, &Error{Path: path, Msg: fmt.Sprintf("reading the config file: %v", err)}
 	}
@@ -97,6 +123,9 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 func Parse(data []byte, name string, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
+	}
+	if len(data) > MaxFileSize {
+		return nil, Errors{{Path: name, Msg: fmt.Sprintf("the config file is larger than %d KiB; a dr.yaml is a few KiB, so this is not one (check the path)", MaxFileSize>>10)}}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, Errors{{Path: name, Msg: "the config file is empty; at least stack.dir and one destination are needed"}}
@@ -113,7 +142,7 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 		// Only comments, or a lone "~": as empty as a blank file.
 		return nil, Errors{{Path: name, Msg: "the config file is empty; at least stack.dir and one destination are needed"}}
 	}
-	l := &loader{file: name, lines: map[string]int{}, env: map[string]string{}}
+	l := &loader{file: name, lines: map[string]int{}, env: map[string]string{}, budget: maxValues}
 	l.check(root, reflect.TypeOf(Config{}), "")
 	if len(l.errs) > 0 {
 		return nil, l.errs
@@ -173,6 +202,12 @@ type loader struct {
 	lines map[string]int    // key path -> line
 	env   map[string]string // key path -> the DR_* variable that set it
 	errs  Errors
+	// budget is how many more values check may visit; aliases count each
+	// time they are used, so an alias bomb runs it out instead of the CPU.
+	budget int
+	// fields caches yamlFields by type: building it for every mapping
+	// was most of the time a large file took.
+	fields map[reflect.Type]map[string]reflect.StructField
 }
 
 func (l *loader) add(key string, line int, format string, args ...any) {
@@ -193,6 +228,14 @@ var textUnmarshaler = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 // check walks the YAML tree against the Go type, so that unknown keys and
 // wrong types are reported with their key path and line before decoding.
 func (l *loader) check(n *yaml.Node, t reflect.Type, path string) {
+	if l.budget <= 0 {
+		return
+	}
+	l.budget--
+	if l.budget == 0 {
+		l.add(path, n.Line, "the config has more than %d values (aliases counted where they are used); a dr.yaml has a few dozen", maxValues)
+		return
+	}
 	if path != "" {
 		l.lines[path] = n.Line
 	}
@@ -219,7 +262,14 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) {
 			l.add(path, n.Line, "want a mapping of keys, not a %s", kindName(n))
 			return
 		}
-		fields := yamlFields(t)
+		fields, ok := l.fields[t]
+		if !ok {
+			fields = yamlFields(t)
+			if l.fields == nil {
+				l.fields = map[reflect.Type]map[string]reflect.StructField{}
+			}
+			l.fields[t] = fields
+		}
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
@@ -243,6 +293,10 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) {
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			l.add(path, n.Line, "want a list, not a %s", kindName(n))
+			return
+		}
+		if len(n.Content) > maxListLen {
+			l.add(path, n.Line, "%d entries; at most %d are accepted", len(n.Content), maxListLen)
 			return
 		}
 		for i, item := range n.Content {
@@ -412,9 +466,11 @@ func (l *loader) validate(c *Config) {
 	default:
 		l.addAt("stack.database.kind", "%q: want auto, mariadb, mysql or mongodb", c.Stack.Database.Kind)
 	}
-	for i, v := range c.Stack.Volumes {
-		if strings.TrimSpace(v) == "" {
-			l.addAt(fmt.Sprintf("stack.volumes[%d]", i), "must not be empty")
+	l.volumeList("stack.volumes", c.Stack.Volumes)
+	l.volumeList("stack.exclude_volumes", c.Stack.ExcludeVolumes)
+	for i, v := range c.Stack.ExcludeVolumes {
+		if slices.Contains(c.Stack.Volumes, v) {
+			l.addAt(fmt.Sprintf("stack.exclude_volumes[%d]", i), "%q is also in stack.volumes; a volume is either backed up or excluded", v)
 		}
 	}
 
@@ -445,8 +501,9 @@ func (l *loader) validate(c *Config) {
 				l.addAt(key+".retention."+k.name, "must not be negative")
 			}
 		}
-		if r.IncompleteGrace < 0 {
-			l.addAt(key+".retention.incomplete_grace", "must not be negative")
+		if time.Duration(r.IncompleteGrace) < MinIncompleteGrace {
+			l.addAt(key+".retention.incomplete_grace", "%s is too short: want at least %s, because an archive without a sidecar may be another host's upload still running, and pruning it breaks that backup",
+				r.IncompleteGrace, Duration(MinIncompleteGrace))
 		}
 		if r.Mode != ModePrune && r.Mode != ModeAppendOnly {
 			l.addAt(key+".retention.mode", "%q: want prune or append-only", r.Mode)
@@ -505,6 +562,18 @@ func (l *loader) validate(c *Config) {
 		l.addAt("http.listen", "%q: want host:port, e.g. 127.0.0.1:9477", c.HTTP.Listen)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		l.addAt("http.listen", "%q: want a port number from 0 to 65535", c.HTTP.Listen)
+	}
+}
+
+// volumeList checks a list of compose volume names: none empty, none twice.
+func (l *loader) volumeList(key string, names []string) {
+	for i, v := range names {
+		switch {
+		case strings.TrimSpace(v) == "":
+			l.addAt(fmt.Sprintf("%s[%d]", key, i), "must not be empty")
+		case slices.Contains(names[:i], v):
+			l.addAt(fmt.Sprintf("%s[%d]", key, i), "%q is listed twice", v)
+		}
 	}
 }
 

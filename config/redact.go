@@ -4,18 +4,29 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/appwrite-dr/dr/internal/redact"
 )
 
-const redacted = "<redacted>"
+const redacted = redact.Marker
 
-// Redacted is a copy fit to print or log: notification URLs lose their
-// user info, path and query, where webhook services put their tokens.
-// Recipients are public keys and token_file is only a path (its contents are
-// never loaded here), so both stay.
+// Redacted is a copy fit to print or log: destination remotes lose their
+// credentials (redact.String: URL passwords and rclone parameters such as
+// pass=, secret_access_key=), notification URLs lose their user info,
+// path and query, where webhook services put their tokens, and command:
+// notifications their arguments. Recipients are public keys and
+// token_file is only a path (its contents are never loaded here), so both
+// stay.
 func (c *Config) Redacted() *Config {
 	out := *c
+	out.Destinations = make([]Destination, len(c.Destinations))
+	for i, d := range c.Destinations {
+		d.Remote = redact.String(d.Remote)
+		out.Destinations[i] = d
+	}
 	out.Notify = make([]Notify, len(c.Notify))
 	for i, n := range c.Notify {
 		n.URL = redactURL(n.URL)
@@ -30,9 +41,17 @@ func redactURL(raw string) string {
 	if err != nil {
 		return redacted
 	}
+	if u.Scheme == "command" {
+		// The program is a path on this host and stays; its arguments
+		// may be a token or a password.
+		prog, args, _ := strings.Cut(strings.TrimSpace(raw), " ")
+		if strings.TrimSpace(args) != "" {
+			return prog + " " + redacted
+		}
+		return prog
+	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		// command:/path names a program on this host; it holds no secret.
-		return raw
+		return redact.String(raw)
 	}
 	// Built by hand: url.URL.String would percent-encode the marker.
 	out := u.Scheme + "://"

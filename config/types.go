@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"time"
 )
 
@@ -28,13 +29,45 @@ type Restore struct {
 
 // Stack is the Docker Compose stack being protected.
 type Stack struct {
-	Project          string   `yaml:"project"`
-	Dir              string   `yaml:"dir"`
-	Files            []string `yaml:"files"`
-	Database         Database `yaml:"database"`
-	Volumes          []string `yaml:"volumes"`
+	Project  string   `yaml:"project"`
+	Dir      string   `yaml:"dir"`
+	Files    []string `yaml:"files"`
+	Database Database `yaml:"database"`
+	Volumes  []string `yaml:"volumes"`
+	// ExcludeVolumes are volumes the stack mounts that are left out of
+	// the backup on purpose; dr warns about any other mounted volume that
+	// stack.volumes does not list.
+	ExcludeVolumes   []string `yaml:"exclude_volumes"`
 	StopDuringBackup []string `yaml:"stop_during_backup"`
 	Writers          []string `yaml:"writers"`
+}
+
+// VolumesDefaulted reports whether Volumes is the built-in list of
+// Appwrite's data volumes (in any order). A volume of that list that the
+// stack lacks is one an older Appwrite release does not have, and is
+// skipped; a volume of any other list that is missing fails the backup.
+// It is decided by content, not by whether the key was written, so the
+// effective config that dr config check prints behaves as the file did.
+func (s Stack) VolumesDefaulted() bool {
+	got, want := slices.Clone(s.Volumes), DefaultVolumes()
+	slices.Sort(got)
+	slices.Sort(want)
+	return slices.Equal(got, want)
+}
+
+// DefaultVolumes are the data volumes of current Appwrite releases (1.6
+// to 1.8): appwrite-sites and appwrite-imports came with 1.7. The
+// database's own volume (appwrite-mariadb) is dumped, not copied; caches
+// are in DefaultExcludedVolumes.
+func DefaultVolumes() []string {
+	return []string{"appwrite-uploads", "appwrite-functions", "appwrite-builds",
+		"appwrite-certificates", "appwrite-config", "appwrite-sites", "appwrite-imports"}
+}
+
+// DefaultExcludedVolumes are the volumes an Appwrite install mounts that
+// hold nothing worth restoring: the cache and Redis rebuild themselves.
+func DefaultExcludedVolumes() []string {
+	return []string{"appwrite-cache", "appwrite-redis"}
 }
 
 // Database says which service holds the database and what to dump.
@@ -131,12 +164,12 @@ func DefaultRetention() Retention {
 func Default() *Config {
 	return &Config{
 		Stack: Stack{
-			Project:  "",
-			Dir:      "/root/appwrite",
-			Files:    []string{"docker-compose.yml", ".env"},
-			Database: Database{Service: "mariadb", Kind: "auto", Databases: []string{}},
-			Volumes: []string{"appwrite-uploads", "appwrite-functions", "appwrite-builds",
-				"appwrite-certificates", "appwrite-config"},
+			Project:          "",
+			Dir:              "/root/appwrite",
+			Files:            []string{"docker-compose.yml", ".env"},
+			Database:         Database{Service: "mariadb", Kind: "auto", Databases: []string{}},
+			Volumes:          DefaultVolumes(),
+			ExcludeVolumes:   DefaultExcludedVolumes(),
 			StopDuringBackup: []string{},
 			Writers:          []string{},
 		},

@@ -35,12 +35,23 @@ func golden(t *testing.T, name string, got []byte) {
 // The effective-config print is what operators read and paste into bug
 // reports; its shape is pinned.
 func TestEffectiveYAMLGolden(t *testing.T) {
-	cfg, err := Parse([]byte(minimal+`notify:
+	cfg, err := Parse([]byte(`stack:
+  dir: /root/appwrite
+destinations:
+  - name: local
+    remote: /var/backups/appwrite
+  - name: dav
+    remote: ":webdav,url='https://bob:davpass1@dav.example.invalid/dr',user=bob,pass=obscuredpass2:appwrite"
+  - name: s3
+    remote: ":s3,provider=Minio,endpoint='https://s3.example.invalid',access_key_id=AKIAKEY3,secret_access_key=s3secret4:bucket/appwrite"
+notify:
   - name: ops
     url: "https://ops:hunter2@hooks.example.invalid/services/T0/B0/tok?key=abc"
   - name: script
     url: "command:/usr/local/bin/page-me"
     on: [failure, drill]
+  - name: script-with-token
+    url: "command:/usr/local/bin/page-me --token cmdtoken5"
 encryption:
   recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]
 `), "dr.yaml", noEnv)
@@ -50,6 +61,11 @@ encryption:
 	out, err := cfg.Redacted().YAML()
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, secret := range []string{"davpass1", "obscuredpass2", "AKIAKEY3", "s3secret4", "hunter2", "tok?", "abc", "cmdtoken5"} {
+		if strings.Contains(string(out), secret) {
+			t.Errorf("the effective config keeps the secret %q", secret)
+		}
 	}
 	golden(t, "effective-redacted.golden", out)
 }
@@ -61,6 +77,7 @@ func TestRedactURL(t *testing.T) {
 		{"https://h.invalid/", "https://h.invalid"},
 		{"http://h.invalid:8080/hook", "http://h.invalid:8080/<redacted>"},
 		{"command:/usr/local/bin/notify", "command:/usr/local/bin/notify"},
+		{"command:/usr/local/bin/notify --token abc ops", "command:/usr/local/bin/notify <redacted>"},
 		{"https://h.invalid/%zz", "<redacted>"},
 	}
 	for _, tt := range tests {

@@ -557,3 +557,33 @@ func TestWaitExec(t *testing.T) {
 		t.Errorf("cancelled: err = %v, want context.Canceled", err)
 	}
 }
+
+func TestVolumeMounts(t *testing.T) {
+	s := shared.Get(t)
+	c := newClient(t)
+	stack, err := c.FindStack(context.Background(), s.Project, teststack.DBService)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mounts, err := c.VolumeMounts(context.Background(), stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, m := range mounts {
+		got[m.Service+" "+m.Key+" "+m.Name+" "+m.Destination] = true
+	}
+	for _, want := range []string{
+		"mariadb appwrite-mariadb " + s.Volume("appwrite-mariadb") + " /var/lib/mysql",
+		"appwrite appwrite-sites " + s.Volume("appwrite-sites") + " /storage/sites",
+		"appwrite appwrite-imports " + s.Volume("appwrite-imports") + " /storage/imports",
+		"worker appwrite-uploads " + s.Volume("appwrite-uploads") + " /storage/uploads",
+	} {
+		if !got[want] {
+			t.Errorf("VolumeMounts lacks %q; got %v", want, mounts)
+		}
+	}
+	if len(mounts) != 9 {
+		t.Errorf("VolumeMounts = %d mounts, want 9 (1 database, 7 appwrite, 1 worker): %v", len(mounts), mounts)
+	}
+}

@@ -244,3 +244,74 @@ func (c *Client) ServicesMounting(ctx context.Context, stack *Stack, volumeName 
 	sort.Strings(services)
 	return services, nil
 }
+
+// VolumeMount is a named volume that a container of a stack mounts.
+type VolumeMount struct {
+	Service string
+	// Key is the compose project's name for the volume (its
+	// com.docker.compose.volume label), or the engine's name for a volume
+	// the project does not own (an external one).
+	Key string
+	// Name is the engine's name, e.g. appwrite_appwrite-uploads.
+	Name        string
+	Destination string // the path inside the container
+}
+
+// VolumeMounts lists the named volumes mounted by the stack's containers,
+// running or not, sorted by key, then service. Anonymous volumes (named by
+// the engine with 64 hex digits) are left out: nothing can name them in a
+// config, and compose makes new ones on every recreate.
+func (c *Client) VolumeMounts(ctx context.Context, stack *Stack) ([]VolumeMount, error) {
+	list, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+stack.Project))})
+	if err != nil {
+		return nil, fmt.Errorf("listing the volumes of project %s: %w", stack.Project, err)
+	}
+	keys := map[string]string{}
+	for _, v := range list.Volumes {
+		if k := v.Labels[LabelVolume]; k != "" {
+			keys[v.Name] = k
+		}
+	}
+	var out []VolumeMount
+	for _, ct := range stack.Containers {
+		info, err := c.api.ContainerInspect(ctx, ct.ID)
+		if err != nil {
+			return nil, fmt.Errorf("inspecting the mounts of container %s: %w", ct.Name, err)
+		}
+		for _, m := range info.Mounts {
+			if m.Type != mount.TypeVolume || m.Name == "" || isAnonymousVolume(m.Name) {
+				continue
+			}
+			key := keys[m.Name]
+			if key == "" {
+				key = m.Name
+			}
+			vm := VolumeMount{Service: ct.Service, Key: key, Name: m.Name, Destination: m.Destination}
+			if !slices.Contains(out, vm) {
+				out = append(out, vm)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Key != out[j].Key {
+			return out[i].Key < out[j].Key
+		}
+		if out[i].Service != out[j].Service {
+			return out[i].Service < out[j].Service
+		}
+		return out[i].Destination < out[j].Destination
+	})
+	return out, nil
+}
+
+func isAnonymousVolume(name string) bool {
+	if len(name) != 64 {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/rclone/rclone/fs/operations"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/internal/redact"
 )
 
 // maxSidecarSize bounds a sidecar read from a remote.
@@ -38,7 +39,10 @@ type Options struct {
 
 // Destination is one opened remote path.
 type Destination struct {
-	name   string
+	name string
+	// remote is the remote with its credentials redacted: the raw string
+	// is handed to rclone in Open and kept nowhere, so no error, log line
+	// or summary can quote it.
 	remote string
 	f      fs.Fs
 }
@@ -53,13 +57,14 @@ func Open(ctx context.Context, opts Options) (*Destination, error) {
 	if opts.WrapFs != nil {
 		f = opts.WrapFs(f)
 	}
-	return &Destination{name: opts.Name, remote: opts.Remote, f: f}, nil
+	return &Destination{name: opts.Name, remote: redact.String(opts.Remote), f: f}, nil
 }
 
 // Name is the configured destination name.
 func (d *Destination) Name() string { return d.name }
 
-// Remote is the rclone remote path.
+// Remote is the rclone remote path with its credentials redacted, fit to
+// print or log.
 func (d *Destination) Remote() string { return d.remote }
 
 // IsLocal says whether the destination is a directory on this host (where
@@ -125,7 +130,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 		return &Listing{}, nil // a destination nothing was written to yet
 	}
 	if err != nil {
-		return nil, fmt.Errorf("listing destination %q (%s): %w", d.name, d.remote, err)
+		return nil, fmt.Errorf("listing destination %q (%s): %w", d.name, d.remote, redact.Error(err))
 	}
 	archives := map[string]fs.Object{}
 	sidecars := map[string]fs.Object{}

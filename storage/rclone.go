@@ -13,6 +13,8 @@ import (
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config"
 	"github.com/rclone/rclone/fs/config/configfile"
+
+	"github.com/appwrite-dr/dr/internal/redact"
 )
 
 // rclone keeps its configuration in package-level state (the config file
@@ -44,11 +46,13 @@ func newFs(ctx context.Context, destName, remote, configPath string) (fs.Fs, err
 		}
 	}
 	f, err := fs.NewFs(ctx, remote)
+	// The remote can carry credentials, and rclone's errors can quote it.
+	shown := redact.String(remote)
 	if err != nil && !errors.Is(err, fs.ErrorIsFile) {
-		return nil, fmt.Errorf("destination %q: opening remote %q: %w", destName, remote, err)
+		return nil, fmt.Errorf("destination %q: opening remote %q: %w", destName, shown, redact.Error(err))
 	}
 	if errors.Is(err, fs.ErrorIsFile) {
-		return nil, fmt.Errorf("destination %q: remote %q is a file, not a directory", destName, remote)
+		return nil, fmt.Errorf("destination %q: remote %q is a file, not a directory", destName, shown)
 	}
 	return f, nil
 }

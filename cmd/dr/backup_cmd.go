@@ -90,6 +90,9 @@ func printPlan(a *app, p *backup.Plan) {
 	fmt.Fprintf(w, "  databases\t%s\n", strings.Join(p.Databases, ", "))
 	fmt.Fprintf(w, "  files\t%s\n", strings.Join(p.Files, ", "))
 	fmt.Fprintf(w, "  volumes\t%s\n", orNone(p.Volumes))
+	if len(p.Absent) > 0 {
+		fmt.Fprintf(w, "  skipped\t%s: default volumes this stack does not have\n", strings.Join(p.Absent, ", "))
+	}
 	if len(p.Quiesce) > 0 {
 		fmt.Fprintf(w, "  stopped\t%s, while the volumes are captured\n", strings.Join(p.Quiesce, ", "))
 	}
@@ -97,6 +100,9 @@ func printPlan(a *app, p *backup.Plan) {
 	fmt.Fprintf(w, "  destinations\t%s\n", strings.Join(p.Destinations, ", "))
 	for _, d := range p.Spooled {
 		fmt.Fprintf(w, "  note\t%s cannot take a streamed upload: rclone spools the archive to a temporary file in $TMPDIR first\n", d)
+	}
+	for _, warning := range p.Warnings {
+		fmt.Fprintf(w, "  warning\t%s\n", warning)
 	}
 	w.Flush()
 }

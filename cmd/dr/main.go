@@ -4,12 +4,19 @@ package main
 
 import (
 	"context"
+	"log"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/appwrite-dr/dr/internal/redact"
 )
 
 func main() {
+	// rclone logs through slog's default logger, which writes through the
+	// standard log package; its lines can quote a remote, so they pass the
+	// redactor like everything else dr prints.
+	log.SetOutput(redact.NewWriter(os.Stderr))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := execute(ctx, os.Args[1:], streams{in: os.Stdin, out: os.Stdout, err: os.Stderr}, os.Getenv)
 	stop()

@@ -16,6 +16,7 @@ import (
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/redact"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -37,6 +38,11 @@ type app struct {
 }
 
 func execute(ctx context.Context, args []string, s streams, getenv func(string) string) int {
+	// Everything dr prints passes the redactor: remotes, URLs and the
+	// errors that quote them can carry credentials, and stdout and stderr
+	// end up in the daemon's logs. (A command that ever streams backup
+	// data to stdout must write to the Unwrap()ped stream instead.)
+	s.out, s.err = redact.NewWriter(s.out), redact.NewWriter(s.err)
 	a := &app{streams: s, getenv: getenv}
 	root := newRootCommand(a)
 	root.SetArgs(args)
@@ -118,11 +124,12 @@ func newLogger(w io.Writer, format, level string, daemon bool) (*slog.Logger, er
 		}
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
+	// Redacted before formatting too, so a JSON log stays valid JSON.
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(redact.NewHandler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(redact.NewHandler(slog.NewJSONHandler(w, opts))), nil
 	default:
 		return nil, fmt.Errorf("--log-format %q: want text or json", format)
 	}
@@ -150,6 +157,9 @@ func fileExists(path string) bool {
 // isTerminal says whether w is an interactive terminal (progress bars and
 // confirmation prompts only make sense there).
 func isTerminal(w any) bool {
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		w = u.Unwrap()
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -49,7 +49,9 @@ func Volumes() []string {
 		"appwrite-certificates",
 		"appwrite-config",
 		"appwrite-functions",
+		"appwrite-imports",
 		"appwrite-mariadb",
+		"appwrite-sites",
 		"appwrite-uploads",
 	}
 }
@@ -70,5 +72,7 @@ func SeedVolumeFiles() map[string][]string {
 		"appwrite-builds":       {"app-console/deployment1/build.log"},
 		"appwrite-certificates": {"acme.json", "localhost/cert.pem"},
 		"appwrite-config":       {"traefik.yml"},
+		"appwrite-sites":        {"app-console/site1/index.html"},
+		"appwrite-imports":      {"users.csv"},
 	}
 }

@@ -511,3 +511,28 @@ func (s *Stack) Exec(t testing.TB, service, script string) string {
 	}
 	return string(out)
 }
+
+// MountExtraVolume adds, for one test, a container that the engine counts
+// as a service of the stack (it has the compose labels) and that mounts a
+// named volume of the project that docker-compose.test.yml does not have:
+// what an Appwrite release adding a data volume looks like to dr. Both are
+// removed when the test ends.
+func (s *Stack) MountExtraVolume(t testing.TB, service, volume string) {
+	t.Helper()
+	name := s.Volume(volume)
+	docker := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+			t.Fatalf("docker %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	docker("volume", "create", "--label", "com.docker.compose.project="+s.Project,
+		"--label", "com.docker.compose.volume="+volume, name)
+	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", name).Run() })
+	container := s.Project + "-" + service + "-extra"
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", container).Run() })
+	docker("create", "--name", container, "--network", "none",
+		"--label", "com.docker.compose.project="+s.Project,
+		"--label", "com.docker.compose.service="+service,
+		"-v", name+":/data", "--entrypoint", "true", Image())
+}

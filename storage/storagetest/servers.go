@@ -23,6 +23,14 @@ const (
 	password = "dr-test-password"
 )
 
+// Credentials the servers accept, for tests that check they never show.
+const (
+	User        = user
+	Password    = password
+	S3AccessKey = "drtestaccesskey"
+	S3SecretKey = "drtestsecretkey"
+)
+
 // Server is a running in-process rclone server.
 type Server struct {
 	// Remote is the connection-string remote that reaches it.
@@ -106,7 +114,7 @@ func StartS3(t testing.TB, dir string) string {
 
 // S3 serves dir as an S3 endpoint; the bucket is the directory "drbackups" in it.
 func S3(t testing.TB, dir string) *Server {
-	const key, secret = "drtestaccesskey", "drtestsecretkey"
+	const key, secret = S3AccessKey, S3SecretKey
 	s, addr := start(t, "s3", dir, rc.Params{"auth_key": []string{key + "," + secret}})
 	s.Remote = fmt.Sprintf(":s3,provider=Rclone,endpoint='http://%s',access_key_id=%s,secret_access_key=%s,force_path_style=true:drbackups", addr, key, secret)
 	return s
