@@ -28,6 +28,12 @@ Every problem found is listed with its key and line.`,
 				return err
 			}
 			fmt.Fprintf(a.out, "# %s is valid; effective configuration (secrets redacted):\n%s", a.cfgPath, out)
+			// On stderr, so that the printed configuration stays loadable.
+			for _, w := range []string{cfg.UnencryptedWarning(), cfg.FileModeWarning(a.cfgPath)} {
+				if w != "" {
+					fmt.Fprintf(a.err, "warning: %s\n", w)
+				}
+			}
 			return nil
 		},
 	})
