@@ -1,8 +1,10 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/operations"
+
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
-	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/restore"
 	"github.com/appwrite-dr/dr/storage"
 	"github.com/appwrite-dr/dr/storage/storagetest"
@@ -175,4 +179,67 @@ func TestFullDestinationSaysSo(t *testing.T) {
 	}
 }
 
-var _ = teststack.DBService
+// racingFs is a real local remote on which another run commits an
+// archive's name while this run is uploading it: the other run's sidecar
+// appears right after the archive's put, before this run commits.
+type racingFs struct {
+	fs.Fs
+	sidecar []byte
+}
+
+func (r *racingFs) Features() *fs.Features {
+	feat := *r.Fs.Features()
+	if inner := feat.PutStream; inner != nil {
+		feat.PutStream = func(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+			o, err := inner(ctx, in, src, options...)
+			return o, r.race(ctx, src.Remote(), err)
+		}
+	}
+	return &feat
+}
+
+func (r *racingFs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	o, err := r.Fs.Put(ctx, in, src, options...)
+	return o, r.race(ctx, src.Remote(), err)
+}
+
+func (r *racingFs) race(ctx context.Context, name string, err error) error {
+	if _, perr := archive.ParseObjectName(name); err != nil || perr != nil {
+		return err
+	}
+	_, err = operations.Rcat(ctx, r.Fs, archive.SidecarName(name), io.NopCloser(bytes.NewReader(r.sidecar)), time.Now(), nil)
+	return err
+}
+
+// TestNameTakenAtCommitLeavesTheOtherRunsObjects: when another run (on
+// another host) commits the same name between this run's upload and its
+// commit, this run fails there and deletes nothing: the sidecar is the
+// other run's, and so may the archive under it be.
+func TestNameTakenAtCommitLeavesTheOtherRunsObjects(t *testing.T) {
+	s := stack.Get(t)
+	eng := newEngine(t)
+	racing := t.TempDir()
+	cfg := testConfig(t, s, map[string]string{"healthy": t.TempDir(), "racing": racing})
+	dests := openAll(t, cfg)
+	other := []byte(`{"written by": "another run"}`)
+	r, err := storage.Open(context.Background(), storage.Options{Name: "racing", Remote: racing,
+		WrapFs: func(f fs.Fs) fs.Fs { return &racingFs{Fs: f, sidecar: other} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dests[1] = r
+	res, err := backupAt(t, eng, cfg, dests, nextTime())
+	var partial *PartialError
+	if !errors.As(err, &partial) || len(partial.Failed) != 1 || partial.Failed[0].Name != "racing" || !errors.Is(err, storage.ErrNameTaken) {
+		t.Fatalf("got %v, want a partial failure on racing only, the name taken", err)
+	}
+	if !slices.Equal(res.Committed(), []string{"healthy"}) {
+		t.Errorf("committed on %v", res.Committed())
+	}
+	if _, err := os.Stat(filepath.Join(racing, res.Name)); err != nil {
+		t.Errorf("the archive under the other run's sidecar was deleted: %v", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(racing, archive.SidecarName(res.Name))); err != nil || !bytes.Equal(got, other) {
+		t.Errorf("the other run's sidecar is now %q (%v)", got, err)
+	}
+}
