@@ -178,8 +178,12 @@ func (d *Destination) claim(ctx context.Context, name string) error {
 // missing ones above it, mode 0700. A directory that exists is left as the
 // operator made it: the files dr writes in it are 0600 anyway.
 func ensurePrivateDir(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
+	_, err := os.Stat(dir)
+	if err == nil {
 		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("checking the destination directory: %w", err)
 	}
 	if err := os.MkdirAll(dir, privateDirMode); err != nil {
 		return fmt.Errorf("creating the destination directory: %w", err)
@@ -201,7 +205,17 @@ func isNoSpace(err error) bool {
 // explain names a full destination and what to do about it; other errors
 // pass unchanged.
 func (d *Destination) explain(err error) error {
-	if err == nil || errors.Is(err, ErrNoSpace) || !isNoSpace(err) {
+	if err == nil || errors.Is(err, ErrNoSpace) {
+		return err
+	}
+	// rclone spools a stream to $TMPDIR for a backend that cannot take one
+	// (WebDAV), and reports that failure with %v: the full disk is then
+	// this host's, not the destination's.
+	if msg := err.Error(); strings.Contains(msg, "spool file") && strings.Contains(msg, syscall.ENOSPC.Error()) {
+		return fmt.Errorf("%w in %s for the temporary copy rclone makes of the archive for %q, which cannot take a stream: free space there or set TMPDIR to a larger disk: %w",
+			ErrNoSpace, os.TempDir(), d.name, err)
+	}
+	if !isNoSpace(err) {
 		return err
 	}
 	return fmt.Errorf("%w on %q: free space there (or keep fewer backups, or point the destination elsewhere): %w", ErrNoSpace, d.name, err)

@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // put writes one object through an upload, failing the test if it fails.
@@ -246,5 +248,44 @@ func TestRelatedNames(t *testing.T) {
 		if got := related(tt.name); !slices.Equal(got, tt.want) {
 			t.Errorf("related(%s) = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestFullDiskSaysWhichDisk fills a local destination, and the $TMPDIR
+// where rclone spools for a destination that cannot take a stream: each
+// error says no space is left, and where.
+func TestFullDiskSaysWhichDisk(t *testing.T) {
+	full := storagetest.FullDisk(t, 64<<10)
+	if full == "" {
+		t.Skip("no tmpfs can be mounted here (needs root); backup's TestFullDestinationSaysSo covers the local case with an injected ENOSPC")
+	}
+	for _, tt := range []struct {
+		name, want string
+		dest       func(t *testing.T) *Destination
+	}{
+		{"local destination", `no space left on "dest"`, func(t *testing.T) *Destination { return open(t, "dest", full, nil) }},
+		{"spool for webdav", "no space left in " + full, func(t *testing.T) *Destination {
+			t.Setenv("TMPDIR", full)
+			return open(t, "dest", storagetest.StartWebDAV(t, t.TempDir(), false), nil)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := tt.dest(t)
+			u := NewUpload(context.Background(), []*Destination{d}, archive.ObjectName("appwrite", when, false))
+			data := payload(1 << 20)
+			var err error
+			for i := 0; i < 4 && err == nil; i++ {
+				_, err = u.Write(data)
+			}
+			if cerr := u.Close(); err == nil {
+				err = cerr
+			}
+			if !errors.Is(err, ErrNoSpace) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want ErrNoSpace saying %q", err, tt.want)
+			}
+			if l, err := d.Scan(context.Background()); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
+				t.Errorf("the destination holds %+v (%v)", l, err)
+			}
+		})
 	}
 }
