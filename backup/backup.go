@@ -112,6 +112,16 @@ func (e *PartialError) Error() string {
 	return "backup failed on some destinations: " + strings.Join(parts, "; ")
 }
 
+// Unwrap gives each destination's error, so that callers can tell a full
+// disk (storage.ErrNoSpace) or a taken name from other failures.
+func (e *PartialError) Unwrap() []error {
+	errs := make([]error, len(e.Failed))
+	for i, f := range e.Failed {
+		errs[i] = f.Err
+	}
+	return errs
+}
+
 // ErrNotSupported is returned for database kinds dr cannot dump yet.
 var ErrNotSupported = errors.New("not supported yet")
 
@@ -140,20 +150,22 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	if err != nil {
 		return nil, err
 	}
-	name := archive.ObjectName(plan.project, started, len(recipients) > 0)
+	// A name no destination holds anything of: a run in the same second
+	// as the last must never write over (or then delete) its objects.
+	name, err := storage.FreeName(ctx, dests, plan.project, started, len(recipients) > 0)
+	if err != nil {
+		return nil, err
+	}
 	res := &Result{Name: name}
 	warn := func(msg string, args ...any) {
 		w := fmt.Sprintf(msg, args...)
 		res.Warnings = append(res.Warnings, w)
 		log.Warn(w)
 	}
-	if len(recipients) == 0 && plan.hasEnv {
-		for _, d := range dests {
-			if !d.IsLocal() {
-				warn("the backup holds .env secrets and goes unencrypted to %q (%s); set encryption.recipients", d.Name(), d.Remote())
-				break
-			}
-		}
+	if len(recipients) == 0 {
+		// Once per run, whatever the destinations: a local copy is as
+		// readable to whoever gets root or the disk.
+		warn("%s", config.Unencrypted)
 	}
 	if len(plan.absent) > 0 {
 		log.Info("default volumes this stack does not have (an older Appwrite); skipped", "volumes", plan.absent)
@@ -246,7 +258,12 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 			sidecar.Object = &archive.ObjectInfo{Size: ur.Size, SHA256: ur.SHA256}
 			if err := dest.Commit(ctx, &sidecar); err != nil {
 				d.Err = fmt.Errorf("committing: %w", err)
-				if derr := dest.DeleteObject(context.WithoutCancel(ctx), name); derr != nil {
+				// A sidecar already there is another run's commit: the
+				// archive under it may be that run's too. Only an archive
+				// no one committed is this run's to undo.
+				if errors.Is(err, storage.ErrNameTaken) {
+					log.Error("the backup name was taken on the destination by another run; its objects are left alone", "destination", d.Name, "object", name)
+				} else if derr := dest.DeleteObject(context.WithoutCancel(ctx), name); derr != nil {
 					log.Error("could not delete the uncommitted archive", "destination", d.Name, "object", name, "err", derr)
 				}
 			}
@@ -278,6 +295,10 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	return res, err
 }
 
+// errArchiveStopped is what the dump sees when the archive stopped reading
+// it: never the cause of a failure, only its echo.
+var errArchiveStopped = errors.New("archive stopped reading the dump")
+
 // writeArchive adds everything to the archive in the order of the format:
 // the stack's files, the database dump, then the volumes.
 func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info *mariadb.Info, cfg *config.Config, m *archive.Manifest, counters *progressCounters, log *slog.Logger) error {
@@ -299,13 +320,16 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 	}()
 	dr, err := aw.AddDump(ctx, pr)
 	// Drain so that the dump goroutine never blocks on a reader that gave up.
-	pr.CloseWithError(errors.New("archive stopped reading the dump"))
+	pr.CloseWithError(errArchiveStopped)
 	dumpErr := <-dumpDone
+	// When the archive gave up first (a destination failed, a full disk),
+	// the dump only saw its reader go away: the archive's error is the
+	// cause. Otherwise the dump's own failure is.
+	if err != nil && (dumpErr == nil || errors.Is(dumpErr, errArchiveStopped)) {
+		return fmt.Errorf("archiving the dump: %w", err)
+	}
 	if dumpErr != nil {
 		return dumpErr
-	}
-	if err != nil {
-		return fmt.Errorf("archiving the dump: %w", err)
 	}
 	if !dr.Completed {
 		return errors.New("dumping the database: the dump ended without its completion trailer (\"-- Dump completed\"), so it was cut short; nothing was committed")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/storage"
@@ -54,8 +53,13 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 		return nil, err
 	}
 	args := mariadb.DumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
+	// The name a run started now would take (see Run).
+	name, err := storage.FreeName(ctx, dests, plan.project, now, len(recipients) > 0)
+	if err != nil {
+		return nil, err
+	}
 	p := &Plan{
-		Name:          archive.ObjectName(plan.project, now.UTC().Truncate(time.Second), len(recipients) > 0),
+		Name:          name,
 		Project:       plan.project,
 		Kind:          plan.kind,
 		Container:     plan.dbContainer.Name,

@@ -5,7 +5,6 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/rclone/rclone/fs"
-	"github.com/rclone/rclone/fs/operations"
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/internal/redact"
@@ -263,22 +261,19 @@ func (d *Destination) Open(ctx context.Context, name string) (io.ReadCloser, err
 }
 
 // Commit writes the sidecar that makes an uploaded archive a backup. It is
-// written once: an existing sidecar is never replaced.
+// written once: an existing sidecar is never replaced, and its error then
+// wraps ErrNameTaken (the name is another run's: leave its archive alone).
 func (d *Destination) Commit(ctx context.Context, m *archive.Manifest) error {
-	name := archive.SidecarName(m.Name)
-	if _, err := d.f.NewObject(ctx, name); err == nil {
-		return fmt.Errorf("committing %s on %q: a sidecar already exists; dr never overwrites one", m.Name, d.name)
-	}
 	data, err := m.Marshal()
 	if err != nil {
 		return err
 	}
-	o, err := operations.Rcat(ctx, d.f, name, io.NopCloser(bytes.NewReader(data)), time.Now(), nil)
+	err = d.putOnce(ctx, archive.SidecarName(m.Name), data, time.Now())
+	if errors.Is(err, ErrNameTaken) {
+		return fmt.Errorf("committing %s on %q: a sidecar already exists; dr never overwrites one: %w", m.Name, d.name, ErrNameTaken)
+	}
 	if err != nil {
 		return fmt.Errorf("committing %s on %q: %w", m.Name, d.name, err)
-	}
-	if o == nil || o.Size() != int64(len(data)) {
-		return fmt.Errorf("committing %s on %q: the sidecar was not stored whole", m.Name, d.name)
 	}
 	return nil
 }

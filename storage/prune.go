@@ -1,16 +1,13 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"time"
 
 	"github.com/rclone/rclone/fs"
-	"github.com/rclone/rclone/fs/operations"
 
 	"github.com/appwrite-dr/dr/archive"
 )
@@ -138,7 +135,11 @@ func (d *Destination) Pin(ctx context.Context, name string, at time.Time) error 
 		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
 	}
 	body := []byte(fmt.Sprintf("pinned %s\n", at.UTC().Format(time.RFC3339)))
-	if _, err := operations.Rcat(ctx, d.f, pin, io.NopCloser(bytes.NewReader(body)), at, nil); err != nil {
+	err := d.putOnce(ctx, pin, body, at)
+	if errors.Is(err, ErrNameTaken) {
+		return nil // pinned meanwhile by another run
+	}
+	if err != nil {
 		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
 	}
 	return nil

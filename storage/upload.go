@@ -82,9 +82,17 @@ type sink struct {
 	done    chan struct{}
 	putErr  error // set by the put goroutine before done closes
 	failed  error // set by the pump when a write fails
+	// owned says the object under the upload's name is this run's (its
+	// claim succeeded), set by the put goroutine before done closes: a
+	// failure deletes only an owned object, never one another run made.
+	owned bool
 }
 
 // NewUpload starts one streamed put per destination, all named objectName.
+// Each destination is checked right before its put starts: one that
+// already holds anything of that name fails with ErrNameTaken and is never
+// written to, nor is anything deleted there (see FreeName for picking a
+// free name first).
 func NewUpload(ctx context.Context, dests []*Destination, objectName string) *Upload {
 	ctx, cancel := context.WithCancel(ctx)
 	// rclone reads ahead --buffer-size (16 MiB) per transfer; the writer
@@ -109,7 +117,12 @@ func NewUpload(ctx context.Context, dests []*Destination, objectName string) *Up
 		}
 		go func() {
 			defer close(s.done)
-			_, err := operations.Rcat(ctx, d.f, objectName, pr, time.Now(), nil)
+			err := d.claim(ctx, objectName)
+			if err == nil {
+				s.owned = true
+				_, err = operations.Rcat(ctx, d.f, objectName, pr, time.Now(), nil)
+				err = d.explain(err)
+			}
 			if err != nil {
 				s.putErr = err
 			}
@@ -152,7 +165,15 @@ func (u *Upload) pump() {
 				}
 				s.written.Add(int64(n))
 				if err != nil {
-					s.failed = fmt.Errorf("uploading to %q: %w", s.dest.name, err)
+					// The pipe only says that the put stopped reading
+					// (often just "closed pipe", when rclone closed its
+					// end first); the put's own error says why, and the
+					// put is ending, so wait for it.
+					<-s.done
+					if s.putErr != nil {
+						err = s.putErr
+					}
+					s.failed = fmt.Errorf("uploading to %q: %w", s.dest.name, s.dest.explain(err))
 				}
 			}()
 		}
@@ -236,7 +257,9 @@ func (u *Upload) Close() error {
 	var errs []error
 	for _, s := range u.sinks {
 		<-s.done
-		if s.failed == nil && s.putErr != nil {
+		// The put's own error is the cause; the pump only saw the pipe
+		// closing (or nothing at all, when the put failed at the end).
+		if s.putErr != nil && (s.failed == nil || !errors.Is(s.failed, s.putErr)) {
 			s.failed = fmt.Errorf("uploading to %q: %w", s.dest.name, s.putErr)
 		}
 		if s.failed == nil {
@@ -294,9 +317,13 @@ func (u *Upload) verify(s *sink) error {
 }
 
 // deletePartial removes whatever a failed put left, even after the run's
-// context ended (the undo must still happen).
+// context ended (the undo must still happen), and only if the object is
+// this run's.
 func (u *Upload) deletePartial(s *sink) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(u.ctx), 2*time.Minute)
+	if !s.owned {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(u.ctx), deleteTimeout)
 	defer cancel()
 	if err := s.dest.DeleteObject(ctx, u.name); err != nil {
 		s.failed = fmt.Errorf("%w (and its partial object could not be deleted: %v)", s.failed, err)
@@ -327,7 +354,10 @@ func (u *Upload) Abort(ctx context.Context) {
 }
 
 func (u *Upload) deleteQuietly(ctx context.Context, s *sink) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	if !s.owned {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 	defer cancel()
 	if err := s.dest.DeleteObject(ctx, u.name); err != nil {
 		fs.Errorf(nil, "deleting partial %s on %q: %v", u.name, s.dest.name, err)

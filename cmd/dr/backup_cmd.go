@@ -43,6 +43,10 @@ func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
 	if err != nil {
 		return err
 	}
+	// backup.Run warns about an unencrypted backup itself, once per run.
+	if w := cfg.FileModeWarning(a.cfgPath); w != "" {
+		a.logger.Warn(w)
+	}
 	sess, err := openStackSession(ctx, cfg, opts.destinations)
 	if err != nil {
 		return err

@@ -39,6 +39,12 @@ error.`,
 				return err
 			}
 			fmt.Fprintf(a.out, "# %s is valid; effective configuration (secrets redacted):\n%s", a.cfgPath, out)
+			// On stderr, so that the printed configuration stays loadable.
+			for _, w := range []string{cfg.UnencryptedWarning(), cfg.FileModeWarning(a.cfgPath)} {
+				if w != "" {
+					fmt.Fprintf(a.err, "warning: %s\n", w)
+				}
+			}
 			checkVolumeMounts(cmd.Context(), a, cfg)
 			return nil
 		},

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/rclone/rclone/fs"
 )
@@ -20,6 +22,9 @@ const (
 	Truncate
 	// Stall stops reading after Bytes bytes until the context ends.
 	Stall
+	// NoSpace fails the upload after Bytes bytes with the error a full
+	// local disk gives (ENOSPC), for where FullDisk cannot mount one.
+	NoSpace
 )
 
 // ErrInjected is the error a FailAfter fault returns.
@@ -87,6 +92,8 @@ func (r *faultReader) Read(p []byte) (int, error) {
 		case Stall:
 			<-r.ctx.Done()
 			return 0, r.ctx.Err()
+		case NoSpace:
+			return 0, &os.PathError{Op: "write", Path: "(injected)", Err: syscall.ENOSPC}
 		default:
 			return 0, ErrInjected
 		}
