@@ -12,7 +12,7 @@ func TestDumpArgs(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("DumpArgs = %v, want %v", got, want)
 	}
-	for _, required := range []string{"--single-transaction", "--quick", "--routines", "--events", "--triggers", "--hex-blob", "--add-drop-database", "--default-character-set=utf8mb4"} {
+	for _, required := range []string{"--max-allowed-packet=1G", "--single-transaction", "--quick", "--routines", "--events", "--triggers", "--hex-blob", "--add-drop-database", "--default-character-set=utf8mb4"} {
 		if !strings.Contains(strings.Join(got, " "), required) {
 			t.Errorf("dump options lack %s", required)
 		}
