@@ -388,3 +388,46 @@ func TestInterruptedImportStartsTheServicesAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestRowsOverTheDefaultPacketLimitComeBack: a 12 MiB and a 50 MiB row
+// (24 and 100 MiB as hex INSERTs) survive backup, verify and restore on a
+// server at the default 16 MiB limit, which is its limit again afterwards.
+func TestRowsOverTheDefaultPacketLimitComeBack(t *testing.T) {
+	s := stack.Get(t)
+	eng := newEngine(t)
+	cfg, dests := setup(t, s)
+	cfg.Stack.Volumes = nil
+	s.UseDefaultPacketLimit(t)
+	s.SQL(t, "CREATE DATABASE dr_packet; CREATE TABLE dr_packet.big (id INT PRIMARY KEY, v LONGBLOB)")
+	t.Cleanup(func() { s.SQL(t, "DROP DATABASE IF EXISTS dr_packet") })
+	s.InsertLargeRows(t, "dr_packet.big", 12<<20, 50<<20)
+	want := s.RowSums(t, "dr_packet.big")
+
+	res := takeBackup(t, eng, cfg, dests)
+	entries, err := storage.Catalog(context.Background(), dests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := storage.Select(entries, res.Name, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(context.Background(), dests, entry, nil); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+
+	s.SQL(t, "DELETE FROM dr_packet.big WHERE id = 2; UPDATE dr_packet.big SET v = 'changed' WHERE id = 1")
+	r, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
+	if err != nil {
+		t.Fatalf("restore: %.2000v", err)
+	}
+	if len(r.Warnings) > 0 {
+		t.Errorf("restore warned: %v", r.Warnings)
+	}
+	if got := s.RowSums(t, "dr_packet.big"); got != want {
+		t.Errorf("rows after the restore:\n%s\nwant:\n%s", got, want)
+	}
+	if got := s.PacketLimit(t); got != teststack.DefaultPacketLimit {
+		t.Errorf("server's max_allowed_packet after the restore = %d, want the default %d back", got, teststack.DefaultPacketLimit)
+	}
+}
