@@ -293,9 +293,27 @@ func (m *Server) Import(ctx context.Context, r io.Reader) error {
 		return fmt.Errorf("importing the dump: %w", err)
 	}
 	if res.ExitCode != 0 {
+		res.Stderr = condenseStatements(res.Stderr)
 		return res.Err("importing the dump")
 	}
 	return nil
+}
+
+// echoedLine is the length past which a line of the import client's error
+// output is the failed statement it echoes (a multi-MiB INSERT of hex, cut
+// anywhere by the tail buffer), not its message.
+const echoedLine = 512
+
+// condenseStatements replaces echoed statements in the client's error
+// output by their size, so the error an operator reads is the message.
+func condenseStatements(stderr string) string {
+	lines := strings.Split(stderr, "\n")
+	for i, l := range lines {
+		if len(l) > echoedLine {
+			lines[i] = fmt.Sprintf("[%d bytes of the statement]", len(l))
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // ByHandImport is the host shell command that feeds a dump on its standard

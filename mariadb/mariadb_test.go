@@ -24,3 +24,21 @@ func TestSQLList(t *testing.T) {
 		t.Errorf("SQLList = %s, want %s", got, want)
 	}
 }
+
+func TestCondenseStatements(t *testing.T) {
+	long := strings.Repeat("A1", 300)
+	tests := []struct{ name, in, want string }{
+		{"message only", "ERROR 1045 (28000): Access denied", "ERROR 1045 (28000): Access denied"},
+		{"echoed statement", "--------------\nINSERT INTO `b` VALUES\n(1,0x" + long + ")\n--------------\n\nERROR 2006 (HY000) at line 47: Server has gone away",
+			"--------------\nINSERT INTO `b` VALUES\n[606 bytes of the statement]\n--------------\n\nERROR 2006 (HY000) at line 47: Server has gone away"},
+		{"a line just short enough stays", strings.Repeat("x", 512), strings.Repeat("x", 512)},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := condenseStatements(tt.in); got != tt.want {
+				t.Errorf("condenseStatements = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
