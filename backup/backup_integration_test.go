@@ -301,6 +301,22 @@ func TestFaultsLeaveNothingHalfDone(t *testing.T) {
 		if !strings.Contains(err.Error(), "dump") {
 			t.Errorf("error does not say the dump failed: %v", err)
 		}
+		// Exit code 137 alone says nothing: the error names the container,
+		// says it stopped during the dump, and what to do.
+		out, err2 := exec.Command("docker", "inspect", "-f", "{{.Name}}", db).Output()
+		if err2 != nil {
+			t.Fatal(err2)
+		}
+		name := strings.TrimPrefix(strings.TrimSpace(string(out)), "/")
+		for _, want := range []string{"the container " + name + " stopped", "stopped (or was killed) during the dump", "docker logs " + name} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error lacks %q: %v", want, err)
+			}
+		}
+		var stopped *engine.ContainerStoppedError
+		if !errors.As(err, &stopped) {
+			t.Errorf("error is no *engine.ContainerStoppedError: %v", err)
+		}
 		assertNothingLeft(t, local, archive.ObjectName(s.Project, at, false), dests, good.Name)
 	})
 
