@@ -174,7 +174,7 @@ func TestEncryptedArchiveRestoresWithStandardTools(t *testing.T) {
 	if len(chunks) != len(res.Manifest.Database.Chunks) {
 		t.Fatalf("%d chunk files, manifest lists %d", len(chunks), len(res.Manifest.Database.Chunks))
 	}
-	importCmd := `cat "$@" | docker exec -i ` + fresh.ContainerID(t, teststack.DBService) + ` sh -c 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec mariadb -uroot'`
+	importCmd := `cat "$@" | docker exec -i ` + fresh.ContainerID(t, teststack.DBService) + ` sh -c 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec mariadb -uroot --max-allowed-packet=1G --binary-mode'`
 	if b, err := exec.Command("sh", append([]string{"-c", importCmd, "sh"}, chunks...)...).CombinedOutput(); err != nil {
 		t.Fatalf("importing the dump: %v\n%s", err, b)
 	}
