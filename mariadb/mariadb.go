@@ -373,7 +373,7 @@ func (m *Server) raisePacketLimit(ctx context.Context) (putBack func()) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		if _, err := m.Query(ctx, fmt.Sprintf("SET GLOBAL max_allowed_packet = %d", old)); err != nil {
-			m.log.Warn("could not put the server's max_allowed_packet back after the import; set it by hand: SET GLOBAL max_allowed_packet = "+strconv.FormatInt(old, 10),
+			m.log.Warn("could not put the server's max_allowed_packet back after the import (a restarted server has its configured value again); otherwise set it by hand: SET GLOBAL max_allowed_packet = "+strconv.FormatInt(old, 10),
 				"max_allowed_packet", old, "error", err)
 			return
 		}
