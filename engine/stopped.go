@@ -32,7 +32,7 @@ func (e *ContainerStoppedError) Error() string {
 	case e.Restarted:
 		return fmt.Sprintf("the container %s restarted while the command ran", e.Container)
 	case e.Status == "restarting":
-		return fmt.Sprintf("the container %s stopped while the command ran (state now: restarting)", e.Container)
+		return fmt.Sprintf("the container %s stopped while the command ran (its restart policy is starting it again)", e.Container)
 	}
 	return fmt.Sprintf("the container %s stopped while the command ran (state now: %s, exit code %d)", e.Container, e.Status, e.ExitCode)
 }

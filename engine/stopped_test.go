@@ -23,7 +23,7 @@ func TestContainerEnd(t *testing.T) {
 		{"killed for lack of memory", start, &container.State{Status: "exited", ExitCode: 137, OOMKilled: true, StartedAt: before},
 			"the container app-mariadb-1 was killed for lack of memory (OOM) while the command ran (state now: exited)"},
 		{"being restarted by its policy", start, &container.State{Status: "restarting", Running: true, Restarting: true, StartedAt: before},
-			"the container app-mariadb-1 stopped while the command ran (state now: restarting)"},
+			"the container app-mariadb-1 stopped while the command ran (its restart policy is starting it again)"},
 		{"restarted by its policy", start, &container.State{Status: "running", Running: true, StartedAt: "2026-11-26T05:00:09Z"},
 			"the container app-mariadb-1 restarted while the command ran"},
 		{"running, start before unknown", execStart{name: "app-mariadb-1"}, &container.State{Status: "running", Running: true, StartedAt: before}, ""},
