@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
+	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -416,18 +418,46 @@ func TestRowsOverTheDefaultPacketLimitComeBack(t *testing.T) {
 		t.Fatalf("verify: %v", err)
 	}
 
-	s.SQL(t, "DELETE FROM dr_packet.big WHERE id = 2; UPDATE dr_packet.big SET v = 'changed' WHERE id = 1")
+	// The 50 MiB row stays, so the safety dump holds it too.
+	s.SQL(t, "DELETE FROM dr_packet.big WHERE id = 1")
+	before := s.RowSums(t, "dr_packet.big")
 	r, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
 	if err != nil {
 		t.Fatalf("restore: %.2000v", err)
 	}
-	if len(r.Warnings) > 0 {
-		t.Errorf("restore warned: %v", r.Warnings)
+	if len(r.Warnings) > 0 || r.SafetyDump == "" {
+		t.Errorf("restore warned %v, safety dump %q: want no warning and a safety dump", r.Warnings, r.SafetyDump)
 	}
 	if got := s.RowSums(t, "dr_packet.big"); got != want {
 		t.Errorf("rows after the restore:\n%s\nwant:\n%s", got, want)
 	}
 	if got := s.PacketLimit(t); got != teststack.DefaultPacketLimit {
 		t.Errorf("server's max_allowed_packet after the restore = %d, want the default %d back", got, teststack.DefaultPacketLimit)
+	}
+	if r.SafetyDump == "" {
+		return
+	}
+
+	// The undo command a failed restore prints puts the safety dump back.
+	f, err := os.Open(r.SafetyDump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := zstd.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	undo := exec.Command("sh", "-c", mariadb.ByHandImport(s.ContainerID(t, teststack.DBService)))
+	undo.Stdin = zr
+	if out, err := undo.CombinedOutput(); err != nil {
+		t.Fatalf("the printed undo command: %v: %.2000s", err, out)
+	}
+	if got := s.RowSums(t, "dr_packet.big"); got != before {
+		t.Errorf("rows after the undo:\n%s\nwant:\n%s", got, before)
+	}
+	if got := s.PacketLimit(t); got != teststack.DefaultPacketLimit {
+		t.Errorf("server's max_allowed_packet after the undo = %d, want the default %d back", got, teststack.DefaultPacketLimit)
 	}
 }
