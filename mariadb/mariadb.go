@@ -334,10 +334,11 @@ func condenseStatements(stderr string) string {
 // the client's raised too. dr prints it for an operator to run.
 func ByHandImport(container string) string {
 	script := `export MYSQL_PWD="${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}"; ` +
-		`p=$(mariadb -uroot -N -e "SELECT @@global.max_allowed_packet") && ` +
-		`mariadb -uroot -e "SET GLOBAL max_allowed_packet=` + strconv.Itoa(maxAllowedPacketBytes) + `" && ` +
-		`{ mariadb -uroot --max-allowed-packet=` + MaxAllowedPacket + ` --binary-mode --default-character-set=utf8mb4; s=$?; ` +
-		`mariadb -uroot -e "SET GLOBAL max_allowed_packet=$p"; exit $s; }`
+		`c=$(command -v mariadb || command -v mysql) && ` +
+		`p=$("$c" -uroot -N -e "SELECT @@global.max_allowed_packet") && ` +
+		`"$c" -uroot -e "SET GLOBAL max_allowed_packet=` + strconv.Itoa(maxAllowedPacketBytes) + `" && ` +
+		`{ "$c" -uroot --max-allowed-packet=` + MaxAllowedPacket + ` --binary-mode --default-character-set=utf8mb4; s=$?; ` +
+		`"$c" -uroot -e "SET GLOBAL max_allowed_packet=$p"; exit $s; }`
 	return "docker exec -i " + container + " sh -c '" + script + "'"
 }
 

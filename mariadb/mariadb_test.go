@@ -42,3 +42,17 @@ func TestCondenseStatements(t *testing.T) {
 		})
 	}
 }
+
+func TestByHandImport(t *testing.T) {
+	cmd := ByHandImport("appwrite-mariadb-1")
+	for _, want := range []string{"docker exec -i appwrite-mariadb-1 sh -c '", "--max-allowed-packet=1G", "SET GLOBAL max_allowed_packet=1073741824", `SET GLOBAL max_allowed_packet=$p`, "--binary-mode", `MYSQL_PWD="${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}"`} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("the by-hand import lacks %q: %s", want, cmd)
+		}
+	}
+	// The password stays in the environment, off every command line, and
+	// the script is one single-quoted word for the host's shell.
+	if strings.Contains(cmd, " -p") || strings.Count(cmd, "'") != 2 {
+		t.Errorf("the by-hand import passes a password or breaks its quoting: %s", cmd)
+	}
+}
