@@ -196,8 +196,10 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 	}
 	if failure != nil {
 		if ctx.Err() == nil {
-			// A broken stream is what a container's end looks like from here.
-			if stopped := c.stoppedSince(ctx, containerID, start, copyErr != nil); stopped != nil {
+			// A broken stream is what a container's end looks like from
+			// here; the caller's own reader or writer failing is not.
+			brokenStream := stdinErr == nil && out.err == nil && copyErr != nil
+			if stopped := c.stoppedSince(ctx, containerID, start, brokenStream); stopped != nil {
 				failure = fmt.Errorf("%w; %w", failure, stopped)
 			}
 		}
