@@ -174,7 +174,7 @@ func TestEncryptedArchiveRestoresWithStandardTools(t *testing.T) {
 	if len(chunks) != len(res.Manifest.Database.Chunks) {
 		t.Fatalf("%d chunk files, manifest lists %d", len(chunks), len(res.Manifest.Database.Chunks))
 	}
-	importCmd := `cat "$@" | docker exec -i ` + fresh.ContainerID(t, teststack.DBService) + ` sh -c 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec mariadb -uroot'`
+	importCmd := `cat "$@" | docker exec -i ` + fresh.ContainerID(t, teststack.DBService) + ` sh -c 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec mariadb -uroot --max-allowed-packet=1G --binary-mode'`
 	if b, err := exec.Command("sh", append([]string{"-c", importCmd, "sh"}, chunks...)...).CombinedOutput(); err != nil {
 		t.Fatalf("importing the dump: %v\n%s", err, b)
 	}
@@ -300,6 +300,22 @@ func TestFaultsLeaveNothingHalfDone(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "dump") {
 			t.Errorf("error does not say the dump failed: %v", err)
+		}
+		// Exit code 137 alone says nothing: the error names the container,
+		// says it stopped during the dump, and what to do.
+		out, err2 := exec.Command("docker", "inspect", "-f", "{{.Name}}", db).Output()
+		if err2 != nil {
+			t.Fatal(err2)
+		}
+		name := strings.TrimPrefix(strings.TrimSpace(string(out)), "/")
+		for _, want := range []string{"the container " + name + " stopped", "stopped (or was killed) during the dump", "docker logs " + name} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error lacks %q: %v", want, err)
+			}
+		}
+		var stopped *engine.ContainerStoppedError
+		if !errors.As(err, &stopped) {
+			t.Errorf("error is no *engine.ContainerStoppedError: %v", err)
 		}
 		assertNothingLeft(t, local, archive.ObjectName(s.Project, at, false), dests, good.Name)
 	})

@@ -28,7 +28,7 @@ type backupBenchOptions struct {
 }
 
 // benchDumpOptions are dr's own dump flags, so every method dumps the same.
-const benchDumpOptions = "--single-transaction --quick --routines --events --triggers --hex-blob --add-drop-database --default-character-set=utf8mb4 --databases appwrite"
+const benchDumpOptions = "--max-allowed-packet=1G --single-transaction --quick --routines --events --triggers --hex-blob --add-drop-database --default-character-set=utf8mb4 --databases appwrite"
 
 const benchPassword = "bench-root-password"
 

@@ -44,6 +44,9 @@ type ExecOptions struct {
 type ExecResult struct {
 	ExitCode int
 	Stderr   string // the tail of the error output, at most StderrLimit bytes
+	// Stopped is set, for a non-zero exit code, when the container itself
+	// stopped, restarted or went away while the command ran.
+	Stopped *ContainerStoppedError
 }
 
 // ExitError is a command that ran and exited non-zero.
@@ -51,23 +54,40 @@ type ExitError struct {
 	What     string
 	ExitCode int
 	Stderr   string
+	// Stopped is set when the container itself stopped under the command.
+	Stopped *ContainerStoppedError
 }
 
 func (e *ExitError) Error() string {
 	tail := strings.TrimSpace(e.Stderr)
+	if e.Stopped != nil {
+		if tail == "" {
+			return fmt.Sprintf("%s: %v; the command exited with code %d", e.What, e.Stopped, e.ExitCode)
+		}
+		return fmt.Sprintf("%s: %v; the command exited with code %d: %s", e.What, e.Stopped, e.ExitCode, tail)
+	}
 	if tail == "" {
 		return fmt.Sprintf("%s: exit code %d (no error output)", e.What, e.ExitCode)
 	}
 	return fmt.Sprintf("%s: exit code %d: %s", e.What, e.ExitCode, tail)
 }
 
+// Unwrap makes errors.As find the *ContainerStoppedError.
+func (e *ExitError) Unwrap() error {
+	if e.Stopped == nil {
+		return nil
+	}
+	return e.Stopped
+}
+
 // Err is nil for exit code 0, and otherwise an *ExitError reading
-// "<what>: exit code N: <stderr tail>".
+// "<what>: exit code N: <stderr tail>", or saying that the container
+// stopped when it did.
 func (r *ExecResult) Err(what string) error {
 	if r.ExitCode == 0 {
 		return nil
 	}
-	return &ExitError{What: what, ExitCode: r.ExitCode, Stderr: r.Stderr}
+	return &ExitError{What: what, ExitCode: r.ExitCode, Stderr: r.Stderr, Stopped: r.Stopped}
 }
 
 // Exec runs a command in a running container and streams its input and
@@ -83,6 +103,7 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 	if err != nil {
 		return nil, err
 	}
+	start := c.noteStart(ctx, containerID)
 	created, err := c.api.ContainerExecCreate(ctx, containerID, container.ExecOptions{
 		Cmd:          opts.Cmd,
 		Env:          append(slices.Clip(opts.Env), tag),
@@ -174,6 +195,14 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 		failure = fmt.Errorf("reading the output of %s in container %s: %w", what, containerID, copyErr)
 	}
 	if failure != nil {
+		if ctx.Err() == nil {
+			// A broken stream is what a container's end looks like from
+			// here; the caller's own reader or writer failing is not.
+			brokenStream := stdinErr == nil && out.err == nil && copyErr != nil
+			if stopped := c.stoppedSince(ctx, containerID, start, brokenStream); stopped != nil {
+				failure = fmt.Errorf("%w; %w", failure, stopped)
+			}
+		}
 		if err := c.stopExec(ctx, containerID, created.ID, tag); err != nil {
 			return nil, fmt.Errorf("%w (and ending it failed: %v)", failure, err)
 		}
@@ -182,9 +211,22 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 
 	code, err := c.exitCode(ctx, created.ID)
 	if err != nil {
-		return nil, fmt.Errorf("reading the exit code of %s in container %s: %w", what, containerID, err)
+		err = fmt.Errorf("reading the exit code of %s in container %s: %w", what, containerID, err)
+		if ctx.Err() == nil {
+			if stopped := c.stoppedSince(ctx, containerID, start, true); stopped != nil {
+				err = fmt.Errorf("%w; %w", err, stopped)
+			}
+		}
+		return nil, err
 	}
-	return &ExecResult{ExitCode: code, Stderr: stderr.String()}, nil
+	res := &ExecResult{ExitCode: code, Stderr: stderr.String()}
+	if code != 0 {
+		// Only a failed command is worth the look: a container that stops
+		// under a command makes it fail, mostly by a signal (exit codes
+		// over 128; 137 is SIGKILL), as a container's end kills all in it.
+		res.Stopped = c.stoppedSince(ctx, containerID, start, code > 128)
+	}
+	return res, nil
 }
 
 // execTagVar marks every process an Exec starts, through its environment,

@@ -10,7 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/appwrite-dr/dr/engine"
 )
@@ -19,9 +22,21 @@ import (
 // server, not to the stack, and importing them elsewhere breaks that server.
 var SystemDatabases = []string{"mysql", "sys", "information_schema", "performance_schema"}
 
+// MaxAllowedPacket is the packet limit dr gives the dump and import
+// clients, and the server for the time of an import: the largest the
+// clients accept. The defaults (16 MiB; Debian's mysqldump.cnf sets 16M
+// too) make a row over 16 MiB fail the dump, or, as a hex INSERT twice its
+// size, fail the import half-way with "server has gone away".
+const MaxAllowedPacket = "1G"
+
+// maxAllowedPacketBytes is MaxAllowedPacket in bytes, for SET GLOBAL.
+const maxAllowedPacketBytes = 1 << 30
+
 // DumpOptions are the mariadb-dump flags of every backup: one consistent
-// InnoDB snapshot, rows streamed, every object kind, binary-safe text.
+// InnoDB snapshot, rows streamed, every object kind, binary-safe text, and
+// rows as large as the server can hold.
 var DumpOptions = []string{
+	"--max-allowed-packet=" + MaxAllowedPacket,
 	"--single-transaction",
 	"--quick",
 	"--routines",
@@ -75,11 +90,22 @@ type Execer interface {
 type Server struct {
 	eng       Execer
 	container string
+	log       *slog.Logger
 }
 
 // New returns the server running in the container.
 func New(eng Execer, containerID string) *Server {
-	return &Server{eng: eng, container: containerID}
+	return &Server{eng: eng, container: containerID, log: slog.New(slog.DiscardHandler)}
+}
+
+// WithLogger returns a copy of the server that logs what it changes on the
+// server (Import's packet limit) to log.
+func (m *Server) WithLogger(log *slog.Logger) *Server {
+	c := *m
+	if log != nil {
+		c.log = log
+	}
+	return &c
 }
 
 // Query runs SQL inside the container and returns its rows' fields.
@@ -201,12 +227,23 @@ func (m *Server) Dump(ctx context.Context, args []string, w io.Writer) error {
 		Stdout: w,
 	})
 	if err != nil {
-		return fmt.Errorf("dumping the database: %w", err)
+		return explainStopped(fmt.Errorf("dumping the database: %w", err), "dump")
 	}
 	if res.ExitCode != 0 {
-		return res.Err("dumping the database")
+		return explainStopped(res.Err("dumping the database"), "dump")
 	}
 	return nil
+}
+
+// explainStopped says what to do when the database container stopped under
+// a dump or import: on its own, exit code 137 tells an operator nothing.
+func explainStopped(err error, during string) error {
+	var stopped *engine.ContainerStoppedError
+	if !errors.As(err, &stopped) {
+		return err
+	}
+	return fmt.Errorf("%w. The database container stopped (or was killed) during the %s: see why with docker logs %s (running out of memory is a common cause), make sure it runs again (docker start %s), then try again",
+		err, during, stopped.Container, stopped.Container)
 }
 
 func isSystemDatabase(name string) bool {
@@ -247,24 +284,118 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 // "\r\n" and NUL bytes inside the dump as they are (the client would
 // otherwise rewrite them); DELIMITER still works in it.
 const importScript = credentialPrelude + `DR_CLIENT=$(pick mariadb mysql)
-exec "$DR_CLIENT" --user="$DR_USER" --binary-mode --default-character-set=utf8mb4
+exec "$DR_CLIENT" --user="$DR_USER" --max-allowed-packet=` + MaxAllowedPacket + ` --binary-mode --default-character-set=utf8mb4
 `
 
 // Import runs the dump read from r through the client. It fails when the
 // client exits non-zero (the error holds the client's last stderr lines)
 // or when r fails; the client is ended on cancel.
+//
+// The server's own packet limit is raised for the import (see
+// raisePacketLimit) and put back afterwards on every path.
 func (m *Server) Import(ctx context.Context, r io.Reader) error {
+	putBack := m.raisePacketLimit(ctx)
+	defer putBack()
 	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
 		Cmd:   []string{"sh", "-c", importScript, "dr-import"},
 		Stdin: r,
 	})
 	if err != nil {
-		return fmt.Errorf("importing the dump: %w", err)
+		return explainStopped(fmt.Errorf("importing the dump: %w", err), "import")
 	}
 	if res.ExitCode != 0 {
-		return res.Err("importing the dump")
+		res.Stderr = condenseStatements(res.Stderr)
+		return explainStopped(res.Err("importing the dump"), "import")
 	}
 	return nil
+}
+
+// echoedLine is the length past which a line of the import client's error
+// output is the failed statement it echoes (a multi-MiB INSERT of hex, cut
+// anywhere by the tail buffer), not its message.
+const echoedLine = 512
+
+// condenseStatements replaces echoed statements in the client's error
+// output by their size, so the error an operator reads is the message.
+func condenseStatements(stderr string) string {
+	lines := strings.Split(stderr, "\n")
+	for i, l := range lines {
+		if len(l) > echoedLine {
+			lines[i] = fmt.Sprintf("[%d bytes of the statement]", len(l))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ByHandImport is the host shell command that feeds a dump on its standard
+// input into the server in the container, as Import does: credentials from
+// the container's environment (through MYSQL_PWD, never a command line),
+// the server's packet limit raised for the import and put back after it,
+// the client's raised too. dr prints it for an operator to run.
+func ByHandImport(container string) string {
+	script := `export MYSQL_PWD="${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}"; ` +
+		`c=$(command -v mariadb || command -v mysql) && ` +
+		`p=$("$c" -uroot -N -e "SELECT @@global.max_allowed_packet") && ` +
+		`"$c" -uroot -e "SET GLOBAL max_allowed_packet=` + strconv.Itoa(maxAllowedPacketBytes) + `" && ` +
+		`{ "$c" -uroot --max-allowed-packet=` + MaxAllowedPacket + ` --binary-mode --default-character-set=utf8mb4; s=$?; ` +
+		`"$c" -uroot -e "SET GLOBAL max_allowed_packet=$p"; exit $s; }`
+	return "docker exec -i " + container + " sh -c '" + script + "'"
+}
+
+// raisePacketLimit raises the server's GLOBAL max_allowed_packet to
+// MaxAllowedPacket, so that statements as large as the dump client wrote
+// them are accepted: a fresh server on a new host has the 16 MiB default.
+// The SESSION value is read-only and copied from GLOBAL when a connection
+// opens, so the import's own connection, opened after this, gets it.
+//
+// It is best effort: without the privilege to change it (a non-root
+// account), the import still runs, and only rows over the server's limit
+// fail. The returned function puts the old value back, also on cancel; a
+// failure there is logged with the command that does it by hand.
+func (m *Server) raisePacketLimit(ctx context.Context) (putBack func()) {
+	noop := func() {}
+	old, err := m.globalPacketLimit(ctx)
+	if err != nil {
+		m.log.Warn("could not read the server's max_allowed_packet; rows over its limit will fail to import", "error", err)
+		return noop
+	}
+	if old >= maxAllowedPacketBytes {
+		return noop
+	}
+	if _, err := m.Query(ctx, fmt.Sprintf("SET GLOBAL max_allowed_packet = %d", maxAllowedPacketBytes)); err != nil {
+		m.log.Warn("could not raise the server's max_allowed_packet for the import; rows over its limit will fail to import",
+			"max_allowed_packet", old, "error", err)
+		return noop
+	}
+	m.log.Info("server's max_allowed_packet raised for the import", "from", old, "to", int64(maxAllowedPacketBytes))
+	return func() {
+		// The import may have ended because ctx did; putting the limit back
+		// must still happen, bounded.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if _, err := m.Query(ctx, fmt.Sprintf("SET GLOBAL max_allowed_packet = %d", old)); err != nil {
+			m.log.Warn("could not put the server's max_allowed_packet back after the import (a restarted server has its configured value again); otherwise set it by hand: SET GLOBAL max_allowed_packet = "+strconv.FormatInt(old, 10),
+				"max_allowed_packet", old, "error", err)
+			return
+		}
+		m.log.Info("server's max_allowed_packet put back", "max_allowed_packet", old)
+	}
+}
+
+// globalPacketLimit reads the server's GLOBAL max_allowed_packet in bytes.
+func (m *Server) globalPacketLimit(ctx context.Context) (int64, error) {
+	rows, err := m.Query(ctx, "SELECT @@global.max_allowed_packet")
+	if err != nil {
+		return 0, err
+	}
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		return 0, fmt.Errorf("reading max_allowed_packet: unexpected answer %q", rows)
+	}
+	n, err := strconv.ParseInt(rows[0][0], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("reading max_allowed_packet: %w", err)
+	}
+	return n, nil
 }
 
 // Ping says whether the server accepts connections over TCP on the

@@ -12,7 +12,7 @@ func TestDumpArgs(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("DumpArgs = %v, want %v", got, want)
 	}
-	for _, required := range []string{"--single-transaction", "--quick", "--routines", "--events", "--triggers", "--hex-blob", "--add-drop-database", "--default-character-set=utf8mb4"} {
+	for _, required := range []string{"--max-allowed-packet=1G", "--single-transaction", "--quick", "--routines", "--events", "--triggers", "--hex-blob", "--add-drop-database", "--default-character-set=utf8mb4"} {
 		if !strings.Contains(strings.Join(got, " "), required) {
 			t.Errorf("dump options lack %s", required)
 		}
@@ -22,5 +22,37 @@ func TestDumpArgs(t *testing.T) {
 func TestSQLList(t *testing.T) {
 	if got, want := SQLList([]string{"a", `it's`, `back\slash`}), `'a','it\'s','back\\slash'`; got != want {
 		t.Errorf("SQLList = %s, want %s", got, want)
+	}
+}
+
+func TestCondenseStatements(t *testing.T) {
+	long := strings.Repeat("A1", 300)
+	tests := []struct{ name, in, want string }{
+		{"message only", "ERROR 1045 (28000): Access denied", "ERROR 1045 (28000): Access denied"},
+		{"echoed statement", "--------------\nINSERT INTO `b` VALUES\n(1,0x" + long + ")\n--------------\n\nERROR 2006 (HY000) at line 47: Server has gone away",
+			"--------------\nINSERT INTO `b` VALUES\n[606 bytes of the statement]\n--------------\n\nERROR 2006 (HY000) at line 47: Server has gone away"},
+		{"a line just short enough stays", strings.Repeat("x", 512), strings.Repeat("x", 512)},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := condenseStatements(tt.in); got != tt.want {
+				t.Errorf("condenseStatements = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestByHandImport(t *testing.T) {
+	cmd := ByHandImport("appwrite-mariadb-1")
+	for _, want := range []string{"docker exec -i appwrite-mariadb-1 sh -c '", "--max-allowed-packet=1G", "SET GLOBAL max_allowed_packet=1073741824", `SET GLOBAL max_allowed_packet=$p`, "--binary-mode", `MYSQL_PWD="${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}"`} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("the by-hand import lacks %q: %s", want, cmd)
+		}
+	}
+	// The password stays in the environment, off every command line, and
+	// the script is one single-quoted word for the host's shell.
+	if strings.Contains(cmd, " -p") || strings.Count(cmd, "'") != 2 {
+		t.Errorf("the by-hand import passes a password or breaks its quoting: %s", cmd)
 	}
 }

@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
+	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -393,5 +395,76 @@ func TestInterruptedImportStartsTheServicesAgain(t *testing.T) {
 		if !strings.HasPrefix(state, "true") {
 			t.Errorf("service %s is not running after the interrupted import: %s", svc, state)
 		}
+	}
+}
+
+// TestRowsOverTheDefaultPacketLimitComeBack: a 12 MiB and a 50 MiB row
+// (24 and 100 MiB as hex INSERTs) survive backup, verify and restore on a
+// server at the default 16 MiB limit, which is its limit again afterwards.
+func TestRowsOverTheDefaultPacketLimitComeBack(t *testing.T) {
+	s := stack.Get(t)
+	eng := newEngine(t)
+	cfg, dests := setup(t, s)
+	cfg.Stack.Volumes = nil
+	s.UseDefaultPacketLimit(t)
+	s.SQL(t, "CREATE DATABASE dr_packet; CREATE TABLE dr_packet.big (id INT PRIMARY KEY, v LONGBLOB)")
+	t.Cleanup(func() { s.SQL(t, "DROP DATABASE IF EXISTS dr_packet") })
+	s.InsertLargeRows(t, "dr_packet.big", 12<<20, 50<<20)
+	want := s.RowSums(t, "dr_packet.big")
+
+	res := takeBackup(t, eng, cfg, dests)
+	entries, err := storage.Catalog(context.Background(), dests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := storage.Select(entries, res.Name, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(context.Background(), dests, entry, nil); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+
+	// The 50 MiB row stays, so the safety dump holds it too.
+	s.SQL(t, "DELETE FROM dr_packet.big WHERE id = 1")
+	before := s.RowSums(t, "dr_packet.big")
+	r, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
+	if err != nil {
+		t.Fatalf("restore: %.2000v", err)
+	}
+	if len(r.Warnings) > 0 || r.SafetyDump == "" {
+		t.Errorf("restore warned %v, safety dump %q: want no warning and a safety dump", r.Warnings, r.SafetyDump)
+	}
+	if got := s.RowSums(t, "dr_packet.big"); got != want {
+		t.Errorf("rows after the restore:\n%s\nwant:\n%s", got, want)
+	}
+	if got := s.PacketLimit(t); got != teststack.DefaultPacketLimit {
+		t.Errorf("server's max_allowed_packet after the restore = %d, want the default %d back", got, teststack.DefaultPacketLimit)
+	}
+	if r.SafetyDump == "" {
+		return
+	}
+
+	// The undo command a failed restore prints puts the safety dump back.
+	f, err := os.Open(r.SafetyDump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := zstd.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	undo := exec.Command("sh", "-c", mariadb.ByHandImport(s.ContainerID(t, teststack.DBService)))
+	undo.Stdin = zr
+	if out, err := undo.CombinedOutput(); err != nil {
+		t.Fatalf("the printed undo command: %v: %.2000s", err, out)
+	}
+	if got := s.RowSums(t, "dr_packet.big"); got != before {
+		t.Errorf("rows after the undo:\n%s\nwant:\n%s", got, before)
+	}
+	if got := s.PacketLimit(t); got != teststack.DefaultPacketLimit {
+		t.Errorf("server's max_allowed_packet after the undo = %d, want the default %d back", got, teststack.DefaultPacketLimit)
 	}
 }

@@ -224,8 +224,8 @@ func (x *executor) explain(err error) error {
 	if dump == "" {
 		return fmt.Errorf("%w; the database may be partly restored, and there is no safety dump: restore again once the cause is fixed", err)
 	}
-	return fmt.Errorf("%w; the database may be partly restored: restore again once the cause is fixed. To go back to how it was before: zstd -dc %s | docker exec -i %s sh -c 'exec mariadb -uroot -p\"${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}\"'",
-		err, dump, x.plan.DBContainer)
+	return fmt.Errorf("%w; the database may be partly restored: restore again once the cause is fixed. To go back to how it was before: zstd -dc %s | %s",
+		err, dump, mariadb.ByHandImport(x.plan.DBContainer))
 }
 
 // stream reads the archive once and hands each entry to its part.
@@ -358,7 +358,7 @@ func (x *executor) importChunk(ctx context.Context, hdr *tar.Header, r io.Reader
 		}
 		pr, pw := io.Pipe()
 		x.importIn, x.importDone = pw, make(chan error, 1)
-		srv := mariadb.New(x.eng, x.plan.DBContainer)
+		srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
 		go func() {
 			err := srv.Import(ctx, pr)
 			pr.CloseWithError(errOr(err, errors.New("the import ended before the dump did")))
