@@ -27,7 +27,6 @@ type stackPlan struct {
 	dbContainer engine.Container
 	imageDigest string
 	files       []string // relative to stack.dir
-	hasEnv      bool
 	db          *mariadb.Server
 	stack       *engine.Stack
 	volumes     []stackVolume
@@ -119,11 +118,6 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 		imageDigest: digest,
 		files:       files,
 		db:          mariadb.New(eng, db.ID),
-	}
-	for _, f := range files {
-		if filepath.Base(f) == ".env" {
-			plan.hasEnv = true
-		}
 	}
 	return plan, nil
 }
