@@ -2,7 +2,7 @@ package config
 
 import _ "embed"
 
-// Example is the complete annotated dr.yaml (dr init prints it; the README
+// Example is the complete annotated dr.yaml (the README
 // shows it). A test keeps its values equal to Default.
 //
 //go:embed dr.example.yaml
