@@ -8,11 +8,13 @@ package drill
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -120,10 +122,26 @@ func (e *FailedError) Error() string {
 
 func (e *FailedError) Is(target error) bool { return target == ErrFailed }
 
-// Cleanup removes every container and volume a killed drill left (those
-// labelled dr.drill), and nothing else.
-func Cleanup(ctx context.Context, eng Engine) (containers, volumes []string, err error) {
-	containers, volumes, err = eng.RemoveLabelled(ctx, engine.LabelDrill)
+// LabelOwner ties a drill container to the state dir whose lock its
+// drill held: a drill, holding that lock, knows any other container with
+// its owner label is a leftover, while drills run under another state
+// dir (another dr on the same engine) are left alone.
+const LabelOwner = "dr.drill.owner"
+
+// Owner is the owner label's value for a state dir.
+func Owner(stateDir string) string {
+	if abs, err := filepath.Abs(stateDir); err == nil {
+		stateDir = abs
+	}
+	sum := sha256.Sum256([]byte(stateDir))
+	return hex.EncodeToString(sum[:6])
+}
+
+// Cleanup removes every container and volume a killed drill of this state
+// dir left (labelled dr.drill and with its owner), and nothing else. The
+// caller holds the state dir's lock.
+func Cleanup(ctx context.Context, eng Engine, stateDir string) (containers, volumes []string, err error) {
+	containers, volumes, err = eng.RemoveLabelled(ctx, LabelOwner+"="+Owner(stateDir))
 	if err != nil {
 		return containers, volumes, fmt.Errorf("removing what earlier drills left: %w", err)
 	}
@@ -153,7 +171,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 
 	// What a drill killed with SIGKILL left goes first: it holds memory
 	// and disk the next drill needs.
-	if c, v, err := Cleanup(ctx, eng); err != nil {
+	if c, v, err := Cleanup(ctx, eng, cfg.StateDir); err != nil {
 		return nil, err
 	} else if len(c)+len(v) > 0 {
 		step(fmt.Sprintf("removed %d container(s) and %d volume(s) an earlier drill left", len(c), len(v)))
@@ -292,7 +310,7 @@ func (d *driller) run(ctx context.Context) {
 		Image: image,
 		// Both names: the official MariaDB and MySQL images' contracts.
 		Env:      []string{"MARIADB_ROOT_PASSWORD=" + password, "MYSQL_ROOT_PASSWORD=" + password},
-		Labels:   map[string]string{engine.LabelDrill: d.picked.Backup.Name},
+		Labels:   map[string]string{engine.LabelDrill: d.picked.Backup.Name, LabelOwner: Owner(d.cfg.StateDir)},
 		DataDir:  dataDir,
 		NanoCPUs: int64(d.cfg.Drill.CPUs * 1e9),
 		Memory:   int64(d.cfg.Drill.Memory),

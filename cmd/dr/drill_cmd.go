@@ -82,19 +82,19 @@ func runDrill(cmd *cobra.Command, a *app, opts drillOptions, args []string) erro
 		return err
 	}
 	defer sess.Close()
+	held, err := lock.Acquire(cfg.StateDir, "drill")
+	if err != nil {
+		return err
+	}
+	defer held.Release()
 	if opts.cleanup {
-		c, v, err := drill.Cleanup(ctx, sess.eng)
+		c, v, err := drill.Cleanup(ctx, sess.eng, cfg.StateDir)
 		fmt.Fprintf(a.out, "removed %d drill container(s) and %d drill volume(s)\n", len(c), len(v))
 		return err
 	}
 	if req.Identities, err = a.identitiesIfSet(opts.identity); err != nil {
 		return err
 	}
-	held, err := lock.Acquire(cfg.StateDir, "drill")
-	if err != nil {
-		return err
-	}
-	defer held.Release()
 
 	a.limitMemory(int64(cfg.Archive.ChunkSize))
 	req.Logger = a.logger
