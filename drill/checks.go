@@ -285,7 +285,7 @@ func (d *driller) checkViews(ctx context.Context, srv *mariadb.Server) {
 		c.Detail = "missing: " + strings.Join(missing, ", ")
 	} else {
 		c.Passed = true
-		c.Detail = fmt.Sprintf("%d views present", len(want))
+		c.Detail = fmt.Sprintf("all %d views present", len(want))
 	}
 	d.add(c)
 }
