@@ -51,7 +51,10 @@ included; what a drill killed with SIGKILL left is removed by the next drill
 or by dr drill --cleanup. The report (each check, the restore time or RTO,
 the backup's age) is written once beside the backup on each destination as
 <backup>.drill-<time>.json; dr list shows the last drill of each backup and
-retention keeps the newest backup whose drill passed.`,
+retention keeps the newest backup whose drill passed.
+
+A drill whose checks all pass exits 0; one with a failed check exits 1 and
+names each failed check.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDrill(cmd, a, opts, args)
