@@ -74,7 +74,7 @@ encryption:
 
 schedule:
   backup: "0 3 * * *"      # daily at 03:00
-  drill: "0 4 * * 0"       # Sundays at 04:00: restore the newest backup into a throwaway container
+  drill: "0 4 * * 0"       # Sundays at 04:00
   timezone: UTC
 
 state_dir: /var/lib/dr
