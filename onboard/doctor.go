@@ -211,9 +211,9 @@ func checkDestinations(ctx context.Context, r *Report, opts DoctorOptions) time.
 			}
 			r.add(Check{Name: name, Status: StatusFail, Detail: detail, Fix: fix})
 		case appendOnly:
-			r.add(Check{Name: name, Status: StatusOK, Detail: fmt.Sprintf("%s: write works (%d backups); append-only, so read and delete were not tried and the probe %s stays: remove it from a host that prunes", d.Remote, len(backups), left)})
+			r.add(Check{Name: name, Status: StatusOK, Detail: fmt.Sprintf("%s: write works (%s); append-only, so read and delete were not tried and the probe %s stays: remove it from a host that prunes", d.Remote, backupsCount(len(backups)), left)})
 		default:
-			r.add(Check{Name: name, Status: StatusOK, Detail: fmt.Sprintf("%s: list, write, read and delete work (%d backups)", d.Remote, len(backups))})
+			r.add(Check{Name: name, Status: StatusOK, Detail: fmt.Sprintf("%s: list, write, read and delete work (%s)", d.Remote, backupsCount(len(backups)))})
 		}
 	}
 	return newest
@@ -266,7 +266,7 @@ func checkEncryption(r *Report, enc config.Encryption, identity string) {
 		return
 	}
 	if identity == "" {
-		r.add(Check{Name: name, Status: StatusOK, Detail: fmt.Sprintf("%d recipients parse and encrypt; give -i IDENTITY to prove one of them decrypts", len(rcpts))})
+		r.add(Check{Name: name, Status: StatusOK, Detail: fmt.Sprintf("%s parse and encrypt; give -i IDENTITY to prove one of them decrypts", recipients(len(rcpts)))})
 		return
 	}
 	ids, err := archive.LoadIdentities(identity)
@@ -284,7 +284,7 @@ func checkEncryption(r *Report, enc config.Encryption, identity string) {
 			Fix: "put this identity's public key (age-keygen -y " + identity + ") in encryption.recipients, or give the right identity"})
 		return
 	}
-	r.add(Check{Name: name, Status: StatusOK, Detail: fmt.Sprintf("%d recipients; an encrypted probe decrypts with %s", len(rcpts), identity)})
+	r.add(Check{Name: name, Status: StatusOK, Detail: fmt.Sprintf("%s; an encrypted probe decrypts with %s", recipients(len(rcpts)), identity)})
 }
 
 func checkSchedule(r *Report, cfg *config.Config, now time.Time) {
@@ -369,4 +369,18 @@ func checkClock(r *Report, newest, now time.Time) {
 		return
 	}
 	r.add(Check{Name: "clock", Status: StatusOK, Detail: fmt.Sprintf("%s, after the newest backup (%s)", now.UTC().Format(time.RFC3339), newest.UTC().Format(time.RFC3339))})
+}
+
+func recipients(n int) string {
+	if n == 1 {
+		return "1 recipient"
+	}
+	return fmt.Sprintf("%d recipients", n)
+}
+
+func backupsCount(n int) string {
+	if n == 1 {
+		return "1 backup"
+	}
+	return fmt.Sprintf("%d backups", n)
 }
