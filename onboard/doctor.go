@@ -266,7 +266,7 @@ func checkEncryption(r *Report, enc config.Encryption, identity string) {
 		return
 	}
 	if identity == "" {
-		r.add(Check{Name: name, Status: StatusOK, Detail: fmt.Sprintf("%s parse and encrypt; give -i IDENTITY to prove one of them decrypts", recipients(len(rcpts)))})
+		r.add(Check{Name: name, Status: StatusOK, Detail: fmt.Sprintf("%s, a probe encrypts to them; give -i IDENTITY to prove one of them decrypts", recipients(len(rcpts)))})
 		return
 	}
 	ids, err := archive.LoadIdentities(identity)
@@ -352,7 +352,11 @@ func checkConfigFile(r *Report, cfg *config.Config, path string) {
 		r.add(Check{Name: "config file", Status: StatusFail, Detail: w, Fix: "chmod 600 " + path})
 		return
 	}
-	r.add(Check{Name: "config file", Status: StatusOK, Detail: path + " is readable by its owner only, or holds no secret"})
+	detail := path + " is readable by its owner only"
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		detail = fmt.Sprintf("%s (mode %04o) holds no secret", path, st.Mode().Perm())
+	}
+	r.add(Check{Name: "config file", Status: StatusOK, Detail: detail})
 }
 
 // checkClock catches a clock behind the newest backup: new backups would
