@@ -180,14 +180,22 @@ func composeFiles(dir, label string, notes *[]string) []string {
 		if f == "" {
 			continue
 		}
-		rel := f
-		if filepath.IsAbs(f) && dir != "" {
-			r, err := filepath.Rel(dir, f)
-			if err != nil || strings.HasPrefix(r, "..") {
-				*notes = append(*notes, fmt.Sprintf("compose file %s is outside %s and is not backed up: copy it beside the others or back it up another way", f, dir))
-				continue
+		rel := filepath.Clean(f)
+		if dir != "" {
+			abs := f
+			if !filepath.IsAbs(abs) {
+				abs = filepath.Join(dir, f)
+			}
+			r, err := filepath.Rel(dir, abs)
+			if err != nil {
+				r = ".."
 			}
 			rel = r
+		}
+		// The config loader's own rule for stack.files.
+		if rel == "." || filepath.IsAbs(rel) || strings.HasPrefix(rel, "..") {
+			*notes = append(*notes, fmt.Sprintf("compose file %s is outside %s and is not backed up: copy it beside the others or back it up another way", f, dir))
+			continue
 		}
 		if !slices.Contains(files, rel) {
 			files = append(files, rel)

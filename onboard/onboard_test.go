@@ -283,3 +283,23 @@ func TestNewIdentity(t *testing.T) {
 		t.Errorf("identity file %q, recipient %q", id.File, id.Recipient)
 	}
 }
+
+// FuzzComposeFiles: whatever the compose label holds (it comes from
+// whoever started the stack), every file written to stack.files is
+// relative and stays inside the directory, as the config loader demands.
+func FuzzComposeFiles(f *testing.F) {
+	f.Add("/root/appwrite", "/root/appwrite/docker-compose.yml")
+	f.Add("/root/appwrite", "/root/appwrite/a.yml,/root/appwrite/sub/b.yml,/etc/c.yml")
+	f.Add("/srv", "../x.yml,,docker-compose.yml")
+	f.Fuzz(func(t *testing.T, dir, label string) {
+		if !filepath.IsAbs(dir) {
+			return
+		}
+		var notes []string
+		for _, file := range composeFiles(filepath.Clean(dir), label, &notes) {
+			if file == "" || file == "." || filepath.IsAbs(file) || strings.HasPrefix(filepath.Clean(file), "..") {
+				t.Errorf("composeFiles(%q, %q) gave %q", dir, label, file)
+			}
+		}
+	})
+}
