@@ -57,22 +57,6 @@ type Stack struct {
 	Notes     []string // things the operator should look at in the written file
 }
 
-// Candidates are the compose projects that have a database service dr can
-// back up, sorted by name.
-func Candidates(ctx context.Context, eng Engine) ([]*engine.Stack, error) {
-	projects, err := eng.ComposeProjects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []*engine.Stack
-	for _, p := range projects {
-		if _, ok := databaseService(p); ok {
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
-
 // databaseService picks the container of the stack's database: a service
 // named mariadb first (Appwrite's name), else the first whose image is a
 // MariaDB or MySQL one.
@@ -101,9 +85,15 @@ type Options struct {
 // Discover finds the stack to protect: the one candidate, or the one
 // opts.Project names. Several candidates and no choice is a *SeveralError.
 func Discover(ctx context.Context, eng Engine, opts Options) (*Stack, error) {
-	cands, err := Candidates(ctx, eng)
+	projects, err := eng.ComposeProjects(ctx)
 	if err != nil {
 		return nil, err
+	}
+	var cands []*engine.Stack
+	for _, p := range projects {
+		if _, ok := databaseService(p); ok {
+			cands = append(cands, p)
+		}
 	}
 	var chosen *engine.Stack
 	switch {
@@ -120,6 +110,9 @@ func Discover(ctx context.Context, eng Engine, opts Options) (*Stack, error) {
 			return nil, fmt.Errorf("--project %s: no such compose project runs a MariaDB/MySQL service; candidates: %s", opts.Project, strings.Join(projectNames(cands), ", "))
 		}
 	case len(cands) == 0:
+		if mongo := mongoProjects(projects); len(mongo) > 0 {
+			return nil, fmt.Errorf("%w: %s runs MongoDB (Appwrite 1.9's default), which dr does not back up yet; dr backs up MariaDB and MySQL stacks", ErrNoCandidate, strings.Join(mongo, ", "))
+		}
 		return nil, fmt.Errorf("%w: %s", ErrNoCandidate, lookedFor)
 	case len(cands) > 1:
 		return nil, &SeveralError{Projects: projectNames(cands)}
@@ -131,6 +124,19 @@ func Discover(ctx context.Context, eng Engine, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	return describe(chosen, mounts, opts.Dir), nil
+}
+
+func mongoProjects(stacks []*engine.Stack) []string {
+	var names []string
+	for _, s := range stacks {
+		for _, c := range s.Containers {
+			if strings.Contains(strings.ToLower(c.Image), "mongo") {
+				names = append(names, s.Project)
+				break
+			}
+		}
+	}
+	return names
 }
 
 func projectNames(stacks []*engine.Stack) []string {

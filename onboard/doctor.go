@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -321,21 +322,28 @@ func checkSchedule(r *Report, cfg *config.Config, now time.Time) {
 // use); one made here is removed again.
 func checkStateDir(r *Report, dir string) {
 	fix := fmt.Sprintf("make %s writable by the user dr runs as (mkdir -p %s && chmod 700 %s), or set state_dir", dir, dir, dir)
-	made := ""
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			r.add(Check{Name: "state dir", Status: StatusFail, Detail: err.Error(), Fix: fix})
-			return
+	// made are the directories MkdirAll creates, deepest first, removed
+	// again (each only if still empty) on the way out.
+	var made []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) || d == filepath.Dir(d) {
+			break
 		}
-		made = dir
+		made = append(made, d)
+	}
+	defer func() {
+		for _, d := range made {
+			os.Remove(d)
+		}
+	}()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		r.add(Check{Name: "state dir", Status: StatusFail, Detail: err.Error(), Fix: fix})
+		return
 	}
 	f, err := os.CreateTemp(dir, ".dr-doctor-*")
 	if err == nil {
 		f.Close()
 		err = os.Remove(f.Name())
-	}
-	if made != "" {
-		os.Remove(made)
 	}
 	if err != nil {
 		r.add(Check{Name: "state dir", Status: StatusFail, Detail: err.Error(), Fix: fix})

@@ -84,7 +84,7 @@ func goodCase(t *testing.T) *doctorCase {
 	cfg.Stack.Project = "appwrite"
 	cfg.Destinations = []config.Destination{{Name: "local", Remote: "/b", Retention: config.DefaultRetention()}}
 	cfg.Encryption.Recipients = []string{id.Recipient().String()}
-	cfg.StateDir = filepath.Join(t.TempDir(), "state")
+	cfg.StateDir = filepath.Join(t.TempDir(), "var", "lib", "dr")
 	path := filepath.Join(t.TempDir(), "dr.yaml")
 	if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
@@ -129,7 +129,12 @@ func status(r *Report, name string) Check {
 }
 
 func TestDoctorPassesOnAGoodSetup(t *testing.T) {
-	r := goodCase(t).run()
+	c := goodCase(t)
+	r := c.run()
+	top := filepath.Dir(filepath.Dir(c.cfg.StateDir))
+	if _, err := os.Stat(top); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the directories doctor made to test state_dir were left: %v", err)
+	}
 	if r.Failed() != 0 {
 		t.Fatalf("a good setup fails: %+v", r.Checks)
 	}
@@ -141,9 +146,7 @@ func TestDoctorPassesOnAGoodSetup(t *testing.T) {
 	if d := status(r, "schedule").Detail; !strings.Contains(d, "Thu 2026-11-26 08:00 UTC") || !strings.Contains(d, "Sun 2026-11-29 09:00 UTC") {
 		t.Errorf("schedule does not show the next runs: %s", d)
 	}
-	if _, err := os.Stat(goodCase(t).cfg.StateDir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the state dir doctor made to test it was left: %v", err)
-	}
+
 }
 
 func TestDoctorCatchesEachFailure(t *testing.T) {

@@ -77,7 +77,8 @@ func TestDiscover(t *testing.T) {
 		wantSever []string
 	}{
 		{name: "one candidate", projects: []*engine.Stack{appwrite, web, mongo}, want: "appwrite"},
-		{name: "none", projects: []*engine.Stack{web, mongo}, wantErr: ErrNoCandidate},
+		{name: "none", projects: []*engine.Stack{web}, wantErr: ErrNoCandidate},
+		{name: "only MongoDB", projects: []*engine.Stack{web, mongo}, wantErr: errors.New("mongo runs MongoDB")},
 		{name: "several", projects: []*engine.Stack{appwrite, blog, web}, wantSever: []string{"appwrite", "blog"}},
 		{name: "several, chosen", projects: []*engine.Stack{appwrite, blog}, opts: Options{Project: "blog"}, want: "blog"},
 		{name: "chosen is not a candidate", projects: []*engine.Stack{appwrite, web}, opts: Options{Project: "web"}, wantErr: errors.New("candidates: appwrite")},
