@@ -338,12 +338,11 @@ func (d *driller) run(ctx context.Context) {
 		d.skipRest("the drill database did not start")
 		return
 	}
-	if c := d.checkDisk(ctx, id); !c.Passed {
-		d.add(c)
+	disk := d.checkDisk(ctx, id)
+	d.add(disk)
+	if !disk.Passed {
 		d.skipRest("not enough disk")
 		return
-	} else {
-		d.add(c)
 	}
 	if v, err := srv.Query(ctx, "SELECT VERSION()"); err == nil && len(v) > 0 && len(v[0]) > 0 {
 		d.rep.ServerVersion = v[0][0]
