@@ -139,24 +139,11 @@ var ErrNeedsIdentity = errors.New("the backup is encrypted: pass --identity FILE
 // Prepare picks the backup, fetches its sidecar manifest first, and works
 // out what a restore would replace, stop and start. It changes nothing.
 func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.Destination, req Request) (*Plan, error) {
-	entry, err := pick(ctx, cfg, dests, req)
+	picked, err := Pick(ctx, cfg, dests, req.Name, req.Before)
 	if err != nil {
 		return nil, err
 	}
-	var source *storage.Destination
-	for _, d := range dests {
-		if slices.Contains(entry.Destinations, d.Name()) {
-			source = d
-			break
-		}
-	}
-	if source == nil {
-		return nil, fmt.Errorf("backup %s is on none of the chosen destinations", entry.Name)
-	}
-	manifest, err := source.ReadSidecar(ctx, entry.Name)
-	if err != nil {
-		return nil, fmt.Errorf("fetching the manifest of %s: %w", entry.Name, err)
-	}
+	entry, source, manifest := picked.Backup, picked.Source, picked.Manifest
 	if entry.Encrypted && len(req.Identities) == 0 {
 		return nil, ErrNeedsIdentity
 	}

@@ -66,7 +66,8 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 	}
 	byStack := map[string][]Candidate{}
 	for _, b := range l.Complete {
-		byStack[b.Stack] = append(byStack[b.Stack], Candidate{Name: b.Name, Time: b.Time, Pinned: b.Pinned})
+		byStack[b.Stack] = append(byStack[b.Stack], Candidate{Name: b.Name, Time: b.Time, Pinned: b.Pinned,
+			DrillPassed: b.LastDrill != nil && b.LastDrill.Passed})
 	}
 	stacks := make([]string, 0, len(byStack))
 	for s := range byStack {
