@@ -357,6 +357,7 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 		DumpSize:      dr.Size,
 		DumpSHA256:    dr.SHA256,
 		Tables:        tables,
+		Objects:       dr.Objects,
 	}
 	log.Info("database dumped", "bytes", dr.Size, "tables", len(tables), "chunks", len(dr.Chunks))
 	return nil
