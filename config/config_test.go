@@ -110,7 +110,7 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"escaping file", "stack:\n  dir: /srv\n  files: [../etc/shadow]\ndestinations: [{name: a, remote: /a}]\n", "stack.files[0]", 3, "relative"},
 		{"bad kind", "stack:\n  dir: /srv\n  database: {kind: postgres}\ndestinations: [{name: a, remote: /a}]\n", "stack.database.kind", 3, "want auto"},
 		{"given twice", minimal + "state_dir: /a\nstate_dir: /b\n", "state_dir", 7, "given twice"},
-		{"bad notify", minimal + "notify:\n  - {url: ftp://x}\n", "notify[0].url", 7, "http"},
+		{"bad notify", minimal + "notify:\n  - {url: \"hooks.example.invalid/x\"}\n", "notify[0].url", 7, "shoutrrr URL"},
 		{"bad notify event", minimal + "notify:\n  - url: https://h.invalid/x\n    on: [always]\n", "notify[0].on[0]", 8, "want failure"},
 		{"upper-case destination name", "stack: {dir: /srv}\ndestinations:\n  - {name: Offsite, remote: /a}\n", "destinations[0].name", 3, "lower-case"},
 		{"missing destination name", "stack: {dir: /srv}\ndestinations:\n  - remote: /a\n", "destinations[0].name", 0, "must not be empty"},

@@ -75,8 +75,9 @@ type Options struct {
 	RunNow bool
 	// Acquire takes the lock (default lock.Acquire).
 	Acquire func(dir, what string) (Releaser, error)
-	// OnRun is called after each recorded run (notifications).
-	OnRun func(Run)
+	// OnRun is called after each recorded run, with the configuration it
+	// ran with (notifications).
+	OnRun func(ctx context.Context, cfg *config.Config, r Run)
 	// Rand returns a number in [0, n) (default math/rand/v2).
 	Rand func(n int64) int64
 }
@@ -372,7 +373,7 @@ func (d *Daemon) runJob(ctx context.Context, kind, trigger string, now time.Time
 		d.refreshDestinations(ctx)
 	}
 	if d.opts.OnRun != nil {
-		d.opts.OnRun(r)
+		d.opts.OnRun(ctx, cfg, r)
 	}
 }
 

@@ -263,10 +263,9 @@ func TestLockHeldByAnotherRun(t *testing.T) {
 		var got []Run
 		d, rec, ctx := newTestDaemon(t, cfg, clock, 1, func(o *Options) {
 			o.Acquire, o.LockWait, o.LockPoll = fl.acquire, 10*time.Minute, 5*time.Second
-			o.OnRun = func(r Run) { got = append(got, r) }
 		})
 		ctx, cancel := context.WithCancel(ctx)
-		d.opts.OnRun = func(r Run) { got = append(got, r); cancel() }
+		d.opts.OnRun = func(_ context.Context, _ *config.Config, r Run) { got = append(got, r); cancel() }
 		runUntilStopped(t, d, ctx)
 		if len(rec.starts) != 0 {
 			t.Fatalf("the job ran %d times with the lock held", len(rec.starts))

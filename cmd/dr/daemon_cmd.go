@@ -73,6 +73,9 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 	if w := cfg.FileModeWarning(a.cfgPath); w != "" {
 		a.logger.Warn(w)
 	}
+	if err := scheduler.CheckNotify(cfg); err != nil {
+		return usageError{err}
+	}
 	token, err := readToken(cfg.HTTP.TokenFile)
 	if err != nil {
 		return err
@@ -86,9 +89,18 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 	// A stop (SIGTERM, SIGINT) cancels ctx: the daemon takes no more jobs
 	// and the running one undoes what it began; the shutdown below waits
 	// for that, up to --stop-timeout.
+	notifier := &scheduler.Notifier{Logger: a.logger}
+	defer notifier.Wait(30 * time.Second)
 	d, err := scheduler.New(scheduler.Options{
 		Config: cfg,
-		Reload: func() (*config.Config, error) { return config.Load(a.cfgPath, a.getenv) },
+		Reload: func() (*config.Config, error) {
+			next, err := config.Load(a.cfgPath, a.getenv)
+			if err == nil {
+				err = scheduler.CheckNotify(next)
+			}
+			return next, err
+		},
+		OnRun: notifier.Notify,
 		Jobs: map[string]scheduler.JobFunc{
 			scheduler.KindBackup: scheduler.BackupJob(eng, toolVersion(), a.logger),
 			scheduler.KindDrill: func(context.Context, *config.Config) (scheduler.JobResult, error) {
