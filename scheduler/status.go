@@ -170,4 +170,3 @@ func UnfinishedRestore(stateDir string) string {
 	}
 	return msg
 }
-

@@ -61,7 +61,7 @@ func TestEvaluate(t *testing.T) {
 }
 
 func TestEvaluateNextRuns(t *testing.T) {
-	cfg := config.Default() // backup 0 8 * * *, drill 0 9 * * 0 (Sunday)
+	cfg := config.Default()                                                           // backup 0 8 * * *, drill 0 9 * * 0 (Sunday)
 	st := Evaluate(StatusInput{Config: cfg, History: &History{}, Now: day(1, 12, 0)}) // Thursday
 	if len(st.Next) != 2 || !st.Next[0].At.Equal(day(2, 8, 0)) || !st.Next[1].At.Equal(day(4, 9, 0)) {
 		t.Fatalf("next runs %+v", st.Next)
