@@ -428,10 +428,11 @@ func (d *Daemon) acquire(ctx context.Context, dir, kind string) (Releaser, error
 			d.log.Warn("lock held by another dr run; waiting", "job", kind, "holder", held.Holder, "max_wait", d.opts.LockWait.String())
 			logged = true
 		}
+		// The last try is at the deadline, however long the poll.
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-d.clock.After(d.opts.LockPoll):
+		case <-d.clock.After(min(d.opts.LockPoll, deadline.Sub(d.clock.Now()))):
 		}
 	}
 }

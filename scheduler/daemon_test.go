@@ -280,6 +280,21 @@ func TestLockHeldByAnotherRun(t *testing.T) {
 			t.Errorf("tried %d times, want every 5s for 10m and once more (121)", fl.calls)
 		}
 	})
+	t.Run("a wait shorter than the poll still ends at the bound", func(t *testing.T) {
+		cfg := testConfig(t, "0 8 * * *")
+		clock := &fakeClock{t: day(1, 7, 0)}
+		fl := &fakeLock{heldFor: 1 << 30}
+		d, _, ctx := newTestDaemon(t, cfg, clock, 1, func(o *Options) {
+			o.Acquire, o.LockWait, o.LockPoll = fl.acquire, 3*time.Second, 5*time.Second
+		})
+		ctx, cancel := context.WithCancel(ctx)
+		var got []Run
+		d.opts.OnRun = func(_ context.Context, _ *config.Config, r Run) { got = append(got, r); cancel() }
+		runUntilStopped(t, d, ctx)
+		if len(got) != 1 || got[0].Outcome != OutcomeSkipped || got[0].Duration != 3*time.Second || fl.calls != 2 {
+			t.Fatalf("runs %+v after %d tries: want one skipped after 3s and 2 tries", got, fl.calls)
+		}
+	})
 	t.Run("freed within the wait: runs once, lock released", func(t *testing.T) {
 		cfg := testConfig(t, "0 8 * * *")
 		clock := &fakeClock{t: day(1, 7, 0)}
