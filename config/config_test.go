@@ -111,6 +111,8 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"bad kind", "stack:\n  dir: /srv\n  database: {kind: postgres}\ndestinations: [{name: a, remote: /a}]\n", "stack.database.kind", 3, "want auto"},
 		{"given twice", minimal + "state_dir: /a\nstate_dir: /b\n", "state_dir", 7, "given twice"},
 		{"bad notify", minimal + "notify:\n  - {url: \"hooks.example.invalid/x\"}\n", "notify[0].url", 7, "shoutrrr URL"},
+		{"bad heartbeat kind", minimal + "heartbeats:\n  - {kind: cronitor, url: \"https://h.invalid/x\"}\n", "heartbeats[0].kind", 7, "want uptime-kuma or healthchecks"},
+		{"bad heartbeat url", minimal + "heartbeats:\n  - {kind: healthchecks, url: \"hc-ping.com/x\"}\n", "heartbeats[0].url", 7, "http(s)"},
 		{"bad notify event", minimal + "notify:\n  - url: https://h.invalid/x\n    on: [always]\n", "notify[0].on[0]", 8, "want failure"},
 		{"upper-case destination name", "stack: {dir: /srv}\ndestinations:\n  - {name: Offsite, remote: /a}\n", "destinations[0].name", 3, "lower-case"},
 		{"missing destination name", "stack: {dir: /srv}\ndestinations:\n  - remote: /a\n", "destinations[0].name", 0, "must not be empty"},

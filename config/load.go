@@ -556,6 +556,16 @@ func (l *loader) validate(c *Config) {
 		}
 	}
 
+	for i, h := range c.Heartbeats {
+		key := fmt.Sprintf("heartbeats[%d]", i)
+		if h.Kind != HeartbeatUptimeKuma && h.Kind != HeartbeatHealthchecks {
+			l.addAt(key+".kind", "%q: want %s or %s", h.Kind, HeartbeatUptimeKuma, HeartbeatHealthchecks)
+		}
+		if u, err := url.Parse(h.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			l.addAt(key+".url", "want the monitor's http(s):// URL")
+		}
+	}
+
 	if c.Restore.KeepSafetyDumps < 1 {
 		l.addAt("restore.keep_safety_dumps", "%d: want 1 or more (the dump a restore just made is always kept)", c.Restore.KeepSafetyDumps)
 	}

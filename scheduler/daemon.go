@@ -75,6 +75,8 @@ type Options struct {
 	RunNow bool
 	// Acquire takes the lock (default lock.Acquire).
 	Acquire func(dir, what string) (Releaser, error)
+	// OnStart is called when a job starts (heartbeats' /start).
+	OnStart func(ctx context.Context, cfg *config.Config, kind string)
 	// OnRun is called after each recorded run, with the configuration it
 	// ran with (notifications).
 	OnRun func(ctx context.Context, cfg *config.Config, r Run)
@@ -336,6 +338,9 @@ func (d *Daemon) runJob(ctx context.Context, kind, trigger string, now time.Time
 	d.running, d.since = kind, r.Started
 	d.mu.Unlock()
 	d.log.Info("job started", "job", kind, "trigger", trigger)
+	if d.opts.OnStart != nil {
+		d.opts.OnStart(ctx, cfg, kind)
+	}
 
 	held, err := d.acquire(ctx, cfg.StateDir, kind)
 	var heldErr *lock.HeldError

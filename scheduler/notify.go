@@ -88,11 +88,12 @@ type Notifier struct {
 
 // Notify sends r in the background to every target of cfg whose on: list
 // has its event (a skipped run also goes to failure targets: a backup
-// that did not happen is one).
+// that did not happen is one), and a backup's outcome to every heartbeat.
 func (n *Notifier) Notify(ctx context.Context, cfg *config.Config, r Run) {
 	event := Event(r)
 	red := cfg.Redacted().Notify
 	title, msg := message(cfg, r)
+	n.heartbeats(ctx, cfg, r, msg)
 	for i, t := range cfg.Notify {
 		if !wants(t.On, event) {
 			continue
@@ -125,6 +126,18 @@ func wants(on []string, event string) bool {
 }
 
 func (n *Notifier) deliver(ctx context.Context, raw, shown, name, title, msg string, r Run) {
+	send := n.Send
+	if send == nil {
+		send = defaultSend
+	}
+	n.retry(ctx, name, raw, shown, "notification", func(ctx context.Context) error {
+		return send(ctx, raw, title, msg, r)
+	})
+}
+
+// retry calls fn until it succeeds or the attempts are spent, with
+// doubling back-off, and logs what happened with the URL redacted.
+func (n *Notifier) retry(ctx context.Context, name, raw, shown, what string, fn func(context.Context) error) {
 	log := n.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -136,26 +149,22 @@ func (n *Notifier) deliver(ctx context.Context, raw, shown, name, title, msg str
 	if backoff <= 0 {
 		backoff = 2 * time.Second
 	}
-	send := n.Send
-	if send == nil {
-		send = defaultSend
-	}
 	// The stop of the daemon must not drop the notification of the job it
 	// interrupted: sends get their own bounded time.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	for i := 1; ; i++ {
-		err := send(sctx, raw, title, msg, r)
+		err := fn(sctx)
 		if err == nil {
-			log.Info("notification sent", "target", name, "url", shown, "event", Event(r))
+			log.Info(what+" sent", "target", name, "url", shown)
 			return
 		}
 		text := scrub(err.Error(), raw, shown)
 		if i >= attempts {
-			log.Error("notification failed", "target", name, "url", shown, "attempts", i, "err", text)
+			log.Error(what+" failed", "target", name, "url", shown, "attempts", i, "err", text)
 			return
 		}
-		log.Warn("notification failed; retrying", "target", name, "url", shown, "attempt", i, "in", backoff.String(), "err", text)
+		log.Warn(what+" failed; retrying", "target", name, "url", shown, "attempt", i, "in", backoff.String(), "err", text)
 		select {
 		case <-sctx.Done():
 			return

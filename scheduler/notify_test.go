@@ -154,3 +154,56 @@ func TestCheckNotify(t *testing.T) {
 		t.Errorf("the error holds the password: %v", err)
 	}
 }
+
+func TestHeartbeats(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			http.Error(w, "busy", http.StatusInternalServerError) // the first ping is retried
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		got = append(got, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+" "+strings.SplitN(string(body), "\n", 2)[0])
+	}))
+	defer srv.Close()
+	received := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := got
+		got = nil
+		return out
+	}
+	cfg := config.Default()
+	cfg.Stack.Project = "appwrite"
+	n := &Notifier{Backoff: time.Millisecond}
+
+	cfg.Heartbeats = []config.Heartbeat{{Name: "kuma", Kind: config.HeartbeatUptimeKuma, URL: srv.URL + "/api/push/K123"}}
+	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeSuccess, Backup: "appwrite-x.tar.zst", Duration: 1500 * time.Millisecond})
+	n.Wait(30 * time.Second)
+	if r := received(); len(r) != 1 || r[0] != "GET /api/push/K123?msg=backup+success%3A+appwrite-x.tar.zst&ping=1500&status=up " {
+		t.Errorf("kuma after a success: %q", r)
+	}
+	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeFailed, Error: "dump exited 2"})
+	n.Notify(context.Background(), cfg, Run{Kind: KindDrill, Outcome: OutcomeFailed}) // drills do not ping
+	n.Wait(30 * time.Second)
+	if r := received(); len(r) != 1 || !strings.Contains(r[0], "status=down") || !strings.Contains(r[0], "msg=backup+failed%3A+dump+exited+2") {
+		t.Errorf("kuma after a failure: %q", r)
+	}
+
+	cfg.Heartbeats = []config.Heartbeat{{Name: "hc", Kind: config.HeartbeatHealthchecks, URL: srv.URL + "/ping/uuid-1"}}
+	n.Started(context.Background(), cfg, KindBackup)
+	n.Wait(30 * time.Second)
+	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeSuccess})
+	n.Wait(30 * time.Second)
+	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeSkipped, Error: "lock held"})
+	n.Wait(30 * time.Second)
+	want := []string{"GET /ping/uuid-1/start? ", "POST /ping/uuid-1? dr backup success: appwrite", "POST /ping/uuid-1/fail? dr backup skipped: appwrite"}
+	if r := received(); strings.Join(r, "|") != strings.Join(want, "|") {
+		t.Errorf("healthchecks pings:\n got %q\nwant %q", r, want)
+	}
+}

@@ -100,7 +100,8 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 			}
 			return next, err
 		},
-		OnRun: notifier.Notify,
+		OnStart: notifier.Started,
+		OnRun:   notifier.Notify,
 		Jobs: map[string]scheduler.JobFunc{
 			scheduler.KindBackup: scheduler.BackupJob(eng, toolVersion(), a.logger),
 			scheduler.KindDrill: func(context.Context, *config.Config) (scheduler.JobResult, error) {
