@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,7 +151,7 @@ func httpGet(t *testing.T, url, token string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-func daemonConfig(t *testing.T, s *teststack.Stack, schedule, listen, tokenFile string) (cfgPath, dest, state string) {
+func daemonConfig(t *testing.T, s *teststack.Stack, schedule, listen, tokenFile string, extra ...string) (cfgPath, dest, state string) {
 	t.Helper()
 	dest = t.TempDir()
 	state = filepath.Join(t.TempDir(), "state")
@@ -164,7 +165,7 @@ archive: {chunk_size: 1MiB}
 schedule: {backup: %q, drill: "", timezone: UTC}
 http: {listen: %q, token_file: %q}
 state_dir: %s
-`, s.Project, s.Dir, dest, schedule, listen, tokenFile, state)
+%s`, s.Project, s.Dir, dest, schedule, listen, tokenFile, state, strings.Join(extra, ""))
 	return writeConfig(t, body), dest, state
 }
 
@@ -279,7 +280,20 @@ func TestDaemonSIGTERMDuringBackup(t *testing.T) {
 func TestDaemonSkipsWhileACLIRunHoldsTheLock(t *testing.T) {
 	s := stack.Get(t)
 	bin := buildDr(t)
-	cfg, dest, state := daemonConfig(t, s, "0 8 * * *", freePort(t), "")
+	var mu sync.Mutex
+	var received []string
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		received = append(received, r.URL.Path+"?"+r.URL.RawQuery+" "+string(body))
+		mu.Unlock()
+	}))
+	defer hooks.Close()
+	cfg, dest, state := daemonConfig(t, s, "0 8 * * *", freePort(t), "", fmt.Sprintf(`notify:
+  - {name: ops, url: "%s/notify/tok"}
+heartbeats:
+  - {name: kuma, kind: uptime-kuma, url: "%s/api/push/K1"}
+`, hooks.URL, hooks.URL))
 	held, err := lock.Acquire(state, "restore")
 	if err != nil {
 		t.Fatal(err)
@@ -292,6 +306,16 @@ func TestDaemonSkipsWhileACLIRunHoldsTheLock(t *testing.T) {
 	}
 	if code := p.stop(t, syscall.SIGINT); code != 0 {
 		t.Errorf("SIGINT: exit %d", code)
+	}
+	// The daemon waits for the sends in flight before it exits.
+	mu.Lock()
+	got := strings.Join(received, "\n")
+	mu.Unlock()
+	if !strings.Contains(got, "/notify/tok? dr backup skipped") || !strings.Contains(got, "/api/push/K1?msg=backup+skipped") || !strings.Contains(got, "status=down") {
+		t.Errorf("notification and heartbeat of the skipped backup: got\n%s", got)
+	}
+	if logs := p.allLogs(); strings.Contains(logs, "/notify/tok") || strings.Contains(logs, "K1") {
+		t.Errorf("the daemon logged a notify or heartbeat secret:\n%s", logs)
 	}
 	if objs, _ := os.ReadDir(dest); len(objs) != 0 {
 		t.Errorf("a skipped backup wrote %d objects", len(objs))
