@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +26,7 @@ import (
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/lock"
+	"github.com/appwrite-dr/dr/restore/journal"
 	"github.com/appwrite-dr/dr/scheduler"
 )
 
@@ -270,9 +273,11 @@ func TestDaemonSIGTERMDuringBackup(t *testing.T) {
 	if err != nil || h.Last(scheduler.KindBackup) == nil {
 		t.Fatalf("history after the stop: %v %+v", err, h)
 	}
-	if r := h.Last(scheduler.KindBackup); r.Outcome == scheduler.OutcomeFailed && !strings.Contains(r.Error, "daemon stopping") {
+	r := h.Last(scheduler.KindBackup)
+	if r.Outcome == scheduler.OutcomeFailed && !strings.Contains(r.Error, "daemon stopping") {
 		t.Errorf("an interrupted backup recorded as %q", r.Error)
 	}
+	t.Logf("the backup stopped by SIGTERM after %s was recorded %s: %s", r.Duration, r.Outcome, r.Error)
 }
 
 // TestDaemonSkipsWhileACLIRunHoldsTheLock: the daemon's job waits
@@ -350,5 +355,46 @@ func assertNoHelper(t *testing.T, project string) {
 	}
 	if strings.Contains(string(out), project) {
 		t.Errorf("helper containers left on the stack's volumes: %s", out)
+	}
+}
+
+// TestDaemonRecordsARefusedBackupOverAnUnfinishedRestore: a scheduled
+// backup over a half-restored stack is refused, as dr backup refuses it,
+// and recorded failed with the command that finishes the restore.
+func TestDaemonRecordsARefusedBackupOverAnUnfinishedRestore(t *testing.T) {
+	s := stack.Get(t)
+	cfg, dest, state := daemonConfig(t, s, "0 8 * * *", freePort(t), "")
+	finish := "dr restore x --only db --yes"
+	if err := journal.Write(state, &journal.Journal{Backup: "x", Project: s.Project, Parts: []string{"db"}, Phase: journal.PhaseDB,
+		Unfinished: []string{journal.ItemDB}, Command: finish, StartedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- execute(ctx, []string{"daemon", "--run-now", "--config", cfg}, streams{in: strings.NewReader(""), out: &out, err: &errb},
+			func(string) string { return "" })
+	}()
+	var last *scheduler.Run
+	for deadline := time.Now().Add(90 * time.Second); last == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if h, err := scheduler.LoadHistory(state); err == nil {
+			last = h.Last(scheduler.KindBackup)
+		}
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("daemon stopped by its context: exit %d\n%s", code, errb.String())
+	}
+	if last == nil || last.Outcome != scheduler.OutcomeFailed || !strings.Contains(last.Error, "refusing to back up") || !strings.Contains(last.Error, finish) {
+		t.Fatalf("the run over an unfinished restore: %+v\n%s", last, errb.String())
+	}
+	if objs, _ := os.ReadDir(dest); len(objs) != 0 {
+		t.Errorf("the refused backup wrote %d objects", len(objs))
+	}
+	stdout, _, code := run(t, nil, "status", "--config", cfg)
+	if code != exitFailed || !strings.Contains(stdout, "did not finish") || !strings.Contains(stdout, finish) {
+		t.Errorf("dr status with an unfinished restore: exit %d\n%s", code, stdout)
 	}
 }
