@@ -263,7 +263,9 @@ func TestDaemonSIGTERMDuringBackup(t *testing.T) {
 	bin := buildDr(t)
 	cfg, dest, state := daemonConfig(t, s, "0 8 * * *", freePort(t), "")
 	p := startDaemon(t, bin, cfg, "--run-now")
-	p.waitLog(t, 30*time.Second, `"msg":"job started"`, `"trigger":"run-now"`)
+	// The dump is in, the volumes are being captured and the archive is
+	// streaming to the destination: the middle of the backup.
+	p.waitLog(t, 60*time.Second, `"msg":"database dumped"`)
 	if code := p.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("SIGTERM during a backup: exit %d, want 0\n%s", code, p.allLogs())
 	}
