@@ -3,9 +3,13 @@ package scheduler
 import (
 	"context"
 	"log/slog"
+	"os"
+
+	"filippo.io/age"
 
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/drill"
 )
 
 // BackupJob is the scheduled backup: what dr backup does (every
@@ -29,6 +33,28 @@ func BackupJob(eng backup.Engine, toolVersion string, log *slog.Logger) JobFunc 
 				}
 				out.Destinations = append(out.Destinations, o)
 			}
+		}
+		return out, err
+	}
+}
+
+// DrillJob is the scheduled drill: what dr drill --latest does, without
+// the CLI's lock, which the daemon takes itself. identities open encrypted
+// backups; without them an encrypted backup's drill fails its archive
+// check, which is what the operator must hear.
+func DrillJob(eng drill.Engine, identities []age.Identity, toolVersion string, log *slog.Logger) JobFunc {
+	return func(ctx context.Context, cfg *config.Config) (JobResult, error) {
+		dests, err := backup.OpenDestinations(ctx, cfg, nil)
+		if err != nil {
+			return JobResult{}, err
+		}
+		host, _ := os.Hostname()
+		rep, err := drill.Run(ctx, eng, cfg, dests, drill.Request{
+			Identities: identities, Logger: log, Host: host, ToolVersion: toolVersion,
+		})
+		var out JobResult
+		if rep != nil {
+			out.Backup = rep.Backup
 		}
 		return out, err
 	}

@@ -24,6 +24,7 @@ type daemonOptions struct {
 	jitter      time.Duration
 	lockWait    time.Duration
 	stopTimeout time.Duration
+	identity    string
 }
 
 func newDaemonCommand(a *app) *cobra.Command {
@@ -32,7 +33,9 @@ func newDaemonCommand(a *app) *cobra.Command {
 		Use:   "daemon",
 		Short: "Run backups (and drills) on schedule.backup/schedule.drill; serve /healthz, /metrics and a status page",
 		Long: `Run as a service: back up (then prune, as dr backup does) on the cron
-schedule schedule.backup in schedule.timezone, and drill on schedule.drill.
+schedule schedule.backup in schedule.timezone, and drill the latest backup
+(what dr drill --latest does) on schedule.drill; an encrypted backup's
+drill needs the identity (-i or DR_IDENTITY), read once at start.
 Jobs take the same lock as dr backup and dr restore: a job that finds it
 held waits up to --lock-wait, then is recorded as skipped with the holder.
 A run missed while the daemon was down or the host asleep is run once when
@@ -52,15 +55,12 @@ running configuration kept. Logs are JSON lines by default.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&opts.runNow, "run-now", false, "start with a backup")
+	f.StringVarP(&opts.identity, "identity", "i", "", "age identity (or SSH private key) file for drills of encrypted backups (default $DR_IDENTITY)")
 	f.DurationVar(&opts.jitter, "jitter", 0, "delay each scheduled run by a random duration below this (e.g. 10m)")
 	f.DurationVar(&opts.lockWait, "lock-wait", 10*time.Minute, "how long a job waits for another dr run's lock before it is skipped")
 	f.DurationVar(&opts.stopTimeout, "stop-timeout", 2*time.Minute, "on SIGTERM, how long the running job gets to undo what it began")
 	return cmd
 }
-
-// errDrillsUnavailable is the scheduled drill's outcome until package
-// drill is part of this build.
-var errDrillsUnavailable = errors.New("drills are not available in this build (schedule.drill is recorded as failed); set schedule.drill: \"\" to turn the schedule off")
 
 func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 	if opts.jitter < 0 || opts.lockWait < 0 || opts.stopTimeout <= 0 {
@@ -77,6 +77,12 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 		return usageError{err}
 	}
 	token, err := readToken(cfg.HTTP.TokenFile)
+	if err != nil {
+		return err
+	}
+	// Read once at start: a key on a mount that goes away later must not
+	// turn every later drill into a failure of another kind.
+	identities, err := a.identitiesIfSet(opts.identity)
 	if err != nil {
 		return err
 	}
@@ -104,9 +110,7 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 		OnRun:   notifier.Notify,
 		Jobs: map[string]scheduler.JobFunc{
 			scheduler.KindBackup: scheduler.BackupJob(eng, toolVersion(), a.logger),
-			scheduler.KindDrill: func(context.Context, *config.Config) (scheduler.JobResult, error) {
-				return scheduler.JobResult{}, errDrillsUnavailable
-			},
+			scheduler.KindDrill:  scheduler.DrillJob(eng, identities, toolVersion(), a.logger),
 		},
 		Destinations: scheduler.ListDestinations,
 		Logger:       a.logger,

@@ -400,3 +400,45 @@ func TestDaemonRecordsARefusedBackupOverAnUnfinishedRestore(t *testing.T) {
 		t.Errorf("dr status with an unfinished restore: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestDaemonScheduledDrill lets the daemon drill the latest backup on
+// schedule.drill: the job succeeds, its report lands beside the backup,
+// and dr status shows the drill.
+func TestDaemonScheduledDrill(t *testing.T) {
+	s := stack.Get(t)
+	bin := buildDr(t)
+	dest := t.TempDir()
+	state := filepath.Join(t.TempDir(), "state")
+	cfg := writeConfig(t, fmt.Sprintf(`stack:
+  project: %s
+  dir: %s
+destinations:
+  - name: local
+    remote: %s
+archive: {chunk_size: 1MiB}
+schedule: {backup: "", drill: "* * * * *", timezone: UTC}
+http: {listen: %q}
+state_dir: %s
+`, s.Project, s.Dir, dest, freePort(t), state))
+	if out, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
+		t.Fatalf("dr backup: exit %d\n%s%s", code, out, errOut)
+	}
+
+	p := startDaemon(t, bin, cfg)
+	line := p.waitLog(t, 200*time.Second, `"msg":"job finished"`, `"job":"drill"`)
+	if !strings.Contains(line, `"outcome":"success"`) {
+		t.Fatalf("scheduled drill: %s\n%s", line, p.allLogs())
+	}
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("SIGTERM: exit %d, want 0\n%s", code, p.allLogs())
+	}
+	reports, _ := filepath.Glob(filepath.Join(dest, "*.drill-*.json"))
+	if len(reports) != 1 {
+		t.Errorf("drill reports on the destination: %v, want one", reports)
+	}
+	out, errOut, _ := run(t, nil, "status", "--json", "--config", cfg)
+	var st scheduler.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.LastDrill == nil || st.LastDrill.Outcome != "success" {
+		t.Errorf("dr status --json after the drill: %v\n%s%s", err, out, errOut)
+	}
+}
