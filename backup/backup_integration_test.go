@@ -47,7 +47,7 @@ func testConfig(t *testing.T, s *teststack.Stack, remotes map[string]string) *co
 
 func openAll(t *testing.T, cfg *config.Config) []*storage.Destination {
 	t.Helper()
-	dests, err := OpenDestinations(context.Background(), cfg, nil)
+	dests, err := OpenReachable(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
