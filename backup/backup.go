@@ -388,7 +388,8 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 		DumpSHA256:    dr.SHA256,
 		Tables:        tables,
 	}
-	log.Info("database dumped", "bytes", dr.Size, "tables", len(tables), "chunks", len(dr.Chunks))
+	nTables, nRows := m.Database.Counts()
+	log.Info("database dumped", "bytes", dr.Size, "tables", nTables, "rows", nRows, "chunks", len(dr.Chunks))
 	return nil
 }
 

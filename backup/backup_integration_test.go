@@ -412,7 +412,7 @@ func TestMissingStackFileFailsBeforeAnythingIsWritten(t *testing.T) {
 	}
 }
 
-func TestBackupPrunesOnlyAfterFullSuccess(t *testing.T) {
+func TestBackupPrunesWhereItCommitted(t *testing.T) {
 	s := stack.Get(t)
 	eng := newEngine(t)
 	local := t.TempDir()
@@ -446,17 +446,21 @@ func TestBackupPrunesOnlyAfterFullSuccess(t *testing.T) {
 		t.Fatalf("after three backups with keep_last 2: %v, want %v", got, names[1:])
 	}
 
-	// A partial failure never prunes: local commits, the read-only one fails.
+	// A partial failure still prunes where the run committed: a
+	// destination that stays dead must not make the healthy ones fill up.
 	cfg2 := testConfig(t, s, map[string]string{"local": local, "readonly": storagetest.StartWebDAV(t, t.TempDir(), true)})
 	cfg2.Destinations[0].Retention = cfg.Destinations[0].Retention
 	dests2 := openAll(t, cfg2)
 	res, err := backupAt(t, eng, cfg2, dests2, nextTime())
 	var partial *PartialError
-	if !errors.As(err, &partial) || len(res.Prune) != 0 {
-		t.Fatalf("got %v and prune %+v, want a partial failure and no prune", err, res.Prune)
+	if !errors.As(err, &partial) || len(partial.Failed) != 1 || partial.Failed[0].Name != "readonly" {
+		t.Fatalf("got %v, want a partial failure on readonly", err)
 	}
-	if got := listed(dests2[0]); len(got) != 3 {
-		t.Errorf("a partially failed run pruned: %v", got)
+	if len(res.Prune) != 1 || res.Prune[0].Destination != "local" || res.Prune[0].Removed() != 1 {
+		t.Fatalf("prune after a partial failure: %+v, want local pruned of one backup", res.Prune)
+	}
+	if got := listed(dests2[0]); !slices.Equal(got, []string{names[2], res.Name}) {
+		t.Errorf("after a partial failure local holds %v, want %v", got, []string{names[2], res.Name})
 	}
 
 	// Append-only: the host never deletes, even after a full success.
@@ -464,7 +468,7 @@ func TestBackupPrunesOnlyAfterFullSuccess(t *testing.T) {
 	if _, err := backupAt(t, eng, cfg, dests, nextTime()); err != nil {
 		t.Fatal(err)
 	}
-	if got := listed(dests[0]); len(got) != 4 {
+	if got := listed(dests[0]); len(got) != 3 {
 		t.Errorf("an append-only destination was pruned: %v", got)
 	}
 	if _, err := Prune(context.Background(), cfg, dests, PruneOptions{}); !errors.Is(err, ErrAppendOnly) {
