@@ -83,7 +83,7 @@ func TestOneDestinationDown(t *testing.T) {
 	if len(listed) != 1 || strings.Join(listed[0].Destinations, ",") != "local" {
 		t.Fatalf("list with dav down = %+v, want one backup on local", listed)
 	}
-	if !strings.Contains(errOut, `destination "dav" could not be reached`) {
+	if !strings.Contains(errOut, `destination unreachable; working from the others" destination=dav`) {
 		t.Errorf("list does not name the unreachable destination: %s", errOut)
 	}
 	if _, err := os.Stat(filepath.Join(local, listed[0].Name)); err != nil {

@@ -240,8 +240,9 @@ func (a *app) warnUnreachable(opened []storage.Failure, err error) error {
 	err = a.reportUnreachable(opened, err)
 	var un *storage.Unreachable
 	if errors.As(err, &un) && error(un) == err {
-		for _, f := range un.Failed {
-			fmt.Fprintf(a.err, "dr: warning: destination %q could not be reached; this is from the others: %v\n", f.Destination, f.Err)
+		// The ones that could not be opened were warned about then.
+		for _, f := range un.Failed[len(opened):] {
+			a.logger.Warn("destination could not be listed; this is from the others", "destination", f.Destination, "err", f.Err)
 		}
 		return nil
 	}
