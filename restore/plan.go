@@ -283,7 +283,7 @@ func (e *NoCopyError) Error() string {
 	for i, f := range e.Faults {
 		parts[i] = fmt.Sprintf("%s: %v", f.Destination, f.Err)
 	}
-	return fmt.Sprintf("no copy of %s verified, so nothing was stopped or changed: %s", e.Backup, strings.Join(parts, "; "))
+	return fmt.Sprintf("backup %s did not verify on any destination that holds it, so nothing was stopped or changed: %s", e.Backup, strings.Join(parts, "; "))
 }
 
 func (e *NoCopyError) Unwrap() []error {

@@ -172,7 +172,7 @@ func TestRestoreFallsBackToTheNextCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, errOut, code = run(t, nil, "restore", "--latest", "--only", "db", "--yes", "--config", cfg)
-	if code != exitFailed || !strings.Contains(errOut, "no copy of") || !strings.Contains(errOut, "local:") || !strings.Contains(errOut, "second:") {
+	if code != exitFailed || !strings.Contains(errOut, "did not verify on any destination") || !strings.Contains(errOut, "local:") || !strings.Contains(errOut, "second:") {
 		t.Errorf("restore with every copy damaged: exit %d\n%s", code, errOut)
 	}
 }
