@@ -360,7 +360,8 @@ func TestFaultsLeaveNothingHalfDone(t *testing.T) {
 
 	t.Run("destination server killed mid-upload", func(t *testing.T) {
 		dir := t.TempDir()
-		remote, kill := storagetest.StartWebDAVKillable(t, dir)
+		srv := storagetest.WebDAV(t, dir, false)
+		remote, kill := srv.Remote, srv.Stop
 		cfg2 := testConfig(t, s, map[string]string{"local": local, "remote": remote})
 		dests2 := openAll(t, cfg2)
 		k := &killingEngine{Client: eng, after: 256 << 10, kill: kill}
@@ -377,6 +378,19 @@ func TestFaultsLeaveNothingHalfDone(t *testing.T) {
 		leftovers, _ := filepath.Glob(filepath.Join(dir, "*"))
 		if len(leftovers) > 0 {
 			t.Errorf("the killed server's directory holds %v", leftovers)
+		}
+		if !slices.Equal(res.Committed(), []string{"local"}) {
+			t.Errorf("committed on %v, want local", res.Committed())
+		}
+		if err := dests[0].Delete(context.Background(), res.Name); err != nil {
+			t.Fatal(err)
+		}
+
+		// The server returns at the same address: the next run commits on both.
+		storagetest.WebDAVAt(t, dir, srv.Addr())
+		res, err = Run(ctx, eng, cfg2, openAll(t, cfg2), Options{ToolVersion: "dr test", Now: func() time.Time { return nextTime() }})
+		if err != nil || !slices.Equal(res.Committed(), []string{"local", "remote"}) {
+			t.Fatalf("the run after the server returned: %v, committed on %v", err, res.Committed())
 		}
 		if err := dests[0].Delete(context.Background(), res.Name); err != nil {
 			t.Fatal(err)
