@@ -125,7 +125,7 @@ func TestPausedDestination(t *testing.T) {
 		t.Fatalf("backup with a paused destination: exit %d\n%s%s", code, out, errOut)
 	}
 	listed, errOut := listNames(t, cfg)
-	if len(listed) != 1 || !strings.Contains(errOut, `"paused"`) {
+	if len(listed) != 1 || !strings.Contains(errOut, "destination=paused") {
 		t.Errorf("list with a paused destination = %+v\n%s", listed, errOut)
 	}
 }
