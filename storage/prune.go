@@ -129,7 +129,7 @@ func (d *Destination) Pin(ctx context.Context, name string, at time.Time) error 
 		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
 	}
 	pin := archive.PinName(name)
-	if _, err := d.f.NewObject(ctx, pin); err == nil {
+	if _, err := d.object(ctx, pin); err == nil {
 		return nil
 	} else if !errors.Is(err, fs.ErrorObjectNotFound) {
 		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
