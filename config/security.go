@@ -12,7 +12,7 @@ import (
 // host out, but not root, not whoever gets the disk or the remote, and not
 // a copy taken elsewhere.
 const Unencrypted = "backups are not encrypted (no encryption.recipients): every archive holds the database and the stack's .env secrets in the clear " +
-	"on every destination, local ones included; set encryption.recipients (age-keygen makes a key pair; keep its private half off this host)"
+	"on every destination, local ones included; set encryption.recipients (dr keygen makes a key pair; keep its private half off this host)"
 
 // UnencryptedWarning is Unencrypted when the configuration has no
 // recipients, "" otherwise.

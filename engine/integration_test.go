@@ -587,3 +587,28 @@ func TestVolumeMounts(t *testing.T) {
 		t.Errorf("VolumeMounts = %d mounts, want 9 (1 database, 7 appwrite, 1 worker): %v", len(mounts), mounts)
 	}
 }
+
+func TestComposeProjects(t *testing.T) {
+	s := shared.Get(t)
+	c := newClient(t)
+	projects, err := c.ComposeProjects(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range projects {
+		if i > 0 && projects[i-1].Project >= p.Project {
+			t.Errorf("projects not sorted: %s before %s", projects[i-1].Project, p.Project)
+		}
+		if p.Project != s.Project {
+			continue
+		}
+		if p.WorkingDir != s.Dir {
+			t.Errorf("working dir = %q, want %q", p.WorkingDir, s.Dir)
+		}
+		if got := p.Services(); !slices.Equal(got, []string{teststack.AppService, teststack.DBService, teststack.WorkerService}) {
+			t.Errorf("services = %v", got)
+		}
+		return
+	}
+	t.Fatalf("the test stack %s is not among the projects", s.Project)
+}

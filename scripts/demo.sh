@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The demo: an Appwrite-shaped stack (MariaDB with Appwrite-like tables,
-# an "appwrite" service with its five data volumes) is started from the
-# test assets, then dr backs it up to a local-directory remote, lists the
-# backups and verifies the newest one. Everything lives under .demo/ and
+# The demo, as an operator's first hour: an Appwrite-shaped stack (MariaDB
+# with Appwrite-like tables, an "appwrite" service with its data volumes)
+# is started from the test assets; dr init writes its dr.yaml, dr keygen
+# makes the age key pair, dr doctor checks everything, then dr backs it up
+# encrypted to a local-directory remote, lists the backups and verifies the
+# newest one. Everything lives under .demo/ and
 # in the compose project "drdemo"; `make clean` and
 # `docker-compose -p drdemo down -v` remove it.
 set -euo pipefail
@@ -44,20 +46,28 @@ for _ in $(seq 1 60); do
 done
 echo
 
-cat >"$demo/dr.yaml" <<YAML
-# The demo's dr.yaml: the demo stack, backed up to a local directory.
-stack:
-  project: $project
-  dir: $stack
-  files: [docker-compose.yml, .env]
-  database: {service: mariadb}
-destinations:
-  - name: local
-    remote: $demo/backups
-    retention: {keep_last: 5}
-state_dir: $demo/state
-YAML
+step "dr init: find the stack and write its dr.yaml"
+# --force: the demo may run again over its own file. state_dir stays under
+# .demo through the environment instead of /var/lib/dr.
+export DR_STATE_DIR=$demo/state
+"$dr" init --project "$project" --destination "$demo/backups" --write "$demo/dr.yaml" --force
 export DR_CONFIG=$demo/dr.yaml
+# The demo's retention keeps the five newest; dr init writes seven.
+sed -i 's/keep_last: 7$/keep_last: 5/' "$demo/dr.yaml"
+sed -n '1,/^destinations:/p' "$demo/dr.yaml"
+
+step "dr keygen: the age key pair backups are encrypted to"
+# dr keygen never replaces an identity; the demo's own is made fresh.
+rm -f "$demo/key.txt"
+"$dr" keygen --out "$demo/key.txt" | tee "$demo/keygen.out"
+recipient=$(grep -o 'age1[0-9a-z]*' "$demo/keygen.out" | head -n 1)
+sed -i "s/^  recipients: \[\]/  recipients: [$recipient]/" "$demo/dr.yaml"
+# Restores and verification read the identity from here (on a real host
+# it lives elsewhere, brought in only for a restore).
+export DR_IDENTITY=$demo/key.txt
+
+step "dr doctor -i key.txt: every check, with the fix for each failure"
+"$dr" doctor -i "$demo/key.txt"
 
 step "dr config check"
 "$dr" config check
@@ -66,7 +76,7 @@ step "the stack dr discovers (dr backup --dry-run)"
 docker ps --filter "label=com.docker.compose.project=$project" --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}'
 "$dr" backup --dry-run
 
-step "dr backup"
+step "dr backup (encrypted to the recipient dr keygen printed)"
 "$dr" backup
 
 step "dr list"
@@ -75,9 +85,11 @@ step "dr list"
 step "dr verify --latest"
 "$dr" verify --latest
 
-step "the archive opens with standard tools"
-latest=$(ls -t "$demo"/backups/*.tar.zst | head -n 1)
-tar --zstd -tvf "$latest" | sed -n '1,20p'  # sed reads it all: head would end tar with SIGPIPE
+step "the archive opens with standard tools (age, zstd, tar)"
+latest=$(ls -t "$demo"/backups/*.tar.zst.age | head -n 1)
+age -d -i "$demo/key.txt" "$latest" | tar --zstd -tv | sed -n '1,20p'  # sed reads it all: head would end tar with SIGPIPE
+echo "the by-hand restore of the database, without dr:"
+echo "  age -d -i $demo/key.txt $latest | tar --zstd -xO --wildcards 'db/dump.sql.*' | docker exec -i $container sh -c 'MYSQL_PWD=\"\$MYSQL_ROOT_PASSWORD\" exec mariadb -uroot'"
 
 step "a crisis: a table dropped, rows deleted, files gone from a volume"
 docker exec "$container" sh -c 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mariadb -uroot -e "DROP TABLE appwrite._1_sessions_perms; DELETE FROM appwrite._1_users LIMIT 10"'

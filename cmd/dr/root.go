@@ -87,6 +87,9 @@ verified, prunes by a retention policy, and proves it restorable.`,
 
 	root.AddCommand(
 		newVersionCommand(a),
+		newInitCommand(a),
+		newKeygenCommand(a),
+		newDoctorCommand(a),
 		newConfigCommand(a),
 		newBackupCommand(a),
 		newListCommand(a),
