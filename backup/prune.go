@@ -54,6 +54,7 @@ func Prune(ctx context.Context, cfg *config.Config, dests []*storage.Destination
 		}
 		rep, err := d.Prune(ctx, storage.PruneOptions{
 			Policy: PolicyOf(r, cfg.Location()), Grace: time.Duration(r.IncompleteGrace), Now: opts.Now, DryRun: opts.DryRun,
+			Stack: cfg.Stack.Project,
 		})
 		if rep != nil {
 			reports = append(reports, rep)
