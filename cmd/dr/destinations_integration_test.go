@@ -207,6 +207,22 @@ func TestTwoStacksShareADestination(t *testing.T) {
 	if code != exitFailed || !strings.Contains(errOut, "not of the configured stack.project") {
 		t.Errorf("restore of the other stack's backup by name: exit %d, stderr %s", code, errOut)
 	}
+	// keep_last 1 would remove this stack's older backup only; the other
+	// stack's newer one is not this host's to judge.
+	if _, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
+		t.Fatalf("second backup: exit %d: %s", code, errOut)
+	}
+	policy := writeConfig(t, strings.Replace(mustRead(t, cfg), "remote:", "retention: {keep_last: 1, keep_daily: 0, keep_weekly: 0, keep_monthly: 0}\n    remote:", 1))
+	out, errOut, code = run(t, nil, "prune", "--config", policy)
+	if code != exitOK || !strings.Contains(out, "keep 1, remove 1") {
+		t.Errorf("prune: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dest, theirs)); err != nil {
+		t.Errorf("the prune touched the other stack's backup: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dest, mine[0].Name)); err == nil {
+		t.Errorf("the prune kept this stack's older backup %s", mine[0].Name)
+	}
 }
 
 // otherStackBackup copies a committed backup on a local destination as if
