@@ -120,6 +120,11 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"mapping where a value goes", minimal + "state_dir: {a: b}\n", "state_dir", 6, "want a string"},
 		{"value where a mapping goes", minimal + "http: yes\n", "http", 6, "want a mapping"},
 		{"no safety dump kept", minimal + "restore: {keep_safety_dumps: 0}\n", "restore.keep_safety_dumps", 6, "1 or more"},
+		{"no drill cpus", minimal + "drill: {cpus: 0}\n", "drill.cpus", 6, "above 0"},
+		{"drill memory too small", minimal + "drill: {memory: 64MiB}\n", "drill.memory", 6, "256MiB or more"},
+		{"drill query without sql", minimal + "drill:\n  queries:\n    - {name: projects}\n", "drill.queries[0].sql", 0, "must not be empty"},
+		{"drill query without name", minimal + "drill:\n  queries:\n    - {sql: SELECT 1}\n", "drill.queries[0].name", 0, "must not be empty"},
+		{"drill query twice", minimal + "drill:\n  queries:\n    - {name: a, sql: SELECT 1}\n    - {name: a, sql: SELECT 2}\n", "drill.queries[1].name", 9, "used twice"},
 		{"unknown key in destination", "stack: {dir: /srv}\ndestinations:\n  - {name: a, remote: /a, remot: /b}\n", "destinations[0].remot", 3, "did you mean remote?"},
 	}
 	for _, tt := range tests {

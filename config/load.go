@@ -567,6 +567,25 @@ func (l *loader) validate(c *Config) {
 		l.addAt("restore.keep_safety_dumps", "%d: want 1 or more (the dump a restore just made is always kept)", c.Restore.KeepSafetyDumps)
 	}
 
+	if !(c.Drill.CPUs > 0) || c.Drill.CPUs > 1024 {
+		l.addAt("drill.cpus", "%v: want a number of CPUs above 0, e.g. 1 or 0.5", c.Drill.CPUs)
+	}
+	if c.Drill.Memory < 256<<20 {
+		l.addAt("drill.memory", "%s: want 256MiB or more (MariaDB needs that much to start and import)", c.Drill.Memory)
+	}
+	for i, q := range c.Drill.Queries {
+		key := fmt.Sprintf("drill.queries[%d]", i)
+		switch {
+		case strings.TrimSpace(q.Name) == "":
+			l.addAt(key+".name", "must not be empty (it names the check in the report)")
+		case slices.ContainsFunc(c.Drill.Queries[:i], func(o DrillQuery) bool { return o.Name == q.Name }):
+			l.addAt(key+".name", "%q is used twice", q.Name)
+		}
+		if strings.TrimSpace(q.SQL) == "" {
+			l.addAt(key+".sql", "must not be empty")
+		}
+	}
+
 	if _, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		l.addAt("http.listen", "%q: want host:port, e.g. 127.0.0.1:9477", c.HTTP.Listen)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {

@@ -17,6 +17,27 @@ type Config struct {
 	HTTP         HTTP          `yaml:"http"`
 	StateDir     string        `yaml:"state_dir"`
 	Restore      Restore       `yaml:"restore"`
+	Drill        Drill         `yaml:"drill"`
+}
+
+// Drill tunes dr drill: the throwaway database container's limits, so a
+// drill on the production host never starves the stack, and the
+// operator's own checks.
+type Drill struct {
+	// CPUs the drill container may use (fractions allowed).
+	CPUs float64 `yaml:"cpus"`
+	// Memory the drill container may use.
+	Memory Size `yaml:"memory"`
+	// Queries are checks of the operator's: each SQL's first field of
+	// its first row must equal Expect.
+	Queries []DrillQuery `yaml:"queries"`
+}
+
+// DrillQuery is one operator-defined drill check.
+type DrillQuery struct {
+	Name   string `yaml:"name"`
+	SQL    string `yaml:"sql"`
+	Expect string `yaml:"expect"`
 }
 
 // Restore tunes dr restore.
@@ -189,6 +210,7 @@ func Default() *Config {
 		HTTP:       HTTP{Listen: "127.0.0.1:9477"},
 		StateDir:   "/var/lib/dr",
 		Restore:    Restore{KeepSafetyDumps: 3},
+		Drill:      Drill{CPUs: 1, Memory: 1 << 30, Queries: []DrillQuery{}},
 	}
 }
 

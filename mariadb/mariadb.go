@@ -467,3 +467,6 @@ func (m *Server) Ready(ctx context.Context) error {
 	}
 	return nil
 }
+
+// QuoteIdent quotes an identifier (a database or table name) for SQL.
+func QuoteIdent(s string) string { return quoteIdent(s) }

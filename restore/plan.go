@@ -147,34 +147,16 @@ var ErrNeedsIdentity = errors.New("the backup is encrypted: pass --identity FILE
 // Prepare picks the backup, fetches its sidecar manifest first, and works
 // out what a restore would replace, stop and start. It changes nothing.
 func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.Destination, req Request) (*Plan, error) {
-	entry, err := pick(ctx, cfg, dests, req)
+	picked, err := pickCopy(ctx, cfg, dests, req)
 	if err != nil {
 		return nil, err
 	}
-	copies := copiesOf(dests, entry, req.From)
-	var source *storage.Destination
-	var manifest *archive.Manifest
-	var faults []CopyFault
-	for _, d := range copies {
-		m, err := d.ReadSidecar(ctx, entry.Name)
-		if err != nil {
-			faults = append(faults, CopyFault{Destination: d.Name(), Err: err})
-			continue
-		}
-		source, manifest = d, m
-		break
-	}
-	if source == nil {
-		if len(copies) == 0 {
-			return nil, fmt.Errorf("backup %s is on none of the chosen destinations", entry.Name)
-		}
-		return nil, &NoCopyError{Backup: entry.Name, Faults: faults}
-	}
+	entry, source, manifest := picked.Backup, picked.Source, picked.Manifest
 	if entry.Encrypted && len(req.Identities) == 0 {
 		return nil, ErrNeedsIdentity
 	}
 	plan := &Plan{
-		Backup: entry, Source: source, Copies: copies, Faults: faults, Manifest: manifest,
+		Backup: entry, Source: source, Copies: picked.Copies, Faults: picked.Faults, Manifest: manifest,
 		Project:   cfg.Stack.Project,
 		DBService: cfg.Stack.Database.Service,
 		TargetDir: req.TargetDir,

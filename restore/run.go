@@ -20,7 +20,6 @@ import (
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
-	"github.com/appwrite-dr/dr/storage"
 )
 
 // stopTimeout is how long a stopped service gets to exit before it is
@@ -163,11 +162,14 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 	}
 
 	step("restoring " + strings.Join(plan.Parts, ", ") + " from " + plan.Backup.Name)
-	defer func() {
-		if x.spool != nil {
-			x.spool.Close()
-		}
-	}()
+	if plan.Has(PartDB) {
+		x.imp = NewDumpImport(mariadb.New(eng, plan.DBContainer).WithLogger(log), plan.Manifest.Database)
+		// Recorded before the first byte reaches the server: from then
+		// until the import and the row check pass, the database may be
+		// half imported.
+		x.imp.BeforeFirst = func() error { return x.mark(journal.PhaseDB, journal.ItemDB) }
+		defer x.imp.Close()
+	}
 	if err := x.stream(ctx); err != nil {
 		return res, x.explain(err)
 	}
@@ -192,31 +194,10 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 // it was passed over. When none verifies, the error is a *NoCopyError
 // listing each copy's fault.
 func VerifyPlan(ctx context.Context, plan *Plan, ids []age.Identity) error {
-	copies := plan.Copies
-	if len(copies) == 0 {
-		copies = []*storage.Destination{plan.Source}
-	}
-	start := max(slices.Index(copies, plan.Source), 0)
-	for _, d := range copies[start:] {
-		if d != plan.Source {
-			m, err := d.ReadSidecar(ctx, plan.Backup.Name)
-			if err != nil {
-				plan.Faults = append(plan.Faults, CopyFault{Destination: d.Name(), Err: err})
-				continue
-			}
-			if what := archive.Differs(plan.Manifest, m); what != "" {
-				plan.Faults = append(plan.Faults, CopyFault{Destination: d.Name(), Err: fmt.Errorf("its sidecar differs in its %s from the one the plan was made from", what)})
-				continue
-			}
-		}
-		if _, _, err := verifyAgainst(ctx, d, plan.Backup.Name, plan.Manifest, ids); err != nil {
-			plan.Faults = append(plan.Faults, CopyFault{Destination: d.Name(), Err: err})
-			continue
-		}
-		plan.Source = d
-		return nil
-	}
-	return &NoCopyError{Backup: plan.Backup.Name, Faults: plan.Faults}
+	p := &Picked{Backup: plan.Backup, Source: plan.Source, Manifest: plan.Manifest, Copies: plan.Copies, Faults: plan.Faults}
+	err := p.verify(ctx, ids)
+	plan.Source, plan.Faults = p.Source, p.Faults
+	return err
 }
 
 type executor struct {
@@ -233,21 +214,15 @@ type executor struct {
 	journal *journal.Journal
 	prev    *journal.Journal
 
-	// the import, once its first chunk arrived
-	importIn   *io.PipeWriter
-	importDone chan error
-	nextChunk  int
-	// spool holds a chunk, compressed, until its sha256 matched.
-	spool     *archive.ChunkSpool
-	dbTouched bool
-	imported  bool
+	// imp is the import of the dump, through the path drills share.
+	imp *DumpImport
 
 	vol *volumeStream
 }
 
 // explain adds what to do next to a failure after the database was touched.
 func (x *executor) explain(err error) error {
-	if !x.dbTouched {
+	if x.imp == nil || !x.imp.Touched() {
 		return err
 	}
 	// The oldest safety dump of an unfinished job is the database as it
@@ -308,7 +283,7 @@ func (x *executor) stream(ctx context.Context) (err error) {
 			return fmt.Errorf("reading the archive: %w", err)
 		}
 		name := hdr.Name
-		if x.importIn != nil && !x.imported && !strings.HasPrefix(name, archive.DumpChunkPrefix) {
+		if x.imp != nil && x.imp.Active() && !strings.HasPrefix(name, archive.DumpChunkPrefix) {
 			// The dump is over: let the import finish before the volumes.
 			if err := x.finishImport(); err != nil {
 				return err
@@ -321,7 +296,7 @@ func (x *executor) stream(ctx context.Context) (err error) {
 				if err := x.finishVolume(); err != nil {
 					return err
 				}
-				if err := x.importChunk(ctx, hdr, tr); err != nil {
+				if err := x.imp.Chunk(ctx, hdr, tr); err != nil {
 					return err
 				}
 			}
@@ -355,94 +330,21 @@ func (x *executor) stream(ctx context.Context) (err error) {
 	return x.finishImport()
 }
 
-// importChunk checks one dump chunk against the manifest and only then
-// hands it to the import, starting the import at the first one.
-func (x *executor) importChunk(ctx context.Context, hdr *tar.Header, r io.Reader) error {
-	chunks := x.plan.Manifest.Database.Chunks
-	if x.nextChunk >= len(chunks) || chunks[x.nextChunk].Name != hdr.Name {
-		return fmt.Errorf("archive entry %s: not the next dump chunk the manifest lists", hdr.Name)
-	}
-	c := chunks[x.nextChunk]
-	x.nextChunk++
-	if hdr.Size != c.Size {
-		return fmt.Errorf("dump chunk %s is %d bytes, the manifest says %d", c.Name, hdr.Size, c.Size)
-	}
-	if x.spool == nil {
-		spool, err := archive.NewChunkSpool()
-		if err != nil {
-			return err
-		}
-		x.spool = spool
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(x.spool, h), io.LimitReader(r, c.Size))
-	if err != nil || n != c.Size {
-		x.spool.Reset()
-		return fmt.Errorf("reading dump chunk %s: read %d of %d bytes: %v", c.Name, n, c.Size, errOr(err, io.ErrUnexpectedEOF))
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != c.SHA256 {
-		x.spool.Reset()
-		return fmt.Errorf("dump chunk %s is damaged (sha256 %s, the manifest says %s); it was not imported", c.Name, got, c.SHA256)
-	}
-	if x.importIn == nil {
-		// Recorded before the first byte reaches the server: from here
-		// until the import and the row check pass, the database may be
-		// half imported.
-		if err := x.mark(journal.PhaseDB, journal.ItemDB); err != nil {
-			return err
-		}
-		pr, pw := io.Pipe()
-		x.importIn, x.importDone = pw, make(chan error, 1)
-		srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
-		go func() {
-			err := srv.Import(ctx, pr)
-			pr.CloseWithError(errOr(err, errors.New("the import ended before the dump did")))
-			x.importDone <- err
-		}()
-	}
-	x.dbTouched = true
-	if _, err := x.spool.WriteTo(x.importIn); err != nil {
-		if ierr := x.waitImport(); ierr != nil {
-			return ierr
-		}
-		return fmt.Errorf("importing dump chunk %s: %w", c.Name, err)
-	}
-	return nil
-}
-
-func (x *executor) waitImport() error {
-	if x.importDone == nil {
-		return nil
-	}
-	err := <-x.importDone
-	x.importDone = nil
-	return err
-}
-
 func (x *executor) finishImport() error {
-	if !x.plan.Has(PartDB) || x.imported {
+	if !x.plan.Has(PartDB) || x.imp == nil || x.imp.Finished() {
 		return nil
 	}
-	if x.importIn == nil {
-		return errors.New("the archive holds no dump chunk")
-	}
-	if x.nextChunk != len(x.plan.Manifest.Database.Chunks) {
-		return fmt.Errorf("the archive lacks dump chunk %s", x.plan.Manifest.Database.Chunks[x.nextChunk].Name)
-	}
-	x.importIn.Close()
-	if err := x.waitImport(); err != nil {
+	if err := x.imp.Finish(); err != nil {
 		return err
 	}
-	x.imported = true
-	x.log.Info("database imported", "chunks", x.nextChunk, "bytes", x.plan.Manifest.Database.DumpSize)
+	x.log.Info("database imported", "chunks", x.imp.Chunks(), "bytes", x.plan.Manifest.Database.DumpSize)
 	return nil
 }
 
 // abort ends the import and a volume write with err.
 func (x *executor) abort(err error) {
-	if x.importIn != nil && !x.imported {
-		x.importIn.CloseWithError(err)
-		_ = x.waitImport()
+	if x.imp != nil {
+		x.imp.Abort(err)
 	}
 	if x.vol != nil {
 		x.vol.pw.CloseWithError(err)

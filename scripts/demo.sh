@@ -3,8 +3,9 @@
 # with Appwrite-like tables, an "appwrite" service with its data volumes)
 # is started from the test assets; dr init writes its dr.yaml, dr keygen
 # makes the age key pair, dr doctor checks everything, then dr backs it up
-# encrypted to a local-directory remote, lists the backups and verifies the
-# newest one. Everything lives under .demo/ and
+# encrypted to a local-directory remote, lists the backups, verifies the
+# newest one, restores it after a staged crisis, and ends with a restore
+# drill of the backup and its report. Everything lives under .demo/ and
 # in the compose project "drdemo"; `make clean` and
 # `docker-compose -p drdemo down -v` remove it.
 set -euo pipefail
@@ -106,6 +107,17 @@ step "dr prune --dry-run (retention: keep_last 5)"
 
 step "dr runbook list"
 "$dr" runbook list
+
+step "dr drill --latest (restore into a throwaway container, check row for row)"
+"$dr" drill --latest
+
+step "the drill report, written once beside the backup"
+report=$(ls -t "$demo"/backups/*.drill-*.json | head -n 1)
+echo "$report"
+cat "$report"
+
+step "dr list (with the last drill)"
+"$dr" list
 
 echo
 echo "Demo done. Backups are in $demo/backups; the stack runs as compose project $project."

@@ -22,6 +22,9 @@ type CatalogEntry struct {
 	Size         int64
 	Manifest     *archive.Manifest
 	Destinations []string
+	// LastDrill is the newest drill report of the backup on any
+	// destination, or nil.
+	LastDrill *DrillSummary
 }
 
 // Catalog merges the complete backups of every destination, newest first.
@@ -51,6 +54,9 @@ func Catalog(ctx context.Context, dests []*Destination) ([]CatalogEntry, error) 
 				byName[b.Name] = e
 			}
 			e.Destinations = append(e.Destinations, d.Name())
+			if b.LastDrill != nil && (e.LastDrill == nil || b.LastDrill.Started.After(e.LastDrill.Started)) {
+				e.LastDrill = b.LastDrill
+			}
 		}
 	}
 	entries := make([]CatalogEntry, 0, len(byName))

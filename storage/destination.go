@@ -176,6 +176,8 @@ type Backup struct {
 	Destination string
 	// Pinned: a pin object keeps the backup from retention.
 	Pinned bool
+	// LastDrill is the newest drill report of the backup here, or nil.
+	LastDrill *DrillSummary
 }
 
 // Leftover kinds.
@@ -183,6 +185,9 @@ const (
 	ArchiveWithoutSidecar = "archive-without-sidecar"
 	SidecarWithoutArchive = "sidecar-without-archive"
 	InvalidSidecar        = "invalid-sidecar"
+	// DrillReportWithoutBackup is a drill report whose backup is gone
+	// (deleted between the drill and the report's write).
+	DrillReportWithoutBackup = "drill-report-without-backup"
 )
 
 // Leftover is an object of dr's that does not make a complete backup: an
@@ -226,12 +231,17 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 	archives := map[string]fs.Object{}
 	sidecars := map[string]fs.Object{}
 	pins := map[string]bool{}
+	drills := map[string][]fs.Object{}
 	for _, e := range entries {
 		o, ok := e.(fs.Object)
 		if !ok {
 			continue
 		}
 		name := o.Remote()
+		if backup, _, ok := ParseDrillReportName(name); ok {
+			drills[backup] = append(drills[backup], o)
+			continue
+		}
 		switch {
 		case strings.HasSuffix(name, archive.SidecarSuffix):
 			base := strings.TrimSuffix(name, archive.SidecarSuffix)
@@ -268,7 +278,16 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 		l.Complete = append(l.Complete, Backup{
 			Name: name, Stack: p.Stack, Time: p.Time, Encrypted: p.Encrypted, Size: a.Size(),
 			ModTime: a.ModTime(ctx), Manifest: m, Destination: d.name, Pinned: pins[name],
+			LastDrill: d.lastDrill(ctx, drills[name]),
 		})
+	}
+	for backup, reports := range drills {
+		if _, ok := archives[backup]; ok {
+			continue
+		}
+		for _, o := range reports {
+			l.Leftovers = append(l.Leftovers, Leftover{Name: o.Remote(), Kind: DrillReportWithoutBackup, ModTime: o.ModTime(ctx), Size: o.Size(), Reason: "a drill report whose backup is gone"})
+		}
 	}
 	for name, s := range sidecars {
 		if _, ok := archives[name]; !ok {
@@ -384,12 +403,17 @@ func (d *Destination) Commit(ctx context.Context, m *archive.Manifest) error {
 }
 
 // Delete removes a backup: the sidecar first, so that an interrupted
-// delete never leaves a listed backup without its archive.
+// delete never leaves a listed backup without its archive; its drill
+// reports go with it (those an interrupted delete leaves are leftovers
+// the next prune removes).
 func (d *Destination) Delete(ctx context.Context, name string) error {
 	if err := d.DeleteObject(ctx, archive.SidecarName(name)); err != nil {
 		return err
 	}
 	if err := d.DeleteObject(ctx, name); err != nil {
+		return err
+	}
+	if err := d.deleteDrillReports(ctx, name); err != nil {
 		return err
 	}
 	return d.DeleteObject(ctx, archive.PinName(name))

@@ -74,7 +74,8 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 		if opts.Stack != "" && b.Stack != opts.Stack {
 			continue
 		}
-		byStack[b.Stack] = append(byStack[b.Stack], Candidate{Name: b.Name, Time: b.Time, Pinned: b.Pinned})
+		byStack[b.Stack] = append(byStack[b.Stack], Candidate{Name: b.Name, Time: b.Time, Pinned: b.Pinned,
+			DrillPassed: b.LastDrill != nil && b.LastDrill.Passed})
 	}
 	stacks := make([]string, 0, len(byStack))
 	for s := range byStack {

@@ -65,12 +65,25 @@ type listedBackup struct {
 	Rows         int64     `json:"rows"`
 	Encrypted    bool      `json:"encrypted"`
 	Destinations []string  `json:"destinations"`
+	// LastDrill is the newest drill report's verdict, when there is one.
+	LastDrill *listedDrill `json:"last_drill,omitempty"`
+}
+
+type listedDrill struct {
+	Started    time.Time `json:"started"`
+	Passed     bool      `json:"passed"`
+	RTOSeconds float64   `json:"rto_seconds"`
+	Failed     []string  `json:"failed,omitempty"`
+	Report     string    `json:"report"`
 }
 
 func listed(entries []storage.CatalogEntry) []listedBackup {
 	out := make([]listedBackup, 0, len(entries))
 	for _, e := range entries {
 		b := listedBackup{Name: e.Name, Stack: e.Stack, Time: e.Time, Size: e.Size, Encrypted: e.Encrypted, Destinations: e.Destinations}
+		if d := e.LastDrill; d != nil {
+			b.LastDrill = &listedDrill{Started: d.Started, Passed: d.Passed, RTOSeconds: d.RTOSeconds, Failed: d.Failed, Report: d.Object}
+		}
 		if e.Manifest != nil {
 			b.Tables, b.Rows = e.Manifest.Database.Counts()
 		}
@@ -94,9 +107,21 @@ func printList(a *app, entries []storage.CatalogEntry) {
 		return
 	}
 	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tTIME (UTC)\tSIZE\tTABLES\tROWS\tENCRYPTED\tDESTINATIONS")
+	fmt.Fprintln(w, "NAME\tTIME (UTC)\tSIZE\tTABLES\tROWS\tENCRYPTED\tDESTINATIONS\tLAST DRILL")
 	for _, b := range listed(entries) {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%v\t%s\n", b.Name, b.Time.UTC().Format("2006-01-02 15:04:05"), humanBytes(b.Size), b.Tables, b.Rows, b.Encrypted, strings.Join(b.Destinations, ","))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%v\t%s\t%s\n", b.Name, b.Time.UTC().Format("2006-01-02 15:04:05"), humanBytes(b.Size), b.Tables, b.Rows, b.Encrypted, strings.Join(b.Destinations, ","), lastDrill(b.LastDrill))
 	}
 	w.Flush()
+}
+
+// lastDrill is the LAST DRILL column: the verdict and the restore time.
+func lastDrill(d *listedDrill) string {
+	switch {
+	case d == nil:
+		return "-"
+	case d.Passed:
+		return "passed, RTO " + seconds(d.RTOSeconds)
+	default:
+		return "FAILED"
+	}
 }

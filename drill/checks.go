@@ -1,0 +1,404 @@
+package drill
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/restore"
+)
+
+// streamed is what one pass over the archive found besides the import.
+type streamed struct {
+	chunks  int
+	volumes Check
+	// env is the archived .env, nil when the backup holds none.
+	env []byte
+}
+
+// stream reads the archive once: the dump chunks go to the import shared
+// with dr restore, every volume file is hashed on the way past (nothing
+// is extracted to disk), and the archived .env is kept for its check.
+func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed, err error) {
+	p := d.picked
+	rc, err := p.Source.Open(ctx, p.Backup.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	plain, closeDec, err := archive.Decompress(rc, p.Backup.Encrypted, d.req.Identities)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDec()
+	imp := restore.NewDumpImport(srv, p.Manifest.Database)
+	defer imp.Close()
+	defer func() {
+		if err != nil {
+			imp.Abort(err)
+		}
+	}()
+	entries := map[string]archive.Entry{}
+	for _, e := range p.Manifest.Entries {
+		entries[e.Name] = e
+	}
+	st = &streamed{}
+	var files, bytes int64
+	var damaged []string
+	tr := tar.NewReader(plain)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the archive: %w", err)
+		}
+		name := hdr.Name
+		if imp.Active() && !strings.HasPrefix(name, archive.DumpChunkPrefix) {
+			if err := imp.Finish(); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case strings.HasPrefix(name, archive.DumpChunkPrefix):
+			if err := imp.Chunk(ctx, hdr, tr); err != nil {
+				return nil, err
+			}
+		case name == archive.ComposePrefix+".env":
+			data, err := io.ReadAll(io.LimitReader(tr, maxEnvSize+1))
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", name, err)
+			}
+			st.env = data
+		case strings.HasPrefix(name, archive.VolumesPrefix) && hdr.Typeflag == tar.TypeReg:
+			e, ok := entries[name]
+			if !ok {
+				damaged = append(damaged, name+" is not in the manifest")
+				continue
+			}
+			h := sha256.New()
+			n, err := io.Copy(h, tr)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", name, err)
+			}
+			files++
+			bytes += n
+			if got := hex.EncodeToString(h.Sum(nil)); got != e.SHA256 {
+				damaged = append(damaged, name+" does not match its sha256")
+			}
+		}
+	}
+	if err := imp.Finish(); err != nil {
+		return nil, err
+	}
+	st.chunks = imp.Chunks()
+	var want int64
+	for _, v := range p.Manifest.Volumes {
+		want += v.Files
+	}
+	st.volumes = Check{Name: CheckVolumes, Figures: map[string]int64{"files": files, "bytes": bytes}}
+	switch {
+	case len(damaged) > 0:
+		st.volumes.Detail = strings.Join(damaged, "; ")
+	case files != want:
+		st.volumes.Detail = fmt.Sprintf("%d volume files in the archive, the manifest lists %d", files, want)
+	case len(p.Manifest.Volumes) == 0:
+		st.volumes.Passed, st.volumes.Skipped, st.volumes.Detail = true, true, "the backup holds no volume"
+	default:
+		st.volumes.Passed = true
+		st.volumes.Detail = fmt.Sprintf("%d files in %d volumes match their sha256", files, len(p.Manifest.Volumes))
+	}
+	return st, nil
+}
+
+// checkDisk compares the room left where the drill's datadir lives with
+// the dump's size, before a byte is imported.
+func (d *driller) checkDisk(ctx context.Context, id string) Check {
+	c := Check{Name: CheckDisk}
+	var out strings.Builder
+	res, err := d.eng.Exec(ctx, id, engine.ExecOptions{Cmd: []string{"df", "-Pk", dataDir}, Stdout: &out, StderrLimit: 4 << 10})
+	if err == nil {
+		err = res.Err("df")
+	}
+	if err != nil {
+		c.Detail = "measuring the free disk of the drill container: " + err.Error()
+		return c
+	}
+	free, err := parseDfAvail(out.String())
+	if err != nil {
+		c.Detail = err.Error()
+		return c
+	}
+	need := diskFactor * d.picked.Manifest.Database.DumpSize
+	c.Figures = map[string]int64{"free_bytes": free, "needed_bytes": need}
+	return diskVerdict(c, free, need)
+}
+
+func diskVerdict(c Check, free, need int64) Check {
+	if free < need {
+		c.Detail = fmt.Sprintf("the engine's disk has %s free, the drill needs %s (%d× the dump); free space under the Docker root dir and drill again",
+			humanBytes(free), humanBytes(need), diskFactor)
+		return c
+	}
+	c.Passed = true
+	c.Detail = fmt.Sprintf("%s free, %s needed", humanBytes(free), humanBytes(need))
+	return c
+}
+
+// parseDfAvail reads the available bytes from POSIX df -Pk output.
+func parseDfAvail(out string) (int64, error) {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 {
+		return 0, fmt.Errorf("reading df's answer: %q", out)
+	}
+	f := strings.Fields(lines[len(lines)-1])
+	if len(f) < 4 {
+		return 0, fmt.Errorf("reading df's answer: %q", out)
+	}
+	kb, err := strconv.ParseInt(f[3], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("reading df's answer: %q", out)
+	}
+	return kb << 10, nil
+}
+
+func (d *driller) checkTables(ctx context.Context, srv *mariadb.Server) {
+	wrong, checked, err := restore.CompareRows(ctx, srv, d.picked.Manifest.Database)
+	c := Check{Name: CheckTables, Figures: map[string]int64{"tables": int64(checked)}}
+	switch {
+	case err != nil:
+		c.Detail = err.Error()
+	case len(wrong) > 0:
+		c.Detail = strings.Join(wrong, "; ")
+	default:
+		var rows int64
+		for _, t := range d.picked.Manifest.Database.Tables {
+			rows += t.Rows
+		}
+		c.Figures["rows"] = rows
+		c.Passed = true
+		c.Detail = fmt.Sprintf("%d tables, %d rows, as the manifest says", checked, rows)
+	}
+	d.add(c)
+}
+
+// checkTableHealth runs CHECK TABLE on every table, a batch at a time.
+func (d *driller) checkTableHealth(ctx context.Context, srv *mariadb.Server) {
+	var names []string
+	for _, t := range d.picked.Manifest.Database.Tables {
+		if !t.View {
+			names = append(names, mariadb.QuoteIdent(t.Database)+"."+mariadb.QuoteIdent(t.Name))
+		}
+	}
+	c := Check{Name: CheckCheckTable, Figures: map[string]int64{"tables": int64(len(names))}}
+	var bad []string
+	for len(names) > 0 {
+		n := min(len(names), 50)
+		rows, err := srv.Query(ctx, "CHECK TABLE "+strings.Join(names[:n], ", "))
+		names = names[n:]
+		if err != nil {
+			c.Detail = err.Error()
+			d.add(c)
+			return
+		}
+		bad = append(bad, checkTableProblems(rows)...)
+	}
+	if len(bad) > 0 {
+		c.Detail = strings.Join(bad, "; ")
+	} else {
+		c.Passed = true
+		c.Detail = "every table is OK"
+	}
+	d.add(c)
+}
+
+// checkTableProblems reads CHECK TABLE's rows (Table, Op, Msg_type,
+// Msg_text): a table is fine when its status row says OK (a note or
+// warning before it is not a failure).
+func checkTableProblems(rows [][]string) []string {
+	var bad []string
+	for _, r := range rows {
+		if len(r) < 4 {
+			continue
+		}
+		typ, msg := strings.ToLower(r[2]), r[3]
+		switch {
+		case typ == "error":
+			bad = append(bad, r[0]+": "+msg)
+		case typ == "status" && !strings.EqualFold(msg, "OK"):
+			bad = append(bad, r[0]+": "+msg)
+		}
+	}
+	return bad
+}
+
+func (d *driller) checkViews(ctx context.Context, srv *mariadb.Server) {
+	var want []string
+	var dbs []string
+	for _, t := range d.picked.Manifest.Database.Tables {
+		if t.View {
+			want = append(want, t.Database+"."+t.Name)
+			dbs = append(dbs, t.Database)
+		}
+	}
+	c := Check{Name: CheckViews, Figures: map[string]int64{"views": int64(len(want))}}
+	if len(want) == 0 {
+		c.Passed, c.Skipped, c.Detail = true, true, "the backup holds no view"
+		d.add(c)
+		return
+	}
+	rows, err := srv.Query(ctx, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN ("+mariadb.SQLList(dbs)+")")
+	if err != nil {
+		c.Detail = err.Error()
+		d.add(c)
+		return
+	}
+	have := map[string]bool{}
+	for _, r := range rows {
+		if len(r) == 2 {
+			have[r[0]+"."+r[1]] = true
+		}
+	}
+	var missing []string
+	for _, v := range want {
+		if !have[v] {
+			missing = append(missing, v)
+		}
+	}
+	if len(missing) > 0 {
+		c.Detail = "missing: " + strings.Join(missing, ", ")
+	} else {
+		c.Passed = true
+		c.Detail = fmt.Sprintf("all %d views present", len(want))
+	}
+	d.add(c)
+}
+
+// checkEnv parses the archived .env and, when the stack's own .env is on
+// this host, compares the encryption keys by digest. No value is ever
+// put in a detail.
+func (d *driller) checkEnv(st *streamed) {
+	archived, key := d.envChecks(st.env, d.liveEnvPath())
+	d.add(archived)
+	d.add(key)
+}
+
+func (d *driller) liveEnvPath() string {
+	if d.cfg.Stack.Dir == "" {
+		return ""
+	}
+	return filepath.Join(d.cfg.Stack.Dir, ".env")
+}
+
+func (d *driller) envChecks(data []byte, livePath string) (Check, Check) {
+	c := Check{Name: CheckEnv}
+	k := Check{Name: CheckEnvKey}
+	if data == nil {
+		c.Passed, c.Skipped, c.Detail = true, true, "the backup holds no .env"
+		k.Passed, k.Skipped, k.Detail = true, true, "the backup holds no .env"
+		return c, k
+	}
+	env, err := ParseEnv(data)
+	if err != nil {
+		c.Detail = "the archived " + err.Error()
+		k.Skipped, k.Passed, k.Detail = true, true, "not run: the archived .env does not parse"
+		return c, k
+	}
+	c.Figures = map[string]int64{"keys": int64(len(env))}
+	appwrite := false
+	for key := range env {
+		if strings.HasPrefix(key, "_APP_") {
+			appwrite = true
+			break
+		}
+	}
+	if !appwrite {
+		c.Passed, c.Detail = true, fmt.Sprintf("parses (%d keys); not an Appwrite .env, so no key is required", len(env))
+	} else {
+		var missing []string
+		for _, key := range RequiredAppwriteKeys {
+			if strings.TrimSpace(env[key]) == "" {
+				missing = append(missing, key)
+			}
+		}
+		if len(missing) > 0 {
+			c.Detail = "the archived .env lacks " + strings.Join(missing, ", ")
+		} else {
+			c.Passed, c.Detail = true, fmt.Sprintf("parses (%d keys) and holds %s", len(env), strings.Join(RequiredAppwriteKeys, ", "))
+		}
+	}
+	backupKey, ok := env[OpenSSLKey]
+	if !ok {
+		k.Passed, k.Skipped, k.Detail = true, true, "the archived .env has no "+OpenSSLKey
+		return c, k
+	}
+	liveData, err := os.ReadFile(livePath)
+	if livePath == "" || errors.Is(err, os.ErrNotExist) {
+		k.Passed, k.Skipped, k.Detail = true, true, "no live .env at "+livePath+" to compare with"
+		return c, k
+	}
+	if err != nil {
+		k.Detail = "reading the live .env: " + err.Error()
+		return c, k
+	}
+	live, err := ParseEnv(liveData)
+	if err != nil {
+		k.Detail = "the live " + err.Error()
+		return c, k
+	}
+	liveKey, ok := live[OpenSSLKey]
+	if !ok {
+		k.Detail = "the live .env at " + livePath + " has no " + OpenSSLKey
+		return c, k
+	}
+	a, b := sha256.Sum256([]byte(backupKey)), sha256.Sum256([]byte(liveKey))
+	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
+		k.Detail = OpenSSLKey + " differs from the live stack's (" + livePath + "): restored, the database's encrypted attributes could not be read with the live key"
+		return c, k
+	}
+	k.Passed, k.Detail = true, OpenSSLKey+" equals the live stack's (compared by sha256)"
+	return c, k
+}
+
+func (d *driller) checkQueries(ctx context.Context, srv *mariadb.Server) {
+	for _, q := range d.cfg.Drill.Queries {
+		c := Check{Name: QueryPrefix + q.Name}
+		rows, err := srv.Query(ctx, q.SQL)
+		got := ""
+		if len(rows) > 0 && len(rows[0]) > 0 {
+			got = rows[0][0]
+		}
+		switch {
+		case err != nil:
+			c.Detail = err.Error()
+		case got != q.Expect:
+			c.Detail = fmt.Sprintf("got %q, want %q", abbreviate(got), abbreviate(q.Expect))
+		default:
+			c.Passed, c.Detail = true, fmt.Sprintf("returned %q", abbreviate(got))
+		}
+		d.add(c)
+	}
+}
+
+func abbreviate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}

@@ -1,0 +1,185 @@
+package drill
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/appwrite-dr/dr/config"
+)
+
+func TestParseEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    map[string]string
+		wantErr string
+	}{
+		{"plain", "A=1\nB=two\n", map[string]string{"A": "1", "B": "two"}, ""},
+		{"comments and blanks", "# c\n\nA=1\n  # indented\n", map[string]string{"A": "1"}, ""},
+		{"export", "export A=1\n", map[string]string{"A": "1"}, ""},
+		{"double quotes", `A="x y # not a comment"` + "\n", map[string]string{"A": "x y # not a comment"}, ""},
+		{"single quotes", "A='x'\n", map[string]string{"A": "x"}, ""},
+		{"inline comment", "A=x # c\n", map[string]string{"A": "x"}, ""},
+		{"empty value", "A=\n", map[string]string{"A": ""}, ""},
+		{"equals in value", "A=b=c\n", map[string]string{"A": "b=c"}, ""},
+		{"bom", "\ufeffA=1\n", map[string]string{"A": "1"}, ""},
+		{"crlf", "A=1\r\nB=2\r\n", map[string]string{"A": "1", "B": "2"}, ""},
+		{"no equals", "A=1\nsecret-value\n", nil, "line 2 is not KEY=VALUE"},
+		{"bad key", "1A=x\n", nil, "line 1"},
+		{"open quote", "A=\"secret\n", nil, "never closes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseEnv([]byte(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an error with %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "secret") {
+					t.Errorf("the error quotes the line: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+func FuzzParseEnv(f *testing.F) {
+	for _, s := range []string{"A=1\n", "export B='x'\n", "# c\nC=\"y\" # z\n", "=", "A=\"", "\ufeffA=1"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, err := ParseEnv(data)
+		if err != nil {
+			return
+		}
+		for k := range env {
+			if !validEnvKey(k) {
+				t.Fatalf("invalid key %q accepted", k)
+			}
+		}
+	})
+}
+
+func TestParseDfAvail(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"Filesystem     1024-blocks      Used Available Capacity Mounted on\noverlay         102687672  25339284  72089180      27% /var/lib/mysql\n", 72089180 << 10, true},
+		{"", 0, false},
+		{"Filesystem 1024-blocks Used Available\n", 0, false},
+		{"head\nx y z notanumber 1% /\n", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseDfAvail(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseDfAvail(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestDiskVerdict(t *testing.T) {
+	if c := diskVerdict(Check{Name: CheckDisk}, 100<<20, 200<<20); c.Passed || !strings.Contains(c.Detail, "free space") {
+		t.Errorf("too little disk passed: %+v", c)
+	}
+	if c := diskVerdict(Check{Name: CheckDisk}, 200<<20, 200<<20); !c.Passed {
+		t.Errorf("enough disk failed: %+v", c)
+	}
+}
+
+func TestCheckTableProblems(t *testing.T) {
+	rows := [][]string{
+		{"appwrite.a", "check", "status", "OK"},
+		{"appwrite.b", "check", "warning", "Table is marked as crashed"},
+		{"appwrite.b", "check", "status", "Corrupt"},
+		{"appwrite.c", "check", "error", "Table 'appwrite.c' doesn't exist"},
+		{"appwrite.c", "check", "status", "Operation failed"},
+		{"short"},
+	}
+	got := checkTableProblems(rows)
+	if len(got) != 3 || !strings.HasPrefix(got[0], "appwrite.b") || !strings.HasPrefix(got[1], "appwrite.c") {
+		t.Errorf("got %v", got)
+	}
+	if p := checkTableProblems(rows[:1]); len(p) != 0 {
+		t.Errorf("an OK table is a problem: %v", p)
+	}
+}
+
+func TestEnvChecks(t *testing.T) {
+	full := "_APP_OPENSSL_KEY_V1=key-one\n_APP_DB_HOST=mariadb\n_APP_DB_PORT=3306\n_APP_DB_SCHEMA=appwrite\n_APP_DB_USER=user\n_APP_DB_PASS=pass\n"
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	same := write("same.env", full)
+	other := write("other.env", strings.Replace(full, "key-one", "key-two", 1))
+	noKey := write("nokey.env", "_APP_DB_HOST=x\n")
+	tests := []struct {
+		name             string
+		archived         *string
+		live             string
+		env, key         string // "pass", "fail" or "skip"
+		keyDetailHasNone string
+	}{
+		{"equal", &full, same, "pass", "pass", ""},
+		{"differs", &full, other, "pass", "fail", "key-"},
+		{"no live env", &full, filepath.Join(dir, "missing"), "pass", "skip", ""},
+		{"live lacks the key", &full, noKey, "pass", "fail", ""},
+		{"archived lacks keys", ptr("_APP_OPENSSL_KEY_V1=key-one\n"), same, "fail", "pass", ""},
+		{"not appwrite", ptr("FOO=bar\n"), same, "pass", "skip", ""},
+		{"no env in backup", nil, same, "skip", "skip", ""},
+		{"unparsable", ptr("key-one\n"), same, "fail", "skip", "key-one"},
+	}
+	d := &driller{cfg: config.Default()}
+	verdict := func(c Check) string {
+		switch {
+		case c.Skipped:
+			return "skip"
+		case c.Passed:
+			return "pass"
+		}
+		return "fail"
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var data []byte
+			if tt.archived != nil {
+				data = []byte(*tt.archived)
+			}
+			env, key := d.envChecks(data, tt.live)
+			if verdict(env) != tt.env || verdict(key) != tt.key {
+				t.Errorf("env %s (%s), key %s (%s); want %s, %s", verdict(env), env.Detail, verdict(key), key.Detail, tt.env, tt.key)
+			}
+			if tt.keyDetailHasNone != "" && (strings.Contains(key.Detail, tt.keyDetailHasNone) || strings.Contains(env.Detail, tt.keyDetailHasNone)) {
+				t.Errorf("a detail prints a value: %q / %q", env.Detail, key.Detail)
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestOwnerIsStablePerStateDir(t *testing.T) {
+	if Owner("/var/lib/dr") != Owner("/var/lib/dr/") || Owner("/var/lib/dr") == Owner("/var/lib/dr2") {
+		t.Error("owner labels do not tell state dirs apart")
+	}
+}

@@ -1,0 +1,155 @@
+package restore
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/mariadb"
+)
+
+// DumpImport feeds a backup's dump chunks, in the manifest's order, to one
+// streaming import into a server, each chunk only after its size and
+// sha256 matched the manifest. It is the one import path of dr: a restore
+// and a drill both stream through it, so a drill proves what a restore
+// would do.
+type DumpImport struct {
+	srv    *mariadb.Server
+	chunks []archive.Chunk
+	// BeforeFirst, when set, runs once before the first byte reaches the
+	// server; its error stops the import before anything was sent (a
+	// restore records in its journal that the database is being touched).
+	BeforeFirst func() error
+
+	in       *io.PipeWriter
+	done     chan error
+	next     int
+	spool    *archive.ChunkSpool
+	finished bool
+}
+
+// NewDumpImport prepares the import of db's chunks into srv. Nothing
+// reaches the server before the first Chunk.
+func NewDumpImport(srv *mariadb.Server, db *archive.Database) *DumpImport {
+	var chunks []archive.Chunk
+	if db != nil {
+		chunks = db.Chunks
+	}
+	return &DumpImport{srv: srv, chunks: chunks}
+}
+
+// Touched says whether any byte reached the server.
+func (d *DumpImport) Touched() bool { return d.in != nil }
+
+// Active says whether the import started and has not finished: the next
+// archive entry that is not a dump chunk calls for Finish.
+func (d *DumpImport) Active() bool { return d.in != nil && !d.finished }
+
+// Finished says whether the whole dump was imported.
+func (d *DumpImport) Finished() bool { return d.finished }
+
+// Chunks is how many chunks were handed to the import.
+func (d *DumpImport) Chunks() int { return d.next }
+
+// Chunk checks one dump chunk (the tar entry hdr, read from r) against the
+// manifest and only then hands it to the import, starting the import at
+// the first one.
+func (d *DumpImport) Chunk(ctx context.Context, hdr *tar.Header, r io.Reader) error {
+	if d.next >= len(d.chunks) || d.chunks[d.next].Name != hdr.Name {
+		return fmt.Errorf("archive entry %s: not the next dump chunk the manifest lists", hdr.Name)
+	}
+	c := d.chunks[d.next]
+	d.next++
+	if hdr.Size != c.Size {
+		return fmt.Errorf("dump chunk %s is %d bytes, the manifest says %d", c.Name, hdr.Size, c.Size)
+	}
+	if d.spool == nil {
+		spool, err := archive.NewChunkSpool()
+		if err != nil {
+			return err
+		}
+		d.spool = spool
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(d.spool, h), io.LimitReader(r, c.Size))
+	if err != nil || n != c.Size {
+		d.spool.Reset()
+		return fmt.Errorf("reading dump chunk %s: read %d of %d bytes: %v", c.Name, n, c.Size, errOr(err, io.ErrUnexpectedEOF))
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != c.SHA256 {
+		d.spool.Reset()
+		return fmt.Errorf("dump chunk %s is damaged (sha256 %s, the manifest says %s); it was not imported", c.Name, got, c.SHA256)
+	}
+	if d.in == nil {
+		if d.BeforeFirst != nil {
+			if err := d.BeforeFirst(); err != nil {
+				return err
+			}
+		}
+		pr, pw := io.Pipe()
+		d.in, d.done = pw, make(chan error, 1)
+		go func() {
+			err := d.srv.Import(ctx, pr)
+			pr.CloseWithError(errOr(err, errors.New("the import ended before the dump did")))
+			d.done <- err
+		}()
+	}
+	if _, err := d.spool.WriteTo(d.in); err != nil {
+		if ierr := d.wait(); ierr != nil {
+			return ierr
+		}
+		return fmt.Errorf("importing dump chunk %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+func (d *DumpImport) wait() error {
+	if d.done == nil {
+		return nil
+	}
+	err := <-d.done
+	d.done = nil
+	return err
+}
+
+// Finish ends the import once every chunk the manifest lists went in, and
+// waits for the server to take the rest.
+func (d *DumpImport) Finish() error {
+	if d.finished {
+		return nil
+	}
+	if d.in == nil {
+		return errors.New("the archive holds no dump chunk")
+	}
+	if d.next != len(d.chunks) {
+		return fmt.Errorf("the archive lacks dump chunk %s", d.chunks[d.next].Name)
+	}
+	d.in.Close()
+	if err := d.wait(); err != nil {
+		return err
+	}
+	d.finished = true
+	return nil
+}
+
+// Abort ends an unfinished import with err, so the server never sees a
+// clean end of a partial dump, and waits for it.
+func (d *DumpImport) Abort(err error) {
+	if d.in != nil && !d.finished {
+		d.in.CloseWithError(err)
+		_ = d.wait()
+	}
+}
+
+// Close releases the chunk spool.
+func (d *DumpImport) Close() {
+	if d.spool != nil {
+		d.spool.Close()
+		d.spool = nil
+	}
+}
