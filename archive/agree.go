@@ -85,6 +85,9 @@ func normDatabase(d *Database) *Database {
 	if len(c.Tables) == 0 {
 		c.Tables = nil
 	}
+	if len(c.Objects) == 0 {
+		c.Objects = nil
+	}
 	return &c
 }
 

@@ -68,6 +68,10 @@ type Database struct {
 	DumpSize      int64    `json:"dump_size"`
 	DumpSHA256    string   `json:"dump_sha256"`
 	Tables        []Table  `json:"tables"`
+	// Objects are the triggers, routines and events the dump creates; a
+	// drill checks that each exists after the import. Absent in manifests
+	// written before dr recorded them.
+	Objects []Object `json:"objects,omitempty"`
 }
 
 // Counts is the one place a backup's tables and rows are counted, for
@@ -101,6 +105,21 @@ type Table struct {
 	Engine   string `json:"engine,omitempty"`
 	Rows     int64  `json:"rows"`
 	View     bool   `json:"view,omitempty"`
+}
+
+// Object kinds: what CREATE statement of the dump made the object.
+const (
+	ObjectTrigger   = "trigger"
+	ObjectProcedure = "procedure"
+	ObjectFunction  = "function"
+	ObjectEvent     = "event"
+)
+
+// Object is a trigger, stored procedure, stored function or event.
+type Object struct {
+	Database string `json:"database"`
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
 }
 
 // EntryKind is the type of a tar entry.

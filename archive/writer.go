@@ -151,6 +151,7 @@ type DumpResult struct {
 	Size      int64
 	SHA256    string
 	Tables    []Table
+	Objects   []Object
 	Databases []string
 	// Completed: the dump ended with its completion trailer. AddDump does
 	// not judge; the caller decides that a dump without it failed.
@@ -230,6 +231,9 @@ func (w *Writer) AddDump(ctx context.Context, r io.Reader) (*DumpResult, error) 
 	res.Databases = sr.Databases
 	for _, t := range sr.Tables {
 		res.Tables = append(res.Tables, Table{Database: t.Database, Name: t.Name, Engine: t.Engine, Rows: t.Rows, View: t.View})
+	}
+	for _, o := range sr.Objects {
+		res.Objects = append(res.Objects, Object{Database: o.Database, Kind: o.Kind, Name: o.Name})
 	}
 	return res, nil
 }

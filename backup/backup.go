@@ -387,6 +387,7 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 		DumpSize:      dr.Size,
 		DumpSHA256:    dr.SHA256,
 		Tables:        tables,
+		Objects:       dr.Objects,
 	}
 	nTables, nRows := m.Database.Counts()
 	log.Info("database dumped", "bytes", dr.Size, "tables", nTables, "rows", nRows, "chunks", len(dr.Chunks))

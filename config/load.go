@@ -551,15 +551,27 @@ func (l *loader) validate(c *Config) {
 		key := fmt.Sprintf("notify[%d]", i)
 		if n.URL == "" {
 			l.addAt(key+".url", "must not be empty")
-		} else if u, err := url.Parse(n.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "command") {
-			l.addAt(key+".url", "want an http(s):// URL or command:/path/to/program")
+		} else if u, err := url.Parse(n.URL); err != nil || u.Scheme == "" || (u.Scheme != "command" && u.Host == "" && u.Opaque == "" && u.User == nil) {
+			// Which services exist is shoutrrr's to say: dr daemon checks
+			// the scheme when it starts.
+			l.addAt(key+".url", "want an http(s):// webhook, a shoutrrr URL (ntfy://, slack://, …) or command:/path/to/program")
 		}
 		for j, on := range n.On {
 			switch on {
-			case "failure", "success", "drill":
+			case "failure", "success", "drill", "skipped":
 			default:
-				l.addAt(fmt.Sprintf("%s.on[%d]", key, j), "%q: want failure, success or drill", on)
+				l.addAt(fmt.Sprintf("%s.on[%d]", key, j), "%q: want failure, success, drill or skipped", on)
 			}
+		}
+	}
+
+	for i, h := range c.Heartbeats {
+		key := fmt.Sprintf("heartbeats[%d]", i)
+		if h.Kind != HeartbeatUptimeKuma && h.Kind != HeartbeatHealthchecks {
+			l.addAt(key+".kind", "%q: want %s or %s", h.Kind, HeartbeatUptimeKuma, HeartbeatHealthchecks)
+		}
+		if u, err := url.Parse(h.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			l.addAt(key+".url", "want the monitor's http(s):// URL")
 		}
 	}
 

@@ -33,6 +33,11 @@ func (c *Config) Redacted() *Config {
 		n.On = append([]string(nil), n.On...)
 		out.Notify[i] = n
 	}
+	out.Heartbeats = make([]Heartbeat, len(c.Heartbeats))
+	for i, h := range c.Heartbeats {
+		h.URL = redactURL(h.URL) // a push token or check UUID is a credential
+		out.Heartbeats[i] = h
+	}
 	return &out
 }
 

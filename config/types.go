@@ -14,6 +14,7 @@ type Config struct {
 	Archive      Archive       `yaml:"archive"`
 	Schedule     Schedule      `yaml:"schedule"`
 	Notify       []Notify      `yaml:"notify"`
+	Heartbeats   []Heartbeat   `yaml:"heartbeats"`
 	HTTP         HTTP          `yaml:"http"`
 	StateDir     string        `yaml:"state_dir"`
 	Restore      Restore       `yaml:"restore"`
@@ -170,6 +171,22 @@ type Notify struct {
 	On   []string `yaml:"on"`
 }
 
+// Heartbeat is a dead man's switch the daemon pings after each backup, so
+// that a monitor also notices a daemon that stopped running.
+type Heartbeat struct {
+	Name string `yaml:"name"`
+	// Kind is uptime-kuma (a push monitor's URL) or healthchecks (a
+	// healthchecks.io-style ping URL).
+	Kind string `yaml:"kind"`
+	URL  string `yaml:"url"`
+}
+
+// Heartbeat kinds.
+const (
+	HeartbeatUptimeKuma   = "uptime-kuma"
+	HeartbeatHealthchecks = "healthchecks"
+)
+
 // HTTP is the daemon's health, metrics and status endpoint.
 type HTTP struct {
 	Listen    string `yaml:"listen"`
@@ -207,6 +224,7 @@ func Default() *Config {
 		Archive:    Archive{ChunkSize: 64 << 20},
 		Schedule:   Schedule{Backup: "0 8 * * *", Drill: "0 9 * * 0", Timezone: "UTC"},
 		Notify:     []Notify{},
+		Heartbeats: []Heartbeat{},
 		HTTP:       HTTP{Listen: "127.0.0.1:9477"},
 		StateDir:   "/var/lib/dr",
 		Restore:    Restore{KeepSafetyDumps: 3},

@@ -52,6 +52,8 @@ notify:
     on: [failure, drill]
   - name: script-with-token
     url: "command:/usr/local/bin/page-me --token cmdtoken5"
+heartbeats:
+  - {name: kuma, kind: uptime-kuma, url: "https://kuma.example.invalid/api/push/pushtok6"}
 encryption:
   recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]
 `), "dr.yaml", noEnv)
@@ -62,7 +64,7 @@ encryption:
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"davpass1", "obscuredpass2", "AKIAKEY3", "s3secret4", "hunter2", "tok?", "abc", "cmdtoken5"} {
+	for _, secret := range []string{"davpass1", "obscuredpass2", "AKIAKEY3", "s3secret4", "hunter2", "tok?", "abc", "cmdtoken5", "pushtok6"} {
 		if strings.Contains(string(out), secret) {
 			t.Errorf("the effective config keeps the secret %q", secret)
 		}

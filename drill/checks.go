@@ -290,6 +290,55 @@ func (d *driller) checkViews(ctx context.Context, srv *mariadb.Server) {
 	d.add(c)
 }
 
+// checkObjects looks for the manifest's triggers, procedures, functions
+// and events in the restored server. A backup made before dr recorded them
+// has none listed, and the check says so rather than passing silently.
+func (d *driller) checkObjects(ctx context.Context, srv *mariadb.Server) {
+	db := d.picked.Manifest.Database
+	c := Check{Name: CheckObjects, Figures: map[string]int64{"objects": int64(len(db.Objects))}}
+	if len(db.Objects) == 0 {
+		c.Passed, c.Skipped, c.Detail = true, true, "the backup records no trigger, routine or event"
+		d.add(c)
+		return
+	}
+	var dbs []string
+	for _, o := range db.Objects {
+		dbs = append(dbs, o.Database)
+	}
+	in := mariadb.SQLList(dbs)
+	rows, err := srv.Query(ctx, "SELECT TRIGGER_SCHEMA, 'trigger', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN ("+in+")"+
+		" UNION ALL SELECT ROUTINE_SCHEMA, LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN ("+in+")"+
+		" UNION ALL SELECT EVENT_SCHEMA, 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN ("+in+")")
+	if err != nil {
+		c.Detail = err.Error()
+		d.add(c)
+		return
+	}
+	c.Passed, c.Detail = objectsVerdict(db.Objects, rows)
+	d.add(c)
+}
+
+// objectsVerdict compares the manifest's objects with the rows
+// (schema, kind, name) the server lists.
+func objectsVerdict(want []archive.Object, rows [][]string) (bool, string) {
+	have := map[archive.Object]bool{}
+	for _, r := range rows {
+		if len(r) == 3 {
+			have[archive.Object{Database: r[0], Kind: r[1], Name: r[2]}] = true
+		}
+	}
+	var missing []string
+	for _, o := range want {
+		if !have[o] {
+			missing = append(missing, o.Kind+" "+o.Database+"."+o.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return false, "missing: " + strings.Join(missing, ", ")
+	}
+	return true, fmt.Sprintf("all %d triggers, routines and events present", len(want))
+}
+
 // checkEnv parses the archived .env and, when the stack's own .env is on
 // this host, compares the encryption keys by digest. No value is ever
 // put in a detail.

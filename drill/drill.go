@@ -45,6 +45,7 @@ const (
 	CheckTables     = "tables"      // every table exists with the manifest's rows
 	CheckCheckTable = "check-table" // CHECK TABLE passes on every table
 	CheckViews      = "views"       // the manifest's views exist
+	CheckObjects    = "objects"     // its triggers, routines and events exist
 	CheckVolumes    = "volumes"     // every volume file's sha256 matches
 	CheckEnv        = "env"         // the archived .env parses, holds the keys
 	CheckEnvKey     = "env-key"     // its _APP_OPENSSL_KEY_V1 is the live one
@@ -278,8 +279,13 @@ func (d *driller) skipRest(why string) {
 	}
 }
 
+// Checks are the built-in checks of every drill, in the order they run.
+func Checks() []string {
+	return []string{CheckArchive, CheckDisk, CheckImport, CheckTables, CheckCheckTable, CheckViews, CheckObjects, CheckVolumes, CheckEnv, CheckEnvKey}
+}
+
 func (d *driller) checkNames() []string {
-	names := []string{CheckArchive, CheckDisk, CheckImport, CheckTables, CheckCheckTable, CheckViews, CheckVolumes, CheckEnv, CheckEnvKey}
+	names := Checks()
 	for _, q := range d.cfg.Drill.Queries {
 		names = append(names, QueryPrefix+q.Name)
 	}
@@ -366,10 +372,11 @@ func (d *driller) run(ctx context.Context) {
 	d.add(Check{Name: CheckImport, Passed: true, Detail: "imported through dr restore's chunk-verified path",
 		Figures: map[string]int64{"chunks": int64(st.chunks), "bytes": m.Database.DumpSize}})
 
-	d.step("checking tables, views, volumes and .env")
+	d.step("checking tables, views, triggers, routines, events, volumes and .env")
 	d.checkTables(ctx, srv)
 	d.checkTableHealth(ctx, srv)
 	d.checkViews(ctx, srv)
+	d.checkObjects(ctx, srv)
 	d.add(st.volumes)
 	d.checkEnv(st)
 	d.checkQueries(ctx, srv)

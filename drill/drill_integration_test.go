@@ -156,10 +156,14 @@ func TestGoodBackupPassesEveryCheck(t *testing.T) {
 	if !rep.Passed {
 		t.Fatalf("failed: %v", rep.Failed)
 	}
-	want := []string{CheckArchive, CheckDisk, CheckImport, CheckTables, CheckCheckTable, CheckViews, CheckVolumes, CheckEnv, CheckEnvKey, QueryPrefix + "tables exist"}
+	want := []string{CheckArchive, CheckDisk, CheckImport, CheckTables, CheckCheckTable, CheckViews, CheckObjects, CheckVolumes, CheckEnv, CheckEnvKey, QueryPrefix + "tables exist"}
 	var got []string
 	for _, c := range rep.Checks {
 		got = append(got, c.Name)
+		// The seed creates a trigger, a procedure, a function and an event.
+		if c.Name == CheckObjects && c.Figures["objects"] != 4 {
+			t.Errorf("objects check saw %d objects in the manifest, want 4: %s", c.Figures["objects"], c.Detail)
+		}
 		// The test stack has volumes, an Appwrite .env and a live .env:
 		// nothing may be skipped but the views, which it may lack.
 		if c.Skipped && c.Name != CheckViews {

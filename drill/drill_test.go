@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 )
 
@@ -181,5 +182,39 @@ func ptr(s string) *string { return &s }
 func TestOwnerIsStablePerStateDir(t *testing.T) {
 	if Owner("/var/lib/dr") != Owner("/var/lib/dr/") || Owner("/var/lib/dr") == Owner("/var/lib/dr2") {
 		t.Error("owner labels do not tell state dirs apart")
+	}
+}
+
+func TestObjectsVerdict(t *testing.T) {
+	want := []archive.Object{
+		{Database: "appwrite", Kind: archive.ObjectTrigger, Name: "_1_users_touch"},
+		{Database: "appwrite", Kind: archive.ObjectProcedure, Name: "count_sessions"},
+		{Database: "appwrite", Kind: archive.ObjectEvent, Name: "purge"},
+	}
+	all := [][]string{
+		{"appwrite", "trigger", "_1_users_touch"},
+		{"appwrite", "procedure", "count_sessions"},
+		{"appwrite", "event", "purge"},
+	}
+	tests := []struct {
+		name        string
+		rows        [][]string
+		pass        bool
+		detailHolds string
+	}{
+		{"all present", all, true, "all 3"},
+		{"more on the server is fine", append(all, []string{"appwrite", "function", "extra"}), true, "all 3"},
+		{"an event missing", all[:2], false, "event appwrite.purge"},
+		{"same name, other kind", [][]string{all[0], {"appwrite", "function", "count_sessions"}, all[2]}, false, "procedure appwrite.count_sessions"},
+		{"other database", [][]string{{"other", "trigger", "_1_users_touch"}, all[1], all[2]}, false, "trigger appwrite._1_users_touch"},
+		{"short rows ignored", [][]string{{"appwrite"}, all[1], all[2]}, false, "_1_users_touch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pass, detail := objectsVerdict(want, tt.rows)
+			if pass != tt.pass || !strings.Contains(detail, tt.detailHolds) {
+				t.Errorf("got %v %q, want %v and a detail holding %q", pass, detail, tt.pass, tt.detailHolds)
+			}
+		})
 	}
 }

@@ -150,7 +150,13 @@ func (c *Client) createVolumeHelper(ctx context.Context, name, image string, rea
 	if cmd == nil {
 		cmd = []string{"true"}
 	}
-	created, err := c.api.ContainerCreate(ctx,
+	// Created without ctx's cancellation: a create cancelled in flight may
+	// still make the container on the engine, and then nobody knows its ID
+	// to remove it (a SIGTERM during a backup left such helpers behind).
+	// Once it exists, a cancelled ctx removes it here.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	created, err := c.api.ContainerCreate(cctx,
 		&container.Config{
 			Image:      image,
 			Entrypoint: []string{},
@@ -168,6 +174,10 @@ func (c *Client) createVolumeHelper(ctx context.Context, name, image string, rea
 			}},
 		}, nil, nil, "")
 	if err != nil {
+		return "", fmt.Errorf("creating a helper container for volume %s: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		c.removeHelper(ctx, created.ID)
 		return "", fmt.Errorf("creating a helper container for volume %s: %w", name, err)
 	}
 	return created.ID, nil

@@ -14,7 +14,7 @@ root=$(pwd)
 demo=$root/.demo
 stack=$demo/appwrite
 dr=$root/bin/dr
-project=drdemo
+project=${DR_DEMO_PROJECT:-drdemo}
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -107,6 +107,24 @@ step "dr prune --dry-run (retention: keep_last 5)"
 
 step "dr runbook list"
 "$dr" runbook list
+
+step "dr daemon: one backup on schedule.backup (every minute here), then /metrics and dr status"
+# Environment overrides, so dr init's dr.yaml stays as written.
+listen=127.0.0.1:19477
+export DR_SCHEDULE_BACKUP='* * * * *' DR_HTTP_LISTEN=$listen
+"$dr" daemon 2>"$demo/daemon.log" &
+daemon=$!
+for _ in $(seq 1 90); do
+  grep -q '"msg":"job finished"' "$demo/daemon.log" && break
+  sleep 1
+done
+grep -E '"msg":"(daemon started|job started|job finished)"' "$demo/daemon.log"
+curl -fsS "http://$listen/healthz"
+curl -fsS "http://$listen/metrics" | grep -E '^dr_(job_last|backup|destination|healthy)'
+"$dr" status
+kill -TERM "$daemon"
+wait "$daemon" && echo "dr daemon stopped on SIGTERM, exit 0"
+unset DR_SCHEDULE_BACKUP DR_HTTP_LISTEN
 
 step "dr drill --latest (restore into a throwaway container, check row for row)"
 "$dr" drill --latest

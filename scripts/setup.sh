@@ -16,6 +16,7 @@ command -v zstd >/dev/null || need+=(zstd)
 command -v age >/dev/null || need+=(age)
 command -v zip >/dev/null || need+=(zip)
 command -v tar >/dev/null || need+=(tar)
+command -v curl >/dev/null || need+=(curl)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2

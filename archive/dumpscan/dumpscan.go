@@ -1,7 +1,8 @@
 // Package dumpscan reads a mariadb-dump/mysqldump stream as it passes by
 // and records what a restore must reproduce: the databases, every table
 // with its engine and the number of row tuples its INSERTs carry, the
-// views, and whether the dump ended with its completion trailer.
+// views, the triggers, routines and events it creates, and whether the dump
+// ended with its completion trailer.
 //
 // It is a byte-level state machine fed through Write in slices of any
 // size: every state survives a split at any byte, so the result never
@@ -22,10 +23,18 @@ type Table struct {
 	View     bool
 }
 
+// Object is a trigger, procedure, function or event the dump creates.
+type Object struct {
+	Database string
+	Kind     string // trigger, procedure, function or event
+	Name     string
+}
+
 // Result is what the scanner saw.
 type Result struct {
 	Databases []string
 	Tables    []Table
+	Objects   []Object
 	// Completed is true when the last non-empty line is the dump's
 	// completion trailer ("-- Dump completed on …"): a dump cut short
 	// never has it.
@@ -71,6 +80,7 @@ type Scanner struct {
 	db      string
 	dbs     []string
 	tables  []Table
+	objects []Object
 	byKey   map[string]int
 	started bool
 }
@@ -406,7 +416,18 @@ func (s *Scanner) classifyCreate(words []string) {
 				t.Engine = ""
 			}
 			return
-		case "DATABASE", "SCHEMA", "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", "INDEX", "USER", "ROLE", "SEQUENCE":
+		case "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT":
+			// A routine's parameter list is inside parentheses, which the
+			// head never holds, so the next word is the bare name.
+			j := i + 1
+			for j < len(words) && isKeyword(words[j], "IF", "NOT", "EXISTS") {
+				j++
+			}
+			if j < len(words) {
+				s.addObject(strings.ToLower(w), words[j])
+			}
+			return
+		case "DATABASE", "SCHEMA", "INDEX", "USER", "ROLE", "SEQUENCE":
 			return
 		}
 	}
@@ -446,6 +467,19 @@ func (s *Scanner) useDatabase(name string) {
 		}
 	}
 	s.dbs = append(s.dbs, name)
+}
+
+func (s *Scanner) addObject(kind, raw string) {
+	db, name := s.db, unquote(raw)
+	if d, n, ok := splitQualified(raw); ok {
+		db, name = d, n
+	}
+	for _, o := range s.objects {
+		if o.Database == db && o.Kind == kind && o.Name == name {
+			return
+		}
+	}
+	s.objects = append(s.objects, Object{Database: db, Kind: kind, Name: name})
 }
 
 // tableFor finds or adds a table by its (possibly db-qualified) name.
@@ -555,6 +589,7 @@ func (s *Scanner) Result() Result {
 	return Result{
 		Databases: append([]string(nil), s.dbs...),
 		Tables:    tables,
+		Objects:   append([]Object(nil), s.objects...),
 		Completed: strings.HasPrefix(last, "-- Dump completed"),
 	}
 }

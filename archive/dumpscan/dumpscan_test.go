@@ -82,6 +82,35 @@ func TestSampleDump(t *testing.T) {
 	if !views["active_sessions"] || engines["active_sessions"] != "" {
 		t.Errorf("active_sessions not recorded as a view: %+v", r.Tables)
 	}
+	if want := []Object{{Database: "appwrite", Kind: "trigger", Name: "_1_users_touch"}}; !reflect.DeepEqual(r.Objects, want) {
+		t.Errorf("objects = %+v, want %+v", r.Objects, want)
+	}
+}
+
+func TestObjects(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []Object
+	}{
+		{"procedure with parameters", "USE `db`;\nDELIMITER ;;\nCREATE DEFINER=`root`@`%` PROCEDURE `p1`(IN a INT)\nBEGIN\n  CREATE TEMPORARY TABLE t (x INT);\nEND ;;\nDELIMITER ;\n",
+			[]Object{{"db", "procedure", "p1"}}},
+		{"function, no space before its parameters", "USE db;\nDELIMITER $$\nCREATE FUNCTION f(x INT) RETURNS INT RETURN x$$\nDELIMITER ;\n",
+			[]Object{{"db", "function", "f"}}},
+		{"versioned event", "USE `db`;\nDELIMITER ;;\n/*!50106 CREATE*/ /*!50117 DEFINER=`root`@`localhost`*/ /*!50106 EVENT `purge` ON SCHEDULE EVERY 1 DAY DO DELETE FROM t */ ;;\nDELIMITER ;\n",
+			[]Object{{"db", "event", "purge"}}},
+		{"qualified and if not exists", "CREATE TRIGGER IF NOT EXISTS `other`.`tr` BEFORE INSERT ON t FOR EACH ROW SET @a = 1;",
+			[]Object{{"other", "trigger", "tr"}}},
+		{"the same object twice is one", "USE a;\nCREATE FUNCTION f() RETURNS INT RETURN 1;\nCREATE OR REPLACE FUNCTION f() RETURNS INT RETURN 2;\n",
+			[]Object{{"a", "function", "f"}}},
+		{"a name in a string is not an object", "INSERT INTO t VALUES ('CREATE TRIGGER x');", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := scan(tt.in).Objects; !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("objects = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
 }
 
 func TestTrailer(t *testing.T) {
@@ -156,6 +185,13 @@ func TestSakila(t *testing.T) {
 	}
 	if views != 7 {
 		t.Errorf("%d views, want 7", views)
+	}
+	kinds := map[string]int{}
+	for _, o := range s.Result().Objects {
+		kinds[o.Kind]++
+	}
+	if want := map[string]int{"trigger": 6, "procedure": 3, "function": 3}; !reflect.DeepEqual(kinds, want) {
+		t.Errorf("objects by kind = %v, want %v", kinds, want)
 	}
 }
 

@@ -100,6 +100,8 @@ verified, prunes by a retention policy, and proves it restorable.`,
 		newPruneCommand(a),
 		newPinCommand(a, true),
 		newPinCommand(a, false),
+		newDaemonCommand(a),
+		newStatusCommand(a),
 	)
 	appendExitStatus(root)
 	return root

@@ -1,0 +1,402 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/teststack"
+	"github.com/appwrite-dr/dr/lock"
+	"github.com/appwrite-dr/dr/restore/journal"
+	"github.com/appwrite-dr/dr/scheduler"
+)
+
+// buildDr builds the dr binary for tests that need real signals.
+func buildDr(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "dr")
+	build := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", bin, ".")...)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// freePort returns a loopback address nobody listens on.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// daemonProc is a running dr daemon and its log lines.
+type daemonProc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	logs []string
+	done chan error
+}
+
+func startDaemon(t *testing.T, bin, cfg string, args ...string) *daemonProc {
+	t.Helper()
+	c := exec.Command(bin, append([]string{"daemon", "--config", cfg}, args...)...)
+	stderr, err := c.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &daemonProc{cmd: c, done: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.logs = append(p.logs, sc.Text())
+			p.mu.Unlock()
+		}
+		p.done <- c.Wait()
+	}()
+	t.Cleanup(func() {
+		if c.ProcessState == nil {
+			_ = c.Process.Kill()
+		}
+	})
+	return p
+}
+
+// waitLog waits for a log line holding every one of want.
+func (p *daemonProc) waitLog(t *testing.T, timeout time.Duration, want ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		for _, l := range p.logs {
+			ok := true
+			for _, w := range want {
+				ok = ok && strings.Contains(l, w)
+			}
+			if ok {
+				p.mu.Unlock()
+				return l
+			}
+		}
+		p.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no log line with %q within %s:\n%s", want, timeout, p.allLogs())
+	return ""
+}
+
+func (p *daemonProc) allLogs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.logs, "\n")
+}
+
+// stop sends sig and returns the exit code.
+func (p *daemonProc) stop(t *testing.T, sig os.Signal) int {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the daemon did not exit within 60s of %v:\n%s", sig, p.allLogs())
+		return -1
+	}
+}
+
+func httpGet(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func daemonConfig(t *testing.T, s *teststack.Stack, schedule, listen, tokenFile string, extra ...string) (cfgPath, dest, state string) {
+	t.Helper()
+	dest = t.TempDir()
+	state = filepath.Join(t.TempDir(), "state")
+	body := fmt.Sprintf(`stack:
+  project: %s
+  dir: %s
+destinations:
+  - name: local
+    remote: %s
+archive: {chunk_size: 1MiB}
+schedule: {backup: %q, drill: "", timezone: UTC}
+http: {listen: %q, token_file: %q}
+state_dir: %s
+%s`, s.Project, s.Dir, dest, schedule, listen, tokenFile, state, strings.Join(extra, ""))
+	return writeConfig(t, body), dest, state
+}
+
+// TestDaemonScheduledBackup runs the daemon binary on the test stack: a
+// backup on its cron schedule, /healthz and /metrics over loopback, dr
+// status, a refused SIGHUP reload, and SIGTERM exiting 0.
+func TestDaemonScheduledBackup(t *testing.T) {
+	s := stack.Get(t)
+	bin := buildDr(t)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("t0ken-for-test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	listen := freePort(t)
+	cfg, dest, _ := daemonConfig(t, s, "* * * * *", listen, tokenFile)
+	base := "http://" + listen
+
+	p := startDaemon(t, bin, cfg)
+	p.waitLog(t, 30*time.Second, `"msg":"daemon started"`)
+	if code, _ := httpGet(t, base+"/healthz", ""); code != http.StatusServiceUnavailable {
+		t.Errorf("/healthz before any backup = %d, want 503", code)
+	}
+	if _, _, code := run(t, nil, "status", "--config", cfg); code != exitFailed {
+		t.Errorf("dr status before any backup: exit %d, want 1", code)
+	}
+	if code, _ := httpGet(t, base+"/metrics", ""); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without the token = %d, want 401", code)
+	}
+
+	// "* * * * *": the next minute's run, at most a minute away.
+	line := p.waitLog(t, 150*time.Second, `"msg":"job finished"`, `"job":"backup"`)
+	if !strings.Contains(line, `"trigger":"schedule"`) || !strings.Contains(line, `"outcome":"success"`) {
+		t.Fatalf("scheduled backup: %s\n%s", line, p.allLogs())
+	}
+	if code, body := httpGet(t, base+"/healthz", ""); code != http.StatusOK {
+		t.Errorf("/healthz after the backup = %d %s\n%s", code, body, p.allLogs())
+	}
+	code, body := httpGet(t, base+"/metrics", "t0ken-for-test")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics with the token = %d", code)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("/metrics is not Prometheus text: %v", err)
+	}
+	gauge := func(name string) float64 {
+		f := families[name]
+		if f == nil || len(f.Metric) == 0 {
+			t.Fatalf("/metrics lacks %s", name)
+		}
+		return f.Metric[0].GetGauge().GetValue()
+	}
+	if gauge("dr_job_last_status") != 1 || gauge("dr_backup_last_size_bytes") <= 0 || gauge("dr_healthy") != 1 {
+		t.Errorf("metrics after a good backup: status %v size %v healthy %v", gauge("dr_job_last_status"), gauge("dr_backup_last_size_bytes"), gauge("dr_healthy"))
+	}
+	if age := gauge("dr_destination_newest_backup_age_seconds"); age < 0 || age > 300 {
+		t.Errorf("newest backup age %v s", age)
+	}
+
+	out, errOut, code := run(t, nil, "status", "--json", "--config", cfg)
+	var st scheduler.Status
+	if code != exitOK || json.Unmarshal([]byte(out), &st) != nil || !st.Healthy || st.LastBackup == nil || st.Destinations[0].Newest == "" {
+		t.Errorf("dr status --json after the backup: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A broken dr.yaml on SIGHUP is refused; the daemon keeps serving.
+	good, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(cfg, []byte("stack: {dir: relative}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog(t, 10*time.Second, `"msg":"reload refused; keeping the running configuration"`)
+	if code, _ := httpGet(t, base+"/healthz", ""); code != http.StatusOK {
+		t.Errorf("/healthz after a refused reload = %d", code)
+	}
+	_ = os.WriteFile(cfg, good, 0o600)
+
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("SIGTERM: exit %d, want 0\n%s", code, p.allLogs())
+	}
+	assertNoHalfDoneBackup(t, dest)
+}
+
+// TestDaemonSIGTERMDuringBackup stops the daemon while its --run-now
+// backup (with volumes) runs: exit 0, no partial object, no helper
+// container, and the history says what happened.
+func TestDaemonSIGTERMDuringBackup(t *testing.T) {
+	s := stack.Get(t)
+	bin := buildDr(t)
+	cfg, dest, state := daemonConfig(t, s, "0 8 * * *", freePort(t), "")
+	p := startDaemon(t, bin, cfg, "--run-now")
+	// The dump is in, the volumes are being captured and the archive is
+	// streaming to the destination: the middle of the backup.
+	p.waitLog(t, 60*time.Second, `"msg":"database dumped"`)
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("SIGTERM during a backup: exit %d, want 0\n%s", code, p.allLogs())
+	}
+	assertNoHalfDoneBackup(t, dest)
+	assertNoHelper(t, s.Project)
+	h, err := scheduler.LoadHistory(state)
+	if err != nil || h.Last(scheduler.KindBackup) == nil {
+		t.Fatalf("history after the stop: %v %+v", err, h)
+	}
+	r := h.Last(scheduler.KindBackup)
+	if r.Outcome == scheduler.OutcomeFailed && !strings.Contains(r.Error, "daemon stopping") {
+		t.Errorf("an interrupted backup recorded as %q", r.Error)
+	}
+	t.Logf("the backup stopped by SIGTERM after %s was recorded %s: %s", r.Duration, r.Outcome, r.Error)
+}
+
+// TestDaemonSkipsWhileACLIRunHoldsTheLock: the daemon's job waits
+// --lock-wait, then is recorded skipped with the holder; dr status fails.
+func TestDaemonSkipsWhileACLIRunHoldsTheLock(t *testing.T) {
+	s := stack.Get(t)
+	bin := buildDr(t)
+	var mu sync.Mutex
+	var received []string
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		received = append(received, r.URL.Path+"?"+r.URL.RawQuery+" "+string(body))
+		mu.Unlock()
+	}))
+	defer hooks.Close()
+	cfg, dest, state := daemonConfig(t, s, "0 8 * * *", freePort(t), "", fmt.Sprintf(`notify:
+  - {name: ops, url: "%s/notify/tok"}
+heartbeats:
+  - {name: kuma, kind: uptime-kuma, url: "%s/api/push/K1"}
+`, hooks.URL, hooks.URL))
+	held, err := lock.Acquire(state, "restore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	p := startDaemon(t, bin, cfg, "--run-now", "--lock-wait", "1s")
+	line := p.waitLog(t, 30*time.Second, `"msg":"job skipped"`)
+	if !strings.Contains(line, fmt.Sprintf("pid %d (restore)", os.Getpid())) {
+		t.Errorf("skipped without naming the holder: %s", line)
+	}
+	if code := p.stop(t, syscall.SIGINT); code != 0 {
+		t.Errorf("SIGINT: exit %d", code)
+	}
+	// The daemon waits for the sends in flight before it exits.
+	mu.Lock()
+	got := strings.Join(received, "\n")
+	mu.Unlock()
+	if !strings.Contains(got, "/notify/tok? dr backup skipped") || !strings.Contains(got, "/api/push/K1?msg=backup+skipped") || !strings.Contains(got, "status=down") {
+		t.Errorf("notification and heartbeat of the skipped backup: got\n%s", got)
+	}
+	if logs := p.allLogs(); strings.Contains(logs, "/notify/tok") || strings.Contains(logs, "K1") {
+		t.Errorf("the daemon logged a notify or heartbeat secret:\n%s", logs)
+	}
+	if objs, _ := os.ReadDir(dest); len(objs) != 0 {
+		t.Errorf("a skipped backup wrote %d objects", len(objs))
+	}
+	out, _, code := run(t, nil, "status", "--config", cfg)
+	if code != exitFailed || !strings.Contains(out, "skipped") || !strings.Contains(out, "(restore)") {
+		t.Errorf("dr status after a skipped backup: exit %d\n%s", code, out)
+	}
+}
+
+func assertNoHalfDoneBackup(t *testing.T, dest string) {
+	t.Helper()
+	objs, _ := os.ReadDir(dest)
+	names := map[string]bool{}
+	for _, o := range objs {
+		names[o.Name()] = true
+	}
+	for n := range names {
+		if _, err := archive.ParseObjectName(n); err == nil && !names[archive.SidecarName(n)] {
+			t.Errorf("archive %s without its sidecar left on the destination", n)
+		}
+	}
+}
+
+// assertNoHelper fails on a helper container left on one of project's
+// volumes (other tests' helpers on the shared engine are theirs).
+func assertNoHelper(t *testing.T, project string) {
+	t.Helper()
+	out, err := exec.Command("docker", "ps", "-a", "--no-trunc", "--filter", "label="+engine.LabelHelper, "--format", "{{.Mounts}}").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), project) {
+		t.Errorf("helper containers left on the stack's volumes: %s", out)
+	}
+}
+
+// TestDaemonRecordsARefusedBackupOverAnUnfinishedRestore: a scheduled
+// backup over a half-restored stack is refused, as dr backup refuses it,
+// and recorded failed with the command that finishes the restore.
+func TestDaemonRecordsARefusedBackupOverAnUnfinishedRestore(t *testing.T) {
+	s := stack.Get(t)
+	cfg, dest, state := daemonConfig(t, s, "0 8 * * *", freePort(t), "")
+	finish := "dr restore x --only db --yes"
+	if err := journal.Write(state, &journal.Journal{Backup: "x", Project: s.Project, Parts: []string{"db"}, Phase: journal.PhaseDB,
+		Unfinished: []string{journal.ItemDB}, Command: finish, StartedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- execute(ctx, []string{"daemon", "--run-now", "--config", cfg}, streams{in: strings.NewReader(""), out: &out, err: &errb},
+			func(string) string { return "" })
+	}()
+	var last *scheduler.Run
+	for deadline := time.Now().Add(90 * time.Second); last == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if h, err := scheduler.LoadHistory(state); err == nil {
+			last = h.Last(scheduler.KindBackup)
+		}
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("daemon stopped by its context: exit %d\n%s", code, errb.String())
+	}
+	if last == nil || last.Outcome != scheduler.OutcomeFailed || !strings.Contains(last.Error, "refusing to back up") || !strings.Contains(last.Error, finish) {
+		t.Fatalf("the run over an unfinished restore: %+v\n%s", last, errb.String())
+	}
+	if objs, _ := os.ReadDir(dest); len(objs) != 0 {
+		t.Errorf("the refused backup wrote %d objects", len(objs))
+	}
+	stdout, _, code := run(t, nil, "status", "--config", cfg)
+	if code != exitFailed || !strings.Contains(stdout, "did not finish") || !strings.Contains(stdout, finish) {
+		t.Errorf("dr status with an unfinished restore: exit %d\n%s", code, stdout)
+	}
+}

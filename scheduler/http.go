@@ -1,0 +1,264 @@
+package scheduler
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Status judges the daemon's state now, as dr status would.
+func (d *Daemon) Status(ctx context.Context) Status {
+	snap := d.Snapshot()
+	return Evaluate(StatusInput{
+		Config: snap.Config, History: &snap.History, Next: snap.Next, Running: snap.Running,
+		Destinations: snap.Destinations, UnfinishedRestore: UnfinishedRestore(snap.Config.StateDir), Now: d.clock.Now(),
+	})
+}
+
+// Source is what the HTTP endpoints read; *Daemon is one.
+type Source interface {
+	Status(ctx context.Context) Status
+	Snapshot() Snapshot
+}
+
+// Handler serves /healthz, /metrics, /status and the status page. With a
+// token, every endpoint but /healthz needs "Authorization: Bearer TOKEN".
+func Handler(src Source, token, version string) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&collector{src: src, version: version},
+	)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		st := src.Status(r.Context())
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !st.Healthy {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			// Problems can name a destination, never a credential: they
+			// are redacted when recorded. Still, without a token the
+			// detail stays behind /status.
+			fmt.Fprintln(w, "unhealthy")
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	auth := func(h http.Handler) http.Handler {
+		if token == "" {
+			return h
+		}
+		want := []byte("Bearer " + token)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	mux.Handle("GET /metrics", auth(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	mux.Handle("GET /status", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(src.Status(r.Context()))
+	})))
+	mux.Handle("GET /{$}", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		_ = page.Execute(w, pageData(src.Status(r.Context()), src.Snapshot()))
+	})))
+	return mux
+}
+
+// collector turns the daemon's state into metrics at scrape time, named
+// as backup exporters and their alert rules expect: timestamps in seconds
+// since the epoch, durations in seconds, sizes in bytes.
+type collector struct {
+	src     Source
+	version string
+}
+
+var (
+	descLastRun     = prometheus.NewDesc("dr_job_last_run_timestamp_seconds", "When the job's last run ended.", []string{"kind"}, nil)
+	descLastSuccess = prometheus.NewDesc("dr_job_last_success_timestamp_seconds", "When the job last succeeded.", []string{"kind"}, nil)
+	descLastStatus  = prometheus.NewDesc("dr_job_last_status", "1 if the job's last run succeeded, 0 if it failed or was skipped.", []string{"kind"}, nil)
+	descDuration    = prometheus.NewDesc("dr_job_last_duration_seconds", "How long the job's last run took.", []string{"kind"}, nil)
+	descRuns        = prometheus.NewDesc("dr_job_runs_total", "Runs since the daemon started, by result.", []string{"kind", "result"}, nil)
+	descNext        = prometheus.NewDesc("dr_job_next_run_timestamp_seconds", "When the job runs next.", []string{"kind"}, nil)
+	descRunning     = prometheus.NewDesc("dr_job_running", "1 while the job runs.", []string{"kind"}, nil)
+	descSize        = prometheus.NewDesc("dr_backup_last_size_bytes", "Archive size of the last successful backup.", nil, nil)
+	descDestLast    = prometheus.NewDesc("dr_backup_destination_last_status", "1 if the last backup committed on the destination.", []string{"destination"}, nil)
+	descNewest      = prometheus.NewDesc("dr_destination_newest_backup_timestamp_seconds", "When the destination's newest complete backup was taken.", []string{"destination"}, nil)
+	descAge         = prometheus.NewDesc("dr_destination_newest_backup_age_seconds", "Age of the destination's newest complete backup.", []string{"destination"}, nil)
+	descNewestSize  = prometheus.NewDesc("dr_destination_newest_backup_size_bytes", "Size of the destination's newest complete backup.", []string{"destination"}, nil)
+	descListOK      = prometheus.NewDesc("dr_destination_up", "1 if the destination could be listed.", []string{"destination"}, nil)
+	descUnfinished  = prometheus.NewDesc("dr_restore_unfinished", "1 while a restore is unfinished.", nil, nil)
+	descHealthy     = prometheus.NewDesc("dr_healthy", "1 when dr status would exit 0.", nil, nil)
+	descBuild       = prometheus.NewDesc("dr_build_info", "dr's version.", []string{"version", "goversion"}, nil)
+)
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	snap := c.src.Snapshot()
+	st := c.src.Status(context.Background())
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	ts := func(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+	b2f := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	for _, kind := range []string{KindBackup, KindDrill} {
+		if last := snap.History.Last(kind); last != nil {
+			gauge(descLastRun, ts(last.Ended), kind)
+			gauge(descLastStatus, b2f(last.Outcome == OutcomeSuccess), kind)
+			gauge(descDuration, last.Duration.Seconds(), kind)
+		}
+		if ok := snap.History.LastSuccess(kind); ok != nil {
+			gauge(descLastSuccess, ts(ok.Ended), kind)
+			if kind == KindBackup {
+				gauge(descSize, float64(ok.Bytes))
+			}
+		}
+		for _, result := range []string{OutcomeSuccess, OutcomeFailed, OutcomeSkipped} {
+			ch <- prometheus.MustNewConstMetric(descRuns, prometheus.CounterValue, float64(snap.Counts[kind][result]), kind, result)
+		}
+		if next, ok := snap.Next[kind]; ok {
+			gauge(descNext, ts(next), kind)
+		}
+		gauge(descRunning, b2f(snap.Running == kind), kind)
+	}
+	if last := snap.History.Last(KindBackup); last != nil {
+		for _, d := range last.Destinations {
+			gauge(descDestLast, b2f(d.Error == "" && last.Outcome != OutcomeSkipped), d.Name)
+		}
+	}
+	for _, d := range st.Destinations {
+		gauge(descListOK, b2f(d.Error == ""), d.Name)
+		if d.Newest != "" {
+			gauge(descNewest, ts(d.Time), d.Name)
+			gauge(descAge, st.Now.Sub(d.Time).Seconds(), d.Name)
+			gauge(descNewestSize, float64(d.Size), d.Name)
+		}
+	}
+	gauge(descUnfinished, b2f(st.UnfinishedRestore != ""))
+	gauge(descHealthy, b2f(st.Healthy))
+	gauge(descBuild, 1, c.version, runtime.Version())
+}
+
+// bar is one run in the page's charts.
+type bar struct {
+	X, W, H, Y float64
+	Color      string
+	Title      string
+}
+
+type pageView struct {
+	Status               Status
+	SizeBars, TimeBars   []bar
+	Runs                 []Run
+	ChartW, ChartH       float64
+	MaxSize, MaxDuration string
+}
+
+// pageData lays out the last backups as bars: height is size (or
+// duration), colour the outcome.
+func pageData(st Status, snap Snapshot) pageView {
+	var backups []Run
+	for _, r := range snap.History.Runs {
+		if r.Kind == KindBackup {
+			backups = append(backups, r)
+		}
+	}
+	if len(backups) > 60 {
+		backups = backups[len(backups)-60:]
+	}
+	v := pageView{Status: st, ChartW: 600, ChartH: 120}
+	var maxSize int64
+	var maxDur time.Duration
+	for _, r := range backups {
+		maxSize, maxDur = max(maxSize, r.Bytes), max(maxDur, r.Duration)
+	}
+	v.MaxSize, v.MaxDuration = humanBytes(maxSize), maxDur.Round(time.Second).String()
+	w := v.ChartW / 60
+	for i, r := range backups {
+		color := "#2e7d32"
+		if r.Outcome == OutcomeFailed {
+			color = "#c62828"
+		} else if r.Outcome == OutcomeSkipped {
+			color = "#f9a825"
+		}
+		title := fmt.Sprintf("%s %s %s %s", r.Started.UTC().Format(time.RFC3339), r.Outcome, humanBytes(r.Bytes), r.Duration.Round(time.Second))
+		hs, hd := 4.0, 4.0 // a failed run still shows
+		if maxSize > 0 {
+			hs = max(hs, v.ChartH*float64(r.Bytes)/float64(maxSize))
+		}
+		if maxDur > 0 {
+			hd = max(hd, v.ChartH*float64(r.Duration)/float64(maxDur))
+		}
+		x := float64(i) * w
+		v.SizeBars = append(v.SizeBars, bar{X: x, W: w * 0.8, H: hs, Y: v.ChartH - hs, Color: color, Title: title})
+		v.TimeBars = append(v.TimeBars, bar{X: x, W: w * 0.8, H: hd, Y: v.ChartH - hd, Color: color, Title: title})
+	}
+	runs := snap.History.Runs
+	if len(runs) > 20 {
+		runs = runs[len(runs)-20:]
+	}
+	for i := len(runs) - 1; i >= 0; i-- {
+		v.Runs = append(v.Runs, runs[i])
+	}
+	return v
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+var page = template.Must(template.New("page").Funcs(template.FuncMap{
+	"ts":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"bytes": humanBytes,
+	"dur":   func(d time.Duration) string { return d.Round(time.Second).String() },
+	"join":  strings.Join,
+}).Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>dr status</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #ddd}
+.ok{color:#2e7d32}.bad{color:#c62828}svg{background:#fafafa;border:1px solid #ddd}</style></head><body>
+<h1>dr status: {{if .Status.Healthy}}<span class="ok">healthy</span>{{else}}<span class="bad">unhealthy</span>{{end}}</h1>
+{{with .Status.Problems}}<ul>{{range .}}<li class="bad">{{.}}</li>{{end}}</ul>{{end}}
+{{with .Status.Running}}<p>Running now: {{.}}</p>{{end}}
+<h2>Next runs</h2><table>{{range .Status.Next}}<tr><td>{{.Kind}}</td><td>{{ts .At}}</td><td><code>{{.Schedule}}</code></td></tr>{{end}}</table>
+<h2>Destinations</h2><table><tr><th>destination</th><th>newest complete backup</th><th>taken</th><th>size</th></tr>
+{{range .Status.Destinations}}<tr><td>{{.Name}}</td>{{if .Error}}<td class="bad" colspan="3">{{.Error}}</td>{{else}}<td>{{.Newest}}</td><td>{{if .Newest}}{{ts .Time}}{{end}}</td><td>{{if .Newest}}{{bytes .Size}}{{end}}</td>{{end}}</tr>{{end}}</table>
+<h2>Backups: archive size (max {{.MaxSize}})</h2>
+<svg id="size-chart" width="{{.ChartW}}" height="{{.ChartH}}" viewBox="0 0 {{.ChartW}} {{.ChartH}}" role="img" aria-label="backup sizes">{{range .SizeBars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>{{end}}</svg>
+<h2>Backups: duration (max {{.MaxDuration}})</h2>
+<svg id="duration-chart" width="{{.ChartW}}" height="{{.ChartH}}" viewBox="0 0 {{.ChartW}} {{.ChartH}}" role="img" aria-label="backup durations">{{range .TimeBars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>{{end}}</svg>
+<h2>Recent runs</h2><table><tr><th>job</th><th>started</th><th>trigger</th><th>outcome</th><th>duration</th><th>backup</th><th>error</th></tr>
+{{range .Runs}}<tr><td>{{.Kind}}</td><td>{{ts .Started}}</td><td>{{.Trigger}}</td><td class="{{if eq .Outcome "success"}}ok{{else}}bad{{end}}">{{.Outcome}}</td><td>{{dur .Duration}}</td><td>{{.Backup}}{{if .Bytes}} ({{bytes .Bytes}}){{end}}</td><td>{{.Error}}</td></tr>{{end}}</table>
+</body></html>
+`))

@@ -1,0 +1,35 @@
+package scheduler
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/appwrite-dr/dr/backup"
+	"github.com/appwrite-dr/dr/config"
+)
+
+// BackupJob is the scheduled backup: what dr backup does (every
+// destination, then retention), without the CLI's lock, which the daemon
+// takes itself. backup.Run refuses while a restore is unfinished; that
+// refusal is the job's error.
+func BackupJob(eng backup.Engine, toolVersion string, log *slog.Logger) JobFunc {
+	return func(ctx context.Context, cfg *config.Config) (JobResult, error) {
+		dests, err := backup.OpenDestinations(ctx, cfg, nil)
+		if err != nil {
+			return JobResult{}, err
+		}
+		res, err := backup.Run(ctx, eng, cfg, dests, backup.Options{ToolVersion: toolVersion, Logger: log})
+		var out JobResult
+		if res != nil {
+			out.Backup, out.Bytes = res.Name, res.ArchiveBytes
+			for _, d := range res.Destinations {
+				o := DestinationOutcome{Name: d.Name}
+				if d.Err != nil {
+					o.Error = d.Err.Error()
+				}
+				out.Destinations = append(out.Destinations, o)
+			}
+		}
+		return out, err
+	}
+}
