@@ -74,6 +74,22 @@ type Database struct {
 	Objects []Object `json:"objects,omitempty"`
 }
 
+// Counts is the one place a backup's tables and rows are counted, for
+// every command that shows them: views are not tables (they hold no rows
+// and the restore recreates them from their definition).
+func (d *Database) Counts() (tables int, rows int64) {
+	if d == nil {
+		return 0, 0
+	}
+	for _, t := range d.Tables {
+		if !t.View {
+			tables++
+			rows += t.Rows
+		}
+	}
+	return tables, rows
+}
+
 // Chunk is one fixed-size piece of the dump stream, stored as its own tar
 // entry so that restore can verify it before feeding it to the server.
 type Chunk struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/redact"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -54,6 +55,9 @@ type Options struct {
 	Now func() time.Time
 	// SkipPrune leaves retention for later (dr backup prunes by default).
 	SkipPrune bool
+	// Unreachable are the destinations that could not be opened: each is
+	// a failed destination of this run (see OpenDestinations).
+	Unreachable []storage.Failure
 }
 
 // Progress is a snapshot of a running backup.
@@ -126,8 +130,11 @@ func (e *PartialError) Unwrap() []error {
 var ErrNotSupported = errors.New("not supported yet")
 
 // Run makes one backup. dests are the destinations to write to, opened by
-// the caller (see OpenDestinations). The returned Result is valid also when
-// err is a *PartialError.
+// the caller (see OpenDestinations); opts.Unreachable the ones that could
+// not be. The backup commits on every destination where it verified, each
+// as soon as it did; the others are named in a *PartialError, and
+// retention runs on each destination where this run committed. The
+// returned Result is valid also when err is a *PartialError.
 func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.Destination, opts Options) (*Result, error) {
 	log := opts.Logger
 	if log == nil {
@@ -138,7 +145,13 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		now = time.Now
 	}
 	if len(dests) == 0 {
+		if len(opts.Unreachable) > 0 {
+			return nil, fmt.Errorf("no destination to back up to: %w: %w", storage.ErrNoDestination, &storage.Unreachable{Failed: opts.Unreachable})
+		}
 		return nil, errors.New("no destination to back up to")
+	}
+	for _, f := range opts.Unreachable {
+		log.Error("destination unreachable; backing up to the others", "destination", f.Destination, "err", f.Err)
 	}
 	started := now().UTC().Truncate(time.Second)
 
@@ -238,7 +251,27 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		return nil, fmt.Errorf("finishing the archive: %w", err)
 	}
 	counters.phase.Store("verify")
-	if err := upload.Close(); err != nil {
+	// Each destination commits as soon as its own copy verified.
+	commit := func(dest *storage.Destination, ur storage.UploadResult) error {
+		sidecar := *manifest
+		sidecar.Status = archive.StatusComplete
+		sidecar.Object = &archive.ObjectInfo{Size: ur.Size, SHA256: ur.SHA256}
+		err := dest.Commit(ctx, &sidecar)
+		if err == nil {
+			log.Info("backup committed", "destination", dest.Name(), "object", name, "bytes", ur.Size, "sha256", ur.SHA256)
+			return nil
+		}
+		// A sidecar already there is another run's commit: the archive
+		// under it may be that run's too. Only an archive no one
+		// committed is this run's to undo.
+		if errors.Is(err, storage.ErrNameTaken) {
+			log.Error("the backup name was taken on the destination by another run; its objects are left alone", "destination", dest.Name(), "object", name)
+		} else if derr := dest.DeleteObject(context.WithoutCancel(ctx), name); derr != nil {
+			log.Error("could not delete the uncommitted archive", "destination", dest.Name(), "object", name, "err", derr)
+		}
+		return fmt.Errorf("committing: %w", err)
+	}
+	if err := upload.Finish(commit); err != nil {
 		log.Debug("upload finished with errors", "err", err)
 	}
 	res.RawBytes = aw.RawBytes()
@@ -246,53 +279,50 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 
 	counters.phase.Store("commit")
 	var failed []DestinationResult
+	var committed []*storage.Destination
 	for _, ur := range upload.Results() {
 		d := DestinationResult{Name: ur.Destination, Size: ur.Size, SHA256: ur.SHA256, Err: ur.Err}
 		dest := findDest(dests, ur.Destination)
 		if dest != nil {
 			d.Remote = dest.Remote()
 		}
-		if d.Err == nil && dest != nil {
-			sidecar := *manifest
-			sidecar.Status = archive.StatusComplete
-			sidecar.Object = &archive.ObjectInfo{Size: ur.Size, SHA256: ur.SHA256}
-			if err := dest.Commit(ctx, &sidecar); err != nil {
-				d.Err = fmt.Errorf("committing: %w", err)
-				// A sidecar already there is another run's commit: the
-				// archive under it may be that run's too. Only an archive
-				// no one committed is this run's to undo.
-				if errors.Is(err, storage.ErrNameTaken) {
-					log.Error("the backup name was taken on the destination by another run; its objects are left alone", "destination", d.Name, "object", name)
-				} else if derr := dest.DeleteObject(context.WithoutCancel(ctx), name); derr != nil {
-					log.Error("could not delete the uncommitted archive", "destination", d.Name, "object", name, "err", derr)
-				}
-			}
-		}
 		if d.Err != nil {
 			failed = append(failed, d)
 			log.Error("destination failed", "destination", d.Name, "err", d.Err)
-		} else {
-			log.Info("backup committed", "destination", d.Name, "object", name, "bytes", d.Size, "sha256", d.SHA256)
+		} else if dest != nil {
+			committed = append(committed, dest)
 		}
+		res.Destinations = append(res.Destinations, d)
+	}
+	for _, f := range opts.Unreachable {
+		d := DestinationResult{Name: f.Destination, Err: f.Err}
+		if dc, ok := cfg.Destination(f.Destination); ok {
+			d.Remote = redact.String(dc.Remote)
+		}
+		failed = append(failed, d)
 		res.Destinations = append(res.Destinations, d)
 	}
 	manifest.Status = archive.StatusComplete
 	res.Manifest = manifest
 	res.Duration = now().Sub(started)
-	switch {
-	case len(failed) == len(res.Destinations):
+	if len(failed) == len(res.Destinations) {
 		return res, fmt.Errorf("backup %s failed on every destination: %w", name, &PartialError{Failed: failed})
-	case len(failed) > 0:
-		// Never prune after a partial failure: the run did not prove the
-		// destinations healthy.
+	}
+	// Retention runs where this run committed, also when another
+	// destination failed: one that stays dead for days must not make the
+	// healthy ones fill up.
+	var pruneErr error
+	if !opts.SkipPrune {
+		counters.phase.Store("prune")
+		res.Prune, pruneErr = pruneAfterBackup(ctx, cfg, committed, now(), log)
+	}
+	if len(failed) > 0 {
+		if pruneErr != nil {
+			log.Error("pruning failed too", "err", pruneErr)
+		}
 		return res, &PartialError{Failed: failed}
 	}
-	if opts.SkipPrune {
-		return res, nil
-	}
-	counters.phase.Store("prune")
-	res.Prune, err = pruneAfterBackup(ctx, cfg, dests, now(), log)
-	return res, err
+	return res, pruneErr
 }
 
 // errArchiveStopped is what the dump sees when the archive stopped reading
@@ -359,7 +389,8 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 		Tables:        tables,
 		Objects:       dr.Objects,
 	}
-	log.Info("database dumped", "bytes", dr.Size, "tables", len(tables), "chunks", len(dr.Chunks))
+	nTables, nRows := m.Database.Counts()
+	log.Info("database dumped", "bytes", dr.Size, "tables", nTables, "rows", nRows, "chunks", len(dr.Chunks))
 	return nil
 }
 

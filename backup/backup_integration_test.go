@@ -47,7 +47,7 @@ func testConfig(t *testing.T, s *teststack.Stack, remotes map[string]string) *co
 
 func openAll(t *testing.T, cfg *config.Config) []*storage.Destination {
 	t.Helper()
-	dests, err := OpenDestinations(context.Background(), cfg, nil)
+	dests, err := OpenReachable(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,8 @@ func TestFaultsLeaveNothingHalfDone(t *testing.T) {
 
 	t.Run("destination server killed mid-upload", func(t *testing.T) {
 		dir := t.TempDir()
-		remote, kill := storagetest.StartWebDAVKillable(t, dir)
+		srv := storagetest.WebDAV(t, dir, false)
+		remote, kill := srv.Remote, srv.Stop
 		cfg2 := testConfig(t, s, map[string]string{"local": local, "remote": remote})
 		dests2 := openAll(t, cfg2)
 		k := &killingEngine{Client: eng, after: 256 << 10, kill: kill}
@@ -377,6 +378,19 @@ func TestFaultsLeaveNothingHalfDone(t *testing.T) {
 		leftovers, _ := filepath.Glob(filepath.Join(dir, "*"))
 		if len(leftovers) > 0 {
 			t.Errorf("the killed server's directory holds %v", leftovers)
+		}
+		if !slices.Equal(res.Committed(), []string{"local"}) {
+			t.Errorf("committed on %v, want local", res.Committed())
+		}
+		if err := dests[0].Delete(context.Background(), res.Name); err != nil {
+			t.Fatal(err)
+		}
+
+		// The server returns at the same address: the next run commits on both.
+		storagetest.WebDAVAt(t, dir, srv.Addr())
+		res, err = Run(ctx, eng, cfg2, openAll(t, cfg2), Options{ToolVersion: "dr test", Now: func() time.Time { return nextTime() }})
+		if err != nil || !slices.Equal(res.Committed(), []string{"local", "remote"}) {
+			t.Fatalf("the run after the server returned: %v, committed on %v", err, res.Committed())
 		}
 		if err := dests[0].Delete(context.Background(), res.Name); err != nil {
 			t.Fatal(err)
@@ -412,7 +426,7 @@ func TestMissingStackFileFailsBeforeAnythingIsWritten(t *testing.T) {
 	}
 }
 
-func TestBackupPrunesOnlyAfterFullSuccess(t *testing.T) {
+func TestBackupPrunesWhereItCommitted(t *testing.T) {
 	s := stack.Get(t)
 	eng := newEngine(t)
 	local := t.TempDir()
@@ -446,17 +460,21 @@ func TestBackupPrunesOnlyAfterFullSuccess(t *testing.T) {
 		t.Fatalf("after three backups with keep_last 2: %v, want %v", got, names[1:])
 	}
 
-	// A partial failure never prunes: local commits, the read-only one fails.
+	// A partial failure still prunes where the run committed: a
+	// destination that stays dead must not make the healthy ones fill up.
 	cfg2 := testConfig(t, s, map[string]string{"local": local, "readonly": storagetest.StartWebDAV(t, t.TempDir(), true)})
 	cfg2.Destinations[0].Retention = cfg.Destinations[0].Retention
 	dests2 := openAll(t, cfg2)
 	res, err := backupAt(t, eng, cfg2, dests2, nextTime())
 	var partial *PartialError
-	if !errors.As(err, &partial) || len(res.Prune) != 0 {
-		t.Fatalf("got %v and prune %+v, want a partial failure and no prune", err, res.Prune)
+	if !errors.As(err, &partial) || len(partial.Failed) != 1 || partial.Failed[0].Name != "readonly" {
+		t.Fatalf("got %v, want a partial failure on readonly", err)
 	}
-	if got := listed(dests2[0]); len(got) != 3 {
-		t.Errorf("a partially failed run pruned: %v", got)
+	if len(res.Prune) != 1 || res.Prune[0].Destination != "local" || res.Prune[0].Removed() != 1 {
+		t.Fatalf("prune after a partial failure: %+v, want local pruned of one backup", res.Prune)
+	}
+	if got := listed(dests2[0]); !slices.Equal(got, []string{names[2], res.Name}) {
+		t.Errorf("after a partial failure local holds %v, want %v", got, []string{names[2], res.Name})
 	}
 
 	// Append-only: the host never deletes, even after a full success.
@@ -464,7 +482,7 @@ func TestBackupPrunesOnlyAfterFullSuccess(t *testing.T) {
 	if _, err := backupAt(t, eng, cfg, dests, nextTime()); err != nil {
 		t.Fatal(err)
 	}
-	if got := listed(dests[0]); len(got) != 4 {
+	if got := listed(dests[0]); len(got) != 3 {
 		t.Errorf("an append-only destination was pruned: %v", got)
 	}
 	if _, err := Prune(context.Background(), cfg, dests, PruneOptions{}); !errors.Is(err, ErrAppendOnly) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/storage"
@@ -15,9 +16,11 @@ import (
 var ErrUnknownDestination = errors.New("destination is not configured")
 
 // OpenDestinations opens the configured destinations, all of them or the
-// named ones. A name that is not configured is an error naming the ones
-// that are.
-func OpenDestinations(ctx context.Context, cfg *config.Config, names []string) ([]*storage.Destination, error) {
+// named ones, at once. A name that is not configured is an error naming
+// the ones that are; a destination that cannot be opened (down, refusing,
+// not answering within its timeout) is a failure in the result, never the
+// whole command's.
+func OpenDestinations(ctx context.Context, cfg *config.Config, names []string) (*storage.Opened, error) {
 	var known []string
 	for _, d := range cfg.Destinations {
 		known = append(known, d.Name)
@@ -27,16 +30,22 @@ func OpenDestinations(ctx context.Context, cfg *config.Config, names []string) (
 			return nil, fmt.Errorf("--destination %q: %w (destinations: %s)", n, ErrUnknownDestination, strings.Join(known, ", "))
 		}
 	}
-	var dests []*storage.Destination
+	var opts []storage.Options
 	for _, d := range cfg.Destinations {
 		if len(names) > 0 && !slices.Contains(names, d.Name) {
 			continue
 		}
-		dest, err := storage.Open(ctx, storage.Options{Name: d.Name, Remote: d.Remote, RcloneConfig: cfg.RcloneConfig})
-		if err != nil {
-			return nil, err
-		}
-		dests = append(dests, dest)
+		opts = append(opts, storage.Options{Name: d.Name, Remote: d.Remote, RcloneConfig: cfg.RcloneConfig, Timeout: time.Duration(d.Timeout)})
 	}
-	return dests, nil
+	return storage.OpenAll(ctx, opts), nil
+}
+
+// OpenReachable opens the destinations and returns the reachable ones; an
+// error only when none is (storage.ErrNoDestination) or a name is unknown.
+func OpenReachable(ctx context.Context, cfg *config.Config, names []string) ([]*storage.Destination, error) {
+	opened, err := OpenDestinations(ctx, cfg, names)
+	if err != nil {
+		return nil, err
+	}
+	return opened.Require()
 }

@@ -54,6 +54,7 @@ func Prune(ctx context.Context, cfg *config.Config, dests []*storage.Destination
 		}
 		rep, err := d.Prune(ctx, storage.PruneOptions{
 			Policy: PolicyOf(r, cfg.Location()), Grace: time.Duration(r.IncompleteGrace), Now: opts.Now, DryRun: opts.DryRun,
+			Stack: cfg.Stack.Project,
 		})
 		if rep != nil {
 			reports = append(reports, rep)
@@ -80,8 +81,8 @@ func (e *PruneError) Error() string {
 
 func (e *PruneError) Unwrap() error { return e.Err }
 
-// pruneAfterBackup prunes the destinations a fully successful backup went
-// to, except the append-only ones.
+// pruneAfterBackup prunes the destinations the backup committed on, except
+// the append-only ones.
 func pruneAfterBackup(ctx context.Context, cfg *config.Config, dests []*storage.Destination, now time.Time, log *slog.Logger) ([]*storage.PruneReport, error) {
 	var prunable []*storage.Destination
 	for _, d := range dests {

@@ -31,7 +31,7 @@ func TestMinimalConfigTakesDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Default()
-	want.Destinations = []Destination{{Name: "local", Remote: "/var/backups/appwrite", Retention: DefaultRetention()}}
+	want.Destinations = []Destination{{Name: "local", Remote: "/var/backups/appwrite", Retention: DefaultRetention(), Timeout: DefaultTimeout}}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("minimal config:\n got %+v\nwant %+v", cfg, want)
 	}
@@ -46,7 +46,7 @@ func TestExampleMatchesDefaults(t *testing.T) {
 		t.Fatalf("the shipped example does not load: %v", err)
 	}
 	want := Default()
-	want.Destinations = []Destination{{Name: "local", Remote: "/var/backups/appwrite", Retention: DefaultRetention()}}
+	want.Destinations = []Destination{{Name: "local", Remote: "/var/backups/appwrite", Retention: DefaultRetention(), Timeout: DefaultTimeout}}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("example drifted from the defaults:\n got %+v\nwant %+v", cfg, want)
 	}
@@ -375,6 +375,9 @@ func TestVolumeListsAndGrace(t *testing.T) {
 		{"exclude replaces the default", "stack: {dir: /s, exclude_volumes: [appwrite-redis]}\n", ""},
 		{"grace of zero", "stack: {dir: /s}\ndestinations: [{name: x, remote: /x, retention: {incomplete_grace: 0s}}]\n", "incomplete_grace: 0s is too short: want at least 1h"},
 		{"grace under an hour", "stack: {dir: /s}\ndestinations: [{name: x, remote: /x, retention: {incomplete_grace: 59m}}]\n", "another host's upload still running"},
+		{"timeout under a second", "stack: {dir: /s}\ndestinations: [{name: x, remote: /x, timeout: 500ms}]\n", "destinations[0].timeout"},
+		{"timeout over an hour", "stack: {dir: /s}\ndestinations: [{name: x, remote: /x, timeout: 2h}]\n", "want between 1s and 1h"},
+		{"timeout of ten seconds", "stack: {dir: /s}\ndestinations: [{name: x, remote: /x, timeout: 10s}]\n", ""},
 		{"grace of an hour", "stack: {dir: /s}\ndestinations: [{name: x, remote: /x, retention: {incomplete_grace: 1h}}]\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

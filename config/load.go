@@ -101,6 +101,11 @@ const (
 	// upload from another host sharing the destination is an archive
 	// without a sidecar until it commits, and a large one takes hours.
 	MinIncompleteGrace = time.Hour
+	// MinTimeout and MaxTimeout bound destinations[].timeout: under a
+	// second a busy remote fails for nothing; over an hour a dead one
+	// holds a scheduled run past the next.
+	MinTimeout = time.Second
+	MaxTimeout = time.Hour
 )
 
 // Load reads, defaults, overrides from the environment, and validates.
@@ -183,7 +188,7 @@ func yamlErrorLine(err error) int {
 // policy, which deletes nothing: writing it is how an operator says so.
 func (d *Destination) UnmarshalYAML(n *yaml.Node) error {
 	type plain Destination
-	p := plain{Retention: DefaultRetention()}
+	p := plain{Retention: DefaultRetention(), Timeout: DefaultTimeout}
 	if err := n.Decode(&p); err != nil {
 		return err
 	}
@@ -491,6 +496,10 @@ func (l *loader) validate(c *Config) {
 		names[d.Name] = true
 		if strings.TrimSpace(d.Remote) == "" {
 			l.addAt(key+".remote", "must not be empty (an rclone remote path, e.g. /var/backups/appwrite or gdrive:appwrite)")
+		}
+		if t := time.Duration(d.Timeout); t < MinTimeout || t > MaxTimeout {
+			l.addAt(key+".timeout", "%s: want between %s and %s (how long a remote may leave a call unanswered before the destination counts as failed)",
+				d.Timeout, Duration(MinTimeout), Duration(MaxTimeout))
 		}
 		r := d.Retention
 		for _, k := range []struct {

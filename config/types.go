@@ -105,7 +105,16 @@ type Destination struct {
 	Name      string    `yaml:"name"`
 	Remote    string    `yaml:"remote"`
 	Retention Retention `yaml:"retention"`
+	// Timeout bounds every call to the remote: opening it, listing,
+	// reading a sidecar, deleting, and each read or write of a transfer
+	// (an idle timeout, so a large upload that keeps moving is never cut).
+	// A remote that stops answering fails this destination after it; the
+	// others go on.
+	Timeout Duration `yaml:"timeout"`
 }
+
+// DefaultTimeout is a destination's timeout when it sets none.
+const DefaultTimeout = Duration(time.Minute)
 
 // Retention is a destination's restic-style keep policy.
 type Retention struct {

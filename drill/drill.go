@@ -295,11 +295,18 @@ func (d *driller) checkNames() []string {
 func (d *driller) run(ctx context.Context) {
 	m := d.picked.Manifest
 	d.step(fmt.Sprintf("verifying %s on %s", d.picked.Backup.Name, d.picked.Source.Name()))
-	if err := restore.VerifyPicked(ctx, d.picked, d.req.Identities); err != nil {
+	err := restore.VerifyPicked(ctx, d.picked, d.req.Identities)
+	for _, f := range d.picked.Faults {
+		d.step(fmt.Sprintf("passed over the copy on %s: %v", f.Destination, f.Err))
+	}
+	if err != nil {
 		d.fail(CheckArchive, err)
 		d.skipRest("the archive did not verify")
 		return
 	}
+	// The copy that verified is the one drilled (a fallback's, when the
+	// first was damaged or unreachable).
+	d.rep.Source = d.picked.Source.Name()
 	d.add(Check{Name: CheckArchive, Passed: true, Detail: "the whole archive matches its sidecar",
 		Figures: map[string]int64{"bytes": d.picked.Backup.Size, "chunks": int64(len(m.Database.Chunks))}})
 

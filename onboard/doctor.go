@@ -97,7 +97,7 @@ func connectEngine(ctx context.Context) (DoctorEngine, func(), error) {
 }
 
 func openStore(ctx context.Context, cfg *config.Config, d config.Destination) (Store, error) {
-	return storage.Open(ctx, storage.Options{Name: d.Name, Remote: d.Remote, RcloneConfig: cfg.RcloneConfig})
+	return storage.Open(ctx, storage.Options{Name: d.Name, Remote: d.Remote, RcloneConfig: cfg.RcloneConfig, Timeout: time.Duration(d.Timeout)})
 }
 
 // Doctor runs every check and returns the report; it never stops at the

@@ -49,7 +49,7 @@ func runKilledRestoreChild(spec string) int {
 	cfg := config.Default()
 	cfg.Stack.Project, cfg.Stack.Dir, cfg.Stack.Volumes, cfg.StateDir = c.Project, c.Dir, nil, c.StateDir
 	cfg.Destinations = []config.Destination{{Name: "local", Remote: c.Remote, Retention: config.DefaultRetention()}}
-	dests, err := backup.OpenDestinations(ctx, cfg, nil)
+	dests, err := backup.OpenReachable(ctx, cfg, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -99,7 +99,7 @@ func filesBackup(t *testing.T, stateDir string) *Plan {
 	}
 	cfg := config.Default()
 	cfg.Destinations = []config.Destination{{Name: "local", Remote: remote}}
-	dests, err := backup.OpenDestinations(context.Background(), cfg, nil)
+	dests, err := backup.OpenReachable(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

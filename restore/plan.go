@@ -63,7 +63,10 @@ type Request struct {
 	// Verified skips the full verification pass: the caller has just
 	// verified this backup (a runbook's first step does).
 	Verified bool
-	Logger   *slog.Logger
+	// From is the destination whose copy to read first (the one a
+	// runbook's first step verified); the others are the fallback.
+	From   string
+	Logger *slog.Logger
 	// Step, when set, is told each step as it starts (for a terminal).
 	Step func(string)
 	Now  func() time.Time
@@ -96,8 +99,13 @@ type VolumePlan struct {
 
 // Plan is what a restore will do, shown before anything is touched.
 type Plan struct {
-	Backup   storage.CatalogEntry
+	Backup storage.CatalogEntry
+	// Source is the copy the restore reads; Copies every reachable copy,
+	// Source first, the next ones the fallback when Source cannot be read
+	// or does not verify. Faults says why each copy passed over was.
 	Source   *storage.Destination
+	Copies   []*storage.Destination
+	Faults   []CopyFault
 	Manifest *archive.Manifest
 	Parts    []string
 	Project  string
@@ -139,7 +147,7 @@ var ErrNeedsIdentity = errors.New("the backup is encrypted: pass --identity FILE
 // Prepare picks the backup, fetches its sidecar manifest first, and works
 // out what a restore would replace, stop and start. It changes nothing.
 func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.Destination, req Request) (*Plan, error) {
-	picked, err := Pick(ctx, cfg, dests, req.Name, req.Before)
+	picked, err := pickCopy(ctx, cfg, dests, req)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +156,7 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 		return nil, ErrNeedsIdentity
 	}
 	plan := &Plan{
-		Backup: entry, Source: source, Manifest: manifest,
+		Backup: entry, Source: source, Copies: picked.Copies, Faults: picked.Faults, Manifest: manifest,
 		Project:   cfg.Stack.Project,
 		DBService: cfg.Stack.Database.Service,
 		TargetDir: req.TargetDir,
@@ -216,37 +224,56 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 // the configured stack. A destination that cannot be listed does not stop
 // a restore from the others, but says so when nothing is found.
 func pick(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (storage.CatalogEntry, error) {
-	entries, listErr := storage.Catalog(ctx, dests)
-	if cfg.Stack.Project != "" && req.Name == "" {
-		var mine []storage.CatalogEntry
-		for _, e := range entries {
-			if e.Stack == cfg.Stack.Project {
-				mine = append(mine, e)
+	entry, unreachable, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project, Name: req.Name, Before: req.Before})
+	if err == nil && unreachable != nil && req.Logger != nil {
+		req.Logger.Warn("some destinations could not be listed; restoring from the others", "err", unreachable)
+	}
+	return entry, err
+}
+
+// copiesOf is every given destination that holds the backup, from first
+// (when it holds one), then in the configured order.
+func copiesOf(dests []*storage.Destination, entry storage.CatalogEntry, from string) []*storage.Destination {
+	var copies []*storage.Destination
+	for _, d := range dests {
+		if slices.Contains(entry.Destinations, d.Name()) {
+			if d.Name() == from {
+				copies = append([]*storage.Destination{d}, copies...)
+			} else {
+				copies = append(copies, d)
 			}
 		}
-		entries = mine
-	} else if req.Name == "" {
-		stacks := map[string]bool{}
-		for _, e := range entries {
-			stacks[e.Stack] = true
-		}
-		if len(stacks) > 1 {
-			names := make([]string, 0, len(stacks))
-			for s := range stacks {
-				names = append(names, s)
-			}
-			slices.Sort(names)
-			return storage.CatalogEntry{}, fmt.Errorf("the destinations hold backups of several stacks (%s); set stack.project or name the backup", strings.Join(names, ", "))
-		}
 	}
-	entry, err := storage.Select(entries, req.Name, req.Before)
-	if err != nil {
-		if listErr != nil {
-			return entry, fmt.Errorf("%w (and %v)", err, listErr)
-		}
-		return entry, err
+	return copies
+}
+
+// CopyFault is why one destination's copy of a backup was passed over.
+type CopyFault struct {
+	Destination string
+	Err         error
+}
+
+// NoCopyError says no copy of a backup could be read and verified; it
+// lists each copy's fault. Nothing was stopped or changed.
+type NoCopyError struct {
+	Backup string
+	Faults []CopyFault
+}
+
+func (e *NoCopyError) Error() string {
+	parts := make([]string, len(e.Faults))
+	for i, f := range e.Faults {
+		parts[i] = fmt.Sprintf("%s: %v", f.Destination, f.Err)
 	}
-	return entry, nil
+	return fmt.Sprintf("backup %s did not verify on any destination that holds it, so nothing was stopped or changed: %s", e.Backup, strings.Join(parts, "; "))
+}
+
+func (e *NoCopyError) Unwrap() []error {
+	errs := make([]error, len(e.Faults))
+	for i, f := range e.Faults {
+		errs[i] = f.Err
+	}
+	return errs
 }
 
 func chooseParts(m *archive.Manifest, asked []string) ([]string, error) {
@@ -297,12 +324,7 @@ func planDatabase(plan *Plan, cfg *config.Config) error {
 		}
 	}
 	plan.Databases = db.Databases
-	for _, t := range db.Tables {
-		if !t.View {
-			plan.Tables++
-			plan.Rows += t.Rows
-		}
-	}
+	plan.Tables, plan.Rows = db.Counts()
 	writers := cfg.Stack.Writers
 	if len(writers) == 0 {
 		for _, svc := range plan.stack.Services() {

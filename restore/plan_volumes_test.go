@@ -155,7 +155,7 @@ func TestTheSidecarDoesNotChooseTheProject(t *testing.T) {
 	cfg.Stack.Project = ""
 	cfg.StateDir = t.TempDir()
 	cfg.Destinations = []config.Destination{{Name: "local", Remote: t.TempDir(), Retention: config.DefaultRetention()}}
-	dests, err := backup.OpenDestinations(context.Background(), cfg, nil)
+	dests, err := backup.OpenReachable(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func setup(t *testing.T, s *teststack.Stack) (*config.Config, []*storage.Destina
 	cfg.StateDir = t.TempDir()
 	cfg.Archive.ChunkSize = 1 << 20
 	cfg.Destinations = []config.Destination{{Name: "local", Remote: t.TempDir(), Retention: config.DefaultRetention()}}
-	dests, err := backup.OpenDestinations(context.Background(), cfg, nil)
+	dests, err := backup.OpenReachable(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,8 +87,16 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 
 	if !req.Verified {
 		step(fmt.Sprintf("verifying %s on %s", plan.Backup.Name, plan.Source.Name()))
-		if err := VerifyPlan(ctx, plan, req.Identities); err != nil {
+		passed := len(plan.Faults)
+		err := VerifyPlan(ctx, plan, req.Identities)
+		for _, f := range plan.Faults[passed:] {
+			step(fmt.Sprintf("passed over the copy on %s: %v", f.Destination, f.Err))
+		}
+		if err != nil {
 			return res, err
+		}
+		if len(plan.Faults) > passed {
+			step(fmt.Sprintf("verified the copy on %s; restoring from it", plan.Source.Name()))
 		}
 		log.Info("backup verified", "backup", plan.Backup.Name, "destination", plan.Source.Name())
 	}
@@ -179,12 +187,17 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 }
 
 // VerifyPlan downloads the plan's backup and checks all of it against the
-// sidecar the plan was made from, touching nothing.
+// sidecar the plan was made from, touching nothing. When the source's copy
+// cannot be read or does not verify, it tries the next copy of the same
+// backup (its sidecar must agree with the plan's) and makes the first that
+// verifies the plan's source; plan.Faults then says why each copy before
+// it was passed over. When none verifies, the error is a *NoCopyError
+// listing each copy's fault.
 func VerifyPlan(ctx context.Context, plan *Plan, ids []age.Identity) error {
-	if _, _, err := verifyAgainst(ctx, plan.Source, plan.Backup.Name, plan.Manifest, ids); err != nil {
-		return fmt.Errorf("the backup did not verify, so nothing was stopped or changed: %w", err)
-	}
-	return nil
+	p := &Picked{Backup: plan.Backup, Source: plan.Source, Manifest: plan.Manifest, Copies: plan.Copies, Faults: plan.Faults}
+	err := p.verify(ctx, ids)
+	plan.Source, plan.Faults = p.Source, p.Faults
+	return err
 }
 
 type executor struct {

@@ -18,11 +18,13 @@ import (
 // refusal is the job's error.
 func BackupJob(eng backup.Engine, toolVersion string, log *slog.Logger) JobFunc {
 	return func(ctx context.Context, cfg *config.Config) (JobResult, error) {
-		dests, err := backup.OpenDestinations(ctx, cfg, nil)
+		// A destination that cannot be opened is one failed destination
+		// of the run; the backup commits on the others.
+		opened, err := backup.OpenDestinations(ctx, cfg, nil)
 		if err != nil {
 			return JobResult{}, err
 		}
-		res, err := backup.Run(ctx, eng, cfg, dests, backup.Options{ToolVersion: toolVersion, Logger: log})
+		res, err := backup.Run(ctx, eng, cfg, opened.Healthy, backup.Options{ToolVersion: toolVersion, Logger: log, Unreachable: opened.Failed})
 		var out JobResult
 		if res != nil {
 			out.Backup, out.Bytes = res.Name, res.ArchiveBytes

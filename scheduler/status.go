@@ -138,7 +138,7 @@ func ListDestinations(ctx context.Context, cfg *config.Config) []DestinationStat
 	out := make([]DestinationStatus, 0, len(cfg.Destinations))
 	for _, d := range cfg.Destinations {
 		st := DestinationStatus{Name: d.Name}
-		dests, err := backup.OpenDestinations(ctx, cfg, []string{d.Name})
+		dests, err := backup.OpenReachable(ctx, cfg, []string{d.Name})
 		if err == nil {
 			var list []storage.Backup
 			list, err = dests[0].List(ctx) // newest first

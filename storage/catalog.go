@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
@@ -26,19 +28,26 @@ type CatalogEntry struct {
 }
 
 // Catalog merges the complete backups of every destination, newest first.
-// A destination that cannot be listed is reported in the error (joined per
-// destination) while the others' backups are still returned, so an operator
-// in a crisis sees what is reachable.
+// A destination that cannot be listed is reported in the error (an
+// *Unreachable) while the others' backups are still returned, so an
+// operator in a crisis sees what is reachable. Destinations are listed at
+// once, so several that do not answer cost one timeout.
 func Catalog(ctx context.Context, dests []*Destination) ([]CatalogEntry, error) {
+	listings := make([][]Backup, len(dests))
+	errs := make([]error, len(dests))
+	var wg sync.WaitGroup
+	for i, d := range dests {
+		wg.Go(func() { listings[i], errs[i] = d.List(ctx) })
+	}
+	wg.Wait()
 	byName := map[string]*CatalogEntry{}
-	var errs []error
-	for _, d := range dests {
-		backups, err := d.List(ctx)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("listing destination %q: %w", d.Name(), err))
+	var failed []Failure
+	for i, d := range dests {
+		if errs[i] != nil {
+			failed = append(failed, Failure{Destination: d.Name(), Err: errs[i]})
 			continue
 		}
-		for _, b := range backups {
+		for _, b := range listings[i] {
 			e, ok := byName[b.Name]
 			if !ok {
 				e = &CatalogEntry{Name: b.Name, Stack: b.Stack, Time: b.Time, Encrypted: b.Encrypted, Size: b.Size, Manifest: b.Manifest}
@@ -60,7 +69,91 @@ func Catalog(ctx context.Context, dests []*Destination) ([]CatalogEntry, error) 
 		}
 		return entries[i].Name > entries[j].Name
 	})
-	return entries, errors.Join(errs...)
+	if len(failed) > 0 {
+		return entries, &Unreachable{Failed: failed}
+	}
+	return entries, nil
+}
+
+// Query says which backup the operator meant: by Name, else the newest
+// taken before Before (when not zero), else the newest. Stack, when set,
+// is the configured stack: only its backups are ever picked.
+type Query struct {
+	Stack  string
+	Name   string
+	Before time.Time
+}
+
+// OfStack keeps the entries of one stack; stack "" keeps them all.
+func OfStack(entries []CatalogEntry, stack string) []CatalogEntry {
+	if stack == "" {
+		return entries
+	}
+	var mine []CatalogEntry
+	for _, e := range entries {
+		if e.Stack == stack {
+			mine = append(mine, e)
+		}
+	}
+	return mine
+}
+
+// Pick is the one selection rule every command uses. Without a
+// configured stack, --latest and --before refuse to choose between the
+// backups of several stacks sharing a destination; a named backup of
+// another stack than the configured one is refused.
+func Pick(entries []CatalogEntry, q Query) (CatalogEntry, error) {
+	if q.Name != "" {
+		for _, e := range entries {
+			if e.Name == q.Name && q.Stack != "" && e.Stack != q.Stack {
+				return CatalogEntry{}, fmt.Errorf("backup %q is of stack %q, not of the configured stack.project %q: %w", q.Name, e.Stack, q.Stack, ErrOtherStack)
+			}
+		}
+		return Select(entries, q.Name, q.Before)
+	}
+	mine := OfStack(entries, q.Stack)
+	if q.Stack == "" {
+		if stacks := Stacks(mine); len(stacks) > 1 {
+			return CatalogEntry{}, fmt.Errorf("the destinations hold backups of several stacks (%s); set stack.project or name the backup", strings.Join(stacks, ", "))
+		}
+	}
+	e, err := Select(mine, "", q.Before)
+	if err != nil && q.Stack != "" {
+		return e, fmt.Errorf("%w of stack %q", err, q.Stack)
+	}
+	return e, err
+}
+
+// ErrOtherStack says a named backup belongs to another stack.
+var ErrOtherStack = errors.New("it belongs to another stack")
+
+// Stacks lists the stacks the entries are of, sorted.
+func Stacks(entries []CatalogEntry) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range entries {
+		if !seen[e.Stack] {
+			seen[e.Stack] = true
+			out = append(out, e.Stack)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Find lists the destinations and picks the backup the query means. When
+// nothing is found and some destination could not be listed, the error
+// says so; when a backup is found, the unreachable ones are returned too
+// (nil when all answered), for the caller to report.
+func Find(ctx context.Context, dests []*Destination, q Query) (CatalogEntry, *Unreachable, error) {
+	entries, listErr := Catalog(ctx, dests)
+	var un *Unreachable
+	errors.As(listErr, &un)
+	e, err := Pick(entries, q)
+	if err != nil && un != nil {
+		return e, un, fmt.Errorf("%w (and %w)", err, un)
+	}
+	return e, un, err
 }
 
 // ErrNoBackup says no complete backup matches.

@@ -30,10 +30,23 @@ type Options struct {
 	Remote string
 	// RcloneConfig is the rclone config file; "" means rclone's default.
 	RcloneConfig string
+	// Timeout bounds every call to the remote (DefaultTimeout when 0):
+	// opening it and each metadata call (list, read a sidecar, delete)
+	// as a whole, and each read or write of a transfer as an idle
+	// timeout, so a remote that stops answering fails in bounded time.
+	Timeout time.Duration
 	// WrapFs, for tests only, wraps the opened remote (fault injection
 	// around a real backend).
 	WrapFs func(fs.Fs) fs.Fs
 }
+
+// DefaultTimeout is a destination's timeout when Options sets none.
+const DefaultTimeout = time.Minute
+
+// openLowLevelRetries is rclone's retries of one call to a destination:
+// rclone's default of ten, each waiting out the timeout, kept a command
+// on a remote that had stopped answering for many minutes.
+const openLowLevelRetries = 3
 
 // Destination is one opened remote path.
 type Destination struct {
@@ -43,19 +56,96 @@ type Destination struct {
 	// or summary can quote it.
 	remote string
 	f      fs.Fs
+	// timeout bounds each metadata call (see Options.Timeout).
+	timeout time.Duration
+	// cancel ends the context the backend was opened with; it is never
+	// called while the destination is in use (some backends keep that
+	// context for their connection pools), only kept with it.
+	cancel context.CancelFunc
 }
 
 // Open opens a destination. A malformed rclone config or an unknown remote
-// is a clear error naming the file and the remote.
+// is a clear error naming the file and the remote; a remote that does not
+// answer within the timeout is an error saying so.
 func Open(ctx context.Context, opts Options) (*Destination, error) {
-	f, err := newFs(ctx, opts.Name, opts.Remote, opts.RcloneConfig)
-	if err != nil {
-		return nil, err
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	// The backend builds its HTTP client or SSH dialer from this config
+	// now: its idle timeout then guards every later read and write too.
+	octx, ci := fs.AddConfig(ctx)
+	ci.Timeout = fs.Duration(timeout)
+	ci.ConnectTimeout = fs.Duration(min(timeout, time.Duration(ci.ConnectTimeout)))
+	ci.LowLevelRetries = min(ci.LowLevelRetries, openLowLevelRetries)
+	octx, cancel := context.WithCancel(octx)
+	type opened struct {
+		f   fs.Fs
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		f, err := newFs(octx, opts.Name, opts.Remote, opts.RcloneConfig)
+		done <- opened{f, err}
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var f fs.Fs
+	select {
+	case r := <-done:
+		// Not cancelled on success: some backends keep the context they
+		// were opened with for their connection pools.
+		if r.err != nil {
+			cancel()
+			return nil, r.err
+		}
+		f = r.f
+	case <-timer.C:
+		cancel()
+		return nil, fmt.Errorf("destination %q: opening remote %q: %w", opts.Name, redact.String(opts.Remote), &TimeoutError{After: timeout})
+	case <-ctx.Done():
+		cancel()
+		return nil, fmt.Errorf("destination %q: opening remote %q: %w", opts.Name, redact.String(opts.Remote), ctx.Err())
 	}
 	if opts.WrapFs != nil {
 		f = opts.WrapFs(f)
 	}
-	return &Destination{name: opts.Name, remote: redact.String(opts.Remote), f: f}, nil
+	return &Destination{name: opts.Name, remote: redact.String(opts.Remote), f: f, timeout: timeout, cancel: cancel}, nil
+}
+
+// TimeoutError says a remote left a call unanswered for the destination's
+// timeout.
+type TimeoutError struct{ After time.Duration }
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("the remote did not answer within %s (destinations[].timeout)", e.After)
+}
+
+func (d *Destination) timeoutOr() time.Duration {
+	if d.timeout <= 0 {
+		return DefaultTimeout
+	}
+	return d.timeout
+}
+
+// call bounds one metadata call to the remote by the destination's
+// timeout, and names a deadline it hit as that timeout.
+func (d *Destination) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	t := d.timeoutOr()
+	return context.WithTimeoutCause(ctx, t, &TimeoutError{After: t})
+}
+
+// timedOut replaces a deadline error of a call with its cause, the
+// destination's timeout, so the operator reads which knob it was.
+func timedOut(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *TimeoutError
+	if cause := context.Cause(ctx); errors.As(cause, &te) && !errors.As(err, &te) {
+		return fmt.Errorf("%w: %w", te, err)
+	}
+	return err
 }
 
 // Name is the configured destination name.
@@ -128,7 +218,10 @@ func (d *Destination) List(ctx context.Context) ([]Backup, error) {
 // Scan lists every object of dr's on the destination. Objects dr did not
 // write are ignored. A listing error is returned, never read as "empty".
 func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
-	entries, err := d.f.List(ctx, "")
+	lctx, cancel := d.call(ctx)
+	entries, err := d.f.List(lctx, "")
+	err = timedOut(lctx, err)
+	cancel()
 	if errors.Is(err, fs.ErrorDirNotFound) {
 		return &Listing{}, nil // a destination nothing was written to yet
 	}
@@ -230,14 +323,16 @@ func (d *Destination) readSidecar(ctx context.Context, o fs.Object) (*archive.Ma
 	if o.Size() > maxSidecarSize {
 		return nil, fmt.Errorf("sidecar %s is %d bytes, more than a manifest can be", o.Remote(), o.Size())
 	}
+	ctx, cancel := d.call(ctx)
+	defer cancel()
 	rc, err := o.Open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading sidecar %s: %w", o.Remote(), err)
+		return nil, fmt.Errorf("reading sidecar %s: %w", o.Remote(), timedOut(ctx, err))
 	}
 	defer rc.Close()
 	data, err := io.ReadAll(io.LimitReader(rc, maxSidecarSize))
 	if err != nil {
-		return nil, fmt.Errorf("reading sidecar %s: %w", o.Remote(), err)
+		return nil, fmt.Errorf("reading sidecar %s: %w", o.Remote(), timedOut(ctx, err))
 	}
 	m, err := archive.ParseManifest(data)
 	if err != nil {
@@ -248,11 +343,11 @@ func (d *Destination) readSidecar(ctx context.Context, o fs.Object) (*archive.Ma
 
 // ReadSidecar fetches and checks the sidecar of a complete backup.
 func (d *Destination) ReadSidecar(ctx context.Context, name string) (*archive.Manifest, error) {
-	s, err := d.f.NewObject(ctx, archive.SidecarName(name))
+	s, err := d.object(ctx, archive.SidecarName(name))
 	if err != nil {
 		return nil, fmt.Errorf("backup %s on %q has no sidecar: %w", name, d.name, err)
 	}
-	a, err := d.f.NewObject(ctx, name)
+	a, err := d.object(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("backup %s on %q: archive missing: %w", name, d.name, err)
 	}
@@ -266,9 +361,19 @@ func (d *Destination) ReadSidecar(ctx context.Context, name string) (*archive.Ma
 	return m, nil
 }
 
-// Open streams an archive object.
-func (d *Destination) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+// object looks an object up, bounded by the timeout.
+func (d *Destination) object(ctx context.Context, name string) (fs.Object, error) {
+	ctx, cancel := d.call(ctx)
+	defer cancel()
 	o, err := d.f.NewObject(ctx, name)
+	return o, timedOut(ctx, err)
+}
+
+// Open streams an archive object. The stream itself is guarded by the
+// backend's idle timeout, not a deadline: a large download that keeps
+// moving is never cut.
+func (d *Destination) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	o, err := d.object(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s on %q: %w", name, d.name, err)
 	}
@@ -316,7 +421,10 @@ func (d *Destination) Delete(ctx context.Context, name string) error {
 
 // DeleteObject removes one object; a missing object is not an error.
 func (d *Destination) DeleteObject(ctx context.Context, name string) error {
+	ctx, cancel := d.call(ctx)
+	defer cancel()
 	o, err := d.f.NewObject(ctx, name)
+	err = timedOut(ctx, err)
 	if errors.Is(err, fs.ErrorObjectNotFound) || errors.Is(err, fs.ErrorDirNotFound) {
 		return nil
 	}
@@ -324,7 +432,7 @@ func (d *Destination) DeleteObject(ctx context.Context, name string) error {
 		return fmt.Errorf("deleting %s on %q: %w", name, d.name, err)
 	}
 	if err := o.Remove(ctx); err != nil {
-		return fmt.Errorf("deleting %s on %q: %w", name, d.name, err)
+		return fmt.Errorf("deleting %s on %q: %w", name, d.name, timedOut(ctx, err))
 	}
 	return nil
 }

@@ -88,7 +88,7 @@ func (d *Destination) PutDrillReport(ctx context.Context, backup string, started
 
 // ReadDrillReport reads one drill report object, whole.
 func (d *Destination) ReadDrillReport(ctx context.Context, name string) ([]byte, error) {
-	o, err := d.f.NewObject(ctx, name)
+	o, err := d.object(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading drill report %s on %q: %w", name, d.name, err)
 	}
@@ -99,9 +99,11 @@ func (d *Destination) readDrillObject(ctx context.Context, o fs.Object) ([]byte,
 	if o.Size() > maxDrillReportSize {
 		return nil, fmt.Errorf("drill report %s is %d bytes, more than a report can be", o.Remote(), o.Size())
 	}
+	ctx, cancel := d.call(ctx)
+	defer cancel()
 	rc, err := o.Open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading drill report %s on %q: %w", o.Remote(), d.name, err)
+		return nil, fmt.Errorf("reading drill report %s on %q: %w", o.Remote(), d.name, timedOut(ctx, err))
 	}
 	defer rc.Close()
 	data, err := io.ReadAll(io.LimitReader(rc, maxDrillReportSize))
@@ -113,7 +115,10 @@ func (d *Destination) readDrillObject(ctx context.Context, o fs.Object) ([]byte,
 
 // DrillReports lists the drill report objects of backup, oldest first.
 func (d *Destination) DrillReports(ctx context.Context, backup string) ([]string, error) {
-	entries, err := d.f.List(ctx, "")
+	lctx, cancel := d.call(ctx)
+	entries, err := d.f.List(lctx, "")
+	err = timedOut(lctx, err)
+	cancel()
 	if errors.Is(err, fs.ErrorDirNotFound) {
 		return nil, nil
 	}

@@ -28,10 +28,6 @@ var ErrNameTaken = errors.New("the name is already taken on the destination")
 // ErrNoSpace says a destination ran out of space while dr wrote to it.
 var ErrNoSpace = errors.New("no space left")
 
-// nameCheckTimeout bounds each call that checks whether a name is free, so
-// that a hanging remote cannot hold a run before it has started.
-const nameCheckTimeout = time.Minute
-
 // maxNameShift is how many seconds past its start a run looks for a free
 // name before giving up: more backups of one stack in one minute than this
 // means something is looping.
@@ -55,7 +51,7 @@ func FreeName(ctx context.Context, dests []*Destination, stack string, from time
 	prefix := stack + "-"
 	var names [][]string
 	for _, d := range dests {
-		lctx, cancel := context.WithTimeout(ctx, nameCheckTimeout)
+		lctx, cancel := d.call(ctx)
 		entries, err := d.f.List(lctx, "")
 		cancel()
 		if err != nil {
@@ -115,8 +111,9 @@ func related(name string) []string {
 // that cannot answer is not written to.
 func (d *Destination) checkFree(ctx context.Context, name string) error {
 	for _, n := range related(name) {
-		cctx, cancel := context.WithTimeout(ctx, nameCheckTimeout)
+		cctx, cancel := d.call(ctx)
 		_, err := d.f.NewObject(cctx, n)
+		err = timedOut(cctx, err)
 		cancel()
 		switch {
 		case err == nil, errors.Is(err, rfs.ErrorIsDir):
@@ -165,7 +162,7 @@ func (d *Destination) claim(ctx context.Context, name string) error {
 	}
 	// The path is rclone's root joined with the name; make sure rclone
 	// sees the same file, or the claim protected nothing.
-	cctx, cancel := context.WithTimeout(ctx, nameCheckTimeout)
+	cctx, cancel := d.call(ctx)
 	defer cancel()
 	if _, err := d.f.NewObject(cctx, name); err != nil {
 		_ = os.Remove(path)
@@ -231,7 +228,10 @@ func (d *Destination) putOnce(ctx context.Context, name string, data []byte, mod
 	if err := d.claim(ctx, name); err != nil {
 		return err
 	}
-	o, err := operations.Rcat(ctx, d.f, name, io.NopCloser(bytes.NewReader(data)), modTime, nil)
+	pctx, cancel := d.call(ctx)
+	o, err := operations.Rcat(pctx, d.f, name, io.NopCloser(bytes.NewReader(data)), modTime, nil)
+	err = timedOut(pctx, err)
+	cancel()
 	if err == nil && (o == nil || o.Size() != int64(len(data))) {
 		err = errors.New("it was not stored whole")
 	}

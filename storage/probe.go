@@ -27,7 +27,10 @@ func (d *Destination) Probe(ctx context.Context, appendOnly bool) (left string, 
 	}
 	name := ProbePrefix + hex.EncodeToString(suffix)
 	data := []byte("dr doctor probe " + time.Now().UTC().Format(time.RFC3339) + "\n")
-	o, err := operations.Rcat(ctx, d.f, name, io.NopCloser(bytes.NewReader(data)), time.Now(), nil)
+	pctx, cancel := d.call(ctx)
+	o, err := operations.Rcat(pctx, d.f, name, io.NopCloser(bytes.NewReader(data)), time.Now(), nil)
+	err = timedOut(pctx, err)
+	cancel()
 	if err == nil && (o == nil || o.Size() != int64(len(data))) {
 		err = fmt.Errorf("it was not stored whole")
 	}

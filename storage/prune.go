@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/rclone/rclone/fs"
@@ -21,6 +22,10 @@ type PruneOptions struct {
 	Grace  time.Duration
 	Now    time.Time
 	DryRun bool
+	// Stack, when set, is the configured stack: only its backups and
+	// leftovers are judged, never another stack's sharing the destination
+	// (its own host prunes it by its own policy).
+	Stack string
 }
 
 // LeftoverDecision is what a prune does with a leftover object.
@@ -66,6 +71,9 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 	}
 	byStack := map[string][]Candidate{}
 	for _, b := range l.Complete {
+		if opts.Stack != "" && b.Stack != opts.Stack {
+			continue
+		}
 		byStack[b.Stack] = append(byStack[b.Stack], Candidate{Name: b.Name, Time: b.Time, Pinned: b.Pinned,
 			DrillPassed: b.LastDrill != nil && b.LastDrill.Passed})
 	}
@@ -78,6 +86,9 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 		rep.Decisions = append(rep.Decisions, Apply(opts.Policy, byStack[s], opts.Now)...)
 	}
 	for _, lo := range l.Leftovers {
+		if opts.Stack != "" && stackOf(lo.Name) != opts.Stack {
+			continue
+		}
 		ld := LeftoverDecision{Leftover: lo}
 		switch {
 		case lo.Kind == InvalidSidecar:
@@ -130,7 +141,7 @@ func (d *Destination) Pin(ctx context.Context, name string, at time.Time) error 
 		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
 	}
 	pin := archive.PinName(name)
-	if _, err := d.f.NewObject(ctx, pin); err == nil {
+	if _, err := d.object(ctx, pin); err == nil {
 		return nil
 	} else if !errors.Is(err, fs.ErrorObjectNotFound) {
 		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
@@ -149,4 +160,15 @@ func (d *Destination) Pin(ctx context.Context, name string, at time.Time) error 
 // Unpin removes a backup's pin; retention judges it again.
 func (d *Destination) Unpin(ctx context.Context, name string) error {
 	return d.DeleteObject(ctx, archive.PinName(name))
+}
+
+// stackOf is the stack an object of dr's belongs to, "" when its name is
+// not one of dr's.
+func stackOf(object string) string {
+	name := strings.TrimSuffix(strings.TrimSuffix(object, archive.SidecarSuffix), archive.PinSuffix)
+	p, err := archive.ParseObjectName(name)
+	if err != nil {
+		return ""
+	}
+	return p.Stack
 }

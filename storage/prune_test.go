@@ -185,3 +185,36 @@ func TestPruneListingErrorDeletesNothing(t *testing.T) {
 		t.Errorf("the other destination lost backups: %v", got)
 	}
 }
+
+// A destination shared by two stacks: a prune for one never judges or
+// deletes the other's backups.
+func TestPruneJudgesOnlyTheConfiguredStack(t *testing.T) {
+	ctx := context.Background()
+	d := open(t, "dest", t.TempDir(), nil)
+	mine := sevenDaily(t, d)
+	var theirs []string
+	for i := 0; i < 3; i++ {
+		name := archive.ObjectName("other", when.AddDate(0, 0, i-2).Add(time.Minute), false)
+		if res := upload(t, []*Destination{d}, name, payload(2000+i)); res[0].Err != nil {
+			t.Fatal(res[0].Err)
+		}
+		theirs = append(theirs, name)
+	}
+	rep, err := d.Prune(ctx, PruneOptions{Policy: Policy{Last: 1}, Grace: 24 * time.Hour, Now: when.Add(time.Hour), Stack: "appwrite"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dec := range rep.Decisions {
+		if strings.HasPrefix(dec.Name, "other-") {
+			t.Errorf("the prune judged the other stack's %s", dec.Name)
+		}
+	}
+	if rep.Removed() != len(mine)-1 {
+		t.Errorf("removed %d, want %d", rep.Removed(), len(mine)-1)
+	}
+	want := append([]string{mine[len(mine)-1]}, theirs...)
+	slices.Sort(want)
+	if got := listedNames(t, d); !slices.Equal(got, want) {
+		t.Errorf("after the prune: %v, want %v", got, want)
+	}
+}

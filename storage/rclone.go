@@ -31,20 +31,11 @@ var loadedConfigPath *string
 // newFs opens an rclone remote path with the given rclone config file
 // ("" = rclone's default location).
 func newFs(ctx context.Context, destName, remote, configPath string) (fs.Fs, error) {
-	rcloneMu.Lock()
-	defer rcloneMu.Unlock()
-	if err := installConfig(destName, configPath); err != nil {
+	if err := checkRemote(destName, remote, configPath); err != nil {
 		return nil, err
 	}
-	path := config.GetConfigPath()
-	name, _, _ := strings.Cut(remote, ":")
-	name, _, _ = strings.Cut(name, ",")
-	if i := strings.IndexAny(remote, ":/"); i > 0 && remote[i] == ':' && !strings.HasPrefix(remote, ":") && !isWindowsDrive(remote) {
-		if !remoteDefined(name) {
-			return nil, fmt.Errorf("destination %q: remote %q is not defined in %s (rclone config lists remotes; or set RCLONE_CONFIG_%s_TYPE and its options)",
-				destName, name, describeConfigPath(path), strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
-		}
-	}
+	// Outside the lock: opening a remote talks to it, and one that does
+	// not answer must not hold up opening the others.
 	f, err := fs.NewFs(ctx, remote)
 	// The remote can carry credentials, and rclone's errors can quote it.
 	shown := redact.String(remote)
@@ -55,6 +46,26 @@ func newFs(ctx context.Context, destName, remote, configPath string) (fs.Fs, err
 		return nil, fmt.Errorf("destination %q: remote %q is a file, not a directory", destName, shown)
 	}
 	return f, nil
+}
+
+// checkRemote installs the rclone config and checks that a named remote
+// is defined in it.
+func checkRemote(destName, remote, configPath string) error {
+	rcloneMu.Lock()
+	defer rcloneMu.Unlock()
+	if err := installConfig(destName, configPath); err != nil {
+		return err
+	}
+	path := config.GetConfigPath()
+	name, _, _ := strings.Cut(remote, ":")
+	name, _, _ = strings.Cut(name, ",")
+	if i := strings.IndexAny(remote, ":/"); i > 0 && remote[i] == ':' && !strings.HasPrefix(remote, ":") && !isWindowsDrive(remote) {
+		if !remoteDefined(name) {
+			return fmt.Errorf("destination %q: remote %q is not defined in %s (rclone config lists remotes; or set RCLONE_CONFIG_%s_TYPE and its options)",
+				destName, name, describeConfigPath(path), strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
+		}
+	}
+	return nil
 }
 
 func isWindowsDrive(s string) bool {

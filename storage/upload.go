@@ -74,8 +74,12 @@ type Upload struct {
 const queueDepth = 16
 
 type sink struct {
-	dest    *Destination
-	pw      *io.PipeWriter
+	dest *Destination
+	pw   *io.PipeWriter
+	pr   *io.PipeReader
+	// cancel ends this destination's put alone (a stalled one).
+	cancel  context.CancelFunc
+	stalled atomic.Pointer[error]
 	backend *rhash.MultiHasher // the backend's own hash when not sha256
 	htype   rhash.Type
 	written atomic.Int64
@@ -111,17 +115,22 @@ func NewUpload(ctx context.Context, dests []*Destination, objectName string) *Up
 	u := &Upload{ctx: ctx, cancel: cancel, name: objectName, sha: sha256.New(), queue: make(chan []byte, queueDepth), pumpDone: make(chan struct{})}
 	for _, d := range dests {
 		pr, pw := io.Pipe()
-		s := &sink{dest: d, pw: pw, done: make(chan struct{}), htype: verifyHash(d.f.Hashes())}
+		ctx, cancel := context.WithCancel(ctx)
+		s := &sink{dest: d, pw: pw, pr: pr, cancel: cancel, done: make(chan struct{}), htype: verifyHash(d.f.Hashes())}
 		if s.htype != rhash.None && s.htype != rhash.SHA256 {
 			s.backend, _ = rhash.NewMultiHasherTypes(rhash.NewHashSet(s.htype))
 		}
 		go func() {
+			defer cancel()
 			defer close(s.done)
 			err := d.claim(ctx, objectName)
 			if err == nil {
 				s.owned = true
 				_, err = operations.Rcat(ctx, d.f, objectName, pr, time.Now(), nil)
 				err = d.explain(err)
+			}
+			if stalled := s.stalled.Load(); stalled != nil {
+				err = *stalled
 			}
 			if err != nil {
 				s.putErr = err
@@ -159,7 +168,11 @@ func (u *Upload) pump() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// A destination that stops taking data is dropped after
+				// its timeout, so it never holds the others back.
+				watchdog := time.AfterFunc(s.dest.timeoutOr(), s.stall)
 				n, err := s.pw.Write(p)
+				watchdog.Stop()
 				if s.backend != nil {
 					s.backend.Write(p[:n])
 				}
@@ -186,6 +199,14 @@ func (u *Upload) pump() {
 			u.allFailed.Store(true)
 		}
 	}
+}
+
+// stall gives up on a destination that took no data for its timeout.
+func (s *sink) stall() {
+	err := fmt.Errorf("the destination took no data for %s: %w", s.dest.timeoutOr(), &TimeoutError{After: s.dest.timeoutOr()})
+	s.stalled.CompareAndSwap(nil, &err)
+	s.pr.CloseWithError(err)
+	s.cancel()
 }
 
 func errOr(err, def error) error {
@@ -243,7 +264,13 @@ func (u *Upload) Written() map[string]int64 {
 // against the remote: its size, and a hash the backend keeps (or, where it
 // keeps none, the sha256 of the object read back). A destination that
 // failed anywhere gets its partial object deleted.
-func (u *Upload) Close() error {
+func (u *Upload) Close() error { return u.Finish(nil) }
+
+// Finish is Close with a commit: committed is called for each destination
+// as soon as its own object verified, without waiting for the others, so
+// a destination still retrying (or dying) never holds back the commit on
+// a healthy one. An error from committed is that destination's failure.
+func (u *Upload) Finish(committed func(d *Destination, r UploadResult) error) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.closed {
@@ -254,22 +281,37 @@ func (u *Upload) Close() error {
 	for _, s := range u.sinks {
 		s.pw.Close()
 	}
+	sum := hex.EncodeToString(u.sha.Sum(nil))
+	var wg sync.WaitGroup
+	for _, s := range u.sinks {
+		wg.Go(func() {
+			<-s.done
+			// The put's own error is the cause; the pump only saw the pipe
+			// closing (or nothing at all, when the put failed at the end).
+			if s.putErr != nil && (s.failed == nil || !errors.Is(s.failed, s.putErr)) {
+				s.failed = fmt.Errorf("uploading to %q: %w", s.dest.name, s.putErr)
+			}
+			if s.failed == nil {
+				if err := u.verify(s); err != nil {
+					s.failed = err
+				}
+			}
+			if s.failed != nil {
+				u.deletePartial(s)
+				return
+			}
+			if committed != nil {
+				if err := committed(s.dest, UploadResult{Destination: s.dest.name, Size: s.written.Load(), SHA256: sum}); err != nil {
+					s.failed = err
+				}
+			}
+		})
+	}
+	wg.Wait()
 	var errs []error
 	for _, s := range u.sinks {
-		<-s.done
-		// The put's own error is the cause; the pump only saw the pipe
-		// closing (or nothing at all, when the put failed at the end).
-		if s.putErr != nil && (s.failed == nil || !errors.Is(s.failed, s.putErr)) {
-			s.failed = fmt.Errorf("uploading to %q: %w", s.dest.name, s.putErr)
-		}
-		if s.failed == nil {
-			if err := u.verify(s); err != nil {
-				s.failed = err
-			}
-		}
 		if s.failed != nil {
 			errs = append(errs, s.failed)
-			u.deletePartial(s)
 		}
 	}
 	return errors.Join(errs...)
@@ -279,7 +321,7 @@ func (u *Upload) Close() error {
 // dry-run setting or a backend that silently drops data cannot pass.
 func (u *Upload) verify(s *sink) error {
 	ctx := u.ctx
-	o, err := s.dest.f.NewObject(ctx, u.name)
+	o, err := s.dest.object(ctx, u.name)
 	if err != nil {
 		return fmt.Errorf("verifying %s on %q: the object is not there: %w", u.name, s.dest.name, err)
 	}

@@ -26,7 +26,10 @@ func newBackupCommand(a *app) *cobra.Command {
 files into one zstd archive (age-encrypted when recipients are configured),
 stream it to every destination at once, verify each upload against the
 remote, and commit it there by writing its sidecar manifest. A backup that
-fails anywhere leaves nothing behind on that destination.`,
+fails anywhere leaves nothing behind on that destination. A destination
+that is down, refuses, or stops answering for its timeout fails alone: the
+backup commits on the others (and retention runs there), and the exit
+status is 1, naming the failed one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBackup(cmd, a, opts)
@@ -47,7 +50,7 @@ func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
 	if w := cfg.FileModeWarning(a.cfgPath); w != "" {
 		a.logger.Warn(w)
 	}
-	sess, err := openStackSession(ctx, cfg, opts.destinations)
+	sess, err := openStackSession(ctx, a, cfg, opts.destinations)
 	if err != nil {
 		return err
 	}
@@ -60,7 +63,7 @@ func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
 			return err
 		}
 		printPlan(a, plan)
-		return nil
+		return sess.err()
 	}
 
 	held, err := lock.Acquire(cfg.StateDir, "backup")
@@ -75,6 +78,7 @@ func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
 		ToolVersion: toolVersion(),
 		Logger:      a.logger,
 		Progress:    progress.update,
+		Unreachable: sess.unreachable,
 	})
 	progress.done()
 	if res != nil {
@@ -114,11 +118,8 @@ func printPlan(a *app, p *backup.Plan) {
 func printBackupSummary(a *app, r *backup.Result) {
 	var tables int
 	var rows int64
-	if r.Manifest != nil && r.Manifest.Database != nil {
-		tables = len(r.Manifest.Database.Tables)
-		for _, t := range r.Manifest.Database.Tables {
-			rows += t.Rows
-		}
+	if r.Manifest != nil {
+		tables, rows = r.Manifest.Database.Counts()
 	}
 	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "backup %s\n", r.Name)

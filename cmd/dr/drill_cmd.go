@@ -80,7 +80,7 @@ func runDrill(cmd *cobra.Command, a *app, opts drillOptions, args []string) erro
 	if err != nil {
 		return err
 	}
-	sess, err := openStackSession(ctx, cfg, opts.destinations)
+	sess, err := openStackSession(ctx, a, cfg, opts.destinations)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -24,18 +23,24 @@ func newListCommand(a *app) *cobra.Command {
 		Use:   "list",
 		Short: "List complete backups on the destinations, newest first",
 		Long: `List the complete backups (archive and verified sidecar present) on every
-destination, newest first. Uploads that never committed are not shown.`,
+destination, newest first, of the configured stack (stack.project; all
+stacks when it is empty). Uploads that never committed are not shown. A
+destination that cannot be reached is named on stderr and the others are
+listed; the command still succeeds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			dests, err := backup.OpenDestinations(cmd.Context(), cfg, opts.destinations)
+			ctx := cmd.Context()
+			dests, unreachable, err := a.openReachable(ctx, cfg, opts.destinations)
 			if err != nil {
 				return err
 			}
-			entries, listErr := storage.Catalog(cmd.Context(), dests)
+			entries, listErr := storage.Catalog(ctx, dests)
+			entries = storage.OfStack(entries, cfg.Stack.Project)
+			listErr = a.warnUnreachable(unreachable, listErr)
 			if opts.json {
 				if err := printListJSON(a, entries); err != nil {
 					return err
@@ -79,11 +84,8 @@ func listed(entries []storage.CatalogEntry) []listedBackup {
 		if d := e.LastDrill; d != nil {
 			b.LastDrill = &listedDrill{Started: d.Started, Passed: d.Passed, RTOSeconds: d.RTOSeconds, Failed: d.Failed, Report: d.Object}
 		}
-		if e.Manifest != nil && e.Manifest.Database != nil {
-			b.Tables = len(e.Manifest.Database.Tables)
-			for _, t := range e.Manifest.Database.Tables {
-				b.Rows += t.Rows
-			}
+		if e.Manifest != nil {
+			b.Tables, b.Rows = e.Manifest.Database.Counts()
 		}
 		out = append(out, b)
 	}

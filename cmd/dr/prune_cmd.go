@@ -42,7 +42,7 @@ host whose credentials may delete.`,
 			if err != nil {
 				return err
 			}
-			dests, err := backup.OpenDestinations(ctx, cfg, opts.destinations)
+			dests, unreachable, err := a.openReachable(ctx, cfg, opts.destinations)
 			if err != nil {
 				return err
 			}
@@ -61,7 +61,7 @@ host whose credentials may delete.`,
 			} else {
 				printPrune(a, reports)
 			}
-			return err
+			return a.reportUnreachable(unreachable, err)
 		},
 	}
 	cmd.Flags().StringArrayVarP(&opts.destinations, "destination", "d", nil, "prune only this destination (repeatable)")
@@ -150,17 +150,13 @@ func newPinCommand(a *app, pin bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			dests, err := backup.OpenDestinations(ctx, cfg, destinations)
+			dests, unreachable, err := a.openReachable(ctx, cfg, destinations)
 			if err != nil {
 				return err
 			}
-			entries, listErr := storage.Catalog(ctx, dests)
-			entry, err := storage.Select(entries, args[0], time.Time{})
+			entry, listErr, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project, Name: args[0]})
 			if err != nil {
-				if listErr != nil {
-					return fmt.Errorf("%w (and %v)", err, listErr)
-				}
-				return err
+				return a.warnUnreachable(unreachable, err)
 			}
 			for _, d := range dests {
 				if !contains(entry.Destinations, d.Name()) {
@@ -176,7 +172,10 @@ func newPinCommand(a *app, pin bool) *cobra.Command {
 				}
 				fmt.Fprintf(a.out, "%s %s on %s\n", map[bool]string{true: "pinned", false: "unpinned"}[pin], entry.Name, d.Name())
 			}
-			return nil
+			if listErr != nil {
+				return a.warnUnreachable(unreachable, listErr)
+			}
+			return a.warnUnreachable(unreachable, nil)
 		},
 	}
 	cmd.Flags().StringArrayVarP(&destinations, "destination", "d", nil, "only on this destination (repeatable)")

@@ -89,7 +89,7 @@ func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) 
 	if err != nil {
 		return err
 	}
-	sess, err := openStackSession(ctx, cfg, opts.destinations)
+	sess, err := openStackSession(ctx, a, cfg, opts.destinations)
 	if err != nil {
 		return err
 	}

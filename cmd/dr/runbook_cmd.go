@@ -111,7 +111,7 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 	if err != nil {
 		return err
 	}
-	sess, err := openStackSession(ctx, cfg, opts.destinations)
+	sess, err := openStackSession(ctx, a, cfg, opts.destinations)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/restore"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -43,17 +42,13 @@ No database or file on this host is touched.`,
 			if err != nil {
 				return err
 			}
-			dests, err := backup.OpenDestinations(ctx, cfg, opts.destinations)
+			dests, unreachable, err := a.openReachable(ctx, cfg, opts.destinations)
 			if err != nil {
 				return err
 			}
-			entries, listErr := storage.Catalog(ctx, dests)
-			entry, err := storage.Select(entries, name, time.Time{})
+			entry, listErr, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project, Name: name})
 			if err != nil {
-				if listErr != nil {
-					return fmt.Errorf("%w (and %v)", err, listErr)
-				}
-				return err
+				return a.warnUnreachable(unreachable, err)
 			}
 			ids, err := a.identities(opts.identity, entry.Encrypted)
 			if err != nil {
@@ -61,7 +56,13 @@ No database or file on this host is touched.`,
 			}
 			reports, err := restore.Verify(ctx, dests, entry, ids)
 			printVerify(a, entry.Name, reports)
-			return err
+			if err != nil {
+				return err
+			}
+			if listErr != nil {
+				return a.warnUnreachable(unreachable, listErr)
+			}
+			return a.warnUnreachable(unreachable, nil)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.latest, "latest", false, "verify the newest complete backup")

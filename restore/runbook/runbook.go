@@ -71,7 +71,10 @@ type Env struct {
 	Command string
 
 	// backup is the backup picked by the first step; later steps use it.
-	backup   string
+	backup string
+	// source is the destination whose copy the first step verified: the
+	// later steps read that copy.
+	source   string
 	project  string
 	manifest *archive.Manifest
 	results  []*restore.Result

@@ -21,6 +21,7 @@ import (
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/storage"
+	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // stack is shared by the runbooks that recover a stack in place; the
@@ -50,7 +51,7 @@ func setup(t *testing.T, s *teststack.Stack) (*config.Config, []*storage.Destina
 	cfg.StateDir = t.TempDir()
 	cfg.Archive.ChunkSize = 1 << 20
 	cfg.Destinations = []config.Destination{{Name: "local", Remote: t.TempDir(), Retention: config.DefaultRetention()}}
-	dests, err := backup.OpenDestinations(context.Background(), cfg, nil)
+	dests, err := backup.OpenReachable(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,10 +172,21 @@ func TestServerLost(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// And the off-site destination is down too: the runbook works from
+	// the local one. (A WebDAV remote at its root opens without a call;
+	// listing it is what fails.)
+	down := storagetest.WebDAV(t, t.TempDir(), false)
+	down.Stop()
+	offsite, err := storage.Open(context.Background(), storage.Options{Name: "offsite", Remote: down.Remote, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dests = append([]*storage.Destination{offsite}, dests...)
+
 	var out bytes.Buffer
 	log := runRunbook(t, "server-lost", runbookEnv(eng, cfg, dests, &out))
-	if !strings.Contains(log, name) {
-		t.Errorf("the log does not name the backup %s:\n%s", name, log)
+	if !strings.Contains(log, name) || !strings.Contains(log, "verified on local") {
+		t.Errorf("the log does not name the backup %s verified on local:\n%s", name, log)
 	}
 	st, err := os.Stat(filepath.Join(s.Dir, ".env"))
 	if err != nil || st.Mode().Perm() != 0o600 {

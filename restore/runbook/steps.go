@@ -156,10 +156,15 @@ func pickBackup(ctx context.Context, env *Env) error {
 	if j := plan.Interrupted; j != nil {
 		fmt.Fprintf(env.Out, "      %s; this run finishes the job and starts what it left stopped\n", j.Describe())
 	}
-	if err := restore.VerifyPlan(ctx, plan, env.Identities); err != nil {
+	err = restore.VerifyPlan(ctx, plan, env.Identities)
+	for _, f := range plan.Faults {
+		fmt.Fprintf(env.Out, "      passed over the copy on %s: %v\n", f.Destination, f.Err)
+	}
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Out, "      verified: every entry matches its manifest\n")
+	fmt.Fprintf(env.Out, "      verified on %s: every entry matches its manifest\n", plan.Source.Name())
+	env.source = plan.Source.Name()
 	env.backup = plan.Backup.Name
 	env.project = plan.Project
 	env.manifest = plan.Manifest
@@ -174,7 +179,7 @@ func restorePart(part string) func(context.Context, *Env) error {
 		}
 		req := restore.Request{
 			Name: env.backup, Parts: []string{part}, Identities: env.Identities,
-			Logger: env.Logger, Verified: true,
+			Logger: env.Logger, Verified: true, From: env.source,
 			Step:         func(s string) { fmt.Fprintf(env.Out, "      %s\n", s) },
 			NoSafetyDump: env.NoSafetyDump, Command: env.Command,
 		}

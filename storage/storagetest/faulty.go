@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -146,4 +148,40 @@ func (o *deleteFaultyObject) Remove(ctx context.Context) error {
 		return ErrDeleteRefused
 	}
 	return o.Object.Remove(ctx)
+}
+
+// Silent listens on 127.0.0.1 and accepts connections but never answers:
+// a remote that is paused (SIGSTOP) or wedged. It returns the address.
+func Silent(t interface {
+	Helper()
+	Fatalf(string, ...any)
+	Cleanup(func())
+}) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listening on 127.0.0.1: %v", err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never read or written
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
 }

@@ -119,3 +119,19 @@ func S3(t testing.TB, dir string) *Server {
 	s.Remote = fmt.Sprintf(":s3,provider=Rclone,endpoint='http://%s',access_key_id=%s,secret_access_key=%s,force_path_style=true:drbackups", addr, key, secret)
 	return s
 }
+
+// WebDAVAt serves dir over WebDAV on a given 127.0.0.1 address: the same
+// server back after it was stopped, as a remote that returns from an
+// outage.
+func WebDAVAt(t testing.TB, dir, addr string) *Server {
+	s, got := start(t, "webdav", dir, rc.Params{"user": user, "pass": password, "addr": addr})
+	s.Remote = fmt.Sprintf(":webdav,url='http://%s',user=%s,pass='%s':", got, user, obscure.MustObscure(password))
+	return s
+}
+
+// Addr is the 127.0.0.1 address the server listens on.
+func (s *Server) Addr() string {
+	_, rest, _ := strings.Cut(s.Remote, "url='http://")
+	addr, _, _ := strings.Cut(rest, "'")
+	return addr
+}
