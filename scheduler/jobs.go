@@ -46,7 +46,15 @@ func BackupJob(eng backup.Engine, toolVersion string, log *slog.Logger) JobFunc 
 // check, which is what the operator must hear.
 func DrillJob(eng drill.Engine, identities []age.Identity, toolVersion string, log *slog.Logger) JobFunc {
 	return func(ctx context.Context, cfg *config.Config) (JobResult, error) {
-		dests, err := backup.OpenDestinations(ctx, cfg, nil)
+		// The drill reads from whatever is reachable, as dr drill does.
+		opened, err := backup.OpenDestinations(ctx, cfg, nil)
+		if err != nil {
+			return JobResult{}, err
+		}
+		for _, f := range opened.Failed {
+			log.Warn("destination unreachable; the drill reads from the others", "destination", f.Destination, "err", f.Err)
+		}
+		dests, err := opened.Require()
 		if err != nil {
 			return JobResult{}, err
 		}
