@@ -49,7 +49,7 @@ while [ $i -lt %d ]; do head -c %d /dev/urandom > /v/app-console/bucket/file-$i.
 		return nil, fmt.Errorf("creating the docker cp helper: %w", err)
 	}
 	id := strings.TrimSpace(string(helper))
-	defer exec.Command("docker", "rm", "-f", id).Run()
+	defer exec.Command("docker", "rm", "-f", "-v", id).Run()
 	start := time.Now()
 	cp := exec.CommandContext(ctx, "docker", "cp", id+":/v", "-")
 	cp.Stdout = io.Discard

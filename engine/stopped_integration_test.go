@@ -62,7 +62,7 @@ func TestExecInAContainerThatStops(t *testing.T) {
 				t.Fatalf("docker run: %v", err)
 			}
 			id := strings.TrimSpace(string(out))
-			t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", id).Run() })
+			t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", "-v", id).Run() })
 			name, err := exec.Command("docker", "inspect", "-f", "{{.Name}}", id).Output()
 			if err != nil {
 				t.Fatal(err)

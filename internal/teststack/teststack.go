@@ -530,7 +530,7 @@ func (s *Stack) MountExtraVolume(t testing.TB, service, volume string) {
 		"--label", "com.docker.compose.volume="+volume, name)
 	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", name).Run() })
 	container := s.Project + "-" + service + "-extra"
-	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", container).Run() })
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", "-v", container).Run() })
 	docker("create", "--name", container, "--network", "none",
 		"--label", "com.docker.compose.project="+s.Project,
 		"--label", "com.docker.compose.service="+service,
