@@ -43,6 +43,8 @@ type JobResult struct {
 	Backup       string
 	Bytes        int64
 	Destinations []DestinationOutcome
+	// Drill is a drill's verdict (nil for a backup).
+	Drill *DrillOutcome
 }
 
 // Releaser gives a held lock back.
@@ -356,7 +358,7 @@ func (d *Daemon) runJob(ctx context.Context, kind, trigger string, now time.Time
 		if rerr := held.Release(); rerr != nil && jerr == nil {
 			jerr = rerr
 		}
-		r.Backup, r.Bytes, r.Destinations = res.Backup, res.Bytes, res.Destinations
+		r.Backup, r.Bytes, r.Destinations, r.Drill = res.Backup, res.Bytes, res.Destinations, res.Drill
 		r.Outcome = OutcomeSuccess
 		if jerr != nil {
 			r.Outcome, r.Error = OutcomeFailed, jerr.Error()

@@ -65,6 +65,10 @@ func DrillJob(eng drill.Engine, identities []age.Identity, toolVersion string, l
 		var out JobResult
 		if rep != nil {
 			out.Backup = rep.Backup
+			out.Drill = &DrillOutcome{
+				RTOSeconds: rep.RTOSeconds, BackupAgeSeconds: rep.BackupAgeSeconds,
+				Passed: rep.Passed, Checks: len(rep.Checks), Failed: rep.Failed,
+			}
 		}
 		return out, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -110,8 +111,25 @@ func describeRun(r *scheduler.Run) string {
 			s += ", " + humanBytes(r.Bytes)
 		}
 	}
+	if d := r.Drill; d != nil {
+		s += fmt.Sprintf(", RTO %s, backup %s old when drilled", drillRTO(d.RTOSeconds), time.Duration(d.BackupAgeSeconds*float64(time.Second)).Round(time.Minute))
+		if len(d.Failed) > 0 {
+			s += ", failed checks: " + strings.Join(d.Failed, ", ")
+		} else if d.Passed {
+			s += fmt.Sprintf(", %d checks passed", d.Checks)
+		}
+	}
 	if r.Error != "" {
 		s += ": " + r.Error
 	}
 	return s
+}
+
+// drillRTO prints an RTO, or says none was measured (the drill stopped
+// before its database was back).
+func drillRTO(seconds float64) string {
+	if seconds <= 0 {
+		return "not measured"
+	}
+	return time.Duration(seconds * float64(time.Second)).Round(100 * time.Millisecond).String()
 }
