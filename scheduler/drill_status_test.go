@@ -71,6 +71,9 @@ dr_job_runs_total{kind="backup",result="success"} 1
 dr_job_runs_total{kind="drill",result="failed"} 1
 dr_job_runs_total{kind="drill",result="skipped"} 0
 dr_job_runs_total{kind="drill",result="success"} 1
+dr_job_runs_total{kind="verify",result="failed"} 0
+dr_job_runs_total{kind="verify",result="skipped"} 0
+dr_job_runs_total{kind="verify",result="success"} 0
 `
 	names := []string{"dr_job_last_status", "dr_job_last_success_timestamp_seconds", "dr_drill_last_rto_seconds", "dr_drill_last_rto_timestamp_seconds",
 		"dr_drill_last_backup_age_seconds", "dr_drill_last_failed_checks", "dr_drill_last_checks", "dr_job_runs_total"}
@@ -173,5 +176,42 @@ func TestHistoryDrillFieldIsOptional(t *testing.T) {
 	}
 	if r := again.LastDrillRTO(); r == nil || !reflect.DeepEqual(*r.Drill, DrillOutcome{RTOSeconds: 3, Passed: true, Checks: 9}) {
 		t.Fatalf("round trip: %+v", again.Runs)
+	}
+}
+
+// schedule.verify runs its job on its own schedule, after a backup due at
+// the same time, and records it under its kind.
+func TestVerifyRunsOnItsSchedule(t *testing.T) {
+	clock := &fakeClock{t: day(1, 7, 0)}
+	cfg := testConfig(t, "0 8 * * *")
+	cfg.Schedule.Verify = "0 8 * * *"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var order []string
+	job := func(kind string) JobFunc {
+		return func(context.Context, *config.Config) (JobResult, error) {
+			order = append(order, kind)
+			if kind == KindVerify {
+				cancel()
+				return JobResult{Backup: "b", Destinations: []DestinationOutcome{{Name: "local", Error: "sha256 mismatch"}}}, errors.New("verifying b: 1 copy damaged")
+			}
+			return JobResult{Backup: "b"}, nil
+		}
+	}
+	d, err := New(Options{Config: cfg, Clock: clock, Jobs: map[string]JobFunc{KindBackup: job(KindBackup), KindVerify: job(KindVerify)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runUntilStopped(t, d, ctx)
+	if !reflect.DeepEqual(order, []string{KindBackup, KindVerify}) {
+		t.Fatalf("ran %v, want backup then verify", order)
+	}
+	h, err := LoadHistory(cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := h.Last(KindVerify)
+	if v == nil || v.Outcome != OutcomeFailed || !v.Started.Equal(day(1, 8, 0)) || v.Destinations[0].Error != "sha256 mismatch" || Event(*v) != EventFailure {
+		t.Fatalf("recorded verify %+v", v)
 	}
 }

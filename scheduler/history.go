@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/appwrite-dr/dr/config"
 )
 
 // HistoryFile is the daemon's job history inside the state directory.
@@ -23,7 +25,24 @@ const MaxRuns = 1000
 const (
 	KindBackup = "backup"
 	KindDrill  = "drill"
+	KindVerify = "verify"
 )
+
+// Kinds are the job kinds, in the order they run when due together.
+var Kinds = []string{KindBackup, KindDrill, KindVerify}
+
+// Spec is the configured schedule of a job kind ("" when off).
+func Spec(cfg *config.Config, kind string) string {
+	switch kind {
+	case KindBackup:
+		return cfg.Schedule.Backup
+	case KindDrill:
+		return cfg.Schedule.Drill
+	case KindVerify:
+		return cfg.Schedule.Verify
+	}
+	return ""
+}
 
 // Outcomes of a run.
 const (

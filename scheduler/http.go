@@ -129,7 +129,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		return 0
 	}
-	for _, kind := range []string{KindBackup, KindDrill} {
+	for _, kind := range Kinds {
 		if last := snap.History.Last(kind); last != nil {
 			gauge(descLastRun, ts(last.Ended), kind)
 			gauge(descLastStatus, b2f(last.Outcome == OutcomeSuccess), kind)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -80,6 +81,9 @@ func printStatus(a *app, st scheduler.Status) {
 		fmt.Fprintf(w, "last success\t%s\n", describeRun(st.LastSuccessfulBackup))
 	}
 	fmt.Fprintf(w, "last drill\t%s\n", describeRun(st.LastDrill))
+	if st.LastVerify != nil || slices.ContainsFunc(st.Next, func(n scheduler.NextRun) bool { return n.Kind == scheduler.KindVerify }) {
+		fmt.Fprintf(w, "last verify\t%s\n", describeRun(st.LastVerify))
+	}
 	for _, n := range st.Next {
 		fmt.Fprintf(w, "next %s\t%s (%s)\n", n.Kind, n.At.Format(time.RFC3339), n.Schedule)
 	}
