@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,12 +101,11 @@ func Count(img image.Image, c color.RGBA) (int, image.Rectangle) {
 
 // Hex parses "#rrggbb".
 func Hex(s string) (color.RGBA, error) {
-	var c color.RGBA
-	if _, err := fmt.Sscanf(strings.TrimPrefix(s, "#"), "%02x%02x%02x", &c.R, &c.G, &c.B); err != nil || len(s) != 7 {
-		return c, fmt.Errorf("colour %q: want #rrggbb", s)
+	v, err := strconv.ParseUint(strings.TrimPrefix(s, "#"), 16, 32)
+	if err != nil || len(s) != 7 || s[0] != '#' {
+		return color.RGBA{}, fmt.Errorf("colour %q: want #rrggbb", s)
 	}
-	c.A = 0xff
-	return c, nil
+	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff}, nil
 }
 
 func tail(s string) string {
