@@ -22,9 +22,10 @@ func newStatusCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the last backup and drill, the next runs and each destination's newest backup; exit 1 when unhealthy",
-		Long: `Show the daemon's last backup and drill (from state_dir's job history),
-the next scheduled runs, each destination's newest complete backup, and any
-unfinished restore. It exits 1 when the last backup failed or was skipped,
+		Long: `Show the daemon's last backup and drill (with the drill's RTO and failed
+checks) and, with schedule.verify set, its last verify (from state_dir's
+job history), the next scheduled runs, each destination's newest complete
+backup, and any unfinished restore. It exits 1 when the last backup failed or was skipped,
 when a destination's newest complete backup is older than twice the
 backup schedule's interval (or it has none, or cannot be listed), or when
 a restore is unfinished: it works as a monitoring probe. The daemon's
