@@ -91,6 +91,7 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"unknown retention key", "stack: {dir: /srv}\ndestinations:\n  - name: a\n    remote: /a\n    retention:\n      keep_dialy: 3\n", "destinations[0].retention.keep_dialy", 6, "did you mean keep_daily?"},
 		{"bad cron", minimal + "schedule:\n  backup: \"61 * * * *\"\n", "schedule.backup", 7, "not a cron expression"},
 		{"bad drill cron", minimal + "schedule: {drill: \"every day\"}\n", "schedule.drill", 6, "not a cron expression"},
+		{"bad verify cron", minimal + "schedule: {verify: \"hourly\"}\n", "schedule.verify", 6, "not a cron expression"},
 		{"bad duration", "stack: {dir: /srv}\ndestinations:\n  - name: a\n    remote: /a\n    retention: {keep_within: 3 fortnights}\n", "destinations[0].retention.keep_within", 5, "bad duration"},
 		{"bad size", minimal + "archive:\n  chunk_size: huge\n", "archive.chunk_size", 7, "bad size"},
 		{"chunk too small", minimal + "archive:\n  chunk_size: 1KiB\n", "archive.chunk_size", 7, "between 1MiB and 1GiB"},

@@ -535,7 +535,7 @@ func (l *loader) validate(c *Config) {
 		l.addAt("archive.concurrency", "must not be negative (0 means one per CPU)")
 	}
 
-	for _, s := range []struct{ key, spec string }{{"schedule.backup", c.Schedule.Backup}, {"schedule.drill", c.Schedule.Drill}} {
+	for _, s := range []struct{ key, spec string }{{"schedule.backup", c.Schedule.Backup}, {"schedule.drill", c.Schedule.Drill}, {"schedule.verify", c.Schedule.Verify}} {
 		if s.spec == "" {
 			continue
 		}

@@ -159,8 +159,11 @@ type Archive struct {
 
 // Schedule is the daemon's cron schedule.
 type Schedule struct {
-	Backup   string `yaml:"backup"`
-	Drill    string `yaml:"drill"`
+	Backup string `yaml:"backup"`
+	Drill  string `yaml:"drill"`
+	// Verify is dr verify --latest on a schedule; empty (the default)
+	// disables it: a drill checks the archive as well, and more.
+	Verify   string `yaml:"verify"`
 	Timezone string `yaml:"timezone"`
 }
 

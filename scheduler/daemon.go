@@ -43,6 +43,8 @@ type JobResult struct {
 	Backup       string
 	Bytes        int64
 	Destinations []DestinationOutcome
+	// Drill is a drill's verdict (nil for a backup).
+	Drill *DrillOutcome
 }
 
 // Releaser gives a held lock back.
@@ -53,7 +55,7 @@ type Options struct {
 	Config *config.Config
 	// Reload loads dr.yaml again (SIGHUP).
 	Reload func() (*config.Config, error)
-	// Jobs by kind (KindBackup, KindDrill); a kind without a func, or with
+	// Jobs by kind (KindBackup, KindDrill, KindVerify); a kind without a func, or with
 	// an empty schedule, is not scheduled.
 	Jobs map[string]JobFunc
 	// Destinations lists each destination's newest complete backup, for
@@ -159,15 +161,16 @@ func New(opts Options) (*Daemon, error) {
 
 func buildJobs(cfg *config.Config, funcs map[string]JobFunc) ([]*job, error) {
 	var jobs []*job
-	for _, k := range []struct{ kind, spec string }{{KindBackup, cfg.Schedule.Backup}, {KindDrill, cfg.Schedule.Drill}} {
-		if k.spec == "" || funcs[k.kind] == nil {
+	for _, kind := range Kinds {
+		spec := Spec(cfg, kind)
+		if spec == "" || funcs[kind] == nil {
 			continue
 		}
-		s, err := cron.ParseStandard(k.spec)
+		s, err := cron.ParseStandard(spec)
 		if err != nil {
-			return nil, fmt.Errorf("schedule.%s %q: %w", k.kind, k.spec, err)
+			return nil, fmt.Errorf("schedule.%s %q: %w", kind, spec, err)
 		}
-		jobs = append(jobs, &job{kind: k.kind, spec: k.spec, sched: s})
+		jobs = append(jobs, &job{kind: kind, spec: spec, sched: s})
 	}
 	return jobs, nil
 }
@@ -356,7 +359,7 @@ func (d *Daemon) runJob(ctx context.Context, kind, trigger string, now time.Time
 		if rerr := held.Release(); rerr != nil && jerr == nil {
 			jerr = rerr
 		}
-		r.Backup, r.Bytes, r.Destinations = res.Backup, res.Bytes, res.Destinations
+		r.Backup, r.Bytes, r.Destinations, r.Drill = res.Backup, res.Bytes, res.Destinations, res.Drill
 		r.Outcome = OutcomeSuccess
 		if jerr != nil {
 			r.Outcome, r.Error = OutcomeFailed, jerr.Error()

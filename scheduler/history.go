@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/appwrite-dr/dr/config"
 )
 
 // HistoryFile is the daemon's job history inside the state directory.
@@ -23,7 +25,24 @@ const MaxRuns = 1000
 const (
 	KindBackup = "backup"
 	KindDrill  = "drill"
+	KindVerify = "verify"
 )
+
+// Kinds are the job kinds, in the order they run when due together.
+var Kinds = []string{KindBackup, KindDrill, KindVerify}
+
+// Spec is the configured schedule of a job kind ("" when off).
+func Spec(cfg *config.Config, kind string) string {
+	switch kind {
+	case KindBackup:
+		return cfg.Schedule.Backup
+	case KindDrill:
+		return cfg.Schedule.Drill
+	case KindVerify:
+		return cfg.Schedule.Verify
+	}
+	return ""
+}
 
 // Outcomes of a run.
 const (
@@ -52,6 +71,36 @@ type Run struct {
 	Duration time.Duration `json:"duration_ns"`
 	// Destinations is each destination's outcome of a backup.
 	Destinations []DestinationOutcome `json:"destinations,omitempty"`
+	// Drill is a drill's verdict, absent from backups and from drills that
+	// stopped before a backup was picked (and from histories written
+	// before drills were recorded: the field is optional, the format
+	// version unchanged).
+	Drill *DrillOutcome `json:"drill,omitempty"`
+}
+
+// DrillOutcome is what a drill run measured.
+type DrillOutcome struct {
+	// RTOSeconds is the time from the drill's start until the database was
+	// back; zero when the drill stopped before the import finished.
+	RTOSeconds float64 `json:"rto_seconds,omitempty"`
+	// BackupAgeSeconds is how old the drilled backup was when the drill
+	// started: the data a restore at that moment would have lost.
+	BackupAgeSeconds float64  `json:"backup_age_seconds"`
+	Passed           bool     `json:"passed"`
+	Checks           int      `json:"checks"`
+	Failed           []string `json:"failed_checks,omitempty"`
+}
+
+// LastDrillRTO returns the newest drill run that measured an RTO, or nil:
+// a drill that failed before the import keeps the last measured RTO in
+// view rather than hiding it.
+func (h *History) LastDrillRTO() *Run {
+	for i := len(h.Runs) - 1; i >= 0; i-- {
+		if r := h.Runs[i]; r.Kind == KindDrill && r.Drill != nil && r.Drill.RTOSeconds > 0 {
+			return &h.Runs[i]
+		}
+	}
+	return nil
 }
 
 // DestinationOutcome is one destination's part of a backup run.

@@ -104,6 +104,11 @@ var (
 	descAge         = prometheus.NewDesc("dr_destination_newest_backup_age_seconds", "Age of the destination's newest complete backup.", []string{"destination"}, nil)
 	descNewestSize  = prometheus.NewDesc("dr_destination_newest_backup_size_bytes", "Size of the destination's newest complete backup.", []string{"destination"}, nil)
 	descListOK      = prometheus.NewDesc("dr_destination_up", "1 if the destination could be listed.", []string{"destination"}, nil)
+	descDrillRTO    = prometheus.NewDesc("dr_drill_last_rto_seconds", "Time from the newest drill that restored its database until the database was back.", nil, nil)
+	descDrillRTOAt  = prometheus.NewDesc("dr_drill_last_rto_timestamp_seconds", "When the drill that measured dr_drill_last_rto_seconds ended.", nil, nil)
+	descDrillAge    = prometheus.NewDesc("dr_drill_last_backup_age_seconds", "Age of the backup the last drill tested, when the drill started.", nil, nil)
+	descDrillFailed = prometheus.NewDesc("dr_drill_last_failed_checks", "Checks the last drill failed.", nil, nil)
+	descDrillChecks = prometheus.NewDesc("dr_drill_last_checks", "Checks the last drill ran.", nil, nil)
 	descUnfinished  = prometheus.NewDesc("dr_restore_unfinished", "1 while a restore is unfinished.", nil, nil)
 	descHealthy     = prometheus.NewDesc("dr_healthy", "1 when dr status would exit 0.", nil, nil)
 	descBuild       = prometheus.NewDesc("dr_build_info", "dr's version.", []string{"version", "goversion"}, nil)
@@ -124,7 +129,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		return 0
 	}
-	for _, kind := range []string{KindBackup, KindDrill} {
+	for _, kind := range Kinds {
 		if last := snap.History.Last(kind); last != nil {
 			gauge(descLastRun, ts(last.Ended), kind)
 			gauge(descLastStatus, b2f(last.Outcome == OutcomeSuccess), kind)
@@ -157,6 +162,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descNewestSize, float64(d.Size), d.Name)
 		}
 	}
+	if last := snap.History.Last(KindDrill); last != nil && last.Drill != nil {
+		gauge(descDrillAge, last.Drill.BackupAgeSeconds)
+		gauge(descDrillFailed, float64(len(last.Drill.Failed)))
+		gauge(descDrillChecks, float64(last.Drill.Checks))
+	}
+	if r := snap.History.LastDrillRTO(); r != nil {
+		gauge(descDrillRTO, r.Drill.RTOSeconds)
+		gauge(descDrillRTOAt, ts(r.Ended))
+	}
 	gauge(descUnfinished, b2f(st.UnfinishedRestore != ""))
 	gauge(descHealthy, b2f(st.Healthy))
 	gauge(descBuild, 1, c.version, runtime.Version())
@@ -175,7 +189,23 @@ type pageView struct {
 	Runs                 []Run
 	ChartW, ChartH       float64
 	MaxSize, MaxDuration string
+	// DrillBars are the drills' RTOs; Drills the drills, newest first.
+	DrillBars []bar
+	Drills    []Run
+	MaxRTO    string
 }
+
+// Chart colours. The drill colour is used nowhere else on the page, so a
+// screenshot's pixels of it are the drill chart.
+const (
+	colorSuccess = "#2e7d32"
+	colorFailed  = "#c62828"
+	colorSkipped = "#f9a825"
+	colorDrill   = "#1565c0"
+)
+
+// chartRuns is how many runs a chart shows.
+const chartRuns = 60
 
 // pageData lays out the last backups as bars: height is size (or
 // duration), colour the outcome.
@@ -186,23 +216,23 @@ func pageData(st Status, snap Snapshot) pageView {
 			backups = append(backups, r)
 		}
 	}
-	if len(backups) > 60 {
-		backups = backups[len(backups)-60:]
+	if len(backups) > chartRuns {
+		backups = backups[len(backups)-chartRuns:]
 	}
-	v := pageView{Status: st, ChartW: 600, ChartH: 120}
+	v := pageView{Status: st, ChartW: 480, ChartH: 120}
 	var maxSize int64
 	var maxDur time.Duration
 	for _, r := range backups {
 		maxSize, maxDur = max(maxSize, r.Bytes), max(maxDur, r.Duration)
 	}
 	v.MaxSize, v.MaxDuration = humanBytes(maxSize), maxDur.Round(time.Second).String()
-	w := v.ChartW / 60
+	w := v.ChartW / chartRuns
 	for i, r := range backups {
-		color := "#2e7d32"
+		color := colorSuccess
 		if r.Outcome == OutcomeFailed {
-			color = "#c62828"
+			color = colorFailed
 		} else if r.Outcome == OutcomeSkipped {
-			color = "#f9a825"
+			color = colorSkipped
 		}
 		title := fmt.Sprintf("%s %s %s %s", r.Started.UTC().Format(time.RFC3339), r.Outcome, humanBytes(r.Bytes), r.Duration.Round(time.Second))
 		hs, hd := 4.0, 4.0 // a failed run still shows
@@ -216,6 +246,7 @@ func pageData(st Status, snap Snapshot) pageView {
 		v.SizeBars = append(v.SizeBars, bar{X: x, W: w * 0.8, H: hs, Y: v.ChartH - hs, Color: color, Title: title})
 		v.TimeBars = append(v.TimeBars, bar{X: x, W: w * 0.8, H: hd, Y: v.ChartH - hd, Color: color, Title: title})
 	}
+	drillChart(&v, snap.History.Runs)
 	runs := snap.History.Runs
 	if len(runs) > 20 {
 		runs = runs[len(runs)-20:]
@@ -224,6 +255,55 @@ func pageData(st Status, snap Snapshot) pageView {
 		v.Runs = append(v.Runs, runs[i])
 	}
 	return v
+}
+
+// drillChart lays out the last drills as bars whose height is the RTO:
+// blue when every check passed, red when the drill failed (a drill that
+// never restored its database still shows, at the minimum height).
+func drillChart(v *pageView, all []Run) {
+	var drills []Run
+	for _, r := range all {
+		if r.Kind == KindDrill {
+			drills = append(drills, r)
+		}
+	}
+	if len(drills) > chartRuns {
+		drills = drills[len(drills)-chartRuns:]
+	}
+	var maxRTO float64
+	for _, r := range drills {
+		if r.Drill != nil {
+			maxRTO = max(maxRTO, r.Drill.RTOSeconds)
+		}
+	}
+	v.MaxRTO = rtoString(maxRTO)
+	w := v.ChartW / chartRuns
+	for i, r := range drills {
+		color, rto := colorDrill, 0.0
+		if r.Drill != nil {
+			rto = r.Drill.RTOSeconds
+		}
+		if r.Outcome != OutcomeSuccess {
+			color = colorFailed
+		}
+		h := 4.0
+		if maxRTO > 0 {
+			h = max(h, v.ChartH*rto/maxRTO)
+		}
+		title := fmt.Sprintf("%s %s %s RTO %s", r.Started.UTC().Format(time.RFC3339), r.Backup, r.Outcome, rtoString(rto))
+		v.DrillBars = append(v.DrillBars, bar{X: float64(i) * w, W: w * 0.8, H: h, Y: v.ChartH - h, Color: color, Title: title})
+	}
+	for i := len(drills) - 1; i >= 0 && len(v.Drills) < 10; i-- {
+		v.Drills = append(v.Drills, drills[i])
+	}
+}
+
+// rtoString prints seconds as a duration, "-" for none measured.
+func rtoString(s float64) string {
+	if s <= 0 {
+		return "-"
+	}
+	return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond).String()
 }
 
 func humanBytes(n int64) string {
@@ -244,9 +324,11 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"bytes": humanBytes,
 	"dur":   func(d time.Duration) string { return d.Round(time.Second).String() },
 	"join":  strings.Join,
+	"rto":   rtoString,
+	"age":   func(s float64) string { return time.Duration(s * float64(time.Second)).Round(time.Minute).String() },
 }).Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>dr status</title>
-<style>body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #ddd}
+<style>body{font-family:sans-serif;margin:2em;max-width:72em}.charts{display:flex;flex-wrap:wrap;gap:0 2em}h2{font-size:1.2em}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #ddd}
 .ok{color:#2e7d32}.bad{color:#c62828}svg{background:#fafafa;border:1px solid #ddd}</style></head><body>
 <h1>dr status: {{if .Status.Healthy}}<span class="ok">healthy</span>{{else}}<span class="bad">unhealthy</span>{{end}}</h1>
 {{with .Status.Problems}}<ul>{{range .}}<li class="bad">{{.}}</li>{{end}}</ul>{{end}}
@@ -254,10 +336,15 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 <h2>Next runs</h2><table>{{range .Status.Next}}<tr><td>{{.Kind}}</td><td>{{ts .At}}</td><td><code>{{.Schedule}}</code></td></tr>{{end}}</table>
 <h2>Destinations</h2><table><tr><th>destination</th><th>newest complete backup</th><th>taken</th><th>size</th></tr>
 {{range .Status.Destinations}}<tr><td>{{.Name}}</td>{{if .Error}}<td class="bad" colspan="3">{{.Error}}</td>{{else}}<td>{{.Newest}}</td><td>{{if .Newest}}{{ts .Time}}{{end}}</td><td>{{if .Newest}}{{bytes .Size}}{{end}}</td>{{end}}</tr>{{end}}</table>
-<h2>Backups: archive size (max {{.MaxSize}})</h2>
+<div class="charts"><div><h2>Backups: archive size (max {{.MaxSize}})</h2>
 <svg id="size-chart" width="{{.ChartW}}" height="{{.ChartH}}" viewBox="0 0 {{.ChartW}} {{.ChartH}}" role="img" aria-label="backup sizes">{{range .SizeBars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>{{end}}</svg>
-<h2>Backups: duration (max {{.MaxDuration}})</h2>
-<svg id="duration-chart" width="{{.ChartW}}" height="{{.ChartH}}" viewBox="0 0 {{.ChartW}} {{.ChartH}}" role="img" aria-label="backup durations">{{range .TimeBars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>{{end}}</svg>
+</div><div><h2>Backups: duration (max {{.MaxDuration}})</h2>
+<svg id="duration-chart" width="{{.ChartW}}" height="{{.ChartH}}" viewBox="0 0 {{.ChartW}} {{.ChartH}}" role="img" aria-label="backup durations">{{range .TimeBars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>{{end}}</svg></div></div>
+<h2>Drills: time to restore the database (RTO, max {{.MaxRTO}})</h2>
+{{if .DrillBars}}<div class="charts"><svg id="drill-chart" width="{{.ChartW}}" height="{{.ChartH}}" viewBox="0 0 {{.ChartW}} {{.ChartH}}" role="img" aria-label="drill RTOs">{{range .DrillBars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>{{end}}</svg>
+<table><tr><th>drill started</th><th>backup</th><th>outcome</th><th>RTO</th><th>backup age</th><th>checks</th></tr>
+{{range .Drills}}<tr><td>{{ts .Started}}</td><td>{{.Backup}}</td><td class="{{if eq .Outcome "success"}}ok{{else}}bad{{end}}">{{.Outcome}}</td>{{with .Drill}}<td>{{rto .RTOSeconds}}</td><td>{{age .BackupAgeSeconds}}</td><td>{{if .Failed}}<span class="bad">failed: {{join .Failed ", "}}</span>{{else if .Passed}}{{.Checks}} passed{{else}}{{.Checks}} run{{end}}</td>{{else}}<td colspan="3">{{.Error}}</td>{{end}}</tr>{{end}}</table></div>
+{{else}}<p>No drill recorded yet.</p>{{end}}
 <h2>Recent runs</h2><table><tr><th>job</th><th>started</th><th>trigger</th><th>outcome</th><th>duration</th><th>backup</th><th>error</th></tr>
 {{range .Runs}}<tr><td>{{.Kind}}</td><td>{{ts .Started}}</td><td>{{.Trigger}}</td><td class="{{if eq .Outcome "success"}}ok{{else}}bad{{end}}">{{.Outcome}}</td><td>{{dur .Duration}}</td><td>{{.Backup}}{{if .Bytes}} ({{bytes .Bytes}}){{end}}</td><td>{{.Error}}</td></tr>{{end}}</table>
 </body></html>

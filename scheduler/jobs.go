@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -10,6 +11,8 @@ import (
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/drill"
+	"github.com/appwrite-dr/dr/restore"
+	"github.com/appwrite-dr/dr/storage"
 )
 
 // BackupJob is the scheduled backup: what dr backup does (every
@@ -65,7 +68,50 @@ func DrillJob(eng drill.Engine, identities []age.Identity, toolVersion string, l
 		var out JobResult
 		if rep != nil {
 			out.Backup = rep.Backup
+			out.Drill = &DrillOutcome{
+				RTOSeconds: rep.RTOSeconds, BackupAgeSeconds: rep.BackupAgeSeconds,
+				Passed: rep.Passed, Checks: len(rep.Checks), Failed: rep.Failed,
+			}
 		}
+		return out, err
+	}
+}
+
+// VerifyJob is the scheduled verify: what dr verify --latest does (every
+// reachable copy of the newest complete backup downloaded, decrypted and
+// checked against its sidecar), without the CLI's lock, which the daemon
+// takes itself. A damaged copy fails the job and is named in its
+// destination outcomes.
+func VerifyJob(identities []age.Identity, log *slog.Logger) JobFunc {
+	return func(ctx context.Context, cfg *config.Config) (JobResult, error) {
+		opened, err := backup.OpenDestinations(ctx, cfg, nil)
+		if err != nil {
+			return JobResult{}, err
+		}
+		for _, f := range opened.Failed {
+			log.Warn("destination unreachable; verifying the copies on the others", "destination", f.Destination, "err", f.Err)
+		}
+		dests, err := opened.Require()
+		if err != nil {
+			return JobResult{}, err
+		}
+		entry, _, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project})
+		if err != nil {
+			return JobResult{}, fmt.Errorf("finding the newest backup to verify: %w", err)
+		}
+		out := JobResult{Backup: entry.Name, Bytes: entry.Size}
+		if entry.Encrypted && len(identities) == 0 {
+			return out, fmt.Errorf("verifying %s: the backup is encrypted and the daemon has no identity; start it with -i FILE or DR_IDENTITY", entry.Name)
+		}
+		reports, err := restore.Verify(ctx, dests, entry, identities)
+		for _, r := range reports {
+			o := DestinationOutcome{Name: r.Destination}
+			if r.Err != nil {
+				o.Error = r.Err.Error()
+			}
+			out.Destinations = append(out.Destinations, o)
+		}
+		// restore.Verify's error names the backup and the damaged copies.
 		return out, err
 	}
 }

@@ -40,6 +40,7 @@ type Status struct {
 	LastBackup           *Run                `json:"last_backup,omitempty"`
 	LastSuccessfulBackup *Run                `json:"last_successful_backup,omitempty"`
 	LastDrill            *Run                `json:"last_drill,omitempty"`
+	LastVerify           *Run                `json:"last_verify,omitempty"`
 	Next                 []NextRun           `json:"next"`
 	Destinations         []DestinationStatus `json:"destinations"`
 	// MaxAge is twice the backup schedule's interval: a destination whose
@@ -68,13 +69,14 @@ func Evaluate(in StatusInput) Status {
 	s := Status{
 		Now: in.Now, Running: in.Running, Destinations: in.Destinations,
 		LastBackup: in.History.Last(KindBackup), LastSuccessfulBackup: in.History.LastSuccess(KindBackup),
-		LastDrill: in.History.Last(KindDrill), UnfinishedRestore: in.UnfinishedRestore, Next: []NextRun{},
+		LastDrill: in.History.Last(KindDrill), LastVerify: in.History.Last(KindVerify), UnfinishedRestore: in.UnfinishedRestore, Next: []NextRun{},
 	}
 	if s.Destinations == nil {
 		s.Destinations = []DestinationStatus{}
 	}
 	loc := in.Config.Location()
-	for _, k := range []struct{ kind, spec string }{{KindBackup, in.Config.Schedule.Backup}, {KindDrill, in.Config.Schedule.Drill}} {
+	for _, kind := range Kinds {
+		k := struct{ kind, spec string }{kind, Spec(in.Config, kind)}
 		if k.spec == "" {
 			continue
 		}

@@ -61,10 +61,21 @@ func TestEvaluate(t *testing.T) {
 }
 
 func TestEvaluateNextRuns(t *testing.T) {
-	cfg := config.Default()                                                           // backup 0 8 * * *, drill 0 9 * * 0 (Sunday)
+	cfg := config.Default()                                                           // backup 0 8 * * *, drill 0 9 * * 0 (Sunday), no verify
 	st := Evaluate(StatusInput{Config: cfg, History: &History{}, Now: day(1, 12, 0)}) // Thursday
 	if len(st.Next) != 2 || !st.Next[0].At.Equal(day(2, 8, 0)) || !st.Next[1].At.Equal(day(4, 9, 0)) {
 		t.Fatalf("next runs %+v", st.Next)
+	}
+	cfg.Schedule.Verify = "30 12 * * *"
+	verified := Run{Kind: KindVerify, Outcome: OutcomeFailed, Error: "verifying x: damaged"}
+	st = Evaluate(StatusInput{Config: cfg, History: &History{Runs: []Run{verified}}, Now: day(1, 12, 0)})
+	if len(st.Next) != 3 || st.Next[2].Kind != KindVerify || !st.Next[2].At.Equal(day(1, 12, 30)) {
+		t.Fatalf("next runs with schedule.verify %+v", st.Next)
+	}
+	// A failed verify is reported, like a failed drill, without making
+	// the backups unhealthy: the probe's question is whether backups run.
+	if st.LastVerify == nil || st.LastVerify.Error != verified.Error || !st.Healthy {
+		t.Errorf("last verify %+v, healthy %v", st.LastVerify, st.Healthy)
 	}
 }
 
@@ -160,6 +171,9 @@ dr_job_runs_total{kind="backup",result="success"} 1
 dr_job_runs_total{kind="drill",result="failed"} 0
 dr_job_runs_total{kind="drill",result="skipped"} 0
 dr_job_runs_total{kind="drill",result="success"} 0
+dr_job_runs_total{kind="verify",result="failed"} 0
+dr_job_runs_total{kind="verify",result="skipped"} 0
+dr_job_runs_total{kind="verify",result="success"} 0
 # HELP dr_backup_last_size_bytes Archive size of the last successful backup.
 # TYPE dr_backup_last_size_bytes gauge
 dr_backup_last_size_bytes 1000

@@ -17,6 +17,8 @@ command -v age >/dev/null || need+=(age)
 command -v zip >/dev/null || need+=(zip)
 command -v tar >/dev/null || need+=(tar)
 command -v curl >/dev/null || need+=(curl)
+# make test renders the daemon's status page in headless Chromium.
+command -v chromium >/dev/null || need+=(chromium)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2

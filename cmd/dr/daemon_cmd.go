@@ -34,8 +34,9 @@ func newDaemonCommand(a *app) *cobra.Command {
 		Short: "Run backups (and drills) on schedule.backup/schedule.drill; serve /healthz, /metrics and a status page",
 		Long: `Run as a service: back up (then prune, as dr backup does) on the cron
 schedule schedule.backup in schedule.timezone, and drill the latest backup
-(what dr drill --latest does) on schedule.drill; an encrypted backup's
-drill needs the identity (-i or DR_IDENTITY), read once at start.
+(what dr drill --latest does) on schedule.drill, and, when set, verify it
+(what dr verify --latest does) on schedule.verify; an encrypted backup's
+drill or verify needs the identity (-i or DR_IDENTITY), read once at start.
 Jobs take the same lock as dr backup and dr restore: a job that finds it
 held waits up to --lock-wait, then is recorded as skipped with the holder.
 A run missed while the daemon was down or the host asleep is run once when
@@ -55,7 +56,7 @@ running configuration kept. Logs are JSON lines by default.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&opts.runNow, "run-now", false, "start with a backup")
-	f.StringVarP(&opts.identity, "identity", "i", "", "age identity (or SSH private key) file for drills of encrypted backups (default $DR_IDENTITY)")
+	f.StringVarP(&opts.identity, "identity", "i", "", "age identity (or SSH private key) file for drills and verifies of encrypted backups (default $DR_IDENTITY)")
 	f.DurationVar(&opts.jitter, "jitter", 0, "delay each scheduled run by a random duration below this (e.g. 10m)")
 	f.DurationVar(&opts.lockWait, "lock-wait", 10*time.Minute, "how long a job waits for another dr run's lock before it is skipped")
 	f.DurationVar(&opts.stopTimeout, "stop-timeout", 2*time.Minute, "on SIGTERM, how long the running job gets to undo what it began")
@@ -111,6 +112,7 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 		Jobs: map[string]scheduler.JobFunc{
 			scheduler.KindBackup: scheduler.BackupJob(eng, toolVersion(), a.logger),
 			scheduler.KindDrill:  scheduler.DrillJob(eng, identities, toolVersion(), a.logger),
+			scheduler.KindVerify: scheduler.VerifyJob(identities, a.logger),
 		},
 		Destinations: scheduler.ListDestinations,
 		Logger:       a.logger,
@@ -149,7 +151,7 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 	}()
 
 	a.logger.Info("daemon started", "version", toolVersion(), "http", "http://"+ln.Addr().String(), "config", a.cfgPath,
-		"schedule_backup", cfg.Schedule.Backup, "schedule_drill", cfg.Schedule.Drill, "timezone", cfg.Schedule.Timezone)
+		"schedule_backup", cfg.Schedule.Backup, "schedule_drill", cfg.Schedule.Drill, "schedule_verify", cfg.Schedule.Verify, "timezone", cfg.Schedule.Timezone)
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	select {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/headless"
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore/journal"
@@ -401,14 +403,20 @@ func TestDaemonRecordsARefusedBackupOverAnUnfinishedRestore(t *testing.T) {
 	}
 }
 
-// TestDaemonScheduledDrill lets the daemon drill the latest backup on
-// schedule.drill: the job succeeds, its report lands beside the backup,
-// and dr status shows the drill.
+// TestDaemonScheduledDrill lets the daemon back up, drill and verify the
+// latest backup on schedule.backup, schedule.drill and schedule.verify:
+// the drill and the verify succeed, the drill's
+// report lands beside the backup, /metrics carries its RTO, the status
+// page rendered in headless Chromium shows the backup and drill charts,
+// and dr status shows the drill. DR_SCREENSHOT=path keeps the screenshot
+// (how docs/status-page.png is made).
 func TestDaemonScheduledDrill(t *testing.T) {
 	s := stack.Get(t)
+	headless.Skip(t)
 	bin := buildDr(t)
 	dest := t.TempDir()
 	state := filepath.Join(t.TempDir(), "state")
+	listen := freePort(t)
 	cfg := writeConfig(t, fmt.Sprintf(`stack:
   project: %s
   dir: %s
@@ -416,10 +424,10 @@ destinations:
   - name: local
     remote: %s
 archive: {chunk_size: 1MiB}
-schedule: {backup: "", drill: "* * * * *", timezone: UTC}
+schedule: {backup: "* * * * *", drill: "* * * * *", verify: "* * * * *", timezone: UTC}
 http: {listen: %q}
 state_dir: %s
-`, s.Project, s.Dir, dest, freePort(t), state))
+`, s.Project, s.Dir, dest, listen, state))
 	if out, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
 		t.Fatalf("dr backup: exit %d\n%s%s", code, out, errOut)
 	}
@@ -429,6 +437,62 @@ state_dir: %s
 	if !strings.Contains(line, `"outcome":"success"`) {
 		t.Fatalf("scheduled drill: %s\n%s", line, p.allLogs())
 	}
+	// schedule.verify, due at the same minute, runs after the drill.
+	line = p.waitLog(t, 100*time.Second, `"msg":"job finished"`, `"job":"verify"`)
+	if !strings.Contains(line, `"outcome":"success"`) {
+		t.Fatalf("scheduled verify: %s\n%s", line, p.allLogs())
+	}
+
+	base := "http://" + listen
+	code, body := httpGet(t, base+"/metrics", "")
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if code != http.StatusOK || err != nil {
+		t.Fatalf("/metrics = %d, %v", code, err)
+	}
+	value := func(name, kind string) float64 {
+		if f := families[name]; f != nil {
+			for _, m := range f.Metric {
+				if kind == "" || (len(m.Label) > 0 && m.Label[0].GetValue() == kind) {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+		t.Errorf("/metrics lacks %s{kind=%q}", name, kind)
+		return -1
+	}
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, "dr_drill_") || strings.HasPrefix(l, "dr_job_last_") {
+			t.Log(l)
+		}
+	}
+	if rto := value("dr_drill_last_rto_seconds", ""); rto <= 0 || rto > 200 {
+		t.Errorf("dr_drill_last_rto_seconds = %v", rto)
+	}
+	if st, failed := value("dr_job_last_status", "drill"), value("dr_drill_last_failed_checks", ""); st != 1 || failed != 0 {
+		t.Errorf("drill status %v, failed checks %v", st, failed)
+	}
+	if age := value("dr_drill_last_backup_age_seconds", ""); age < 0 || age > 300 {
+		t.Errorf("dr_drill_last_backup_age_seconds = %v", age)
+	}
+
+	shot := filepath.Join(t.TempDir(), "status.png")
+	if keep := os.Getenv("DR_SCREENSHOT"); keep != "" {
+		shot = keep
+	}
+	img, err := headless.Screenshot(context.Background(), base+"/", shot, 1200, 900)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The chart colours: a successful backup's bar, a passed drill's bar.
+	// One run each at least, so the tallest bar of each fills its chart.
+	for _, c := range []struct{ what, hex string }{{"backup", "#2e7d32"}, {"drill", "#1565c0"}} {
+		col, _ := headless.Hex(c.hex)
+		if bar := headless.Tallest(img, col); bar.Dy() < 100 {
+			t.Errorf("the status page screenshot %s lacks the %s chart's bar (tallest run of %s: %v)", shot, c.what, c.hex, bar)
+		}
+	}
+
 	if code := p.stop(t, syscall.SIGTERM); code != 0 {
 		t.Errorf("SIGTERM: exit %d, want 0\n%s", code, p.allLogs())
 	}
@@ -438,7 +502,16 @@ state_dir: %s
 	}
 	out, errOut, _ := run(t, nil, "status", "--json", "--config", cfg)
 	var st scheduler.Status
-	if err := json.Unmarshal([]byte(out), &st); err != nil || st.LastDrill == nil || st.LastDrill.Outcome != "success" {
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.LastDrill == nil || st.LastDrill.Outcome != "success" ||
+		st.LastDrill.Drill == nil || !st.LastDrill.Drill.Passed || st.LastDrill.Drill.RTOSeconds <= 0 {
 		t.Errorf("dr status --json after the drill: %v\n%s%s", err, out, errOut)
+	}
+	out, _, _ = run(t, nil, "status", "--config", cfg)
+	t.Logf("dr status:\n%s", out)
+	if !regexp.MustCompile(`last verify\s+\S+ success \(schedule, [^)]+\) \S+, [0-9.]+ KiB\n`).MatchString(out) {
+		t.Errorf("dr status does not show the verify:\n%s", out)
+	}
+	if !regexp.MustCompile(`last drill\s+\S+ success \(schedule, [^)]+\) \S+, RTO [0-9.ms]+, backup \S+ old when drilled, \d+ checks passed`).MatchString(out) {
+		t.Errorf("dr status does not show the drill's RTO:\n%s", out)
 	}
 }

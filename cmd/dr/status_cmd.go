@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -20,9 +22,10 @@ func newStatusCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the last backup and drill, the next runs and each destination's newest backup; exit 1 when unhealthy",
-		Long: `Show the daemon's last backup and drill (from state_dir's job history),
-the next scheduled runs, each destination's newest complete backup, and any
-unfinished restore. It exits 1 when the last backup failed or was skipped,
+		Long: `Show the daemon's last backup and drill (with the drill's RTO and failed
+checks) and, with schedule.verify set, its last verify (from state_dir's
+job history), the next scheduled runs, each destination's newest complete
+backup, and any unfinished restore. It exits 1 when the last backup failed or was skipped,
 when a destination's newest complete backup is older than twice the
 backup schedule's interval (or it has none, or cannot be listed), or when
 a restore is unfinished: it works as a monitoring probe. The daemon's
@@ -79,6 +82,9 @@ func printStatus(a *app, st scheduler.Status) {
 		fmt.Fprintf(w, "last success\t%s\n", describeRun(st.LastSuccessfulBackup))
 	}
 	fmt.Fprintf(w, "last drill\t%s\n", describeRun(st.LastDrill))
+	if st.LastVerify != nil || slices.ContainsFunc(st.Next, func(n scheduler.NextRun) bool { return n.Kind == scheduler.KindVerify }) {
+		fmt.Fprintf(w, "last verify\t%s\n", describeRun(st.LastVerify))
+	}
 	for _, n := range st.Next {
 		fmt.Fprintf(w, "next %s\t%s (%s)\n", n.Kind, n.At.Format(time.RFC3339), n.Schedule)
 	}
@@ -110,8 +116,25 @@ func describeRun(r *scheduler.Run) string {
 			s += ", " + humanBytes(r.Bytes)
 		}
 	}
+	if d := r.Drill; d != nil {
+		s += fmt.Sprintf(", RTO %s, backup %s old when drilled", drillRTO(d.RTOSeconds), time.Duration(d.BackupAgeSeconds*float64(time.Second)).Round(time.Minute))
+		if len(d.Failed) > 0 {
+			s += ", failed checks: " + strings.Join(d.Failed, ", ")
+		} else if d.Passed {
+			s += fmt.Sprintf(", %d checks passed", d.Checks)
+		}
+	}
 	if r.Error != "" {
 		s += ": " + r.Error
 	}
 	return s
+}
+
+// drillRTO prints an RTO, or says none was measured (the drill stopped
+// before its database was back).
+func drillRTO(seconds float64) string {
+	if seconds <= 0 {
+		return "not measured"
+	}
+	return time.Duration(seconds * float64(time.Second)).Round(100 * time.Millisecond).String()
 }
