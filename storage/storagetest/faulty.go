@@ -33,7 +33,11 @@ const (
 	// Truncate silently ends the upload after Bytes bytes, as a backend
 	// that drops data would: only verification can catch it.
 	Truncate
-	// Stall stops reading after Bytes bytes until the context ends.
+	// Stall stops reading after Bytes bytes until the context ends. Use
+	// it on objects of some MiB: rclone reads ahead of the put (its
+	// streaming cutoff, 100 KiB, and the upload's buffer, 2 MiB), and a
+	// stall inside what it read ahead comes after the upload took every
+	// byte, where only a real backend's network timeout would end it.
 	Stall
 	// NoSpace fails the upload after Bytes bytes with the error a full
 	// local disk gives (ENOSPC), for where FullDisk cannot mount one.
