@@ -16,7 +16,7 @@ import (
 // Each fault of the fakes, on the in-memory store beside a healthy one:
 // the healthy destination commits, the faulty one is that destination's
 // failure, named, and holds no partial object. Milliseconds, no disk.
-func TestFaultsOnTheMemoryStoreAreEachDestinationsOwn(t *testing.T) {
+func TestFaultsAreEachDestinationsOwnWithFakes(t *testing.T) {
 	type faulted struct {
 		wrap  func(fs.Fs) fs.Fs
 		fired func() int32
@@ -106,7 +106,7 @@ func isErr(target error) func(error) bool {
 
 // A destination whose server refuses connections fails to open on its
 // own; the in-memory one beside it opens.
-func TestRefusedOpenIsThatDestinationsFailure(t *testing.T) {
+func TestRefusedOpenIsThatDestinationsFailureWithFakes(t *testing.T) {
 	opened := OpenAll(context.Background(), []Options{
 		{Name: "mem", Remote: storagetest.Memory(t)},
 		{Name: "down", Remote: storagetest.Refused(t), Timeout: time.Second},
@@ -122,7 +122,7 @@ func TestRefusedOpenIsThatDestinationsFailure(t *testing.T) {
 // A backup whose archive reads back short on one destination is still
 // listed there (its sidecar is whole) but fails to read in full: the
 // fault restore's fallback is built for.
-func TestTruncatedReadsComeBackShort(t *testing.T) {
+func TestTruncatedReadsComeBackShortWithFakes(t *testing.T) {
 	ctx := context.Background()
 	wrap, faulty := storagetest.TruncateReads(1<<10, func(n string) bool { return !strings.HasSuffix(n, ".json") })
 	d, err := Open(ctx, Options{Name: "mem", Remote: storagetest.Memory(t), WrapFs: wrap})
@@ -157,7 +157,7 @@ func TestTruncatedReadsComeBackShort(t *testing.T) {
 // The selection rule on the in-memory store: two stacks share a
 // destination, a second destination holds an older copy; Find picks
 // this stack's newest, wherever it is, and never the other stack's.
-func TestFindOnTheMemoryStore(t *testing.T) {
+func TestFindWithFakes(t *testing.T) {
 	ctx := context.Background()
 	a, b := open(t, "a", storagetest.Memory(t), nil), open(t, "b", storagetest.Memory(t), nil)
 	at := func(h int) time.Time { return time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC) }
