@@ -206,7 +206,8 @@ var ErrNthWrite = errors.New("injected fault: the destination refused this write
 
 // FailNth wraps a remote so that its nth object write fails, counting
 // from 1 every call that creates or replaces an object: Put, PutStream
-// and an object's Update. The write fails before it takes a byte, so
+// and the Update of an object got from NewObject or Put (objects got from
+// List are not wrapped; dr never updates those). The write fails before it takes a byte, so
 // nothing of it reaches the remote; the writes before and after it go
 // through. A backup writes its archive (write 1) and then its sidecar,
 // the commit (write 2): FailNth(1) is a destination that refuses the
