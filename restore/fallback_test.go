@@ -20,7 +20,6 @@ import (
 func smallBackup(t *testing.T, dirs ...string) ([]*storage.Destination, storage.CatalogEntry, *archive.Manifest) {
 	t.Helper()
 	ctx := context.Background()
-	at := time.Date(2026, 5, 1, 2, 3, 4, 0, time.UTC)
 	var dests []*storage.Destination
 	for i, dir := range dirs {
 		d, err := storage.Open(ctx, storage.Options{Name: []string{"first", "second", "third"}[i], Remote: dir, Timeout: 5 * time.Second})
@@ -29,6 +28,14 @@ func smallBackup(t *testing.T, dirs ...string) ([]*storage.Destination, storage.
 		}
 		dests = append(dests, d)
 	}
+	return smallBackupOn(t, dests)
+}
+
+// smallBackupOn is smallBackup on destinations opened by the caller.
+func smallBackupOn(t *testing.T, dests []*storage.Destination) ([]*storage.Destination, storage.CatalogEntry, *archive.Manifest) {
+	t.Helper()
+	ctx := context.Background()
+	at := time.Date(2026, 5, 1, 2, 3, 4, 0, time.UTC)
 	name := archive.ObjectName("app", at, false)
 	up := storage.NewUpload(ctx, dests, name)
 	w, err := archive.NewWriter(up, archive.WriterOptions{ChunkSize: 256, Concurrency: 1, ModTime: at})

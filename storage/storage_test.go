@@ -22,12 +22,14 @@ import (
 )
 
 // kinds are the destination kinds every conformance test runs against:
-// the local backend and rclone's own servers started in-process.
+// the local backend, rclone's in-memory one (the store of the fakes), and
+// rclone's own servers started in-process.
 var kinds = []struct {
 	name   string
 	remote func(t *testing.T) string
 }{
 	{"local", func(t *testing.T) string { return t.TempDir() }},
+	{"memory", func(t *testing.T) string { return storagetest.Memory(t) }},
 	{"sftp", func(t *testing.T) string { return storagetest.StartSFTP(t, t.TempDir()) }},
 	{"webdav", func(t *testing.T) string { return storagetest.StartWebDAV(t, t.TempDir(), false) }},
 	{"s3", func(t *testing.T) string {

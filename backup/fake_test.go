@@ -1,0 +1,130 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
+)
+
+// fakeEngine is a stack of one running MariaDB container, without Docker:
+// it answers the queries a backup makes and streams a small, complete
+// dump. Tests of what a run decides (which destination commits, which is
+// named) use it with in-memory destinations and run in milliseconds.
+type fakeEngine struct {
+	project string
+	// rows in the dump's one table; its lines are incompressible enough
+	// that the archive is larger than the faults' byte offsets.
+	rows int
+}
+
+const fakeDBID = "db0"
+
+func (f *fakeEngine) FindStack(_ context.Context, project, dbService string) (*engine.Stack, error) {
+	if project != f.project {
+		return nil, fmt.Errorf("no compose project %q", project)
+	}
+	return &engine.Stack{Project: project, Containers: []engine.Container{
+		{ID: fakeDBID, Name: project + "-" + dbService + "-1", Service: dbService, Image: "mariadb:10.11", ImageID: "sha256:fake", Running: true},
+	}}, nil
+}
+
+func (f *fakeEngine) ImageDigest(context.Context, string) (string, error) {
+	return "mariadb@sha256:" + strings.Repeat("0", 64), nil
+}
+
+func (f *fakeEngine) EnvKeys(context.Context, string) ([]string, error) {
+	return []string{"MARIADB_ROOT_PASSWORD"}, nil
+}
+
+func (f *fakeEngine) FindComposeVolume(_ context.Context, _, key string) (*engine.VolumeInfo, error) {
+	return nil, fmt.Errorf("%s: %w", key, engine.ErrVolumeNotFound)
+}
+
+func (f *fakeEngine) VolumeMounts(context.Context, *engine.Stack) ([]engine.VolumeMount, error) {
+	return nil, nil
+}
+
+func (f *fakeEngine) ReadVolume(context.Context, string, string) (io.ReadCloser, error) {
+	return nil, errors.New("the fake stack has no volumes")
+}
+
+func (f *fakeEngine) StopServices(context.Context, *engine.Stack, []string, time.Duration) ([]string, error) {
+	return nil, nil
+}
+
+func (f *fakeEngine) StartServices(context.Context, *engine.Stack, []string) error { return nil }
+
+// Exec answers the mariadb package's scripts by the name each passes as
+// $0: "dr-query" (its SQL is the next argument), "dr-dump", and the
+// version script, which passes none.
+func (f *fakeEngine) Exec(_ context.Context, id string, opts engine.ExecOptions) (*engine.ExecResult, error) {
+	if id != fakeDBID {
+		return nil, fmt.Errorf("no container %s", id)
+	}
+	out := opts.Stdout
+	if out == nil {
+		out = io.Discard
+	}
+	var text string
+	switch {
+	case len(opts.Cmd) >= 5 && opts.Cmd[3] == "dr-query":
+		switch sql := opts.Cmd[4]; {
+		case sql == "SELECT VERSION()":
+			text = "10.11.9-MariaDB\n"
+		case strings.Contains(sql, "information_schema.schemata"):
+			text = "appwrite\ninformation_schema\nmysql\n"
+		case strings.Contains(sql, "information_schema.tables"):
+			text = "appwrite\t_console_users\tInnoDB\n"
+		default:
+			return &engine.ExecResult{ExitCode: 1, Stderr: "fake: unexpected query " + sql}, nil
+		}
+	case len(opts.Cmd) >= 4 && opts.Cmd[3] == "dr-dump":
+		return &engine.ExecResult{}, f.dump(out)
+	case len(opts.Cmd) == 3:
+		text = "mariadb-dump\nmariadb-dump  Ver 10.19 Distrib 10.11.9-MariaDB, for debian-linux-gnu (x86_64)\n"
+	default:
+		return &engine.ExecResult{ExitCode: 127, Stderr: "fake: unexpected command"}, nil
+	}
+	_, err := io.WriteString(out, text)
+	return &engine.ExecResult{}, err
+}
+
+func (f *fakeEngine) dump(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("-- MariaDB dump 10.19  Distrib 10.11.9-MariaDB\n")
+	b.WriteString("CREATE DATABASE /*!32312 IF NOT EXISTS*/ `appwrite`;\nUSE `appwrite`;\n")
+	b.WriteString("DROP TABLE IF EXISTS `_console_users`;\nCREATE TABLE `_console_users` (\n  `id` int NOT NULL,\n  `v` varchar(64) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB;\n")
+	for i := range f.rows {
+		fmt.Fprintf(&b, "INSERT INTO `_console_users` VALUES (%d,'%x');\n", i, sha256.Sum256([]byte{byte(i), byte(i >> 8)}))
+	}
+	b.WriteString("-- Dump completed on 2026-11-25  8:00:00\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// fakeConfig is a config for the fake stack, with its compose file, no
+// volumes and no destinations (the tests open theirs).
+func fakeConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Stack.Project = "fake"
+	cfg.Stack.Dir = t.TempDir()
+	cfg.Stack.Files = []string{"docker-compose.yml"}
+	cfg.Stack.Volumes = nil
+	cfg.StateDir = t.TempDir()
+	cfg.Archive.ChunkSize = 64 << 10
+	if err := os.WriteFile(filepath.Join(cfg.Stack.Dir, "docker-compose.yml"), []byte("services: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}

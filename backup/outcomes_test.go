@@ -1,0 +1,176 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/storage"
+	"github.com/appwrite-dr/dr/storage/storagetest"
+)
+
+// A backup with one faulty destination beside a healthy one, on the fake
+// engine and in-memory destinations: the healthy one commits, the run is
+// a *PartialError naming only the faulty one, and the faulty one holds
+// nothing, no partial archive and no sidecar.
+func TestBackupFailurePathsWithFakes(t *testing.T) {
+	type fault struct {
+		remote func(t *testing.T) string // default: a memory store
+		wrap   func(fs.Fs) fs.Fs
+		fired  func() int32 // nil: the fault is in the remote itself
+		// rows of the fake dump; 0 for a small one
+		rows int
+	}
+	for _, tc := range []struct {
+		name  string
+		fault func() fault
+		is    func(error) bool
+	}{
+		{"refuses to open", func() fault {
+			return fault{remote: func(t *testing.T) string { return storagetest.Refused(t) }}
+		}, func(err error) bool { return strings.Contains(err.Error(), "connection refused") }},
+		{"fails the archive's write", func() fault {
+			w, f := storagetest.FailNth(1)
+			return fault{wrap: w, fired: f.Fired.Load}
+		}, is(storagetest.ErrNthWrite)},
+		{"fails the commit's write", func() fault {
+			w, f := storagetest.FailNth(2)
+			return fault{wrap: w, fired: f.Fired.Load}
+		}, is(storagetest.ErrNthWrite)},
+		{"fails mid-stream", func() fault {
+			w, f := storagetest.Wrap(storagetest.FailAfter, 4<<10)
+			return fault{wrap: w, fired: f.Fired.Load}
+		}, is(storagetest.ErrInjected)},
+		{"truncates silently", func() fault {
+			w, f := storagetest.Wrap(storagetest.Truncate, 4<<10)
+			return fault{wrap: w, fired: f.Fired.Load}
+		}, func(err error) bool { return strings.Contains(err.Error(), "corrupted on transfer") }},
+		{"stalls", func() fault {
+			w, f := storagetest.Wrap(storagetest.Stall, 4<<10)
+			// An archive of some MiB, above what rclone reads ahead of
+			// the put (its streaming cutoff and the upload's buffer): a
+			// stall inside what it read ahead comes after the upload took
+			// every byte, where only a real backend's network timeout
+			// (which the fakes have none of) ends it.
+			return fault{wrap: w, fired: f.Fired.Load, rows: 120000}
+		}, func(err error) bool { var te *storage.TimeoutError; return errors.As(err, &te) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := tc.fault()
+			badRemote := storagetest.Memory(t)
+			if f.remote != nil {
+				badRemote = f.remote(t)
+			}
+			cfg := fakeConfig(t)
+			cfg.Destinations = []config.Destination{
+				{Name: "good", Remote: storagetest.Memory(t), Retention: config.DefaultRetention()},
+				{Name: "bad", Remote: badRemote, Retention: config.DefaultRetention()},
+			}
+			opened := storage.OpenAll(ctx, []storage.Options{
+				{Name: "good", Remote: cfg.Destinations[0].Remote, Timeout: 300 * time.Millisecond},
+				{Name: "bad", Remote: badRemote, Timeout: 300 * time.Millisecond, WrapFs: f.wrap},
+			})
+			rows := max(f.rows, 2000)
+			res, err := Run(ctx, &fakeEngine{project: "fake", rows: rows}, cfg, opened.Healthy, Options{ToolVersion: "test", Unreachable: opened.Failed})
+			if f.fired != nil && f.fired() == 0 {
+				t.Fatal("the fault never fired: the test proves nothing")
+			}
+			var partial *PartialError
+			if !errors.As(err, &partial) {
+				t.Fatalf("Run = %v, want a *PartialError", err)
+			}
+			if len(partial.Failed) != 1 || partial.Failed[0].Name != "bad" || !tc.is(partial.Failed[0].Err) {
+				t.Fatalf("failed = %+v, want bad alone, with the injected fault", partial.Failed)
+			}
+			if got := res.Committed(); !slices.Equal(got, []string{"good"}) {
+				t.Errorf("committed on %v, want good", got)
+			}
+			if n, _ := res.Manifest.Database.Counts(); n != 1 {
+				t.Errorf("the manifest counts %d tables, want the fake's one", n)
+			}
+			if l, err := opened.Healthy[0].List(ctx); err != nil || len(l) != 1 || l[0].Name != res.Name {
+				t.Errorf("good lists %+v, %v; want %s", l, err, res.Name)
+			}
+			if len(opened.Healthy) == 2 {
+				if l, err := opened.Healthy[1].Scan(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
+					t.Errorf("bad holds %+v (%v); want nothing", l, err)
+				}
+			}
+		})
+	}
+}
+
+func is(target error) func(error) bool {
+	return func(err error) bool { return errors.Is(err, target) }
+}
+
+// With every destination failing there is no backup: the error says it
+// failed everywhere, and still names each.
+func TestBackupFailingEverywhereWithFakes(t *testing.T) {
+	ctx := context.Background()
+	cfg := fakeConfig(t)
+	w1, _ := storagetest.FailNth(1)
+	w2, _ := storagetest.Wrap(storagetest.FailAfter, 1<<10)
+	opened := storage.OpenAll(ctx, []storage.Options{
+		{Name: "one", Remote: storagetest.Memory(t), WrapFs: w1},
+		{Name: "two", Remote: storagetest.Memory(t), WrapFs: w2},
+		{Name: "three", Remote: storagetest.Refused(t), Timeout: time.Second},
+	})
+	res, err := Run(ctx, &fakeEngine{project: "fake", rows: 500}, cfg, opened.Healthy, Options{Unreachable: opened.Failed})
+	var partial *PartialError
+	if !errors.As(err, &partial) || !strings.Contains(err.Error(), "failed on every destination") {
+		t.Fatalf("Run = %v, want failed on every destination", err)
+	}
+	var names []string
+	for _, f := range partial.Failed {
+		names = append(names, f.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"one", "three", "two"}) || len(res.Committed()) != 0 {
+		t.Errorf("failed %v, committed %v; want all three failed", names, res.Committed())
+	}
+	none := storage.OpenAll(ctx, []storage.Options{{Name: "down", Remote: storagetest.Refused(t), Timeout: time.Second}})
+	if _, err := Run(ctx, &fakeEngine{project: "fake"}, cfg, none.Healthy, Options{Unreachable: none.Failed}); !errors.Is(err, storage.ErrNoDestination) || !strings.Contains(err.Error(), `"down"`) {
+		t.Errorf("Run with no destination reachable = %v, want ErrNoDestination naming down", err)
+	}
+}
+
+// Retention runs where the backup committed; a destination that refuses
+// deletes fails the prune, never the backup already committed there.
+func TestBackupCommitsWhenPruneIsRefusedWithFakes(t *testing.T) {
+	ctx := context.Background()
+	cfg := fakeConfig(t)
+	remote := storagetest.Memory(t)
+	cfg.Destinations = []config.Destination{{Name: "mem", Remote: remote, Retention: config.Retention{KeepLast: 1}}}
+	d, err := storage.Open(ctx, storage.Options{Name: "mem", Remote: remote})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := &fakeEngine{project: "fake", rows: 10}
+	first := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	if _, err := Run(ctx, eng, cfg, []*storage.Destination{d}, Options{Now: func() time.Time { return first }}); err != nil {
+		t.Fatal(err)
+	}
+	wrap, refused := storagetest.FailDeletes(0)
+	d2, err := storage.Open(ctx, storage.Options{Name: "mem", Remote: remote, WrapFs: wrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, eng, cfg, []*storage.Destination{d2}, Options{Now: func() time.Time { return first.Add(time.Hour) }})
+	if !errors.Is(err, storagetest.ErrDeleteRefused) || refused.Refused.Load() == 0 {
+		t.Fatalf("Run = %v, want the refused delete", err)
+	}
+	if got := res.Committed(); !slices.Equal(got, []string{"mem"}) {
+		t.Errorf("committed on %v, want mem", got)
+	}
+	if l, err := d.List(ctx); err != nil || len(l) != 2 {
+		t.Errorf("the destination lists %d backups (%v), want both: the old one could not be pruned", len(l), err)
+	}
+}
