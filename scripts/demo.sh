@@ -89,8 +89,6 @@ step "dr verify --latest"
 step "the archive opens with standard tools (age, zstd, tar)"
 latest=$(ls -t "$demo"/backups/*.tar.zst.age | head -n 1)
 age -d -i "$demo/key.txt" "$latest" | tar --zstd -tv | sed -n '1,20p'  # sed reads it all: head would end tar with SIGPIPE
-echo "the by-hand restore of the database, without dr:"
-echo "  age -d -i $demo/key.txt $latest | tar --zstd -xO --wildcards 'db/dump.sql.*' | docker exec -i $container sh -c 'MYSQL_PWD=\"\$MYSQL_ROOT_PASSWORD\" exec mariadb -uroot'"
 
 step "a crisis: a table dropped, rows deleted, files gone from a volume"
 docker exec "$container" sh -c 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mariadb -uroot -e "DROP TABLE appwrite._1_sessions_perms; DELETE FROM appwrite._1_users LIMIT 10"'
@@ -137,6 +135,12 @@ cat "$report"
 step "dr list (with the last drill)"
 "$dr" list
 
+echo
+echo "Restoring the database by hand, without dr (README: \"restoring by hand\"):"
+echo "  age -d -i $demo/key.txt $latest \\"
+echo "    | tar --zstd -xO --wildcards 'db/dump.sql.*' \\"
+echo "    | docker exec -i $container sh -c 'MYSQL_PWD=\"\$MYSQL_ROOT_PASSWORD\" exec mariadb -uroot --max-allowed-packet=1G --binary-mode'"
+echo "  (rows over 16 MiB: SET GLOBAL max_allowed_packet=1073741824 first, and back after)"
 echo
 echo "Demo done. Backups are in $demo/backups; the stack runs as compose project $project."
 echo "Remove it with: (cd $stack && docker-compose -p $project down -v) && make clean"
