@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rclone/rclone/fs"
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/storage"
@@ -122,5 +125,73 @@ func TestPickIsThisStacksOnly(t *testing.T) {
 				t.Fatalf("Pick = %q, %v; want %q", got.Name, err, tc.want)
 			}
 		})
+	}
+}
+
+// hangAfterLastByte is a backend whose put reads the whole stream and then
+// never returns, not even when its context ends: a hung mount, or a remote
+// that swallowed the body and stopped answering.
+type hangAfterLastByte struct {
+	fs.Fs
+	release chan struct{}
+}
+
+func (h *hangAfterLastByte) hang(in io.Reader) (fs.Object, error) {
+	_, _ = io.Copy(io.Discard, in)
+	<-h.release
+	return nil, errors.New("released")
+}
+
+func (h *hangAfterLastByte) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	return h.hang(in)
+}
+
+func (h *hangAfterLastByte) Features() *fs.Features {
+	feat := *h.Fs.Features()
+	feat.PutStream = func(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+		return h.hang(in)
+	}
+	return &feat
+}
+
+// A put that took every byte and then never ends is that destination's
+// timeout, never a hang of the run: the healthy one commits.
+func TestUploadPutHangingAfterTheLastByteIsGivenUp(t *testing.T) {
+	ctx := context.Background()
+	good, err := storage.Open(ctx, storage.Options{Name: "good", Remote: t.TempDir(), Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	bad, err := storage.Open(ctx, storage.Options{Name: "bad", Remote: t.TempDir(), Timeout: time.Second,
+		WrapFs: func(f fs.Fs) fs.Fs { return &hangAfterLastByte{Fs: f, release: release} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := archive.ObjectName("app", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), false)
+	u := storage.NewUpload(ctx, []*storage.Destination{good, bad}, name)
+	if _, err := u.Write(make([]byte, 256<<10)); err != nil {
+		t.Fatal(err)
+	}
+	finished := make(chan error, 1)
+	var committed []string
+	go func() {
+		finished <- u.Finish(func(d *storage.Destination, r storage.UploadResult) error {
+			committed = append(committed, d.Name())
+			return nil
+		})
+	}()
+	select {
+	case err = <-finished:
+	case <-time.After(time.Minute):
+		t.Fatal("Finish still waits a minute after the last byte on a put that never ends")
+	}
+	var te *storage.TimeoutError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), `"bad"`) {
+		t.Fatalf("Finish = %v, want the hanging destination named with a timeout", err)
+	}
+	if strings.Join(committed, ",") != "good" {
+		t.Fatalf("committed on %v, want good only", committed)
 	}
 }

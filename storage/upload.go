@@ -90,7 +90,14 @@ type sink struct {
 	// claim succeeded), set by the put goroutine before done closes: a
 	// failure deletes only an owned object, never one another run made.
 	owned bool
+	// progress is when this destination last took data (unix ns): from the
+	// pipe, or, where rclone spools the archive first, from the spool as
+	// the backend reads it. Finish gives up on a put that makes none for
+	// the destination's timeout.
+	progress atomic.Int64
 }
+
+func (s *sink) touch() { s.progress.Store(time.Now().UnixNano()) }
 
 // NewUpload starts one streamed put per destination, all named objectName.
 // Each destination is checked right before its put starts: one that
@@ -117,6 +124,7 @@ func NewUpload(ctx context.Context, dests []*Destination, objectName string) *Up
 		pr, pw := io.Pipe()
 		ctx, cancel := context.WithCancel(ctx)
 		s := &sink{dest: d, pw: pw, pr: pr, cancel: cancel, done: make(chan struct{}), htype: verifyHash(d.f.Hashes())}
+		s.touch()
 		if s.htype != rhash.None && s.htype != rhash.SHA256 {
 			s.backend, _ = rhash.NewMultiHasherTypes(rhash.NewHashSet(s.htype))
 		}
@@ -126,7 +134,7 @@ func NewUpload(ctx context.Context, dests []*Destination, objectName string) *Up
 			err := d.claim(ctx, objectName)
 			if err == nil {
 				s.owned = true
-				_, err = operations.Rcat(ctx, d.f, objectName, pr, time.Now(), nil)
+				_, err = operations.Rcat(ctx, &progressFs{Fs: d.f, touch: s.touch}, objectName, pr, time.Now(), nil)
 				err = d.explain(err)
 			}
 			if stalled := s.stalled.Load(); stalled != nil {
@@ -173,6 +181,7 @@ func (u *Upload) pump() {
 				watchdog := time.AfterFunc(s.dest.timeoutOr(), s.stall)
 				n, err := s.pw.Write(p)
 				watchdog.Stop()
+				s.touch()
 				if s.backend != nil {
 					s.backend.Write(p[:n])
 				}
@@ -285,7 +294,12 @@ func (u *Upload) Finish(committed func(d *Destination, r UploadResult) error) er
 	var wg sync.WaitGroup
 	for _, s := range u.sinks {
 		wg.Go(func() {
-			<-s.done
+			if !u.waitPut(s) {
+				// Its object may be half written and its goroutine may
+				// still hold it; the leftover is never listed, and
+				// retention removes it after incomplete_grace.
+				return
+			}
 			// The put's own error is the cause; the pump only saw the pipe
 			// closing (or nothing at all, when the put failed at the end).
 			if s.putErr != nil && (s.failed == nil || !errors.Is(s.failed, s.putErr)) {
@@ -315,6 +329,91 @@ func (u *Upload) Finish(committed func(d *Destination, r UploadResult) error) er
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// waitPut waits for a destination's put to end while it makes progress.
+// After the last byte a put still has calls to make (complete a multipart
+// upload, or send the whole spooled archive where the backend takes no
+// stream); one that takes no data and does not end within the
+// destination's timeout is stopped, and one that ignores even that (a hung
+// mount) is given up on, so it never holds the run. It reports whether the
+// put ended.
+func (u *Upload) waitPut(s *sink) bool {
+	limit := s.dest.timeoutOr()
+	tick := time.NewTicker(min(limit/4, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.done:
+			return true
+		case <-tick.C:
+		}
+		if time.Since(time.Unix(0, s.progress.Load())) <= limit {
+			continue
+		}
+		s.stall()
+		select {
+		case <-s.done:
+			return true
+		case <-time.After(limit):
+			s.failed = fmt.Errorf("uploading to %q: the put neither made progress nor ended within %s: %w", s.dest.name, limit, &TimeoutError{After: limit})
+			return false
+		}
+	}
+}
+
+// progressFs counts what the backend reads of a put, so that a spooled
+// upload (rclone copies the stream to a temporary file first where the
+// backend cannot take a stream) shows progress while it is sent.
+type progressFs struct {
+	fs.Fs
+	touch func()
+}
+
+func (f *progressFs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	return f.Fs.Put(ctx, progressReader(in, f.touch), src, options...)
+}
+
+func (f *progressFs) Features() *fs.Features {
+	feat := *f.Fs.Features()
+	if put := feat.PutStream; put != nil {
+		feat.PutStream = func(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+			return put(ctx, progressReader(in, f.touch), src, options...)
+		}
+	}
+	return &feat
+}
+
+// progressReader keeps a seekable reader seekable: backends rewind a
+// spooled body to send it again on a retry.
+func progressReader(in io.Reader, touch func()) io.Reader {
+	r := &touchReader{in: in, touch: touch}
+	if sk, ok := in.(io.ReadSeeker); ok {
+		return &touchReadSeeker{touchReader: r, seeker: sk}
+	}
+	return r
+}
+
+type touchReader struct {
+	in    io.Reader
+	touch func()
+}
+
+func (r *touchReader) Read(p []byte) (int, error) {
+	n, err := r.in.Read(p)
+	if n > 0 {
+		r.touch()
+	}
+	return n, err
+}
+
+type touchReadSeeker struct {
+	*touchReader
+	seeker io.Seeker
+}
+
+func (r *touchReadSeeker) Seek(offset int64, whence int) (int64, error) {
+	return r.seeker.Seek(offset, whence)
 }
 
 // verify reads the object's metadata back from the remote, so that a
