@@ -147,7 +147,7 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 		// Only comments, or a lone "~": as empty as a blank file.
 		return nil, Errors{{Path: name, Msg: "the config file is empty; at least stack.dir and one destination are needed"}}
 	}
-	l := &loader{file: name, lines: map[string]int{}, env: map[string]string{}, budget: maxValues}
+	l := &loader{file: name, lines: map[string]int{}, env: map[string]string{}, budget: maxValues, fields: map[reflect.Type]map[string]reflect.StructField{}}
 	l.check(root, reflect.TypeOf(Config{}), "")
 	if len(l.errs) > 0 {
 		return nil, l.errs
@@ -270,9 +270,6 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) {
 		fields, ok := l.fields[t]
 		if !ok {
 			fields = yamlFields(t)
-			if l.fields == nil {
-				l.fields = map[reflect.Type]map[string]reflect.StructField{}
-			}
 			l.fields[t] = fields
 		}
 		seen := map[string]bool{}

@@ -22,19 +22,9 @@ func (n *Notifier) Started(ctx context.Context, cfg *config.Config, kind string)
 	if kind != KindBackup {
 		return
 	}
-	red := cfg.Redacted().Heartbeats
-	for i, h := range cfg.Heartbeats {
-		if h.Kind != config.HeartbeatHealthchecks {
-			continue
-		}
-		n.wg.Add(1)
-		go func(h config.Heartbeat, shown string) {
-			defer n.wg.Done()
-			n.retry(ctx, h.Name, h.URL, shown, "heartbeat", func(ctx context.Context) error {
-				return ping(ctx, http.MethodGet, strings.TrimSuffix(h.URL, "/")+"/start", "")
-			})
-		}(h, red[i].URL)
-	}
+	n.pingHeartbeats(ctx, cfg, config.HeartbeatHealthchecks, func(ctx context.Context, h config.Heartbeat) error {
+		return ping(ctx, http.MethodGet, strings.TrimSuffix(h.URL, "/")+"/start", "")
+	})
 }
 
 // heartbeats pings every heartbeat with a backup's outcome.
@@ -42,13 +32,25 @@ func (n *Notifier) heartbeats(ctx context.Context, cfg *config.Config, r Run, ms
 	if r.Kind != KindBackup {
 		return
 	}
+	n.pingHeartbeats(ctx, cfg, "", func(ctx context.Context, h config.Heartbeat) error {
+		return heartbeat(ctx, h, r, msg)
+	})
+}
+
+// pingHeartbeats runs fn in the background for every heartbeat of the
+// kind given (every heartbeat when kind is ""), retried and logged with
+// the heartbeat's URL redacted.
+func (n *Notifier) pingHeartbeats(ctx context.Context, cfg *config.Config, kind string, fn func(context.Context, config.Heartbeat) error) {
 	red := cfg.Redacted().Heartbeats
 	for i, h := range cfg.Heartbeats {
+		if kind != "" && h.Kind != kind {
+			continue
+		}
 		n.wg.Add(1)
 		go func(h config.Heartbeat, shown string) {
 			defer n.wg.Done()
 			n.retry(ctx, h.Name, h.URL, shown, "heartbeat", func(ctx context.Context) error {
-				return heartbeat(ctx, h, r, msg)
+				return fn(ctx, h)
 			})
 		}(h, red[i].URL)
 	}
