@@ -125,21 +125,11 @@ func runDrill(cmd *cobra.Command, a *app, opts drillOptions, args []string) erro
 // --latest and --before picks the backup, the newest by default.
 func drillRequest(opts drillOptions, args []string, now time.Time) (drill.Request, error) {
 	var req drill.Request
-	picked := 0
-	if len(args) == 1 {
-		req.Name = args[0]
-		picked++
-	}
-	if opts.latest {
-		picked++
-	}
-	if opts.before != "" {
-		picked++
-		t, err := parseBefore(opts.before, now)
-		if err != nil {
-			return req, err
-		}
-		req.Before = t
+	var picked int
+	var err error
+	req.Name, req.Before, picked, err = pickBackup(args, opts.latest, opts.before, now)
+	if err != nil {
+		return req, err
 	}
 	if picked > 1 {
 		return req, usagef("pick the backup with one of NAME, --latest or --before TIME (dr list shows the names)")

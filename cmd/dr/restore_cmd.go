@@ -133,21 +133,11 @@ func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) 
 // --latest and --before picks the backup.
 func restoreRequest(opts restoreOptions, args []string, now time.Time) (restore.Request, error) {
 	var req restore.Request
-	picked := 0
-	if len(args) == 1 {
-		req.Name = args[0]
-		picked++
-	}
-	if opts.latest {
-		picked++
-	}
-	if opts.before != "" {
-		picked++
-		t, err := parseBefore(opts.before, now)
-		if err != nil {
-			return req, err
-		}
-		req.Before = t
+	var picked int
+	var err error
+	req.Name, req.Before, picked, err = pickBackup(args, opts.latest, opts.before, now)
+	if err != nil {
+		return req, err
 	}
 	if picked != 1 {
 		return req, usagef("pick the backup with exactly one of NAME, --latest or --before TIME (dr list shows the names)")
@@ -212,6 +202,26 @@ func shellQuote(s string) string {
 }
 
 // parseBefore reads --before: an RFC 3339 time, or a duration before now.
+// pickBackup reads the backup choice shared by restore and drill: NAME
+// (args[0]), --latest and --before. picked counts how many were given;
+// each caller decides how many it accepts.
+func pickBackup(args []string, latest bool, before string, now time.Time) (name string, at time.Time, picked int, err error) {
+	if len(args) == 1 {
+		name = args[0]
+		picked++
+	}
+	if latest {
+		picked++
+	}
+	if before != "" {
+		picked++
+		if at, err = parseBefore(before, now); err != nil {
+			return "", time.Time{}, picked, err
+		}
+	}
+	return name, at, picked, nil
+}
+
 func parseBefore(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
