@@ -37,16 +37,6 @@ func TestMain(m *testing.M) { os.Exit(stack.Main(m)) }
 
 var appVolumes = []string{"appwrite-uploads", "appwrite-functions", "appwrite-builds", "appwrite-certificates", "appwrite-config"}
 
-func newEngine(t *testing.T) *engine.Client {
-	t.Helper()
-	eng, err := engine.New(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	return eng
-}
-
 func setup(t *testing.T, s *teststack.Stack) (*config.Config, []*storage.Destination) {
 	t.Helper()
 	cfg := config.Default()
@@ -144,7 +134,7 @@ func readReports(t *testing.T, cfg *config.Config, name string) []Report {
 
 func TestGoodBackupPassesEveryCheck(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Drill.Queries = []config.DrillQuery{{Name: "tables exist", SQL: "SELECT COUNT(*) > 0 FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'appwrite'", Expect: "1"}}
 	name := takeBackup(t, eng, cfg, dests)
@@ -210,7 +200,7 @@ func TestGoodBackupPassesEveryCheck(t *testing.T) {
 
 func TestFailingQueryFailsTheDrill(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	cfg.Drill.Queries = []config.DrillQuery{
@@ -228,7 +218,7 @@ func TestFailingQueryFailsTheDrill(t *testing.T) {
 
 func TestAlteredChunkFailsTheArchiveCheck(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	name := takeBackup(t, eng, cfg, dests)
@@ -248,7 +238,7 @@ func TestAlteredChunkFailsTheArchiveCheck(t *testing.T) {
 
 func TestManifestClaimingRowsTheDumpLacksFailsTheTablesCheck(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	name := takeBackup(t, eng, cfg, dests)
@@ -269,7 +259,7 @@ func TestManifestClaimingRowsTheDumpLacksFailsTheTablesCheck(t *testing.T) {
 
 func TestTruncatedDumpFailsTheImport(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	name := takeBackup(t, eng, cfg, dests)
@@ -288,7 +278,7 @@ func TestTruncatedDumpFailsTheImport(t *testing.T) {
 
 func TestDifferentEncryptionKeyFailsTheKeyCheck(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	name := takeBackup(t, eng, cfg, dests)
@@ -351,7 +341,7 @@ func (c *cancellingReader) Read(p []byte) (int, error) {
 
 func TestInterruptedDrillCleansUp(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	name := takeBackup(t, eng, cfg, dests)
@@ -374,7 +364,7 @@ func TestInterruptedDrillCleansUp(t *testing.T) {
 
 func TestLeftoverIsRemovedByTheNextDrill(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	name := takeBackup(t, eng, cfg, dests)

@@ -12,23 +12,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
 )
 
-func newEngine(t *testing.T) *engine.Client {
-	t.Helper()
-	eng, err := engine.New(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	return eng
-}
-
 func TestInspectAndDumpThroughTheEngine(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	ctx := context.Background()
 	db := New(eng, s.ContainerID(t, teststack.DBService))
 
@@ -72,7 +61,7 @@ func TestInspectAndDumpThroughTheEngine(t *testing.T) {
 
 func TestDumpFailsWithTheClientsError(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	db := New(eng, s.ContainerID(t, teststack.DBService))
 	err := db.Dump(context.Background(), []string{"--databases", "no_such_db"}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "no_such_db") || !strings.Contains(err.Error(), "exit code") {
@@ -86,7 +75,7 @@ func TestDumpFailsWithTheClientsError(t *testing.T) {
 // the default again afterwards.
 func TestRowsOverTheDefaultPacketLimit(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	ctx := context.Background()
 	id := s.ContainerID(t, teststack.DBService)
 	s.UseDefaultPacketLimit(t)

@@ -111,7 +111,7 @@ func (s *stallingReader) Read(p []byte) (int, error) {
 // the services the dead one stopped, and the database equals the backup.
 func TestKilledRestoreIsFinishedByTheNext(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	res := takeBackup(t, eng, cfg, dests)
@@ -249,7 +249,7 @@ func fullStateDir(t *testing.T) string {
 // no service stopped or restarted) unless the operator says so.
 func TestRestoreWithoutSafetyNetIsRefused(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	res := takeBackup(t, eng, cfg, dests)
@@ -316,7 +316,7 @@ func TestRestoreWithoutSafetyNetIsRefused(t *testing.T) {
 // keep_safety_dumps 2.
 func TestSafetyDumpsAreKeptToTheirRetention(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	cfg.Restore.KeepSafetyDumps = 2

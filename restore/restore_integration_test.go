@@ -42,16 +42,6 @@ func TestMain(m *testing.M) {
 // appVolumes are the volumes dr backs up (the database's own is not one).
 var appVolumes = []string{"appwrite-uploads", "appwrite-functions", "appwrite-builds", "appwrite-certificates", "appwrite-config"}
 
-func newEngine(t *testing.T) *engine.Client {
-	t.Helper()
-	eng, err := engine.New(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	return eng
-}
-
 // setup is a dr.yaml for the shared stack with one local destination.
 func setup(t *testing.T, s *teststack.Stack) (*config.Config, []*storage.Destination) {
 	t.Helper()
@@ -118,7 +108,7 @@ func assertTreesEqual(t *testing.T, want, got map[string]map[string]string) {
 
 func TestVolumesComeBackFileForFile(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	// A 300 MiB file made now, besides the seed's unicode names, symlink,
 	// empty directory and 0600 file owned by uid 33.
@@ -170,7 +160,7 @@ func TestVolumesComeBackFileForFile(t *testing.T) {
 
 func TestVolumeMergeOnlyAddsMissingFiles(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	before := s.VolumeTree(t, "appwrite-uploads")
 	res := takeBackup(t, eng, cfg, dests)
@@ -223,7 +213,7 @@ func writeCraftedBackup(t *testing.T, dir, project string, entries []archive.Ent
 
 func TestEntriesEscapingTheVolumeAreRefusedBeforeAnythingIsWritten(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	for name, entry := range map[string]archive.Entry{
 		"dot-dot":           {Name: "volumes/appwrite-config/../../etc/cron.d/evil", Kind: archive.KindFile},
 		"absolute symlink":  {Name: "volumes/appwrite-config/etc", Kind: archive.KindSymlink, Link: "/etc"},
@@ -275,7 +265,7 @@ func dbChecksums(t *testing.T, s *teststack.Stack) map[string]string {
 
 func TestTamperedArchiveIsRefusedBeforeTheDatabaseIsTouched(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	res := takeBackup(t, eng, cfg, dests)
@@ -309,7 +299,7 @@ func TestTamperedArchiveIsRefusedBeforeTheDatabaseIsTouched(t *testing.T) {
 
 func TestWrongIdentityFailsBeforeAnythingIsStopped(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	owner, err := age.GenerateX25519Identity()
@@ -360,7 +350,7 @@ func (c *cancelAfterRead) Read(p []byte) (int, error) {
 
 func TestInterruptedImportStartsTheServicesAgain(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	res := takeBackup(t, eng, cfg, dests)
@@ -403,7 +393,7 @@ func TestInterruptedImportStartsTheServicesAgain(t *testing.T) {
 // server at the default 16 MiB limit, which is its limit again afterwards.
 func TestRowsOverTheDefaultPacketLimitComeBack(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	s.UseDefaultPacketLimit(t)

@@ -44,7 +44,7 @@ func victimVolume(t *testing.T, s *teststack.Stack) (string, func() string) {
 // volume and the stack's own are untouched.
 func TestVolumeOutsideTheStackIsRefusedBeforeAnythingIsStopped(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	victim, read := victimVolume(t, s)
 
@@ -99,7 +99,7 @@ func TestVolumeOutsideTheStackIsRefusedBeforeAnythingIsStopped(t *testing.T) {
 // service is stopped or the database touched.
 func TestSidecarDisagreeingWithTheArchiveIsRefusedBeforeAnythingIsStopped(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = []string{"appwrite-config"}
 	res := takeBackup(t, eng, cfg, dests)

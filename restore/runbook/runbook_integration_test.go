@@ -32,16 +32,6 @@ func TestMain(m *testing.M) { os.Exit(stack.Main(m)) }
 
 var appVolumes = []string{"appwrite-uploads", "appwrite-functions", "appwrite-builds", "appwrite-certificates", "appwrite-config"}
 
-func newEngine(t *testing.T) *engine.Client {
-	t.Helper()
-	eng, err := engine.New(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	return eng
-}
-
 func setup(t *testing.T, s *teststack.Stack) (*config.Config, []*storage.Destination) {
 	t.Helper()
 	cfg := config.Default()
@@ -161,7 +151,7 @@ func servicesRunning(t *testing.T, s *teststack.Stack) {
 
 func TestServerLost(t *testing.T) {
 	s := teststack.Up(t, teststack.Options{Name: "lost"})
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	want := take(t, s)
 	name := backupAt(t, eng, cfg, dests, nextTime())
@@ -198,7 +188,7 @@ func TestServerLost(t *testing.T) {
 
 func TestHacked(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	want := take(t, s)
 	clean := nextTime()
@@ -229,7 +219,7 @@ func TestHacked(t *testing.T) {
 
 func TestDBCorrupted(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	want := take(t, s)
 	backupAt(t, eng, cfg, dests, nextTime())
@@ -251,7 +241,7 @@ func TestDBCorrupted(t *testing.T) {
 
 func TestVolumesMissing(t *testing.T) {
 	s := stack.Get(t)
-	eng := newEngine(t)
+	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	want := take(t, s)
 	backupAt(t, eng, cfg, dests, nextTime())
