@@ -128,6 +128,9 @@ func TestBackupToLocalAndSFTPThenVerify(t *testing.T) {
 func TestEncryptedArchiveRestoresWithStandardTools(t *testing.T) {
 	for _, tool := range []string{"age", "tar", "zstd"} {
 		if _, err := exec.LookPath(tool); err != nil {
+			if teststack.Required() {
+				t.Fatalf("%s is not installed (make setup installs it; DR_INTEGRATION=required, so this is a failure)", tool)
+			}
 			t.Skipf("%s is not installed (make setup installs it)", tool)
 		}
 	}

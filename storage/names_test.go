@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
@@ -258,7 +259,7 @@ func TestFullDiskSaysWhichDisk(t *testing.T) {
 	full := storagetest.FullDisk(t, 64<<10)
 	if full == "" {
 		// CI runs as root: a skip there would hide that the mount broke.
-		if os.Getenv("DR_INTEGRATION") == "required" {
+		if teststack.Required() {
 			t.Fatal("no tmpfs could be mounted, and DR_INTEGRATION=required: run as root")
 		}
 		t.Skip("no tmpfs can be mounted here (needs root); backup's TestFullDestinationSaysSo covers the local case with an injected ENOSPC")
