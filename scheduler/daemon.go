@@ -375,11 +375,13 @@ func (d *Daemon) runJob(ctx context.Context, kind, trigger string, now time.Time
 	}
 	r.Ended = d.clock.Now()
 	r.Duration = r.Ended.Sub(r.Started)
-	d.record(r, now)
-
+	// The destinations are listed again before the run is recorded, so
+	// that whoever sees "job finished" (a log reader, /healthz) also sees
+	// the backup it made on them.
 	if kind == KindBackup && d.opts.Destinations != nil && ctx.Err() == nil {
 		d.refreshDestinations(ctx)
 	}
+	d.record(r, now)
 	if d.opts.OnRun != nil {
 		d.opts.OnRun(ctx, cfg, r)
 	}

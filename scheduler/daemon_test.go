@@ -3,8 +3,10 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -426,5 +428,33 @@ func TestHistoryIsBoundedAndAtomic(t *testing.T) {
 	}
 	if _, err := LoadHistory(dir); err == nil || !strings.Contains(err.Error(), "move it aside") {
 		t.Errorf("a corrupt history: got %v, want an error saying what to do", err)
+	}
+}
+
+// TestFinishedRunSeesItsBackupListed: whoever sees a backup run recorded
+// (the "job finished" log line, /healthz) must also see the destinations
+// listed after it, or a good backup reads as "no backup yet".
+func TestFinishedRunSeesItsBackupListed(t *testing.T) {
+	cfg := testConfig(t, "0 8 * * *")
+	clock := &fakeClock{t: day(1, 12, 0)}
+	var d *Daemon
+	listings := 0
+	var recordedBeforeListing []int
+	d, _, ctx := newTestDaemon(t, cfg, clock, 2, func(o *Options) {
+		o.RunNow = true
+		o.Destinations = func(context.Context, *config.Config) []DestinationStatus {
+			listings++
+			recordedBeforeListing = append(recordedBeforeListing, len(d.Snapshot().History.Runs))
+			return []DestinationStatus{{Name: "local", Newest: fmt.Sprintf("listing-%d", listings)}}
+		}
+	})
+	runUntilStopped(t, d, ctx)
+	// Listing 1 at start-up, listing 2 after the run-now backup; the
+	// second run cancels the daemon, so nothing lists after it.
+	if want := []int{0, 0}; !slices.Equal(recordedBeforeListing, want) {
+		t.Fatalf("runs already recorded at each listing = %v, want %v", recordedBeforeListing, want)
+	}
+	if got := d.Snapshot().Destinations[0].Newest; got != "listing-2" {
+		t.Errorf("destinations after the run = %s, want listing-2", got)
 	}
 }
