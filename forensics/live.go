@@ -14,7 +14,10 @@ import (
 	"slices"
 	"strings"
 
+	"filippo.io/age"
+
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/dotenv"
 	"github.com/appwrite-dr/dr/mariadb"
@@ -294,4 +297,37 @@ func readSmall(p string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: larger than %d bytes", p, maxStackFile)
 	}
 	return data, nil
+}
+
+// overrideFile is read live whether or not a backup holds it: compose
+// picks it up by itself, which makes it a place to hide a change.
+const overrideFile = "docker-compose.override.yml"
+
+// StackOptions are the live options for a configured stack.
+func StackOptions(stack config.Stack, project string) LiveOptions {
+	if project == "" {
+		project = stack.Project
+	}
+	files := slices.Clone(stack.Files)
+	if !slices.Contains(files, overrideFile) {
+		files = append(files, overrideFile)
+	}
+	return LiveOptions{
+		Project: project, DBService: stack.Database.Service, Dir: stack.Dir,
+		Files: files, Volumes: stack.Volumes, Databases: stack.Database.Databases,
+	}
+}
+
+// CompareLive compares a backup (its sidecar m and the archive object on
+// src, for the stack files) with the running stack.
+func CompareLive(ctx context.Context, eng Engine, src Opener, object string, m *archive.Manifest, ids []age.Identity, opts LiveOptions) (*Report, error) {
+	a, err := FromBackup(ctx, src, object, strings.HasSuffix(object, archive.EncryptedSuffix), m, ids)
+	if err != nil {
+		return nil, err
+	}
+	b, err := Live(ctx, eng, a, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Compare(a, b), nil
 }
