@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 )
@@ -133,6 +134,16 @@ type FileChange struct {
 	Path    string `json:"path"`
 	Change  string `json:"change"`
 	Unified string `json:"unified,omitempty"`
+	// Hidden: the file's lines are not shown, as it may hold secrets
+	// (another env file listed in stack.files).
+	Hidden bool `json:"hidden,omitempty"`
+}
+
+// secretLike says whether a stack file may hold secrets as .env does
+// (foo.env, .env.local): its lines are never shown.
+func secretLike(p string) bool {
+	base := path.Base(p)
+	return strings.HasSuffix(base, ".env") || strings.HasPrefix(base, ".env")
 }
 
 // EnvChange lists the .env keys that differ, never their values.
@@ -321,7 +332,11 @@ func (r *Report) compareFiles(a, b *Snapshot) {
 		default:
 			c.Change = Changed
 		}
-		c.Unified = Unified(p, fa, fb, a.Label, b.Label)
+		if secretLike(p) {
+			c.Hidden = true
+		} else {
+			c.Unified = Unified(p, fa, fb, a.Label, b.Label)
+		}
 		r.Files = append(r.Files, c)
 		r.Counts["files"]++
 	}

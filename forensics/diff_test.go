@@ -300,3 +300,17 @@ func TestWriteTextCapsLongLists(t *testing.T) {
 		t.Errorf("long list not capped:\n%s", out.String())
 	}
 }
+
+func TestSecretLikeFilesShowNoLines(t *testing.T) {
+	a, b := base(), base()
+	a.Files["secrets.env"] = []byte("TOKEN=old-token-value\n")
+	b.Files["secrets.env"] = []byte("TOKEN=new-token-value\n")
+	r := Compare(a, b)
+	var out bytes.Buffer
+	if err := r.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Files) != 1 || !r.Files[0].Hidden || strings.Contains(out.String(), "token-value") {
+		t.Errorf("an env-like stack file was shown:\n%s", out.String())
+	}
+}

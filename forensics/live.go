@@ -252,6 +252,7 @@ func readStackFiles(s *Snapshot, base *Snapshot, opts LiveOptions) error {
 			names = append(names, p)
 		}
 	}
+	names = slices.DeleteFunc(names, func(n string) bool { return filepath.Clean(n) == envFile })
 	slices.Sort(names)
 	names = slices.Compact(names)
 	s.Files = map[string][]byte{}

@@ -65,6 +65,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	for _, f := range r.Files {
+		if f.Hidden {
+			fmt.Fprintf(&b, "%s file %s (lines not shown: it may hold secrets)\n", mark(f.Change), f.Path)
+			continue
+		}
 		fmt.Fprintf(&b, "%s file %s\n", mark(f.Change), f.Path)
 		for _, line := range strings.SplitAfter(strings.TrimSuffix(f.Unified, "\n"), "\n") {
 			b.WriteString("    " + strings.TrimSuffix(line, "\n") + "\n")

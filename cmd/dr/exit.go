@@ -55,6 +55,9 @@ type differencesFound struct {
 }
 
 func (e *differencesFound) Error() string {
+	if e.n == 1 {
+		return fmt.Sprintf("1 difference between %s and %s", e.a, e.b)
+	}
 	return fmt.Sprintf("%d differences between %s and %s", e.n, e.a, e.b)
 }
 
