@@ -69,6 +69,8 @@ type StackFiles struct {
 	Files map[string][]byte
 	// Env is the parsed .env; nil when the backup holds none.
 	Env map[string]string
+	// EnvErr says why the backup's .env could not be parsed.
+	EnvErr error
 }
 
 // ReadStackFiles reads the stack files (compose/…) of an archive stream,
@@ -109,11 +111,9 @@ func ReadStackFiles(ctx context.Context, r io.Reader, encrypted bool, ids []age.
 			return nil, fmt.Errorf("reading %s from the archive: larger than %d bytes", hdr.Name, maxStackFile)
 		}
 		if rel == envFile {
-			env, err := dotenv.Parse(data)
-			if err != nil {
-				return nil, fmt.Errorf("reading the backup's .env: %w", err)
-			}
-			out.Env = env
+			// A .env dr cannot read is said in the report: it must not
+			// stop the rest of the comparison.
+			out.Env, out.EnvErr = dotenv.Parse(data)
 			continue
 		}
 		out.Files[rel] = data
@@ -139,6 +139,10 @@ func FromBackup(ctx context.Context, src Opener, object string, encrypted bool, 
 		return nil, fmt.Errorf("reading the stack files of backup %s: %w", m.Name, err)
 	}
 	s.Files = files.Files
-	s.SetEnv(files.Env)
+	if files.EnvErr != nil {
+		s.SetEnvUnreadable(files.EnvErr)
+	} else {
+		s.SetEnv(files.Env)
+	}
 	return s, nil
 }

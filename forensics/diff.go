@@ -51,7 +51,14 @@ type Snapshot struct {
 	// env holds a fingerprint of each .env value, by key: the values
 	// themselves never enter a snapshot, so no report can print them.
 	env map[string][32]byte
+	// envErr says why the side's .env could not be read (it names the
+	// line, never quotes it).
+	envErr error
 }
+
+// SetEnvUnreadable records that the side has a .env that could not be
+// parsed: the report says so instead of comparing keys.
+func (s *Snapshot) SetEnvUnreadable(err error) { s.env, s.envErr = nil, err }
 
 // SetEnv records the .env's keys, keeping only a fingerprint of each
 // value (nil env: the side has no .env).
@@ -343,6 +350,12 @@ func (r *Report) compareFiles(a, b *Snapshot) {
 }
 
 func (r *Report) compareEnv(a, b *Snapshot) {
+	for _, s := range []*Snapshot{a, b} {
+		if s.envErr != nil {
+			r.Notes = append(r.Notes, fmt.Sprintf("the .env of %s could not be read (%v): .env not compared", s.Label, s.envErr))
+			return
+		}
+	}
 	switch {
 	case a.env == nil && b.env == nil:
 		return

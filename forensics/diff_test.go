@@ -3,6 +3,7 @@ package forensics
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -147,6 +148,12 @@ func TestCompare(t *testing.T) {
 		{"env same key, same value", func(b *Snapshot) {
 			b.SetEnv(map[string]string{"_APP_DB_PASS": "pw", "_APP_OPENSSL_KEY_V1": "secret-one"})
 		}, map[string]int{}, nil},
+		{"unreadable env", func(b *Snapshot) { b.SetEnvUnreadable(errors.New(".env line 3 is not KEY=VALUE")) },
+			map[string]int{}, func(t *testing.T, r *Report) {
+				if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "the .env of B could not be read (.env line 3") {
+					t.Errorf("notes = %v", r.Notes)
+				}
+			}},
 		{"no env on one side", func(b *Snapshot) { b.SetEnv(nil) },
 			map[string]int{}, func(t *testing.T, r *Report) {
 				if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "B has no .env") {

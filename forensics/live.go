@@ -278,7 +278,10 @@ func readStackFiles(s *Snapshot, base *Snapshot, opts LiveOptions) error {
 	}
 	env, err := dotenv.Parse(data)
 	if err != nil {
-		return fmt.Errorf("reading the live .env in %s: %w", opts.Dir, err)
+		// An unreadable .env (an attacker's, say) is reported, and the
+		// rest is still compared.
+		s.SetEnvUnreadable(err)
+		return nil
 	}
 	s.SetEnv(env)
 	return nil
