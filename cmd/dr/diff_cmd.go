@@ -56,6 +56,7 @@ table contents: a backup records no checksum.`,
 			if opts.json {
 				enc := json.NewEncoder(a.out)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
 				if err := enc.Encode(report); err != nil {
 					return diffTrouble{err}
 				}
