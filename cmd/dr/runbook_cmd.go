@@ -138,6 +138,7 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 		Before: before, Volumes: opts.volumes, Compose: runbook.CLICompose{},
 		Out: a.out, Logger: a.logger,
 		NoSafetyDump: opts.noSafetyDump, Command: runbookCommand(rb.ID, opts, a.cfgPath),
+		Confirm: func(what string) error { return a.confirm(opts.yes, what) },
 	}
 	return runbook.Run(ctx, rb, env)
 }
