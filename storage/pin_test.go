@@ -48,6 +48,9 @@ func TestPickPinnedWithFakes(t *testing.T) {
 		t.Errorf("without Pinned the pick is %s (pinned %v, %v), want the newest, %s, unpinned", latest.Name, latest.Pinned, err, newest)
 	}
 
+	if got, _, err := Find(ctx, []*Destination{a, b}, Query{Stack: "appwrite", Pinned: true, Before: at(2)}); err != nil || got.Name != oldPin {
+		t.Errorf("pinned before %s: picked %s (%v), want %s", at(2), got.Name, err, oldPin)
+	}
 	if err := b.Unpin(ctx, beforeUpgrade); err != nil {
 		t.Fatal(err)
 	}

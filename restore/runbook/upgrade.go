@@ -29,7 +29,7 @@ func upgradeFailed() *Runbook {
 		Steps: []Step{
 			{
 				Title:     pickStep().Title,
-				Does:      "Lists the complete backups on the destinations and picks the newest pinned one (dr backup --pin, dr pin), however many newer unpinned backups there are; prints its note, fetches its sidecar manifest, and downloads and checks the whole archive against it, decrypting with --identity. Nothing is changed.",
+				Does:      "Lists the complete backups on the destinations and picks the newest pinned one (dr backup --pin, dr pin; with --before, the newest pinned one taken before it), however many newer unpinned backups there are; prints its note, fetches its sidecar manifest, and downloads and checks the whole archive against it, decrypting with --identity. Nothing is changed.",
 				OnFailure: "dr list shows the backups and which are pinned (PINNED column). With no pinned backup there is nothing known to predate the upgrade: pin the one taken before it with dr pin NAME --note TEXT and run the runbook again.",
 				Run:       pickPinned,
 			},
@@ -90,7 +90,7 @@ func upgradeFailed() *Runbook {
 // before the upgrade. A newer unpinned backup may already hold the new
 // version's schema, so the newest backup is the wrong one here.
 func pickPinned(ctx context.Context, env *Env) error {
-	entry, unreachable, err := storage.Find(ctx, env.Destinations, storage.Query{Stack: env.Config.Stack.Project, Pinned: true})
+	entry, unreachable, err := storage.Find(ctx, env.Destinations, storage.Query{Stack: env.Config.Stack.Project, Pinned: true, Before: env.Before})
 	if err != nil {
 		return err
 	}
