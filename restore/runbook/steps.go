@@ -155,6 +155,7 @@ func pickBackup(ctx context.Context, env *Env) error {
 // later steps.
 func pickVerified(ctx context.Context, env *Env, req restore.Request) error {
 	req.Parts, req.Identities, req.Logger = []string{restore.PartFiles}, env.Identities, env.Logger
+	req.AllowVersionChange = env.acrossVersions
 	plan, err := restore.Prepare(ctx, env.Engine, env.Config, env.Destinations, req)
 	if err != nil {
 		return err
