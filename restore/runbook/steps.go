@@ -147,7 +147,15 @@ func checkRowsStep() Step {
 }
 
 func pickBackup(ctx context.Context, env *Env) error {
-	req := restore.Request{Before: env.Before, Parts: []string{restore.PartFiles}, Identities: env.Identities, Logger: env.Logger}
+	return pickVerified(ctx, env, restore.Request{Before: env.Before})
+}
+
+// pickVerified picks the backup the request means (by name, else before
+// a time, else the newest), verifies it in full, and keeps it for the
+// later steps.
+func pickVerified(ctx context.Context, env *Env, req restore.Request) error {
+	req.Parts, req.Identities, req.Logger = []string{restore.PartFiles}, env.Identities, env.Logger
+	req.AllowVersionChange = env.acrossVersions
 	plan, err := restore.Prepare(ctx, env.Engine, env.Config, env.Destinations, req)
 	if err != nil {
 		return err
@@ -182,6 +190,7 @@ func restorePart(part string) func(context.Context, *Env) error {
 			Logger: env.Logger, Verified: true, From: env.source,
 			Step:         func(s string) { fmt.Fprintf(env.Out, "      %s\n", s) },
 			NoSafetyDump: env.NoSafetyDump, Command: env.Command,
+			AllowVersionChange: env.acrossVersions,
 		}
 		if part == restore.PartVolumes {
 			req.Volumes = env.volumesToRestore()
