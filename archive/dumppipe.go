@@ -21,13 +21,14 @@ import (
 // The dump is the one entry as big as the database, so it takes its own
 // path through the writer, laid out as a pipeline on bounded buffers:
 //
-//	reader ──block──┬──> scanner (dumpscan)
+//	writer ──block──┬──> scanner (dumpscan)
 //	                ├──> chunk hasher (each chunk's sha256)
 //	                ├──> dump hasher (the whole dump's sha256)
 //	                └──> compressors (one per core) ──in order──> emitter
 //
-// The reader only reads: every other step runs beside it and beside each
-// other, so the dump client is drained at its own pace. Each block is
+// The writer (the goroutine that receives the dump from the container)
+// only copies into blocks: every other step runs beside it and beside
+// each other, so the dump client is drained at its own pace. Each block is
 // compressed once, into a zstd frame of its own at the archive's level,
 // and those frames are what the archive holds: a zstd stream may be any
 // sequence of frames (RFC 8878, section 3.1), and every decoder (the zstd
@@ -69,9 +70,9 @@ type dumpPipeline struct {
 	w       *Writer
 	enc     *zstd.Encoder // EncodeAll only, safe for concurrent use
 	free    chan []byte   // raw buffers, dumpBlocksInFlight of them
-	stop    chan struct{} // closed when the emitter failed
+	stop    chan struct{} // closed when the emitter failed or the dump was aborted
 	stopped sync.Once
-	err     error // the emitter's, read after wg.Wait
+	err     error // why it stopped; read once stop is closed
 }
 
 func (p *dumpPipeline) release(b *dumpBlock) {
@@ -88,11 +89,32 @@ func (p *dumpPipeline) fail(err error) {
 	})
 }
 
-// AddDump reads the dump stream to its end and stores it as fixed-size
-// chunk entries, scanning and hashing it on the way. A read error (the
-// dump failed) is returned as is. Memory stays bounded: a few raw blocks
-// in flight and the chunk being filled, compressed.
-func (w *Writer) AddDump(ctx context.Context, r io.Reader) (*DumpResult, error) {
+// DumpWriter takes the dump stream as it is produced: write it all, then
+// Finish; or Abort when the dump failed. Writes return the archive's
+// error once it failed, so that the dump stops. It is not safe for
+// concurrent use.
+type DumpWriter struct {
+	w   *Writer
+	p   *dumpPipeline
+	ctx context.Context
+
+	cur     []byte // the block being filled, from p.free; nil when none
+	fill    int
+	inChunk int64
+
+	scanCh, chunkHashCh, dumpHashCh, compressCh, emitCh chan *dumpBlock
+
+	wg, compressors sync.WaitGroup
+	scan            *dumpscan.Scanner
+	whole           hash.Hash
+	chunkSums       []string
+	chunkSizes      []int64
+	closed          bool
+}
+
+// StartDump begins the dump entries. Memory stays bounded: a few raw
+// blocks in flight and the chunk being filled, compressed.
+func (w *Writer) StartDump(ctx context.Context) (*DumpWriter, error) {
 	level := zstd.SpeedDefault
 	if w.opts.Level > 0 {
 		level = zstd.EncoderLevelFromZstd(w.opts.Level)
@@ -102,54 +124,57 @@ func (w *Writer) AddDump(ctx context.Context, r io.Reader) (*DumpResult, error) 
 	if err != nil {
 		return nil, fmt.Errorf("starting the dump compressor: %w", err)
 	}
-	defer enc.Close()
 	// The frames of the dump go around the archive's streaming encoder:
 	// its open frame ends here (after the previous entry's padding) and a
 	// new one starts for what comes after the dump.
 	if err := w.tw.Flush(); err != nil {
+		enc.Close()
 		return nil, fmt.Errorf("writing the archive before the dump: %w", err)
 	}
 	if err := w.zw.Close(); err != nil {
+		enc.Close()
 		return nil, fmt.Errorf("writing the archive before the dump: %w", err)
 	}
-	defer w.zw.Reset(w.dst)
-
 	p := &dumpPipeline{w: w, enc: enc, free: make(chan []byte, dumpBlocksInFlight), stop: make(chan struct{})}
 	for range dumpBlocksInFlight {
 		p.free <- make([]byte, dumpBlockSize)
 	}
-	scanCh := make(chan *dumpBlock, dumpBlocksInFlight)
-	chunkHashCh := make(chan *dumpBlock, dumpBlocksInFlight)
-	dumpHashCh := make(chan *dumpBlock, dumpBlocksInFlight)
-	compressCh := make(chan *dumpBlock, dumpBlocksInFlight)
-	emitCh := make(chan *dumpBlock, dumpBlocksInFlight)
-
-	var wg sync.WaitGroup
-	scan := dumpscan.New()
-	wg.Go(func() {
-		for b := range scanCh {
-			scan.Write(b.raw)
+	d := &DumpWriter{
+		w: w, p: p, ctx: ctx,
+		scanCh:      make(chan *dumpBlock, dumpBlocksInFlight),
+		chunkHashCh: make(chan *dumpBlock, dumpBlocksInFlight),
+		dumpHashCh:  make(chan *dumpBlock, dumpBlocksInFlight),
+		compressCh:  make(chan *dumpBlock, dumpBlocksInFlight),
+		emitCh:      make(chan *dumpBlock, dumpBlocksInFlight),
+		scan:        dumpscan.New(),
+		whole:       sha256.New(),
+	}
+	d.wg.Go(func() {
+		for b := range d.scanCh {
+			d.scan.Write(b.raw)
 			p.release(b)
 		}
 	})
-	var chunkSums []string
-	wg.Go(func() {
+	d.wg.Go(func() {
 		h := sha256.New()
-		for b := range chunkHashCh {
+		for b := range d.chunkHashCh {
 			h.Write(b.raw)
 			if b.endsChunk {
-				chunkSums = append(chunkSums, hex.EncodeToString(h.Sum(nil)))
+				d.chunkSums = append(d.chunkSums, hex.EncodeToString(h.Sum(nil)))
 				h.Reset()
 			}
 			p.release(b)
 		}
 	})
-	whole := sha256.New()
-	wg.Go(func() { hashAll(p, whole, dumpHashCh) })
-	var compressors sync.WaitGroup
+	d.wg.Go(func() {
+		for b := range d.dumpHashCh {
+			d.whole.Write(b.raw)
+			p.release(b)
+		}
+	})
 	for range w.opts.Concurrency {
-		compressors.Go(func() {
-			for b := range compressCh {
+		d.compressors.Go(func() {
+			for b := range d.compressCh {
 				if len(b.raw) > 0 {
 					b.frame = p.enc.EncodeAll(b.raw, make([]byte, 0, len(b.raw)/4))
 				}
@@ -158,30 +183,142 @@ func (w *Writer) AddDump(ctx context.Context, r io.Reader) (*DumpResult, error) 
 			}
 		})
 	}
-	var chunkSizes []int64
-	wg.Go(func() { chunkSizes = p.emit(emitCh) })
+	d.wg.Go(func() { d.chunkSizes = p.emit(d.emitCh) })
+	return d, nil
+}
 
-	readErr := p.read(ctx, r, []chan *dumpBlock{scanCh, chunkHashCh, dumpHashCh, compressCh}, emitCh)
-	close(scanCh)
-	close(chunkHashCh)
-	close(dumpHashCh)
-	close(compressCh)
-	close(emitCh)
-	compressors.Wait()
-	wg.Wait()
-	if readErr != nil {
-		return nil, readErr
-	}
-	if p.err != nil {
-		return nil, p.err
-	}
+// errDumpClosed is a write after Finish or Abort.
+var errDumpClosed = errors.New("the dump entry is already closed")
 
-	res := &DumpResult{SHA256: hex.EncodeToString(whole.Sum(nil))}
-	for i, size := range chunkSizes {
-		res.Chunks = append(res.Chunks, Chunk{Name: ChunkName(i), Size: size, SHA256: chunkSums[i]})
+// errDumpAborted stops the pipeline of a dump that failed.
+var errDumpAborted = errors.New("the dump was aborted")
+
+// Write adds dump bytes.
+func (d *DumpWriter) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		if err := d.next(); err != nil {
+			return n, err
+		}
+		want := min(int64(len(d.cur)-d.fill), d.w.opts.ChunkSize-d.inChunk)
+		k := copy(d.cur[d.fill:int64(d.fill)+want], b)
+		d.took(k)
+		b = b[k:]
+		n += k
+		if err := d.dispatchIfFull(); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// ReadFrom reads r to its end straight into the pipeline's blocks.
+func (d *DumpWriter) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if err := d.next(); err != nil {
+			return total, err
+		}
+		want := min(int64(len(d.cur)-d.fill), d.w.opts.ChunkSize-d.inChunk)
+		k, err := io.ReadFull(r, d.cur[d.fill:int64(d.fill)+want])
+		d.took(k)
+		total += int64(k)
+		if derr := d.dispatchIfFull(); derr != nil {
+			return total, derr
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// next makes sure a block is being filled, waiting for a free one.
+func (d *DumpWriter) next() error {
+	if d.closed {
+		return errDumpClosed
+	}
+	if err := d.ctx.Err(); err != nil {
+		return err
+	}
+	if d.cur != nil {
+		return nil
+	}
+	select {
+	case d.cur = <-d.p.free:
+		d.fill = 0
+		return nil
+	case <-d.p.stop:
+		return d.p.err
+	}
+}
+
+func (d *DumpWriter) took(k int) {
+	d.fill += k
+	d.inChunk += int64(k)
+}
+
+func (d *DumpWriter) dispatchIfFull() error {
+	if d.fill == len(d.cur) || d.inChunk == d.w.opts.ChunkSize {
+		return d.dispatch(d.inChunk == d.w.opts.ChunkSize)
+	}
+	return nil
+}
+
+// dispatch hands the block being filled to every step; endsChunk closes
+// the chunk it belongs to.
+func (d *DumpWriter) dispatch(endsChunk bool) error {
+	b := &dumpBlock{raw: d.cur[:d.fill], n: d.fill, endsChunk: endsChunk, done: make(chan struct{})}
+	d.cur, d.fill = nil, 0
+	if endsChunk {
+		d.inChunk = 0
+	}
+	b.users.Store(4)
+	// The emitter first: it waits for each block's frame in order.
+	for _, ch := range []chan *dumpBlock{d.emitCh, d.scanCh, d.chunkHashCh, d.dumpHashCh, d.compressCh} {
+		select {
+		case ch <- b:
+		case <-d.p.stop:
+			// Steps already holding the block release it; the rest
+			// never will, and the pipeline is ending anyway.
+			return d.p.err
+		}
+	}
+	return nil
+}
+
+// Finish ends the dump at the end of its stream and returns what was
+// written and seen, or the archive's error.
+func (d *DumpWriter) Finish() (*DumpResult, error) {
+	if d.closed {
+		return nil, errDumpClosed
+	}
+	var err error
+	if d.fill > 0 || d.inChunk > 0 {
+		// The last chunk ends with the stream (an empty block when its
+		// bytes went out already).
+		if d.cur == nil {
+			err = d.next()
+		}
+		if err == nil {
+			err = d.dispatch(true)
+		}
+	}
+	d.shutdown()
+	if d.p.err != nil {
+		return nil, d.p.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &DumpResult{SHA256: hex.EncodeToString(d.whole.Sum(nil))}
+	for i, size := range d.chunkSizes {
+		res.Chunks = append(res.Chunks, Chunk{Name: ChunkName(i), Size: size, SHA256: d.chunkSums[i]})
 		res.Size += size
 	}
-	sr := scan.Result()
+	sr := d.scan.Result()
 	res.Completed = sr.Completed
 	res.Databases = sr.Databases
 	for _, t := range sr.Tables {
@@ -193,71 +330,57 @@ func (w *Writer) AddDump(ctx context.Context, r io.Reader) (*DumpResult, error) 
 	return res, nil
 }
 
-func hashAll(p *dumpPipeline, h hash.Hash, blocks <-chan *dumpBlock) {
-	for b := range blocks {
-		h.Write(b.raw)
-		p.release(b)
+// Abort ends a dump that failed: the pipeline stops and nothing more of
+// the dump is written.
+func (d *DumpWriter) Abort() {
+	if !d.closed {
+		d.p.fail(errDumpAborted)
+		d.shutdown()
 	}
 }
 
-// read fills blocks from r and hands each to every step. It returns the
-// read error, ctx's, or nil at the end of the stream (or when the emitter
-// failed: its error is p.err).
-func (p *dumpPipeline) read(ctx context.Context, r io.Reader, readers []chan *dumpBlock, emitCh chan *dumpBlock) error {
-	chunkSize := p.w.opts.ChunkSize
-	var inChunk int64
-	send := func(b *dumpBlock) bool {
-		b.users.Store(int32(len(readers)))
-		b.done = make(chan struct{})
-		// The emitter first: it waits for each block's frame in order.
-		for _, ch := range append([]chan *dumpBlock{emitCh}, readers...) {
-			select {
-			case ch <- b:
-			case <-p.stop:
-				// Steps already holding the block release it; the rest
-				// never will, and the pipeline is ending anyway.
-				return false
-			}
-		}
-		return true
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var buf []byte
-		select {
-		case buf = <-p.free:
-		case <-p.stop:
+// Err is the archive's error once writing it failed, else nil (also
+// after Abort, which is the dump's failure, not the archive's).
+func (d *DumpWriter) Err() error {
+	select {
+	case <-d.p.stop:
+		if errors.Is(d.p.err, errDumpAborted) {
 			return nil
 		}
-		want := min(int64(len(buf)), chunkSize-inChunk)
-		n, err := io.ReadFull(r, buf[:want])
-		if n > 0 {
-			inChunk += int64(n)
-			b := &dumpBlock{raw: buf[:n], n: n, endsChunk: inChunk == chunkSize}
-			if b.endsChunk {
-				inChunk = 0
-			}
-			if !send(b) {
-				return nil
-			}
-		} else {
-			p.free <- buf
-		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			if inChunk > 0 {
-				// The last chunk ends with the stream.
-				if !send(&dumpBlock{endsChunk: true}) {
-					return nil
-				}
-			}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+		return d.p.err
+	default:
+		return nil
 	}
+}
+
+// shutdown closes the pipeline, waits for it, and lets the archive's
+// streaming encoder go on after the dump.
+func (d *DumpWriter) shutdown() {
+	d.closed = true
+	close(d.scanCh)
+	close(d.chunkHashCh)
+	close(d.dumpHashCh)
+	close(d.compressCh)
+	close(d.emitCh)
+	d.compressors.Wait()
+	d.wg.Wait()
+	d.p.enc.Close()
+	d.w.zw.Reset(d.w.dst)
+}
+
+// AddDump reads the dump stream to its end and stores it as fixed-size
+// chunk entries, scanning and hashing it on the way. A read error (the
+// dump failed) is returned as is.
+func (w *Writer) AddDump(ctx context.Context, r io.Reader) (*DumpResult, error) {
+	d, err := w.StartDump(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.ReadFrom(r); err != nil {
+		d.Abort()
+		return nil, err
+	}
+	return d.Finish()
 }
 
 // emit writes each chunk once whole: its tar header, its blocks' frames
@@ -267,10 +390,12 @@ func (p *dumpPipeline) emit(blocks <-chan *dumpBlock) []int64 {
 	var frames [][]byte
 	var size int64
 	for b := range blocks {
-		if p.err != nil {
+		select {
+		case <-p.stop:
 			// Drained without waiting, so that nothing upstream blocks:
 			// once stopped, a block may never reach a compressor.
 			continue
+		default:
 		}
 		<-b.done
 		if b.frame != nil {

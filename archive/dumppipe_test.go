@@ -235,3 +235,107 @@ func TestDumpCancelled(t *testing.T) {
 		t.Errorf("%d goroutines left behind", n-before)
 	}
 }
+
+// TestDumpWriterMatchesAddDump: the dump pushed in writes of odd sizes (as
+// the container's output arrives) makes the very archive AddDump makes
+// reading it.
+func TestDumpWriterMatchesAddDump(t *testing.T) {
+	dump, err := io.ReadAll(&sqlRows{max: 5*dumpBlockSize + 777})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, _, _ := dumpArchive(t, dump, 2*dumpBlockSize+5)
+	for _, piece := range []int{1 << 10, 32<<10 + 3, 3 * dumpBlockSize} {
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, WriterOptions{ChunkSize: 2*dumpBlockSize + 5, ModTime: fixedTime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		add := func(name, body string) {
+			if err := w.AddFile(FileHeader{Name: name, Mode: 0o600, ModTime: fixedTime, Size: int64(len(body))}, strings.NewReader(body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add("compose/docker-compose.yml", "services: {}\n")
+		d, err := w.StartDump(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := dump; len(p) > 0; p = p[min(piece, len(p)):] {
+			if _, err := d.Write(p[:min(piece, len(p))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := d.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Write([]byte("late")); !errors.Is(err, errDumpClosed) {
+			t.Errorf("a write after Finish: %v", err)
+		}
+		add("compose/.env", "A=1\n")
+		m := &Manifest{Name: ObjectName("s", fixedTime, false), Stack: "s", Database: &Database{ChunkSize: 2*dumpBlockSize + 5, Chunks: res.Chunks, DumpSize: res.Size, DumpSHA256: res.SHA256}}
+		if err := w.Close(m); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("writes of %d bytes made a different archive", piece)
+		}
+	}
+}
+
+// TestDumpWriterReturnsTheArchiveError: once the destination failed, a
+// write returns its error, so that the dump is ended; Err says it too.
+func TestDumpWriterReturnsTheArchiveError(t *testing.T) {
+	before := runtime.NumGoroutine()
+	boom := errors.New("destination full")
+	w, err := NewWriter(&failAfter{n: 100 << 10, err: boom}, WriterOptions{ChunkSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := w.StartDump(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &sqlRows{max: 1 << 40}
+	block := make([]byte, 64<<10)
+	var werr error
+	for written := 0; written < 256<<20 && werr == nil; written += len(block) {
+		r.Read(block)
+		_, werr = d.Write(block)
+	}
+	if !errors.Is(werr, boom) || !errors.Is(d.Err(), boom) {
+		t.Fatalf("write: %v, Err: %v; want the destination's error", werr, d.Err())
+	}
+	d.Abort()
+	w.zw.Close()
+	if n := settledGoroutines(before); n > before {
+		t.Errorf("%d goroutines left behind", n-before)
+	}
+}
+
+// TestDumpWriterAbort: a dump that failed is aborted; nothing after the
+// abort reaches the archive, and nothing is left running.
+func TestDumpWriterAbort(t *testing.T) {
+	before := runtime.NumGoroutine()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, WriterOptions{ChunkSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := w.StartDump(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ReadFrom(&sqlRows{max: 3<<20 + 5}); err != nil {
+		t.Fatal(err)
+	}
+	d.Abort()
+	if _, err := d.Finish(); !errors.Is(err, errDumpClosed) {
+		t.Errorf("Finish after Abort: %v", err)
+	}
+	w.zw.Close()
+	if n := settledGoroutines(before); n > before {
+		t.Errorf("%d goroutines left behind", n-before)
+	}
+}
