@@ -1,6 +1,6 @@
 // Command bench measures dr against the ways people back up a MariaDB
 // stack today, on the same database in the same run, and prints a markdown
-// table of wall time as a ratio to the floor (the dump alone), peak RSS,
+// table of wall time as a ratio to the floor (the dump alone), CPU, peak RSS,
 // peak temporary disk and the size of what was kept.
 //
 //	go run ./bench backup [--size 300MiB,1GiB] [--runs 3] [--volume-size 1GiB] [--only …]
