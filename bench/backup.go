@@ -205,7 +205,9 @@ rm -f dump.sql backup.zip`, scratch, dumpCmd, filepath.Join(stackDir, "docker-co
 		}
 		singles = append(singles, res)
 	}
-	printBackupTable(os.Stdout, size, opts.runs, loadBefore, loadAverage(), rounds, singles)
+	if len(paired)+len(singles) > 0 {
+		printBackupTable(os.Stdout, size, opts.runs, loadBefore, loadAverage(), rounds, singles)
+	}
 	return nil
 }
 
