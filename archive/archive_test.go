@@ -526,7 +526,7 @@ func (g *sqlRows) Read(p []byte) (int, error) {
 
 // TestDumpChunkIsNotHeldRaw streams 80 MiB of dump text in 64 MiB chunks:
 // the heap stays far below one raw chunk, because a filling chunk is held
-// compressed.
+// as its compressed frames.
 func TestDumpChunkIsNotHeldRaw(t *testing.T) {
 	w, err := NewWriter(io.Discard, WriterOptions{ChunkSize: 64 << 20, Concurrency: 1})
 	if err != nil {

@@ -2,7 +2,6 @@ package archive
 
 import (
 	"archive/tar"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,8 +12,6 @@ import (
 
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
-
-	"github.com/appwrite-dr/dr/archive/dumpscan"
 )
 
 // DefaultChunkSize is the dump chunk size when none is configured.
@@ -52,6 +49,7 @@ type FileHeader struct {
 // Writer writes one archive stream: tar → zstd → (age) → w.
 type Writer struct {
 	enc     io.WriteCloser // age, or nil
+	dst     io.Writer      // what zstd writes to: enc, or the caller's writer
 	zw      *zstd.Encoder
 	tw      *tar.Writer
 	raw     *countWriter
@@ -93,6 +91,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 		return nil, fmt.Errorf("starting zstd: %w", err)
 	}
 	aw.zw = zw
+	aw.dst = dst
 	aw.raw = &countWriter{w: zw}
 	aw.tw = tar.NewWriter(aw.raw)
 	return aw, nil
@@ -160,83 +159,6 @@ type DumpResult struct {
 
 // ChunkName is the tar entry name of dump chunk i.
 func ChunkName(i int) string { return fmt.Sprintf("%s%05d", DumpChunkPrefix, i) }
-
-// AddDump reads the dump stream to its end and stores it as fixed-size
-// chunk entries, scanning it on the way. A chunk is held until it is whole
-// (tar wants its size first), compressed (see ChunkSpool), so memory stays
-// a fraction of the chunk size. A read error (the dump failed) is returned
-// as is.
-func (w *Writer) AddDump(ctx context.Context, r io.Reader) (*DumpResult, error) {
-	spool, err := NewChunkSpool()
-	if err != nil {
-		return nil, err
-	}
-	defer spool.Close()
-	readBuf := make([]byte, 256<<10)
-	whole := sha256.New()
-	chunkSum := sha256.New()
-	scan := dumpscan.New()
-	res := &DumpResult{}
-	flush := func() error {
-		name := ChunkName(len(res.Chunks))
-		if err := w.claim(name); err != nil {
-			return err
-		}
-		size := spool.Size()
-		th := &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o600, ModTime: w.opts.ModTime, Format: tar.FormatPAX}
-		if err := w.tw.WriteHeader(th); err != nil {
-			return fmt.Errorf("writing dump chunk %s: %w", name, err)
-		}
-		if _, err := spool.WriteTo(w.tw); err != nil {
-			return fmt.Errorf("writing dump chunk %s: %w", name, err)
-		}
-		res.Chunks = append(res.Chunks, Chunk{Name: name, Size: size, SHA256: hex.EncodeToString(chunkSum.Sum(nil))})
-		res.Size += size
-		chunkSum.Reset()
-		return nil
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		want := min(int64(len(readBuf)), w.opts.ChunkSize-spool.Size())
-		n, readErr := r.Read(readBuf[:want])
-		if n > 0 {
-			p := readBuf[:n]
-			spool.Write(p)
-			chunkSum.Write(p)
-			whole.Write(p)
-			scan.Write(p)
-			if spool.Size() == w.opts.ChunkSize {
-				if err := flush(); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if errors.Is(readErr, io.EOF) {
-			break
-		}
-		if readErr != nil {
-			return nil, readErr
-		}
-	}
-	if spool.Size() > 0 {
-		if err := flush(); err != nil {
-			return nil, err
-		}
-	}
-	res.SHA256 = hex.EncodeToString(whole.Sum(nil))
-	sr := scan.Result()
-	res.Completed = sr.Completed
-	res.Databases = sr.Databases
-	for _, t := range sr.Tables {
-		res.Tables = append(res.Tables, Table{Database: t.Database, Name: t.Name, Engine: t.Engine, Rows: t.Rows, View: t.View})
-	}
-	for _, o := range sr.Objects {
-		res.Objects = append(res.Objects, Object{Database: o.Database, Kind: o.Kind, Name: o.Name})
-	}
-	return res, nil
-}
 
 // Close writes manifest.json as the last entry, with the entries recorded
 // so far, the compression and the encryption, and closes every layer.

@@ -325,10 +325,6 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	return res, pruneErr
 }
 
-// errArchiveStopped is what the dump sees when the archive stopped reading
-// it: never the cause of a failure, only its echo.
-var errArchiveStopped = errors.New("archive stopped reading the dump")
-
 // writeArchive adds everything to the archive in the order of the format:
 // the stack's files, the database dump, then the volumes.
 func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info *mariadb.Info, cfg *config.Config, m *archive.Manifest, counters *progressCounters, log *slog.Logger) error {
@@ -341,25 +337,26 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 
 	counters.phase.Store("dump")
 	args := mariadb.DumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
-	pr, pw := io.Pipe()
-	dumpDone := make(chan error, 1)
-	go func() {
-		err := plan.db.Dump(ctx, args, &countingWriter{w: pw, n: &counters.dump})
-		pw.CloseWithError(err)
-		dumpDone <- err
-	}()
-	dr, err := aw.AddDump(ctx, pr)
-	// Drain so that the dump goroutine never blocks on a reader that gave up.
-	pr.CloseWithError(errArchiveStopped)
-	dumpErr := <-dumpDone
-	// When the archive gave up first (a destination failed, a full disk),
-	// the dump only saw its reader go away: the archive's error is the
-	// cause. Otherwise the dump's own failure is.
-	if err != nil && (dumpErr == nil || errors.Is(dumpErr, errArchiveStopped)) {
+	// The dump's output goes straight into the archive's pipeline, which
+	// returns its own error to the writes once it failed (a destination
+	// failed, a full disk), and that ends the dump.
+	dw, err := aw.StartDump(ctx)
+	if err != nil {
 		return fmt.Errorf("archiving the dump: %w", err)
 	}
-	if dumpErr != nil {
+	if dumpErr := plan.db.Dump(ctx, args, &countingWriter{w: dw, n: &counters.dump}); dumpErr != nil {
+		dw.Abort()
+		// When the archive gave up first, the dump only saw its writes
+		// fail: the archive's error is the cause. Otherwise the dump's
+		// own failure is.
+		if err := dw.Err(); err != nil {
+			return fmt.Errorf("archiving the dump: %w", err)
+		}
 		return dumpErr
+	}
+	dr, err := dw.Finish()
+	if err != nil {
+		return fmt.Errorf("archiving the dump: %w", err)
 	}
 	if !dr.Completed {
 		return errors.New("dumping the database: the dump ended without its completion trailer (\"-- Dump completed\"), so it was cut short; nothing was committed")

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 )
 
@@ -25,6 +28,7 @@ type backupBenchOptions struct {
 	image      string
 	dr         string
 	only       string
+	runs       int
 }
 
 // benchDumpOptions are dr's own dump flags, so every method dumps the same.
@@ -33,101 +37,60 @@ const benchDumpOptions = "--max-allowed-packet=1G --single-transaction --quick -
 const benchPassword = "bench-root-password"
 
 type measurement struct {
-	method  string
-	wall    time.Duration
+	method string
+	wall   time.Duration
+	// cpu is the user+sys time of the process run on the host and its
+	// children: dr itself for dr, the docker CLI (and bash, zstd, …) for
+	// the others. mariadb-dump runs in the container and is in none.
+	cpu     time.Duration
 	peakRSS int64 // bytes, -1 when not measured
 	// peakAnon is the peak of the process's anonymous memory (heap,
 	// stacks), without the binary's own file pages, which RSS counts.
 	peakAnon int64
 	peakTemp int64 // bytes
 	kept     int64 // bytes of the resulting backup
+	dumpSize int64 // bytes of dump, from dr's sidecar; 0 when unknown
 	skipped  string
 }
 
+// backupMethod is one way of backing up the bench database. Paired methods
+// run every round, in an order that rotates, so that a slow spell of the
+// shared machine falls on each of them alike; the others run once.
+type backupMethod struct {
+	name   string
+	tool   string
+	paired bool
+	run    func(scratch, dest string) (measurement, error)
+}
+
 func runBackupBench(ctx context.Context, opts backupBenchOptions) error {
-	env, cleanup, err := prepare(ctx, opts)
-	if err != nil {
-		return err
+	sizes := strings.Split(opts.size, ",")
+	if opts.runs < 1 {
+		return fmt.Errorf("--runs %d: want at least 1", opts.runs)
 	}
-	defer cleanup()
-	drBin, work, db, stackDir := env.drBin, env.work, env.db, env.stackDir
-	identity, err := age.GenerateX25519Identity()
-	if err != nil {
-		return err
-	}
-
-	dumpCmd := fmt.Sprintf("docker exec -e MYSQL_PWD=%s %s mariadb-dump -uroot %s", benchPassword, db.name, benchDumpOptions)
-	type method struct {
-		name string
-		tool string
-		run  func(scratch, dest string) (measurement, error)
-	}
-	shell := func(name, script string) func(string, string) (measurement, error) {
-		return func(scratch, dest string) (measurement, error) {
-			return measureCommand(ctx, name, scratch, dest, exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", script))
-		}
-	}
-	methods := []method{
-		{"floor: mariadb-dump > /dev/null", "", func(scratch, dest string) (measurement, error) {
-			return measureCommand(ctx, "floor", scratch, dest, exec.CommandContext(ctx, "bash", "-c", dumpCmd+" > /dev/null"))
-		}},
-		{"classic script (dump file, zip, rclone copy)", "zip rclone", func(scratch, dest string) (measurement, error) {
-			script := fmt.Sprintf(`set -e
-cd %q
-%s > dump.sql
-zip -q backup.zip dump.sql %q %q
-rclone copy --config /dev/null backup.zip %q
-rm -f dump.sql backup.zip`, scratch, dumpCmd, filepath.Join(stackDir, "docker-compose.yml"), filepath.Join(stackDir, ".env"), dest)
-			return shell("classic", script)(scratch, dest)
-		}},
-		{"mariadb-dump | zstd -T0 -3", "zstd", func(scratch, dest string) (measurement, error) {
-			return shell("zstd", fmt.Sprintf("%s | zstd -q -T0 -3 -o %q", dumpCmd, filepath.Join(dest, "dump.sql.zst")))(scratch, dest)
-		}},
-		{"mariadb-dump | restic backup --stdin", "restic", func(scratch, dest string) (measurement, error) {
-			repo := filepath.Join(dest, "restic")
-			init := exec.CommandContext(ctx, "restic", "init", "-q", "-r", repo)
-			init.Env = append(os.Environ(), "RESTIC_PASSWORD=bench")
-			if out, err := init.CombinedOutput(); err != nil {
-				return measurement{}, fmt.Errorf("restic init: %v: %s", err, out)
-			}
-			c := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", fmt.Sprintf("%s | restic backup -q -r %q --stdin --stdin-filename dump.sql", dumpCmd, repo))
-			c.Env = append(os.Environ(), "RESTIC_PASSWORD=bench", "RESTIC_CACHE_DIR="+filepath.Join(scratch, "cache"))
-			return measureCommand(ctx, "restic", scratch, dest, c)
-		}},
-		{"dr backup", "", func(scratch, dest string) (measurement, error) {
-			return measureDr(ctx, drBin, scratch, dest, stackDir, db, nil)
-		}},
-		{"dr backup (age-encrypted)", "", func(scratch, dest string) (measurement, error) {
-			return measureDr(ctx, drBin, scratch, dest, stackDir, db, []string{identity.Recipient().String()})
-		}},
-	}
-
-	var results []measurement
-	for _, m := range methods {
-		if opts.only != "" && !strings.Contains(opts.only, strings.Fields(m.name)[0]) {
-			continue
-		}
-		if missing := missingTools(m.tool); missing != "" {
-			results = append(results, measurement{method: m.name, skipped: missing + " not installed"})
-			continue
-		}
-		scratch := filepath.Join(work, "scratch")
-		dest := filepath.Join(work, "dest")
-		for _, d := range []string{scratch, dest} {
-			_ = os.RemoveAll(d)
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(os.Stderr, "bench: %s\n", m.name)
-		res, err := m.run(scratch, dest)
+	var db *benchDatabase
+	var drBin, work, stackDir string
+	for _, size := range sizes {
+		size = strings.TrimSpace(size)
+		sizeOpts := opts
+		sizeOpts.size = size
+		env, cleanup, err := prepare(ctx, sizeOpts)
 		if err != nil {
-			return fmt.Errorf("%s: %w", m.name, err)
+			return err
 		}
-		res.method = m.name
-		results = append(results, res)
+		err = benchBackupSize(ctx, opts, size, env)
+		if err != nil {
+			cleanup()
+			return err
+		}
+		if size != strings.TrimSpace(sizes[len(sizes)-1]) {
+			cleanup()
+			continue
+		}
+		// The volume capture runs once, beside the last database.
+		defer cleanup()
+		drBin, work, db, stackDir = env.drBin, env.work, env.db, env.stackDir
 	}
-	printBackupTable(os.Stdout, opts.size, results)
 	if opts.only == "" || strings.Contains(opts.only, "volume") {
 		var vsize config.Size
 		if err := vsize.UnmarshalText([]byte(opts.volumeSize)); err != nil {
@@ -141,6 +104,121 @@ rm -f dump.sql backup.zip`, scratch, dumpCmd, filepath.Join(stackDir, "docker-co
 		printVolumeTable(os.Stdout, vr)
 	}
 	return nil
+}
+
+// benchBackupSize measures every method on one generated database.
+func benchBackupSize(ctx context.Context, opts backupBenchOptions, size string, env *benchEnv) error {
+	drBin, work, db, stackDir := env.drBin, env.work, env.db, env.stackDir
+	identity, err := age.GenerateX25519Identity()
+	if err != nil {
+		return err
+	}
+
+	dumpCmd := fmt.Sprintf("docker exec -e MYSQL_PWD=%s %s mariadb-dump -uroot %s", benchPassword, db.name, benchDumpOptions)
+	shell := func(name, script string) func(string, string) (measurement, error) {
+		return func(scratch, dest string) (measurement, error) {
+			return measureCommand(ctx, name, scratch, dest, exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", script))
+		}
+	}
+	methods := []backupMethod{
+		{"floor: mariadb-dump > /dev/null", "", true, func(scratch, dest string) (measurement, error) {
+			return measureCommand(ctx, "floor", scratch, dest, exec.CommandContext(ctx, "bash", "-c", dumpCmd+" > /dev/null"))
+		}},
+		{"dr backup", "", true, func(scratch, dest string) (measurement, error) {
+			return measureDr(ctx, drBin, scratch, dest, stackDir, db, nil)
+		}},
+		{"dr backup (age-encrypted)", "", true, func(scratch, dest string) (measurement, error) {
+			return measureDr(ctx, drBin, scratch, dest, stackDir, db, []string{identity.Recipient().String()})
+		}},
+		{"classic script (dump file, zip, rclone copy)", "zip rclone", false, func(scratch, dest string) (measurement, error) {
+			script := fmt.Sprintf(`set -e
+cd %q
+%s > dump.sql
+zip -q backup.zip dump.sql %q %q
+rclone copy --config /dev/null backup.zip %q
+rm -f dump.sql backup.zip`, scratch, dumpCmd, filepath.Join(stackDir, "docker-compose.yml"), filepath.Join(stackDir, ".env"), dest)
+			return shell("classic", script)(scratch, dest)
+		}},
+		{"mariadb-dump | zstd -T0 -3", "zstd", false, func(scratch, dest string) (measurement, error) {
+			return shell("zstd", fmt.Sprintf("%s | zstd -q -T0 -3 -o %q", dumpCmd, filepath.Join(dest, "dump.sql.zst")))(scratch, dest)
+		}},
+		{"mariadb-dump | restic backup --stdin", "restic", false, func(scratch, dest string) (measurement, error) {
+			repo := filepath.Join(dest, "restic")
+			init := exec.CommandContext(ctx, "restic", "init", "-q", "-r", repo)
+			init.Env = append(os.Environ(), "RESTIC_PASSWORD=bench")
+			if out, err := init.CombinedOutput(); err != nil {
+				return measurement{}, fmt.Errorf("restic init: %v: %s", err, out)
+			}
+			c := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", fmt.Sprintf("%s | restic backup -q -r %q --stdin --stdin-filename dump.sql", dumpCmd, repo))
+			c.Env = append(os.Environ(), "RESTIC_PASSWORD=bench", "RESTIC_CACHE_DIR="+filepath.Join(scratch, "cache"))
+			return measureCommand(ctx, "restic", scratch, dest, c)
+		}},
+	}
+	var paired, once []backupMethod
+	for _, m := range methods {
+		if opts.only != "" && !strings.Contains(opts.only, strings.Fields(m.name)[0]) {
+			continue
+		}
+		if m.paired {
+			paired = append(paired, m)
+		} else {
+			once = append(once, m)
+		}
+	}
+	runOne := func(m backupMethod) (measurement, error) {
+		if missing := missingTools(m.tool); missing != "" {
+			return measurement{method: m.name, skipped: missing + " not installed"}, nil
+		}
+		scratch := filepath.Join(work, "scratch")
+		dest := filepath.Join(work, "dest")
+		for _, d := range []string{scratch, dest} {
+			_ = os.RemoveAll(d)
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return measurement{}, err
+			}
+		}
+		fmt.Fprintf(os.Stderr, "bench: %s: %s\n", size, m.name)
+		res, err := m.run(scratch, dest)
+		if err != nil {
+			return measurement{}, fmt.Errorf("%s: %w", m.name, err)
+		}
+		res.method = m.name
+		return res, nil
+	}
+	loadBefore := loadAverage()
+	rounds := make([][]measurement, len(paired))
+	for round := 0; round < opts.runs; round++ {
+		for k := range paired {
+			i := (k + round) % len(paired)
+			res, err := runOne(paired[i])
+			if err != nil {
+				return err
+			}
+			rounds[i] = append(rounds[i], res)
+		}
+	}
+	var singles []measurement
+	for _, m := range once {
+		res, err := runOne(m)
+		if err != nil {
+			return err
+		}
+		singles = append(singles, res)
+	}
+	if len(paired)+len(singles) > 0 {
+		printBackupTable(os.Stdout, size, opts.runs, loadBefore, loadAverage(), rounds, singles)
+	}
+	return nil
+}
+
+// loadAverage is the 1-minute load of the machine, to say how busy it
+// was: the figures of a shared 2-core machine move with it.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(data))[0]
 }
 
 func missingTools(tools string) string {
@@ -174,9 +252,11 @@ func measureCommand(ctx context.Context, name, scratch, dest string, c *exec.Cmd
 		return measurement{}, fmt.Errorf("%v: %s", err, lastLines(stderr.String(), 5))
 	}
 	m := measurement{method: name, wall: wall, peakRSS: -1, peakTemp: peak.Load(), kept: dirSize(dest)}
+	m.cpu = c.ProcessState.UserTime() + c.ProcessState.SystemTime()
 	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok && strings.HasPrefix(filepath.Base(c.Path), "dr") {
 		m.peakRSS = ru.Maxrss * 1024
 		m.peakAnon = anon.Load()
+		m.dumpSize = sidecarDumpSize(dest)
 	}
 	return m, nil
 }
@@ -280,31 +360,116 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func printBackupTable(w io.Writer, size string, results []measurement) {
-	var floor time.Duration
-	for _, r := range results {
-		if strings.HasPrefix(r.method, "floor") {
-			floor = r.wall
-		}
-	}
-	fmt.Fprintf(w, "\nBackup of a %s Appwrite-shaped database, %d cores, one run each:\n\n", size, numCPU())
-	fmt.Fprintln(w, "| method | wall | × floor | peak RSS of dr (anon) | peak temp disk | kept |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
-	for _, r := range results {
-		if r.skipped != "" {
-			fmt.Fprintf(w, "| %s | skipped: %s | | | | |\n", cell(r.method), r.skipped)
+// sidecarDumpSize reads the dump's size from the sidecar manifest dr left
+// in dest, for the CPU per GiB of dump.
+func sidecarDumpSize(dest string) int64 {
+	paths, _ := filepath.Glob(filepath.Join(dest, "*.manifest.json"))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
 			continue
 		}
-		ratio := "—"
-		if floor > 0 {
-			ratio = strconv.FormatFloat(r.wall.Seconds()/floor.Seconds(), 'f', 2, 64) + "×"
+		var m archive.Manifest
+		if json.Unmarshal(data, &m) == nil && m.Database != nil {
+			return m.Database.DumpSize
 		}
-		rss := "—"
-		if r.peakRSS >= 0 {
-			rss = mib(r.peakRSS) + " (" + mib(r.peakAnon) + ")"
-		}
-		fmt.Fprintf(w, "| %s | %.1f s | %s | %s | %s | %s |\n", cell(r.method), r.wall.Seconds(), ratio, rss, mib(r.peakTemp), mib(r.kept))
 	}
+	return 0
+}
+
+// printBackupTable prints one size's results: for the paired methods the
+// median over the rounds of wall and CPU, and the median of each round's
+// own ratio to that round's floor; the others against the median floor.
+func printBackupTable(w io.Writer, size string, runs int, loadBefore, loadAfter string, rounds [][]measurement, singles []measurement) {
+	var floors []time.Duration
+	for _, rs := range rounds {
+		if len(rs) > 0 && strings.HasPrefix(rs[0].method, "floor") {
+			for _, r := range rs {
+				floors = append(floors, r.wall)
+			}
+		}
+	}
+	floor := medianOf(floors)
+	fmt.Fprintf(w, "\nBackup of a %s Appwrite-shaped database, %d cores, median of %d paired runs (floor and dr alternating; load average %s before, %s after):\n\n",
+		size, numCPU(), runs, loadBefore, loadAfter)
+	fmt.Fprintln(w, "| method | wall | × floor | CPU on the host | dr CPU per GiB of dump | peak RSS of dr (anon) | peak temp disk | kept |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	row := func(rs []measurement, ratio string) {
+		r := rs[0]
+		if r.skipped != "" {
+			fmt.Fprintf(w, "| %s | skipped: %s | | | | | | |\n", cell(r.method), r.skipped)
+			return
+		}
+		var walls, cpus []time.Duration
+		var perGiB []float64
+		rss, anon, temp, kept := int64(-1), int64(0), int64(0), int64(0)
+		for _, m := range rs {
+			walls = append(walls, m.wall)
+			cpus = append(cpus, m.cpu)
+			if m.dumpSize > 0 {
+				perGiB = append(perGiB, m.cpu.Seconds()/(float64(m.dumpSize)/(1<<30)))
+			}
+			rss, anon = max(rss, m.peakRSS), max(anon, m.peakAnon)
+			temp, kept = max(temp, m.peakTemp), max(kept, m.kept)
+		}
+		perGiBText := "—"
+		if len(perGiB) > 0 {
+			perGiBText = fmt.Sprintf("%.1f s", medianFloat(perGiB))
+		}
+		rssText := "—"
+		if rss >= 0 {
+			rssText = mib(rss) + " (" + mib(anon) + ")"
+		}
+		fmt.Fprintf(w, "| %s | %.1f s | %s | %.1f s | %s | %s | %s | %s |\n", cell(r.method), medianOf(walls).Seconds(), ratio,
+			medianOf(cpus).Seconds(), perGiBText, rssText, mib(temp), mib(kept))
+	}
+	for _, rs := range rounds {
+		if len(rs) == 0 {
+			continue
+		}
+		var ratios []float64
+		for i, m := range rs {
+			if i < len(floors) && floors[i] > 0 {
+				ratios = append(ratios, m.wall.Seconds()/floors[i].Seconds())
+			}
+		}
+		ratio := "—"
+		if len(ratios) > 0 {
+			ratio = strconv.FormatFloat(medianFloat(ratios), 'f', 2, 64) + "×"
+		}
+		row(rs, ratio)
+	}
+	for _, m := range singles {
+		ratio := "—"
+		if floor > 0 && m.skipped == "" {
+			ratio = strconv.FormatFloat(m.wall.Seconds()/floor.Seconds(), 'f', 2, 64) + "×"
+		}
+		row([]measurement{m}, ratio)
+	}
+}
+
+func medianOf(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func medianFloat(fs []float64) float64 {
+	if len(fs) == 0 {
+		return 0
+	}
+	s := slices.Clone(fs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }

@@ -1,9 +1,9 @@
 // Command bench measures dr against the ways people back up a MariaDB
 // stack today, on the same database in the same run, and prints a markdown
-// table of wall time as a ratio to the floor (the dump alone), peak RSS,
+// table of wall time as a ratio to the floor (the dump alone), CPU, peak RSS,
 // peak temporary disk and the size of what was kept.
 //
-//	go run ./bench backup [--size 1GiB] [--volume-size 1GiB] [--only …]
+//	go run ./bench backup [--size 300MiB,1GiB] [--runs 3] [--volume-size 1GiB] [--only …]
 //	go run ./bench restore [--size 1GiB]
 //
 // It needs a Docker engine and the test image (make setup), and the
@@ -32,7 +32,8 @@ func main() {
 	case "backup":
 		fs := flag.NewFlagSet("backup", flag.ExitOnError)
 		opts := backupBenchOptions{}
-		fs.StringVar(&opts.size, "size", "1GiB", "approximate size of the generated dump (e.g. 256MiB, 1GiB, 4GiB)")
+		fs.StringVar(&opts.size, "size", "300MiB,1GiB", "approximate sizes of the generated dump, comma-separated (e.g. 300MiB,1GiB,4GiB)")
+		fs.IntVar(&opts.runs, "runs", 3, "paired runs of the floor and dr per size; the table shows medians")
 		fs.StringVar(&opts.volumeSize, "volume-size", "1GiB", "size of the volume whose capture is timed against docker cp")
 		fs.StringVar(&opts.image, "image", envOr("DR_TEST_IMAGE", "dr-test/mariadb:10.11"), "MariaDB image")
 		fs.StringVar(&opts.dr, "dr", "bin/dr", "dr binary to measure (make build)")

@@ -69,7 +69,7 @@ type Scanner struct {
 	skipVersion bool
 	head        []byte // the statement so far, at paren depth 0, outside comments
 	inValues    bool   // an INSERT whose VALUES keyword has passed
-	insertTo    string // the table of that INSERT
+	insertTo    int    // the index in tables of that INSERT's table
 
 	delim     string
 	tail      []byte // last bytes of code, to match a multi-byte delimiter
@@ -93,26 +93,28 @@ func New() *Scanner {
 // Write scans p. It never fails.
 func (s *Scanner) Write(p []byte) (int, error) {
 	n := len(p)
+	var stops stringStops
+	stops.reset()
 	for i := 0; i < len(p); i++ {
 		c := p[i]
-		s.trackLine(c)
 		switch s.st {
 		case stSingle, stDouble, stBacktick:
 			// Fast path: skip ordinary string bytes in bulk.
 			if !s.escaped {
-				j := indexStringEnd(p[i:], s.st)
-				if j < 0 {
-					s.trackLines(p[i+1:])
+				k := stops.next(p, i, s.st)
+				if k == len(p) {
+					s.trackLines(p[i:])
 					s.appendHead(p[i:])
 					return n, nil
 				}
-				if j > 0 {
-					s.trackLines(p[i+1 : i+j+1])
-					s.appendHead(p[i : i+j])
-					i += j
+				if k > i {
+					s.trackLines(p[i:k])
+					s.appendHead(p[i:k])
+					i = k
 					c = p[i]
 				}
 			}
+			s.trackLine(c)
 			s.appendHeadByte(c)
 			switch {
 			case s.escaped:
@@ -124,11 +126,13 @@ func (s *Scanner) Write(p []byte) (int, error) {
 				s.prev = 0
 			}
 		case stLineComment:
+			s.trackLine(c)
 			if c == '\n' {
 				s.st = stCode
 				s.prev = '\n'
 			}
 		case stBlockComment:
+			s.trackLine(c)
 			if s.blockStart {
 				s.blockStart = false
 				if c == '!' {
@@ -145,10 +149,61 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			}
 			s.prev = c
 		default:
+			if s.depth > 0 && !s.skipVersion && !special[c] {
+				// Fast path: the numbers, commas and hex literals of row
+				// data between strings mean nothing to the scanner but
+				// the line they are on, and the last of them is the
+				// previous byte of a two-byte token.
+				k := i + 1
+				for k < len(p) && !special[p[k]] {
+					k++
+				}
+				s.trackLines(p[i:k])
+				s.prev = p[k-1]
+				i = k - 1
+				continue
+			}
+			s.trackLine(c)
 			s.code(c)
 		}
 	}
 	return n, nil
+}
+
+// stringStops finds, in one Write's bytes, the next byte that can end or
+// escape a string. It remembers the next position of each such byte, so
+// that a long string full of escapes, or quotes of one kind between
+// strings of another, costs one pass over the bytes, not one per stop.
+type stringStops struct {
+	at [4]int // next ', ", ` and \ at or after the last query; -1: unknown
+}
+
+func (f *stringStops) reset() { f.at = [4]int{-1, -1, -1, -1} }
+
+var stopBytes = [4]byte{'\'', '"', '`', '\\'}
+
+func (f *stringStops) find(p []byte, i, which int) int {
+	if f.at[which] < i {
+		if k := bytes.IndexByte(p[i:], stopBytes[which]); k >= 0 {
+			f.at[which] = i + k
+		} else {
+			f.at[which] = len(p)
+		}
+	}
+	return f.at[which]
+}
+
+// next is the index of the first byte at or after i that can change the
+// string state st, or len(p).
+func (f *stringStops) next(p []byte, i int, st state) int {
+	switch st {
+	case stSingle:
+		return min(f.find(p, i, 0), f.find(p, i, 3))
+	case stDouble:
+		return min(f.find(p, i, 1), f.find(p, i, 3))
+	default:
+		return f.find(p, i, 2)
+	}
 }
 
 func quoteOf(st state) byte {
@@ -159,18 +214,6 @@ func quoteOf(st state) byte {
 		return '"'
 	default:
 		return '`'
-	}
-}
-
-// indexStringEnd finds the next byte that can change the string state.
-func indexStringEnd(p []byte, st state) int {
-	switch st {
-	case stSingle:
-		return bytes.IndexAny(p, `'\`)
-	case stDouble:
-		return bytes.IndexAny(p, `"\`)
-	default:
-		return bytes.IndexByte(p, '`')
 	}
 }
 
@@ -222,11 +265,11 @@ func (s *Scanner) code(c byte) {
 			// "VALUES(" with no space before the first row.
 			if name, ok := valuesTarget(append(s.head, ' ')); ok {
 				s.inValues = true
-				s.insertTo = name
+				s.insertTo = s.tableIndex(name)
 			}
 		}
 		if s.depth == 0 && s.inValues {
-			s.tableFor(s.insertTo).Rows++
+			s.tables[s.insertTo].Rows++
 		}
 		s.depth++
 		return
@@ -251,7 +294,7 @@ func (s *Scanner) code(c byte) {
 	if !s.inValues && (c == ' ' || c == '\n' || c == '\t' || c == '\r') && isInsert(s.head) {
 		if name, ok := valuesTarget(s.head); ok {
 			s.inValues = true
-			s.insertTo = name
+			s.insertTo = s.tableIndex(name)
 		}
 	}
 }
@@ -328,7 +371,7 @@ func (s *Scanner) appendLine(p []byte) {
 			s.line = append(s.line, p...)
 		}
 	}
-	if len(bytes.Trim(p, " \t\r")) > 0 {
+	if s.lineEmpty && len(bytes.Trim(p, " \t\r")) > 0 {
 		s.lineEmpty = false
 	}
 }
@@ -362,7 +405,7 @@ func (s *Scanner) resetStatement() {
 	s.head = s.head[:0]
 	s.tail = s.tail[:0]
 	s.inValues = false
-	s.insertTo = ""
+	s.insertTo = 0
 	s.depth = 0
 }
 
@@ -484,17 +527,23 @@ func (s *Scanner) addObject(kind, raw string) {
 
 // tableFor finds or adds a table by its (possibly db-qualified) name.
 func (s *Scanner) tableFor(raw string) *Table {
+	return &s.tables[s.tableIndex(raw)]
+}
+
+// tableIndex is tableFor's index in tables, which stays valid as tables
+// grows: an INSERT's rows are counted through it without a lookup each.
+func (s *Scanner) tableIndex(raw string) int {
 	db, name := s.db, unquote(raw)
 	if d, n, ok := splitQualified(raw); ok {
 		db, name = d, n
 	}
 	key := db + "\x00" + name
 	if i, ok := s.byKey[key]; ok {
-		return &s.tables[i]
+		return i
 	}
 	s.tables = append(s.tables, Table{Database: db, Name: name})
 	s.byKey[key] = len(s.tables) - 1
-	return &s.tables[len(s.tables)-1]
+	return len(s.tables) - 1
 }
 
 // isInsert says whether the statement starts with INSERT or REPLACE.

@@ -198,6 +198,7 @@ func TestSakila(t *testing.T) {
 func FuzzScanner(f *testing.F) {
 	f.Add([]byte(sampleDump), uint16(100))
 	f.Add([]byte("INSERT INTO `t` VALUES ('\\\\'),('a''b');"), uint16(3))
+	f.Add([]byte("INSERT INTO t VALUES (1,'a\\'b\\\\','\"'),(0x0F,-1,\"x`'\"),\n(2,`q`);\n-- Dump completed"), uint16(9))
 	f.Add([]byte("DELIMITER $$\nCREATE PROCEDURE p() BEGIN INSERT INTO t VALUES (1); END$$\nDELIMITER ;\n"), uint16(20))
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
 		whole := New()
@@ -209,6 +210,15 @@ func FuzzScanner(f *testing.F) {
 		split.Write(data[c:])
 		if got := split.Result(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("split at %d changed the result:\n got %+v\nwant %+v", c, got, want)
+		}
+		// Fed a byte at a time, no fast path ever skips a byte: the fast
+		// paths must agree with the byte-by-byte state machine.
+		bytewise := New()
+		for i := range data {
+			bytewise.Write(data[i : i+1])
+		}
+		if got := bytewise.Result(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("fed byte by byte, the result differs:\n got %+v\nwant %+v", got, want)
 		}
 		for _, tb := range want.Tables {
 			if tb.Rows < 0 || strings.ContainsRune(tb.Name, 0) {
@@ -226,5 +236,24 @@ func BenchmarkScanner(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		s.Write(chunk)
+	}
+}
+
+// BenchmarkScannerFile scans a real dump file named by DR_BENCH_DUMP.
+func BenchmarkScannerFile(b *testing.B) {
+	path := os.Getenv("DR_BENCH_DUMP")
+	if path == "" {
+		b.Skip("DR_BENCH_DUMP names no dump file")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		s := New()
+		for p := data; len(p) > 0; p = p[min(len(p), 1<<20):] {
+			s.Write(p[:min(len(p), 1<<20)])
+		}
 	}
 }

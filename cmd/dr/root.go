@@ -183,7 +183,7 @@ const memoryHeadroom = 32 << 20
 // limitMemory sets a soft heap limit just above what a run holds live, so
 // the garbage collector keeps the footprint there instead of letting the
 // heap grow to twice the live size (GOGC's default). A filling chunk is
-// held compressed (archive.ChunkSpool): half the chunk size covers dumps
+// held compressed (archive.Writer.AddDump): half the chunk size covers dumps
 // that compress poorly. GOMEMLIMIT, when the operator sets it, wins.
 func (a *app) limitMemory(chunkSize int64) {
 	if os.Getenv("GOMEMLIMIT") != "" || a.getenv("GOMEMLIMIT") != "" {
