@@ -22,6 +22,9 @@ type CatalogEntry struct {
 	Size         int64
 	Manifest     *archive.Manifest
 	Destinations []string
+	// Uploaded is each destination's upload time of the backup (see
+	// Backup.Uploaded), by destination name.
+	Uploaded map[string]time.Time
 	// LastDrill is the newest drill report of the backup on any
 	// destination, or nil.
 	LastDrill *DrillSummary
@@ -54,6 +57,12 @@ func Catalog(ctx context.Context, dests []*Destination) ([]CatalogEntry, error) 
 				byName[b.Name] = e
 			}
 			e.Destinations = append(e.Destinations, d.Name())
+			if !b.Uploaded.IsZero() {
+				if e.Uploaded == nil {
+					e.Uploaded = map[string]time.Time{}
+				}
+				e.Uploaded[d.Name()] = b.Uploaded
+			}
 			if b.LastDrill != nil && (e.LastDrill == nil || b.LastDrill.Started.After(e.LastDrill.Started)) {
 				e.LastDrill = b.LastDrill
 			}

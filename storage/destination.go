@@ -78,6 +78,10 @@ func Open(ctx context.Context, opts Options) (*Destination, error) {
 	ci.Timeout = fs.Duration(timeout)
 	ci.ConnectTimeout = fs.Duration(min(timeout, time.Duration(ci.ConnectTimeout)))
 	ci.LowLevelRetries = min(ci.LowLevelRetries, openLowLevelRetries)
+	// An object's time is then the one the server recorded at upload
+	// (S3, Azure Blob, Swift), not the mtime metadata the uploader sent,
+	// which whoever holds the credentials can forge (see trust.go).
+	ci.UseServerModTime = true
 	octx, cancel := context.WithCancel(octx)
 	type opened struct {
 		f   fs.Fs
@@ -166,12 +170,17 @@ func (d *Destination) CanStream() bool { return d.f.Features().PutStream != nil 
 
 // Backup is a complete backup on one destination.
 type Backup struct {
-	Name        string
-	Stack       string
-	Time        time.Time
-	Encrypted   bool
-	Size        int64
-	ModTime     time.Time
+	Name      string
+	Stack     string
+	Time      time.Time
+	Encrypted bool
+	Size      int64
+	ModTime   time.Time
+	// Uploaded is when the backup was committed here by the backend's
+	// clock: the later of the archive's and the sidecar's times (zero
+	// when the backend keeps neither). See Suspicious for how far it can
+	// be trusted.
+	Uploaded    time.Time
 	Manifest    *archive.Manifest
 	Destination string
 	// Pinned: a pin object keeps the backup from retention.
@@ -277,7 +286,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 		p, _ := archive.ParseObjectName(name)
 		l.Complete = append(l.Complete, Backup{
 			Name: name, Stack: p.Stack, Time: p.Time, Encrypted: p.Encrypted, Size: a.Size(),
-			ModTime: a.ModTime(ctx), Manifest: m, Destination: d.name, Pinned: pins[name],
+			ModTime: a.ModTime(ctx), Uploaded: uploadTime(ctx, a, s), Manifest: m, Destination: d.name, Pinned: pins[name],
 			LastDrill: d.lastDrill(ctx, drills[name]),
 		})
 	}
