@@ -42,6 +42,8 @@ type Manifest struct {
 	FinishedAt  time.Time   `json:"finished_at"`
 	Status      Status      `json:"status"`
 	Database    *Database   `json:"database,omitempty"`
+	// Appwrite is set when the stack has an appwrite service.
+	Appwrite *Appwrite `json:"appwrite,omitempty"`
 	Entries     []Entry     `json:"entries"`
 	Volumes     []Volume    `json:"volumes,omitempty"`
 	Compression Compression `json:"compression"`

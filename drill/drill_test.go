@@ -58,23 +58,6 @@ func TestParseEnv(t *testing.T) {
 	}
 }
 
-func FuzzParseEnv(f *testing.F) {
-	for _, s := range []string{"A=1\n", "export B='x'\n", "# c\nC=\"y\" # z\n", "=", "A=\"", "\ufeffA=1"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		env, err := ParseEnv(data)
-		if err != nil {
-			return
-		}
-		for k := range env {
-			if !validEnvKey(k) {
-				t.Fatalf("invalid key %q accepted", k)
-			}
-		}
-	})
-}
-
 func TestParseDfAvail(t *testing.T) {
 	tests := []struct {
 		in   string

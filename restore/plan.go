@@ -107,6 +107,8 @@ type Plan struct {
 	Copies   []*storage.Destination
 	Faults   []CopyFault
 	Manifest *archive.Manifest
+	// Suspects are the backups the pick refused as possibly planted.
+	Suspects []storage.Suspect
 	Parts    []string
 	Project  string
 	// stack is nil when no container of the project exists (files only).
@@ -157,6 +159,7 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 	}
 	plan := &Plan{
 		Backup: entry, Source: source, Copies: picked.Copies, Faults: picked.Faults, Manifest: manifest,
+		Suspects:  picked.Suspects,
 		Project:   cfg.Stack.Project,
 		DBService: cfg.Stack.Database.Service,
 		TargetDir: req.TargetDir,
@@ -223,12 +226,18 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 // pick finds the backup the request names among the complete backups of
 // the configured stack. A destination that cannot be listed does not stop
 // a restore from the others, but says so when nothing is found.
-func pick(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (storage.CatalogEntry, error) {
-	entry, unreachable, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project, Name: req.Name, Before: req.Before})
+func pick(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (storage.CatalogEntry, []storage.Suspect, error) {
+	q := storage.Query{Stack: cfg.Stack.Project, Name: req.Name, Before: req.Before}
+	entry, suspects, unreachable, err := storage.FindTrusted(ctx, dests, q, time.Duration(cfg.Restore.UploadTolerance))
 	if err == nil && unreachable != nil && req.Logger != nil {
 		req.Logger.Warn("some destinations could not be listed; restoring from the others", "err", unreachable)
 	}
-	return entry, err
+	for _, s := range suspects {
+		if req.Logger != nil {
+			req.Logger.Warn("passed over a backup that may have been planted", "backup", s.Backup, "destination", s.Destination, "reason", s.Reason)
+		}
+	}
+	return entry, suspects, err
 }
 
 // copiesOf is every given destination that holds the backup, from first
