@@ -77,6 +77,10 @@ type Request struct {
 	// Command is the command line that runs this restore again, recorded in
 	// the restore journal so that whoever finds it knows how to finish.
 	Command string
+	// AllowVersionChange restores into a stack that runs another Appwrite
+	// version than the backup's (--allow-version-change); without it such
+	// a restore is refused with a *VersionChangeError.
+	AllowVersionChange bool
 }
 
 // FilePlan is one stack file a restore writes.
@@ -138,6 +142,8 @@ type Plan struct {
 	// finish, when there is one: this restore finishes its job.
 	Interrupted *journal.Journal
 	Merge       bool
+	// AppwriteRunning is the Appwrite version the stack runs, when known.
+	AppwriteRunning string
 }
 
 // Has says whether the plan restores the part.
@@ -195,6 +201,9 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 		}
 		plan.stack = stack
 		plan.Project = stack.Project
+		if plan.AppwriteRunning, err = checkVersion(entry.Name, manifest, stack, req.AllowVersionChange); err != nil {
+			return nil, err
+		}
 		db, ok := stack.Service(plan.DBService)
 		if !ok {
 			return nil, fmt.Errorf("project %s has no container for the database service %q; start it first (docker compose up -d %s)", stack.Project, plan.DBService, plan.DBService)

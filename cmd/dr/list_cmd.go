@@ -41,12 +41,14 @@ listed; the command still succeeds.`,
 			entries, listErr := storage.Catalog(ctx, dests)
 			entries = storage.OfStack(entries, cfg.Stack.Project)
 			listErr = a.warnUnreachable(unreachable, listErr)
+			tolerance := time.Duration(cfg.Restore.UploadTolerance)
 			if opts.json {
-				if err := printListJSON(a, entries); err != nil {
+				if err := printListJSON(a, entries, tolerance); err != nil {
 					return err
 				}
 			} else {
 				printList(a, entries)
+				printSuspects(a, entries, tolerance)
 			}
 			return listErr
 		},
@@ -67,6 +69,10 @@ type listedBackup struct {
 	Destinations []string  `json:"destinations"`
 	// LastDrill is the newest drill report's verdict, when there is one.
 	LastDrill *listedDrill `json:"last_drill,omitempty"`
+	// Uploaded is each destination's upload time of the backup (Time is
+	// the time in its name); Suspicious says why copies are not trusted.
+	Uploaded   map[string]time.Time `json:"uploaded,omitempty"`
+	Suspicious []string             `json:"suspicious,omitempty"`
 }
 
 type listedDrill struct {
@@ -92,10 +98,17 @@ func listed(entries []storage.CatalogEntry) []listedBackup {
 	return out
 }
 
-func printListJSON(a *app, entries []storage.CatalogEntry) error {
+func printListJSON(a *app, entries []storage.CatalogEntry, tolerance time.Duration) error {
 	enc := json.NewEncoder(a.out)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(listed(entries)); err != nil {
+	out := listed(entries)
+	for i, e := range entries {
+		out[i].Uploaded = e.Uploaded
+		for _, s := range storage.Suspicious(e, time.Time{}, tolerance) {
+			out[i].Suspicious = append(out[i].Suspicious, s.Destination+": "+s.Reason)
+		}
+	}
+	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("printing the list: %w", err)
 	}
 	return nil

@@ -69,6 +69,9 @@ type Env struct {
 	NoSafetyDump bool
 	// Command runs the runbook again; a restore journal records it.
 	Command string
+	// AllowVersionChange restores a backup of another Appwrite version
+	// than the stack runs (--allow-version-change).
+	AllowVersionChange bool
 
 	// backup is the backup picked by the first step; later steps use it.
 	backup string

@@ -152,7 +152,13 @@ func pickBackup(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	for _, s := range plan.Suspects {
+		fmt.Fprintf(env.Out, "      refused %s as suspicious (possibly planted): %s\n", s.Backup, s.Reason)
+	}
 	fmt.Fprintf(env.Out, "      backup %s, taken %s on %s, read from %s\n", plan.Backup.Name, plan.Backup.Time.UTC().Format(time.RFC3339), plan.Manifest.Host, plan.Source.Name())
+	if err := restore.CheckAppwriteVersion(ctx, env.Engine, plan.Project, env.Config.Stack.Database.Service, plan.Backup.Name, plan.Manifest, env.AllowVersionChange); err != nil {
+		return err
+	}
 	if j := plan.Interrupted; j != nil {
 		fmt.Fprintf(env.Out, "      %s; this run finishes the job and starts what it left stopped\n", j.Describe())
 	}
@@ -182,6 +188,7 @@ func restorePart(part string) func(context.Context, *Env) error {
 			Logger: env.Logger, Verified: true, From: env.source,
 			Step:         func(s string) { fmt.Fprintf(env.Out, "      %s\n", s) },
 			NoSafetyDump: env.NoSafetyDump, Command: env.Command,
+			AllowVersionChange: env.AllowVersionChange,
 		}
 		if part == restore.PartVolumes {
 			req.Volumes = env.volumesToRestore()
