@@ -55,7 +55,7 @@ func checkEnv(dir string, appwrite bool) (warnings []string, err error) {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if appwrite && strings.TrimSpace(env[openSSLKey]) == "" {
-		return nil, fmt.Errorf("%s has no %s (or it is empty): without it a restored database's encrypted attributes cannot be read, so this backup could not bring Appwrite back; add %s=<the key this Appwrite runs with> to %s (docker compose exec %s printenv %s shows it), then back up again",
+		return nil, fmt.Errorf("%s has no %s (or it is empty): without it a restored database's encrypted attributes cannot be read, so this backup could not bring Appwrite back; add %s to %s, set to the key this Appwrite runs with (docker compose exec %s printenv %s shows it), then back up again",
 			path, openSSLKey, openSSLKey, path, archive.AppwriteService, openSSLKey)
 	}
 	if v, ok := env[storageDevice]; ok && v != "" && !strings.EqualFold(v, "local") {

@@ -19,10 +19,10 @@ type VersionChangeError struct {
 
 func (e *VersionChangeError) Error() string {
 	return fmt.Sprintf("backup %s was taken from Appwrite %s, but the stack's %s service runs Appwrite %s (%s). "+
-		"Appwrite supports restoring only into the version that wrote the data: its migrations run on upgrade, so a %s database under %s code is left half migrated (or ahead of its code) and Appwrite fails in ways a restore cannot undo. "+
-		"Set the %s image in docker-compose.yml back to Appwrite %s and run docker compose up -d, then restore again; or, to restore anyway and migrate by hand, pass --allow-version-change",
+		"Appwrite supports restoring only into the version that wrote the data: its migrations run on upgrade, so a %s database under %s code is out of step with it (missing migrations the code expects, or carrying ones it does not know), and Appwrite fails in ways a restore cannot undo. "+
+		"To go back to %s, set the %s image in docker-compose.yml to its %s tag, run docker compose up -d, then restore again; to restore anyway and run Appwrite's migration yourself (docker compose exec %s migrate), pass --allow-version-change",
 		e.Backup, e.BackupVersion, archive.AppwriteService, e.Running, e.RunningImage,
-		e.BackupVersion, e.Running, archive.AppwriteService, e.BackupVersion)
+		e.BackupVersion, e.Running, e.BackupVersion, archive.AppwriteService, e.BackupVersion, archive.AppwriteService)
 }
 
 // appwriteRunning is the Appwrite version (and image) of the stack's

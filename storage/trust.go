@@ -73,9 +73,9 @@ func Suspicious(e CatalogEntry, before time.Time, tolerance time.Duration) []Sus
 		case !before.IsZero() && up.After(before):
 			s.Reason = fmt.Sprintf("uploaded %s, after --before %s, though its name says %s", stamp(up), stamp(before), stamp(e.Time))
 		case gap > tolerance:
-			s.Reason = fmt.Sprintf("uploaded %s, %s after the time in its name (%s); more than restore.upload_tolerance %s", stamp(up), gap.Round(time.Second), stamp(e.Time), tolerance)
+			s.Reason = fmt.Sprintf("uploaded %s, %s after the time in its name (%s); more than restore.upload_tolerance %s", stamp(up), span(gap), stamp(e.Time), span(tolerance))
 		case -gap > tolerance:
-			s.Reason = fmt.Sprintf("uploaded %s, %s before the time in its name (%s); more than restore.upload_tolerance %s", stamp(up), (-gap).Round(time.Second), stamp(e.Time), tolerance)
+			s.Reason = fmt.Sprintf("uploaded %s, %s before the time in its name (%s); more than restore.upload_tolerance %s", stamp(up), span(-gap), stamp(e.Time), span(tolerance))
 		default:
 			continue
 		}
@@ -85,6 +85,11 @@ func Suspicious(e CatalogEntry, before time.Time, tolerance time.Duration) []Sus
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// span writes a duration as the config does: 6h, not 6h0m0s.
+func span(d time.Duration) string {
+	return strings.TrimSuffix(strings.TrimSuffix(d.Round(time.Second).String(), "0s"), "0m")
+}
 
 // Trusted drops from entries every backup named before before that
 // Suspicious does not trust, and returns the suspects: what a pick by

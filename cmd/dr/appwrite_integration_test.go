@@ -83,7 +83,7 @@ func TestAppwriteVersionAndEnvChecks(t *testing.T) {
 	}
 	setEnvLine(t, s, "_APP_OPENSSL_KEY_V1", "")
 	out, errOut, code := run(t, nil, "backup", "--config", cfg)
-	if code != exitFailed || !strings.Contains(errOut, "has no _APP_OPENSSL_KEY_V1") || !strings.Contains(errOut, "add _APP_OPENSSL_KEY_V1=") {
+	if code != exitFailed || !strings.Contains(errOut, "has no _APP_OPENSSL_KEY_V1") || !strings.Contains(errOut, "add _APP_OPENSSL_KEY_V1 to") {
 		t.Errorf("backup without the key: exit %d, want %d naming the key and the fix\n%s%s", code, exitFailed, out, errOut)
 	}
 	setEnvLine(t, s, "_APP_OPENSSL_KEY_V1", "_APP_OPENSSL_KEY_V1="+key)
