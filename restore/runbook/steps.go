@@ -131,8 +131,8 @@ func wholeStackSteps() []Step {
 func pickStep() Step {
 	return Step{
 		Title:     "Pick the backup and verify it",
-		Does:      "Lists the complete backups on the destinations, picks the newest (before --before, when given), fetches its sidecar manifest and downloads and checks the whole archive against it, decrypting with --identity. Nothing is changed.",
-		OnFailure: "dr list shows what the destinations hold; a damaged copy on one destination can be skipped with -d naming another; an encrypted backup needs -i with the age identity or SSH key.",
+		Does:      "Lists the complete backups on the destinations, picks the newest (before --before, when given, passing over and naming any backup the destination says was uploaded after that time or further than restore.upload_tolerance from the time in its name: possibly planted), refuses a backup of another Appwrite version than the running stack's unless --allow-version-change, fetches its sidecar manifest and downloads and checks the whole archive against it, decrypting with --identity. Nothing is changed.",
+		OnFailure: "dr list shows what the destinations hold (and flags suspicious backups); a damaged copy on one destination can be skipped with -d naming another; an encrypted backup needs -i with the age identity or SSH key; for a version refusal, put the stack's appwrite image back to the backup's version or pass --allow-version-change.",
 		Run:       pickBackup,
 	}
 }
