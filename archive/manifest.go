@@ -42,14 +42,14 @@ type Manifest struct {
 	FinishedAt  time.Time   `json:"finished_at"`
 	Status      Status      `json:"status"`
 	Database    *Database   `json:"database,omitempty"`
-	// Appwrite is set when the stack has an appwrite service.
-	Appwrite *Appwrite `json:"appwrite,omitempty"`
 	Entries     []Entry     `json:"entries"`
 	Volumes     []Volume    `json:"volumes,omitempty"`
 	Compression Compression `json:"compression"`
 	Encryption  *Encryption `json:"encryption,omitempty"`
 	Object      *ObjectInfo `json:"object,omitempty"`
 	Warnings    []string    `json:"warnings,omitempty"`
+	// Appwrite is set when the stack has an appwrite service.
+	Appwrite *Appwrite `json:"appwrite,omitempty"`
 }
 
 // Database records the dump: where it came from and what was seen in it.
