@@ -17,5 +17,6 @@ var RequiredAppwriteKeys = []string{
 // OpenSSLKey is the .env key whose value must be the live stack's.
 const OpenSSLKey = "_APP_OPENSSL_KEY_V1"
 
-// ParseEnv reads a .env file (see dotenv.Parse).
+// ParseEnv reads a .env file (see dotenv.Parse); a line it cannot read
+// is an error naming the line, never quoting it.
 func ParseEnv(data []byte) (map[string]string, error) { return dotenv.Parse(data) }

@@ -139,9 +139,9 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 	env := &runbook.Env{
 		Engine: eng, Config: cfg, Destinations: dests, Identities: ids,
 		Before: before, Volumes: opts.volumes, Compose: runbook.CLICompose{},
-		Out: a.out, Logger: a.logger,
+		Out: a.out, Logger: a.logger, AllowVersionChange: opts.allowVersionChange,
 		NoSafetyDump: opts.noSafetyDump, Command: runbookCommand(rb.ID, opts, a.cfgPath),
-		AllowVersionChange: opts.allowVersionChange,
+		Confirm: func(what string) error { return a.confirm(opts.yes, what) },
 	}
 	return runbook.Run(ctx, rb, env)
 }

@@ -1,5 +1,6 @@
-// Package dotenv reads the .env files of compose stacks without ever
-// quoting a value: they hold the stack's secrets.
+// Package dotenv reads the .env file of a compose stack. It sits at the
+// bottom so that every package comparing or checking a .env (drills, dr
+// diff) reads it the same way.
 package dotenv
 
 import (
@@ -9,7 +10,7 @@ import (
 	"strings"
 )
 
-// MaxSize bounds a .env read from an archive or the stack dir.
+// MaxSize bounds the .env read from an archive or the stack dir.
 const MaxSize = 4 << 20
 
 // Parse reads a .env file as docker compose does for the simple forms

@@ -69,6 +69,10 @@ type Env struct {
 	NoSafetyDump bool
 	// Command runs the runbook again; a restore journal records it.
 	Command string
+	// Confirm asks the operator whether to go on after a step showed
+	// something to decide on (the hacked runbook's diff); an error stops
+	// the run. Nil goes on.
+	Confirm func(what string) error
 	// AllowVersionChange restores a backup of another Appwrite version
 	// than the stack runs (--allow-version-change).
 	AllowVersionChange bool
