@@ -26,7 +26,13 @@ func newListCommand(a *app) *cobra.Command {
 destination, newest first, of the configured stack (stack.project; all
 stacks when it is empty). Uploads that never committed are not shown. A
 destination that cannot be reached is named on stderr and the others are
-listed; the command still succeeds.`,
+listed; the command still succeeds.
+
+A backup whose upload time on a destination (the server's own, where the
+backend keeps one) is further than restore.upload_tolerance from the time
+in its name is named below the table as suspicious: possibly planted by
+whoever held the host. --json shows each destination's upload time
+("uploaded") beside the time in the name ("time").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
