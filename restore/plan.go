@@ -77,9 +77,10 @@ type Request struct {
 	// Command is the command line that runs this restore again, recorded in
 	// the restore journal so that whoever finds it knows how to finish.
 	Command string
-	// AllowVersionChange restores into a stack that runs another Appwrite
-	// version than the backup's (--allow-version-change); without it such
-	// a restore is refused with a *VersionChangeError.
+	// AllowVersionChange lets the restore go into a stack running another
+	// Appwrite version than the backup's (--allow-version-change; the
+	// upgrade-failed runbook sets it: going back is its job); without it
+	// such a restore is refused with a *VersionChangeError.
 	AllowVersionChange bool
 }
 

@@ -32,7 +32,7 @@ func newRunbookCommand(a *app) *cobra.Command {
 		Use:   "runbook",
 		Short: "Show and run the tested runbook for each crisis",
 		Long: `The crises dr exists for each have a runbook: server-lost, hacked,
-db-corrupted, volumes-missing. dr runbook list names them, show prints one,
+db-corrupted, volumes-missing, upgrade-failed. dr runbook list names them, show prints one,
 run carries it out step by step with a numbered log, stopping at the first
 failed step with what to do next. Every step is safe to repeat: after
 fixing the cause, run the runbook again.`,

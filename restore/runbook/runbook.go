@@ -85,6 +85,9 @@ type Env struct {
 	project  string
 	manifest *archive.Manifest
 	results  []*restore.Result
+	// acrossVersions lets the restores go into a stack running another
+	// Appwrite version: the upgrade-failed runbook's whole point.
+	acrossVersions bool
 }
 
 // Composer runs compose commands for a stack directory and project.
@@ -147,7 +150,7 @@ func Run(ctx context.Context, rb *Runbook, env *Env) error {
 
 // All are the runbooks, in the order dr runbook list shows them.
 func All() []*Runbook {
-	return []*Runbook{serverLost(), hacked(), dbCorrupted(), volumesMissing()}
+	return []*Runbook{serverLost(), hacked(), dbCorrupted(), volumesMissing(), upgradeFailed()}
 }
 
 // Find returns the runbook with the id.

@@ -147,7 +147,15 @@ func checkRowsStep() Step {
 }
 
 func pickBackup(ctx context.Context, env *Env) error {
-	req := restore.Request{Before: env.Before, Parts: []string{restore.PartFiles}, Identities: env.Identities, Logger: env.Logger}
+	return pickVerified(ctx, env, restore.Request{Before: env.Before})
+}
+
+// pickVerified picks the backup the request means (by name, else before
+// a time, else the newest), verifies it in full, and keeps it for the
+// later steps.
+func pickVerified(ctx context.Context, env *Env, req restore.Request) error {
+	req.Parts, req.Identities, req.Logger = []string{restore.PartFiles}, env.Identities, env.Logger
+	req.AllowVersionChange = env.acrossVersions || env.AllowVersionChange
 	plan, err := restore.Prepare(ctx, env.Engine, env.Config, env.Destinations, req)
 	if err != nil {
 		return err
@@ -156,7 +164,7 @@ func pickBackup(ctx context.Context, env *Env) error {
 		fmt.Fprintf(env.Out, "      refused %s as suspicious (possibly planted): %s\n", s.Backup, s.Reason)
 	}
 	fmt.Fprintf(env.Out, "      backup %s, taken %s on %s, read from %s\n", plan.Backup.Name, plan.Backup.Time.UTC().Format(time.RFC3339), plan.Manifest.Host, plan.Source.Name())
-	if err := restore.CheckAppwriteVersion(ctx, env.Engine, plan.Project, env.Config.Stack.Database.Service, plan.Backup.Name, plan.Manifest, env.AllowVersionChange); err != nil {
+	if err := restore.CheckAppwriteVersion(ctx, env.Engine, plan.Project, env.Config.Stack.Database.Service, plan.Backup.Name, plan.Manifest, req.AllowVersionChange); err != nil {
 		return err
 	}
 	if j := plan.Interrupted; j != nil {
@@ -188,7 +196,7 @@ func restorePart(part string) func(context.Context, *Env) error {
 			Logger: env.Logger, Verified: true, From: env.source,
 			Step:         func(s string) { fmt.Fprintf(env.Out, "      %s\n", s) },
 			NoSafetyDump: env.NoSafetyDump, Command: env.Command,
-			AllowVersionChange: env.AllowVersionChange,
+			AllowVersionChange: env.acrossVersions || env.AllowVersionChange,
 		}
 		if part == restore.PartVolumes {
 			req.Volumes = env.volumesToRestore()
