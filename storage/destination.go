@@ -170,17 +170,12 @@ func (d *Destination) CanStream() bool { return d.f.Features().PutStream != nil 
 
 // Backup is a complete backup on one destination.
 type Backup struct {
-	Name      string
-	Stack     string
-	Time      time.Time
-	Encrypted bool
-	Size      int64
-	ModTime   time.Time
-	// Uploaded is when the backup was committed here by the backend's
-	// clock: the later of the archive's and the sidecar's times (zero
-	// when the backend keeps neither). See Suspicious for how far it can
-	// be trusted.
-	Uploaded    time.Time
+	Name        string
+	Stack       string
+	Time        time.Time
+	Encrypted   bool
+	Size        int64
+	ModTime     time.Time
 	Manifest    *archive.Manifest
 	Destination string
 	// Pinned: a pin object keeps the backup from retention; PinNote is
@@ -189,6 +184,11 @@ type Backup struct {
 	PinNote string
 	// LastDrill is the newest drill report of the backup here, or nil.
 	LastDrill *DrillSummary
+	// Uploaded is when the backup was committed here by the backend's
+	// clock: the later of the archive's and the sidecar's times (zero
+	// when the backend keeps neither). See Suspicious for how far it can
+	// be trusted.
+	Uploaded time.Time
 }
 
 // Leftover kinds.
