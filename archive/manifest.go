@@ -48,6 +48,8 @@ type Manifest struct {
 	Encryption  *Encryption `json:"encryption,omitempty"`
 	Object      *ObjectInfo `json:"object,omitempty"`
 	Warnings    []string    `json:"warnings,omitempty"`
+	// Appwrite is set when the stack has an appwrite service.
+	Appwrite *Appwrite `json:"appwrite,omitempty"`
 }
 
 // Database records the dump: where it came from and what was seen in it.

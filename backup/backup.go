@@ -186,6 +186,9 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	for _, w := range plan.unlisted {
 		warn("%s", w)
 	}
+	for _, w := range plan.envWarnings {
+		warn("%s", w)
+	}
 	if plan.mountErr != nil {
 		warn("could not check which volumes the stack mounts: %v", plan.mountErr)
 	}
@@ -228,6 +231,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		Name:      name,
 		StartedAt: started,
 		Status:    archive.StatusWritten,
+		Appwrite:  plan.appwrite,
 	}
 	if err := writeArchive(ctx, aw, plan, info, cfg, manifest, &counters, log); err != nil {
 		upload.Abort(ctx)

@@ -84,6 +84,7 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 	}
 	p.Absent = plan.absent
 	p.Warnings = append(p.Warnings, plan.unlisted...)
+	p.Warnings = append(p.Warnings, plan.envWarnings...)
 	if plan.mountErr != nil {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("could not check which volumes the stack mounts: %v", plan.mountErr))
 	}

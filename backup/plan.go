@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/mariadb"
@@ -39,6 +40,10 @@ type stackPlan struct {
 	mountErr error
 	// quiesce are the services stopped while volumes are captured.
 	quiesce []string
+	// appwrite is the stack's Appwrite service, nil when it has none.
+	appwrite *archive.Appwrite
+	// envWarnings are what checkEnv found in the .env.
+	envWarnings []string
 }
 
 // stackVolume is a configured volume and the engine's volume behind it.
@@ -105,7 +110,14 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 			return nil, fmt.Errorf("stack.stop_during_backup names the database service %q; the dump needs it running (and never needs it stopped)", svc)
 		}
 	}
+	aw := appwriteOf(stack)
+	envWarnings, err := checkEnv(cfg.Stack.Dir, aw != nil)
+	if err != nil {
+		return nil, err
+	}
 	plan := &stackPlan{
+		appwrite:    aw,
+		envWarnings: envWarnings,
 		stack:       stack,
 		volumes:     volumes,
 		absent:      absent,

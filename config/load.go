@@ -575,6 +575,9 @@ func (l *loader) validate(c *Config) {
 	if c.Restore.KeepSafetyDumps < 1 {
 		l.addAt("restore.keep_safety_dumps", "%d: want 1 or more (the dump a restore just made is always kept)", c.Restore.KeepSafetyDumps)
 	}
+	if time.Duration(c.Restore.UploadTolerance) < time.Minute {
+		l.addAt("restore.upload_tolerance", "%s: want 1m or more (a backup uploads minutes to hours after the time in its name)", c.Restore.UploadTolerance)
+	}
 
 	if !(c.Drill.CPUs > 0) || c.Drill.CPUs > 1024 {
 		l.addAt("drill.cpus", "%v: want a number of CPUs above 0, e.g. 1 or 0.5", c.Drill.CPUs)

@@ -47,6 +47,10 @@ type Restore struct {
 	// before each restore, in state_dir/safety) are kept; older ones are
 	// deleted after a successful restore.
 	KeepSafetyDumps int `yaml:"keep_safety_dumps"`
+	// UploadTolerance is how far a backup's upload time may be from the
+	// time in its name before a pick by --before refuses it as possibly
+	// planted (storage.Suspicious).
+	UploadTolerance Duration `yaml:"upload_tolerance"`
 }
 
 // Stack is the Docker Compose stack being protected.
@@ -230,7 +234,7 @@ func Default() *Config {
 		Heartbeats: []Heartbeat{},
 		HTTP:       HTTP{Listen: "127.0.0.1:9477"},
 		StateDir:   "/var/lib/dr",
-		Restore:    Restore{KeepSafetyDumps: 3},
+		Restore:    Restore{KeepSafetyDumps: 3, UploadTolerance: Duration(6 * time.Hour)},
 		Drill:      Drill{CPUs: 1, Memory: 1 << 30, Queries: []DrillQuery{}},
 	}
 }

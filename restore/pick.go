@@ -23,6 +23,9 @@ type Picked struct {
 	Manifest *archive.Manifest
 	Copies   []*storage.Destination
 	Faults   []CopyFault
+	// Suspects are the backups a pick by --before refused as possibly
+	// planted (see storage.Suspicious), for the caller to show.
+	Suspects []storage.Suspect
 }
 
 // Pick finds the backup as dr restore does (by name, else the newest
@@ -34,11 +37,11 @@ func Pick(ctx context.Context, cfg *config.Config, dests []*storage.Destination,
 }
 
 func pickCopy(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (*Picked, error) {
-	entry, err := pick(ctx, cfg, dests, req)
+	entry, suspects, err := pick(ctx, cfg, dests, req)
 	if err != nil {
 		return nil, err
 	}
-	p := &Picked{Backup: entry, Copies: copiesOf(dests, entry, req.From)}
+	p := &Picked{Backup: entry, Copies: copiesOf(dests, entry, req.From), Suspects: suspects}
 	if len(p.Copies) == 0 {
 		return nil, fmt.Errorf("backup %s is on none of the chosen destinations", entry.Name)
 	}

@@ -77,9 +77,10 @@ type Request struct {
 	// Command is the command line that runs this restore again, recorded in
 	// the restore journal so that whoever finds it knows how to finish.
 	Command string
-	// AllowVersionChange lets the restore go into a running stack of
-	// another Appwrite version than the backup's (--allow-version-change;
-	// the upgrade-failed runbook sets it: going back is its job).
+	// AllowVersionChange lets the restore go into a stack running another
+	// Appwrite version than the backup's (--allow-version-change; the
+	// upgrade-failed runbook sets it: going back is its job); without it
+	// such a restore is refused with a *VersionChangeError.
 	AllowVersionChange bool
 }
 
@@ -111,6 +112,8 @@ type Plan struct {
 	Copies   []*storage.Destination
 	Faults   []CopyFault
 	Manifest *archive.Manifest
+	// Suspects are the backups the pick refused as possibly planted.
+	Suspects []storage.Suspect
 	Parts    []string
 	Project  string
 	// stack is nil when no container of the project exists (files only).
@@ -140,6 +143,8 @@ type Plan struct {
 	// finish, when there is one: this restore finishes its job.
 	Interrupted *journal.Journal
 	Merge       bool
+	// AppwriteRunning is the Appwrite version the stack runs, when known.
+	AppwriteRunning string
 }
 
 // Has says whether the plan restores the part.
@@ -161,6 +166,7 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 	}
 	plan := &Plan{
 		Backup: entry, Source: source, Copies: picked.Copies, Faults: picked.Faults, Manifest: manifest,
+		Suspects:  picked.Suspects,
 		Project:   cfg.Stack.Project,
 		DBService: cfg.Stack.Database.Service,
 		TargetDir: req.TargetDir,
@@ -196,6 +202,9 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 		}
 		plan.stack = stack
 		plan.Project = stack.Project
+		if plan.AppwriteRunning, err = checkVersion(entry.Name, manifest, stack, req.AllowVersionChange); err != nil {
+			return nil, err
+		}
 		db, ok := stack.Service(plan.DBService)
 		if !ok {
 			return nil, fmt.Errorf("project %s has no container for the database service %q; start it first (docker compose up -d %s)", stack.Project, plan.DBService, plan.DBService)
@@ -227,12 +236,18 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 // pick finds the backup the request names among the complete backups of
 // the configured stack. A destination that cannot be listed does not stop
 // a restore from the others, but says so when nothing is found.
-func pick(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (storage.CatalogEntry, error) {
-	entry, unreachable, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project, Name: req.Name, Before: req.Before})
+func pick(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (storage.CatalogEntry, []storage.Suspect, error) {
+	q := storage.Query{Stack: cfg.Stack.Project, Name: req.Name, Before: req.Before}
+	entry, suspects, unreachable, err := storage.FindTrusted(ctx, dests, q, time.Duration(cfg.Restore.UploadTolerance))
 	if err == nil && unreachable != nil && req.Logger != nil {
 		req.Logger.Warn("some destinations could not be listed; restoring from the others", "err", unreachable)
 	}
-	return entry, err
+	for _, s := range suspects {
+		if req.Logger != nil {
+			req.Logger.Warn("passed over a backup that may have been planted", "backup", s.Backup, "destination", s.Destination, "reason", s.Reason)
+		}
+	}
+	return entry, suspects, err
 }
 
 // copiesOf is every given destination that holds the backup, from first

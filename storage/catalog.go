@@ -23,6 +23,9 @@ type CatalogEntry struct {
 	Size         int64
 	Manifest     *archive.Manifest
 	Destinations []string
+	// Uploaded is each destination's upload time of the backup (see
+	// Backup.Uploaded), by destination name.
+	Uploaded map[string]time.Time
 	// LastDrill is the newest drill report of the backup on any
 	// destination, or nil.
 	LastDrill *DrillSummary
@@ -62,6 +65,12 @@ func Catalog(ctx context.Context, dests []*Destination) ([]CatalogEntry, error) 
 			if b.Pinned {
 				e.Pinned = true
 				e.PinNote = cmp.Or(e.PinNote, b.PinNote)
+			}
+			if !b.Uploaded.IsZero() {
+				if e.Uploaded == nil {
+					e.Uploaded = map[string]time.Time{}
+				}
+				e.Uploaded[d.Name()] = b.Uploaded
 			}
 			if b.LastDrill != nil && (e.LastDrill == nil || b.LastDrill.Started.After(e.LastDrill.Started)) {
 				e.LastDrill = b.LastDrill

@@ -78,6 +78,10 @@ func Open(ctx context.Context, opts Options) (*Destination, error) {
 	ci.Timeout = fs.Duration(timeout)
 	ci.ConnectTimeout = fs.Duration(min(timeout, time.Duration(ci.ConnectTimeout)))
 	ci.LowLevelRetries = min(ci.LowLevelRetries, openLowLevelRetries)
+	// An object's time is then the one the server recorded at upload
+	// (S3, Azure Blob, Swift), not the mtime metadata the uploader sent,
+	// which whoever holds the credentials can forge (see trust.go).
+	ci.UseServerModTime = true
 	octx, cancel := context.WithCancel(octx)
 	type opened struct {
 		f   fs.Fs
@@ -180,6 +184,11 @@ type Backup struct {
 	PinNote string
 	// LastDrill is the newest drill report of the backup here, or nil.
 	LastDrill *DrillSummary
+	// Uploaded is when the backup was committed here by the backend's
+	// clock: the later of the archive's and the sidecar's times (zero
+	// when the backend keeps neither). See Suspicious for how far it can
+	// be trusted.
+	Uploaded time.Time
 }
 
 // Leftover kinds.
@@ -279,7 +288,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 		p, _ := archive.ParseObjectName(name)
 		l.Complete = append(l.Complete, Backup{
 			Name: name, Stack: p.Stack, Time: p.Time, Encrypted: p.Encrypted, Size: a.Size(),
-			ModTime: a.ModTime(ctx), Manifest: m, Destination: d.name, Pinned: pins[name] != nil,
+			ModTime: a.ModTime(ctx), Uploaded: uploadTime(ctx, a, s), Manifest: m, Destination: d.name, Pinned: pins[name] != nil,
 			PinNote:   d.pinNote(ctx, pins[name]),
 			LastDrill: d.lastDrill(ctx, drills[name]),
 		})

@@ -26,7 +26,13 @@ func newListCommand(a *app) *cobra.Command {
 destination, newest first, of the configured stack (stack.project; all
 stacks when it is empty). Uploads that never committed are not shown. A
 destination that cannot be reached is named on stderr and the others are
-listed; the command still succeeds.`,
+listed; the command still succeeds.
+
+A backup whose upload time on a destination (the server's own, where the
+backend keeps one) is further than restore.upload_tolerance from the time
+in its name is named below the table as suspicious: possibly planted by
+whoever held the host. --json shows each destination's upload time
+("uploaded") beside the time in the name ("time").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
@@ -41,12 +47,14 @@ listed; the command still succeeds.`,
 			entries, listErr := storage.Catalog(ctx, dests)
 			entries = storage.OfStack(entries, cfg.Stack.Project)
 			listErr = a.warnUnreachable(unreachable, listErr)
+			tolerance := time.Duration(cfg.Restore.UploadTolerance)
 			if opts.json {
-				if err := printListJSON(a, entries); err != nil {
+				if err := printListJSON(a, entries, tolerance); err != nil {
 					return err
 				}
 			} else {
 				printList(a, entries)
+				printSuspects(a, entries, tolerance)
 			}
 			return listErr
 		},
@@ -71,6 +79,10 @@ type listedBackup struct {
 	// --pin --note).
 	Pinned bool   `json:"pinned"`
 	Note   string `json:"note,omitempty"`
+	// Uploaded is each destination's upload time of the backup (Time is
+	// the time in its name); Suspicious says why copies are not trusted.
+	Uploaded   map[string]time.Time `json:"uploaded,omitempty"`
+	Suspicious []string             `json:"suspicious,omitempty"`
 }
 
 type listedDrill struct {
@@ -97,10 +109,17 @@ func listed(entries []storage.CatalogEntry) []listedBackup {
 	return out
 }
 
-func printListJSON(a *app, entries []storage.CatalogEntry) error {
+func printListJSON(a *app, entries []storage.CatalogEntry, tolerance time.Duration) error {
 	enc := json.NewEncoder(a.out)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(listed(entries)); err != nil {
+	out := listed(entries)
+	for i, e := range entries {
+		out[i].Uploaded = e.Uploaded
+		for _, s := range storage.Suspicious(e, time.Time{}, tolerance) {
+			out[i].Suspicious = append(out[i].Suspicious, s.Destination+": "+s.Reason)
+		}
+	}
+	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("printing the list: %w", err)
 	}
 	return nil

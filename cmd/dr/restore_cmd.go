@@ -28,6 +28,8 @@ type restoreOptions struct {
 	yes          bool
 	dryRun       bool
 	noSafetyDump bool
+	// allowVersionChange restores a backup of another Appwrite version.
+	allowVersionChange bool
 }
 
 func newRestoreCommand(a *app) *cobra.Command {
@@ -58,7 +60,14 @@ which services were stopped and how far the restore got. When dr itself is
 killed, the next dr restore reads it, says so, and also starts the services
 the interrupted one left stopped; until a restore finishes, dr backup
 refuses to back up the half-restored stack. Safety dumps beyond
-restore.keep_safety_dumps (default 3) are deleted after a restore succeeds.`,
+restore.keep_safety_dumps (default 3) are deleted after a restore succeeds.
+
+A backup of another Appwrite version than the stack's appwrite service
+runs is refused (Appwrite restores only into the version that wrote the
+data) unless --allow-version-change. With --before, a backup the
+destination says was uploaded after that time, or further than
+restore.upload_tolerance (default 6h) from the time in its name, is
+passed over as possibly planted and named in the plan.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRestore(cmd, a, opts, args)
@@ -76,6 +85,7 @@ restore.keep_safety_dumps (default 3) are deleted after a restore succeeds.`,
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and stop")
 	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "import without saving the current database first (when it is too damaged to be dumped); the import cannot be undone")
+	f.BoolVar(&opts.allowVersionChange, "allow-version-change", false, "restore a backup of another Appwrite version than the running stack's (migrate by hand afterwards)")
 	return cmd
 }
 
@@ -156,6 +166,7 @@ func restoreRequest(opts restoreOptions, args []string, now time.Time) (restore.
 	}
 	req.Volumes = opts.volumes
 	req.Merge = opts.merge
+	req.AllowVersionChange = opts.allowVersionChange
 	req.TargetDir = opts.targetDir
 	return req, nil
 }
@@ -182,6 +193,9 @@ func restoreCommand(p *restore.Plan, opts restoreOptions, cfgPath string) string
 	}
 	if opts.noSafetyDump {
 		args = append(args, "--no-safety-dump")
+	}
+	if opts.allowVersionChange {
+		args = append(args, "--allow-version-change")
 	}
 	if cfgPath != "" {
 		args = append(args, "--config", cfgPath)
@@ -278,6 +292,10 @@ func printRestorePlan(a *app, p *restore.Plan) {
 	fmt.Fprintf(w, "restore plan\n")
 	fmt.Fprintf(w, "  backup\t%s (taken %s, from %s on %s)\n", p.Backup.Name, p.Backup.Time.UTC().Format(time.RFC3339), m.Host, p.Source.Name())
 	fmt.Fprintf(w, "  parts\t%s\n", strings.Join(p.Parts, ", "))
+	printAppwritePlan(w, p)
+	for _, s := range p.Suspects {
+		fmt.Fprintf(w, "  refused\t%s as suspicious (possibly planted): %s\n", s.Backup, s.Reason)
+	}
 	if p.Has(restore.PartDB) {
 		saved := "the current one is saved to " + p.SafetyDir + " first (if it cannot be, nothing is changed)"
 		if p.NoSafetyDump {

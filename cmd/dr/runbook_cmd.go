@@ -23,6 +23,8 @@ type runbookOptions struct {
 	project      string
 	yes          bool
 	noSafetyDump bool
+	// allowVersionChange restores a backup of another Appwrite version.
+	allowVersionChange bool
 }
 
 func newRunbookCommand(a *app) *cobra.Command {
@@ -90,6 +92,7 @@ define named remotes) and --stack-dir where the stack goes.`,
 	f.StringVar(&opts.project, "project", "", "with --remote: the compose project (default: the backup's)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
 	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "import the database without saving the current one first (db-corrupted, when the damage is what prevents the dump); the import cannot be undone")
+	f.BoolVar(&opts.allowVersionChange, "allow-version-change", false, "restore a backup of another Appwrite version than the running stack's (migrate by hand afterwards)")
 	return cmd
 }
 
@@ -136,7 +139,7 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 	env := &runbook.Env{
 		Engine: eng, Config: cfg, Destinations: dests, Identities: ids,
 		Before: before, Volumes: opts.volumes, Compose: runbook.CLICompose{},
-		Out: a.out, Logger: a.logger,
+		Out: a.out, Logger: a.logger, AllowVersionChange: opts.allowVersionChange,
 		NoSafetyDump: opts.noSafetyDump, Command: runbookCommand(rb.ID, opts, a.cfgPath),
 		Confirm: func(what string) error { return a.confirm(opts.yes, what) },
 	}
@@ -170,6 +173,9 @@ func runbookCommand(id string, opts runbookOptions, cfgPath string) string {
 	}
 	if opts.noSafetyDump {
 		args = append(args, "--no-safety-dump")
+	}
+	if opts.allowVersionChange {
+		args = append(args, "--allow-version-change")
 	}
 	args = append(args, "--yes")
 	for i, a := range args {

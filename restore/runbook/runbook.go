@@ -73,6 +73,9 @@ type Env struct {
 	// something to decide on (the hacked runbook's diff); an error stops
 	// the run. Nil goes on.
 	Confirm func(what string) error
+	// AllowVersionChange restores a backup of another Appwrite version
+	// than the stack runs (--allow-version-change).
+	AllowVersionChange bool
 
 	// backup is the backup picked by the first step; later steps use it.
 	backup string

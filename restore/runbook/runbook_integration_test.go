@@ -58,6 +58,7 @@ func backupAt(t *testing.T, eng *engine.Client, cfg *config.Config, dests []*sto
 	if err != nil {
 		t.Fatalf("backup: %v", err)
 	}
+	uploadedAt(t, cfg, res.Name, at)
 	return res.Name
 }
 

@@ -131,8 +131,8 @@ func wholeStackSteps() []Step {
 func pickStep() Step {
 	return Step{
 		Title:     "Pick the backup and verify it",
-		Does:      "Lists the complete backups on the destinations, picks the newest (before --before, when given), fetches its sidecar manifest and downloads and checks the whole archive against it, decrypting with --identity. Nothing is changed.",
-		OnFailure: "dr list shows what the destinations hold; a damaged copy on one destination can be skipped with -d naming another; an encrypted backup needs -i with the age identity or SSH key.",
+		Does:      "Lists the complete backups on the destinations, picks the newest (before --before, when given, passing over and naming any backup the destination says was uploaded after that time or further than restore.upload_tolerance from the time in its name: possibly planted), refuses a backup of another Appwrite version than the running stack's unless --allow-version-change, fetches its sidecar manifest and downloads and checks the whole archive against it, decrypting with --identity. Nothing is changed.",
+		OnFailure: "dr list shows what the destinations hold (and flags suspicious backups); a damaged copy on one destination can be skipped with -d naming another; an encrypted backup needs -i with the age identity or SSH key; for a version refusal, put the stack's appwrite image back to the backup's version or pass --allow-version-change.",
 		Run:       pickBackup,
 	}
 }
@@ -155,12 +155,18 @@ func pickBackup(ctx context.Context, env *Env) error {
 // later steps.
 func pickVerified(ctx context.Context, env *Env, req restore.Request) error {
 	req.Parts, req.Identities, req.Logger = []string{restore.PartFiles}, env.Identities, env.Logger
-	req.AllowVersionChange = env.acrossVersions
+	req.AllowVersionChange = env.acrossVersions || env.AllowVersionChange
 	plan, err := restore.Prepare(ctx, env.Engine, env.Config, env.Destinations, req)
 	if err != nil {
 		return err
 	}
+	for _, s := range plan.Suspects {
+		fmt.Fprintf(env.Out, "      refused %s as suspicious (possibly planted): %s\n", s.Backup, s.Reason)
+	}
 	fmt.Fprintf(env.Out, "      backup %s, taken %s on %s, read from %s\n", plan.Backup.Name, plan.Backup.Time.UTC().Format(time.RFC3339), plan.Manifest.Host, plan.Source.Name())
+	if err := restore.CheckAppwriteVersion(ctx, env.Engine, plan.Project, env.Config.Stack.Database.Service, plan.Backup.Name, plan.Manifest, req.AllowVersionChange); err != nil {
+		return err
+	}
 	if j := plan.Interrupted; j != nil {
 		fmt.Fprintf(env.Out, "      %s; this run finishes the job and starts what it left stopped\n", j.Describe())
 	}
@@ -190,7 +196,7 @@ func restorePart(part string) func(context.Context, *Env) error {
 			Logger: env.Logger, Verified: true, From: env.source,
 			Step:         func(s string) { fmt.Fprintf(env.Out, "      %s\n", s) },
 			NoSafetyDump: env.NoSafetyDump, Command: env.Command,
-			AllowVersionChange: env.acrossVersions,
+			AllowVersionChange: env.acrossVersions || env.AllowVersionChange,
 		}
 		if part == restore.PartVolumes {
 			req.Volumes = env.volumesToRestore()
