@@ -134,4 +134,3 @@ func (f *Fake) verdict(data []byte) string {
 	}
 	return "stream: OK"
 }
-
