@@ -23,6 +23,7 @@ type runbookOptions struct {
 	project      string
 	yes          bool
 	noSafetyDump bool
+	keepInfected bool
 }
 
 func newRunbookCommand(a *app) *cobra.Command {
@@ -90,6 +91,7 @@ define named remotes) and --stack-dir where the stack goes.`,
 	f.StringVar(&opts.project, "project", "", "with --remote: the compose project (default: the backup's)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
 	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "import the database without saving the current one first (db-corrupted, when the damage is what prevents the dump); the import cannot be undone")
+	f.BoolVar(&opts.keepInfected, "keep-infected", false, "hacked: restore the uploads the malware scan found infected instead of leaving them out")
 	return cmd
 }
 
@@ -138,6 +140,7 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 		Before: before, Volumes: opts.volumes, Compose: runbook.CLICompose{},
 		Out: a.out, Logger: a.logger,
 		NoSafetyDump: opts.noSafetyDump, Command: runbookCommand(rb.ID, opts, a.cfgPath),
+		KeepInfected: opts.keepInfected,
 	}
 	return runbook.Run(ctx, rb, env)
 }
@@ -169,6 +172,9 @@ func runbookCommand(id string, opts runbookOptions, cfgPath string) string {
 	}
 	if opts.noSafetyDump {
 		args = append(args, "--no-safety-dump")
+	}
+	if opts.keepInfected {
+		args = append(args, "--keep-infected")
 	}
 	args = append(args, "--yes")
 	for i, a := range args {
