@@ -32,9 +32,9 @@ func NewExec(eng Execer, containerID, service string) *Exec {
 
 func (e *Exec) String() string { return "container:" + e.service }
 
-// clamdscanCmd reads standard input ("-"), prints one "stream: …" line
-// and exits 0 (clean), 1 (found) or 2 (error).
-var clamdscanCmd = []string{"clamdscan", "--no-summary", "-"}
+// clamdscanCmd streams standard input ("-") to clamd with INSTREAM,
+// prints one "stream: …" line and exits 0 (clean), 1 (found) or 2 (error).
+var clamdscanCmd = []string{"clamdscan", "--no-summary", "--stream", "-"}
 
 // Ping scans an empty stream: clamdscan has no portable ping, and a clean
 // verdict proves its clamd answers.
@@ -82,11 +82,17 @@ func (e *Exec) Scan(ctx context.Context, r io.Reader) (Verdict, error) {
 	return Verdict{}, &UnreachableError{Addr: e.String(), Err: res.Err("clamdscan"), Hint: fmt.Sprintf("is clamd running in service %s (it loads its signatures for a while after starting)?", e.service)}
 }
 
-// verdictLine is the "stream: …" line of clamdscan's output.
+// verdictLine is the verdict line of clamdscan's output, as clamd's
+// reply to INSTREAM. clamdscan names the stream "stream" when it sends a
+// pipe, and "fd[N]" when it passed a file descriptor instead.
 func verdictLine(out string) string {
 	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "stream: ") || strings.HasSuffix(strings.TrimSpace(l), " ERROR") {
-			return strings.TrimSpace(l)
+		l = strings.TrimSpace(l)
+		if !strings.HasSuffix(l, " OK") && !strings.HasSuffix(l, " FOUND") && !strings.HasSuffix(l, " ERROR") {
+			continue
+		}
+		if _, body, ok := strings.Cut(l, ": "); ok {
+			return "stream: " + body
 		}
 	}
 	return ""

@@ -58,6 +58,7 @@ func TestExecScanner(t *testing.T) {
 		{"clamd down", fakeExec{code: 2, stderr: "ERROR: Could not connect to clamd on LocalSocket /run/clamav/clamd.ctl: No such file or directory"}, false, "unreachable", "Could not connect"},
 		{"no clamdscan", fakeExec{code: 127, stderr: "exec: clamdscan: not found"}, false, "unreachable", "has no clamdscan"},
 		{"container gone", fakeExec{err: errors.New("No such container: c1")}, false, "unreachable", "No such container"},
+		{"descriptor passed", fakeExec{code: 1, stdout: "fd[11]: evil.php.UNOFFICIAL FOUND\n"}, true, "", ""},
 		{"garbage", fakeExec{code: 0, stdout: "hello\n"}, false, "other", "not a verdict"},
 	}
 	for _, tt := range tests {
@@ -73,7 +74,7 @@ func TestExecScanner(t *testing.T) {
 				if v.Infected != tt.infected {
 					t.Errorf("got %+v", v)
 				}
-				if f.read != len("file content") || strings.Join(f.cmd, " ") != "clamdscan --no-summary -" {
+				if f.read != len("file content") || strings.Join(f.cmd, " ") != "clamdscan --no-summary --stream -" {
 					t.Errorf("clamdscan got %d bytes through %v", f.read, f.cmd)
 				}
 				return
