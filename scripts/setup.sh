@@ -23,6 +23,7 @@ command -v chromium >/dev/null || need+=(chromium)
 # sigtool makes at test time.
 [[ -x /usr/sbin/clamd ]] || command -v clamd >/dev/null || need+=(clamav-daemon)
 command -v sigtool >/dev/null || need+=(clamav)
+command -v clamdscan >/dev/null || need+=(clamdscan)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2
