@@ -65,7 +65,7 @@ func scanUploads(ctx context.Context, env *Env) error {
 		for _, u := range rep.Unscanned {
 			fmt.Fprintf(env.Out, "      NOT SCANNED %s: %s\n", u.File, u.Reason)
 		}
-		return fmt.Errorf("%d files could not be scanned, so they are not known to be clean; nothing was restored", len(rep.Unscanned))
+		return fmt.Errorf("%s not scanned, so not known to be clean; nothing was restored", files(len(rep.Unscanned)))
 	}
 	if len(rep.Infected) == 0 {
 		fmt.Fprintln(env.Out, "      none infected")
@@ -75,11 +75,11 @@ func scanUploads(ctx context.Context, env *Env) error {
 		fmt.Fprintf(env.Out, "      INFECTED %s (%s)\n", f.File, f.Signature)
 	}
 	if env.KeepInfected {
-		fmt.Fprintf(env.Out, "      --keep-infected: these %d files are restored all the same\n", len(rep.Infected))
+		fmt.Fprintf(env.Out, "      --keep-infected: %s restored all the same\n", files(len(rep.Infected)))
 		return nil
 	}
 	env.exclude = rep.InfectedFiles()
-	fmt.Fprintf(env.Out, "      these %d files are left out of the volume restore (--keep-infected restores them)\n", len(rep.Infected))
+	fmt.Fprintf(env.Out, "      %s left out of the volume restore (--keep-infected restores them)\n", files(len(rep.Infected)))
 	return nil
 }
 
@@ -137,4 +137,12 @@ func scanArchive(ctx context.Context, env *Env, s scan.Scanner, rep *scan.Report
 			return fmt.Errorf("%s does not match its sha256 in the manifest: the archive changed since the first step verified it", hdr.Name)
 		}
 	}
+}
+
+// files says "1 file is" or "N files are".
+func files(n int) string {
+	if n == 1 {
+		return "1 file is"
+	}
+	return fmt.Sprintf("%d files are", n)
 }

@@ -71,7 +71,7 @@ func TestHackedLeavesInfectedUploadsOut(t *testing.T) {
 	env.Before = clean.Add(30 * time.Minute)
 	env.KeepInfected = true
 	log = runRunbook(t, "hacked", env)
-	if !strings.Contains(log, name) || !strings.Contains(log, "--keep-infected: these 1 files are restored") {
+	if !strings.Contains(log, name) || !strings.Contains(log, "--keep-infected: 1 file is restored all the same") {
 		t.Errorf("the log does not say the infected file is kept:\n%s", log)
 	}
 	if _, ok := take(t, s).volumes["appwrite-uploads"][plantedKey]; !ok {
