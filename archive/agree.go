@@ -74,7 +74,7 @@ func normDatabase(d *Database) *Database {
 		return nil
 	}
 	c := *d
-	for _, s := range []*[]string{&c.DumpOptions, &c.Databases} {
+	for _, s := range []*[]string{&c.DumpOptions, &c.Databases, &c.Users} {
 		if len(*s) == 0 {
 			*s = nil
 		}

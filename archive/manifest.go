@@ -72,6 +72,10 @@ type Database struct {
 	// drill checks that each exists after the import. Absent in manifests
 	// written before dr recorded them.
 	Objects []Object `json:"objects,omitempty"`
+	// Users are the server's accounts as user@host, for dr diff to show
+	// accounts an attacker added. Nil in manifests written before dr
+	// recorded them, or when the account dr uses cannot read mysql.user.
+	Users []string `json:"users,omitempty"`
 }
 
 // Counts is the one place a backup's tables and rows are counted, for

@@ -389,6 +389,7 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 		Tables:        tables,
 		Objects:       dr.Objects,
 	}
+	m.Database.Users = recordUsers(ctx, plan.db, log)
 	nTables, nRows := m.Database.Counts()
 	log.Info("database dumped", "bytes", dr.Size, "tables", nTables, "rows", nRows, "chunks", len(dr.Chunks))
 	return nil

@@ -80,6 +80,10 @@ type Request struct {
 	// Command is the command line that runs this restore again, recorded in
 	// the restore journal so that whoever finds it knows how to finish.
 	Command string
+	// AllowVersionChange lets the restore go into a running stack of
+	// another Appwrite version than the backup's (--allow-version-change;
+	// the upgrade-failed runbook sets it: going back is its job).
+	AllowVersionChange bool
 }
 
 // FilePlan is one stack file a restore writes.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,10 @@ type CatalogEntry struct {
 	// LastDrill is the newest drill report of the backup on any
 	// destination, or nil.
 	LastDrill *DrillSummary
+	// Pinned: some destination holds a pin of it; PinNote is the first
+	// note found.
+	Pinned  bool
+	PinNote string
 }
 
 // Catalog merges the complete backups of every destination, newest first.
@@ -54,6 +59,10 @@ func Catalog(ctx context.Context, dests []*Destination) ([]CatalogEntry, error) 
 				byName[b.Name] = e
 			}
 			e.Destinations = append(e.Destinations, d.Name())
+			if b.Pinned {
+				e.Pinned = true
+				e.PinNote = cmp.Or(e.PinNote, b.PinNote)
+			}
 			if b.LastDrill != nil && (e.LastDrill == nil || b.LastDrill.Started.After(e.LastDrill.Started)) {
 				e.LastDrill = b.LastDrill
 			}
@@ -82,6 +91,9 @@ type Query struct {
 	Stack  string
 	Name   string
 	Before time.Time
+	// Pinned picks among the pinned backups only (the upgrade-failed
+	// runbook: the one kept before an upgrade). A Name is taken as it is.
+	Pinned bool
 }
 
 // OfStack keeps the entries of one stack; stack "" keeps them all.
@@ -117,7 +129,17 @@ func Pick(entries []CatalogEntry, q Query) (CatalogEntry, error) {
 			return CatalogEntry{}, fmt.Errorf("the destinations hold backups of several stacks (%s); set stack.project or name the backup", strings.Join(stacks, ", "))
 		}
 	}
+	if q.Pinned {
+		mine = Pinned(mine)
+	}
 	e, err := Select(mine, "", q.Before)
+	if err != nil && q.Pinned {
+		of := ""
+		if q.Stack != "" {
+			of = fmt.Sprintf(" of stack %q", q.Stack)
+		}
+		return e, fmt.Errorf("%w among the pinned backups%s: dr backup --pin --note TEXT makes one before an upgrade, dr pin NAME pins one there is", err, of)
+	}
 	if err != nil && q.Stack != "" {
 		return e, fmt.Errorf("%w of stack %q", err, q.Stack)
 	}

@@ -174,8 +174,10 @@ type Backup struct {
 	ModTime     time.Time
 	Manifest    *archive.Manifest
 	Destination string
-	// Pinned: a pin object keeps the backup from retention.
-	Pinned bool
+	// Pinned: a pin object keeps the backup from retention; PinNote is
+	// the note it was pinned with (dr backup --pin --note), if any.
+	Pinned  bool
+	PinNote string
 	// LastDrill is the newest drill report of the backup here, or nil.
 	LastDrill *DrillSummary
 }
@@ -230,7 +232,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 	}
 	archives := map[string]fs.Object{}
 	sidecars := map[string]fs.Object{}
-	pins := map[string]bool{}
+	pins := map[string]fs.Object{}
 	drills := map[string][]fs.Object{}
 	for _, e := range entries {
 		o, ok := e.(fs.Object)
@@ -251,7 +253,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 		case strings.HasSuffix(name, archive.PinSuffix):
 			base := strings.TrimSuffix(name, archive.PinSuffix)
 			if _, err := archive.ParseObjectName(base); err == nil {
-				pins[base] = true
+				pins[base] = o
 			}
 		default:
 			if _, err := archive.ParseObjectName(name); err == nil {
@@ -277,7 +279,8 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 		p, _ := archive.ParseObjectName(name)
 		l.Complete = append(l.Complete, Backup{
 			Name: name, Stack: p.Stack, Time: p.Time, Encrypted: p.Encrypted, Size: a.Size(),
-			ModTime: a.ModTime(ctx), Manifest: m, Destination: d.name, Pinned: pins[name],
+			ModTime: a.ModTime(ctx), Manifest: m, Destination: d.name, Pinned: pins[name] != nil,
+			PinNote:   d.pinNote(ctx, pins[name]),
 			LastDrill: d.lastDrill(ctx, drills[name]),
 		})
 	}

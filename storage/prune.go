@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rclone/rclone/fs"
-
 	"github.com/appwrite-dr/dr/archive"
 )
 
@@ -137,24 +135,8 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 // Pin writes the pin object that keeps a backup from retention. Pinning a
 // pinned backup changes nothing (the pin is written once).
 func (d *Destination) Pin(ctx context.Context, name string, at time.Time) error {
-	if _, err := d.ReadSidecar(ctx, name); err != nil {
-		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
-	}
-	pin := archive.PinName(name)
-	if _, err := d.object(ctx, pin); err == nil {
-		return nil
-	} else if !errors.Is(err, fs.ErrorObjectNotFound) {
-		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
-	}
-	body := []byte(fmt.Sprintf("pinned %s\n", at.UTC().Format(time.RFC3339)))
-	err := d.putOnce(ctx, pin, body, at)
-	if errors.Is(err, ErrNameTaken) {
-		return nil // pinned meanwhile by another run
-	}
-	if err != nil {
-		return fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
-	}
-	return nil
+	_, err := d.PinWithNote(ctx, name, at, "")
+	return err
 }
 
 // Unpin removes a backup's pin; retention judges it again.

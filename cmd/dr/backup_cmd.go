@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +16,8 @@ import (
 type backupOptions struct {
 	dryRun       bool
 	destinations []string
+	pin          bool
+	note         string
 }
 
 func newBackupCommand(a *app) *cobra.Command {
@@ -29,7 +32,12 @@ remote, and commit it there by writing its sidecar manifest. A backup that
 fails anywhere leaves nothing behind on that destination. A destination
 that is down, refuses, or stops answering for its timeout fails alone: the
 backup commits on the others (and retention runs there), and the exit
-status is 1, naming the failed one.`,
+status is 1, naming the failed one.
+
+--pin keeps the backup out of retention once it is committed (as dr pin
+does), with --note saying why: take one before an upgrade, and the
+upgrade-failed runbook restores it. dr list shows the note; it is stored
+unencrypted beside the backup, so it must say nothing secret.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBackup(cmd, a, opts)
@@ -37,11 +45,16 @@ status is 1, naming the failed one.`,
 	}
 	cmd.Flags().BoolVar(&opts.dryRun, "dry-run", false, "check everything and print the plan; dump and write nothing")
 	cmd.Flags().StringArrayVarP(&opts.destinations, "destination", "d", nil, "back up only to this destination (repeatable)")
+	cmd.Flags().BoolVar(&opts.pin, "pin", false, "pin the backup once committed: retention keeps it (dr unpin releases it)")
+	cmd.Flags().StringVar(&opts.note, "note", "", "with --pin: why it is kept, shown by dr list (one line, e.g. \"before 1.8.1\")")
 	return cmd
 }
 
 func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
 	ctx := cmd.Context()
+	if err := checkPinFlags(opts.pin, opts.note); err != nil {
+		return err
+	}
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -83,6 +96,11 @@ func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
 	progress.done()
 	if res != nil {
 		printBackupSummary(a, res)
+	}
+	if opts.pin && res != nil && len(res.Committed()) > 0 {
+		pins, pinErr := backup.Pin(ctx, res, dests, opts.note, time.Now())
+		printPins(a, res.Name, opts.note, pins)
+		err = errors.Join(err, pinErr)
 	}
 	return err
 }

@@ -67,6 +67,10 @@ type listedBackup struct {
 	Destinations []string  `json:"destinations"`
 	// LastDrill is the newest drill report's verdict, when there is one.
 	LastDrill *listedDrill `json:"last_drill,omitempty"`
+	// Pinned backups are kept from retention; Note says why (dr backup
+	// --pin --note).
+	Pinned bool   `json:"pinned"`
+	Note   string `json:"note,omitempty"`
 }
 
 type listedDrill struct {
@@ -81,6 +85,7 @@ func listed(entries []storage.CatalogEntry) []listedBackup {
 	out := make([]listedBackup, 0, len(entries))
 	for _, e := range entries {
 		b := listedBackup{Name: e.Name, Stack: e.Stack, Time: e.Time, Size: e.Size, Encrypted: e.Encrypted, Destinations: e.Destinations}
+		b.Pinned, b.Note = e.Pinned, e.PinNote
 		if d := e.LastDrill; d != nil {
 			b.LastDrill = &listedDrill{Started: d.Started, Passed: d.Passed, RTOSeconds: d.RTOSeconds, Failed: d.Failed, Report: d.Object}
 		}
@@ -107,9 +112,9 @@ func printList(a *app, entries []storage.CatalogEntry) {
 		return
 	}
 	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tTIME (UTC)\tSIZE\tTABLES\tROWS\tENCRYPTED\tDESTINATIONS\tLAST DRILL")
+	fmt.Fprintln(w, "NAME\tTIME (UTC)\tSIZE\tTABLES\tROWS\tENCRYPTED\tDESTINATIONS\tLAST DRILL\tPINNED")
 	for _, b := range listed(entries) {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%v\t%s\t%s\n", b.Name, b.Time.UTC().Format("2006-01-02 15:04:05"), humanBytes(b.Size), b.Tables, b.Rows, b.Encrypted, strings.Join(b.Destinations, ","), lastDrill(b.LastDrill))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%v\t%s\t%s\t%s\n", b.Name, b.Time.UTC().Format("2006-01-02 15:04:05"), humanBytes(b.Size), b.Tables, b.Rows, b.Encrypted, strings.Join(b.Destinations, ","), lastDrill(b.LastDrill), pinned(b))
 	}
 	w.Flush()
 }
@@ -123,5 +128,17 @@ func lastDrill(d *listedDrill) string {
 		return "passed, RTO " + seconds(d.RTOSeconds)
 	default:
 		return "FAILED"
+	}
+}
+
+// pinned is the PINNED column: the note, when the pin has one.
+func pinned(b listedBackup) string {
+	switch {
+	case !b.Pinned:
+		return "-"
+	case b.Note == "":
+		return "yes"
+	default:
+		return "yes: " + b.Note
 	}
 }

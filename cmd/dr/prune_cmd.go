@@ -134,6 +134,7 @@ func printPruneJSON(a *app, reports []*storage.PruneReport) error {
 
 func newPinCommand(a *app, pin bool) *cobra.Command {
 	var destinations []string
+	var note string
 	use, short := "pin NAME", "Keep a backup from retention, on every destination that holds it"
 	if !pin {
 		use, short = "unpin NAME", "Let retention judge a pinned backup again"
@@ -142,10 +143,14 @@ func newPinCommand(a *app, pin bool) *cobra.Command {
 		Use:   use,
 		Short: short,
 		Long: short + `. A pin is an object of its own beside the archive
-(NAME.pin), written once, so append-only buckets work.`,
+(NAME.pin), written once, so append-only buckets work; --note says why it
+is kept (dr list shows it), and a pinned backup keeps its first note.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := checkPinFlags(true, note); err != nil {
+				return err
+			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
@@ -163,14 +168,17 @@ func newPinCommand(a *app, pin bool) *cobra.Command {
 					continue
 				}
 				if pin {
-					err = d.Pin(ctx, entry.Name, time.Now())
-				} else {
-					err = d.Unpin(ctx, entry.Name)
+					existing, err := d.PinWithNote(ctx, entry.Name, time.Now(), note)
+					if err != nil {
+						return err
+					}
+					printPinned(a, entry.Name, d.Name(), note, existing)
+					continue
 				}
-				if err != nil {
+				if err := d.Unpin(ctx, entry.Name); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.out, "%s %s on %s\n", map[bool]string{true: "pinned", false: "unpinned"}[pin], entry.Name, d.Name())
+				fmt.Fprintf(a.out, "unpinned %s on %s\n", entry.Name, d.Name())
 			}
 			if listErr != nil {
 				return a.warnUnreachable(unreachable, listErr)
@@ -179,5 +187,8 @@ func newPinCommand(a *app, pin bool) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVarP(&destinations, "destination", "d", nil, "only on this destination (repeatable)")
+	if pin {
+		cmd.Flags().StringVar(&note, "note", "", "why it is kept, shown by dr list (one line, e.g. \"before 1.8.1\")")
+	}
 	return cmd
 }

@@ -102,6 +102,7 @@ verified, prunes by a retention policy, and proves it restorable.`,
 		newPinCommand(a, false),
 		newDaemonCommand(a),
 		newStatusCommand(a),
+		newDiffCommand(a),
 	)
 	appendExitStatus(root)
 	return root
@@ -112,7 +113,11 @@ func appendExitStatus(cmd *cobra.Command) {
 	if cmd.Long == "" {
 		cmd.Long = cmd.Short
 	}
-	cmd.Long = strings.TrimRight(cmd.Long, "\n") + "\n" + exitStatusHelp
+	status := exitStatusHelp
+	if own, ok := cmd.Annotations[exitStatusAnnotation]; ok {
+		status = own
+	}
+	cmd.Long = strings.TrimRight(cmd.Long, "\n") + "\n" + status
 	for _, c := range cmd.Commands() {
 		appendExitStatus(c)
 	}

@@ -31,7 +31,7 @@ func newRunbookCommand(a *app) *cobra.Command {
 		Use:   "runbook",
 		Short: "Show and run the tested runbook for each crisis",
 		Long: `The crises dr exists for each have a runbook: server-lost, hacked,
-db-corrupted, volumes-missing. dr runbook list names them, show prints one,
+db-corrupted, volumes-missing, upgrade-failed. dr runbook list names them, show prints one,
 run carries it out step by step with a numbered log, stopping at the first
 failed step with what to do next. Every step is safe to repeat: after
 fixing the cause, run the runbook again.`,
@@ -140,6 +140,7 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 		Before: before, Volumes: opts.volumes, Compose: runbook.CLICompose{},
 		Out: a.out, Logger: a.logger,
 		NoSafetyDump: opts.noSafetyDump, Command: runbookCommand(rb.ID, opts, a.cfgPath),
+		Confirm:      func(what string) error { return a.confirm(opts.yes, what) },
 		KeepInfected: opts.keepInfected,
 	}
 	return runbook.Run(ctx, rb, env)

@@ -48,7 +48,7 @@ func TestEveryRunbookIsComplete(t *testing.T) {
 			}
 		}
 	}
-	for _, id := range []string{"server-lost", "hacked", "db-corrupted", "volumes-missing"} {
+	for _, id := range []string{"server-lost", "hacked", "db-corrupted", "volumes-missing", "upgrade-failed"} {
 		if _, err := Find(id); err != nil {
 			t.Error(err)
 		}

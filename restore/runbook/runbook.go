@@ -70,6 +70,10 @@ type Env struct {
 	NoSafetyDump bool
 	// Command runs the runbook again; a restore journal records it.
 	Command string
+	// Confirm asks the operator whether to go on after a step showed
+	// something to decide on (the hacked runbook's diff); an error stops
+	// the run. Nil goes on.
+	Confirm func(what string) error
 	// KeepInfected restores the files the malware scan found infected
 	// instead of leaving them out (hacked).
 	KeepInfected bool
@@ -82,6 +86,9 @@ type Env struct {
 	project  string
 	manifest *archive.Manifest
 	results  []*restore.Result
+	// acrossVersions lets the restores go into a stack running another
+	// Appwrite version: the upgrade-failed runbook's whole point.
+	acrossVersions bool
 	// scan is what the malware scan found; exclude the files the volume
 	// restore leaves out.
 	scan    *scan.Report
@@ -151,7 +158,7 @@ func Run(ctx context.Context, rb *Runbook, env *Env) error {
 
 // All are the runbooks, in the order dr runbook list shows them.
 func All() []*Runbook {
-	return []*Runbook{serverLost(), hacked(), dbCorrupted(), volumesMissing()}
+	return []*Runbook{serverLost(), hacked(), dbCorrupted(), volumesMissing(), upgradeFailed()}
 }
 
 // Find returns the runbook with the id.

@@ -146,3 +146,9 @@ func files(n int) string {
 	}
 	return fmt.Sprintf("%d files are", n)
 }
+
+// withScan puts the scan step right after the first step, which picks and
+// verifies the backup: nothing is written before the verdict.
+func withScan(steps []Step) []Step {
+	return slices.Insert(steps, 1, scanStep())
+}

@@ -31,7 +31,7 @@ func hacked() *Runbook {
 		Crisis: "An attacker had access: data, code or configuration after some moment cannot be trusted. On a clean host (or the wiped one), the stack comes back from the newest complete backup taken before that moment, verified in full before anything is used.",
 		When:   "you know (or suspect) when the breach began; pick a --before well ahead of it.",
 		Usage:  "dr runbook run hacked --before 2026-11-20T00:00:00Z --config /etc/dr/dr.yaml -i /root/dr-key.txt",
-		Steps:  slices.Insert(wholeStackSteps(), 1, scanStep()),
+		Steps:  withDiff(withScan(wholeStackSteps())),
 		Checklist: []string{
 			"Rotate _APP_OPENSSL_KEY_V1 in .env: the attacker may have read it. Data Appwrite encrypted with the old key needs that key to be read, so follow Appwrite's own procedure for changing it.",
 			"Rotate the database passwords (_APP_DB_PASS, _APP_DB_ROOT_PASS) in the server and in .env.",
@@ -147,7 +147,15 @@ func checkRowsStep() Step {
 }
 
 func pickBackup(ctx context.Context, env *Env) error {
-	req := restore.Request{Before: env.Before, Parts: []string{restore.PartFiles}, Identities: env.Identities, Logger: env.Logger}
+	return pickVerified(ctx, env, restore.Request{Before: env.Before})
+}
+
+// pickVerified picks the backup the request means (by name, else before
+// a time, else the newest), verifies it in full, and keeps it for the
+// later steps.
+func pickVerified(ctx context.Context, env *Env, req restore.Request) error {
+	req.Parts, req.Identities, req.Logger = []string{restore.PartFiles}, env.Identities, env.Logger
+	req.AllowVersionChange = env.acrossVersions
 	plan, err := restore.Prepare(ctx, env.Engine, env.Config, env.Destinations, req)
 	if err != nil {
 		return err
@@ -182,7 +190,8 @@ func restorePart(part string) func(context.Context, *Env) error {
 			Logger: env.Logger, Verified: true, From: env.source,
 			Step:         func(s string) { fmt.Fprintf(env.Out, "      %s\n", s) },
 			NoSafetyDump: env.NoSafetyDump, Command: env.Command,
-			Exclude: env.exclude,
+			AllowVersionChange: env.acrossVersions,
+			Exclude:            env.exclude,
 		}
 		if part == restore.PartVolumes {
 			req.Volumes = env.volumesToRestore()
