@@ -598,6 +598,8 @@ func (l *loader) validate(c *Config) {
 		}
 	}
 
+	l.validateScan(c)
+
 	if _, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		l.addAt("http.listen", "%q: want host:port, e.g. 127.0.0.1:9477", c.HTTP.Listen)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {

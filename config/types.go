@@ -19,6 +19,7 @@ type Config struct {
 	StateDir     string        `yaml:"state_dir"`
 	Restore      Restore       `yaml:"restore"`
 	Drill        Drill         `yaml:"drill"`
+	Scan         Scan          `yaml:"scan"`
 }
 
 // Drill tunes dr drill: the throwaway database container's limits, so a
@@ -236,6 +237,7 @@ func Default() *Config {
 		StateDir:   "/var/lib/dr",
 		Restore:    Restore{KeepSafetyDumps: 3, UploadTolerance: Duration(6 * time.Hour)},
 		Drill:      Drill{CPUs: 1, Memory: 1 << 30, Queries: []DrillQuery{}},
+		Scan:       Scan{Volumes: DefaultScanVolumes()},
 	}
 }
 

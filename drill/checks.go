@@ -24,6 +24,7 @@ import (
 type streamed struct {
 	chunks  int
 	volumes Check
+	scan    Check
 	// env is the archived .env, nil when the backup holds none.
 	env []byte
 }
@@ -55,6 +56,7 @@ func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed
 		entries[e.Name] = e
 	}
 	st = &streamed{}
+	sc := d.startScan(ctx)
 	var files, bytes int64
 	var damaged []string
 	tr := tar.NewReader(plain)
@@ -93,7 +95,7 @@ func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed
 				continue
 			}
 			h := sha256.New()
-			n, err := io.Copy(h, tr)
+			n, err := sc.hashAndScan(ctx, name, tr, h)
 			if err != nil {
 				return nil, fmt.Errorf("reading %s: %w", name, err)
 			}
@@ -108,6 +110,7 @@ func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed
 		return nil, err
 	}
 	st.chunks = imp.Chunks()
+	st.scan = sc.check()
 	var want int64
 	for _, v := range p.Manifest.Volumes {
 		want += v.Files

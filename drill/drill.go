@@ -25,6 +25,7 @@ import (
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore"
+	"github.com/appwrite-dr/dr/scan"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -92,6 +93,9 @@ type Report struct {
 	Passed           bool     `json:"passed"`
 	Failed           []string `json:"failed,omitempty"`
 	Checks           []Check  `json:"checks"`
+	// Scan is what the malware scan of scan.volumes found; absent when
+	// nothing was scanned (and in reports older than the scan).
+	Scan *scan.Report `json:"scan,omitempty"`
 	// Objects are the report's objects written, per destination.
 	Objects map[string]string `json:"-"`
 }
@@ -281,7 +285,7 @@ func (d *driller) skipRest(why string) {
 
 // Checks are the built-in checks of every drill, in the order they run.
 func Checks() []string {
-	return []string{CheckArchive, CheckDisk, CheckImport, CheckTables, CheckCheckTable, CheckViews, CheckObjects, CheckVolumes, CheckEnv, CheckEnvKey}
+	return []string{CheckArchive, CheckDisk, CheckImport, CheckTables, CheckCheckTable, CheckViews, CheckObjects, CheckVolumes, CheckScan, CheckEnv, CheckEnvKey}
 }
 
 func (d *driller) checkNames() []string {
@@ -378,6 +382,7 @@ func (d *driller) run(ctx context.Context) {
 	d.checkViews(ctx, srv)
 	d.checkObjects(ctx, srv)
 	d.add(st.volumes)
+	d.add(st.scan)
 	d.checkEnv(st)
 	d.checkQueries(ctx, srv)
 	if ctx.Err() != nil {

@@ -146,7 +146,7 @@ func TestGoodBackupPassesEveryCheck(t *testing.T) {
 	if !rep.Passed {
 		t.Fatalf("failed: %v", rep.Failed)
 	}
-	want := []string{CheckArchive, CheckDisk, CheckImport, CheckTables, CheckCheckTable, CheckViews, CheckObjects, CheckVolumes, CheckEnv, CheckEnvKey, QueryPrefix + "tables exist"}
+	want := []string{CheckArchive, CheckDisk, CheckImport, CheckTables, CheckCheckTable, CheckViews, CheckObjects, CheckVolumes, CheckScan, CheckEnv, CheckEnvKey, QueryPrefix + "tables exist"}
 	var got []string
 	for _, c := range rep.Checks {
 		got = append(got, c.Name)
@@ -156,8 +156,12 @@ func TestGoodBackupPassesEveryCheck(t *testing.T) {
 		}
 		// The test stack has volumes, an Appwrite .env and a live .env:
 		// nothing may be skipped but the views, which it may lack.
-		if c.Skipped && c.Name != CheckViews {
+		if c.Skipped && c.Name != CheckViews && c.Name != CheckScan {
 			t.Errorf("check %s was skipped: %s", c.Name, c.Detail)
+		}
+		// Without scan.clamd the drill says it did not scan.
+		if c.Name == CheckScan && (!c.Skipped || c.Detail != notConfigured) {
+			t.Errorf("scan check without scan.clamd: %+v", c)
 		}
 	}
 	if !slices.Equal(got, want) {

@@ -124,6 +124,7 @@ func Doctor(ctx context.Context, opts DoctorOptions) *Report {
 	checkStateDir(r, cfg.StateDir)
 	checkConfigFile(r, cfg, opts.ConfigPath)
 	checkClock(r, newest, opts.Now())
+	checkScan(ctx, r, opts)
 	return r
 }
 

@@ -55,6 +55,9 @@ type Request struct {
 	Parts []string
 	// Volumes restricts the volumes part to these (configured names).
 	Volumes []string
+	// Exclude are archive entries (volumes/<volume>/<path>) the volumes
+	// part leaves out: the hacked runbook's infected uploads.
+	Exclude []string
 	// Merge only adds missing volume files instead of replacing contents.
 	Merge bool
 	// TargetDir receives the stack files; empty means stack.dir.

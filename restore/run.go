@@ -319,6 +319,9 @@ func (x *executor) stream(ctx context.Context) (err error) {
 			if !ok {
 				return fmt.Errorf("archive entry %s is not in the manifest", name)
 			}
+			if x.req.excluded(hdr) {
+				continue
+			}
 			if err := x.volumeEntry(ctx, v, hdr, tr, e); err != nil {
 				return err
 			}

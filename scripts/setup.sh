@@ -19,6 +19,11 @@ command -v tar >/dev/null || need+=(tar)
 command -v curl >/dev/null || need+=(curl)
 # make test renders the daemon's status page in headless Chromium.
 command -v chromium >/dev/null || need+=(chromium)
+# The malware scan tests start clamd with a signature database that
+# sigtool makes at test time.
+[[ -x /usr/sbin/clamd ]] || command -v clamd >/dev/null || need+=(clamav-daemon)
+command -v sigtool >/dev/null || need+=(clamav)
+command -v clamdscan >/dev/null || need+=(clamdscan)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2
@@ -28,6 +33,11 @@ if ((${#need[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# dr's tests run their own clamd; the packages' daemons are not needed,
+# and freshclam would try to download definitions.
+for svc in clamav-freshclam clamav-daemon; do
+  if [[ -x /etc/init.d/$svc && $(id -u) -eq 0 ]]; then /etc/init.d/$svc stop >/dev/null 2>&1 || true; fi
+done
 
 if ! docker info >/dev/null 2>&1; then
   log "no Docker engine answers; starting dockerd (log: /var/log/dr-dockerd.log)"

@@ -41,7 +41,10 @@ drill.cpus and drill.memory from dr.yaml. It must have twice the dump's size
 free on the engine's disk. The dump is imported through dr restore's own
 chunk-verified path, then checked: archive, disk, import, tables (every
 table with the manifest's row count), check-table (CHECK TABLE), views,
-volumes (every volume file's sha256, streamed from the archive), env (the
+volumes (every volume file's sha256, streamed from the archive), scan
+(every file of scan.volumes streamed to clamd at scan.clamd: it fails on
+an infected file, one clamd could not scan, or a clamd that does not
+answer; without scan.clamd it is skipped as "not scanned"), env (the
 archived .env parses and holds the Appwrite keys), env-key (its
 _APP_OPENSSL_KEY_V1 equals the one in stack.dir/.env, compared by digest),
 and one "query: NAME" check per drill.queries entry.
@@ -155,6 +158,7 @@ func printDrillReport(a *app, rep *drill.Report) {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", c.Name, result, c.Detail)
 	}
 	w.Flush()
+	printScanSection(a, rep)
 	fmt.Fprintf(a.out, "restore time (RTO): %s; whole drill: %s; backup age: %s\n",
 		seconds(rep.RTOSeconds), seconds(rep.DurationSeconds), seconds(rep.BackupAgeSeconds))
 	for _, dest := range slices.Sorted(maps.Keys(rep.Objects)) {

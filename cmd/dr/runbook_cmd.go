@@ -25,6 +25,7 @@ type runbookOptions struct {
 	noSafetyDump bool
 	// allowVersionChange restores a backup of another Appwrite version.
 	allowVersionChange bool
+	keepInfected       bool
 }
 
 func newRunbookCommand(a *app) *cobra.Command {
@@ -93,6 +94,7 @@ define named remotes) and --stack-dir where the stack goes.`,
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
 	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "import the database without saving the current one first (db-corrupted, when the damage is what prevents the dump); the import cannot be undone")
 	f.BoolVar(&opts.allowVersionChange, "allow-version-change", false, "restore a backup of another Appwrite version than the running stack's (migrate by hand afterwards)")
+	f.BoolVar(&opts.keepInfected, "keep-infected", false, "hacked: restore the uploads the malware scan found infected instead of leaving them out")
 	return cmd
 }
 
@@ -141,7 +143,8 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 		Before: before, Volumes: opts.volumes, Compose: runbook.CLICompose{},
 		Out: a.out, Logger: a.logger, AllowVersionChange: opts.allowVersionChange,
 		NoSafetyDump: opts.noSafetyDump, Command: runbookCommand(rb.ID, opts, a.cfgPath),
-		Confirm: func(what string) error { return a.confirm(opts.yes, what) },
+		Confirm:      func(what string) error { return a.confirm(opts.yes, what) },
+		KeepInfected: opts.keepInfected,
 	}
 	return runbook.Run(ctx, rb, env)
 }
@@ -176,6 +179,9 @@ func runbookCommand(id string, opts runbookOptions, cfgPath string) string {
 	}
 	if opts.allowVersionChange {
 		args = append(args, "--allow-version-change")
+	}
+	if opts.keepInfected {
+		args = append(args, "--keep-infected")
 	}
 	args = append(args, "--yes")
 	for i, a := range args {

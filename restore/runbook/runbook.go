@@ -18,6 +18,7 @@ import (
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/restore"
+	"github.com/appwrite-dr/dr/scan"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -76,6 +77,9 @@ type Env struct {
 	// AllowVersionChange restores a backup of another Appwrite version
 	// than the stack runs (--allow-version-change).
 	AllowVersionChange bool
+	// KeepInfected restores the files the malware scan found infected
+	// instead of leaving them out (hacked).
+	KeepInfected bool
 
 	// backup is the backup picked by the first step; later steps use it.
 	backup string
@@ -88,6 +92,10 @@ type Env struct {
 	// acrossVersions lets the restores go into a stack running another
 	// Appwrite version: the upgrade-failed runbook's whole point.
 	acrossVersions bool
+	// scan is what the malware scan found; exclude the files the volume
+	// restore leaves out.
+	scan    *scan.Report
+	exclude []string
 }
 
 // Composer runs compose commands for a stack directory and project.
@@ -97,6 +105,9 @@ type Composer interface {
 
 // Backup is the backup the run restores from, once picked.
 func (e *Env) Backup() string { return e.backup }
+
+// Scan is what the malware scan of the uploads found, or nil.
+func (e *Env) Scan() *scan.Report { return e.scan }
 
 // Results are the restores the run carried out.
 func (e *Env) Results() []*restore.Result { return e.results }

@@ -31,7 +31,7 @@ func hacked() *Runbook {
 		Crisis: "An attacker had access: data, code or configuration after some moment cannot be trusted. On a clean host (or the wiped one), the stack comes back from the newest complete backup taken before that moment, verified in full before anything is used.",
 		When:   "you know (or suspect) when the breach began; pick a --before well ahead of it.",
 		Usage:  "dr runbook run hacked --before 2026-11-20T00:00:00Z --config /etc/dr/dr.yaml -i /root/dr-key.txt",
-		Steps:  withDiff(wholeStackSteps()),
+		Steps:  withDiff(withScan(wholeStackSteps())),
 		Checklist: []string{
 			"Rotate _APP_OPENSSL_KEY_V1 in .env: the attacker may have read it. Data Appwrite encrypted with the old key needs that key to be read, so follow Appwrite's own procedure for changing it.",
 			"Rotate the database passwords (_APP_DB_PASS, _APP_DB_ROOT_PASS) in the server and in .env.",
@@ -197,6 +197,7 @@ func restorePart(part string) func(context.Context, *Env) error {
 			Step:         func(s string) { fmt.Fprintf(env.Out, "      %s\n", s) },
 			NoSafetyDump: env.NoSafetyDump, Command: env.Command,
 			AllowVersionChange: env.acrossVersions || env.AllowVersionChange,
+			Exclude:            env.exclude,
 		}
 		if part == restore.PartVolumes {
 			req.Volumes = env.volumesToRestore()
