@@ -43,6 +43,9 @@ func (x *executor) newJournal(prev *journal.Journal, started time.Time) *journal
 	if x.res.SafetyDump != "" {
 		j.SafetyDumps = append(j.SafetyDumps, x.res.SafetyDump)
 	}
+	if x.aside != nil {
+		j.Aside = x.aside.Names()
+	}
 	j.Stopped = journal.AddUnique(j.Stopped, x.plan.runningStop()...)
 	x.prev = prev
 	return j
@@ -180,6 +183,7 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 		if x.res.SafetyDump != "" {
 			keep = append(keep, x.res.SafetyDump)
 		}
+		x.pruneAsideAfter(ctx)
 		removed, pruneErr := pruneSafetyDumps(x.plan.SafetyDir, x.plan.Project, x.plan.KeepSafetyDumps, keep)
 		if pruneErr != nil {
 			w := fmt.Sprintf("pruning old safety dumps in %s: %v", x.plan.SafetyDir, pruneErr)

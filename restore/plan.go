@@ -130,6 +130,10 @@ type Plan struct {
 	NoSafetyDump bool
 	// KeepSafetyDumps is how many safety dumps stay after a restore.
 	KeepSafetyDumps int
+	// SafetyNet is restore.safety_net: aside (the default) or dump.
+	SafetyNet string
+	// KeepAside is how many restores' aside schemas stay after a restore.
+	KeepAside int
 	// StateDir holds the restore journal.
 	StateDir string
 	// Interrupted is the journal of an earlier restore that did not
@@ -165,6 +169,8 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 
 		NoSafetyDump:    req.NoSafetyDump,
 		KeepSafetyDumps: cfg.Restore.KeepSafetyDumps,
+		SafetyNet:       cfg.Restore.SafetyNet,
+		KeepAside:       cfg.Restore.KeepAside,
 		StateDir:        cfg.StateDir,
 	}
 	// Read now so the plan can say it; Execute reads it again under the
@@ -325,21 +331,9 @@ func planDatabase(plan *Plan, cfg *config.Config) error {
 	}
 	plan.Databases = db.Databases
 	plan.Tables, plan.Rows = db.Counts()
-	writers := cfg.Stack.Writers
-	if len(writers) == 0 {
-		for _, svc := range plan.stack.Services() {
-			if svc != plan.DBService {
-				writers = append(writers, svc)
-			}
-		}
-	}
-	for _, w := range writers {
-		if w == plan.DBService {
-			return fmt.Errorf("stack.writers names the database service %q; the import needs it running", w)
-		}
-		if len(plan.stack.ServiceContainers(w)) == 0 {
-			return fmt.Errorf("stack.writers names %q, which project %s has no container for (it has: %s)", w, plan.Project, strings.Join(plan.stack.Services(), ", "))
-		}
+	writers, err := writersOf(cfg, plan.stack, plan.DBService)
+	if err != nil {
+		return err
 	}
 	plan.Writers = writers
 	plan.Stop = appendNew(plan.Stop, writers...)
