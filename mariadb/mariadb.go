@@ -22,6 +22,10 @@ import (
 // server, not to the stack, and importing them elsewhere breaks that server.
 var SystemDatabases = []string{"mysql", "sys", "information_schema", "performance_schema"}
 
+// AsidePrefix starts the schemas a restore moves the tables it replaces
+// into (restore's safety net): never part of "all databases" either.
+const AsidePrefix = "dr_aside_"
+
 // MaxAllowedPacket is the packet limit dr gives the dump and import
 // clients, and the server for the time of an import: the largest the
 // clients accept. The defaults (16 MiB; Debian's mysqldump.cnf sets 16M
@@ -179,7 +183,9 @@ func (m *Server) Inspect(ctx context.Context, wanted []string) (*Info, error) {
 	var all []string
 	for _, r := range rows {
 		present[r[0]] = true
-		if !isSystemDatabase(r[0]) {
+		// A restore's aside schemas hold the database it replaced: a way
+		// back on this server, not part of the stack to back up.
+		if !isSystemDatabase(r[0]) && !strings.HasPrefix(r[0], AsidePrefix) {
 			all = append(all, r[0])
 		}
 	}

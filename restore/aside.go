@@ -27,7 +27,7 @@ import (
 // in the aside schema, so the undo works without state_dir.
 
 // asidePrefix starts the name of every aside schema.
-const asidePrefix = "dr_aside_"
+const asidePrefix = mariadb.AsidePrefix
 
 // asideMetaTable is the table in each aside schema that says what it holds.
 const asideMetaTable = "dr_aside"
