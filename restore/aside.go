@@ -165,6 +165,7 @@ func chooseAside(p *asidePrep) string {
 func inspectAside(ctx context.Context, srv asideServer, dbs []string, dumpSize int64) (*asidePrep, error) {
 	p := &asidePrep{}
 	if len(dbs) == 0 {
+		p.Problem = "the backup's manifest names no database"
 		return p, nil
 	}
 	list := mariadb.SQLList(dbs)

@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -14,8 +17,10 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/restore/journal"
+	"github.com/appwrite-dr/dr/storage"
 )
 
 // dbState is everything the undo must bring back: every table's contents,
@@ -346,4 +351,115 @@ func killHalfWay(t *testing.T, c childRestore) {
 		t.Fatal(err)
 	}
 	child.Wait()
+}
+
+// hookedEngine is the real engine with one exec rewritten: the free space
+// the datadir reports, or a script the server is to refuse.
+type hookedEngine struct {
+	*engine.Client
+	free       string // what df reports, when set
+	failRename bool   // the RENAME TABLE also names a table that is not there
+	failDump   bool
+}
+
+func (h *hookedEngine) Exec(ctx context.Context, id string, opts engine.ExecOptions) (*engine.ExecResult, error) {
+	if len(opts.Cmd) > 3 {
+		switch opts.Cmd[3] {
+		case "dr-df":
+			if h.free != "" {
+				fmt.Fprintln(opts.Stdout, h.free)
+				return &engine.ExecResult{}, nil
+			}
+		case "dr-script":
+			if h.failRename {
+				b, err := io.ReadAll(opts.Stdin)
+				if err != nil {
+					return nil, err
+				}
+				// A real refusal of the server, after the triggers were
+				// really dropped: the whole RENAME fails, nothing moves.
+				opts.Stdin = strings.NewReader(strings.Replace(string(b), "RENAME TABLE ", "RENAME TABLE `appwrite`.`dr_not_there` TO `appwrite`.`dr_not_there2`, ", 1))
+			}
+		case "dr-dump":
+			if h.failDump {
+				return &engine.ExecResult{ExitCode: 2, Stderr: "mariadb-dump: Got error: 1146: Table 'appwrite.x' doesn't exist"}, nil
+			}
+		}
+	}
+	return h.Client.Exec(ctx, id, opts)
+}
+
+func restoreWith(t *testing.T, eng Engine, cfg *config.Config, dests []*storage.Destination, req Request) (*Result, error) {
+	t.Helper()
+	plan, err := Prepare(context.Background(), eng, cfg, dests, req)
+	if err != nil {
+		return nil, err
+	}
+	return Execute(context.Background(), eng, plan, req)
+}
+
+// TestAsideFallsBackToTheSafetyDump: where the tables cannot be moved
+// aside, the restore takes the safety dump instead and says why; when the
+// server refuses the rename, what was done before it (the trigger dropped,
+// the aside schemas made) is put back, so that a restore refused for want
+// of any way back leaves the database exactly as it was.
+func TestAsideFallsBackToTheSafetyDump(t *testing.T) {
+	s := stack.Get(t)
+	real := teststack.Engine(t)
+	cfg, dests := setup(t, s)
+	cfg.Stack.Volumes = nil
+	dropAllAside(t, s)
+	t.Cleanup(func() { dropAllAside(t, s) })
+	res := takeBackup(t, real, cfg, dests)
+	restored := dbChecksums(t, s)
+
+	for _, tc := range []struct {
+		name   string
+		eng    *hookedEngine
+		reason string
+	}{
+		{"no room for a second copy", &hookedEngine{Client: real, free: "1048576"}, "1.0 MiB free and the import needs about"},
+		{"rename refused", &hookedEngine{Client: real, failRename: true}, "dr_not_there"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			changeSinceBackup(t, s)
+			t.Cleanup(func() { s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc") })
+			r, err := restoreWith(t, tc.eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
+			if err != nil {
+				t.Fatalf("restore: %v", err)
+			}
+			if r.Aside != nil || r.SafetyDump == "" || !strings.Contains(r.AsideFallback, tc.reason) {
+				t.Errorf("aside %+v, safety dump %q, fallback %q; want the safety dump because %q", r.Aside, r.SafetyDump, r.AsideFallback, tc.reason)
+			}
+			if got := dbChecksums(t, s); !maps.Equal(got, restored) {
+				t.Error("the database differs from the backup")
+			}
+			if left := asideSchemas(t, s); len(left) != 0 {
+				t.Errorf("aside schemas left: %v", left)
+			}
+		})
+	}
+
+	t.Run("rename refused and no dump either", func(t *testing.T) {
+		changeSinceBackup(t, s)
+		t.Cleanup(func() { s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc") })
+		before := stateOf(t, s)
+		eng := &hookedEngine{Client: real, failRename: true, failDump: true}
+		_, err := restoreWith(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
+		var sd *SafetyDumpError
+		if !errors.As(err, &sd) {
+			t.Fatalf("got %v, want the restore refused for want of a safety net", err)
+		}
+		if after := stateOf(t, s); !after.equal(before) {
+			t.Errorf("the refused restore changed the database (the trigger not put back?):\n got %+v\nwant %+v", after, before)
+		}
+		if left := asideSchemas(t, s); len(left) != 0 {
+			t.Errorf("aside schemas left: %v", left)
+		}
+		for svc, state := range startedAt(t, s) {
+			if !strings.HasPrefix(state, "true") {
+				t.Errorf("service %s is not running after the refused restore: %s", svc, state)
+			}
+		}
+	})
 }

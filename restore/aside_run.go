@@ -42,7 +42,11 @@ func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step f
 	}
 	if x.plan.SafetyNet != config.SafetyNetDump {
 		reason := ""
-		prep, err := inspectAside(ctx, srv, x.plan.Databases, x.plan.Manifest.Database.DumpSize)
+		var dumpSize int64
+		if x.plan.Manifest.Database != nil {
+			dumpSize = x.plan.Manifest.Database.DumpSize
+		}
+		prep, err := inspectAside(ctx, srv, x.plan.Databases, dumpSize)
 		if err != nil {
 			reason = fmt.Sprintf("the database could not be inspected (%v)", err)
 		} else {
