@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -290,3 +291,20 @@ func TestParseShowCreateUnescapes(t *testing.T) {
 }
 
 var _ asideServer = (*mariadb.Server)(nil)
+
+func TestNewestSafetyDump(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"app-20261126T080000Z" + safetySuffix, "app-20261126T090000Z" + safetySuffix, "app-20261126T090000Z-2" + safetySuffix,
+		"app-20261126T100000Z" + safetySuffix + partialSuffix, "other-20261127T000000Z" + safetySuffix} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path, stamp := newestSafetyDump(dir, "app")
+	if stamp != "20261126T090000Z" || !strings.HasPrefix(filepath.Base(path), "app-20261126T090000Z") {
+		t.Errorf("got %s, %s", path, stamp)
+	}
+	if _, stamp := newestSafetyDump(filepath.Join(dir, "none"), "app"); stamp != "" {
+		t.Errorf("no dir: %s", stamp)
+	}
+}

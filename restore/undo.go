@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -89,6 +91,13 @@ func PrepareUndo(ctx context.Context, eng Engine, cfg *config.Config) (*UndoPlan
 			return nil, errors.New("no restore left tables aside on this server, so there is nothing to undo (a restore that fell back to a safety dump names it in its output)")
 		}
 		p.Group = groups[0]
+		// A later restore that fell back to a safety dump replaced the
+		// database after this group was moved aside: swapping it back
+		// would skip over that restore without a word.
+		if dump, stamp := newestSafetyDump(cfg.StateDir+"/safety", stack.Project); stamp > p.Group.Stamp {
+			return nil, fmt.Errorf("the last restore (at %s) took a safety dump instead of moving the tables aside, so --undo would go back past it to the restore at %s; to go back to the database as it was before the last restore: zstd -dc %s | %s (dr restore --drop-aside %s drops the older aside schemas)",
+				stamp, p.Group.Stamp, dump, mariadb.ByHandImport(db.Name), p.Group.Stamp)
+		}
 	}
 	p.Stop, err = writersOf(cfg, stack, p.DBService)
 	if err != nil {
@@ -259,4 +268,20 @@ func DropAside(ctx context.Context, eng Engine, cfg *config.Config, which []stri
 		}
 	}
 	return names, dropAside(ctx, srv, names)
+}
+
+// newestSafetyDump is the newest safety dump of the project in dir and the
+// stamp in its name, or "" when there is none.
+func newestSafetyDump(dir, project string) (path, stamp string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", ""
+	}
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(project) + `-(\d{8}T\d{6}Z)(-\d+)?` + regexp.QuoteMeta(safetySuffix) + `$`)
+	for _, e := range entries {
+		if m := re.FindStringSubmatch(e.Name()); m != nil && m[1] >= stamp {
+			path, stamp = filepath.Join(dir, e.Name()), m[1]
+		}
+	}
+	return path, stamp
 }

@@ -122,7 +122,7 @@ func printUndoPlan(a *app, p *restore.UndoPlan) {
 		case !s.Existed:
 			fmt.Fprintf(w, "  database\t%s: did not exist before the restore; dropped\n", s.Origin)
 		default:
-			fmt.Fprintf(w, "  database\t%s: the restored one dropped; its %d tables (%s) back from %s, with its views, triggers, routines and events\n", s.Origin, s.Held, humanBytes(s.Bytes), s.Schema)
+			fmt.Fprintf(w, "  database\t%s: the restored one dropped; %d %s (%s) back from %s, with its views, triggers, routines and events\n", s.Origin, s.Held, plural(s.Held, "table", "tables"), humanBytes(s.Bytes), s.Schema)
 		}
 	}
 	fmt.Fprintf(w, "  stopped\t%s (started again afterwards)\n", orNone(p.Stop))
@@ -160,4 +160,11 @@ func nonEmpty(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
