@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -462,4 +463,53 @@ func TestAsideFallsBackToTheSafetyDump(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAsidePutBackWhenTheImportNeverStarted: the tables were moved aside,
+// then the archive could not be read: the restore fails, and the database
+// is put back as it was instead of leaving the services on an empty one.
+func TestAsidePutBackWhenTheImportNeverStarted(t *testing.T) {
+	s := stack.Get(t)
+	eng := teststack.Engine(t)
+	cfg, dests := setup(t, s)
+	cfg.Stack.Volumes = nil
+	dropAllAside(t, s)
+	t.Cleanup(func() { dropAllAside(t, s) })
+	res := takeBackup(t, eng, cfg, dests)
+	changeSinceBackup(t, s)
+	t.Cleanup(func() { s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc") })
+	before := stateOf(t, s)
+
+	req := Request{Name: res.Name, Parts: []string{PartDB}, Verified: true}
+	plan, err := Prepare(context.Background(), eng, cfg, dests, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Gone between the plan and the stream.
+	if err := os.Remove(filepath.Join(cfg.Destinations[0].Remote, res.Name)); err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	req.Step = func(s string) { steps = append(steps, s) }
+	r, err := Execute(context.Background(), eng, plan, req)
+	if err == nil {
+		t.Fatal("the restore of a missing archive succeeded")
+	}
+	if !strings.Contains(strings.Join(steps, "\n"), "moving the current tables aside") || r.Aside != nil {
+		t.Errorf("steps %q, aside %+v: want the tables moved aside, then put back", steps, r.Aside)
+	}
+	if after := stateOf(t, s); !after.equal(before) {
+		t.Error("the database is not as it was after the failed restore")
+	}
+	if left := asideSchemas(t, s); len(left) != 0 {
+		t.Errorf("aside schemas left: %v", left)
+	}
+	if j, err := Unfinished(cfg.StateDir); j != nil || err != nil {
+		t.Errorf("journal after the put back: %+v, %v", j, err)
+	}
+	for svc, state := range startedAt(t, s) {
+		if !strings.HasPrefix(state, "true") {
+			t.Errorf("service %s is not running: %s", svc, state)
+		}
+	}
 }

@@ -33,6 +33,7 @@ func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step f
 			step("the database as it was before the interrupted restore is still aside in " + strings.Join(g.Names(), ", ") + "; it stays this restore's way back (" + UndoCommand + ")")
 			return nil
 		}
+		x.asideCleared = true
 		if len(g.Schemas) > 0 {
 			step("putting back what the interrupted restore had begun to move aside")
 			if err := putBack(ctx, srv, g, false); err != nil {
@@ -111,7 +112,7 @@ func (x *executor) moveAside(ctx context.Context, step func(string)) error {
 	step("moving the current tables aside into " + strings.Join(names, ", "))
 	g, err := moveAside(ctx, srv, prep, x.stamp, x.plan.Backup.Name)
 	if err == nil {
-		x.aside, x.res.Aside = g, g
+		x.aside, x.res.Aside, x.movedHere = g, g, true
 		x.log.Info("current tables moved aside", "schemas", names, "tables", tablesOf(g))
 		step("moved; " + UndoCommand + " swaps them back")
 		return nil
@@ -153,9 +154,9 @@ func (x *executor) pruneAsideAfter(ctx context.Context) {
 	if !x.plan.Has(PartDB) || x.plan.DBContainer == "" {
 		return
 	}
-	var protect []string
+	protect := slices.Clone(x.journal.Aside)
 	if x.aside != nil {
-		protect = x.aside.Names()
+		protect = append(protect, x.aside.Names()...)
 	}
 	srv := mariadb.New(x.eng, x.plan.DBContainer)
 	dropped, err := pruneAside(ctx, srv, x.plan.KeepAside, protect)
@@ -168,4 +169,26 @@ func (x *executor) pruneAsideAfter(ctx context.Context) {
 		x.res.AsideDropped = dropped
 		x.log.Info("old aside schemas dropped", "kept", x.plan.KeepAside, "dropped", dropped)
 	}
+}
+
+// putBackUntouched runs when the restore failed: when this run moved the
+// tables aside and the import never sent a byte (the archive could not be
+// read, say), the database is put back as it was, so the services start
+// again on their data rather than on an empty database.
+func (x *executor) putBackUntouched(ctx context.Context, step func(string)) {
+	if !x.movedHere || x.aside == nil || (x.imp != nil && x.imp.Touched()) {
+		return
+	}
+	step("the import did not start: putting the tables moved aside back")
+	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
+	if err := putBack(ctx, srv, x.aside, true); err != nil {
+		w := fmt.Sprintf("putting back the tables moved aside after the failure: %v; run %s", err, UndoCommand)
+		x.res.Warnings = append(x.res.Warnings, w)
+		x.log.Warn(w)
+		return
+	}
+	x.log.Info("tables moved aside put back: the import did not start", "schemas", x.aside.Names())
+	x.aside, x.res.Aside, x.movedHere = nil, nil, false
+	x.journal.Aside = nil
+	x.journal.Unfinished = slices.DeleteFunc(x.journal.Unfinished, func(it string) bool { return it == journal.ItemDB && !x.prevUnfinished(it) })
 }

@@ -224,6 +224,10 @@ type executor struct {
 	// the tables moved aside (by this run or an interrupted one).
 	asidePrep *asidePrep
 	aside     *AsideGroup
+	// movedHere: this run moved aside.aside (not an interrupted run);
+	// asideCleared: the interrupted run's aside schemas were put back.
+	movedHere    bool
+	asideCleared bool
 }
 
 // explain adds what to do next to a failure after the database was touched.
