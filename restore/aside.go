@@ -168,6 +168,14 @@ func inspectAside(ctx context.Context, srv asideServer, dbs []string, dumpSize i
 		p.Problem = "the backup's manifest names no database"
 		return p, nil
 	}
+	for _, db := range dbs {
+		// The list comes from the sidecar, which is outside input: never
+		// move the server's own databases or other aside schemas.
+		if slices.ContainsFunc(mariadb.SystemDatabases, func(s string) bool { return strings.EqualFold(s, db) }) || strings.HasPrefix(db, asidePrefix) {
+			p.Problem = fmt.Sprintf("the backup names database %s, which dr does not move aside", db)
+			return p, nil
+		}
+	}
 	list := mariadb.SQLList(dbs)
 	rows, err := srv.Query(ctx, "SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ("+list+")")
 	if err != nil {

@@ -97,7 +97,9 @@ func TestRestoreMovesAsideAndUndoBringsItBack(t *testing.T) {
 	res := takeBackup(t, eng, cfg, dests)
 	restored := dbChecksums(t, s)
 	changeSinceBackup(t, s)
-	t.Cleanup(func() { s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc") })
+	t.Cleanup(func() {
+		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
+	})
 	before := stateOf(t, s)
 	if before.equal(stateOf(t, s)) && maps.Equal(before.sums, restored) {
 		t.Fatal("the change since the backup changed nothing: the test would prove nothing")
@@ -238,7 +240,9 @@ func TestKilledAsideRestore(t *testing.T) {
 	res := takeBackup(t, eng, cfg, dests)
 	want := dbChecksums(t, s)
 	changeSinceBackup(t, s)
-	t.Cleanup(func() { s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc") })
+	t.Cleanup(func() {
+		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
+	})
 	before := stateOf(t, s)
 	t.Cleanup(func() { s.Compose(t, "start", teststack.AppService, teststack.WorkerService) })
 
@@ -287,7 +291,9 @@ func TestKilledAsideRestoreIsUndone(t *testing.T) {
 	t.Cleanup(func() { dropAllAside(t, s) })
 	res := takeBackup(t, eng, cfg, dests)
 	changeSinceBackup(t, s)
-	t.Cleanup(func() { s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc") })
+	t.Cleanup(func() {
+		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
+	})
 	before := stateOf(t, s)
 	t.Cleanup(func() { s.Compose(t, "start", teststack.AppService, teststack.WorkerService) })
 
@@ -424,7 +430,9 @@ func TestAsideFallsBackToTheSafetyDump(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			changeSinceBackup(t, s)
-			t.Cleanup(func() { s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc") })
+			t.Cleanup(func() {
+				s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
+			})
 			r, err := restoreWith(t, tc.eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
 			if err != nil {
 				t.Fatalf("restore: %v", err)
@@ -443,7 +451,9 @@ func TestAsideFallsBackToTheSafetyDump(t *testing.T) {
 
 	t.Run("rename refused and no dump either", func(t *testing.T) {
 		changeSinceBackup(t, s)
-		t.Cleanup(func() { s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc") })
+		t.Cleanup(func() {
+			s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
+		})
 		before := stateOf(t, s)
 		eng := &hookedEngine{Client: real, failRename: true, failDump: true}
 		_, err := restoreWith(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
@@ -477,7 +487,9 @@ func TestAsidePutBackWhenTheImportNeverStarted(t *testing.T) {
 	t.Cleanup(func() { dropAllAside(t, s) })
 	res := takeBackup(t, eng, cfg, dests)
 	changeSinceBackup(t, s)
-	t.Cleanup(func() { s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc") })
+	t.Cleanup(func() {
+		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
+	})
 	before := stateOf(t, s)
 
 	req := Request{Name: res.Name, Parts: []string{PartDB}, Verified: true}

@@ -167,6 +167,7 @@ func TestChooseTheSafetyNet(t *testing.T) {
 		eng        sqlEngine
 		net        string
 		noDump     bool
+		dbs        []string
 		wantAside  bool
 		wantReason string // in the fallback reason; "" for none
 		wantDump   bool
@@ -178,12 +179,16 @@ func TestChooseTheSafetyNet(t *testing.T) {
 		{name: "definition hidden from the user", eng: sqlEngine{free: 10 << 30, noDefs: true}, wantReason: "procedure count_sessions cannot be read", wantDump: true},
 		{name: "a table named like the meta table", eng: sqlEngine{free: 10 << 30, clash: true}, wantReason: "table named dr_aside", wantDump: true},
 		{name: "triggers cannot be listed", eng: sqlEngine{free: 10 << 30, queryErr: errors.New("Access denied")}, wantReason: "could not be inspected", wantDump: true},
+		{name: "backup names a system database", eng: sqlEngine{free: 10 << 30}, dbs: []string{"appwrite", "mysql"}, wantReason: "names database mysql", wantDump: true},
 		{name: "safety_net dump", eng: sqlEngine{free: 10 << 30}, net: config.SafetyNetDump, wantDump: true},
 		{name: "no space and --no-safety-dump", eng: sqlEngine{free: 1 << 20}, noDump: true, wantReason: "free"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			eng := tc.eng
 			x, _ := asideExecutor(t, &eng, tc.net, tc.noDump)
+			if tc.dbs != nil {
+				x.plan.Databases = tc.dbs
+			}
 			var steps []string
 			err := x.prepareNet(context.Background(), nil, func(s string) { steps = append(steps, s) })
 			if err != nil {

@@ -46,8 +46,8 @@ type Result struct {
 	Aside         *AsideGroup
 	AsideFallback string
 	AsideDropped  []string
-	Files      []WrittenFile
-	Volumes    []string
+	Files         []WrittenFile
+	Volumes       []string
 	// TablesChecked is how many tables' row counts were compared with the
 	// manifest after the import.
 	TablesChecked int
