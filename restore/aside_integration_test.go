@@ -20,6 +20,7 @@ import (
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
+	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -523,5 +524,69 @@ func TestAsidePutBackWhenTheImportNeverStarted(t *testing.T) {
 		if !strings.HasPrefix(state, "true") {
 			t.Errorf("service %s is not running: %s", svc, state)
 		}
+	}
+}
+
+// TestKilledBeforeTheRename: a restore died after it made the aside
+// schemas and dropped the trigger, before the RENAME: the next restore
+// puts that back (the trigger made again, the schemas dropped), moves the
+// tables aside afresh and restores; the undo then gives the database as
+// it was, trigger included.
+func TestKilledBeforeTheRename(t *testing.T) {
+	s := stack.Get(t)
+	eng := teststack.Engine(t)
+	cfg, dests := setup(t, s)
+	cfg.Stack.Volumes = nil
+	dropAllAside(t, s)
+	t.Cleanup(func() { dropAllAside(t, s) })
+	res := takeBackup(t, eng, cfg, dests)
+	want := dbChecksums(t, s)
+	changeSinceBackup(t, s)
+	t.Cleanup(func() {
+		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
+	})
+	before := stateOf(t, s)
+
+	// The dead run's work, up to its death: the real first half of a move.
+	ctx := context.Background()
+	srv := mariadb.New(&hookedEngine{Client: eng, failRename: true}, s.ContainerID(t, teststack.DBService))
+	prep, err := inspectAside(ctx, srv, teststack.SeedDatabases(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const stamp = "20261126T070000Z"
+	if _, err := moveAside(ctx, srv, prep, stamp, res.Name); err == nil {
+		t.Fatal("the staged move did not stop before the rename")
+	}
+	if got := s.Objects(t, "appwrite"); slices.Contains(got, "trigger:_1_users_touch") {
+		t.Fatal("the staged move did not drop the trigger")
+	}
+	var names []string
+	for _, db := range teststack.SeedDatabases() {
+		names = append(names, asideName(db, stamp))
+	}
+	if err := journal.Write(cfg.StateDir, &journal.Journal{Backup: res.Name, Project: s.Project, Parts: []string{PartDB},
+		Phase: journal.PhaseAside, Aside: names, Unfinished: []string{journal.ItemDB}}); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
+	if err != nil {
+		t.Fatalf("the restore after the kill: %v", err)
+	}
+	if r.Aside == nil || slices.Equal(r.Aside.Names(), names) {
+		t.Errorf("aside %+v: want a fresh move, not the dead run's empty schemas", r.Aside)
+	}
+	if got := dbChecksums(t, s); !maps.Equal(got, want) {
+		t.Error("the database differs from the backup")
+	}
+	if got := asideSchemas(t, s); !slices.Equal(got, r.Aside.Names()) {
+		t.Errorf("aside schemas %v, want only the fresh ones %v", got, r.Aside.Names())
+	}
+	if _, err := undoNow(t, eng, cfg); err != nil {
+		t.Fatalf("undo: %v", err)
+	}
+	if after := stateOf(t, s); !after.equal(before) {
+		t.Errorf("after the undo the database is not as it was before the killed restore:\n got %+v\nwant %+v", after, before)
 	}
 }
