@@ -34,7 +34,7 @@ type restoreOptions struct {
 func newRestoreCommand(a *app) *cobra.Command {
 	var opts restoreOptions
 	cmd := &cobra.Command{
-		Use:   "restore (NAME | --latest | --before TIME)",
+		Use:   "restore (NAME | --latest | --before TIME) | --undo | --list-aside | --drop-aside X",
 		Short: "Restore the database, stack files and volumes from a backup",
 		Long: `Restore a complete backup: the newest (--latest), the newest taken before
 a time (--before 2026-11-24T08:00:00Z or --before 36h), or one by NAME.
@@ -92,7 +92,7 @@ why (when that fails the restore is refused and nothing is changed, unless
 	f.StringVar(&opts.targetDir, "target-dir", "", "write the stack files here (default: stack.dir)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and stop")
-	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "import without saving the current database first (when it is too damaged to be dumped); the import cannot be undone")
+	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "where the tables cannot be moved aside, import without the safety dump (when the database is too damaged to be dumped); the import then cannot be undone")
 	return cmd
 }
 
