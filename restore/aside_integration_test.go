@@ -75,6 +75,20 @@ func changeSinceBackup(t *testing.T, s *teststack.Stack) {
 		"CREATE OR REPLACE PROCEDURE appwrite.dr_since_proc() SELECT 1")
 }
 
+// leaveRestored restores the backup when the test ends, so the shared
+// stack is left as the other tests expect it (the undo brings back the
+// state the test made).
+func leaveRestored(t *testing.T, eng Engine, cfg *config.Config, dests []*storage.Destination, name string) {
+	t.Cleanup(func() {
+		c := *cfg
+		c.Restore.SafetyNet = config.SafetyNetDump
+		c.StateDir = t.TempDir()
+		if _, err := restoreWith(t, eng, &c, dests, Request{Name: name, Parts: []string{PartDB}, Verified: true}); err != nil {
+			t.Errorf("leaving the stack as the backup had it: %v", err)
+		}
+	})
+}
+
 func undoNow(t *testing.T, eng Engine, cfg *config.Config) (*UndoResult, error) {
 	t.Helper()
 	p, err := PrepareUndo(context.Background(), eng, cfg)
@@ -96,6 +110,7 @@ func TestRestoreMovesAsideAndUndoBringsItBack(t *testing.T) {
 	cfg.Stack.Volumes = nil
 	t.Cleanup(func() { dropAllAside(t, s) })
 	res := takeBackup(t, eng, cfg, dests)
+	leaveRestored(t, eng, cfg, dests, res.Name)
 	restored := dbChecksums(t, s)
 	changeSinceBackup(t, s)
 	t.Cleanup(func() {
@@ -239,6 +254,7 @@ func TestKilledAsideRestore(t *testing.T) {
 	dropAllAside(t, s)
 	t.Cleanup(func() { dropAllAside(t, s) })
 	res := takeBackup(t, eng, cfg, dests)
+	leaveRestored(t, eng, cfg, dests, res.Name)
 	want := dbChecksums(t, s)
 	changeSinceBackup(t, s)
 	t.Cleanup(func() {
@@ -291,6 +307,7 @@ func TestKilledAsideRestoreIsUndone(t *testing.T) {
 	dropAllAside(t, s)
 	t.Cleanup(func() { dropAllAside(t, s) })
 	res := takeBackup(t, eng, cfg, dests)
+	leaveRestored(t, eng, cfg, dests, res.Name)
 	changeSinceBackup(t, s)
 	t.Cleanup(func() {
 		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
@@ -419,6 +436,7 @@ func TestAsideFallsBackToTheSafetyDump(t *testing.T) {
 	dropAllAside(t, s)
 	t.Cleanup(func() { dropAllAside(t, s) })
 	res := takeBackup(t, real, cfg, dests)
+	leaveRestored(t, real, cfg, dests, res.Name)
 	restored := dbChecksums(t, s)
 
 	for _, tc := range []struct {
@@ -486,6 +504,8 @@ func TestAsidePutBackWhenTheImportNeverStarted(t *testing.T) {
 	cfg.Stack.Volumes = nil
 	dropAllAside(t, s)
 	t.Cleanup(func() { dropAllAside(t, s) })
+	seed := takeBackup(t, eng, cfg, dests)
+	leaveRestored(t, eng, cfg, dests, seed.Name)
 	res := takeBackup(t, eng, cfg, dests)
 	changeSinceBackup(t, s)
 	t.Cleanup(func() {
@@ -540,6 +560,7 @@ func TestKilledBeforeTheRename(t *testing.T) {
 	dropAllAside(t, s)
 	t.Cleanup(func() { dropAllAside(t, s) })
 	res := takeBackup(t, eng, cfg, dests)
+	leaveRestored(t, eng, cfg, dests, res.Name)
 	want := dbChecksums(t, s)
 	changeSinceBackup(t, s)
 	t.Cleanup(func() {
