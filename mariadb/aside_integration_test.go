@@ -22,7 +22,9 @@ func TestScriptAndDataDirFree(t *testing.T) {
 	if err != nil || free <= 0 {
 		t.Fatalf("DataDirFree = %d, %v", free, err)
 	}
-	t.Cleanup(func() { s.SQL(t, "DROP PROCEDURE IF EXISTS appwrite.dr_two; DROP DATABASE IF EXISTS dr_aside_appwrite_20261126T080000Z") })
+	t.Cleanup(func() {
+		s.SQL(t, "DROP PROCEDURE IF EXISTS appwrite.dr_two; DROP DATABASE IF EXISTS dr_aside_appwrite_20261126T080000Z")
+	})
 	out, err := db.Script(ctx, strings.NewReader("USE `appwrite`;\nDELIMITER ;;\nCREATE PROCEDURE dr_two() BEGIN SELECT 1; SELECT 2; END;;\nDELIMITER ;\nCALL dr_two();\nCREATE DATABASE dr_aside_appwrite_20261126T080000Z;\n"))
 	if err != nil {
 		t.Fatal(err)
