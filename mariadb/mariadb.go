@@ -183,9 +183,7 @@ func (m *Server) Inspect(ctx context.Context, wanted []string) (*Info, error) {
 	var all []string
 	for _, r := range rows {
 		present[r[0]] = true
-		// A restore's aside schemas hold the database it replaced: a way
-		// back on this server, not part of the stack to back up.
-		if !isSystemDatabase(r[0]) && !strings.HasPrefix(r[0], AsidePrefix) {
+		if IsStackDatabase(r[0]) {
 			all = append(all, r[0])
 		}
 	}
@@ -250,6 +248,14 @@ func explainStopped(err error, during string) error {
 	}
 	return fmt.Errorf("%w. The database container stopped (or was killed) during the %s: see why with docker logs %s (running out of memory is a common cause), make sure it runs again (docker start %s), then try again",
 		err, during, stopped.Container, stopped.Container)
+}
+
+// IsStackDatabase says whether a database on the server belongs to the
+// stack: not one of the server's own, and not an aside schema (a
+// restore's way back on this server, not part of the stack to back up or
+// compare).
+func IsStackDatabase(name string) bool {
+	return !isSystemDatabase(name) && !strings.HasPrefix(name, AsidePrefix)
 }
 
 func isSystemDatabase(name string) bool {
