@@ -211,16 +211,6 @@ rm -f dump.sql backup.zip`, scratch, dumpCmd, filepath.Join(stackDir, "docker-co
 	return nil
 }
 
-// loadAverage is the 1-minute load of the machine, to say how busy it
-// was: the figures of a shared 2-core machine move with it.
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Fields(string(data))[0]
-}
-
 func missingTools(tools string) string {
 	var missing []string
 	for _, t := range strings.Fields(tools) {

@@ -4,7 +4,7 @@
 // peak temporary disk and the size of what was kept.
 //
 //	go run ./bench backup [--size 300MiB,1GiB] [--runs 3] [--volume-size 1GiB] [--only …]
-//	go run ./bench restore [--size 1GiB]
+//	go run ./bench restore [--size 300MiB,1GiB] [--runs 3] [--rto]
 //
 // It needs a Docker engine and the test image (make setup), and the
 // Debian packages zip, rclone, zstd and restic for the comparisons (a
@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -42,11 +43,14 @@ func main() {
 		err = runBackupBench(ctx, opts)
 	case "restore":
 		fs := flag.NewFlagSet("restore", flag.ExitOnError)
-		opts := backupBenchOptions{}
-		fs.StringVar(&opts.size, "size", "1GiB", "approximate size of the generated dump")
+		opts := restoreBenchOptions{}
+		sizes := fs.String("size", "300MiB,1GiB", "approximate sizes of the generated dump, comma-separated; each gets a database of its own")
+		fs.IntVar(&opts.runs, "runs", 3, "runs of each method per size (the table shows medians)")
+		fs.BoolVar(&opts.rto, "rto", false, "also time the server-lost runbook end to end (removes the database container)")
 		fs.StringVar(&opts.image, "image", envOr("DR_TEST_IMAGE", "dr-test/mariadb:10.11"), "MariaDB image")
 		fs.StringVar(&opts.dr, "dr", "bin/dr", "dr binary to measure (make build)")
 		_ = fs.Parse(os.Args[2:])
+		opts.sizes = strings.Split(*sizes, ",")
 		err = runRestoreBench(ctx, opts)
 	default:
 		err = fmt.Errorf("unknown benchmark %q (have: backup, restore)", os.Args[1])

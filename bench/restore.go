@@ -10,24 +10,91 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 )
 
-// runRestoreBench measures, on one generated database in one run: the
-// plain import (zstd -dc dump | docker exec -i … mariadb), dr restore of
-// the same data with its phases, and the server-lost runbook end to end
-// after the database container and its data are gone (the RTO).
-func runRestoreBench(ctx context.Context, opts backupBenchOptions) error {
+// restoreBenchOptions are the restore benchmark's flags.
+type restoreBenchOptions struct {
+	backupBenchOptions
+	sizes []string
+	runs  int
+	rto   bool
+}
+
+// restoreRun is one timed run of one method.
+type restoreRun struct {
+	wall, cpu time.Duration
+	rss       int64
+	net       string // dr's safety net: moved aside, or the safety dump
+}
+
+// runRestoreBench measures, for each size on its own generated database,
+// the whole dr restore --latest --only db against the plain import of the
+// same dump (zstd -dc dump | docker exec -i … mariadb), alternating, runs
+// times each, and prints the medians as a markdown table; with --rto, the
+// server-lost runbook end to end after the database container and its
+// data are gone.
+func runRestoreBench(ctx context.Context, opts restoreBenchOptions) error {
+	load0 := loadAverage()
+	type result struct {
+		size      string
+		dump      int64
+		plain, dr []restoreRun
+		phases    []phase
+	}
+	var results []result
+	for _, size := range opts.sizes {
+		o := opts.backupBenchOptions
+		o.size = size
+		plain, dr, phases, dump, err := benchRestoreSize(ctx, o, opts.runs, opts.rto)
+		if err != nil {
+			return err
+		}
+		results = append(results, result{size: size, dump: dump, plain: plain, dr: dr, phases: phases})
+	}
+	load1 := loadAverage()
+
+	w := os.Stdout
+	fmt.Fprintf(w, "\nRestore of an Appwrite-shaped database, the whole `dr restore --latest --only db` against the plain import of the same dump, alternating, median of %d runs each, %d cores, load average %s at the start and %s at the end:\n\n", opts.runs, numCPU(), load0, load1)
+	fmt.Fprintln(w, "| size | dump (zstd) | plain import: zstd -dc dump \\| docker exec -i … mariadb | dr restore --only db | × plain | dr CPU | dr peak RSS | dr's safety net |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
+	for _, r := range results {
+		p, d := median(r.plain, func(x restoreRun) time.Duration { return x.wall }), median(r.dr, func(x restoreRun) time.Duration { return x.wall })
+		cpu := median(r.dr, func(x restoreRun) time.Duration { return x.cpu })
+		var rss int64
+		for _, x := range r.dr {
+			rss = max(rss, x.rss)
+		}
+		fmt.Fprintf(w, "| %s | %s | %.1f s | %.1f s | %.2f× | %.1f s | %s | %s |\n", r.size, mib(r.dump), p.Seconds(), d.Seconds(), d.Seconds()/p.Seconds(), cpu.Seconds(), mib(rss), r.dr[len(r.dr)-1].net)
+	}
+	fmt.Fprintln(w)
+	for _, r := range results {
+		fmt.Fprintf(w, "- %s, each run (plain / dr):", r.size)
+		for i := range r.plain {
+			fmt.Fprintf(w, " %.1f / %.1f s;", r.plain[i].wall.Seconds(), r.dr[i].wall.Seconds())
+		}
+		fmt.Fprintf(w, " phases of the last dr run:")
+		for _, ph := range r.phases {
+			fmt.Fprintf(w, " %s at %.1f s;", ph.msg, ph.at.Seconds())
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// benchRestoreSize runs one size on a database of its own.
+func benchRestoreSize(ctx context.Context, opts backupBenchOptions, runs int, rto bool) (plainRuns, drRuns []restoreRun, phases []phase, dumpSize int64, err error) {
 	env, cleanup, err := prepare(ctx, opts)
 	if err != nil {
-		return err
+		return nil, nil, nil, 0, err
 	}
 	defer cleanup()
 	drBin, work, db, stackDir := env.drBin, env.work, env.db, env.stackDir
 	if err := writeBenchCompose(stackDir, opts.image); err != nil {
-		return err
+		return nil, nil, nil, 0, err
 	}
 	defer func() {
 		// The server-lost runbook brought the database back as a compose
@@ -40,75 +107,98 @@ func runRestoreBench(ctx context.Context, opts backupBenchOptions) error {
 	cfg := fmt.Sprintf("stack:\n  project: %s\n  dir: %s\n  database: {service: mariadb, databases: [appwrite]}\n  volumes: []\ndestinations:\n  - name: local\n    remote: %s\nstate_dir: %s\n",
 		db.project, stackDir, filepath.Join(work, "dest"), filepath.Join(work, "state"))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		return err
+		return nil, nil, nil, 0, err
 	}
 
-	fmt.Fprintln(os.Stderr, "bench: dr backup, and the dump to a zstd file for the plain import")
+	fmt.Fprintf(os.Stderr, "bench %s: dr backup, and the dump to a zstd file for the plain import\n", opts.size)
 	if _, _, err := runDr(ctx, drBin, cfgPath, "backup"); err != nil {
-		return err
+		return nil, nil, nil, 0, err
 	}
 	dumpFile := filepath.Join(work, "dump.sql.zst")
 	dumpCmd := fmt.Sprintf("docker exec -e MYSQL_PWD=%s %s mariadb-dump -uroot %s", benchPassword, db.name, benchDumpOptions)
 	if out, err := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", dumpCmd+" | zstd -q -T0 -3 -o "+dumpFile).CombinedOutput(); err != nil {
-		return fmt.Errorf("dumping for the plain import: %v: %s", err, out)
+		return nil, nil, nil, 0, fmt.Errorf("dumping for the plain import: %v: %s", err, out)
 	}
+	dumpSize = dirSize(dumpFile)
 
-	fmt.Fprintln(os.Stderr, "bench: plain import: zstd -dc dump | docker exec -i mariadb")
-	start := time.Now()
 	importCmd := fmt.Sprintf("zstd -dc %s | docker exec -i -e MYSQL_PWD=%s %s mariadb -uroot", dumpFile, benchPassword, db.name)
-	if out, err := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", importCmd).CombinedOutput(); err != nil {
-		return fmt.Errorf("plain import: %v: %s", err, out)
-	}
-	plain := time.Since(start)
-
-	fmt.Fprintln(os.Stderr, "bench: dr restore --latest --only db")
-	start = time.Now()
-	logText, rss, err := runDr(ctx, drBin, cfgPath, "restore", "--latest", "--only", "db", "--yes")
-	if err != nil {
-		return err
-	}
-	drRestore := time.Since(start)
-	phases := logPhases(strings.Split(logText, "\n"), start, []string{"backup verified", "safety dump written", "database imported"})
-
-	fmt.Fprintln(os.Stderr, "bench: server lost: the database container and its data removed, then dr runbook run server-lost")
-	if out, err := exec.CommandContext(ctx, "docker", "rm", "-f", "-v", db.name).CombinedOutput(); err != nil {
-		return fmt.Errorf("removing the database container: %v: %s", err, out)
-	}
-	start = time.Now()
-	out, _, err := runDr(ctx, drBin, cfgPath, "runbook", "run", "server-lost", "--yes")
-	if err != nil {
-		return err
-	}
-	rto := time.Since(start)
-
-	w := os.Stdout
-	fmt.Fprintf(w, "\nRestore of a %s Appwrite-shaped database (%s as a zstd dump), %d cores, one run each:\n\n", opts.size, mib(dirSize(dumpFile)), numCPU())
-	fmt.Fprintln(w, "| method | wall | × plain import |")
-	fmt.Fprintln(w, "|---|---:|---:|")
-	fmt.Fprintf(w, "| plain import: zstd -dc dump \\| docker exec -i … mariadb | %.1f s | 1.00× |\n", plain.Seconds())
-	fmt.Fprintf(w, "| dr restore --latest --only db (all phases, peak RSS %s) | %.1f s | %.2f× |\n", mib(rss), drRestore.Seconds(), drRestore.Seconds()/plain.Seconds())
-	prev := time.Duration(0)
-	for _, p := range phases {
-		fmt.Fprintf(w, "| — until %s | %.1f s | |\n", p.msg, p.at.Seconds())
-		prev = p.at
-	}
-	if prev > 0 && len(phases) == 3 {
-		imp := phases[2].at - phases[1].at
-		fmt.Fprintf(w, "| — dr's import phase alone (chunks verified, then fed to mariadb) | %.1f s | %.2f× |\n", imp.Seconds(), imp.Seconds()/plain.Seconds())
-	}
-	fmt.Fprintf(w, "\nServer lost, `dr runbook run server-lost` end to end (RTO): **%.1f s**\n\n", rto.Seconds())
-	steps := regexp.MustCompile(`^\[(\d+)/(\d+)\] done in (.*)$`)
-	titles := regexp.MustCompile(`^\[(\d+)/(\d+)\] ([^F].*)$`)
-	var names []string
-	for _, line := range strings.Split(out, "\n") {
-		if m := titles.FindStringSubmatch(line); m != nil && !strings.HasPrefix(m[3], "done in") {
-			names = append(names, m[3])
+	for i := range runs {
+		fmt.Fprintf(os.Stderr, "bench %s: run %d/%d: plain import: zstd -dc dump | docker exec -i mariadb\n", opts.size, i+1, runs)
+		start := time.Now()
+		if out, err := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", importCmd).CombinedOutput(); err != nil {
+			return nil, nil, nil, 0, fmt.Errorf("plain import: %v: %s", err, out)
 		}
-		if m := steps.FindStringSubmatch(line); m != nil && len(names) > 0 {
-			fmt.Fprintf(w, "- step %s/%s, %s: %s\n", m[1], m[2], names[len(names)-1], m[3])
+		plainRuns = append(plainRuns, restoreRun{wall: time.Since(start)})
+
+		fmt.Fprintf(os.Stderr, "bench %s: run %d/%d: dr restore --latest --only db\n", opts.size, i+1, runs)
+		start = time.Now()
+		logText, usage, err := runDrUsage(ctx, drBin, cfgPath, "restore", "--latest", "--only", "db", "--yes")
+		if err != nil {
+			return nil, nil, nil, 0, err
+		}
+		r := restoreRun{wall: time.Since(start), cpu: usage.cpu, rss: usage.rss, net: "safety dump"}
+		lines := strings.Split(logText, "\n")
+		phases = logPhases(lines, start, []string{"backup verified", "current tables moved aside", "safety dump written", "database imported"})
+		for _, ph := range phases {
+			if ph.msg == "current tables moved aside" {
+				r.net = "moved aside"
+			}
+		}
+		drRuns = append(drRuns, r)
+	}
+
+	if rto {
+		fmt.Fprintf(os.Stderr, "bench %s: server lost: the database container and its data removed, then dr runbook run server-lost\n", opts.size)
+		if out, err := exec.CommandContext(ctx, "docker", "rm", "-f", "-v", db.name).CombinedOutput(); err != nil {
+			return nil, nil, nil, 0, fmt.Errorf("removing the database container: %v: %s", err, out)
+		}
+		start := time.Now()
+		out, _, err := runDr(ctx, drBin, cfgPath, "runbook", "run", "server-lost", "--yes")
+		if err != nil {
+			return nil, nil, nil, 0, err
+		}
+		fmt.Printf("\n%s: server lost, `dr runbook run server-lost` end to end (RTO): **%.1f s**\n", opts.size, time.Since(start).Seconds())
+		steps := regexp.MustCompile(`^\[(\d+)/(\d+)\] done in (.*)$`)
+		titles := regexp.MustCompile(`^\[(\d+)/(\d+)\] ([^F].*)$`)
+		var names []string
+		for _, line := range strings.Split(out, "\n") {
+			if m := titles.FindStringSubmatch(line); m != nil && !strings.HasPrefix(m[3], "done in") {
+				names = append(names, m[3])
+			}
+			if m := steps.FindStringSubmatch(line); m != nil && len(names) > 0 {
+				fmt.Printf("- step %s/%s, %s: %s\n", m[1], m[2], names[len(names)-1], m[3])
+			}
 		}
 	}
-	return nil
+	return plainRuns, drRuns, phases, dumpSize, nil
+}
+
+func median(runs []restoreRun, f func(restoreRun) time.Duration) time.Duration {
+	v := make([]time.Duration, len(runs))
+	for i, r := range runs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	if len(v) == 0 {
+		return 0
+	}
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load, for the record.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], "/")
 }
 
 type phase struct {
@@ -134,18 +224,31 @@ func logPhases(lines []string, start time.Time, msgs []string) []phase {
 	return out
 }
 
+// drUsage is what one dr run cost: its peak RSS and its CPU (user and
+// system).
+type drUsage struct {
+	rss int64
+	cpu time.Duration
+}
+
 // runDr runs dr with JSON logs and returns its stdout (and log lines), its
 // peak RSS, and an error holding the end of its output on failure.
 func runDr(ctx context.Context, drBin, cfgPath string, args ...string) (string, int64, error) {
+	out, u, err := runDrUsage(ctx, drBin, cfgPath, args...)
+	return out, u.rss, err
+}
+
+// runDrUsage is runDr with the CPU the run used.
+func runDrUsage(ctx context.Context, drBin, cfgPath string, args ...string) (string, drUsage, error) {
 	c := exec.CommandContext(ctx, drBin, append(args, "--config", cfgPath, "--log-format", "json")...)
 	var out strings.Builder
 	c.Stdout = &out
 	stderr, err := c.StderrPipe()
 	if err != nil {
-		return "", 0, err
+		return "", drUsage{}, err
 	}
 	if err := c.Start(); err != nil {
-		return "", 0, err
+		return "", drUsage{}, err
 	}
 	var logLines []string
 	sc := bufio.NewScanner(stderr)
@@ -155,17 +258,18 @@ func runDr(ctx context.Context, drBin, cfgPath string, args ...string) (string, 
 	}
 	_, _ = io.Copy(io.Discard, stderr)
 	err = c.Wait()
-	var rss int64
+	var u drUsage
 	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024
+		u.rss = ru.Maxrss * 1024
 	}
+	u.cpu = c.ProcessState.UserTime() + c.ProcessState.SystemTime()
 	if err != nil {
-		return out.String(), rss, fmt.Errorf("dr %s: %v:\n%s\n%s", strings.Join(args, " "), err, lastLines(out.String(), 10), lastLines(strings.Join(logLines, "\n"), 10))
+		return out.String(), u, fmt.Errorf("dr %s: %v:\n%s\n%s", strings.Join(args, " "), err, lastLines(out.String(), 10), lastLines(strings.Join(logLines, "\n"), 10))
 	}
 	if args[0] == "restore" {
-		return strings.Join(logLines, "\n"), rss, nil
+		return strings.Join(logLines, "\n"), u, nil
 	}
-	return out.String(), rss, nil
+	return out.String(), u, nil
 }
 
 // writeBenchCompose makes the stack's compose file start the benchmark

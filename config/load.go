@@ -578,6 +578,12 @@ func (l *loader) validate(c *Config) {
 	if time.Duration(c.Restore.UploadTolerance) < time.Minute {
 		l.addAt("restore.upload_tolerance", "%s: want 1m or more (a backup uploads minutes to hours after the time in its name)", c.Restore.UploadTolerance)
 	}
+	if c.Restore.SafetyNet != SafetyNetAside && c.Restore.SafetyNet != SafetyNetDump {
+		l.addAt("restore.safety_net", "%q: want %s (move the tables aside, the default) or %s (always a safety dump)", c.Restore.SafetyNet, SafetyNetAside, SafetyNetDump)
+	}
+	if c.Restore.KeepAside < 1 {
+		l.addAt("restore.keep_aside", "%d: want 1 or more (the aside schemas a restore just made are always kept)", c.Restore.KeepAside)
+	}
 
 	if !(c.Drill.CPUs > 0) || c.Drill.CPUs > 1024 {
 		l.addAt("drill.cpus", "%v: want a number of CPUs above 0, e.g. 1 or 0.5", c.Drill.CPUs)

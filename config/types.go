@@ -52,7 +52,21 @@ type Restore struct {
 	// time in its name before a pick by --before refuses it as possibly
 	// planted (storage.Suspicious).
 	UploadTolerance Duration `yaml:"upload_tolerance"`
+	// SafetyNet is how a database restore keeps the database it replaces:
+	// "aside" moves its tables into a schema of their own (instant; the
+	// safety dump only where that cannot work), "dump" always writes a
+	// safety dump first.
+	SafetyNet string `yaml:"safety_net"`
+	// KeepAside is how many restores' aside schemas are kept on the
+	// server; older ones are dropped after a successful restore.
+	KeepAside int `yaml:"keep_aside"`
 }
+
+// Safety nets of a database restore (restore.safety_net).
+const (
+	SafetyNetAside = "aside"
+	SafetyNetDump  = "dump"
+)
 
 // Stack is the Docker Compose stack being protected.
 type Stack struct {
@@ -235,7 +249,7 @@ func Default() *Config {
 		Heartbeats: []Heartbeat{},
 		HTTP:       HTTP{Listen: "127.0.0.1:9477"},
 		StateDir:   "/var/lib/dr",
-		Restore:    Restore{KeepSafetyDumps: 3, UploadTolerance: Duration(6 * time.Hour)},
+		Restore:    Restore{KeepSafetyDumps: 3, UploadTolerance: Duration(6 * time.Hour), SafetyNet: SafetyNetAside, KeepAside: 1},
 		Drill:      Drill{CPUs: 1, Memory: 1 << 30, Queries: []DrillQuery{}},
 		Scan:       Scan{Volumes: DefaultScanVolumes()},
 	}

@@ -87,7 +87,8 @@ func readDatabase(ctx context.Context, srv *mariadb.Server, s *Snapshot, wanted 
 			return fmt.Errorf("listing the live databases: %w", err)
 		}
 		for _, r := range rows {
-			if !slices.ContainsFunc(mariadb.SystemDatabases, func(sys string) bool { return strings.EqualFold(sys, r[0]) }) {
+			// Aside schemas are a restore's way back, not the stack.
+			if mariadb.IsStackDatabase(r[0]) {
 				dbs = append(dbs, r[0])
 			}
 		}

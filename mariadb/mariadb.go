@@ -22,6 +22,10 @@ import (
 // server, not to the stack, and importing them elsewhere breaks that server.
 var SystemDatabases = []string{"mysql", "sys", "information_schema", "performance_schema"}
 
+// AsidePrefix starts the schemas a restore moves the tables it replaces
+// into (restore's safety net): never part of "all databases" either.
+const AsidePrefix = "dr_aside_"
+
 // MaxAllowedPacket is the packet limit dr gives the dump and import
 // clients, and the server for the time of an import: the largest the
 // clients accept. The defaults (16 MiB; Debian's mysqldump.cnf sets 16M
@@ -179,7 +183,7 @@ func (m *Server) Inspect(ctx context.Context, wanted []string) (*Info, error) {
 	var all []string
 	for _, r := range rows {
 		present[r[0]] = true
-		if !isSystemDatabase(r[0]) {
+		if IsStackDatabase(r[0]) {
 			all = append(all, r[0])
 		}
 	}
@@ -244,6 +248,14 @@ func explainStopped(err error, during string) error {
 	}
 	return fmt.Errorf("%w. The database container stopped (or was killed) during the %s: see why with docker logs %s (running out of memory is a common cause), make sure it runs again (docker start %s), then try again",
 		err, during, stopped.Container, stopped.Container)
+}
+
+// IsStackDatabase says whether a database on the server belongs to the
+// stack: not one of the server's own, and not an aside schema (a
+// restore's way back on this server, not part of the stack to back up or
+// compare).
+func IsStackDatabase(name string) bool {
+	return !isSystemDatabase(name) && !strings.HasPrefix(name, AsidePrefix)
 }
 
 func isSystemDatabase(name string) bool {

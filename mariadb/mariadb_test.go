@@ -56,3 +56,17 @@ func TestByHandImport(t *testing.T) {
 		t.Errorf("the by-hand import passes a password or breaks its quoting: %s", cmd)
 	}
 }
+
+func TestUnescapeBatch(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`plain`, "plain"},
+		{`BEGIN\n\tSELECT 1; END`, "BEGIN\n\tSELECT 1; END"},
+		{`a\\nb`, `a\nb`},
+		{`nul\0end`, "nul\x00end"},
+		{`trailing\`, `trailing\`},
+	} {
+		if got := UnescapeBatch(tc.in); got != tc.want {
+			t.Errorf("UnescapeBatch(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

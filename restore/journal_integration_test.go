@@ -34,6 +34,7 @@ const importingLine = "IMPORTING HALF WAY"
 
 type childRestore struct {
 	Project, Dir, StateDir, Remote, Backup string
+	SafetyNet                              string
 }
 
 // runKilledRestoreChild is the child: the restore an operator started,
@@ -49,6 +50,9 @@ func runKilledRestoreChild(spec string) int {
 	cfg := config.Default()
 	cfg.Stack.Project, cfg.Stack.Dir, cfg.Stack.Volumes, cfg.StateDir = c.Project, c.Dir, nil, c.StateDir
 	cfg.Destinations = []config.Destination{{Name: "local", Remote: c.Remote, Retention: config.DefaultRetention()}}
+	if c.SafetyNet != "" {
+		cfg.Restore.SafetyNet = c.SafetyNet
+	}
 	dests, err := backup.OpenReachable(ctx, cfg, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -123,7 +127,8 @@ func TestKilledRestoreIsFinishedByTheNext(t *testing.T) {
 		s.Compose(t, "start", teststack.AppService, teststack.WorkerService)
 	})
 
-	spec, _ := json.Marshal(childRestore{Project: s.Project, Dir: s.Dir, StateDir: cfg.StateDir, Remote: cfg.Destinations[0].Remote, Backup: res.Name})
+	cfg.Restore.SafetyNet = config.SafetyNetDump
+	spec, _ := json.Marshal(childRestore{Project: s.Project, Dir: s.Dir, StateDir: cfg.StateDir, Remote: cfg.Destinations[0].Remote, Backup: res.Name, SafetyNet: config.SafetyNetDump})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
@@ -252,6 +257,7 @@ func TestRestoreWithoutSafetyNetIsRefused(t *testing.T) {
 	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
+	cfg.Restore.SafetyNet = config.SafetyNetDump
 	res := takeBackup(t, eng, cfg, dests)
 	s.SQL(t, "DELETE FROM appwrite_logs.logs WHERE id % 2 = 0")
 	changed, started := dbChecksums(t, s), startedAt(t, s)
@@ -320,6 +326,7 @@ func TestSafetyDumpsAreKeptToTheirRetention(t *testing.T) {
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	cfg.Restore.KeepSafetyDumps = 2
+	cfg.Restore.SafetyNet = config.SafetyNetDump
 	res := takeBackup(t, eng, cfg, dests)
 	var made []string
 	for i := range 3 {

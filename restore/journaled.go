@@ -43,6 +43,14 @@ func (x *executor) newJournal(prev *journal.Journal, started time.Time) *journal
 	if x.res.SafetyDump != "" {
 		j.SafetyDumps = append(j.SafetyDumps, x.res.SafetyDump)
 	}
+	switch {
+	case x.aside != nil:
+		j.Aside = x.aside.Names()
+	case prev != nil && !x.asideCleared:
+		// Not this run's way back (a files-only restore, say), but still
+		// the only copy of the database from before the interrupted one.
+		j.Aside = slices.Clone(prev.Aside)
+	}
 	j.Stopped = journal.AddUnique(j.Stopped, x.plan.runningStop()...)
 	x.prev = prev
 	return j
@@ -119,6 +127,9 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 	ctx = context.WithoutCancel(ctx)
 	restored := err == nil
 	j := x.journal
+	if !restored {
+		x.putBackUntouched(ctx, step)
+	}
 
 	if restored {
 		j.Unfinished = slices.DeleteFunc(j.Unfinished, func(it string) bool { return slices.Contains(x.items(), it) })
@@ -180,6 +191,7 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 		if x.res.SafetyDump != "" {
 			keep = append(keep, x.res.SafetyDump)
 		}
+		x.pruneAsideAfter(ctx)
 		removed, pruneErr := pruneSafetyDumps(x.plan.SafetyDir, x.plan.Project, x.plan.KeepSafetyDumps, keep)
 		if pruneErr != nil {
 			w := fmt.Sprintf("pruning old safety dumps in %s: %v", x.plan.SafetyDir, pruneErr)

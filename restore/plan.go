@@ -85,6 +85,12 @@ type Request struct {
 	// upgrade-failed runbook sets it: going back is its job); without it
 	// such a restore is refused with a *VersionChangeError.
 	AllowVersionChange bool
+	// SafetyDump saves the current database to state_dir/safety instead of
+	// moving its tables aside, whatever restore.safety_net says: aside
+	// tables live on the database volume, which the upgrade-failed runbook
+	// may have to remove when the old server cannot read the new one's
+	// data files.
+	SafetyDump bool
 }
 
 // FilePlan is one stack file a restore writes.
@@ -140,6 +146,10 @@ type Plan struct {
 	NoSafetyDump bool
 	// KeepSafetyDumps is how many safety dumps stay after a restore.
 	KeepSafetyDumps int
+	// SafetyNet is restore.safety_net: aside (the default) or dump.
+	SafetyNet string
+	// KeepAside is how many restores' aside schemas stay after a restore.
+	KeepAside int
 	// StateDir holds the restore journal.
 	StateDir string
 	// Interrupted is the journal of an earlier restore that did not
@@ -178,7 +188,12 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 
 		NoSafetyDump:    req.NoSafetyDump,
 		KeepSafetyDumps: cfg.Restore.KeepSafetyDumps,
+		SafetyNet:       cfg.Restore.SafetyNet,
+		KeepAside:       cfg.Restore.KeepAside,
 		StateDir:        cfg.StateDir,
+	}
+	if req.SafetyDump {
+		plan.SafetyNet = config.SafetyNetDump
 	}
 	// Read now so the plan can say it; Execute reads it again under the
 	// lock, where it is authoritative.
@@ -347,21 +362,9 @@ func planDatabase(plan *Plan, cfg *config.Config) error {
 	}
 	plan.Databases = db.Databases
 	plan.Tables, plan.Rows = db.Counts()
-	writers := cfg.Stack.Writers
-	if len(writers) == 0 {
-		for _, svc := range plan.stack.Services() {
-			if svc != plan.DBService {
-				writers = append(writers, svc)
-			}
-		}
-	}
-	for _, w := range writers {
-		if w == plan.DBService {
-			return fmt.Errorf("stack.writers names the database service %q; the import needs it running", w)
-		}
-		if len(plan.stack.ServiceContainers(w)) == 0 {
-			return fmt.Errorf("stack.writers names %q, which project %s has no container for (it has: %s)", w, plan.Project, strings.Join(plan.stack.Services(), ", "))
-		}
+	writers, err := writersOf(cfg, plan.stack, plan.DBService)
+	if err != nil {
+		return err
 	}
 	plan.Writers = writers
 	plan.Stop = appendNew(plan.Stop, writers...)

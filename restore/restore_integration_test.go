@@ -349,10 +349,17 @@ func (c *cancelAfterRead) Read(p []byte) (int, error) {
 }
 
 func TestInterruptedImportStartsTheServicesAgain(t *testing.T) {
+	for _, net := range []string{config.SafetyNetDump, config.SafetyNetAside} {
+		t.Run(net, func(t *testing.T) { testInterruptedImport(t, net) })
+	}
+}
+
+func testInterruptedImport(t *testing.T, net string) {
 	s := stack.Get(t)
 	eng := teststack.Engine(t)
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
+	cfg.Restore.SafetyNet = net
 	res := takeBackup(t, eng, cfg, dests)
 	t.Cleanup(func() {
 		if _, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}}); err != nil {
@@ -378,8 +385,11 @@ func TestInterruptedImportStartsTheServicesAgain(t *testing.T) {
 	if r == nil || len(r.Stopped) == 0 {
 		t.Fatalf("the restore stopped nothing before the import: %+v", r)
 	}
-	if !strings.Contains(err.Error(), r.SafetyDump) || r.SafetyDump == "" {
+	if net == config.SafetyNetDump && (!strings.Contains(err.Error(), r.SafetyDump) || r.SafetyDump == "") {
 		t.Errorf("the error does not say how to roll back from the safety dump: %v", err)
+	}
+	if net == config.SafetyNetAside && (!strings.Contains(err.Error(), UndoCommand) || r.Aside == nil) {
+		t.Errorf("the error does not say how to roll back with %s: %v", UndoCommand, err)
 	}
 	for svc, state := range startedAt(t, s) {
 		if !strings.HasPrefix(state, "true") {
@@ -416,6 +426,7 @@ func TestRowsOverTheDefaultPacketLimitComeBack(t *testing.T) {
 	}
 
 	// The 50 MiB row stays, so the safety dump holds it too.
+	cfg.Restore.SafetyNet = config.SafetyNetDump
 	s.SQL(t, "DELETE FROM dr_packet.big WHERE id = 1")
 	before := s.RowSums(t, "dr_packet.big")
 	r, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})

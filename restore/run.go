@@ -39,8 +39,15 @@ type Result struct {
 	Backup string
 	// SafetyDump is the dump of the database as it was before the import.
 	SafetyDump string
-	Files      []WrittenFile
-	Volumes    []string
+	// Aside are the schemas the database as it was before was moved into
+	// (dr restore --undo swaps them back); AsideFallback says why the
+	// tables could not be moved aside, when a safety dump was taken
+	// instead; AsideDropped are older aside schemas dropped by retention.
+	Aside         *AsideGroup
+	AsideFallback string
+	AsideDropped  []string
+	Files         []WrittenFile
+	Volumes       []string
 	// TablesChecked is how many tables' row counts were compared with the
 	// manifest after the import.
 	TablesChecked int
@@ -80,11 +87,6 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 	started := now()
 	res = &Result{Backup: plan.Backup.Name}
 	x := &executor{eng: eng, plan: plan, req: req, log: log, res: res, now: now, stamp: started.UTC().Format("20060102T150405Z")}
-	warn := func(w string) {
-		res.Warnings = append(res.Warnings, w)
-		log.Warn(w)
-	}
-
 	if !req.Verified {
 		step(fmt.Sprintf("verifying %s on %s", plan.Backup.Name, plan.Source.Name()))
 		passed := len(plan.Faults)
@@ -121,20 +123,13 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 			"stopped", prev.Stopped, "unfinished", prev.Unfinished)
 	}
 
-	// The safety dump comes before anything is stopped: when it cannot be
-	// written (a full state dir, a database too damaged to dump), the
-	// restore is refused with the stack exactly as it was.
+	// The safety net is chosen, and a safety dump written, before
+	// anything is stopped: when no way back can be made (a full state
+	// dir, a database too damaged to dump), the restore is refused with
+	// the stack exactly as it was.
 	if plan.Has(PartDB) {
-		if plan.NoSafetyDump {
-			warn("no safety dump of the current database: --no-safety-dump was given, so the import cannot be undone")
-		} else {
-			step("saving the current database to " + plan.SafetyDir)
-			path, err := x.safetyDump(ctx)
-			if err != nil {
-				return res, &SafetyDumpError{Dir: plan.SafetyDir, Err: err}
-			}
-			res.SafetyDump = path
-			log.Info("safety dump written", "path", path)
+		if err := x.prepareNet(ctx, prev, step); err != nil {
+			return res, err
 		}
 	}
 
@@ -158,6 +153,12 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 		x.journal.Stopped = journal.AddUnique(slices.Clone(x.inherited()), stopped...)
 		if err := x.writeJournal(journal.PhaseStopping); err != nil {
 			return res, err
+		}
+	}
+
+	if x.asidePrep != nil {
+		if err := x.moveAside(ctx, step); err != nil {
+			return res, x.explain(err)
 		}
 	}
 
@@ -218,6 +219,15 @@ type executor struct {
 	imp *DumpImport
 
 	vol *volumeStream
+
+	// asidePrep is the move aside chosen before the writers stop; aside
+	// the tables moved aside (by this run or an interrupted one).
+	asidePrep *asidePrep
+	aside     *AsideGroup
+	// movedHere: this run moved aside.aside (not an interrupted run);
+	// asideCleared: the interrupted run's aside schemas were put back.
+	movedHere    bool
+	asideCleared bool
 }
 
 // explain adds what to do next to a failure after the database was touched.
@@ -227,6 +237,9 @@ func (x *executor) explain(err error) error {
 	}
 	// The oldest safety dump of an unfinished job is the database as it
 	// was before the first, interrupted, restore.
+	if x.aside != nil {
+		return fmt.Errorf("%w; the database may be partly restored: restore again once the cause is fixed. To go back to how it was before: %s", err, UndoCommand)
+	}
 	dump := x.res.SafetyDump
 	if x.prev != nil && len(x.prev.SafetyDumps) > 0 {
 		dump = x.prev.SafetyDumps[0]

@@ -214,8 +214,61 @@ func TestRestoreCommand(t *testing.T) {
 		}
 	}
 	out, errOut, code = run(t, nil, "restore", "--latest", "--only", "db", "--yes", "--config", cfg)
-	if code != exitOK || !strings.Contains(out, "imported;") || !strings.Contains(out, "safety dump") {
+	if code != exitOK || !strings.Contains(out, "imported;") || !strings.Contains(out, "moved aside") || !strings.Contains(out, "undo: dr restore --undo") {
 		t.Errorf("restore --only db --yes: exit %d\n%s%s", code, out, errOut)
+	}
+	testRestoreAsideCommands(t, s, cfg)
+}
+
+// testRestoreAsideCommands runs --list-aside, --undo and --drop-aside
+// after a restore that moved the tables aside.
+func testRestoreAsideCommands(t *testing.T, s *teststack.Stack, cfg string) {
+	t.Helper()
+	t.Cleanup(func() {
+		for _, n := range strings.Fields(s.SQL(t, `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'dr\_aside\_%'`)) {
+			s.SQL(t, "DROP DATABASE `"+n+"`")
+		}
+	})
+	for _, args := range [][]string{
+		{"restore", "--undo", "--latest"},
+		{"restore", "--undo", "--list-aside"},
+		{"restore", "--drop-aside", "all", "--only", "db"},
+	} {
+		if _, errOut, code := run(t, nil, append(args, "--config", cfg)...); code != exitUsage {
+			t.Errorf("dr %v: exit %d, want %d (stderr %s)", args, code, exitUsage, errOut)
+		}
+	}
+	out, errOut, code := run(t, nil, "restore", "--list-aside", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "dr_aside_appwrite_") || !strings.Contains(out, "dr_aside_appwrite_logs_") {
+		t.Errorf("restore --list-aside: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, nil, "restore", "--undo", "--dry-run", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "undo plan") || !strings.Contains(out, "dry run: nothing was changed") {
+		t.Errorf("restore --undo --dry-run: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code = run(t, nil, "restore", "--undo", "--config", cfg); code != exitUsage || !strings.Contains(errOut, "--yes") {
+		t.Errorf("restore --undo without --yes on a non-terminal: exit %d, stderr %s", code, errOut)
+	}
+	out, errOut, code = run(t, nil, "restore", "--undo", "--yes", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "undone: appwrite, appwrite_logs are as they were") {
+		t.Errorf("restore --undo --yes: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, nil, "restore", "--list-aside", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "no aside schemas") {
+		t.Errorf("restore --list-aside after the undo: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code = run(t, nil, "restore", "--undo", "--yes", "--config", cfg); code != exitFailed || !strings.Contains(errOut, "nothing to undo") {
+		t.Errorf("restore --undo with nothing aside: exit %d, stderr %s", code, errOut)
+	}
+	if _, errOut, code = run(t, nil, "restore", "--latest", "--only", "db", "--yes", "--config", cfg); code != exitOK {
+		t.Fatalf("restore: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code = run(t, nil, "restore", "--drop-aside", "no-such", "--yes", "--config", cfg); code != exitFailed || !strings.Contains(errOut, "nothing was dropped") {
+		t.Errorf("restore --drop-aside no-such: exit %d, stderr %s", code, errOut)
+	}
+	out, errOut, code = run(t, nil, "restore", "--drop-aside", "all", "--yes", "--config", cfg)
+	if code != exitOK || strings.Count(out, "dropped dr_aside_") != 2 {
+		t.Errorf("restore --drop-aside all: exit %d\n%s%s", code, out, errOut)
 	}
 }
 

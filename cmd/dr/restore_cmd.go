@@ -30,12 +30,13 @@ type restoreOptions struct {
 	noSafetyDump bool
 	// allowVersionChange restores a backup of another Appwrite version.
 	allowVersionChange bool
+	aside              asideOptions
 }
 
 func newRestoreCommand(a *app) *cobra.Command {
 	var opts restoreOptions
 	cmd := &cobra.Command{
-		Use:   "restore (NAME | --latest | --before TIME)",
+		Use:   "restore (NAME | --latest | --before TIME) | --undo | --list-aside | --drop-aside X",
 		Short: "Restore the database, stack files and volumes from a backup",
 		Long: `Restore a complete backup: the newest (--latest), the newest taken before
 a time (--before 2026-11-24T08:00:00Z or --before 36h), or one by NAME.
@@ -43,11 +44,11 @@ a time (--before 2026-11-24T08:00:00Z or --before 36h), or one by NAME.
 The sidecar manifest is fetched first and a plan printed: what is replaced,
 from which backup, which services are stopped and started. Without --yes,
 dr asks on a terminal and refuses elsewhere; --dry-run stops after the plan.
-Then the whole backup is verified before anything is touched, the current
-database is saved to state_dir/safety (when that fails the restore is
-refused and nothing is changed, unless --no-safety-dump), the restore
+Then the whole backup is verified before anything is touched, the restore
 journal is written to state_dir, the services that write to the database
-(and those that mount the restored volumes) are stopped, and the archive
+(and those that mount the restored volumes) are stopped, the current
+database's tables are moved aside into schemas of their own
+(dr_aside_<db>_<time>; dr restore --undo swaps them back), and the archive
 is streamed once: stack files written to --target-dir (replaced ones kept
 as *.dr-replaced-<time>, .env with mode 0600), each dump chunk checked
 against its sha256 before it reaches the database, volumes refilled (or,
@@ -67,12 +68,28 @@ runs is refused (Appwrite restores only into the version that wrote the
 data) unless --allow-version-change. With --before, a backup the
 destination says was uploaded after that time, or further than
 restore.upload_tolerance (default 6h) from the time in its name, is
-passed over as possibly planted and named in the plan.`,
+passed over as possibly planted and named in the plan.
+
+Where the tables cannot be moved aside (too little free space in the
+database's datadir for a second copy, a definition dr cannot read, a
+rename the server refuses) or restore.safety_net is dump, the current
+database is saved to state_dir/safety first instead, and the output says
+why (when that fails the restore is refused and nothing is changed, unless
+--no-safety-dump). Aside schemas of restores beyond restore.keep_aside
+(default 1) are dropped after a restore succeeds.
+
+  dr restore --undo            swap the last restore's aside tables back
+  dr restore --list-aside      list the aside schemas
+  dr restore --drop-aside X    drop a schema, a restore's stamp, or all`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.aside.any() {
+				return runRestoreAside(cmd, a, opts, args)
+			}
 			return runRestore(cmd, a, opts, args)
 		},
 	}
+	addAsideFlags(cmd, &opts.aside)
 	f := cmd.Flags()
 	f.BoolVar(&opts.latest, "latest", false, "restore the newest complete backup")
 	f.StringVar(&opts.before, "before", "", "restore the newest backup taken before this time (RFC 3339) or this long ago (e.g. 36h, 2d)")
@@ -84,7 +101,7 @@ passed over as possibly planted and named in the plan.`,
 	f.StringVar(&opts.targetDir, "target-dir", "", "write the stack files here (default: stack.dir)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and stop")
-	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "import without saving the current database first (when it is too damaged to be dumped); the import cannot be undone")
+	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "where the tables cannot be moved aside, import without the safety dump (when the database is too damaged to be dumped); the import then cannot be undone")
 	f.BoolVar(&opts.allowVersionChange, "allow-version-change", false, "restore a backup of another Appwrite version than the running stack's (migrate by hand afterwards)")
 	return cmd
 }
@@ -298,8 +315,14 @@ func printRestorePlan(a *app, p *restore.Plan) {
 	}
 	if p.Has(restore.PartDB) {
 		saved := "the current one is saved to " + p.SafetyDir + " first (if it cannot be, nothing is changed)"
+		if p.SafetyNet != config.SafetyNetDump {
+			saved = "the current tables are moved aside first (dr restore --undo swaps them back), or saved to " + p.SafetyDir + " where they cannot be"
+		}
 		if p.NoSafetyDump {
 			saved = "the current one is NOT saved first (--no-safety-dump): the import cannot be undone"
+			if p.SafetyNet != config.SafetyNetDump {
+				saved = "the current tables are moved aside first (dr restore --undo swaps them back); where they cannot be, nothing is saved (--no-safety-dump)"
+			}
 		}
 		fmt.Fprintf(w, "  database\treplace %s in %s with the backup's (%d tables, %d rows); %s\n",
 			strings.Join(p.Databases, ", "), p.DBService, p.Tables, p.Rows, saved)
@@ -339,6 +362,15 @@ func printRestoreResult(a *app, r *restore.Result) {
 	fmt.Fprintf(w, "restore from %s\n", r.Backup)
 	if r.SafetyDump != "" {
 		fmt.Fprintf(w, "  safety dump\t%s\n", r.SafetyDump)
+	}
+	if r.AsideFallback != "" {
+		fmt.Fprintf(w, "  safety net\tnot moved aside: %s\n", r.AsideFallback)
+	}
+	if r.Aside != nil {
+		fmt.Fprintf(w, "  moved aside\t%s (undo: %s)\n", strings.Join(r.Aside.Names(), ", "), restore.UndoCommand)
+	}
+	if len(r.AsideDropped) > 0 {
+		fmt.Fprintf(w, "  dropped\t%s (beyond restore.keep_aside)\n", strings.Join(r.AsideDropped, ", "))
 	}
 	for _, f := range r.Files {
 		if f.Unchanged {

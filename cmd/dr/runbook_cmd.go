@@ -92,7 +92,7 @@ define named remotes) and --stack-dir where the stack goes.`,
 	f.StringVar(&opts.stackDir, "stack-dir", "/root/appwrite", "with --remote: where the stack's compose files and .env go")
 	f.StringVar(&opts.project, "project", "", "with --remote: the compose project (default: the backup's)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
-	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "import the database without saving the current one first (db-corrupted, when the damage is what prevents the dump); the import cannot be undone")
+	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "where the current tables cannot be moved aside, import the database without the safety dump (db-corrupted, when the damage is what prevents the dump); the import then cannot be undone")
 	f.BoolVar(&opts.allowVersionChange, "allow-version-change", false, "restore a backup of another Appwrite version than the running stack's (migrate by hand afterwards)")
 	f.BoolVar(&opts.keepInfected, "keep-infected", false, "hacked: restore the uploads the malware scan found infected instead of leaving them out")
 	return cmd

@@ -31,6 +31,7 @@ const Version = 1
 const (
 	PhaseStopping = "stopping services"
 	PhaseFiles    = "writing stack files"
+	PhaseAside    = "moving the database aside"
 	PhaseDB       = "importing the database"
 	PhaseVolumes  = "restoring volumes"
 	PhaseChecking = "checking row counts"
@@ -70,6 +71,10 @@ type Journal struct {
 	// SafetyDumps are the dumps of the database as it was before: the
 	// newest restore's last, an interrupted one's first.
 	SafetyDumps []string `json:"safety_dumps,omitempty"`
+	// Aside are the schemas the current tables were (or were about to be)
+	// moved into: the database as it was before, which dr restore --undo
+	// swaps back.
+	Aside []string `json:"aside,omitempty"`
 	// Command is what the operator runs to finish the job.
 	Command   string    `json:"command,omitempty"`
 	PID       int       `json:"pid"`
@@ -227,6 +232,8 @@ func (e *UnfinishedError) Error() string {
 		j.Describe(), e.Path, j.FinishCommand())
 	if len(j.SafetyDumps) > 0 {
 		msg += fmt.Sprintf(" (the database as it was before the restore is in %s)", j.SafetyDumps[0])
+	} else if len(j.Aside) > 0 {
+		msg += fmt.Sprintf(" (the database as it was before the restore is aside in %s: dr restore --undo swaps it back)", strings.Join(j.Aside, ", "))
 	}
 	return msg + fmt.Sprintf("; only if the stack was made whole another way, delete %s instead", e.Path)
 }

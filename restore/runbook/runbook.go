@@ -90,7 +90,9 @@ type Env struct {
 	manifest *archive.Manifest
 	results  []*restore.Result
 	// acrossVersions lets the restores go into a stack running another
-	// Appwrite version: the upgrade-failed runbook's whole point.
+	// Appwrite version: the upgrade-failed runbook's whole point. Its
+	// database restore also takes a safety dump rather than moving tables
+	// aside (Request.SafetyDump).
 	acrossVersions bool
 	// scan is what the malware scan found; exclude the files the volume
 	// restore leaves out.

@@ -55,8 +55,8 @@ func dbCorrupted() *Runbook {
 			pickStep(),
 			{
 				Title:     "Restore the database",
-				Does:      "Dumps the current (broken) database to state_dir/safety, records the restore in state_dir's restore journal, stops the services that write to the database, imports the backup's dump chunk by chunk (each checked against its sha256 first), compares every table's row count with the backup's, and starts the services again, also on failure. When the safety dump cannot be written, nothing is stopped or changed.",
-				OnFailure: "read the error: it names the chunk, table or service. The safety dump in state_dir/safety holds the state before the import; the error prints the command that puts it back. When the broken database cannot even be dumped (the error says so), run the runbook again with --no-safety-dump to import without a way back.",
+				Does:      "Records the restore in state_dir's restore journal, stops the services that write to the database, moves the current (broken) database's tables aside into dr_aside_<db>_<time> schemas (where that cannot work, dumps it to state_dir/safety first instead, saying why), imports the backup's dump chunk by chunk (each checked against its sha256 first), compares every table's row count with the backup's, and starts the services again, also on failure. When neither can be done, nothing is stopped or changed.",
+				OnFailure: "read the error: it names the chunk, table or service. The tables moved aside (dr restore --undo swaps them back) or the safety dump in state_dir/safety hold the state before the import; the error prints the command that puts it back. When the broken database cannot even be dumped (the error says so), run the runbook again with --no-safety-dump to import without a way back.",
 				Run:       restorePart(restore.PartDB),
 			},
 			checkRowsStep(),
@@ -108,7 +108,7 @@ func wholeStackSteps() []Step {
 		},
 		{
 			Title:     "Import the database",
-			Does:      "Imports the backup's dump chunk by chunk, each checked against its sha256 before it reaches the server; whatever the server held is saved to state_dir/safety first; every table's row count is compared with the backup's.",
+			Does:      "Imports the backup's dump chunk by chunk, each checked against its sha256 before it reaches the server; whatever the server held is moved aside first (dr restore --undo swaps it back; a safety dump in state_dir/safety where that cannot work); every table's row count is compared with the backup's.",
 			OnFailure: "read the error: it names the chunk or table. Run the runbook again once fixed; the import replaces the databases whole.",
 			Run:       restorePart(restore.PartDB),
 		},
@@ -197,6 +197,7 @@ func restorePart(part string) func(context.Context, *Env) error {
 			Step:         func(s string) { fmt.Fprintf(env.Out, "      %s\n", s) },
 			NoSafetyDump: env.NoSafetyDump, Command: env.Command,
 			AllowVersionChange: env.acrossVersions || env.AllowVersionChange,
+			SafetyDump:         env.acrossVersions,
 			Exclude:            env.exclude,
 		}
 		if part == restore.PartVolumes {

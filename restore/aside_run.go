@@ -1,0 +1,194 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/restore/journal"
+)
+
+// UndoCommand is what an operator runs to swap the tables moved aside
+// back.
+const UndoCommand = "dr restore --undo"
+
+// prepareNet decides, before anything is stopped, how the database the
+// restore replaces is kept: the tables an interrupted restore moved aside
+// (still the database as it was before), moving the tables aside (done
+// once the writers are stopped), or the safety dump, written now. A safety
+// dump that cannot be written refuses the restore with nothing changed.
+func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step func(string)) error {
+	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
+	if prev != nil && len(prev.Aside) > 0 {
+		g, err := loadAside(ctx, srv, prev.Aside)
+		if err != nil {
+			return fmt.Errorf("reading the schemas the interrupted restore moved the tables into: %w; nothing was stopped or changed", err)
+		}
+		if len(g.Schemas) > 0 && g.inPlace() {
+			x.aside, x.res.Aside = g, g
+			step("the database as it was before the interrupted restore is still aside in " + strings.Join(g.Names(), ", ") + "; it stays this restore's way back (" + UndoCommand + ")")
+			return nil
+		}
+		x.asideCleared = true
+		if len(g.Schemas) > 0 {
+			step("putting back what the interrupted restore had begun to move aside")
+			if err := putBack(ctx, srv, g, false); err != nil {
+				return fmt.Errorf("putting back what the interrupted restore had begun to move aside: %w; nothing else was stopped or changed: run %s", err, UndoCommand)
+			}
+		}
+	}
+	if x.plan.SafetyNet != config.SafetyNetDump {
+		reason := ""
+		var dumpSize int64
+		if x.plan.Manifest.Database != nil {
+			dumpSize = x.plan.Manifest.Database.DumpSize
+		}
+		prep, err := inspectAside(ctx, srv, x.plan.Databases, dumpSize)
+		if err != nil {
+			reason = fmt.Sprintf("the database could not be inspected (%v)", err)
+		} else {
+			reason = chooseAside(prep)
+		}
+		if reason == "" {
+			x.asidePrep = prep
+			x.log.Info("the current tables will be moved aside", "free", prep.Free, "need", prep.Need)
+			return nil
+		}
+		x.fallBack(reason, step)
+	}
+	return x.dumpNet(ctx, step)
+}
+
+// fallBack records and says why the tables are not moved aside.
+func (x *executor) fallBack(reason string, step func(string)) {
+	x.res.AsideFallback = reason
+	what := "saving a safety dump instead"
+	if x.plan.NoSafetyDump {
+		what = "and --no-safety-dump was given"
+	}
+	step("cannot move the current tables aside: " + reason + "; " + what)
+	x.log.Warn("the current tables cannot be moved aside; falling back to the safety dump", "reason", reason, "no_safety_dump", x.plan.NoSafetyDump)
+}
+
+// dumpNet is the safety dump, or the warning that there is none.
+func (x *executor) dumpNet(ctx context.Context, step func(string)) error {
+	if x.plan.NoSafetyDump {
+		w := "no safety dump of the current database: --no-safety-dump was given, so the import cannot be undone"
+		x.res.Warnings = append(x.res.Warnings, w)
+		x.log.Warn(w)
+		return nil
+	}
+	step("saving the current database to " + x.plan.SafetyDir)
+	path, err := x.safetyDump(ctx)
+	if err != nil {
+		return &SafetyDumpError{Dir: x.plan.SafetyDir, Err: err}
+	}
+	x.res.SafetyDump = path
+	x.log.Info("safety dump written", "path", path)
+	return nil
+}
+
+// moveAside moves the current tables aside once the writers are stopped,
+// the journal naming the schemas first. When the move fails, what it did
+// is put back and the safety dump taken instead; when even putting back
+// fails, the journal keeps the schemas and the database counted as
+// touched, and the error says how to finish.
+func (x *executor) moveAside(ctx context.Context, step func(string)) error {
+	prep := x.asidePrep
+	x.asidePrep = nil
+	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
+	var names []string
+	for _, d := range prep.Databases {
+		names = append(names, asideName(d.Name, x.stamp))
+	}
+	x.journal.Aside = names
+	if err := x.mark(journal.PhaseAside, journal.ItemDB); err != nil {
+		return err
+	}
+	step("moving the current tables aside into " + strings.Join(names, ", "))
+	g, err := moveAside(ctx, srv, prep, x.stamp, x.plan.Backup.Name)
+	if err == nil {
+		x.aside, x.res.Aside, x.movedHere = g, g, true
+		x.log.Info("current tables moved aside", "schemas", names, "tables", tablesOf(g))
+		step("moved; " + UndoCommand + " swaps them back")
+		return nil
+	}
+	var me *asideMoveError
+	if errors.As(err, &me) && !me.Clean {
+		if rbErr := rollbackAside(ctx, srv, g); rbErr != nil {
+			return fmt.Errorf("%w; %w", err, rbErr)
+		}
+	}
+	// Nothing is changed: the journal says so before the dump.
+	x.journal.Aside = nil
+	x.journal.Unfinished = slices.DeleteFunc(x.journal.Unfinished, func(it string) bool { return it == journal.ItemDB && !x.prevUnfinished(it) })
+	if err := x.writeJournal(journal.PhaseStopping); err != nil {
+		return err
+	}
+	x.fallBack(err.Error(), step)
+	if err := x.dumpNet(ctx, step); err != nil {
+		return err
+	}
+	x.journal.SafetyDumps = journal.AddUnique(x.journal.SafetyDumps, x.res.SafetyDump)
+	return x.writeJournal(journal.PhaseStopping)
+}
+
+func (x *executor) prevUnfinished(item string) bool {
+	return x.prev != nil && slices.Contains(x.prev.Unfinished, item)
+}
+
+func tablesOf(g *AsideGroup) int {
+	n := 0
+	for _, s := range g.Schemas {
+		n += s.Tables
+	}
+	return n
+}
+
+// pruneAsideAfter applies restore.keep_aside once a restore succeeded.
+func (x *executor) pruneAsideAfter(ctx context.Context) {
+	if !x.plan.Has(PartDB) || x.plan.DBContainer == "" {
+		return
+	}
+	protect := slices.Clone(x.journal.Aside)
+	if x.aside != nil {
+		protect = append(protect, x.aside.Names()...)
+	}
+	srv := mariadb.New(x.eng, x.plan.DBContainer)
+	dropped, err := pruneAside(ctx, srv, x.plan.KeepAside, protect)
+	if err != nil {
+		w := fmt.Sprintf("dropping aside schemas beyond restore.keep_aside (%d): %v; see dr restore --list-aside", x.plan.KeepAside, err)
+		x.res.Warnings = append(x.res.Warnings, w)
+		x.log.Warn(w)
+	}
+	if len(dropped) > 0 {
+		x.res.AsideDropped = dropped
+		x.log.Info("old aside schemas dropped", "kept", x.plan.KeepAside, "dropped", dropped)
+	}
+}
+
+// putBackUntouched runs when the restore failed: when this run moved the
+// tables aside and the import never sent a byte (the archive could not be
+// read, say), the database is put back as it was, so the services start
+// again on their data rather than on an empty database.
+func (x *executor) putBackUntouched(ctx context.Context, step func(string)) {
+	if !x.movedHere || x.aside == nil || (x.imp != nil && x.imp.Touched()) {
+		return
+	}
+	step("the import did not start: putting the tables moved aside back")
+	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
+	if err := putBack(ctx, srv, x.aside, true); err != nil {
+		w := fmt.Sprintf("putting back the tables moved aside after the failure: %v; run %s", err, UndoCommand)
+		x.res.Warnings = append(x.res.Warnings, w)
+		x.log.Warn(w)
+		return
+	}
+	x.log.Info("tables moved aside put back: the import did not start", "schemas", x.aside.Names())
+	x.aside, x.res.Aside, x.movedHere = nil, nil, false
+	x.journal.Aside = nil
+	x.journal.Unfinished = slices.DeleteFunc(x.journal.Unfinished, func(it string) bool { return it == journal.ItemDB && !x.prevUnfinished(it) })
+}
