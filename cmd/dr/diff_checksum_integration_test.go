@@ -19,6 +19,7 @@ func TestDiffChecksumFindsRowsChangedInPlace(t *testing.T) {
 	if code != exitDiffTrouble || !strings.Contains(errOut, "run dr drill "+a+" first") {
 		t.Fatalf("--checksum without a drill: exit %d, want %d naming the fix; stderr %s", code, exitDiffTrouble, errOut)
 	}
+	t.Logf("dr diff --live --checksum before a drill: %s", errOut)
 	_, errOut, code = run(t, nil, "diff", a, a, "--checksum", "--config", cfg)
 	if code != exitUsage || !strings.Contains(errOut, "--live") {
 		t.Errorf("--checksum without --live: exit %d, stderr %s", code, errOut)
