@@ -15,6 +15,9 @@ import (
 // its drill sums the tables it imported. The drill report's object name
 // is returned to say where the sums came from.
 func drillChecksums(ctx context.Context, log *slog.Logger, dests []*storage.Destination, backup string) (map[string]uint64, string, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	var best *drill.Report
 	var bestObject string
 	var errs []error

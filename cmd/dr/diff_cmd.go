@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -133,11 +132,7 @@ func runDiff(ctx context.Context, a *app, args []string, opts diffOptions) (*for
 		lopts := forensics.StackOptions(cfg.Stack, project)
 		var from string
 		if opts.checksum {
-			log := a.logger
-			if log == nil {
-				log = slog.New(slog.DiscardHandler)
-			}
-			if lopts.Checksums, from, err = drillChecksums(ctx, log, dests, p.Backup.Name); err != nil {
+			if lopts.Checksums, from, err = drillChecksums(ctx, a.logger, dests, p.Backup.Name); err != nil {
 				return nil, err
 			}
 		}
