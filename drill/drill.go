@@ -96,6 +96,10 @@ type Report struct {
 	// Scan is what the malware scan of scan.volumes found; absent when
 	// nothing was scanned (and in reports older than the scan).
 	Scan *scan.Report `json:"scan,omitempty"`
+	// Checksums are CHECKSUM TABLE … EXTENDED of each base table after
+	// the import, by "db.table", for dr diff --live --checksum; absent in
+	// reports older than them.
+	Checksums map[string]uint64 `json:"checksums,omitempty"`
 	// Objects are the report's objects written, per destination.
 	Objects map[string]string `json:"-"`
 }
@@ -384,6 +388,9 @@ func (d *driller) run(ctx context.Context) {
 	d.add(st.volumes)
 	d.add(st.scan)
 	d.checkEnv(st)
+	// Before the operator's queries, which might write: the sums are of
+	// the data as the backup holds it.
+	d.recordChecksums(ctx, srv)
 	d.checkQueries(ctx, srv)
 	if ctx.Err() != nil {
 		d.skipRest("interrupted")

@@ -43,6 +43,9 @@ type Snapshot struct {
 	Tables map[string]Table
 	// Objects are triggers, routines and events as "kind database.name".
 	Objects []string
+	// Checksums are CHECKSUM TABLE … EXTENDED by "database.table"; nil:
+	// not recorded (a backup's come from its drill report).
+	Checksums map[string]uint64
 	// Users are the database accounts as user@host; nil: not recorded.
 	Users []string
 	// Files are the stack files (compose files and others listed in
@@ -119,6 +122,10 @@ type TableChange struct {
 	Change string `json:"change"`
 	RowsA  *int64 `json:"rows_a,omitempty"`
 	RowsB  *int64 `json:"rows_b,omitempty"`
+	// ChecksumA and ChecksumB are set when the row counts agree and
+	// CHECKSUM TABLE does not (dr diff --live --checksum).
+	ChecksumA *uint64 `json:"checksum_a,omitempty"`
+	ChecksumB *uint64 `json:"checksum_b,omitempty"`
 }
 
 // ObjectChange is a trigger, procedure, function or event added or
@@ -273,12 +280,23 @@ func (r *Report) compareTables(a, b *Snapshot) {
 			c.View = tb.View
 		case !ta.View && ta.Rows != tb.Rows:
 			c.Change, c.RowsA, c.RowsB = Changed, &ta.Rows, &tb.Rows
+		case !ta.View && checksumDiffers(a, b, name):
+			sa, sb := a.Checksums[name], b.Checksums[name]
+			c.Change, c.ChecksumA, c.ChecksumB = Changed, &sa, &sb
 		default:
 			continue
 		}
 		r.Tables = append(r.Tables, c)
 		r.Counts["tables"]++
 	}
+}
+
+// checksumDiffers says whether both sides checksummed the table and the
+// sums differ: the same row count with other contents.
+func checksumDiffers(a, b *Snapshot, name string) bool {
+	sa, okA := a.Checksums[name]
+	sb, okB := b.Checksums[name]
+	return okA && okB && sa != sb
 }
 
 func rowsOf(t Table) *int64 {

@@ -257,6 +257,8 @@ func TestWriteTextGolden(t *testing.T) {
 	b.Volumes["config"]["x.conf"] = FileState{Kind: "file", SHA256: "cc", Mode: 0o666, UID: 33, GID: 33}
 	delete(b.Volumes["uploads"], "a.png")
 	b.Tables["appwrite._1_users"] = Table{Rows: 4}
+	a.Checksums = map[string]uint64{"appwrite._1_sessions": 1234567890}
+	b.Checksums = map[string]uint64{"appwrite._1_sessions": 987654321}
 	b.Objects = append(b.Objects, "trigger appwrite.copy_sessions")
 	b.Users = append(b.Users, "backdoor@%")
 	b.Files["docker-compose.yml"] = []byte("services:\n  db:\n    image: mariadb:10.11\n    ports: [\"3306:3306\"]\n")

@@ -49,6 +49,10 @@ type LiveOptions struct {
 	Volumes []string
 	// Databases to compare; empty: every database but the server's own.
 	Databases []string
+	// Checksums, when set, are the backup's CHECKSUM TABLE sums (from a
+	// drill of it): the live tables among them are summed too and
+	// compared. Nil: contents are compared by row count only.
+	Checksums map[string]uint64
 }
 
 // Live takes a snapshot of the running stack for comparison with base (a
@@ -69,6 +73,11 @@ func Live(ctx context.Context, eng Engine, base *Snapshot, opts LiveOptions) (*S
 	srv := mariadb.New(eng, db.ID)
 	if err := readDatabase(ctx, srv, s, opts.Databases); err != nil {
 		return nil, err
+	}
+	if opts.Checksums != nil {
+		if err := readChecksums(ctx, srv, s, opts.Checksums); err != nil {
+			return nil, err
+		}
 	}
 	if err := readVolumes(ctx, eng, stack.Project, db.ImageID, s, volumeNames(base, opts.Volumes)); err != nil {
 		return nil, err
@@ -143,6 +152,29 @@ func readDatabase(ctx context.Context, srv *mariadb.Server, s *Snapshot, wanted 
 	if users, err := srv.Users(ctx); err == nil {
 		s.Users = users
 	}
+	return nil
+}
+
+// readChecksums sums the live tables the backup's sums cover (a table
+// only live is reported as added anyway, and summing it would cost a read
+// of every row for nothing).
+func readChecksums(ctx context.Context, srv *mariadb.Server, s *Snapshot, backup map[string]uint64) error {
+	var refs []mariadb.TableRef
+	for key, t := range s.Tables {
+		if _, ok := backup[key]; !ok || t.View {
+			continue
+		}
+		db, name, _ := strings.Cut(key, ".")
+		refs = append(refs, mariadb.TableRef{Database: db, Name: name})
+	}
+	slices.SortFunc(refs, func(x, y mariadb.TableRef) int {
+		return strings.Compare(x.Database+"."+x.Name, y.Database+"."+y.Name)
+	})
+	sums, err := srv.Checksums(ctx, refs)
+	if err != nil {
+		return fmt.Errorf("checksumming the live tables: %w", err)
+	}
+	s.Checksums = sums
 	return nil
 }
 
@@ -330,6 +362,7 @@ func CompareLive(ctx context.Context, eng Engine, src Opener, object string, m *
 	if err != nil {
 		return nil, err
 	}
+	a.Checksums = opts.Checksums
 	b, err := Live(ctx, eng, a, opts)
 	if err != nil {
 		return nil, err

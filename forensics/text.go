@@ -46,9 +46,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		case Removed:
 			fmt.Fprintf(&b, "- %s %s%s\n", kind, t.Table, rows(t.RowsA))
 		default:
-			if t.RowsA != nil && t.RowsB != nil {
+			switch {
+			case t.ChecksumA != nil && t.ChecksumB != nil:
+				fmt.Fprintf(&b, "~ table %s: checksum %d -> %d (same row count)\n", t.Table, *t.ChecksumA, *t.ChecksumB)
+			case t.RowsA != nil && t.RowsB != nil:
 				fmt.Fprintf(&b, "~ table %s: rows %d -> %d (%+d)\n", t.Table, *t.RowsA, *t.RowsB, *t.RowsB-*t.RowsA)
-			} else {
+			default:
 				fmt.Fprintf(&b, "~ %s %s: table <-> view\n", kind, t.Table)
 			}
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 
 type diffOptions struct {
 	live         bool
+	checksum     bool
 	json         bool
 	destinations []string
 	identity     string
@@ -39,15 +41,24 @@ through the Docker engine and hashes it on the way, copying nothing to
 disk. Nothing is changed anywhere.
 
 Database users are compared only when both sides recorded them (backups
-made by dr before it did say so). Row counts, not CHECKSUM TABLE, compare
-table contents: a backup records no checksum.`,
+made by dr before it did say so). Row counts compare table contents: a
+backup records no checksum, as reading every table again would slow every
+backup. With --live --checksum, tables whose rows were changed in place
+are found too: the newest drill of A (dr drill A) recorded CHECKSUM TABLE
+... EXTENDED of every table it imported, and the same tables are summed
+live (this reads every row of them). Without such a drill report the
+diff stops and says to run dr drill A first.`,
 		Example: `  dr diff appwrite-20261120T030000Z.tar.zst.age --live -i /root/dr-key.txt
+  dr drill appwrite-20261120T030000Z.tar.zst && dr diff appwrite-20261120T030000Z.tar.zst --live --checksum
   dr diff appwrite-20261119T030000Z.tar.zst appwrite-20261120T030000Z.tar.zst --json`,
 		Args:        cobra.RangeArgs(1, 2),
 		Annotations: map[string]string{exitStatusAnnotation: diffExitStatusHelp},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (len(args) == 2) == opts.live {
 				return usagef("give two backups, or one backup and --live (dr list shows the names)")
+			}
+			if opts.checksum && !opts.live {
+				return usagef("--checksum compares with the running stack: add --live (two backups differ in checksums only through their drills)")
 			}
 			report, err := runDiff(cmd.Context(), a, args, opts)
 			if err != nil {
@@ -71,6 +82,7 @@ table contents: a backup records no checksum.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&opts.live, "live", false, "compare backup A with the running stack")
+	f.BoolVar(&opts.checksum, "checksum", false, "with --live: also compare CHECKSUM TABLE of each table with the newest drill of A (reads every live row)")
 	f.BoolVar(&opts.json, "json", false, "print JSON")
 	f.StringArrayVarP(&opts.destinations, "destination", "d", nil, "read the backups from this destination only (repeatable)")
 	f.StringVarP(&opts.identity, "identity", "i", "", "age identity or SSH private key file for encrypted backups (default: $DR_IDENTITY)")
@@ -117,7 +129,21 @@ func runDiff(ctx context.Context, a *app, args []string, opts diffOptions) (*for
 		if project == "" {
 			project = p.Manifest.Stack
 		}
-		return forensics.CompareLive(ctx, eng, p.Source, p.Backup.Name, p.Manifest, ids, forensics.StackOptions(cfg.Stack, project))
+		lopts := forensics.StackOptions(cfg.Stack, project)
+		var from string
+		if opts.checksum {
+			if lopts.Checksums, from, err = drillChecksums(ctx, a.logger, dests, p.Backup.Name); err != nil {
+				return nil, err
+			}
+		}
+		r, err := forensics.CompareLive(ctx, eng, p.Source, p.Backup.Name, p.Manifest, ids, lopts)
+		if err != nil {
+			return nil, err
+		}
+		if from != "" {
+			r.Notes = append(r.Notes, fmt.Sprintf("table checksums of %s from its drill report %s", r.A, from))
+		}
+		return r, nil
 	}
 	var sides [2]*forensics.Snapshot
 	for i, p := range picked {

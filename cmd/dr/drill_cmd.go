@@ -52,7 +52,8 @@ and one "query: NAME" check per drill.queries entry.
 The container and its volume are removed on every path, Ctrl-C and SIGTERM
 included; what a drill killed with SIGKILL left is removed by the next drill
 or by dr drill --cleanup. The report (each check, the restore time or RTO,
-the backup's age) is written once beside the backup on each destination as
+the backup's age, and CHECKSUM TABLE ... EXTENDED of every imported table
+for dr diff --live --checksum) is written once beside the backup on each destination as
 <backup>.drill-<time>.json; dr list shows the last drill of each backup and
 retention keeps the newest backup whose drill passed.
 

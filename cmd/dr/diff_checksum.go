@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/appwrite-dr/dr/drill"
+	"github.com/appwrite-dr/dr/storage"
+)
+
+// drillChecksums are the table checksums of the newest drill of backup
+// that recorded them, across the destinations: a backup records none,
+// its drill sums the tables it imported. The drill report's object name
+// is returned to say where the sums came from.
+func drillChecksums(ctx context.Context, log *slog.Logger, dests []*storage.Destination, backup string) (map[string]uint64, string, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var best *drill.Report
+	var bestObject string
+	var errs []error
+	for _, d := range dests {
+		names, err := d.DrillReports(ctx, backup)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		// Newest first: the first with checksums is this destination's.
+		for i := len(names) - 1; i >= 0; i-- {
+			data, err := d.ReadDrillReport(ctx, names[i])
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			rep, err := drill.ParseReport(data)
+			if err != nil {
+				log.Warn("skipping an unreadable drill report", "report", names[i], "destination", d.Name(), "err", err)
+				continue
+			}
+			if rep.Backup != backup || rep.Checksums == nil {
+				continue
+			}
+			if best == nil || rep.Started.After(best.Started) {
+				best, bestObject = rep, d.Name()+":"+names[i]
+			}
+			break
+		}
+	}
+	if best == nil {
+		err := fmt.Errorf("backup %s has no drill report with table checksums on the destinations (a backup records none, and drills made before dr recorded them hold none): run dr drill %s first, then this diff again", backup, backup)
+		return nil, "", errors.Join(append([]error{err}, errs...)...)
+	}
+	return best.Checksums, bestObject, nil
+}
