@@ -188,6 +188,11 @@ func TestDaemonScheduledBackup(t *testing.T) {
 	cfg, dest, _ := daemonConfig(t, s, "* * * * *", listen, tokenFile)
 	base := "http://" + listen
 
+	// The "before any backup" checks below must run before the first
+	// "* * * * *" run: start well clear of the next minute.
+	if now := time.Now(); now.Second() >= 40 {
+		time.Sleep(now.Truncate(time.Minute).Add(time.Minute + time.Second).Sub(now))
+	}
 	p := startDaemon(t, bin, cfg)
 	p.waitLog(t, 30*time.Second, `"msg":"daemon started"`)
 	if code, _ := httpGet(t, base+"/healthz", ""); code != http.StatusServiceUnavailable {
