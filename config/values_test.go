@@ -1,36 +1,12 @@
 package config
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appwrite-dr/dr/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the output:\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // The effective-config print is what operators read and paste into bug
 // reports; its shape is pinned.
@@ -69,7 +45,7 @@ encryption:
 			t.Errorf("the effective config keeps the secret %q", secret)
 		}
 	}
-	golden(t, "effective-redacted.golden", out)
+	golden.Check(t, "effective-redacted.golden", out)
 }
 
 func TestRedactURL(t *testing.T) {

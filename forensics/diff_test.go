@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func file(sha string) FileState {
 	return FileState{Kind: "file", SHA256: sha, Mode: 0o644, UID: 33, GID: 33}
@@ -268,32 +264,12 @@ func TestWriteTextGolden(t *testing.T) {
 	if err := r.WriteText(&got); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.txt", got.Bytes())
+	golden.Check(t, "report.txt", got.Bytes())
 	js, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.json", append(js, '\n'))
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./forensics -run Golden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n%s\nwant:\n%s", name, got, want)
-	}
+	golden.Check(t, "report.json", append(js, '\n'))
 }
 
 func TestWriteTextCapsLongLists(t *testing.T) {
