@@ -163,14 +163,7 @@ func TestRestoreMovesAsideAndUndoBringsItBack(t *testing.T) {
 	if after := stateOf(t, s); !after.equal(before) {
 		t.Errorf("after the undo the database is not as before the restore:\n got %+v\nwant %+v", after, before)
 	}
-	if left := asideSchemas(t, s); len(left) != 0 {
-		t.Errorf("aside schemas left after the undo: %v", left)
-	}
-	for svc, state := range startedAt(t, s) {
-		if !strings.HasPrefix(state, "true") {
-			t.Errorf("service %s is not running after the undo: %s", svc, state)
-		}
-	}
+	putBackAndRunning(t, s, "after the undo")
 	// The trigger works again on its table.
 	s.SQL(t, "UPDATE appwrite._1_users SET _id = _id WHERE _id = 1")
 	if _, err := undoNow(t, eng, cfg); err == nil || !strings.Contains(err.Error(), "nothing to undo") {
@@ -483,14 +476,7 @@ func TestAsideFallsBackToTheSafetyDump(t *testing.T) {
 		if after := stateOf(t, s); !after.equal(before) {
 			t.Errorf("the refused restore changed the database (the trigger not put back?):\n got %+v\nwant %+v", after, before)
 		}
-		if left := asideSchemas(t, s); len(left) != 0 {
-			t.Errorf("aside schemas left: %v", left)
-		}
-		for svc, state := range startedAt(t, s) {
-			if !strings.HasPrefix(state, "true") {
-				t.Errorf("service %s is not running after the refused restore: %s", svc, state)
-			}
-		}
+		putBackAndRunning(t, s, "after the refused restore")
 	})
 }
 
@@ -609,5 +595,23 @@ func TestKilledBeforeTheRename(t *testing.T) {
 	}
 	if after := stateOf(t, s); !after.equal(before) {
 		t.Errorf("after the undo the database is not as it was before the killed restore:\n got %+v\nwant %+v", after, before)
+	}
+}
+
+// putBackAndRunning checks what every way back ends with: no aside schema
+// left on the server and every service of the stack running; after names
+// the moment in the messages ("after the undo"), or is empty.
+func putBackAndRunning(t *testing.T, s *teststack.Stack, after string) {
+	t.Helper()
+	if after != "" {
+		after = " " + after
+	}
+	if left := asideSchemas(t, s); len(left) != 0 {
+		t.Errorf("aside schemas left%s: %v", after, left)
+	}
+	for svc, state := range startedAt(t, s) {
+		if !strings.HasPrefix(state, "true") {
+			t.Errorf("service %s is not running%s: %s", svc, after, state)
+		}
 	}
 }
