@@ -153,10 +153,25 @@ func New(opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Daemon{
+	d := &Daemon{
 		opts: opts, clock: opts.Clock, log: opts.Logger, reload: make(chan struct{}, 1),
 		cfg: opts.Config, hist: hist, jobs: jobs, counts: map[string]map[string]int{},
-	}, nil
+	}
+	if opts.Destinations != nil {
+		d.dests = notListedYet(opts.Config)
+	}
+	return d, nil
+}
+
+// notListedYet is the destinations' state before the daemon's first
+// listing: a problem each, so that /healthz, served from start-up, never
+// says healthy about backups it has not looked for.
+func notListedYet(cfg *config.Config) []DestinationStatus {
+	out := make([]DestinationStatus, 0, len(cfg.Destinations))
+	for _, dest := range cfg.Destinations {
+		out = append(out, DestinationStatus{Name: dest.Name, Error: "not listed yet (the daemon is starting)"})
+	}
+	return out
 }
 
 func buildJobs(cfg *config.Config, funcs map[string]JobFunc) ([]*job, error) {

@@ -458,3 +458,17 @@ func TestFinishedRunSeesItsBackupListed(t *testing.T) {
 		t.Errorf("destinations after the run = %s, want listing-2", got)
 	}
 }
+
+// TestHealthyOnlyOnceListed: the HTTP server answers before Run's first
+// listing; until then every destination is a problem, not an empty list.
+func TestHealthyOnlyOnceListed(t *testing.T) {
+	cfg := testConfig(t, "0 8 * * *")
+	d, _, _ := newTestDaemon(t, cfg, &fakeClock{t: day(1, 12, 0)}, 1, func(o *Options) {
+		o.Destinations = func(context.Context, *config.Config) []DestinationStatus { return nil }
+	})
+	snap := d.Snapshot()
+	st := Evaluate(StatusInput{Config: cfg, History: &snap.History, Destinations: snap.Destinations, Now: day(1, 12, 0)})
+	if st.Healthy || len(st.Problems) != 1 || !strings.Contains(st.Problems[0], "destination local: not listed yet") {
+		t.Fatalf("before the first listing: healthy=%v problems=%q", st.Healthy, st.Problems)
+	}
+}
