@@ -29,6 +29,10 @@ type backupBenchOptions struct {
 	dr         string
 	only       string
 	runs       int
+	// profileDir, when set, gets a CPU profile of every dr run.
+	profileDir string
+	// zstdLevel is dr's archive.zstd_level; 0 leaves dr's default.
+	zstdLevel int
 }
 
 // benchDumpOptions are dr's own dump flags, so every method dumps the same.
@@ -120,15 +124,25 @@ func benchBackupSize(ctx context.Context, opts backupBenchOptions, size string, 
 			return measureCommand(ctx, name, scratch, dest, exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", script))
 		}
 	}
+	profiles := 0
+	profileArgs := func(kind string) func() []string {
+		return func() []string {
+			if opts.profileDir == "" {
+				return nil
+			}
+			profiles++
+			return []string{"--cpuprofile", filepath.Join(opts.profileDir, fmt.Sprintf("backup-%s-%s-%d.pprof", size, kind, profiles))}
+		}
+	}
 	methods := []backupMethod{
 		{"floor: mariadb-dump > /dev/null", "", true, func(scratch, dest string) (measurement, error) {
 			return measureCommand(ctx, "floor", scratch, dest, exec.CommandContext(ctx, "bash", "-c", dumpCmd+" > /dev/null"))
 		}},
 		{"dr backup", "", true, func(scratch, dest string) (measurement, error) {
-			return measureDr(ctx, drBin, scratch, dest, stackDir, db, nil)
+			return measureDr(ctx, drBin, scratch, dest, stackDir, db, nil, opts.zstdLevel, profileArgs("plain"))
 		}},
 		{"dr backup (age-encrypted)", "", true, func(scratch, dest string) (measurement, error) {
-			return measureDr(ctx, drBin, scratch, dest, stackDir, db, []string{identity.Recipient().String()})
+			return measureDr(ctx, drBin, scratch, dest, stackDir, db, []string{identity.Recipient().String()}, opts.zstdLevel, profileArgs("encrypted"))
 		}},
 		{"classic script (dump file, zip, rclone copy)", "zip rclone", false, func(scratch, dest string) (measurement, error) {
 			script := fmt.Sprintf(`set -e
@@ -251,7 +265,7 @@ func measureCommand(ctx context.Context, name, scratch, dest string, c *exec.Cmd
 	return m, nil
 }
 
-func measureDr(ctx context.Context, drBin, scratch, dest, stackDir string, db *benchDatabase, recipients []string) (measurement, error) {
+func measureDr(ctx context.Context, drBin, scratch, dest, stackDir string, db *benchDatabase, recipients []string, zstdLevel int, extraArgs func() []string) (measurement, error) {
 	cfgPath := filepath.Join(scratch, "..", "dr-bench.yaml")
 	var rec strings.Builder
 	for _, r := range recipients {
@@ -272,12 +286,14 @@ destinations:
     remote: %s
 encryption:
   recipients: %s
+archive:
+  zstd_level: %d
 state_dir: %s
-`, db.project, stackDir, dest, recipientsYAML, filepath.Join(scratch, "state"))
+`, db.project, stackDir, dest, recipientsYAML, zstdLevel, filepath.Join(scratch, "state"))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return measurement{}, err
 	}
-	c := exec.CommandContext(ctx, drBin, "backup", "--config", cfgPath, "--log-level", "warn")
+	c := exec.CommandContext(ctx, drBin, append([]string{"backup", "--config", cfgPath, "--log-level", "warn"}, extraArgs()...)...)
 	c.Env = append(os.Environ(), "TMPDIR="+scratch)
 	return measureCommand(ctx, "dr", scratch, dest, c)
 }

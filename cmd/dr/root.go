@@ -35,6 +35,10 @@ type app struct {
 	logFormat string
 	logLevel  string
 	logger    *slog.Logger
+	// cpuProfile names the file a CPU profile of the command is written
+	// to (--cpuprofile, for the benchmarks); stopProfile ends it.
+	cpuProfile  string
+	stopProfile func() error
 }
 
 func execute(ctx context.Context, args []string, s streams, getenv func(string) string) int {
@@ -50,6 +54,11 @@ func execute(ctx context.Context, args []string, s streams, getenv func(string) 
 	root.SetOut(s.out)
 	root.SetErr(s.err)
 	err := root.ExecuteContext(ctx)
+	if a.stopProfile != nil {
+		if perr := a.stopProfile(); perr != nil && err == nil {
+			err = perr
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(s.err, "dr: %v\n", err)
 		if errors.Is(err, context.Canceled) {
@@ -76,6 +85,13 @@ verified, prunes by a retention policy, and proves it restorable.`,
 				return usageError{err}
 			}
 			a.logger = logger
+			if a.cpuProfile != "" {
+				stop, err := startCPUProfile(a.cpuProfile)
+				if err != nil {
+					return usageError{err}
+				}
+				a.stopProfile = stop
+			}
 			return nil
 		},
 	}
@@ -84,6 +100,8 @@ verified, prunes by a retention policy, and proves it restorable.`,
 	pf.StringVarP(&a.cfgPath, "config", "c", "", "config file (default: $DR_CONFIG, then ./dr.yaml, then /etc/dr/dr.yaml)")
 	pf.StringVar(&a.logFormat, "log-format", "", "log format: text or json (default: text, json for the daemon)")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof reads it)")
+	_ = pf.MarkHidden("cpuprofile")
 
 	root.AddCommand(
 		newVersionCommand(a),
