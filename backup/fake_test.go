@@ -65,8 +65,7 @@ func (f *fakeEngine) StopServices(context.Context, *engine.Stack, []string, time
 func (f *fakeEngine) StartServices(context.Context, *engine.Stack, []string) error { return nil }
 
 // Exec answers the mariadb package's scripts by the name each passes as
-// $0: "dr-query" (its SQL is the next argument), "dr-dump", and the
-// version script, which passes none.
+// $0: "dr-inspect" and "dr-dump".
 func (f *fakeEngine) Exec(_ context.Context, id string, opts engine.ExecOptions) (*engine.ExecResult, error) {
 	if id != fakeDBID {
 		return nil, fmt.Errorf("no container %s", id)
@@ -77,21 +76,13 @@ func (f *fakeEngine) Exec(_ context.Context, id string, opts engine.ExecOptions)
 	}
 	var text string
 	switch {
-	case len(opts.Cmd) >= 5 && opts.Cmd[3] == "dr-query":
-		switch sql := opts.Cmd[4]; {
-		case sql == "SELECT VERSION()":
-			text = "10.11.9-MariaDB\n"
-		case strings.Contains(sql, "information_schema.schemata"):
-			text = "appwrite\ninformation_schema\nmysql\n"
-		case strings.Contains(sql, "information_schema.tables"):
-			text = "appwrite\t_console_users\tInnoDB\n"
-		default:
-			return &engine.ExecResult{ExitCode: 1, Stderr: "fake: unexpected query " + sql}, nil
-		}
+	case len(opts.Cmd) >= 5 && opts.Cmd[3] == "dr-inspect":
+		text = "mariadb-dump\nmariadb-dump  Ver 10.19 Distrib 10.11.9-MariaDB, for debian-linux-gnu (x86_64)\n--dr-inspect--\n" +
+			"version\t10.11.9-MariaDB\t\t\n" +
+			"schema\tappwrite\t\t\nschema\tinformation_schema\t\t\nschema\tmysql\t\t\n" +
+			"table\tappwrite\t_console_users\tInnoDB\n"
 	case len(opts.Cmd) >= 4 && opts.Cmd[3] == "dr-dump":
 		return &engine.ExecResult{}, f.dump(out)
-	case len(opts.Cmd) == 3:
-		text = "mariadb-dump\nmariadb-dump  Ver 10.19 Distrib 10.11.9-MariaDB, for debian-linux-gnu (x86_64)\n"
 	default:
 		return &engine.ExecResult{ExitCode: 127, Stderr: "fake: unexpected command"}, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -76,14 +77,6 @@ const queryScript = credentialPrelude + `DR_CLIENT=$(pick mariadb mysql)
 exec "$DR_CLIENT" --user="$DR_USER" --batch --skip-column-names --default-character-set=utf8mb4 -e "$1"
 `
 
-// versionScript prints which dump client is there and its version line.
-const versionScript = `for c in mariadb-dump mysqldump; do
-  if command -v "$c" >/dev/null 2>&1; then echo "$c"; "$c" --version; exit 0; fi
-done
-echo "dr: neither mariadb-dump nor mysqldump is installed in the database container" >&2
-exit 65
-`
-
 // Execer is the part of the engine the database steps need.
 type Execer interface {
 	Exec(ctx context.Context, containerID string, opts engine.ExecOptions) (*engine.ExecResult, error)
@@ -146,47 +139,83 @@ type Info struct {
 	Engines       map[string]string // "db.table" -> engine; views are absent
 }
 
-// Inspect asks the server for its version, the databases to dump, and the
-// engine of every table in them.
-func (m *Server) Inspect(ctx context.Context, wanted []string) (*Info, error) {
-	info := &Info{Engines: map[string]string{}}
-	rows, err := m.Query(ctx, "SELECT VERSION()")
-	if err != nil {
-		return nil, err
-	}
-	if len(rows) == 1 && len(rows[0]) == 1 {
-		info.ServerVersion = rows[0][0]
-	}
+// inspectScript prints the dump client's name and version line, then
+// inspectSeparator, then the rows of the query passed as $1. Inspect is
+// one exec rather than one per question: each exec is a round of engine
+// API calls and a client start (some 50 ms), which a small backup feels.
+const inspectScript = credentialPrelude + `DR_DUMP=$(pick mariadb-dump mysqldump)
+echo "$DR_DUMP"; "$DR_DUMP" --version
+echo "` + inspectSeparator + `"
+DR_CLIENT=$(pick mariadb mysql)
+exec "$DR_CLIENT" --user="$DR_USER" --batch --skip-column-names --default-character-set=utf8mb4 -e "$1"
+`
 
+// inspectSeparator ends the dump client's lines in inspectScript's output.
+const inspectSeparator = "--dr-inspect--"
+
+// Inspect asks the server for its version, the databases to dump, and the
+// engine of every table in them, and finds the dump client.
+func (m *Server) Inspect(ctx context.Context, wanted []string) (*Info, error) {
 	var out strings.Builder
 	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
-		Cmd:    []string{"sh", "-c", versionScript},
-		Stdout: &limitedWriter{w: &out, n: 64 << 10},
+		Cmd:    []string{"sh", "-c", inspectScript, "dr-inspect", inspectQuery(wanted)},
+		Stdout: &limitedWriter{w: &out, n: 64 << 20},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("finding the dump client: %w", err)
+		return nil, fmt.Errorf("inspecting the database server: %w", err)
 	}
 	if res.ExitCode != 0 {
-		return nil, res.Err("finding the dump client")
+		return nil, res.Err("inspecting the database server")
 	}
-	lines := strings.SplitN(strings.TrimSpace(out.String()), "\n", 2)
+	return parseInspect(out.String(), wanted)
+}
+
+// inspectQuery asks for the server's version, its databases, and the
+// tables of the wanted ones (of every stack database when none is named),
+// one row each, tagged by what it is.
+func inspectQuery(wanted []string) string {
+	tables := "table_schema NOT IN (" + SQLList(SystemDatabases) + ")"
+	if len(wanted) > 0 {
+		tables = "table_schema IN (" + SQLList(wanted) + ")"
+	}
+	return "SELECT 'version', VERSION(), '', ''" +
+		" UNION ALL SELECT 'schema', schema_name, '', '' FROM information_schema.schemata" +
+		" UNION ALL SELECT 'table', table_schema, table_name, IFNULL(engine,'') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND " + tables
+}
+
+// parseInspect reads inspectScript's output.
+func parseInspect(out string, wanted []string) (*Info, error) {
+	client, rows, ok := strings.Cut(out, "\n"+inspectSeparator+"\n")
+	if !ok {
+		return nil, fmt.Errorf("inspecting the database server: unexpected output %q", firstLine(out))
+	}
+	info := &Info{Engines: map[string]string{}}
+	lines := strings.SplitN(strings.TrimSpace(client), "\n", 2)
 	info.Client = lines[0]
 	if len(lines) == 2 {
 		info.ClientVersion = strings.TrimSpace(lines[1])
 	}
-
-	rows, err = m.Query(ctx, "SELECT schema_name FROM information_schema.schemata ORDER BY schema_name")
-	if err != nil {
-		return nil, err
-	}
 	present := map[string]bool{}
 	var all []string
-	for _, r := range rows {
-		present[r[0]] = true
-		if IsStackDatabase(r[0]) {
-			all = append(all, r[0])
+	tables := map[string]string{}
+	for _, line := range strings.Split(rows, "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			continue
+		}
+		switch f[0] {
+		case "version":
+			info.ServerVersion = f[1]
+		case "schema":
+			present[f[1]] = true
+			if IsStackDatabase(f[1]) {
+				all = append(all, f[1])
+			}
+		case "table":
+			tables[f[1]+"."+f[2]] = f[3]
 		}
 	}
+	sort.Strings(all)
 	if len(wanted) == 0 {
 		info.Databases = all
 	} else {
@@ -200,17 +229,21 @@ func (m *Server) Inspect(ctx context.Context, wanted []string) (*Info, error) {
 	if len(info.Databases) == 0 {
 		return nil, errors.New("the server has no database besides the system ones: nothing to back up")
 	}
-
-	rows, err = m.Query(ctx, "SELECT table_schema, table_name, IFNULL(engine,'') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema IN ("+SQLList(info.Databases)+")")
-	if err != nil {
-		return nil, err
+	chosen := map[string]bool{}
+	for _, db := range info.Databases {
+		chosen[db] = true
 	}
-	for _, r := range rows {
-		if len(r) == 3 {
-			info.Engines[r[0]+"."+r[1]] = r[2]
+	for key, eng := range tables {
+		if db, _, _ := strings.Cut(key, "."); chosen[db] {
+			info.Engines[key] = eng
 		}
 	}
 	return info, nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // DumpArgs are the client arguments for the chosen databases.

@@ -39,14 +39,12 @@ type sqlEngine struct {
 }
 
 func (f *sqlEngine) Exec(_ context.Context, _ string, opts engine.ExecOptions) (*engine.ExecResult, error) {
-	if len(opts.Cmd) == 3 { // the dump client's version
-		fmt.Fprintln(opts.Stdout, "mariadb-dump\nmariadb-dump from 10.11")
-		return &engine.ExecResult{}, nil
-	}
 	fail := func(msg string) (*engine.ExecResult, error) {
 		return &engine.ExecResult{ExitCode: 1, Stderr: msg}, nil
 	}
 	switch opts.Cmd[3] {
+	case "dr-inspect":
+		fmt.Fprint(opts.Stdout, "mariadb-dump\nmariadb-dump from 10.11\n--dr-inspect--\nversion\t10.11.9-MariaDB\t\t\nschema\tappwrite\t\t\nschema\tmysql\t\t\n")
 	case "dr-query":
 		rows, err := f.answer(opts.Cmd[4])
 		if err != nil {
@@ -81,12 +79,6 @@ func (f *sqlEngine) answer(sql string) ([][]string, error) {
 		return [][]string{{"/var/lib/mysql/"}}, nil
 	case f.queryErr != nil && strings.Contains(sql, "information_schema.triggers"):
 		return nil, f.queryErr
-	case sql == "SELECT VERSION()":
-		return [][]string{{"10.11.9-MariaDB"}}, nil
-	case strings.HasPrefix(sql, "SELECT schema_name FROM information_schema.schemata ORDER BY"):
-		return [][]string{{"appwrite"}, {"mysql"}}, nil
-	case strings.HasPrefix(sql, "SELECT table_schema, table_name, IFNULL(engine"):
-		return nil, nil
 	case strings.HasPrefix(sql, "SELECT s.schema_name, COUNT(t.table_name)"):
 		// The schemas made, holding only their meta table.
 		var rows [][]string
