@@ -68,7 +68,7 @@ func build(t testing.TB, opts WriterOptions, dump string) ([]byte, *Manifest) {
 	name := ObjectName("appwrite", fixedTime, len(opts.Recipients) > 0)
 	m := &Manifest{
 		Tool: "dr test", Stack: "appwrite", Host: "host", Name: name, StartedAt: fixedTime, FinishedAt: fixedTime,
-		Database: &Database{Kind: "mariadb", ChunkSize: opts.ChunkSize, Chunks: res.Chunks, DumpSize: res.Size, DumpSHA256: res.SHA256, Tables: res.Tables},
+		Database: &Database{Kind: "mariadb", ChunkSize: opts.ChunkSize, Chunks: res.Chunks, DumpSize: res.Size, Tables: res.Tables},
 		Volumes:  []Volume{{Name: "appwrite-uploads", Docker: "appwrite_appwrite-uploads", Files: vol.Files, Dirs: vol.Dirs, Bytes: vol.Bytes}},
 	}
 	if err := w.Close(m); err != nil {

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -23,7 +22,6 @@ import (
 //
 //	writer ──block──┬──> scanner (dumpscan)
 //	                ├──> chunk hasher (each chunk's sha256)
-//	                ├──> dump hasher (the whole dump's sha256)
 //	                └──> compressors (one per core) ──in order──> emitter
 //
 // The writer (the goroutine that receives the dump from the container)
@@ -73,6 +71,23 @@ type dumpPipeline struct {
 	stop    chan struct{} // closed when the emitter failed or the dump was aborted
 	stopped sync.Once
 	err     error // why it stopped; read once stop is closed
+	// frames recycles the buffers of frames already written, so that a
+	// dump's compressed bytes do not all become garbage for the collector.
+	frames sync.Pool
+}
+
+func (p *dumpPipeline) frameBuffer() []byte {
+	if f, ok := p.frames.Get().(*[]byte); ok {
+		return (*f)[:0]
+	}
+	return make([]byte, 0, dumpBlockSize/4)
+}
+
+func (p *dumpPipeline) recycle(frames [][]byte) {
+	for i := range frames {
+		f := frames[i]
+		p.frames.Put(&f)
+	}
 }
 
 func (p *dumpPipeline) release(b *dumpBlock) {
@@ -102,11 +117,10 @@ type DumpWriter struct {
 	fill    int
 	inChunk int64
 
-	scanCh, chunkHashCh, dumpHashCh, compressCh, emitCh chan *dumpBlock
+	scanCh, chunkHashCh, compressCh, emitCh chan *dumpBlock
 
 	wg, compressors sync.WaitGroup
 	scan            *dumpscan.Scanner
-	whole           hash.Hash
 	chunkSums       []string
 	chunkSizes      []int64
 	closed          bool
@@ -115,12 +129,9 @@ type DumpWriter struct {
 // StartDump begins the dump entries. Memory stays bounded: a few raw
 // blocks in flight and the chunk being filled, compressed.
 func (w *Writer) StartDump(ctx context.Context) (*DumpWriter, error) {
-	level := zstd.SpeedDefault
-	if w.opts.Level > 0 {
-		level = zstd.EncoderLevelFromZstd(w.opts.Level)
-	}
+	level, _ := encoderLevel(w.opts.Level)
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(w.opts.Concurrency),
-		zstd.WithWindowSize(dumpBlockSize))
+		zstd.WithWindowSize(dumpBlockSize), zstd.WithEncoderCRC(false))
 	if err != nil {
 		return nil, fmt.Errorf("starting the dump compressor: %w", err)
 	}
@@ -143,11 +154,9 @@ func (w *Writer) StartDump(ctx context.Context) (*DumpWriter, error) {
 		w: w, p: p, ctx: ctx,
 		scanCh:      make(chan *dumpBlock, dumpBlocksInFlight),
 		chunkHashCh: make(chan *dumpBlock, dumpBlocksInFlight),
-		dumpHashCh:  make(chan *dumpBlock, dumpBlocksInFlight),
 		compressCh:  make(chan *dumpBlock, dumpBlocksInFlight),
 		emitCh:      make(chan *dumpBlock, dumpBlocksInFlight),
 		scan:        dumpscan.New(),
-		whole:       sha256.New(),
 	}
 	d.wg.Go(func() {
 		for b := range d.scanCh {
@@ -166,17 +175,11 @@ func (w *Writer) StartDump(ctx context.Context) (*DumpWriter, error) {
 			p.release(b)
 		}
 	})
-	d.wg.Go(func() {
-		for b := range d.dumpHashCh {
-			d.whole.Write(b.raw)
-			p.release(b)
-		}
-	})
 	for range w.opts.Concurrency {
 		d.compressors.Go(func() {
 			for b := range d.compressCh {
 				if len(b.raw) > 0 {
-					b.frame = p.enc.EncodeAll(b.raw, make([]byte, 0, len(b.raw)/4))
+					b.frame = p.enc.EncodeAll(b.raw, p.frameBuffer())
 				}
 				p.release(b)
 				close(b.done)
@@ -275,9 +278,9 @@ func (d *DumpWriter) dispatch(endsChunk bool) error {
 	if endsChunk {
 		d.inChunk = 0
 	}
-	b.users.Store(4)
+	b.users.Store(3)
 	// The emitter first: it waits for each block's frame in order.
-	for _, ch := range []chan *dumpBlock{d.emitCh, d.scanCh, d.chunkHashCh, d.dumpHashCh, d.compressCh} {
+	for _, ch := range []chan *dumpBlock{d.emitCh, d.scanCh, d.chunkHashCh, d.compressCh} {
 		select {
 		case ch <- b:
 		case <-d.p.stop:
@@ -313,7 +316,7 @@ func (d *DumpWriter) Finish() (*DumpResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &DumpResult{SHA256: hex.EncodeToString(d.whole.Sum(nil))}
+	res := &DumpResult{}
 	for i, size := range d.chunkSizes {
 		res.Chunks = append(res.Chunks, Chunk{Name: ChunkName(i), Size: size, SHA256: d.chunkSums[i]})
 		res.Size += size
@@ -359,7 +362,6 @@ func (d *DumpWriter) shutdown() {
 	d.closed = true
 	close(d.scanCh)
 	close(d.chunkHashCh)
-	close(d.dumpHashCh)
 	close(d.compressCh)
 	close(d.emitCh)
 	d.compressors.Wait()
@@ -410,6 +412,7 @@ func (p *dumpPipeline) emit(blocks <-chan *dumpBlock) []int64 {
 			continue
 		}
 		sizes = append(sizes, size)
+		p.recycle(frames)
 		clear(frames)
 		frames, size = frames[:0], 0
 	}

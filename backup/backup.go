@@ -392,7 +392,6 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 		ChunkSize:     int64(cfg.Archive.ChunkSize),
 		Chunks:        dr.Chunks,
 		DumpSize:      dr.Size,
-		DumpSHA256:    dr.SHA256,
 		Tables:        tables,
 		Objects:       dr.Objects,
 	}

@@ -48,7 +48,7 @@ func smallBackupOn(t *testing.T, dests []*storage.Destination) ([]*storage.Desti
 		t.Fatal(err)
 	}
 	m := &archive.Manifest{Tool: "dr test", Stack: "app", Host: "host", Name: name, StartedAt: at, FinishedAt: at,
-		Database: &archive.Database{Kind: "mariadb", ChunkSize: 256, Chunks: res.Chunks, DumpSize: res.Size, DumpSHA256: res.SHA256, Tables: res.Tables}}
+		Database: &archive.Database{Kind: "mariadb", ChunkSize: 256, Chunks: res.Chunks, DumpSize: res.Size, Tables: res.Tables}}
 	if err := w.Close(m); err != nil {
 		t.Fatal(err)
 	}
