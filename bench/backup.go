@@ -33,7 +33,12 @@ type backupBenchOptions struct {
 	profileDir string
 	// zstdLevel is dr's archive.zstd_level; 0 leaves dr's default.
 	zstdLevel int
+	// before, when set, is an older dr binary measured in the same
+	// rounds, as the baseline of a change.
+	before string
 }
+
+func noArgs() []string { return nil }
 
 // benchDumpOptions are dr's own dump flags, so every method dumps the same.
 const benchDumpOptions = "--max-allowed-packet=1G --single-transaction --quick --routines --events --triggers --hex-blob --add-drop-database --default-character-set=utf8mb4 --databases appwrite"
@@ -46,7 +51,10 @@ type measurement struct {
 	// cpu is the user+sys time of the process run on the host and its
 	// children: dr itself for dr, the docker CLI (and bash, zstd, …) for
 	// the others. mariadb-dump runs in the container and is in none.
-	cpu     time.Duration
+	cpu time.Duration
+	// sys is the kernel's part of cpu: for a dump, mostly receiving the
+	// stream from the engine's socket, which the floor's client pays too.
+	sys     time.Duration
 	peakRSS int64 // bytes, -1 when not measured
 	// peakAnon is the peak of the process's anonymous memory (heap,
 	// stacks), without the binary's own file pages, which RSS counts.
@@ -71,6 +79,16 @@ func runBackupBench(ctx context.Context, opts backupBenchOptions) error {
 	sizes := strings.Split(opts.size, ",")
 	if opts.runs < 1 {
 		return fmt.Errorf("--runs %d: want at least 1", opts.runs)
+	}
+	if opts.before != "" {
+		abs, err := filepath.Abs(opts.before)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return fmt.Errorf("--before: %w", err)
+		}
+		opts.before = abs
 	}
 	var db *benchDatabase
 	var drBin, work, stackDir string
@@ -144,6 +162,12 @@ func benchBackupSize(ctx context.Context, opts backupBenchOptions, size string, 
 		{"dr backup (age-encrypted)", "", true, func(scratch, dest string) (measurement, error) {
 			return measureDr(ctx, drBin, scratch, dest, stackDir, db, []string{identity.Recipient().String()}, opts.zstdLevel, profileArgs("encrypted"))
 		}},
+		{"dr backup, before", "", true, func(scratch, dest string) (measurement, error) {
+			return measureDr(ctx, opts.before, scratch, dest, stackDir, db, nil, opts.zstdLevel, noArgs)
+		}},
+		{"dr backup (age-encrypted), before", "", true, func(scratch, dest string) (measurement, error) {
+			return measureDr(ctx, opts.before, scratch, dest, stackDir, db, []string{identity.Recipient().String()}, opts.zstdLevel, noArgs)
+		}},
 		{"classic script (dump file, zip, rclone copy)", "zip rclone", false, func(scratch, dest string) (measurement, error) {
 			script := fmt.Sprintf(`set -e
 cd %q
@@ -170,6 +194,9 @@ rm -f dump.sql backup.zip`, scratch, dumpCmd, filepath.Join(stackDir, "docker-co
 	}
 	var paired, once []backupMethod
 	for _, m := range methods {
+		if strings.HasSuffix(m.name, ", before") && opts.before == "" {
+			continue
+		}
 		if opts.only != "" && !strings.Contains(opts.only, strings.Fields(m.name)[0]) {
 			continue
 		}
@@ -257,6 +284,7 @@ func measureCommand(ctx context.Context, name, scratch, dest string, c *exec.Cmd
 	}
 	m := measurement{method: name, wall: wall, peakRSS: -1, peakTemp: peak.Load(), kept: dirSize(dest)}
 	m.cpu = c.ProcessState.UserTime() + c.ProcessState.SystemTime()
+	m.sys = c.ProcessState.SystemTime()
 	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok && strings.HasPrefix(filepath.Base(c.Path), "dr") {
 		m.peakRSS = ru.Maxrss * 1024
 		m.peakAnon = anon.Load()
@@ -398,7 +426,7 @@ func printBackupTable(w io.Writer, size string, runs int, loadBefore, loadAfter 
 	floor := medianOf(floors)
 	fmt.Fprintf(w, "\nBackup of a %s Appwrite-shaped database, %d cores, median of %d paired runs (floor and dr alternating; load average %s before, %s after):\n\n",
 		size, numCPU(), runs, loadBefore, loadAfter)
-	fmt.Fprintln(w, "| method | wall | × floor | CPU on the host | dr CPU per GiB of dump | peak RSS of dr (anon) | peak temp disk | kept |")
+	fmt.Fprintln(w, "| method | wall | × floor | CPU on the host (of it sys) | dr CPU per GiB of dump (of it sys) | peak RSS of dr (anon) | peak temp disk | kept |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	row := func(rs []measurement, ratio string) {
 		r := rs[0]
@@ -406,28 +434,30 @@ func printBackupTable(w io.Writer, size string, runs int, loadBefore, loadAfter 
 			fmt.Fprintf(w, "| %s | skipped: %s | | | | | | |\n", cell(r.method), r.skipped)
 			return
 		}
-		var walls, cpus []time.Duration
-		var perGiB []float64
+		var walls, cpus, syss []time.Duration
+		var perGiB, sysPerGiB []float64
 		rss, anon, temp, kept := int64(-1), int64(0), int64(0), int64(0)
 		for _, m := range rs {
 			walls = append(walls, m.wall)
 			cpus = append(cpus, m.cpu)
+			syss = append(syss, m.sys)
 			if m.dumpSize > 0 {
 				perGiB = append(perGiB, m.cpu.Seconds()/(float64(m.dumpSize)/(1<<30)))
+				sysPerGiB = append(sysPerGiB, m.sys.Seconds()/(float64(m.dumpSize)/(1<<30)))
 			}
 			rss, anon = max(rss, m.peakRSS), max(anon, m.peakAnon)
 			temp, kept = max(temp, m.peakTemp), max(kept, m.kept)
 		}
 		perGiBText := "—"
 		if len(perGiB) > 0 {
-			perGiBText = fmt.Sprintf("%.1f s", medianFloat(perGiB))
+			perGiBText = fmt.Sprintf("%.1f s (%.1f s)", medianFloat(perGiB), medianFloat(sysPerGiB))
 		}
 		rssText := "—"
 		if rss >= 0 {
 			rssText = mib(rss) + " (" + mib(anon) + ")"
 		}
-		fmt.Fprintf(w, "| %s | %.1f s | %s | %.1f s | %s | %s | %s | %s |\n", cell(r.method), medianOf(walls).Seconds(), ratio,
-			medianOf(cpus).Seconds(), perGiBText, rssText, mib(temp), mib(kept))
+		fmt.Fprintf(w, "| %s | %.1f s | %s | %.1f s (%.1f s) | %s | %s | %s | %s |\n", cell(r.method), medianOf(walls).Seconds(), ratio,
+			medianOf(cpus).Seconds(), medianOf(syss).Seconds(), perGiBText, rssText, mib(temp), mib(kept))
 	}
 	for _, rs := range rounds {
 		if len(rs) == 0 {

@@ -38,6 +38,7 @@ func main() {
 		fs.StringVar(&opts.volumeSize, "volume-size", "1GiB", "size of the volume whose capture is timed against docker cp")
 		fs.StringVar(&opts.image, "image", envOr("DR_TEST_IMAGE", "dr-test/mariadb:10.11"), "MariaDB image")
 		fs.StringVar(&opts.dr, "dr", "bin/dr", "dr binary to measure (make build)")
+		fs.StringVar(&opts.before, "before", "", "an older dr binary to measure in the same rounds (paired), as the baseline of a change")
 		fs.IntVar(&opts.zstdLevel, "zstd-level", 0, "dr's archive.zstd_level (0: dr's default)")
 		fs.StringVar(&opts.profileDir, "cpuprofile", "", "directory to write a CPU profile of every dr run into (go tool pprof reads them)")
 		fs.StringVar(&opts.only, "only", "", "comma-separated methods to run: floor:, classic, mariadb-dump, dr, volume (default all)")
