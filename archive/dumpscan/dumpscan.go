@@ -283,10 +283,13 @@ func (s *Scanner) code(c byte) {
 		return
 	}
 	s.appendHeadByte(c)
-	s.tail = append(s.tail, c)
-	if len(s.tail) > 8 {
-		s.tail = s.tail[len(s.tail)-8:]
+	if len(s.tail) == 8 {
+		// Shifted in place: re-slicing from the front would shrink the
+		// capacity until every append allocates.
+		copy(s.tail, s.tail[1:])
+		s.tail = s.tail[:7]
 	}
+	s.tail = append(s.tail, c)
 	if s.st == stCode && bytes.HasSuffix(s.tail, []byte(s.delim)) {
 		s.endStatement(len(s.delim))
 		return
@@ -391,11 +394,13 @@ func (s *Scanner) endLine() {
 }
 
 func delimiterCommand(line []byte) (string, bool) {
-	t := strings.TrimSpace(string(line))
-	if len(t) > 10 && strings.EqualFold(t[:10], "DELIMITER ") {
-		d := strings.TrimSpace(t[10:])
-		if d != "" && len(d) <= 8 {
-			return d, true
+	// Every line of the dump comes here: no string is made of one that
+	// is not a DELIMITER command.
+	t := bytes.TrimSpace(line)
+	if len(t) > 10 && bytes.EqualFold(t[:10], []byte("DELIMITER ")) {
+		d := bytes.TrimSpace(t[10:])
+		if len(d) > 0 && len(d) <= 8 {
+			return string(d), true
 		}
 	}
 	return "", false
