@@ -19,8 +19,9 @@ const DefaultChunkSize = 64 << 20
 
 // DefaultZstdLevel is the archive's zstd level when none is configured:
 // zstd's fastest. On SQL dumps it compresses within a few percent of
-// level 3 (the zstd tool's default) at about two thirds of the CPU, and a
-// backup runs beside the stack it protects, on the same cores.
+// level 3 (the zstd tool's default), at a half to three quarters of its
+// CPU (BenchmarkZstdLevel), and a backup runs beside the stack it
+// protects, on the same cores.
 const DefaultZstdLevel = 1
 
 // encoderLevel is klauspost's level for a configured one (0: the default).
