@@ -78,8 +78,8 @@ func (f *fakeEngine) Exec(_ context.Context, id string, opts engine.ExecOptions)
 	switch {
 	case len(opts.Cmd) >= 5 && opts.Cmd[3] == "dr-inspect":
 		text = "mariadb-dump\nmariadb-dump  Ver 10.19 Distrib 10.11.9-MariaDB, for debian-linux-gnu (x86_64)\n--dr-inspect--\n" +
-			"version\t10.11.9-MariaDB\t\t\n" +
-			"schema\tappwrite\t\t\nschema\tinformation_schema\t\t\nschema\tmysql\t\t\n" +
+			"version\t10.11.9-MariaDB\n" +
+			"schema\tappwrite\nschema\tinformation_schema\nschema\tmysql\n" +
 			"table\tappwrite\t_console_users\tInnoDB\n"
 	case len(opts.Cmd) >= 4 && opts.Cmd[3] == "dr-dump":
 		return &engine.ExecResult{}, f.dump(out)

@@ -8,8 +8,8 @@ import (
 
 func TestParseInspect(t *testing.T) {
 	const client = "mariadb-dump\nmariadb-dump  Ver 10.19 Distrib 10.11.9-MariaDB\n--dr-inspect--\n"
-	rows := "version\t10.11.9-MariaDB\t\t\n" +
-		"schema\tmysql\t\t\nschema\tappwrite\t\t\nschema\tdr_aside_appwrite_20261126T080000Z\t\t\nschema\tanalytics\t\t\n" +
+	rows := "version\t10.11.9-MariaDB\n" +
+		"schema\tmysql\nschema\tappwrite\nschema\tdr_aside_appwrite_20261126T080000Z\nschema\tanalytics\n" +
 		"table\tappwrite\t_1_users\tInnoDB\ntable\tanalytics\tevents\tAria\n" +
 		"table\tdr_aside_appwrite_20261126T080000Z\t_1_users\tInnoDB\n"
 	tests := []struct {
@@ -27,7 +27,7 @@ func TestParseInspect(t *testing.T) {
 			databases: []string{"appwrite"}, engines: map[string]string{"appwrite._1_users": "InnoDB"}},
 		{name: "a wanted database the server lacks", out: client + rows, wanted: []string{"appwrite", "gone"},
 			err: `names "gone", which the server does not have (it has: analytics, appwrite)`},
-		{name: "nothing but system databases", out: client + "version\t10.11.9\t\t\nschema\tmysql\t\t\n",
+		{name: "nothing but system databases", out: client + "version\t10.11.9\nschema\tmysql\n",
 			err: "nothing to back up"},
 		{name: "no separator", out: "sh: 1: mariadb-dump: not found\n", err: "unexpected output"},
 	}
@@ -57,7 +57,7 @@ func TestParseInspect(t *testing.T) {
 }
 
 func FuzzParseInspect(f *testing.F) {
-	f.Add("mariadb-dump\nVer 10\n--dr-inspect--\nversion\t10.11\t\t\nschema\tappwrite\t\t\ntable\tappwrite\tt\tInnoDB\n", "")
+	f.Add("mariadb-dump\nVer 10\n--dr-inspect--\nversion\t10.11\nschema\tappwrite\ntable\tappwrite\tt\tInnoDB\n", "")
 	f.Add("--dr-inspect--\n\n", "appwrite")
 	f.Fuzz(func(t *testing.T, out, wanted string) {
 		var w []string

@@ -178,9 +178,11 @@ func inspectQuery(wanted []string) string {
 	if len(wanted) > 0 {
 		tables = "table_schema IN (" + SQLList(wanted) + ")"
 	}
-	return "SELECT 'version', VERSION(), '', ''" +
-		" UNION ALL SELECT 'schema', schema_name, '', '' FROM information_schema.schemata" +
-		" UNION ALL SELECT 'table', table_schema, table_name, IFNULL(engine,'') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND " + tables
+	// Three statements, not one UNION: MySQL refuses to union columns
+	// of different collations, which information_schema's can be.
+	return "SELECT 'version', VERSION();\n" +
+		"SELECT 'schema', schema_name FROM information_schema.schemata;\n" +
+		"SELECT 'table', table_schema, table_name, IFNULL(engine,'') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND " + tables + ";"
 }
 
 // parseInspect reads inspectScript's output.
@@ -200,18 +202,15 @@ func parseInspect(out string, wanted []string) (*Info, error) {
 	tables := map[string]string{}
 	for _, line := range strings.Split(rows, "\n") {
 		f := strings.Split(line, "\t")
-		if len(f) != 4 {
-			continue
-		}
-		switch f[0] {
-		case "version":
+		switch {
+		case f[0] == "version" && len(f) == 2:
 			info.ServerVersion = f[1]
-		case "schema":
+		case f[0] == "schema" && len(f) == 2:
 			present[f[1]] = true
 			if IsStackDatabase(f[1]) {
 				all = append(all, f[1])
 			}
-		case "table":
+		case f[0] == "table" && len(f) == 4:
 			tables[f[1]+"."+f[2]] = f[3]
 		}
 	}

@@ -44,7 +44,7 @@ func (f *sqlEngine) Exec(_ context.Context, _ string, opts engine.ExecOptions) (
 	}
 	switch opts.Cmd[3] {
 	case "dr-inspect":
-		fmt.Fprint(opts.Stdout, "mariadb-dump\nmariadb-dump from 10.11\n--dr-inspect--\nversion\t10.11.9-MariaDB\t\t\nschema\tappwrite\t\t\nschema\tmysql\t\t\n")
+		fmt.Fprint(opts.Stdout, "mariadb-dump\nmariadb-dump from 10.11\n--dr-inspect--\nversion\t10.11.9-MariaDB\nschema\tappwrite\nschema\tmysql\n")
 	case "dr-query":
 		rows, err := f.answer(opts.Cmd[4])
 		if err != nil {
