@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/mariadb"
 )
 
@@ -25,6 +26,10 @@ type DumpImport struct {
 	// server; its error stops the import before anything was sent (a
 	// restore records in its journal that the database is being touched).
 	BeforeFirst func() error
+	// Connections is how many connections import the dump's tables at
+	// once (restore.import_connections); 1 or less: one stream, the dump
+	// as it was written.
+	Connections int
 
 	in       *io.PipeWriter
 	done     chan error
@@ -94,7 +99,12 @@ func (d *DumpImport) Chunk(ctx context.Context, hdr *tar.Header, r io.Reader) er
 		pr, pw := io.Pipe()
 		d.in, d.done = pw, make(chan error, 1)
 		go func() {
-			err := d.srv.Import(ctx, pr)
+			var err error
+			if d.Connections > 1 {
+				err = importParallel(ctx, d.srv, min(d.Connections, config.MaxImportConnections), pr)
+			} else {
+				err = d.srv.Import(ctx, pr)
+			}
 			pr.CloseWithError(errOr(err, errors.New("the import ended before the dump did")))
 			d.done <- err
 		}()
