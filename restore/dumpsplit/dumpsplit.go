@@ -263,10 +263,14 @@ func (s *Splitter) step() bool {
 	}
 	col0 := s.lineStart
 	s.lineStart = false
+	pause := func() bool {
+		s.lineStart = col0 // this byte is read again with the next Write
+		return false
+	}
 	// The delimiter comes first, as in the client.
 	if c == s.delim[0] {
 		if !s.avail(i, len(s.delim)) {
-			return false
+			return pause()
 		}
 		if bytes.HasPrefix(s.buf[i-s.base:], []byte(s.delim)) {
 			s.lexed += int64(len(s.delim))
@@ -296,11 +300,9 @@ func (s *Splitter) step() bool {
 		return true
 	case '-':
 		if !s.avail(i, 3) {
-			return false
+			return pause()
 		}
 		if i+1 < s.end() && s.at(i+1) == '-' && (i+2 >= s.end() || isSpace(s.at(i+2))) {
-			s.lexed += 2
-			s.st = stLineComment
 			s.cmtCol0 = col0 && !s.pending
 			if s.cmtCol0 {
 				s.cmtBegin = i
@@ -311,11 +313,13 @@ func (s *Splitter) step() bool {
 			} else if !s.pending {
 				s.resetCand()
 			}
+			s.lexed += 2
+			s.st = stLineComment
 			return true
 		}
 	case '/':
 		if !s.avail(i, 4) {
-			return false
+			return pause()
 		}
 		if i+1 < s.end() && s.at(i+1) == '*' {
 			versioned := i+2 < s.end() && (s.at(i+2) == '!' || (s.at(i+2) == 'M' && i+3 < s.end() && s.at(i+3) == '!'))
@@ -754,7 +758,7 @@ func (s *Splitter) classify() {
 		s.cut(at, Section{Kind: Serial})
 		s.hold = -1
 	case Table:
-		if !tableStatement(words, s.cur.Table) {
+		if !tableStatement(words, s.cur.Database, s.cur.Table) {
 			s.err = &UnexpectedError{Table: s.cur.Table, Statement: strings.Join(words[:min(len(words), 6)], " ")}
 			return
 		}
@@ -780,14 +784,20 @@ func sessionSet(w []string) bool {
 
 // tableStatement is a statement mariadb-dump (or mysqldump) writes in the
 // section of table name.
-func tableStatement(w []string, name string) bool {
+func tableStatement(w []string, db, name string) bool {
 	if len(w) == 0 {
 		return false
 	}
 	is := func(i int, kw ...string) bool { return i < len(w) && isWord(w[i], kw...) }
 	named := func(i int) bool {
-		n, ok := identifier(w[min(i, len(w)-1)])
-		return i < len(w) && ok && n == name
+		if i >= len(w) {
+			return false
+		}
+		if n, ok := identifier(w[i]); ok {
+			return n == name
+		}
+		d, n, ok := qualified(w[i])
+		return ok && d == db && n == name
 	}
 	switch strings.ToUpper(w[0]) {
 	case "SET":
@@ -806,7 +816,7 @@ func tableStatement(w []string, name string) bool {
 		}
 		// CREATE [DEFINER=…] TRIGGER t {BEFORE|AFTER} {INSERT|UPDATE|DELETE} ON name
 		i := 1
-		for i < len(w) && strings.HasPrefix(strings.ToUpper(w[i]), "DEFINER") {
+		for i < len(w) && i < 6 && definerWord(w[i]) {
 			i++
 		}
 		return is(i, "TRIGGER") && is(i+2, "BEFORE", "AFTER") && is(i+3, "INSERT", "UPDATE", "DELETE") && is(i+4, "ON") && named(i+5)
@@ -828,6 +838,11 @@ func tableStatement(w []string, name string) bool {
 	return false
 }
 
+// definerWord is a word of a DEFINER clause (DEFINER=`u`@`h`, or spaced).
+func definerWord(w string) bool {
+	return strings.HasPrefix(strings.ToUpper(w), "DEFINER") || w == "=" || strings.Contains(w, "@") || strings.EqualFold(w, "CURRENT_USER")
+}
+
 func isWord(w string, kws ...string) bool {
 	for _, k := range kws {
 		if strings.EqualFold(w, k) {
@@ -847,6 +862,22 @@ func identifier(w string) (string, bool) {
 		return "", false
 	}
 	return w, true
+}
+
+// qualified reads db.name, each part bare or `quoted`.
+func qualified(w string) (db, name string, ok bool) {
+	var i int
+	if strings.HasPrefix(w, "`") {
+		i = quoteEnd(w, 0)
+	} else {
+		i = strings.IndexByte(w, '.')
+	}
+	if i <= 0 || i >= len(w) || w[i] != '.' {
+		return "", "", false
+	}
+	db, ok1 := identifier(w[:i])
+	name, ok2 := identifier(w[i+1:])
+	return db, name, ok1 && ok2
 }
 
 // headWords splits a statement's head into words: the markers of

@@ -202,7 +202,8 @@ func TestCuts(t *testing.T) {
 		{"a USE in a section", pre + db + tbl("a", "USE `e`;\n"), nil, "USE"},
 		{"a global SET in a section", pre + db + tbl("a", "SET GLOBAL x=1;\n"), nil, "SET GLOBAL"},
 		{"a trigger on another table", pre + db + tbl("a", "DELIMITER ;;\n/*!50003 CREATE*/ /*!50003 TRIGGER `t` BEFORE INSERT ON `b` FOR EACH ROW SET @x=1 */;;\nDELIMITER ;\n"), nil, "TRIGGER"},
-		{"a qualified name in a section", pre + db + tbl("a", "INSERT INTO `e`.`a` VALUES (1);\n"), nil, "INSERT"},
+		{"another database's table in a section", pre + db + tbl("a", "INSERT INTO `e`.`a` VALUES (1);\n"), nil, "INSERT"},
+		{"a qualified name of the section's table", pre + db + tbl("a", "DELIMITER ;;\nCREATE DEFINER = `u`@`%` TRIGGER t BEFORE INSERT ON `d`.a FOR EACH ROW SET @x=1;;\nDELIMITER ;\nINSERT INTO d.`a` VALUES (1);\n"), []string{"preamble", "serial", "table d.a"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
