@@ -153,6 +153,18 @@ type Splitter struct {
 	// confused: a DELIMITER the splitter cannot follow; everything from
 	// there on is one serial section.
 	confused bool
+
+	// A table's section whose kind waits on its CREATE TABLE (pendTable
+	// in pendDB, from pendAt): one that declares a foreign key runs
+	// serially. MariaDB refuses rows into a table under LOCK TABLES while
+	// another connection creates a table whose key references it
+	// ("Table … was not locked with LOCK TABLES"), and a serial run of the
+	// dump never does that.
+	pendTable  string
+	pendDB     string
+	pendAt     int64
+	pendCreate bool  // the statement being read is the pending table's CREATE
+	stmtAt     int64 // where the statement being read began
 }
 
 // New returns a splitter that passes the dump to sink.
@@ -188,6 +200,9 @@ func (s *Splitter) Close() error {
 	}
 	if s.pending && !s.classified {
 		s.classify()
+	}
+	if s.pendTable != "" && s.err == nil {
+		s.resolve(Serial)
 	}
 	s.hold = -1
 	s.flushTo(s.base + int64(len(s.buf)))
@@ -362,6 +377,7 @@ func (s *Splitter) startStatement() {
 		return
 	}
 	s.pending = true
+	s.stmtAt = s.lexed
 	s.resetCand()
 	s.head = s.head[:0]
 	s.classified = false
@@ -381,6 +397,15 @@ func (s *Splitter) endStatement() {
 		s.classify()
 	}
 	s.pending = false
+	if s.pendCreate && s.err == nil {
+		s.pendCreate = false
+		stmt := s.buf[s.stmtAt-s.base : s.lexed-s.base]
+		if bytes.Contains(bytes.ToUpper(stmt), []byte("REFERENCES")) {
+			s.resolve(Serial)
+		} else {
+			s.resolve(Table)
+		}
+	}
 	if s.cur.Kind != Serial && s.hold < 0 {
 		// Between statements of the preamble or a table, everything is
 		// held until the next statement is known.
@@ -532,17 +557,40 @@ func (s *Splitter) commentLine() {
 // section, what was held for it goes on.
 func (s *Splitter) resetCand() {
 	s.cand = 0
-	if s.cur.Kind == Serial {
+	if s.cur.Kind == Serial && s.pendTable == "" {
 		s.hold = -1
 	}
 }
 
+// resolve decides the pending table's section: Table, or Serial.
+func (s *Splitter) resolve(kind Kind) {
+	name, db, at := s.pendTable, s.pendDB, s.pendAt
+	s.pendTable, s.pendCreate = "", false
+	if kind == Table {
+		s.cut(at, Section{Kind: Table, Database: db, Table: name})
+		return
+	}
+	if s.cur.Kind != Serial {
+		s.cut(at, Section{Kind: Serial})
+	}
+	s.hold = -1
+}
+
 // section acts on a whole section comment block that starts at off.
 func (s *Splitter) section(off int64, title string) {
+	if s.pendTable != "" {
+		// A section with no CREATE TABLE: nothing to wait for.
+		s.resolve(Table)
+	}
 	if name, ok := titleName(title, "Table structure for table "); ok {
 		if s.db != "" {
-			s.cut(off, Section{Kind: Table, Database: s.db, Table: name})
-			s.hold = off
+			// Held until its CREATE TABLE says whether it may run beside
+			// other tables.
+			s.pendTable, s.pendDB, s.pendAt = name, s.db, off
+			s.hold = min(max(s.hold, 0), off)
+			if s.hold < s.base {
+				s.hold = off
+			}
 			return
 		}
 	} else if name, ok := titleName(title, "Dumping data for table "); ok {
@@ -636,6 +684,8 @@ func (s *Splitter) flushTo(off int64) {
 // overHold ends a hold that grew past holdCap.
 func (s *Splitter) overHold() {
 	switch {
+	case s.pendTable != "":
+		s.resolve(Serial) // a CREATE TABLE too long to hold: serially
 	case s.pending && !s.classified:
 		s.classify()
 	case s.cand > 0:
@@ -695,6 +745,9 @@ func (s *Splitter) command(i int64) (ok, done bool) {
 		s.hold = i
 	}
 	s.cand = 0
+	if s.pendTable != "" {
+		s.resolve(Serial)
+	}
 	switch s.cur.Kind {
 	case Preamble:
 		s.cut(i, Section{Kind: Serial})
@@ -743,6 +796,22 @@ func (s *Splitter) classify() {
 			defer func() { s.db = name }()
 		} else {
 			defer func() { s.db = "" }()
+		}
+	}
+	if s.pendTable != "" {
+		switch {
+		case !tableStatement(words, s.pendDB, s.pendTable):
+			s.resolve(Serial)
+			if s.cur.Kind == Serial {
+				return
+			}
+		case isWord(words[0], "CREATE") && len(words) > 1 && isWord(words[1], "TABLE"):
+			s.pendCreate = true
+			return // held to its end
+		case isWord(words[0], "DROP", "SET"):
+			return // held with the rest of the section's start
+		default:
+			s.resolve(Table)
 		}
 	}
 	switch s.cur.Kind {
