@@ -257,7 +257,7 @@ func Default() *Config {
 		Heartbeats: []Heartbeat{},
 		HTTP:       HTTP{Listen: "127.0.0.1:9477"},
 		StateDir:   "/var/lib/dr",
-		Restore:    Restore{KeepSafetyDumps: 3, UploadTolerance: Duration(6 * time.Hour), SafetyNet: SafetyNetAside, KeepAside: 1, ImportConnections: 1},
+		Restore:    Restore{KeepSafetyDumps: 3, UploadTolerance: Duration(6 * time.Hour), SafetyNet: SafetyNetAside, KeepAside: 1, ImportConnections: 3},
 		Drill:      Drill{CPUs: 1, Memory: 1 << 30, Queries: []DrillQuery{}},
 		Scan:       Scan{Volumes: DefaultScanVolumes()},
 	}

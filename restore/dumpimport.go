@@ -15,7 +15,8 @@ import (
 )
 
 // DumpImport feeds a backup's dump chunks, in the manifest's order, to one
-// streaming import into a server, each chunk only after its size and
+// streaming import into a server (or, with Connections above 1, to a
+// parallel one: see importParallel), each chunk only after its size and
 // sha256 matched the manifest. It is the one import path of dr: a restore
 // and a drill both stream through it, so a drill proves what a restore
 // would do.

@@ -15,7 +15,10 @@
 // comments but /*! and /*M! versioned ones as code, and the DELIMITER
 // command. Within a table's section every statement is checked before a
 // byte of it is passed on; one a table's section should not hold is an
-// error, never run beside other tables.
+// error, never run beside other tables. A table whose CREATE TABLE
+// declares a foreign key is a serial section: MariaDB refuses rows into a
+// table under LOCK TABLES while another connection creates a table whose
+// key references it, which a serial run of the dump never does.
 //
 // The concatenation of every byte passed to the Sink is the input, in
 // order; only the cut into sections is the splitter's.
