@@ -5,6 +5,7 @@
 //
 //	go run ./bench backup [--size 300MiB,1GiB] [--runs 3] [--volume-size 1GiB] [--only …]
 //	go run ./bench restore [--size 300MiB,1GiB] [--runs 3] [--rto]
+//	go run ./bench restore --tables 150 [--size 300MiB,1GiB] [--connections 2,3]
 //
 // It needs a Docker engine and the test image (make setup), and the
 // Debian packages zip, rclone, zstd and restic for the comparisons (a
@@ -52,8 +53,18 @@ func main() {
 		fs.BoolVar(&opts.rto, "rto", false, "also time the server-lost runbook end to end (removes the database container)")
 		fs.StringVar(&opts.image, "image", envOr("DR_TEST_IMAGE", "dr-test/mariadb:10.11"), "MariaDB image")
 		fs.StringVar(&opts.dr, "dr", "bin/dr", "dr binary to measure (make build)")
+		fs.IntVar(&opts.many.tables, "tables", 0, "instead, a database of this many collections (each with its permissions table), restored at restore.import_connections 1 and --connections")
+		conns := fs.String("connections", "2,3", "with --tables: the restore.import_connections values measured beside 1, comma-separated")
 		_ = fs.Parse(os.Args[2:])
 		opts.sizes = strings.Split(*sizes, ",")
+		if opts.many.tables > 0 {
+			if opts.many.connections, err = parseInts(*conns); err != nil {
+				err = fmt.Errorf("--connections: %w", err)
+				break
+			}
+			err = runManyTablesBench(ctx, opts)
+			break
+		}
 		err = runRestoreBench(ctx, opts)
 	default:
 		err = fmt.Errorf("unknown benchmark %q (have: backup, restore)", os.Args[1])

@@ -22,6 +22,7 @@ type restoreBenchOptions struct {
 	sizes []string
 	runs  int
 	rto   bool
+	many  manyTablesOptions
 }
 
 // restoreRun is one timed run of one method.

@@ -126,6 +126,8 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"upload tolerance too short", minimal + "restore: {upload_tolerance: 10s}\n", "restore.upload_tolerance", 6, "1m or more"},
 		{"unknown safety net", minimal + "restore: {safety_net: snapshot}\n", "restore.safety_net", 6, "want aside"},
 		{"no aside kept", minimal + "restore: {keep_aside: 0}\n", "restore.keep_aside", 6, "1 or more"},
+		{"no import connection", minimal + "restore: {import_connections: 0}\n", "restore.import_connections", 6, "want 1"},
+		{"too many import connections", minimal + "restore: {import_connections: 64}\n", "restore.import_connections", 6, "to 16"},
 		{"no drill cpus", minimal + "drill: {cpus: 0}\n", "drill.cpus", 6, "above 0"},
 		{"drill memory too small", minimal + "drill: {memory: 64MiB}\n", "drill.memory", 6, "256MiB or more"},
 		{"drill query without sql", minimal + "drill:\n  queries:\n    - {name: projects}\n", "drill.queries[0].sql", 0, "must not be empty"},

@@ -584,6 +584,9 @@ func (l *loader) validate(c *Config) {
 	if c.Restore.KeepAside < 1 {
 		l.addAt("restore.keep_aside", "%d: want 1 or more (the aside schemas a restore just made are always kept)", c.Restore.KeepAside)
 	}
+	if c.Restore.ImportConnections < 1 || c.Restore.ImportConnections > MaxImportConnections {
+		l.addAt("restore.import_connections", "%d: want 1 (the dump as one stream) to %d (tables imported at once)", c.Restore.ImportConnections, MaxImportConnections)
+	}
 
 	if !(c.Drill.CPUs > 0) || c.Drill.CPUs > 1024 {
 		l.addAt("drill.cpus", "%v: want a number of CPUs above 0, e.g. 1 or 0.5", c.Drill.CPUs)

@@ -60,7 +60,15 @@ type Restore struct {
 	// KeepAside is how many restores' aside schemas are kept on the
 	// server; older ones are dropped after a successful restore.
 	KeepAside int `yaml:"keep_aside"`
+	// ImportConnections is how many connections import a dump's tables
+	// at once (restore, drills and runbooks alike); 1 imports the dump as
+	// one stream, as it was written.
+	ImportConnections int `yaml:"import_connections"`
 }
+
+// MaxImportConnections bounds restore.import_connections: each connection
+// holds a buffer of its own and a client in the database container.
+const MaxImportConnections = 16
 
 // Safety nets of a database restore (restore.safety_net).
 const (
@@ -249,7 +257,7 @@ func Default() *Config {
 		Heartbeats: []Heartbeat{},
 		HTTP:       HTTP{Listen: "127.0.0.1:9477"},
 		StateDir:   "/var/lib/dr",
-		Restore:    Restore{KeepSafetyDumps: 3, UploadTolerance: Duration(6 * time.Hour), SafetyNet: SafetyNetAside, KeepAside: 1},
+		Restore:    Restore{KeepSafetyDumps: 3, UploadTolerance: Duration(6 * time.Hour), SafetyNet: SafetyNetAside, KeepAside: 1, ImportConnections: 3},
 		Drill:      Drill{CPUs: 1, Memory: 1 << 30, Queries: []DrillQuery{}},
 		Scan:       Scan{Volumes: DefaultScanVolumes()},
 	}

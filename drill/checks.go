@@ -45,6 +45,7 @@ func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed
 	}
 	defer closeDec()
 	imp := restore.NewDumpImport(srv, p.Manifest.Database)
+	imp.Connections = d.cfg.Restore.ImportConnections
 	defer imp.Close()
 	defer func() {
 		if err != nil {

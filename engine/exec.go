@@ -148,13 +148,13 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 		}
 	}()
 
-	var stdinErr error
+	var copyInErr error
 	stdinDone := make(chan struct{})
 	if opts.Stdin != nil {
 		go func() {
 			defer close(stdinDone)
 			if err := copyInput(conn.Conn, opts.Stdin); err != nil {
-				stdinErr = err
+				copyInErr = err
 				// The input is broken: end the command rather than let it
 				// see a clean end of input and act on half of it.
 				abandon()
@@ -181,7 +181,17 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 	close(streamDone)
 	closeConn()
 	<-watchDone
-	<-stdinDone
+	// The output ended: the command exited (or its stream broke). Its
+	// input copy ends at once if it was writing, or at the next Read of
+	// Stdin, which may have nothing to give for a long time (an idle
+	// connection of a parallel import): how the command ended must not
+	// wait for that. The copy's own error counts only if it ended soon.
+	var stdinErr error
+	select {
+	case <-stdinDone:
+		stdinErr = copyInErr
+	case <-time.After(stdinGrace):
+	}
 
 	var failure error
 	switch {
@@ -228,6 +238,10 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 	}
 	return res, nil
 }
+
+// stdinGrace is how long Exec waits, once the command's output ended,
+// for its input copy to end and say why.
+const stdinGrace = 2 * time.Second
 
 // execTagVar marks every process an Exec starts, through its environment,
 // so an abandoned one can be found and ended (see stopExec).

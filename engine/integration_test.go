@@ -209,6 +209,36 @@ func TestExecStdinRoundTrip(t *testing.T) {
 	}
 }
 
+// TestExecReturnsWhenTheCommandEndsBeforeItsInput: a command that exits
+// while its input waits for more (an idle connection of a parallel
+// import, whose client failed) ends Exec with its exit code and error
+// output; the Read still waiting does not hold it.
+func TestExecReturnsWhenTheCommandEndsBeforeItsInput(t *testing.T) {
+	s := shared.Get(t)
+	c := newClient(t)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte("first line\n")) // then nothing, until the test ends
+	done := make(chan error, 1)
+	var res *engine.ExecResult
+	go func() {
+		var err error
+		res, err = c.Exec(context.Background(), s.ContainerID(t, teststack.AppService), engine.ExecOptions{
+			Cmd:   []string{"sh", "-c", "read line; echo failed at: $line >&2; exit 3"},
+			Stdin: pr,
+		})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil || res.ExitCode != 3 || !strings.Contains(res.Stderr, "failed at: first line") {
+			t.Errorf("Exec = %+v, %v; want exit code 3 and the error output", res, err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Exec still waits for input after its command ended")
+	}
+}
+
 type failingReader struct {
 	data []byte
 	err  error

@@ -340,9 +340,37 @@ exec "$DR_CLIENT" --user="$DR_USER" --max-allowed-packet=` + MaxAllowedPacket + 
 func (m *Server) Import(ctx context.Context, r io.Reader) error {
 	putBack := m.raisePacketLimit(ctx)
 	defer putBack()
+	return m.importExec(ctx, importScript, r, nil)
+}
+
+// sessionScript is importScript for one connection of a parallel import:
+// the client also prints each result's rows, bare and at once, so that
+// the importer reads back the marker it sends after each section (and so
+// knows the section ran) as soon as the server ran it.
+const sessionScript = credentialPrelude + `DR_CLIENT=$(pick mariadb mysql)
+exec "$DR_CLIENT" --user="$DR_USER" --max-allowed-packet=` + MaxAllowedPacket + ` --binary-mode --default-character-set=utf8mb4 --batch --skip-column-names --unbuffered
+`
+
+// ImportSession runs one connection of a parallel import: SQL read from r
+// goes through the client, the rows of its results to out. Unlike Import
+// it leaves the server's packet limit alone: the caller raises it once,
+// before the first session, with RaisePacketLimit.
+func (m *Server) ImportSession(ctx context.Context, r io.Reader, out io.Writer) error {
+	return m.importExec(ctx, sessionScript, r, out)
+}
+
+// RaisePacketLimit raises the server's packet limit for an import made of
+// several sessions (see raisePacketLimit); the returned function puts it
+// back.
+func (m *Server) RaisePacketLimit(ctx context.Context) (putBack func()) {
+	return m.raisePacketLimit(ctx)
+}
+
+func (m *Server) importExec(ctx context.Context, script string, r io.Reader, out io.Writer) error {
 	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
-		Cmd:   []string{"sh", "-c", importScript, "dr-import"},
-		Stdin: r,
+		Cmd:    []string{"sh", "-c", script, "dr-import"},
+		Stdin:  r,
+		Stdout: out,
 	})
 	if err != nil {
 		return explainStopped(fmt.Errorf("importing the dump: %w", err), "import")

@@ -10,11 +10,13 @@ import (
 	"io"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/mariadb"
 )
 
 // DumpImport feeds a backup's dump chunks, in the manifest's order, to one
-// streaming import into a server, each chunk only after its size and
+// streaming import into a server (or, with Connections above 1, to a
+// parallel one: see importParallel), each chunk only after its size and
 // sha256 matched the manifest. It is the one import path of dr: a restore
 // and a drill both stream through it, so a drill proves what a restore
 // would do.
@@ -25,6 +27,10 @@ type DumpImport struct {
 	// server; its error stops the import before anything was sent (a
 	// restore records in its journal that the database is being touched).
 	BeforeFirst func() error
+	// Connections is how many connections import the dump's tables at
+	// once (restore.import_connections); 1 or less: one stream, the dump
+	// as it was written.
+	Connections int
 
 	in       *io.PipeWriter
 	done     chan error
@@ -94,7 +100,12 @@ func (d *DumpImport) Chunk(ctx context.Context, hdr *tar.Header, r io.Reader) er
 		pr, pw := io.Pipe()
 		d.in, d.done = pw, make(chan error, 1)
 		go func() {
-			err := d.srv.Import(ctx, pr)
+			var err error
+			if d.Connections > 1 {
+				err = importParallel(ctx, d.srv, min(d.Connections, config.MaxImportConnections), pr)
+			} else {
+				err = d.srv.Import(ctx, pr)
+			}
 			pr.CloseWithError(errOr(err, errors.New("the import ended before the dump did")))
 			d.done <- err
 		}()

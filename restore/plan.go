@@ -150,6 +150,8 @@ type Plan struct {
 	SafetyNet string
 	// KeepAside is how many restores' aside schemas stay after a restore.
 	KeepAside int
+	// ImportConnections is restore.import_connections.
+	ImportConnections int
 	// StateDir holds the restore journal.
 	StateDir string
 	// Interrupted is the journal of an earlier restore that did not
@@ -186,11 +188,12 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 		SafetyDir: cfg.StateDir + "/safety",
 		Merge:     req.Merge,
 
-		NoSafetyDump:    req.NoSafetyDump,
-		KeepSafetyDumps: cfg.Restore.KeepSafetyDumps,
-		SafetyNet:       cfg.Restore.SafetyNet,
-		KeepAside:       cfg.Restore.KeepAside,
-		StateDir:        cfg.StateDir,
+		NoSafetyDump:      req.NoSafetyDump,
+		KeepSafetyDumps:   cfg.Restore.KeepSafetyDumps,
+		SafetyNet:         cfg.Restore.SafetyNet,
+		KeepAside:         cfg.Restore.KeepAside,
+		ImportConnections: cfg.Restore.ImportConnections,
+		StateDir:          cfg.StateDir,
 	}
 	if req.SafetyDump {
 		plan.SafetyNet = config.SafetyNetDump

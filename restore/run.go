@@ -169,6 +169,7 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 		// until the import and the row check pass, the database may be
 		// half imported.
 		x.imp.BeforeFirst = func() error { return x.mark(journal.PhaseDB, journal.ItemDB) }
+		x.imp.Connections = plan.ImportConnections
 		defer x.imp.Close()
 	}
 	if err := x.stream(ctx); err != nil {
@@ -353,7 +354,7 @@ func (x *executor) finishImport() error {
 	if err := x.imp.Finish(); err != nil {
 		return err
 	}
-	x.log.Info("database imported", "chunks", x.imp.Chunks(), "bytes", x.plan.Manifest.Database.DumpSize)
+	x.log.Info("database imported", "chunks", x.imp.Chunks(), "bytes", x.plan.Manifest.Database.DumpSize, "connections", max(1, x.plan.ImportConnections))
 	return nil
 }
 
