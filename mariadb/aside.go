@@ -24,20 +24,13 @@ func (m *Server) DataDirFree(ctx context.Context) (int64, error) {
 	if len(rows) != 1 || len(rows[0]) != 1 || rows[0][0] == "" {
 		return 0, fmt.Errorf("reading the server's datadir: unexpected answer %q", rows)
 	}
-	var out strings.Builder
-	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
-		Cmd:    []string{"sh", "-c", freeScript, "dr-df", rows[0][0]},
-		Stdout: &limitedWriter{w: &out, n: 4 << 10},
-	})
+	out, err := m.output(ctx, "measuring the free space of the datadir", 4<<10, freeScript, "dr-df", rows[0][0])
 	if err != nil {
-		return 0, fmt.Errorf("measuring the free space of the datadir: %w", err)
+		return 0, err
 	}
-	if res.ExitCode != 0 {
-		return 0, res.Err("measuring the free space of the datadir")
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(out.String()), 10, 64)
+	n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("measuring the free space of the datadir: df said %q", strings.TrimSpace(out.String()))
+		return 0, fmt.Errorf("measuring the free space of the datadir: df said %q", strings.TrimSpace(out))
 	}
 	return n, nil
 }

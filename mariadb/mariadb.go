@@ -72,10 +72,13 @@ const dumpScript = credentialPrelude + `DR_CLIENT=$(pick mariadb-dump mysqldump)
 exec "$DR_CLIENT" --user="$DR_USER" "$@"
 `
 
-// queryScript runs one batch query and prints tab-separated rows.
-const queryScript = credentialPrelude + `DR_CLIENT=$(pick mariadb mysql)
+// queryCommand runs the SQL in $1 and prints tab-separated rows.
+const queryCommand = `DR_CLIENT=$(pick mariadb mysql)
 exec "$DR_CLIENT" --user="$DR_USER" --batch --skip-column-names --default-character-set=utf8mb4 -e "$1"
 `
+
+// queryScript runs one batch query and prints tab-separated rows.
+const queryScript = credentialPrelude + queryCommand
 
 // Execer is the part of the engine the database steps need.
 type Execer interface {
@@ -107,19 +110,12 @@ func (m *Server) WithLogger(log *slog.Logger) *Server {
 
 // Query runs SQL inside the container and returns its rows' fields.
 func (m *Server) Query(ctx context.Context, sql string) ([][]string, error) {
-	var out strings.Builder
-	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
-		Cmd:    []string{"sh", "-c", queryScript, "dr-query", sql},
-		Stdout: &limitedWriter{w: &out, n: 16 << 20},
-	})
+	out, err := m.output(ctx, "querying the database", 16<<20, queryScript, "dr-query", sql)
 	if err != nil {
-		return nil, fmt.Errorf("querying the database: %w", err)
-	}
-	if res.ExitCode != 0 {
-		return nil, res.Err("querying the database")
+		return nil, err
 	}
 	var rows [][]string
-	sc := bufio.NewScanner(strings.NewReader(out.String()))
+	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		if sc.Text() == "" {
@@ -128,6 +124,23 @@ func (m *Server) Query(ctx context.Context, sql string) ([][]string, error) {
 		rows = append(rows, strings.Split(sc.Text(), "\t"))
 	}
 	return rows, sc.Err()
+}
+
+// output runs script (named name, with args) in the container and returns
+// at most limit bytes of what it printed; doing says what it was for.
+func (m *Server) output(ctx context.Context, doing string, limit int64, script, name string, args ...string) (string, error) {
+	var out strings.Builder
+	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
+		Cmd:    append([]string{"sh", "-c", script, name}, args...),
+		Stdout: &limitedWriter{w: &out, n: limit},
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", doing, err)
+	}
+	if res.ExitCode != 0 {
+		return "", res.Err(doing)
+	}
+	return out.String(), nil
 }
 
 // Info is what the manifest records about the server before the dump.
@@ -146,9 +159,7 @@ type Info struct {
 const inspectScript = credentialPrelude + `DR_DUMP=$(pick mariadb-dump mysqldump)
 echo "$DR_DUMP"; "$DR_DUMP" --version
 echo "` + inspectSeparator + `"
-DR_CLIENT=$(pick mariadb mysql)
-exec "$DR_CLIENT" --user="$DR_USER" --batch --skip-column-names --default-character-set=utf8mb4 -e "$1"
-`
+` + queryCommand
 
 // inspectSeparator ends the dump client's lines in inspectScript's output.
 const inspectSeparator = "--dr-inspect--"
@@ -156,18 +167,11 @@ const inspectSeparator = "--dr-inspect--"
 // Inspect asks the server for its version, the databases to dump, and the
 // engine of every table in them, and finds the dump client.
 func (m *Server) Inspect(ctx context.Context, wanted []string) (*Info, error) {
-	var out strings.Builder
-	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
-		Cmd:    []string{"sh", "-c", inspectScript, "dr-inspect", inspectQuery(wanted)},
-		Stdout: &limitedWriter{w: &out, n: 64 << 20},
-	})
+	out, err := m.output(ctx, "inspecting the database server", 64<<20, inspectScript, "dr-inspect", inspectQuery(wanted))
 	if err != nil {
-		return nil, fmt.Errorf("inspecting the database server: %w", err)
+		return nil, err
 	}
-	if res.ExitCode != 0 {
-		return nil, res.Err("inspecting the database server")
-	}
-	return parseInspect(out.String(), wanted)
+	return parseInspect(out, wanted)
 }
 
 // inspectQuery asks for the server's version, its databases, and the
