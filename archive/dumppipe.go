@@ -129,9 +129,7 @@ type DumpWriter struct {
 // StartDump begins the dump entries. Memory stays bounded: a few raw
 // blocks in flight and the chunk being filled, compressed.
 func (w *Writer) StartDump(ctx context.Context) (*DumpWriter, error) {
-	level, _ := encoderLevel(w.opts.Level)
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(w.opts.Concurrency),
-		zstd.WithWindowSize(dumpBlockSize), zstd.WithEncoderCRC(false))
+	enc, err := zstd.NewWriter(nil, encoderOptions(w.opts, zstd.WithWindowSize(dumpBlockSize))...)
 	if err != nil {
 		return nil, fmt.Errorf("starting the dump compressor: %w", err)
 	}
@@ -445,7 +443,7 @@ func (p *dumpPipeline) writeChunk(i int, size int64, frames [][]byte) error {
 		}
 		raw += pad
 	}
-	w.raw.n += raw
+	w.raw.N += raw
 	return nil
 }
 

@@ -25,8 +25,7 @@ func BenchmarkZstdLevel(b *testing.B) {
 	}
 	for _, level := range []int{1, 3} {
 		b.Run(fmt.Sprintf("%s/level-%d", filepath.Base(path), level), func(b *testing.B) {
-			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
-				zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(dumpBlockSize), zstd.WithEncoderCRC(false))
+			enc, err := zstd.NewWriter(nil, encoderOptions(WriterOptions{Level: level, Concurrency: 1}, zstd.WithWindowSize(dumpBlockSize))...)
 			if err != nil {
 				b.Fatal(err)
 			}

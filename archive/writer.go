@@ -12,6 +12,8 @@ import (
 
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/appwrite-dr/dr/internal/iocount"
 )
 
 // DefaultChunkSize is the dump chunk size when none is configured.
@@ -30,6 +32,16 @@ func encoderLevel(configured int) (zstd.EncoderLevel, int) {
 		configured = DefaultZstdLevel
 	}
 	return zstd.EncoderLevelFromZstd(configured), configured
+}
+
+// encoderOptions are those of both of the archive's encoders, the
+// streaming one and the dump's frames. No frame checksums: every entry's
+// sha256 is in the manifest and is what every reader checks (age adds
+// its own MAC when encrypted), so an xxhash of the same bytes would only
+// cost CPU.
+func encoderOptions(opts WriterOptions, more ...zstd.EOption) []zstd.EOption {
+	level, _ := encoderLevel(opts.Level)
+	return append([]zstd.EOption{zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(opts.Concurrency), zstd.WithEncoderCRC(false)}, more...)
 }
 
 // WriterOptions tune the archive.
@@ -64,7 +76,7 @@ type Writer struct {
 	dst     io.Writer      // what zstd writes to: enc, or the caller's writer
 	zw      *zstd.Encoder
 	tw      *tar.Writer
-	raw     *countWriter
+	raw     *iocount.Writer
 	opts    WriterOptions
 	level   int
 	entries []Entry
@@ -83,7 +95,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	if opts.ModTime.IsZero() {
 		opts.ModTime = time.Now()
 	}
-	level, configured := encoderLevel(opts.Level)
+	_, configured := encoderLevel(opts.Level)
 	aw := &Writer{opts: opts, names: map[string]bool{}, level: configured}
 	dst := w
 	if len(opts.Recipients) > 0 {
@@ -94,22 +106,19 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 		aw.enc = enc
 		dst = enc
 	}
-	// No frame checksums: every entry's sha256 is in the manifest and is
-	// what every reader checks (age adds its own MAC when encrypted), so
-	// an xxhash of the same bytes would only cost CPU.
-	zw, err := zstd.NewWriter(dst, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(opts.Concurrency), zstd.WithEncoderCRC(false))
+	zw, err := zstd.NewWriter(dst, encoderOptions(opts)...)
 	if err != nil {
 		return nil, fmt.Errorf("starting zstd: %w", err)
 	}
 	aw.zw = zw
 	aw.dst = dst
-	aw.raw = &countWriter{w: zw}
+	aw.raw = &iocount.Writer{W: zw}
 	aw.tw = tar.NewWriter(aw.raw)
 	return aw, nil
 }
 
 // RawBytes is the uncompressed tar bytes written so far.
-func (w *Writer) RawBytes() int64 { return w.raw.n }
+func (w *Writer) RawBytes() int64 { return w.raw.N }
 
 func (w *Writer) claim(name string) error {
 	if err := checkName(name); err != nil {
@@ -209,15 +218,4 @@ func (w *Writer) Close(m *Manifest) error {
 		}
 	}
 	return nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
