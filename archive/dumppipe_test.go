@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/appwrite-dr/dr/internal/iocount"
 )
 
 // dumpArchive writes a file, the dump, and a file again (so the stream must
@@ -133,18 +135,6 @@ func (f *failAfter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// countingReader counts what was read of r.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // settledGoroutines waits for the goroutine count to come back to at most
 // want, and returns it.
 func settledGoroutines(want int) int {
@@ -170,13 +160,13 @@ func TestDumpStopsWhenTheArchiveCannotBeWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	const total = 256 << 20
-	r := &countingReader{r: &sqlRows{max: total}}
+	r := &iocount.Reader{R: &sqlRows{max: total}}
 	_, err = w.AddDump(context.Background(), r)
 	if !errors.Is(err, boom) {
 		t.Fatalf("got %v, want the write error", err)
 	}
-	if r.n >= total/2 {
-		t.Errorf("read %d MiB of the dump after the archive failed", r.n>>20)
+	if r.N >= total/2 {
+		t.Errorf("read %d MiB of the dump after the archive failed", r.N>>20)
 	}
 	w.zw.Close()
 	if n := settledGoroutines(before); n > before {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/internal/iocount"
 	"github.com/appwrite-dr/dr/scan"
 )
 
@@ -70,13 +71,13 @@ func (s *scanRun) wants(name string) bool {
 // way when it is one to scan, and returns its size. Only a read of the
 // archive fails it: the scanner's troubles are the scan check's.
 func (s *scanRun) hashAndScan(ctx context.Context, name string, r io.Reader, h hash.Hash) (int64, error) {
-	cr := &countingReader{r: r}
+	cr := &iocount.Reader{R: r}
 	if s.wants(name) {
 		// The error is in the report; the rest of the file is hashed below.
 		_ = s.rep.File(ctx, s.scanner, name, io.TeeReader(cr, h))
 	}
 	_, err := io.Copy(h, cr)
-	return cr.n, err
+	return cr.N, err
 }
 
 func (s *scanRun) check() Check {
@@ -92,15 +93,4 @@ func (s *scanRun) check() Check {
 		c.Detail = s.rep.Summary()
 	}
 	return c
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -5,12 +5,12 @@ package restore
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"filippo.io/age"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/internal/iocount"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -68,23 +68,12 @@ func verifyAgainst(ctx context.Context, d *storage.Destination, name string, sid
 		return nil, 0, err
 	}
 	defer rc.Close()
-	counted := &countingReader{r: rc}
+	counted := &iocount.Reader{R: rc}
 	rep, err := archive.Verify(ctx, counted, sidecar, ids)
 	if err != nil {
-		return rep, counted.n, fmt.Errorf("verifying %s on %q: %w", name, d.Name(), err)
+		return rep, counted.N, fmt.Errorf("verifying %s on %q: %w", name, d.Name(), err)
 	}
-	return rep, counted.n, nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	return rep, counted.N, nil
 }
 
 func contains(list []string, s string) bool {

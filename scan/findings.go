@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/appwrite-dr/dr/internal/iocount"
 )
 
 // Report is what scanning a backup's files found. It is part of drill
@@ -46,7 +48,7 @@ func (rep *Report) File(ctx context.Context, s Scanner, name string, r io.Reader
 	if rep.Error != "" {
 		return errors.New(rep.Error)
 	}
-	cr := &countingReader{r: r}
+	cr := &iocount.Reader{R: r}
 	v, err := s.Scan(ctx, cr)
 	var re *ReplyError
 	switch {
@@ -59,7 +61,7 @@ func (rep *Report) File(ctx context.Context, s Scanner, name string, r io.Reader
 		return err
 	}
 	rep.Files++
-	rep.Bytes += cr.n
+	rep.Bytes += cr.N
 	if v.Infected {
 		rep.Infected = append(rep.Infected, Infected{File: name, Signature: v.Signature})
 	}
@@ -107,15 +109,4 @@ func (rep *Report) Summary() string {
 		b.WriteString("; scanning stopped: " + rep.Error)
 	}
 	return b.String()
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
