@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/appwrite-dr/dr/internal/sakila"
 )
 
 // BenchmarkZstdLevel compresses a dump in the pipeline's 1 MiB frames at
@@ -17,7 +19,7 @@ import (
 func BenchmarkZstdLevel(b *testing.B) {
 	path := os.Getenv("DR_BENCH_DUMP")
 	if path == "" {
-		path = filepath.Join("..", "..", "shared", "datasets", "sakila", "sakila-data.sql")
+		path = filepath.Join(sakila.Dir(), "sakila-data.sql")
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

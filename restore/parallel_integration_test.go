@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appwrite-dr/dr/internal/sakila"
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/dumpsplit"
@@ -26,12 +27,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // skips, naming where it looked.
 func loadSakila(t *testing.T, s *teststack.Stack) {
 	t.Helper()
-	dir := filepath.Join(teststack.Root(), "..", "shared", "datasets", "sakila")
-	schema, err1 := os.ReadFile(filepath.Join(dir, "sakila-schema.sql"))
-	data, err2 := os.ReadFile(filepath.Join(dir, "sakila-data.sql"))
-	if err1 != nil || err2 != nil {
-		t.Skipf("the sakila dataset is not at %s (CI has it): %v %v", dir, err1, err2)
-	}
+	schema, data := sakila.Files(t)
 	cmd := exec.Command("docker", "exec", "-i", s.ContainerID(t, teststack.DBService), "sh", "-c",
 		`MYSQL_PWD="${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}" exec mariadb -uroot`)
 	cmd.Stdin = bytes.NewReader(append(append(schema, '\n'), data...))

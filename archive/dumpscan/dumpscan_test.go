@@ -2,10 +2,11 @@ package dumpscan
 
 import (
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/appwrite-dr/dr/internal/sakila"
 )
 
 func scan(input string) Result {
@@ -154,12 +155,7 @@ func TestSplitAtEveryByteGivesTheSameResult(t *testing.T) {
 
 // TestSakila counts the rows of a real dataset nobody here wrote.
 func TestSakila(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "datasets", "sakila")
-	schema, err1 := os.ReadFile(filepath.Join(dir, "sakila-schema.sql"))
-	data, err2 := os.ReadFile(filepath.Join(dir, "sakila-data.sql"))
-	if err1 != nil || err2 != nil {
-		t.Skipf("the sakila dataset is not at %s (CI has it): %v %v", dir, err1, err2)
-	}
+	schema, data := sakila.Files(t)
 	s := New()
 	s.Write(schema)
 	s.Write(data)
