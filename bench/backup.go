@@ -423,7 +423,7 @@ func printBackupTable(w io.Writer, size string, runs int, loadBefore, loadAfter 
 			}
 		}
 	}
-	floor := medianOf(floors)
+	floor := median(floors)
 	fmt.Fprintf(w, "\nBackup of a %s Appwrite-shaped database, %d cores, median of %d paired runs (floor and dr alternating; load average %s before, %s after):\n\n",
 		size, numCPU(), runs, loadBefore, loadAfter)
 	fmt.Fprintln(w, "| method | wall | × floor | CPU on the host (of it sys) | dr CPU per GiB of dump (of it sys) | peak RSS of dr (anon) | peak temp disk | kept |")
@@ -450,14 +450,14 @@ func printBackupTable(w io.Writer, size string, runs int, loadBefore, loadAfter 
 		}
 		perGiBText := "—"
 		if len(perGiB) > 0 {
-			perGiBText = fmt.Sprintf("%.1f s (%.1f s)", medianFloat(perGiB), medianFloat(sysPerGiB))
+			perGiBText = fmt.Sprintf("%.1f s (%.1f s)", median(perGiB), median(sysPerGiB))
 		}
 		rssText := "—"
 		if rss >= 0 {
 			rssText = mib(rss) + " (" + mib(anon) + ")"
 		}
-		fmt.Fprintf(w, "| %s | %.1f s | %s | %.1f s (%.1f s) | %s | %s | %s | %s |\n", cell(r.method), medianOf(walls).Seconds(), ratio,
-			medianOf(cpus).Seconds(), medianOf(syss).Seconds(), perGiBText, rssText, mib(temp), mib(kept))
+		fmt.Fprintf(w, "| %s | %.1f s | %s | %.1f s (%.1f s) | %s | %s | %s | %s |\n", cell(r.method), median(walls).Seconds(), ratio,
+			median(cpus).Seconds(), median(syss).Seconds(), perGiBText, rssText, mib(temp), mib(kept))
 	}
 	for _, rs := range rounds {
 		if len(rs) == 0 {
@@ -471,7 +471,7 @@ func printBackupTable(w io.Writer, size string, runs int, loadBefore, loadAfter 
 		}
 		ratio := "—"
 		if len(ratios) > 0 {
-			ratio = strconv.FormatFloat(medianFloat(ratios), 'f', 2, 64) + "×"
+			ratio = strconv.FormatFloat(median(ratios), 'f', 2, 64) + "×"
 		}
 		row(rs, ratio)
 	}
@@ -484,23 +484,13 @@ func printBackupTable(w io.Writer, size string, runs int, loadBefore, loadAfter 
 	}
 }
 
-func medianOf(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
+// median is the middle value of xs (the mean of the two middle ones when
+// there are as many on each side), 0 for none.
+func median[T time.Duration | float64](xs []T) T {
+	if len(xs) == 0 {
 		return 0
 	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func medianFloat(fs []float64) float64 {
-	if len(fs) == 0 {
-		return 0
-	}
-	s := slices.Clone(fs)
+	s := slices.Clone(xs)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
 		return s[len(s)/2]

@@ -61,7 +61,26 @@ func (db *benchDatabase) generate(ctx context.Context, size int64) error {
 	if rows < 1000 {
 		rows = 1000
 	}
-	schema := `CREATE TABLE _1_database_1_collection_1 (
+	const table = "_1_database_1_collection_1"
+	if err := db.sql(ctx, collectionSchema(table, "")); err != nil {
+		return fmt.Errorf("creating the benchmark schema: %w", err)
+	}
+	for from := int64(1); from <= rows; from += collectionBatch {
+		if err := db.sql(ctx, collectionRows(table, from, min(from+collectionBatch-1, rows))); err != nil {
+			return fmt.Errorf("filling the benchmark table: %w", err)
+		}
+	}
+	return nil
+}
+
+// collectionBatch is the most rows one INSERT … SELECT of collectionRows
+// makes.
+const collectionBatch = 200000
+
+// collectionSchema creates an Appwrite-shaped collection table t and its
+// permissions table; extraKeys follow t's keys (",\n  KEY …").
+func collectionSchema(t, extraKeys string) string {
+	return fmt.Sprintf(`CREATE TABLE %s (
   _id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   _uid VARCHAR(255) NOT NULL,
   _createdAt DATETIME(3) NULL,
@@ -70,33 +89,29 @@ func (db *benchDatabase) generate(ctx context.Context, size int64) error {
   title VARCHAR(255) NULL,
   body TEXT NULL,
   meta JSON NULL,
-  UNIQUE KEY _uid (_uid)
+  UNIQUE KEY _uid (_uid)%s
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
-CREATE TABLE _1_database_1_collection_1_perms (
+CREATE TABLE %s_perms (
   _id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   _type VARCHAR(12) NOT NULL,
   _permission VARCHAR(255) NOT NULL,
   _document VARCHAR(255) NOT NULL,
   UNIQUE KEY _index1 (_document, _type, _permission)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;`
-	if err := db.sql(ctx, schema); err != nil {
-		return fmt.Errorf("creating the benchmark schema: %w", err)
-	}
-	const batch = 200000
-	for from := int64(1); from <= rows; from += batch {
-		to := min(from+batch-1, rows)
-		insert := fmt.Sprintf(`INSERT INTO _1_database_1_collection_1 (_uid,_createdAt,_updatedAt,_permissions,title,body,meta)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+`, t, extraKeys, t)
+}
+
+// collectionRows fills rows from to to of collection t and its
+// permissions, using the Sequence engine so that a GiB takes seconds.
+func collectionRows(t string, from, to int64) string {
+	return fmt.Sprintf(`INSERT INTO %s (_uid,_createdAt,_updatedAt,_permissions,title,body,meta)
 SELECT CONCAT('doc', seq), NOW(3) - INTERVAL seq SECOND, NOW(3), '["read(\"any\")","update(\"user:1\")"]',
   CONCAT('Title ', seq, ' — ', MD5(seq)), REPEAT(CONCAT(MD5(seq), ' ', SHA1(seq), ' '), 12),
   JSON_OBJECT('n', seq, 'tag', MD5(seq * 7), 'ok', seq %% 2 = 0)
 FROM seq_%d_to_%d;
-INSERT INTO _1_database_1_collection_1_perms (_type,_permission,_document)
-SELECT 'read', 'any', CONCAT('doc', seq) FROM seq_%d_to_%d WHERE seq %% 10 = 0;`, from, to, from, to)
-		if err := db.sql(ctx, insert); err != nil {
-			return fmt.Errorf("filling the benchmark table: %w", err)
-		}
-	}
-	return nil
+INSERT INTO %s_perms (_type,_permission,_document)
+SELECT 'read', 'any', CONCAT('doc', seq) FROM seq_%d_to_%d WHERE seq %% 10 = 0;
+`, t, from, to, t, from, to)
 }
 
 func (db *benchDatabase) remove() {

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -63,8 +62,8 @@ func runRestoreBench(ctx context.Context, opts restoreBenchOptions) error {
 	fmt.Fprintln(w, "| size | dump (zstd) | plain import: zstd -dc dump \\| docker exec -i … mariadb | dr restore --only db | × plain | dr CPU | dr peak RSS | dr's safety net |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range results {
-		p, d := median(r.plain, func(x restoreRun) time.Duration { return x.wall }), median(r.dr, func(x restoreRun) time.Duration { return x.wall })
-		cpu := median(r.dr, func(x restoreRun) time.Duration { return x.cpu })
+		p, d := medianBy(r.plain, func(x restoreRun) time.Duration { return x.wall }), medianBy(r.dr, func(x restoreRun) time.Duration { return x.wall })
+		cpu := medianBy(r.dr, func(x restoreRun) time.Duration { return x.cpu })
 		var rss int64
 		for _, x := range r.dr {
 			rss = max(rss, x.rss)
@@ -174,19 +173,13 @@ func benchRestoreSize(ctx context.Context, opts backupBenchOptions, runs int, rt
 	return plainRuns, drRuns, phases, dumpSize, nil
 }
 
-func median(runs []restoreRun, f func(restoreRun) time.Duration) time.Duration {
+// medianBy is the median of f over the runs.
+func medianBy(runs []restoreRun, f func(restoreRun) time.Duration) time.Duration {
 	v := make([]time.Duration, len(runs))
 	for i, r := range runs {
 		v[i] = f(r)
 	}
-	slices.Sort(v)
-	if len(v) == 0 {
-		return 0
-	}
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	return median(v)
 }
 
 // loadAverage is the machine's 1, 5 and 15 minute load, for the record.

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,13 +77,8 @@ func runManyTablesBench(ctx context.Context, opts restoreBenchOptions) error {
 		fmt.Fprintln(w, "| method | wall | × plain | dr CPU | dr peak RSS |")
 		fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
 		for i, m := range r.methods {
-			wall := median(m.runs, func(x restoreRun) time.Duration { return x.wall })
-			ratios := slices.Clone(m.ratio)
-			slices.Sort(ratios)
-			ratio := ratios[len(ratios)/2]
-			if len(ratios)%2 == 0 {
-				ratio = (ratios[len(ratios)/2-1] + ratios[len(ratios)/2]) / 2
-			}
+			wall := medianBy(m.runs, func(x restoreRun) time.Duration { return x.wall })
+			ratio := median(m.ratio)
 			if i == 0 {
 				fmt.Fprintf(w, "| %s | %.1f s | 1.00× | — | — |\n", m.name, wall.Seconds())
 				continue
@@ -93,7 +87,7 @@ func runManyTablesBench(ctx context.Context, opts restoreBenchOptions) error {
 			for _, x := range m.runs {
 				rss = max(rss, x.rss)
 			}
-			cpu := median(m.runs, func(x restoreRun) time.Duration { return x.cpu })
+			cpu := medianBy(m.runs, func(x restoreRun) time.Duration { return x.cpu })
 			fmt.Fprintf(w, "| %s | %.1f s | %.2f× | %.1f s | %s |\n", m.name, wall.Seconds(), ratio, cpu.Seconds(), mib(rss))
 		}
 		fmt.Fprintf(w, "\n- %s, each run:", r.size)
@@ -240,38 +234,10 @@ func (db *benchDatabase) generateMany(ctx context.Context, size int64, tables in
 	}
 	for i := range tables {
 		t := fmt.Sprintf("_1_database_1_collection_%d", i+1)
-		fmt.Fprintf(&q, `CREATE TABLE %s (
-  _id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  _uid VARCHAR(255) NOT NULL,
-  _createdAt DATETIME(3) NULL,
-  _updatedAt DATETIME(3) NULL,
-  _permissions MEDIUMTEXT NULL,
-  title VARCHAR(255) NULL,
-  body TEXT NULL,
-  meta JSON NULL,
-  UNIQUE KEY _uid (_uid),
-  KEY _created (_createdAt)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
-CREATE TABLE %s_perms (
-  _id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  _type VARCHAR(12) NOT NULL,
-  _permission VARCHAR(255) NOT NULL,
-  _document VARCHAR(255) NOT NULL,
-  UNIQUE KEY _index1 (_document, _type, _permission)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
-`, t, t)
+		q.WriteString(collectionSchema(t, ",\n  KEY _created (_createdAt)"))
 		rows := rowsOf(i)
-		const batch = 200000
-		for from := int64(1); from <= rows; from += batch {
-			to := min(from+batch-1, rows)
-			fmt.Fprintf(&q, `INSERT INTO %s (_uid,_createdAt,_updatedAt,_permissions,title,body,meta)
-SELECT CONCAT('doc', seq), NOW(3) - INTERVAL seq SECOND, NOW(3), '["read(\"any\")","update(\"user:1\")"]',
-  CONCAT('Title ', seq, ' — ', MD5(seq)), REPEAT(CONCAT(MD5(seq), ' ', SHA1(seq), ' '), 12),
-  JSON_OBJECT('n', seq, 'tag', MD5(seq * 7), 'ok', seq %% 2 = 0)
-FROM seq_%d_to_%d;
-INSERT INTO %s_perms (_type,_permission,_document)
-SELECT 'read', 'any', CONCAT('doc', seq) FROM seq_%d_to_%d WHERE seq %% 10 = 0;
-`, t, from, to, t, from, to)
+		for from := int64(1); from <= rows; from += collectionBatch {
+			q.WriteString(collectionRows(t, from, min(from+collectionBatch-1, rows)))
 		}
 		if i%20 == 19 {
 			if err := flush(); err != nil {
