@@ -64,11 +64,27 @@ func dropAllAside(t *testing.T, s *teststack.Stack) {
 	}
 }
 
+// asideSetup is the start of every test here: the shared stack with its
+// config and destinations, no volumes, and no aside schema before or after.
+func asideSetup(t *testing.T) (*teststack.Stack, *engine.Client, *config.Config, []*storage.Destination) {
+	t.Helper()
+	s := stack.Get(t)
+	eng := teststack.Engine(t)
+	cfg, dests := setup(t, s)
+	cfg.Stack.Volumes = nil
+	dropAllAside(t, s)
+	t.Cleanup(func() { dropAllAside(t, s) })
+	return s, eng, cfg, dests
+}
+
 // changeSinceBackup is what happened after the backup: rows deleted and
 // added (through the table with a trigger), a view and a procedure of
 // its own.
 func changeSinceBackup(t *testing.T, s *teststack.Stack) {
 	t.Helper()
+	t.Cleanup(func() {
+		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
+	})
 	s.SQL(t, "DELETE FROM appwrite._1_sessions WHERE _id % 3 = 0; DELETE FROM appwrite_logs.logs WHERE id % 2 = 0; "+
 		"UPDATE appwrite._1_users SET _id = _id WHERE _id < 5; "+
 		"CREATE OR REPLACE VIEW appwrite.dr_since AS SELECT COUNT(*) AS n FROM appwrite._1_users; "+
@@ -113,9 +129,6 @@ func TestRestoreMovesAsideAndUndoBringsItBack(t *testing.T) {
 	leaveRestored(t, eng, cfg, dests, res.Name)
 	restored := dbChecksums(t, s)
 	changeSinceBackup(t, s)
-	t.Cleanup(func() {
-		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
-	})
 	before := stateOf(t, s)
 	if before.equal(stateOf(t, s)) && maps.Equal(before.sums, restored) {
 		t.Fatal("the change since the backup changed nothing: the test would prove nothing")
@@ -240,19 +253,11 @@ func TestAsideRetention(t *testing.T) {
 // import aside) and finishes; the undo then brings back the database as it
 // was before the first, killed, restore.
 func TestKilledAsideRestore(t *testing.T) {
-	s := stack.Get(t)
-	eng := teststack.Engine(t)
-	cfg, dests := setup(t, s)
-	cfg.Stack.Volumes = nil
-	dropAllAside(t, s)
-	t.Cleanup(func() { dropAllAside(t, s) })
+	s, eng, cfg, dests := asideSetup(t)
 	res := takeBackup(t, eng, cfg, dests)
 	leaveRestored(t, eng, cfg, dests, res.Name)
 	want := dbChecksums(t, s)
 	changeSinceBackup(t, s)
-	t.Cleanup(func() {
-		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
-	})
 	before := stateOf(t, s)
 	t.Cleanup(func() { s.Compose(t, "start", teststack.AppService, teststack.WorkerService) })
 
@@ -293,18 +298,10 @@ func TestKilledAsideRestore(t *testing.T) {
 // then dr restore --undo straight away: the database as it was, the
 // services started, the journal gone.
 func TestKilledAsideRestoreIsUndone(t *testing.T) {
-	s := stack.Get(t)
-	eng := teststack.Engine(t)
-	cfg, dests := setup(t, s)
-	cfg.Stack.Volumes = nil
-	dropAllAside(t, s)
-	t.Cleanup(func() { dropAllAside(t, s) })
+	s, eng, cfg, dests := asideSetup(t)
 	res := takeBackup(t, eng, cfg, dests)
 	leaveRestored(t, eng, cfg, dests, res.Name)
 	changeSinceBackup(t, s)
-	t.Cleanup(func() {
-		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
-	})
 	before := stateOf(t, s)
 	t.Cleanup(func() { s.Compose(t, "start", teststack.AppService, teststack.WorkerService) })
 
@@ -442,9 +439,6 @@ func TestAsideFallsBackToTheSafetyDump(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			changeSinceBackup(t, s)
-			t.Cleanup(func() {
-				s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
-			})
 			r, err := restoreWith(t, tc.eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
 			if err != nil {
 				t.Fatalf("restore: %v", err)
@@ -463,9 +457,6 @@ func TestAsideFallsBackToTheSafetyDump(t *testing.T) {
 
 	t.Run("rename refused and no dump either", func(t *testing.T) {
 		changeSinceBackup(t, s)
-		t.Cleanup(func() {
-			s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
-		})
 		before := stateOf(t, s)
 		eng := &hookedEngine{Client: real, failRename: true, failDump: true}
 		_, err := restoreWith(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
@@ -484,19 +475,11 @@ func TestAsideFallsBackToTheSafetyDump(t *testing.T) {
 // then the archive could not be read: the restore fails, and the database
 // is put back as it was instead of leaving the services on an empty one.
 func TestAsidePutBackWhenTheImportNeverStarted(t *testing.T) {
-	s := stack.Get(t)
-	eng := teststack.Engine(t)
-	cfg, dests := setup(t, s)
-	cfg.Stack.Volumes = nil
-	dropAllAside(t, s)
-	t.Cleanup(func() { dropAllAside(t, s) })
+	s, eng, cfg, dests := asideSetup(t)
 	seed := takeBackup(t, eng, cfg, dests)
 	leaveRestored(t, eng, cfg, dests, seed.Name)
 	res := takeBackup(t, eng, cfg, dests)
 	changeSinceBackup(t, s)
-	t.Cleanup(func() {
-		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
-	})
 	before := stateOf(t, s)
 
 	req := Request{Name: res.Name, Parts: []string{PartDB}, Verified: true}
@@ -539,19 +522,11 @@ func TestAsidePutBackWhenTheImportNeverStarted(t *testing.T) {
 // tables aside afresh and restores; the undo then gives the database as
 // it was, trigger included.
 func TestKilledBeforeTheRename(t *testing.T) {
-	s := stack.Get(t)
-	eng := teststack.Engine(t)
-	cfg, dests := setup(t, s)
-	cfg.Stack.Volumes = nil
-	dropAllAside(t, s)
-	t.Cleanup(func() { dropAllAside(t, s) })
+	s, eng, cfg, dests := asideSetup(t)
 	res := takeBackup(t, eng, cfg, dests)
 	leaveRestored(t, eng, cfg, dests, res.Name)
 	want := dbChecksums(t, s)
 	changeSinceBackup(t, s)
-	t.Cleanup(func() {
-		s.SQL(t, "DROP VIEW IF EXISTS appwrite.dr_since; DROP PROCEDURE IF EXISTS appwrite.dr_since_proc")
-	})
 	before := stateOf(t, s)
 
 	// The dead run's work, up to its death: the real first half of a move.
