@@ -142,21 +142,7 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 			if !errors.As(err, &ce) {
 				t.Fatalf("got %v, want a *config.Error", err)
 			}
-			var found *Error
-			for _, e := range err.(Errors) {
-				if e.Key == tt.key {
-					found = e
-				}
-			}
-			if found == nil {
-				t.Fatalf("no error for key %s in: %v", tt.key, err)
-			}
-			if tt.line != 0 && found.Line != tt.line {
-				t.Errorf("line = %d, want %d (%v)", found.Line, tt.line, found)
-			}
-			if !strings.Contains(found.Error(), tt.msg) {
-				t.Errorf("message %q lacks %q", found.Error(), tt.msg)
-			}
+			found := keyError(t, err, tt.key, tt.line, tt.msg)
 			if !strings.HasPrefix(found.Error(), "dr.yaml") {
 				t.Errorf("message %q does not name the file", found.Error())
 			}
@@ -474,4 +460,26 @@ func TestLoaderLimits(t *testing.T) {
 	if _, err := Load(path, noEnv); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("Load of a file over the limit: %v", err)
 	}
+}
+
+// keyError finds the error for key among a Parse's errors and checks its
+// line (when line is not 0) and that its message holds msg.
+func keyError(t *testing.T, err error, key string, line int, msg string) *Error {
+	t.Helper()
+	var found *Error
+	for _, e := range err.(Errors) {
+		if e.Key == key {
+			found = e
+		}
+	}
+	if found == nil {
+		t.Fatalf("no error for key %s in: %v", key, err)
+	}
+	if line != 0 && found.Line != line {
+		t.Errorf("line = %d, want %d (%v)", found.Line, line, found)
+	}
+	if !strings.Contains(found.Error(), msg) {
+		t.Errorf("message %q lacks %q", found.Error(), msg)
+	}
+	return found
 }

@@ -65,21 +65,7 @@ func TestScanErrorsNameKeyAndLine(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			var found *Error
-			for _, e := range err.(Errors) {
-				if e.Key == tt.key {
-					found = e
-				}
-			}
-			if found == nil {
-				t.Fatalf("no error for key %s in: %v", tt.key, err)
-			}
-			if tt.line != 0 && found.Line != tt.line {
-				t.Errorf("line = %d, want %d (%v)", found.Line, tt.line, found)
-			}
-			if !strings.Contains(found.Error(), tt.msg) {
-				t.Errorf("message %q lacks %q", found.Error(), tt.msg)
-			}
+			keyError(t, err, tt.key, tt.line, tt.msg)
 		})
 	}
 }
