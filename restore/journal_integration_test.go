@@ -1,7 +1,6 @@
 package restore
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -70,42 +70,45 @@ func runKilledRestoreChild(spec string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	stalling.half = plan.Manifest.Database.DumpSize / 2
+	stalling.left.Store(plan.Manifest.Database.DumpSize / 2)
 	_, err = Execute(ctx, stalling, plan, req)
 	fmt.Fprintf(os.Stderr, "the restore was not killed: %v\n", err)
 	return 3
 }
 
 // stallingEngine lets the first half of the dump through to the import,
-// says so on stdout, and never returns the next read.
+// says so on stdout, and never returns the next read. The half counts
+// over every connection of the import: a parallel import spreads the
+// dump over several, none of which may see half of it alone.
 type stallingEngine struct {
 	*engine.Client
-	half int64
+	left atomic.Int64
+	once sync.Once
 }
 
 func (s *stallingEngine) Exec(ctx context.Context, id string, opts engine.ExecOptions) (*engine.ExecResult, error) {
 	if len(opts.Cmd) > 3 && opts.Cmd[3] == "dr-import" {
-		opts.Stdin = &stallingReader{r: opts.Stdin, left: s.half}
+		opts.Stdin = &stallingReader{r: opts.Stdin, e: s}
 	}
 	return s.Client.Exec(ctx, id, opts)
 }
 
 type stallingReader struct {
-	r    io.Reader
-	left int64
-	once sync.Once
+	r io.Reader
+	e *stallingEngine
 }
 
 func (s *stallingReader) Read(p []byte) (int, error) {
-	if s.left <= 0 {
-		s.once.Do(func() { fmt.Println(importingLine) })
+	left := s.e.left.Load()
+	if left <= 0 {
+		s.e.once.Do(func() { fmt.Println(importingLine) })
 		select {} // until SIGKILL
 	}
-	if int64(len(p)) > s.left {
-		p = p[:s.left]
+	if int64(len(p)) > left {
+		p = p[:left]
 	}
 	n, err := s.r.Read(p)
-	s.left -= int64(n)
+	s.e.left.Add(-int64(n))
 	return n, err
 }
 
@@ -128,36 +131,7 @@ func TestKilledRestoreIsFinishedByTheNext(t *testing.T) {
 	})
 
 	cfg.Restore.SafetyNet = config.SafetyNetDump
-	spec, _ := json.Marshal(childRestore{Project: s.Project, Dir: s.Dir, StateDir: cfg.StateDir, Remote: cfg.Destinations[0].Remote, Backup: res.Name, SafetyNet: config.SafetyNetDump})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childEnv+"="+string(spec))
-	var childErr strings.Builder
-	child.Stderr = &childErr
-	out, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	reached := false
-	for sc.Scan() {
-		if sc.Text() == importingLine {
-			reached = true
-			break
-		}
-	}
-	if !reached {
-		child.Wait()
-		t.Fatalf("the child restore ended before the import stalled: %s", childErr.String())
-	}
-	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	child.Wait()
+	killHalfWay(t, childRestore{Project: s.Project, Dir: s.Dir, StateDir: cfg.StateDir, Remote: cfg.Destinations[0].Remote, Backup: res.Name, SafetyNet: config.SafetyNetDump})
 
 	// What the dead restore left: a journal, the services stopped.
 	j, err := Unfinished(cfg.StateDir)
