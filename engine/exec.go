@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
 )
 
 // DefaultStderrLimit is how much of a command's error output Exec keeps
@@ -177,7 +176,7 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 	}
 	stderr := &tailBuffer{limit: limit}
 	out := &trackedWriter{w: stdout}
-	_, copyErr := stdcopy.StdCopy(out, stderr, conn.Reader)
+	_, copyErr := (&demuxer{stdout: out, stderr: stderr, pause: demuxPause}).copyFrom(conn.Reader)
 	close(streamDone)
 	closeConn()
 	<-watchDone
