@@ -99,17 +99,17 @@ func (s *Scanner) Write(p []byte) (int, error) {
 		c := p[i]
 		switch s.st {
 		case stSingle, stDouble, stBacktick:
-			// Fast path: skip ordinary string bytes in bulk.
+			// Fast path: skip ordinary string bytes in bulk, up to the
+			// next byte that can end or escape the string or end the
+			// line, so the span goes to the line as it is.
 			if !s.escaped {
 				k := stops.next(p, i, s.st)
-				if k == len(p) {
-					s.trackLines(p[i:])
-					s.appendHead(p[i:])
-					return n, nil
-				}
 				if k > i {
-					s.trackLines(p[i:k])
+					s.appendLine(p[i:k])
 					s.appendHead(p[i:k])
+					if k == len(p) {
+						return n, nil
+					}
 					i = k
 					c = p[i]
 				}
@@ -149,16 +149,16 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			}
 			s.prev = c
 		default:
-			if s.depth > 0 && !s.skipVersion && !special[c] {
+			if s.depth > 0 && !s.skipVersion && !rowStop[c] {
 				// Fast path: the numbers, commas and hex literals of row
 				// data between strings mean nothing to the scanner but
 				// the line they are on, and the last of them is the
 				// previous byte of a two-byte token.
 				k := i + 1
-				for k < len(p) && !special[p[k]] {
+				for k < len(p) && !rowStop[p[k]] {
 					k++
 				}
-				s.trackLines(p[i:k])
+				s.appendLine(p[i:k])
 				s.prev = p[k-1]
 				i = k - 1
 				continue
@@ -171,16 +171,18 @@ func (s *Scanner) Write(p []byte) (int, error) {
 }
 
 // stringStops finds, in one Write's bytes, the next byte that can end or
-// escape a string. It remembers the next position of each such byte, so
-// that a long string full of escapes, or quotes of one kind between
-// strings of another, costs one pass over the bytes, not one per stop.
+// escape a string, or end the line. It remembers the next position of
+// each such byte, so that a long string full of escapes, or quotes of one
+// kind between strings of another, costs one pass over the bytes per kind
+// of stop, not one per stop; and since strings rarely hold a raw newline,
+// the span up to the stop goes to the line as it is.
 type stringStops struct {
-	at [4]int // next ', ", ` and \ at or after the last query; -1: unknown
+	at [5]int // next ', ", `, \ and newline at or after the last query; -1: unknown
 }
 
-func (f *stringStops) reset() { f.at = [4]int{-1, -1, -1, -1} }
+func (f *stringStops) reset() { f.at = [5]int{-1, -1, -1, -1, -1} }
 
-var stopBytes = [4]byte{'\'', '"', '`', '\\'}
+var stopBytes = [5]byte{'\'', '"', '`', '\\', '\n'}
 
 func (f *stringStops) find(p []byte, i, which int) int {
 	if f.at[which] < i {
@@ -194,15 +196,15 @@ func (f *stringStops) find(p []byte, i, which int) int {
 }
 
 // next is the index of the first byte at or after i that can change the
-// string state st, or len(p).
+// string state st or ends the line, or len(p).
 func (f *stringStops) next(p []byte, i int, st state) int {
 	switch st {
 	case stSingle:
-		return min(f.find(p, i, 0), f.find(p, i, 3))
+		return min(f.find(p, i, 0), f.find(p, i, 3), f.find(p, i, 4))
 	case stDouble:
-		return min(f.find(p, i, 1), f.find(p, i, 3))
+		return min(f.find(p, i, 1), f.find(p, i, 3), f.find(p, i, 4))
 	default:
-		return f.find(p, i, 2)
+		return min(f.find(p, i, 2), f.find(p, i, 4))
 	}
 }
 
@@ -307,6 +309,14 @@ var special = func() (t [256]bool) {
 	for _, c := range []byte("'\"`()#-/*;") {
 		t[c] = true
 	}
+	return t
+}()
+
+// rowStop ends the fast path over row data: the special bytes, and the
+// end of a line.
+var rowStop = func() (t [256]bool) {
+	t = special
+	t['\n'] = true
 	return t
 }()
 
