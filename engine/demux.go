@@ -24,9 +24,9 @@ import (
 // the demuxer waits a moment before reading again, and the next read
 // takes everything the socket gathered meanwhile, in one piece of up to
 // demuxBufferSize. The wait is short enough that the socket's buffer
-// (about 200 KiB on Linux) does not fill at the pace of a dump, and a
-// command whose output is small or slow waits only that moment once per
-// read.
+// (about 200 KiB on Linux) barely fills at the pace of a dump, and only a
+// stream that has already brought a MiB waits at all: the many commands
+// whose output is a few lines (the server's version, a row count) do not.
 const (
 	// demuxBufferSize is the most one read takes.
 	demuxBufferSize = 256 << 10
@@ -34,6 +34,8 @@ const (
 	demuxShortRead = 128 << 10
 	// demuxPause is that wait.
 	demuxPause = 2 * time.Millisecond
+	// demuxPaceAfter is how much of the stream comes before any wait.
+	demuxPaceAfter = 1 << 20
 )
 
 // Stream numbers in a frame's header.
@@ -58,12 +60,13 @@ type demuxer struct {
 	// sleep waits; nil is time.Sleep.
 	sleep func(time.Duration)
 
-	header  [frameHeaderSize]byte
-	inHead  int    // header bytes seen of the current frame
-	stream  byte   // the current frame's stream
-	left    int    // payload bytes of the current frame still to come
-	sysErr  []byte // the payload of an engine error frame
-	written int64
+	header   [frameHeaderSize]byte
+	inHead   int    // header bytes seen of the current frame
+	stream   byte   // the current frame's stream
+	left     int    // payload bytes of the current frame still to come
+	sysErr   []byte // the payload of an engine error frame
+	written  int64
+	received int64 // bytes of the stream read so far, headers included
 }
 
 // errFrameStream is a frame whose header names no stream: the stream is
@@ -77,6 +80,7 @@ func (d *demuxer) copyFrom(src io.Reader) (int64, error) {
 	buf := make([]byte, demuxBufferSize)
 	for {
 		n, err := src.Read(buf)
+		d.received += int64(n)
 		if n > 0 {
 			if ferr := d.frames(buf[:n]); ferr != nil {
 				return d.written, ferr
@@ -91,7 +95,7 @@ func (d *demuxer) copyFrom(src io.Reader) (int64, error) {
 		if err != nil {
 			return d.written, err
 		}
-		if n < demuxShortRead && d.pause > 0 {
+		if n < demuxShortRead && d.pause > 0 && d.received >= demuxPaceAfter {
 			if d.sleep != nil {
 				d.sleep(d.pause)
 			} else {

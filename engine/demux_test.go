@@ -134,21 +134,47 @@ func (r *sizedReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// A read that came back short makes the next wait, so that it takes what
-// gathered meanwhile; a long read, or the end of the stream, does not.
-func TestDemuxerPausesOnlyAfterShortReads(t *testing.T) {
-	payload := strings.Repeat("x", 4*demuxShortRead)
-	stream := frame(1, payload)
-	var waits []time.Duration
-	d := &demuxer{stdout: io.Discard, stderr: io.Discard, pause: 5 * time.Millisecond, sleep: func(d time.Duration) { waits = append(waits, d) }}
-	r := &sizedReader{data: stream, sizes: []int{100, demuxShortRead, 200, demuxShortRead + 1}}
-	if _, err := d.copyFrom(r); err != nil {
-		t.Fatal(err)
+// Once the stream is large, a read that came back short makes the next
+// wait, so that it takes what gathered meanwhile; a long read, the end of
+// the stream, or a short read early in the stream (the whole output of
+// most commands) does not.
+func TestDemuxerPausesOnlyAfterShortReadsOfALargeStream(t *testing.T) {
+	const short, long = 100, demuxShortRead
+	tests := []struct {
+		name      string
+		reads     []int // sizes of the reads, the rest in reads of the buffer
+		size      int   // the payload's size
+		wantWaits int
+	}{
+		{name: "a small output", reads: []int{short, short, short}, size: 4 * short},
+		{name: "short reads before a MiB", reads: []int{long, short, long, short}, size: demuxPaceAfter},
+		{
+			name: "short reads after a MiB", size: demuxPaceAfter + 4*long,
+			reads:     []int{demuxBufferSize, demuxBufferSize, demuxBufferSize, demuxBufferSize, short, long, short, long + 1},
+			wantWaits: 2,
+		},
 	}
-	// Reads: 100 (short), 64 KiB (not), 200 (short), 64 KiB+1 (not), the
-	// rest in one read of the buffer (not short), then the end.
-	if len(waits) != 2 || waits[0] != 5*time.Millisecond {
-		t.Errorf("waits = %v, want two of 5ms", waits)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var waits []time.Duration
+			var out bytes.Buffer
+			d := &demuxer{stdout: &out, stderr: io.Discard, pause: 5 * time.Millisecond, sleep: func(d time.Duration) { waits = append(waits, d) }}
+			r := &sizedReader{data: frame(1, strings.Repeat("x", tt.size)), sizes: tt.reads}
+			if _, err := d.copyFrom(r); err != nil {
+				t.Fatal(err)
+			}
+			if out.Len() != tt.size {
+				t.Fatalf("wrote %d bytes, want %d", out.Len(), tt.size)
+			}
+			if len(waits) != tt.wantWaits {
+				t.Errorf("%d waits (%v), want %d", len(waits), waits, tt.wantWaits)
+			}
+			for _, w := range waits {
+				if w != 5*time.Millisecond {
+					t.Errorf("waited %v, want the pause", w)
+				}
+			}
+		})
 	}
 }
 
