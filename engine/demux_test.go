@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -139,7 +140,7 @@ func (r *sizedReader) Read(p []byte) (int, error) {
 // the stream, or a short read early in the stream (the whole output of
 // most commands) does not.
 func TestDemuxerPausesOnlyAfterShortReadsOfALargeStream(t *testing.T) {
-	const short, long = 100, demuxShortRead
+	const short, long = 100, demuxEnough
 	tests := []struct {
 		name      string
 		reads     []int // sizes of the reads, the rest in reads of the buffer
@@ -158,7 +159,7 @@ func TestDemuxerPausesOnlyAfterShortReadsOfALargeStream(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var waits []time.Duration
 			var out bytes.Buffer
-			d := &demuxer{stdout: &out, stderr: io.Discard, pause: 5 * time.Millisecond, sleep: func(d time.Duration) { waits = append(waits, d) }}
+			d := &demuxer{stdout: &out, stderr: io.Discard, pace: newPacer(), sleep: func(d time.Duration) { waits = append(waits, d) }}
 			r := &sizedReader{data: frame(1, strings.Repeat("x", tt.size)), sizes: tt.reads}
 			if _, err := d.copyFrom(r); err != nil {
 				t.Fatal(err)
@@ -169,10 +170,65 @@ func TestDemuxerPausesOnlyAfterShortReadsOfALargeStream(t *testing.T) {
 			if len(waits) != tt.wantWaits {
 				t.Errorf("%d waits (%v), want %d", len(waits), waits, tt.wantWaits)
 			}
-			for _, w := range waits {
-				if w != 5*time.Millisecond {
-					t.Errorf("waited %v, want the pause", w)
-				}
+		})
+	}
+}
+
+// The wait adapts so that a read after it brings between half and all of
+// demuxEnough: never so long that the socket fills and stalls the
+// command, never so short that every frame is a wake-up of its own.
+func TestPacer(t *testing.T) {
+	const enough, little, some = demuxEnough, 4 << 10, demuxEnough * 3 / 4
+	tests := []struct {
+		name  string
+		reads []int
+		want  []time.Duration // the wait after each read
+	}{
+		{
+			name:  "long reads never wait",
+			reads: []int{enough, 2 * enough, enough},
+			want:  []time.Duration{0, 0, 0},
+		},
+		{
+			name:  "a short read waits the first pause",
+			reads: []int{little},
+			want:  []time.Duration{demuxFirstPause},
+		},
+		{
+			name:  "a slow stream: too little after each wait doubles it, up to the most",
+			reads: []int{little, little, little, little, little},
+			want:  []time.Duration{demuxFirstPause, 2 * demuxFirstPause, demuxMaxPause, demuxMaxPause, demuxMaxPause},
+		},
+		{
+			name:  "a fast stream: a whole read after a wait halves it, down to the least",
+			reads: []int{little, enough, little, enough, little, enough, little, enough, little, enough, little, enough, little},
+			want: []time.Duration{
+				demuxFirstPause, 0, demuxFirstPause / 2, 0, demuxFirstPause / 4, 0,
+				demuxFirstPause / 8, 0, demuxMinPause, 0, demuxMinPause, 0, demuxMinPause,
+			},
+		},
+		{
+			name:  "between half and whole after a wait keeps it",
+			reads: []int{little, some, some, some},
+			want:  []time.Duration{demuxFirstPause, demuxFirstPause, demuxFirstPause, demuxFirstPause},
+		},
+		{
+			// The read at once after a whole one is short but came after
+			// no wait: it says nothing of the wait's length.
+			name:  "a short read after no wait keeps it",
+			reads: []int{little, 2 * enough, little},
+			want:  []time.Duration{demuxFirstPause, 0, demuxFirstPause / 2},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPacer()
+			var got []time.Duration
+			for _, n := range tt.reads {
+				got = append(got, p.after(n))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("waits %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -176,7 +176,7 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 	}
 	stderr := &tailBuffer{limit: limit}
 	out := &trackedWriter{w: stdout}
-	_, copyErr := (&demuxer{stdout: out, stderr: stderr, pause: demuxPause}).copyFrom(conn.Reader)
+	_, copyErr := (&demuxer{stdout: out, stderr: stderr, pace: newPacer()}).copyFrom(conn.Reader)
 	close(streamDone)
 	closeConn()
 	<-watchDone
