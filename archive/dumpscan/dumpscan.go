@@ -360,19 +360,6 @@ func (s *Scanner) trackLine(c byte) {
 	}
 }
 
-func (s *Scanner) trackLines(p []byte) {
-	for len(p) > 0 {
-		j := bytes.IndexByte(p, '\n')
-		if j < 0 {
-			s.appendLine(p)
-			return
-		}
-		s.appendLine(p[:j])
-		s.endLine()
-		p = p[j+1:]
-	}
-}
-
 func (s *Scanner) appendLine(p []byte) {
 	if len(p) == 0 {
 		return
