@@ -115,6 +115,10 @@ var errFrameStream = errors.New("unrecognized frame in the command's output stre
 // to say. A write error is returned as is.
 func (d *demuxer) copyFrom(src io.Reader) (int64, error) {
 	buf := make([]byte, demuxBufferSize)
+	sleep := d.sleep
+	if sleep == nil {
+		sleep = time.Sleep
+	}
 	for {
 		n, err := src.Read(buf)
 		d.received += int64(n)
@@ -136,11 +140,7 @@ func (d *demuxer) copyFrom(src io.Reader) (int64, error) {
 			continue
 		}
 		if wait := d.pace.after(n); wait > 0 {
-			if d.sleep != nil {
-				d.sleep(wait)
-			} else {
-				time.Sleep(wait)
-			}
+			sleep(wait)
 		}
 	}
 }
