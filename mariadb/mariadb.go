@@ -328,11 +328,12 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// importScript feeds its standard input to the client. --binary-mode keeps
-// "\r\n" and NUL bytes inside the dump as they are (the client would
-// otherwise rewrite them); DELIMITER still works in it.
+// importScript feeds its standard input to the client, with any more
+// client options dr passes as "$@". --binary-mode keeps "\r\n" and NUL
+// bytes inside the dump as they are (the client would otherwise rewrite
+// them); DELIMITER still works in it.
 const importScript = credentialPrelude + `DR_CLIENT=$(pick mariadb mysql)
-exec "$DR_CLIENT" --user="$DR_USER" --max-allowed-packet=` + MaxAllowedPacket + ` --binary-mode --default-character-set=utf8mb4
+exec "$DR_CLIENT" --user="$DR_USER" --max-allowed-packet=` + MaxAllowedPacket + ` --binary-mode --default-character-set=utf8mb4 "$@"
 `
 
 // Import runs the dump read from r through the client. It fails when the
@@ -340,39 +341,31 @@ exec "$DR_CLIENT" --user="$DR_USER" --max-allowed-packet=` + MaxAllowedPacket + 
 // or when r fails; the client is ended on cancel.
 //
 // The server's own packet limit is raised for the import (see
-// raisePacketLimit) and put back afterwards on every path.
+// RaisePacketLimit) and put back afterwards on every path.
 func (m *Server) Import(ctx context.Context, r io.Reader) error {
-	putBack := m.raisePacketLimit(ctx)
+	putBack := m.RaisePacketLimit(ctx)
 	defer putBack()
-	return m.importExec(ctx, importScript, r, nil)
+	return m.importExec(ctx, r, nil)
 }
 
-// sessionScript is importScript for one connection of a parallel import:
-// the client also prints each result's rows, bare and at once, so that
-// the importer reads back the marker it sends after each section (and so
-// knows the section ran) as soon as the server ran it.
-const sessionScript = credentialPrelude + `DR_CLIENT=$(pick mariadb mysql)
-exec "$DR_CLIENT" --user="$DR_USER" --max-allowed-packet=` + MaxAllowedPacket + ` --binary-mode --default-character-set=utf8mb4 --batch --skip-column-names --unbuffered
-`
+// sessionOptions make the client of one connection of a parallel import
+// also print each result's rows, bare and at once, so that the importer
+// reads back the marker it sends after each section (and so knows the
+// section ran) as soon as the server ran it.
+var sessionOptions = []string{"--batch", "--skip-column-names", "--unbuffered"}
 
 // ImportSession runs one connection of a parallel import: SQL read from r
 // goes through the client, the rows of its results to out. Unlike Import
 // it leaves the server's packet limit alone: the caller raises it once,
 // before the first session, with RaisePacketLimit.
 func (m *Server) ImportSession(ctx context.Context, r io.Reader, out io.Writer) error {
-	return m.importExec(ctx, sessionScript, r, out)
+	return m.importExec(ctx, r, out, sessionOptions...)
 }
 
-// RaisePacketLimit raises the server's packet limit for an import made of
-// several sessions (see raisePacketLimit); the returned function puts it
-// back.
-func (m *Server) RaisePacketLimit(ctx context.Context) (putBack func()) {
-	return m.raisePacketLimit(ctx)
-}
-
-func (m *Server) importExec(ctx context.Context, script string, r io.Reader, out io.Writer) error {
+// importExec runs importScript with the client options given.
+func (m *Server) importExec(ctx context.Context, r io.Reader, out io.Writer, options ...string) error {
 	res, err := m.eng.Exec(ctx, m.container, engine.ExecOptions{
-		Cmd:    []string{"sh", "-c", script, "dr-import"},
+		Cmd:    append([]string{"sh", "-c", importScript, "dr-import"}, options...),
 		Stdin:  r,
 		Stdout: out,
 	})
@@ -418,7 +411,7 @@ func ByHandImport(container string) string {
 	return "docker exec -i " + container + " sh -c '" + script + "'"
 }
 
-// raisePacketLimit raises the server's GLOBAL max_allowed_packet to
+// RaisePacketLimit raises the server's GLOBAL max_allowed_packet to
 // MaxAllowedPacket, so that statements as large as the dump client wrote
 // them are accepted: a fresh server on a new host has the 16 MiB default.
 // The SESSION value is read-only and copied from GLOBAL when a connection
@@ -428,7 +421,10 @@ func ByHandImport(container string) string {
 // account), the import still runs, and only rows over the server's limit
 // fail. The returned function puts the old value back, also on cancel; a
 // failure there is logged with the command that does it by hand.
-func (m *Server) raisePacketLimit(ctx context.Context) (putBack func()) {
+//
+// Import does it itself; a parallel import, made of several
+// ImportSessions, calls it once before the first.
+func (m *Server) RaisePacketLimit(ctx context.Context) (putBack func()) {
 	noop := func() {}
 	old, err := m.globalPacketLimit(ctx)
 	if err != nil {
