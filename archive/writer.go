@@ -26,12 +26,13 @@ const DefaultChunkSize = 64 << 20
 // protects, on the same cores.
 const DefaultZstdLevel = 1
 
-// encoderLevel is klauspost's level for a configured one (0: the default).
-func encoderLevel(configured int) (zstd.EncoderLevel, int) {
+// zstdLevel is the level of the archive for a configured one (0: the
+// default).
+func zstdLevel(configured int) int {
 	if configured <= 0 {
-		configured = DefaultZstdLevel
+		return DefaultZstdLevel
 	}
-	return zstd.EncoderLevelFromZstd(configured), configured
+	return configured
 }
 
 // encoderOptions are those of both of the archive's encoders, the
@@ -40,7 +41,7 @@ func encoderLevel(configured int) (zstd.EncoderLevel, int) {
 // its own MAC when encrypted), so an xxhash of the same bytes would only
 // cost CPU.
 func encoderOptions(opts WriterOptions, more ...zstd.EOption) []zstd.EOption {
-	level, _ := encoderLevel(opts.Level)
+	level := zstd.EncoderLevelFromZstd(zstdLevel(opts.Level))
 	return append([]zstd.EOption{zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(opts.Concurrency), zstd.WithEncoderCRC(false)}, more...)
 }
 
@@ -78,7 +79,6 @@ type Writer struct {
 	tw      *tar.Writer
 	raw     *iocount.Writer
 	opts    WriterOptions
-	level   int
 	entries []Entry
 	names   map[string]bool
 	closed  bool
@@ -95,8 +95,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	if opts.ModTime.IsZero() {
 		opts.ModTime = time.Now()
 	}
-	_, configured := encoderLevel(opts.Level)
-	aw := &Writer{opts: opts, names: map[string]bool{}, level: configured}
+	aw := &Writer{opts: opts, names: map[string]bool{}}
 	dst := w
 	if len(opts.Recipients) > 0 {
 		enc, err := age.Encrypt(w, opts.Recipients...)
@@ -188,7 +187,7 @@ func (w *Writer) Close(m *Manifest) error {
 	}
 	w.closed = true
 	m.Entries = append([]Entry(nil), w.entries...)
-	m.Compression = Compression{Algorithm: "zstd", Level: w.level}
+	m.Compression = Compression{Algorithm: "zstd", Level: zstdLevel(w.opts.Level)}
 	if m.Format == 0 {
 		m.Format = FormatVersion
 	}
