@@ -120,11 +120,7 @@ func undoNow(t *testing.T, eng Engine, cfg *config.Config) (*UndoResult, error) 
 // pre-restore rows, views, trigger (which cannot move between schemas)
 // and routines, dropping the aside schemas.
 func TestRestoreMovesAsideAndUndoBringsItBack(t *testing.T) {
-	s := stack.Get(t)
-	eng := teststack.Engine(t)
-	cfg, dests := setup(t, s)
-	cfg.Stack.Volumes = nil
-	t.Cleanup(func() { dropAllAside(t, s) })
+	s, eng, cfg, dests := asideSetup(t)
 	res := takeBackup(t, eng, cfg, dests)
 	leaveRestored(t, eng, cfg, dests, res.Name)
 	restored := dbChecksums(t, s)
@@ -188,13 +184,8 @@ func TestRestoreMovesAsideAndUndoBringsItBack(t *testing.T) {
 // older ones are dropped after a restore; --drop-aside drops by stamp and
 // all; the next backup leaves the aside schemas out.
 func TestAsideRetention(t *testing.T) {
-	s := stack.Get(t)
-	eng := teststack.Engine(t)
-	cfg, dests := setup(t, s)
-	cfg.Stack.Volumes = nil
+	s, eng, cfg, dests := asideSetup(t)
 	cfg.Restore.KeepAside = 2
-	dropAllAside(t, s)
-	t.Cleanup(func() { dropAllAside(t, s) })
 	res := takeBackup(t, eng, cfg, dests)
 	var stamps []string
 	for i := range 3 {
@@ -419,12 +410,7 @@ func restoreWith(t *testing.T, eng Engine, cfg *config.Config, dests []*storage.
 // the aside schemas made) is put back, so that a restore refused for want
 // of any way back leaves the database exactly as it was.
 func TestAsideFallsBackToTheSafetyDump(t *testing.T) {
-	s := stack.Get(t)
-	real := teststack.Engine(t)
-	cfg, dests := setup(t, s)
-	cfg.Stack.Volumes = nil
-	dropAllAside(t, s)
-	t.Cleanup(func() { dropAllAside(t, s) })
+	s, real, cfg, dests := asideSetup(t)
 	res := takeBackup(t, real, cfg, dests)
 	leaveRestored(t, real, cfg, dests, res.Name)
 	restored := dbChecksums(t, s)
