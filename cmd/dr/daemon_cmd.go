@@ -44,6 +44,8 @@ the daemon notices. Every run is kept in state_dir/daemon-history.json
 (what dr status reads). http.listen serves /healthz (503 when dr status
 would fail), /metrics (Prometheus), /status (JSON) and / (a status page);
 with http.token_file, all but /healthz need "Authorization: Bearer TOKEN".
+An http.listen other hosts can reach (anything but 127.0.0.0/8, [::1] or
+localhost) without http.token_file is refused: dr daemon does not start.
 
 SIGTERM or SIGINT stops taking jobs and cancels the running one, which
 undoes what it began; dr exits 0 once it has (1 after --stop-timeout).
