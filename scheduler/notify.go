@@ -135,7 +135,7 @@ func (n *Notifier) deliver(ctx context.Context, raw, shown, name, title, msg str
 		send = n.send
 	}
 	sent := "notification sent"
-	if !confirmsDelivery[serviceName(raw)] {
+	if !confirmsDelivery(serviceName(raw)) {
 		sent = "notification handed to shoutrrr; this service's delivery is not confirmed"
 	}
 	n.retry(ctx, name, raw, shown, "notification", sent, func(ctx context.Context) error {
@@ -143,14 +143,18 @@ func (n *Notifier) deliver(ctx context.Context, raw, shown, name, title, msg str
 	})
 }
 
-// confirmsDelivery are the notify services whose sends have been seen to
+// confirmsDelivery says whether a notify service's sends have been seen to
 // fail on a dead endpoint (TestUndeliverableNotificationIsNeverReportedSent):
 // for them no error means delivered. shoutrrr's other services are sent
 // through as they are, and their success is logged as handed over, never
 // as sent: dr has not seen that they report a failure.
-var confirmsDelivery = map[string]bool{
-	"command": true, "generic": true, "ntfy": true, "smtp": true,
-	"slack": true, "discord": true, "telegram": true,
+func confirmsDelivery(service string) bool {
+	switch service {
+	case "command", "generic", "ntfy", "smtp", "slack", "discord", "telegram":
+		return true
+	default:
+		return false
+	}
 }
 
 // serviceName is the notify service a notify URL names: "command", a

@@ -126,8 +126,8 @@ func TestServiceNameAndConfirmedDelivery(t *testing.T) {
 		{"%zz://x", "", false},
 	} {
 		got := serviceName(tc.url)
-		if got != tc.service || confirmsDelivery[got] != tc.confirmed {
-			t.Errorf("serviceName(%q) = %q (confirmed %v), want %q (%v)", tc.url, got, confirmsDelivery[got], tc.service, tc.confirmed)
+		if got != tc.service || confirmsDelivery(got) != tc.confirmed {
+			t.Errorf("serviceName(%q) = %q (confirmed %v), want %q (%v)", tc.url, got, confirmsDelivery(got), tc.service, tc.confirmed)
 		}
 	}
 }

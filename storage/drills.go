@@ -203,8 +203,11 @@ func judgeDrillReport(object string, data []byte, readErr error, b backupFacts, 
 		return invalid(namedAt, "unreadable report")
 	}
 	s, err := ParseDrillSummary(data)
-	if err != nil || s.Backup != b.name {
+	if err != nil {
 		return invalid(namedAt, "unreadable report")
+	}
+	if s.Backup != b.name {
+		return invalid(namedAt, "report is about another backup")
 	}
 	s.Object = object
 	switch {
@@ -232,7 +235,16 @@ func abbreviateSHA(sum string) string {
 }
 
 // bindingRank orders reports by how far they can be taken at their word.
-var bindingRank = map[string]int{DrillBound: 2, DrillUnbound: 1, DrillInvalid: 0}
+func bindingRank(binding string) int {
+	switch binding {
+	case DrillBound:
+		return 2
+	case DrillUnbound:
+		return 1
+	default:
+		return 0
+	}
+}
 
 // newestDrill picks the report that stands for a backup's last drill:
 // a bound report over an unbound one over an invalid one (so that a
@@ -251,7 +263,7 @@ func newestDrill(reports []*DrillSummary) *DrillSummary {
 
 // laterDrill says whether a stands for the last drill rather than b.
 func laterDrill(a, b *DrillSummary) bool {
-	if ra, rb := bindingRank[a.Binding], bindingRank[b.Binding]; ra != rb {
+	if ra, rb := bindingRank(a.Binding), bindingRank(b.Binding); ra != rb {
 		return ra > rb
 	}
 	if !a.Started.Equal(b.Started) {

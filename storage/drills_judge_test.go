@@ -30,7 +30,7 @@ func TestJudgeDrillReport(t *testing.T) {
 		{"bound, with the start's fraction of a second", object(drilled), drillReport(backup, sum, drilled.Add(250*time.Millisecond), true), nil, DrillBound, true, ""},
 		{"unbound pass (a dr from before the binding)", object(drilled), drillReport(backup, "", drilled, true), nil, DrillUnbound, false, ""},
 		{"another archive", object(drilled), drillReport(backup, strings.Repeat("ab", 32), drilled, true), nil, DrillInvalid, false, "another archive"},
-		{"another backup", object(drilled), drillReport(archive.ObjectName("appwrite", when.Add(-time.Hour), false), sum, drilled, true), nil, DrillInvalid, false, "unreadable"},
+		{"another backup", object(drilled), drillReport(archive.ObjectName("appwrite", when.Add(-time.Hour), false), sum, drilled, true), nil, DrillInvalid, false, "another backup"},
 		{"name and start disagree", object(drilled.Add(time.Hour)), drillReport(backup, sum, drilled, true), nil, DrillInvalid, false, "disagree"},
 		{"dated in the future", object(now.Add(2 * time.Hour)), drillReport(backup, sum, now.Add(2*time.Hour), true), nil, DrillInvalid, false, "future"},
 		{"a clock a little ahead", object(now.Add(30 * time.Minute)), drillReport(backup, sum, now.Add(30*time.Minute), true), nil, DrillBound, true, ""},
