@@ -16,7 +16,8 @@ const redacted = redact.Marker
 // Redacted is a copy fit to print or log: destination remotes lose their
 // credentials (redact.String: URL passwords and rclone parameters such as
 // pass=, secret_access_key=), notification URLs lose their user info,
-// path and query, where webhook services put their tokens, and command:
+// path and query, where webhook and shoutrrr services put their tokens
+// (a shoutrrr URL also its host, unless it names a server), and command:
 // notifications their arguments. Recipients are public keys and
 // token_file is only a path (its contents are never loaded here), so both
 // stay.
@@ -55,7 +56,7 @@ func redactURL(raw string) string {
 		}
 		return prog
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
+	if u.Host == "" && u.Opaque != "" {
 		return redact.String(raw)
 	}
 	// Built by hand: url.URL.String would percent-encode the marker.
@@ -63,7 +64,14 @@ func redactURL(raw string) string {
 	if u.User != nil {
 		out += redacted + "@"
 	}
-	out += u.Host
+	// A shoutrrr URL's "host" is often a credential or a keyword
+	// (discord://token@WEBHOOK_ID, ifttt://KEY, telegram://…@telegram):
+	// only a host that reads as a server's name or address stays.
+	if u.Scheme == "http" || u.Scheme == "https" || strings.ContainsAny(u.Host, ".:") {
+		out += u.Host
+	} else if u.Host != "" {
+		out += redacted
+	}
 	// Slack, Discord and most webhook services carry the token in the path.
 	if u.Path != "" && u.Path != "/" {
 		out += "/" + redacted

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/netip"
 	"os"
+	"strings"
 )
 
 // Unencrypted is the warning for backups made without encryption
@@ -51,4 +54,34 @@ func (c *Config) holdsSecrets() bool {
 		return true // cannot tell: err on the side of the warning
 	}
 	return !bytes.Equal(plain, red)
+}
+
+// ExposedWithoutTokenProblem is why dr daemon refuses this configuration's
+// HTTP endpoint, "" when it does not: an http.listen other hosts can reach
+// without http.token_file would hand /status, /metrics and the status page
+// (backup names, destinations, the errors of failed runs) to anyone on the
+// network, with nothing in the logs to say so.
+func (c *Config) ExposedWithoutTokenProblem() string {
+	if c.HTTP.TokenFile != "" || IsLoopbackListen(c.HTTP.Listen) {
+		return ""
+	}
+	return fmt.Sprintf("http.listen %s can be reached from other hosts and http.token_file is not set: anyone who reaches it would read /status, /metrics and the status page; "+
+		"set http.token_file (openssl rand -hex 32 > /etc/dr/http-token && chmod 600 /etc/dr/http-token) or listen on 127.0.0.1", c.HTTP.Listen)
+}
+
+// IsLoopbackListen says whether a listen address (host:port) accepts
+// connections from this host only: a loopback IP (127.0.0.0/8, ::1) or
+// "localhost". An empty host, 0.0.0.0 and :: listen on every interface;
+// any other host name may resolve to a public address, so it counts as
+// reachable from elsewhere.
+func IsLoopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }

@@ -57,6 +57,14 @@ func TestRedactURL(t *testing.T) {
 		{"command:/usr/local/bin/notify", "command:/usr/local/bin/notify"},
 		{"command:/usr/local/bin/notify --token abc ops", "command:/usr/local/bin/notify <redacted>"},
 		{"https://h.invalid/%zz", "<redacted>"},
+		// shoutrrr URLs: tokens in the user, the host, the path or the query.
+		{"discord://S3cr3tT0k3n@123456789012345678", "discord://<redacted>@<redacted>"},
+		{"slack://hook:T000-B000-S3cr3t@webhook", "slack://<redacted>@<redacted>"},
+		{"telegram://110201543:S3cr3t@telegram?chats=@ops", "telegram://<redacted>@<redacted>?<redacted>"},
+		{"ntfy://ntfy.sh/s3cr3t-topic", "ntfy://ntfy.sh/<redacted>"},
+		{"gotify://gotify.example.invalid/S3cr3tT0k3n", "gotify://gotify.example.invalid/<redacted>"},
+		{"ifttt://S3cr3tK3y/?events=backup", "ifttt://<redacted>?<redacted>"},
+		{"smtp://bob:s3cr3t@127.0.0.1:25/?to=ops@example.invalid", "smtp://<redacted>@127.0.0.1:25?<redacted>"},
 	}
 	for _, tt := range tests {
 		if got := redactURL(tt.in); got != tt.want {

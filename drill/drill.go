@@ -100,6 +100,11 @@ type Report struct {
 	// the import, by "db.table", for dr diff --live --checksum; absent in
 	// reports older than them.
 	Checksums map[string]uint64 `json:"checksums,omitempty"`
+	// ArchiveSHA256 binds the report to the archive drilled: the sha256
+	// of the archive object as the backup's sidecar records it, which the
+	// archive check verified. A reader counts a pass only from a report
+	// whose sum is the one of the sidecar beside it.
+	ArchiveSHA256 string `json:"archive_sha256"`
 	// Objects are the report's objects written, per destination.
 	Objects map[string]string `json:"-"`
 }
@@ -200,7 +205,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	}
 	started := now()
 	rep := &Report{
-		Tool: req.ToolVersion, Backup: picked.Backup.Name, Stack: m.Stack, Source: picked.Source.Name(),
+		Tool: req.ToolVersion, Backup: picked.Backup.Name, ArchiveSHA256: m.Object.SHA256, Stack: m.Stack, Source: picked.Source.Name(),
 		Host: req.Host, Started: started.UTC(), BackupAgeSeconds: started.Sub(m.FinishedAt).Seconds(),
 		CPUs: cfg.Drill.CPUs, MemoryBytes: int64(cfg.Drill.Memory),
 	}

@@ -213,6 +213,11 @@ func TestGoodBackupPassesEveryCheck(t *testing.T) {
 	if len(entries) != 1 || entries[0].LastDrill == nil || !entries[0].LastDrill.Passed || entries[0].LastDrill.RTOSeconds <= 0 {
 		t.Fatalf("catalog's last drill: %+v", entries[0].LastDrill)
 	}
+	// The report is bound to the archive it drilled: retention takes its
+	// pass.
+	if sum := entries[0].Manifest.Object.SHA256; reports[0].ArchiveSHA256 != sum || !entries[0].LastDrill.ProvesPass() {
+		t.Errorf("the report names archive %q, the sidecar %q; binding %q", reports[0].ArchiveSHA256, sum, entries[0].LastDrill.Binding)
+	}
 }
 
 func TestFailingQueryFailsTheDrill(t *testing.T) {

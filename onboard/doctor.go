@@ -123,6 +123,7 @@ func Doctor(ctx context.Context, opts DoctorOptions) *Report {
 	checkSchedule(r, cfg, opts.Now())
 	checkStateDir(r, cfg.StateDir)
 	checkConfigFile(r, cfg, opts.ConfigPath)
+	checkHTTP(r, cfg)
 	checkClock(r, newest, opts.Now())
 	checkScan(ctx, r, opts)
 	return r
@@ -366,6 +367,21 @@ func checkConfigFile(r *Report, cfg *config.Config, path string) {
 		detail = fmt.Sprintf("%s (mode %04o) holds no secret", path, st.Mode().Perm())
 	}
 	r.add(Check{Name: "config file", Status: StatusOK, Detail: detail})
+}
+
+// checkHTTP fails on what dr daemon would refuse to start with: a status
+// endpoint other hosts can read without a token.
+func checkHTTP(r *Report, cfg *config.Config) {
+	if p := cfg.ExposedWithoutTokenProblem(); p != "" {
+		r.add(Check{Name: "http", Status: StatusFail, Detail: p,
+			Fix: "set http.token_file to a file holding a token (openssl rand -hex 32), or http.listen to 127.0.0.1:9477"})
+		return
+	}
+	detail := cfg.HTTP.Listen + " is reachable from this host only"
+	if !config.IsLoopbackListen(cfg.HTTP.Listen) {
+		detail = cfg.HTTP.Listen + " needs the token of http.token_file for all but /healthz"
+	}
+	r.add(Check{Name: "http", Status: StatusOK, Detail: detail})
 }
 
 // checkClock catches a clock behind the newest backup: new backups would

@@ -138,7 +138,7 @@ func TestDoctorPassesOnAGoodSetup(t *testing.T) {
 	if r.Failed() != 0 {
 		t.Fatalf("a good setup fails: %+v", r.Checks)
 	}
-	for _, name := range []string{"engine", "stack", "database credentials", "destination local", "encryption", "schedule", "state dir", "config file", "clock"} {
+	for _, name := range []string{"engine", "stack", "database credentials", "destination local", "encryption", "schedule", "state dir", "config file", "http", "clock"} {
 		if c := status(r, name); c.Status != StatusOK {
 			t.Errorf("%s: %+v", name, c)
 		}
@@ -187,6 +187,7 @@ func TestDoctorCatchesEachFailure(t *testing.T) {
 			c.cfg.Notify = []config.Notify{{Name: "ops", URL: "https://hooks.example.invalid/secret-token"}}
 			os.Chmod(c.path, 0o644)
 		}, "config file", StatusFail, "chmod 600"},
+		{"status page open to the network", func(_ *testing.T, c *doctorCase) { c.cfg.HTTP.Listen = "0.0.0.0:9477" }, "http", StatusFail, "http.token_file"},
 		{"clock behind the newest backup", func(_ *testing.T, c *doctorCase) { c.now = timeZero.Add(-2 * time.Hour) }, "clock", StatusFail, "timedatectl"},
 	}
 	for _, tt := range tests {

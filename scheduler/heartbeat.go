@@ -49,7 +49,7 @@ func (n *Notifier) pingHeartbeats(ctx context.Context, cfg *config.Config, kind 
 		n.wg.Add(1)
 		go func(h config.Heartbeat, shown string) {
 			defer n.wg.Done()
-			n.retry(ctx, h.Name, h.URL, shown, "heartbeat", func(ctx context.Context) error {
+			n.retry(ctx, h.Name, h.URL, shown, "heartbeat", "heartbeat sent", func(ctx context.Context) error {
 				return fn(ctx, h)
 			})
 		}(h, red[i].URL)

@@ -26,8 +26,8 @@ type CatalogEntry struct {
 	// Uploaded is each destination's upload time of the backup (see
 	// Backup.Uploaded), by destination name.
 	Uploaded map[string]time.Time
-	// LastDrill is the newest drill report of the backup on any
-	// destination, or nil.
+	// LastDrill is the report that stands for the backup's last drill
+	// on any destination (see newestDrill), or nil.
 	LastDrill *DrillSummary
 	// Pinned: some destination holds a pin of it; PinNote is the first
 	// note found.
@@ -72,9 +72,7 @@ func Catalog(ctx context.Context, dests []*Destination) ([]CatalogEntry, error) 
 				}
 				e.Uploaded[d.Name()] = b.Uploaded
 			}
-			if b.LastDrill != nil && (e.LastDrill == nil || b.LastDrill.Started.After(e.LastDrill.Started)) {
-				e.LastDrill = b.LastDrill
-			}
+			e.LastDrill = newestDrill([]*DrillSummary{e.LastDrill, b.LastDrill})
 		}
 	}
 	entries := make([]CatalogEntry, 0, len(byName))

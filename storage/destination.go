@@ -182,7 +182,8 @@ type Backup struct {
 	// the note it was pinned with (dr backup --pin --note), if any.
 	Pinned  bool
 	PinNote string
-	// LastDrill is the newest drill report of the backup here, or nil.
+	// LastDrill is the report that stands for the backup's last drill
+	// here (see newestDrill), or nil.
 	LastDrill *DrillSummary
 	// Uploaded is when the backup was committed here by the backend's
 	// clock: the later of the archive's and the sidecar's times (zero
@@ -271,6 +272,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 		}
 	}
 	l := &Listing{}
+	now := time.Now()
 	for name, a := range archives {
 		s, ok := sidecars[name]
 		if !ok {
@@ -290,7 +292,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 			Name: name, Stack: p.Stack, Time: p.Time, Encrypted: p.Encrypted, Size: a.Size(),
 			ModTime: a.ModTime(ctx), Uploaded: uploadTime(ctx, a, s), Manifest: m, Destination: d.name, Pinned: pins[name] != nil,
 			PinNote:   d.pinNote(ctx, pins[name]),
-			LastDrill: d.lastDrill(ctx, drills[name]),
+			LastDrill: d.lastDrill(ctx, drills[name], backupFacts{name: name, taken: p.Time, archiveSHA256: m.Object.SHA256}, now),
 		})
 	}
 	for backup, reports := range drills {

@@ -56,12 +56,50 @@ func ParseDrillReportName(name string) (backup string, at time.Time, ok bool) {
 // drill package writes the whole report.
 type DrillSummary struct {
 	// Object is the report's object name.
-	Object     string    `json:"-"`
-	Backup     string    `json:"backup"`
-	Started    time.Time `json:"started"`
-	Passed     bool      `json:"passed"`
-	RTOSeconds float64   `json:"rto_seconds"`
-	Failed     []string  `json:"failed,omitempty"`
+	Object  string    `json:"-"`
+	Backup  string    `json:"backup"`
+	Started time.Time `json:"started"`
+	// Passed is what the report says; ProvesPass says whether dr takes
+	// its word.
+	Passed     bool     `json:"passed"`
+	RTOSeconds float64  `json:"rto_seconds"`
+	Failed     []string `json:"failed,omitempty"`
+	// ArchiveSHA256 is the sha256 of the archive object the drill
+	// restored, as the backup's sidecar gave it; empty in reports of a dr
+	// from before reports were bound to their archive.
+	ArchiveSHA256 string `json:"archive_sha256,omitempty"`
+	// Binding is how the report was found to relate to the backup it is
+	// listed with (DrillBound, DrillUnbound or DrillInvalid).
+	Binding string `json:"-"`
+}
+
+// How a drill report relates to the backup it sits beside. Anyone who
+// can write to a destination can write a report, so a report is evidence
+// of what a host holding the destination's credentials wrote, never
+// proof: binding shows only that it was written about this exact archive.
+const (
+	// DrillBound: the report names the archive sha256 that the backup's
+	// sidecar records.
+	DrillBound = "bound"
+	// DrillUnbound: the report names no archive (dr before the binding);
+	// shown, never counted as a pass.
+	DrillUnbound = "unbound"
+	// DrillInvalid: the report cannot be read, names another backup or
+	// archive, or is dated where no drill of the backup can be (before
+	// it, in the future, or not at the time its object name says). It
+	// counts as a failed drill.
+	DrillInvalid = "invalid"
+)
+
+// drillClockSkew is how far in the future a report's start may be, for a
+// drilling host whose clock runs ahead of this one.
+const drillClockSkew = time.Hour
+
+// ProvesPass says whether the report shows the backup's own archive
+// passing its drill: it says passed and is bound to the archive. Only
+// such a report makes retention keep a backup for its drill.
+func (s *DrillSummary) ProvesPass() bool {
+	return s != nil && s.Passed && s.Binding == DrillBound
 }
 
 // ParseDrillSummary decodes the summary fields of a drill report.
@@ -134,32 +172,104 @@ func (d *Destination) DrillReports(ctx context.Context, backup string) ([]string
 	return out, nil // rclone lists sorted by name, which sorts by time
 }
 
-// lastDrill reads the newest of a backup's drill reports. A report that
-// cannot be read or decoded counts as a failed drill: it never lets
-// retention keep a backup on its word.
-func (d *Destination) lastDrill(ctx context.Context, reports []fs.Object) *DrillSummary {
-	var newest fs.Object
-	var newestAt time.Time
+// backupFacts are what a drill report of a backup is checked against.
+type backupFacts struct {
+	name          string
+	taken         time.Time // the time in the backup's name
+	archiveSHA256 string    // from its sidecar
+}
+
+// lastDrill reads every drill report of a backup and returns the one that
+// stands for its last drill (see newestDrill), or nil when there is none.
+func (d *Destination) lastDrill(ctx context.Context, reports []fs.Object, b backupFacts, now time.Time) *DrillSummary {
+	summaries := make([]*DrillSummary, 0, len(reports))
 	for _, o := range reports {
-		_, at, _ := ParseDrillReportName(o.Remote())
-		if newest == nil || at.After(newestAt) {
-			newest, newestAt = o, at
+		data, err := d.readDrillObject(ctx, o)
+		summaries = append(summaries, judgeDrillReport(o.Remote(), data, err, b, now))
+	}
+	return newestDrill(summaries)
+}
+
+// judgeDrillReport decodes one report object and decides its binding to
+// backup b. A report that cannot be trusted to be about b's archive at
+// the time it claims is DrillInvalid and counts as a failed drill: it
+// never lets retention keep a backup on its word.
+func judgeDrillReport(object string, data []byte, readErr error, b backupFacts, now time.Time) *DrillSummary {
+	_, namedAt, _ := ParseDrillReportName(object)
+	invalid := func(started time.Time, why string) *DrillSummary {
+		return &DrillSummary{Object: object, Backup: b.name, Started: started, Failed: []string{why}, Binding: DrillInvalid}
+	}
+	if readErr != nil {
+		return invalid(namedAt, "unreadable report")
+	}
+	s, err := ParseDrillSummary(data)
+	if err != nil {
+		return invalid(namedAt, "unreadable report")
+	}
+	if s.Backup != b.name {
+		return invalid(namedAt, "report is about another backup")
+	}
+	s.Object = object
+	switch {
+	case !s.Started.Truncate(time.Second).Equal(namedAt):
+		return invalid(s.Started, "report's object name and its start time disagree")
+	case s.Started.After(now.Add(drillClockSkew)):
+		return invalid(s.Started, "report dated in the future")
+	case s.Started.Before(b.taken):
+		return invalid(s.Started, "report dated before the backup was taken")
+	case s.ArchiveSHA256 == "":
+		s.Binding = DrillUnbound
+	case s.ArchiveSHA256 != b.archiveSHA256:
+		return invalid(s.Started, "report is about another archive (sha256 "+abbreviateSHA(s.ArchiveSHA256)+")")
+	default:
+		s.Binding = DrillBound
+	}
+	return s
+}
+
+func abbreviateSHA(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12] + "…"
+	}
+	return sum
+}
+
+// bindingRank orders reports by how far they can be taken at their word.
+func bindingRank(binding string) int {
+	switch binding {
+	case DrillBound:
+		return 2
+	case DrillUnbound:
+		return 1
+	default:
+		return 0
+	}
+}
+
+// newestDrill picks the report that stands for a backup's last drill:
+// a bound report over an unbound one over an invalid one (so that a
+// planted or older-format report never hides a bound verdict), then the
+// newest by the start time written inside, never by the object's name.
+// Nil when there is none.
+func newestDrill(reports []*DrillSummary) *DrillSummary {
+	var best *DrillSummary
+	for _, s := range reports {
+		if s != nil && (best == nil || laterDrill(s, best)) {
+			best = s
 		}
 	}
-	if newest == nil {
-		return nil
+	return best
+}
+
+// laterDrill says whether a stands for the last drill rather than b.
+func laterDrill(a, b *DrillSummary) bool {
+	if ra, rb := bindingRank(a.Binding), bindingRank(b.Binding); ra != rb {
+		return ra > rb
 	}
-	backup, _, _ := ParseDrillReportName(newest.Remote())
-	data, err := d.readDrillObject(ctx, newest)
-	var s *DrillSummary
-	if err == nil {
-		s, err = ParseDrillSummary(data)
+	if !a.Started.Equal(b.Started) {
+		return a.Started.After(b.Started)
 	}
-	if err != nil || s.Backup != backup {
-		return &DrillSummary{Object: newest.Remote(), Backup: backup, Started: newestAt, Failed: []string{"unreadable report"}}
-	}
-	s.Object = newest.Remote()
-	return s
+	return a.Object > b.Object
 }
 
 // deleteDrillReports removes every drill report of backup.

@@ -73,7 +73,7 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 			continue
 		}
 		byStack[b.Stack] = append(byStack[b.Stack], Candidate{Name: b.Name, Time: b.Time, Pinned: b.Pinned,
-			DrillPassed: b.LastDrill != nil && b.LastDrill.Passed})
+			DrillPassed: b.LastDrill.ProvesPass()})
 	}
 	stacks := make([]string, 0, len(byStack))
 	for s := range byStack {

@@ -68,7 +68,8 @@ type Candidate struct {
 	Time time.Time
 	// Pinned backups (dr pin) are always kept.
 	Pinned bool
-	// DrillPassed: the backup's last restore drill passed. The newest such
+	// DrillPassed: the backup's last restore drill passed, by a report
+	// bound to its archive (DrillSummary.ProvesPass). The newest such
 	// backup is always kept.
 	DrillPassed bool
 }

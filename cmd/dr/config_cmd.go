@@ -45,6 +45,9 @@ error.`,
 					fmt.Fprintf(a.err, "warning: %s\n", w)
 				}
 			}
+			if p := cfg.ExposedWithoutTokenProblem(); p != "" {
+				fmt.Fprintf(a.err, "warning: dr daemon will refuse to start: %s\n", p)
+			}
 			checkVolumeMounts(cmd.Context(), a, cfg)
 			return nil
 		},

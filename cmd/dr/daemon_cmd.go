@@ -44,6 +44,8 @@ the daemon notices. Every run is kept in state_dir/daemon-history.json
 (what dr status reads). http.listen serves /healthz (503 when dr status
 would fail), /metrics (Prometheus), /status (JSON) and / (a status page);
 with http.token_file, all but /healthz need "Authorization: Bearer TOKEN".
+An http.listen other hosts can reach (anything but 127.0.0.0/8, [::1] or
+localhost) without http.token_file is refused: dr daemon does not start.
 
 SIGTERM or SIGINT stops taking jobs and cancels the running one, which
 undoes what it began; dr exits 0 once it has (1 after --stop-timeout).
@@ -74,7 +76,7 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 	if w := cfg.FileModeWarning(a.cfgPath); w != "" {
 		a.logger.Warn(w)
 	}
-	if err := scheduler.CheckNotify(cfg); err != nil {
+	if err := checkDaemonConfig(cfg); err != nil {
 		return usageError{err}
 	}
 	token, err := readToken(cfg.HTTP.TokenFile)
@@ -103,7 +105,7 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 		Reload: func() (*config.Config, error) {
 			next, err := config.Load(a.cfgPath, a.getenv)
 			if err == nil {
-				err = scheduler.CheckNotify(next)
+				err = checkDaemonConfig(next)
 			}
 			return next, err
 		},
@@ -166,6 +168,19 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 	case <-time.After(opts.stopTimeout):
 		return fmt.Errorf("stopping the daemon: the running job did not finish its undo within --stop-timeout %s", opts.stopTimeout)
 	}
+}
+
+// checkDaemonConfig refuses what the daemon cannot run with, at start and
+// at every reload: a notify URL no service can take, or an HTTP endpoint
+// other hosts could read without a token. The other commands load the same
+// file and are not stopped by either: a restore must never wait for the
+// daemon's settings.
+func checkDaemonConfig(cfg *config.Config) error {
+	err := scheduler.CheckNotify(cfg)
+	if p := cfg.ExposedWithoutTokenProblem(); p != "" {
+		err = errors.Join(err, errors.New(p))
+	}
+	return err
 }
 
 // readToken reads http.token_file; "" when none is set.

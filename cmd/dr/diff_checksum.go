@@ -12,9 +12,12 @@ import (
 
 // drillChecksums are the table checksums of the newest drill of backup
 // that recorded them, across the destinations: a backup records none,
-// its drill sums the tables it imported. The drill report's object name
-// is returned to say where the sums came from.
-func drillChecksums(ctx context.Context, log *slog.Logger, dests []*storage.Destination, backup string) (map[string]uint64, string, error) {
+// its drill sums the tables it imported. A report bound to the archive
+// (archiveSHA256, from the sidecar) is taken before an unbound one of an
+// older dr, and one about another archive never: its sums would compare
+// the live database with some other backup. The drill report's object
+// name is returned to say where the sums came from.
+func drillChecksums(ctx context.Context, log *slog.Logger, dests []*storage.Destination, backup, archiveSHA256 string) (map[string]uint64, string, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -42,10 +45,16 @@ func drillChecksums(ctx context.Context, log *slog.Logger, dests []*storage.Dest
 			if rep.Backup != backup || rep.Checksums == nil {
 				continue
 			}
-			if best == nil || rep.Started.After(best.Started) {
+			if rep.ArchiveSHA256 != "" && rep.ArchiveSHA256 != archiveSHA256 {
+				log.Warn("skipping a drill report about another archive", "report", names[i], "destination", d.Name())
+				continue
+			}
+			if best == nil || betterChecksumReport(rep, best) {
 				best, bestObject = rep, d.Name()+":"+names[i]
 			}
-			break
+			if rep.ArchiveSHA256 != "" {
+				break // the newest bound report here; older ones lose to it
+			}
 		}
 	}
 	if best == nil {
@@ -53,4 +62,13 @@ func drillChecksums(ctx context.Context, log *slog.Logger, dests []*storage.Dest
 		return nil, "", errors.Join(append([]error{err}, errs...)...)
 	}
 	return best.Checksums, bestObject, nil
+}
+
+// betterChecksumReport says whether a's sums are to be taken over b's: a
+// report bound to the archive over an unbound one, then the newer.
+func betterChecksumReport(a, b *drill.Report) bool {
+	if aBound, bBound := a.ArchiveSHA256 != "", b.ArchiveSHA256 != ""; aBound != bBound {
+		return aBound
+	}
+	return a.Started.After(b.Started)
 }

@@ -132,7 +132,7 @@ func runDiff(ctx context.Context, a *app, args []string, opts diffOptions) (*for
 		lopts := forensics.StackOptions(cfg.Stack, project)
 		var from string
 		if opts.checksum {
-			if lopts.Checksums, from, err = drillChecksums(ctx, a.logger, dests, p.Backup.Name); err != nil {
+			if lopts.Checksums, from, err = drillChecksums(ctx, a.logger, dests, p.Backup.Name, p.Manifest.Object.SHA256); err != nil {
 				return nil, err
 			}
 		}

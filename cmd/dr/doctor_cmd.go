@@ -29,7 +29,8 @@ small probe object (an append-only destination: the write only, and the
 probe stays); the encryption recipients parse and encrypt, and with -i an
 encrypted probe decrypts with that identity; the schedule parses (its next
 runs are shown); state_dir is writable; dr.yaml is not readable by group or
-others when it holds secrets; the clock is not before the newest backup.
+others when it holds secrets; http.listen is loopback or has a token_file
+(dr daemon refuses to start otherwise); the clock is not before the newest backup.
 
 Each destination call has its own deadline (30s). The exit status is 0
 only when every check passes; unencrypted backups are a warning.`,

@@ -86,11 +86,17 @@ type listedBackup struct {
 }
 
 type listedDrill struct {
-	Started    time.Time `json:"started"`
-	Passed     bool      `json:"passed"`
-	RTOSeconds float64   `json:"rto_seconds"`
-	Failed     []string  `json:"failed,omitempty"`
-	Report     string    `json:"report"`
+	Started time.Time `json:"started"`
+	// Passed is true only for a passing report bound to this backup's
+	// archive; Binding says how the report relates to it (bound, unbound
+	// for a report of a dr from before the binding, invalid), and
+	// ReportPassed is what the report itself says.
+	Passed       bool     `json:"passed"`
+	Binding      string   `json:"binding"`
+	ReportPassed bool     `json:"report_passed"`
+	RTOSeconds   float64  `json:"rto_seconds"`
+	Failed       []string `json:"failed,omitempty"`
+	Report       string   `json:"report"`
 }
 
 func listed(entries []storage.CatalogEntry) []listedBackup {
@@ -99,7 +105,7 @@ func listed(entries []storage.CatalogEntry) []listedBackup {
 		b := listedBackup{Name: e.Name, Stack: e.Stack, Time: e.Time, Size: e.Size, Encrypted: e.Encrypted, Destinations: e.Destinations}
 		b.Pinned, b.Note = e.Pinned, e.PinNote
 		if d := e.LastDrill; d != nil {
-			b.LastDrill = &listedDrill{Started: d.Started, Passed: d.Passed, RTOSeconds: d.RTOSeconds, Failed: d.Failed, Report: d.Object}
+			b.LastDrill = &listedDrill{Started: d.Started, Passed: d.ProvesPass(), Binding: d.Binding, ReportPassed: d.Passed, RTOSeconds: d.RTOSeconds, Failed: d.Failed, Report: d.Object}
 		}
 		if e.Manifest != nil {
 			b.Tables, b.Rows = e.Manifest.Database.Counts()
@@ -138,11 +144,18 @@ func printList(a *app, entries []storage.CatalogEntry) {
 	w.Flush()
 }
 
-// lastDrill is the LAST DRILL column: the verdict and the restore time.
+// lastDrill is the LAST DRILL column: the verdict and the restore time,
+// and why a report is not taken at its word.
 func lastDrill(d *listedDrill) string {
 	switch {
 	case d == nil:
 		return "-"
+	case d.Binding == storage.DrillInvalid:
+		return "FAILED (" + strings.Join(d.Failed, ", ") + ")"
+	case d.Binding == storage.DrillUnbound && d.ReportPassed:
+		return "passed (unbound report), RTO " + seconds(d.RTOSeconds)
+	case d.Binding == storage.DrillUnbound:
+		return "FAILED (unbound report)"
 	case d.Passed:
 		return "passed, RTO " + seconds(d.RTOSeconds)
 	default:

@@ -159,3 +159,23 @@ func TestRestoreCommandLineIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonRefusesAnOpenStatusPage: http.listen on every interface
+// without http.token_file stops dr daemon before it binds anything or
+// talks to the engine (the context is cancelled, so a daemon that went on
+// would stop at once rather than serve), while dr config check, which
+// every other command's loading shares, still accepts the file.
+func TestDaemonRefusesAnOpenStatusPage(t *testing.T) {
+	path := writeConfig(t, "stack: {dir: /root/appwrite}\ndestinations: [{name: local, remote: "+t.TempDir()+"}]\nstate_dir: "+t.TempDir()+"\nhttp: {listen: \"0.0.0.0:0\"}\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := execute(ctx, []string{"daemon", "--config", path}, streams{in: strings.NewReader(""), out: &out, err: &errb}, func(string) string { return "" })
+	if code != exitUsage || !strings.Contains(errb.String(), "http.listen 0.0.0.0:0 can be reached from other hosts") || !strings.Contains(errb.String(), "http.token_file") {
+		t.Errorf("dr daemon with an open status page: exit %d, stderr:\n%s", code, errb.String())
+	}
+	_, errOut, code := run(t, nil, "config", "check", "--config", path)
+	if code != exitOK || !strings.Contains(errOut, "warning: dr daemon will refuse to start") {
+		t.Errorf("dr config check: exit %d, stderr:\n%s", code, errOut)
+	}
+}
