@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
 
@@ -39,6 +40,7 @@ func (x *executor) newJournal(prev *journal.Journal, started time.Time) *journal
 		j.Stopped = slices.Clone(prev.Stopped)
 		j.Unfinished = slices.Clone(prev.Unfinished)
 		j.SafetyDumps = slices.Clone(prev.SafetyDumps)
+		j.PacketLimit = prev.PacketLimit
 	}
 	if x.res.SafetyDump != "" {
 		j.SafetyDumps = append(j.SafetyDumps, x.res.SafetyDump)
@@ -130,6 +132,7 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 	if !restored {
 		x.putBackUntouched(ctx, step)
 	}
+	x.putBackPacketLimit(ctx)
 
 	if restored {
 		j.Unfinished = slices.DeleteFunc(j.Unfinished, func(it string) bool { return slices.Contains(x.items(), it) })
@@ -241,4 +244,40 @@ func presentServices(stack *engine.Stack, services []string) []string {
 		}
 	}
 	return out
+}
+
+// notePacketLimit records in the journal, before the import raises it,
+// the server's max_allowed_packet to put back afterwards. A value an
+// interrupted restore recorded is kept: the server holds the raised one
+// now. Unreadable, it is left out; the import then warns the same way.
+func (x *executor) notePacketLimit(ctx context.Context, srv *mariadb.Server) {
+	if x.journal.PacketLimit > 0 {
+		return
+	}
+	limit, err := srv.PacketLimit(ctx)
+	if err != nil {
+		x.log.Warn("could not read the server's max_allowed_packet before the import", "error", err)
+		return
+	}
+	x.journal.PacketLimit = limit
+}
+
+// putBackPacketLimit puts back the max_allowed_packet the journal
+// recorded, once the import is over: the import puts back the value it
+// found, which after a kill -9 is the raised one (see
+// mariadb.PutBackPacketLimit). A failure is a warning: a restarted server
+// has its configured value again.
+func (x *executor) putBackPacketLimit(ctx context.Context) {
+	original := x.journal.PacketLimit
+	if original == 0 || x.plan.DBContainer == "" {
+		return
+	}
+	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
+	if _, err := srv.PutBackPacketLimit(ctx, original); err != nil {
+		w := fmt.Sprintf("%v; set it by hand: SET GLOBAL max_allowed_packet = %d", err, original)
+		x.res.Warnings = append(x.res.Warnings, w)
+		x.log.Warn(w)
+		return
+	}
+	x.journal.PacketLimit = 0
 }

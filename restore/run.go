@@ -164,11 +164,15 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 
 	step("restoring " + strings.Join(plan.Parts, ", ") + " from " + plan.Backup.Name)
 	if plan.Has(PartDB) {
-		x.imp = NewDumpImport(mariadb.New(eng, plan.DBContainer).WithLogger(log), plan.Manifest.Database)
+		srv := mariadb.New(eng, plan.DBContainer).WithLogger(log)
+		x.imp = NewDumpImport(srv, plan.Manifest.Database)
 		// Recorded before the first byte reaches the server: from then
 		// until the import and the row check pass, the database may be
-		// half imported.
-		x.imp.BeforeFirst = func() error { return x.mark(journal.PhaseDB, journal.ItemDB) }
+		// half imported, and its packet limit raised.
+		x.imp.BeforeFirst = func() error {
+			x.notePacketLimit(ctx, srv)
+			return x.mark(journal.PhaseDB, journal.ItemDB)
+		}
 		x.imp.Connections = plan.ImportConnections
 		defer x.imp.Close()
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,6 +158,7 @@ func ExecuteUndo(ctx context.Context, eng Engine, p *UndoPlan, log *slog.Logger,
 		inherited = prev.Stopped
 		j.Stopped = slices.Clone(prev.Stopped)
 		j.SafetyDumps = slices.Clone(prev.SafetyDumps)
+		j.PacketLimit = prev.PacketLimit
 		j.Unfinished = journal.AddUnique(slices.Clone(prev.Unfinished), journal.ItemDB)
 	}
 	for _, svc := range p.Stop {
@@ -214,6 +216,12 @@ func ExecuteUndo(ctx context.Context, eng Engine, p *UndoPlan, log *slog.Logger,
 		return res, fmt.Errorf("undoing the restore: %w; run %s --yes again to finish", err, UndoCommand)
 	}
 	log.Info("restore undone", "schemas", p.Group.Names(), "backup", p.Group.Backup)
+	if j.PacketLimit > 0 {
+		// The killed restore this undoes left the import's raised limit.
+		if _, err := srv.PutBackPacketLimit(ctx, j.PacketLimit); err != nil {
+			log.Warn("the restore is undone, but the server keeps the raised max_allowed_packet; set it by hand: SET GLOBAL max_allowed_packet = "+strconv.FormatInt(j.PacketLimit, 10), "error", err)
+		}
+	}
 	return res, nil
 }
 
