@@ -130,7 +130,9 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 	restored := err == nil
 	j := x.journal
 	if !restored {
-		x.putBackUntouched(ctx, step)
+		if back := x.putBackAfterFailure(ctx, step); back != "" {
+			err = fmt.Errorf("%w; %s", err, back)
+		}
 	}
 	x.putBackPacketLimit(ctx)
 

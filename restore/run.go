@@ -185,6 +185,7 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 			return res, x.explain(err)
 		}
 		if err := x.checkRows(ctx); err != nil {
+			x.rowsWrong = true
 			return res, x.explain(err)
 		}
 	}
@@ -233,6 +234,9 @@ type executor struct {
 	// asideCleared: the interrupted run's aside schemas were put back.
 	movedHere    bool
 	asideCleared bool
+	// rowsWrong: the import finished but the row check failed (or could
+	// not run), so the database is not the backup's.
+	rowsWrong bool
 }
 
 // explain adds what to do next to a failure after the database was touched.
@@ -243,7 +247,8 @@ func (x *executor) explain(err error) error {
 	// The oldest safety dump of an unfinished job is the database as it
 	// was before the first, interrupted, restore.
 	if x.aside != nil {
-		return fmt.Errorf("%w; the database may be partly restored: restore again once the cause is fixed. To go back to how it was before: %s", err, UndoCommand)
+		// The failed restore puts the tables aside back, and says so.
+		return err
 	}
 	dump := x.res.SafetyDump
 	if x.prev != nil && len(x.prev.SafetyDumps) > 0 {
