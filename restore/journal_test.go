@@ -453,3 +453,33 @@ func TestPacketLimitSurvivesAKill(t *testing.T) {
 		})
 	}
 }
+
+// TestDatabasePartlyRestored is the decision a failed restore makes before
+// it starts the services again: not on a database it may have left
+// partly restored.
+func TestDatabasePartlyRestored(t *testing.T) {
+	_, touched := io.Pipe()
+	for _, tc := range []struct {
+		name       string
+		parts      []string
+		unfinished []string
+		imp        *DumpImport
+		rowsWrong  bool
+		want       bool
+	}{
+		{"the import failed half way", []string{PartDB}, []string{journal.ItemDB}, &DumpImport{in: touched}, false, true},
+		{"the import finished but the rows are wrong", []string{PartDB}, []string{journal.ItemDB}, &DumpImport{in: touched, finished: true}, true, true},
+		{"the import finished, a volume failed after it", []string{PartDB, PartVolumes}, []string{journal.ItemDB, journal.VolumeItem("uploads")}, &DumpImport{in: touched, finished: true}, false, false},
+		{"the tables aside were put back: nothing unfinished", []string{PartDB}, nil, &DumpImport{in: touched}, false, false},
+		{"an interrupted restore's half import, this run failed before its own", []string{PartDB}, []string{journal.ItemDB}, &DumpImport{}, false, true},
+		{"failed before the import with nothing changed", []string{PartDB}, nil, &DumpImport{}, false, false},
+		{"a files-only restore leaves an earlier half import to the restore that finishes it", []string{PartFiles}, []string{journal.ItemDB, journal.ItemFiles}, nil, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := &executor{plan: &Plan{Parts: tc.parts}, journal: &journal.Journal{Unfinished: tc.unfinished}, imp: tc.imp, rowsWrong: tc.rowsWrong}
+			if got := x.databasePartlyRestored(); got != tc.want {
+				t.Errorf("databasePartlyRestored = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

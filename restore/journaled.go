@@ -140,6 +140,15 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 		j.Unfinished = slices.DeleteFunc(j.Unfinished, func(it string) bool { return slices.Contains(x.items(), it) })
 	}
 	start := journal.AddUnique(slices.Clone(x.res.Stopped), x.inherited()...)
+	if !restored && len(start) > 0 && x.databasePartlyRestored() {
+		// Started now, the stack would run, and write, on a partial
+		// database as if the restore had done its job. The journal keeps
+		// them as stopped: the restore that finishes the job starts them.
+		x.log.Warn("services left stopped: the database is partly restored", "services", start)
+		err = fmt.Errorf("%w; %s were left stopped, so that nothing runs on a partly restored database: once it is whole again (dr restore again, or the database put back as said), start them: docker compose start %s (the next dr restore starts them itself)",
+			err, strings.Join(start, ", "), strings.Join(start, " "))
+		start = nil
+	}
 	if len(start) > 0 {
 		// Recorded first: a kill while the services start must not leave a
 		// journal that still calls the finished parts half done.
@@ -162,7 +171,7 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 			}
 			x.log.Info("services started again", "services", started)
 		}
-	} else {
+	} else if restored || !x.databasePartlyRestored() {
 		j.Stopped = nil
 	}
 
@@ -246,6 +255,18 @@ func presentServices(stack *engine.Stack, services []string) []string {
 		}
 	}
 	return out
+}
+
+// databasePartlyRestored says, after a failure and the put back of the
+// tables aside, whether this run's database part may have left a partial
+// database: the journal still counts it unfinished, and the import did not
+// both finish and pass the row check (after which only a later part, a
+// volume say, failed).
+func (x *executor) databasePartlyRestored() bool {
+	if !x.plan.Has(PartDB) || !slices.Contains(x.journal.Unfinished, journal.ItemDB) {
+		return false
+	}
+	return x.imp == nil || !x.imp.Finished() || x.rowsWrong
 }
 
 // notePacketLimit records in the journal, before the import raises it,
