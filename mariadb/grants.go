@@ -156,9 +156,13 @@ func (g *GrantsRewriter) track(seg []byte) {
 			g.comment = bytes.HasPrefix(trimmed, []byte("--")) || trimmed[0] == '#'
 		}
 	}
+	const tailCap = 64
+	if len(seg) > tailCap {
+		seg = seg[len(seg)-tailCap:]
+	}
 	g.lineTail = append(g.lineTail, seg...)
-	if len(g.lineTail) > 64 {
-		g.lineTail = append(g.lineTail[:0], g.lineTail[len(g.lineTail)-64:]...)
+	if len(g.lineTail) > tailCap {
+		g.lineTail = append(g.lineTail[:0], g.lineTail[len(g.lineTail)-tailCap:]...)
 	}
 }
 
