@@ -426,7 +426,7 @@ func ByHandImport(container string) string {
 // ImportSessions, calls it once before the first.
 func (m *Server) RaisePacketLimit(ctx context.Context) (putBack func()) {
 	noop := func() {}
-	old, err := m.globalPacketLimit(ctx)
+	old, err := m.PacketLimit(ctx)
 	if err != nil {
 		m.log.Warn("could not read the server's max_allowed_packet; rows over its limit will fail to import", "error", err)
 		return noop
@@ -454,8 +454,30 @@ func (m *Server) RaisePacketLimit(ctx context.Context) (putBack func()) {
 	}
 }
 
-// globalPacketLimit reads the server's GLOBAL max_allowed_packet in bytes.
-func (m *Server) globalPacketLimit(ctx context.Context) (int64, error) {
+// PutBackPacketLimit sets the server's GLOBAL max_allowed_packet to
+// original where it still holds the value RaisePacketLimit raises it to.
+// A restore killed during its import never ran the put back
+// RaisePacketLimit returned, and the next run finds the raised value, so
+// the restore journal keeps the original for this. A server restarted
+// since has its configured value again, which is left alone. It says
+// whether it changed the limit.
+func (m *Server) PutBackPacketLimit(ctx context.Context, original int64) (bool, error) {
+	now, err := m.PacketLimit(ctx)
+	if err != nil {
+		return false, err
+	}
+	if now != maxAllowedPacketBytes || original == now || original <= 0 {
+		return false, nil
+	}
+	if _, err := m.Query(ctx, fmt.Sprintf("SET GLOBAL max_allowed_packet = %d", original)); err != nil {
+		return false, fmt.Errorf("putting the server's max_allowed_packet back to %d: %w", original, err)
+	}
+	m.log.Info("server's max_allowed_packet put back to its value before an interrupted import", "from", now, "to", original)
+	return true, nil
+}
+
+// PacketLimit reads the server's GLOBAL max_allowed_packet in bytes.
+func (m *Server) PacketLimit(ctx context.Context) (int64, error) {
 	rows, err := m.Query(ctx, "SELECT @@global.max_allowed_packet")
 	if err != nil {
 		return 0, err

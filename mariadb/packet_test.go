@@ -155,3 +155,37 @@ func TestImportRaisesThePacketLimitAndPutsItBack(t *testing.T) {
 		})
 	}
 }
+
+// TestPutBackPacketLimit is what the run after a killed import does with
+// the limit the journal recorded: the server still holds the value the
+// import raised it to, which only the recorded one replaces.
+func TestPutBackPacketLimit(t *testing.T) {
+	const raised = "1073741824"
+	tests := []struct {
+		name        string
+		server      fakeServer
+		original    int64
+		wantChanged bool
+		wantErr     bool
+		wantAfter   string
+	}{
+		{"left raised by a killed import: the recorded value back", fakeServer{limit: raised}, 16 << 20, true, false, "16777216"},
+		{"already put back", fakeServer{limit: "16777216"}, 16 << 20, false, false, "16777216"},
+		{"restarted since, with its configured value: left alone", fakeServer{limit: "67108864"}, 16 << 20, false, false, "67108864"},
+		{"the operator's own limit was the maximum already", fakeServer{limit: raised}, 1 << 30, false, false, raised},
+		{"nothing recorded", fakeServer{limit: raised}, 0, false, false, raised},
+		{"no privilege to set it: an error", fakeServer{limit: raised, setFails: true}, 16 << 20, false, true, raised},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &tt.server
+			changed, err := New(f, "db").PutBackPacketLimit(context.Background(), tt.original)
+			if (err != nil) != tt.wantErr || changed != tt.wantChanged {
+				t.Fatalf("PutBackPacketLimit = %v, %v; want changed %v, error %v", changed, err, tt.wantChanged, tt.wantErr)
+			}
+			if f.limit != tt.wantAfter {
+				t.Errorf("server limit after: %s, want %s", f.limit, tt.wantAfter)
+			}
+		})
+	}
+}

@@ -171,24 +171,43 @@ func (x *executor) pruneAsideAfter(ctx context.Context) {
 	}
 }
 
-// putBackUntouched runs when the restore failed: when this run moved the
-// tables aside and the import never sent a byte (the archive could not be
-// read, say), the database is put back as it was, so the services start
-// again on their data rather than on an empty database.
-func (x *executor) putBackUntouched(ctx context.Context, step func(string)) {
-	if !x.movedHere || x.aside == nil || (x.imp != nil && x.imp.Touched()) {
-		return
+// putBackAfterFailure runs when the restore failed while the database
+// it replaces is aside: unless the import finished and the row check did
+// not find it wrong (a later part failed, a volume say), the database is
+// put back as it was before, so the services start again on their data,
+// never on an empty or partly imported database. It returns the sentence
+// the error ends with: what became of the database.
+func (x *executor) putBackAfterFailure(ctx context.Context, step func(string)) string {
+	if x.aside == nil {
+		return ""
 	}
-	step("the import did not start: putting the tables moved aside back")
+	touched := x.imp != nil && x.imp.Touched()
+	if touched && x.imp.Finished() && !x.rowsWrong {
+		return ""
+	}
+	if touched {
+		step("the restore failed with the database partly imported: swapping the tables moved aside back")
+	} else {
+		step("the import did not start: putting the tables moved aside back")
+	}
 	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
 	if err := putBack(ctx, srv, x.aside, true); err != nil {
-		w := fmt.Sprintf("putting back the tables moved aside after the failure: %v; run %s", err, UndoCommand)
-		x.res.Warnings = append(x.res.Warnings, w)
-		x.log.Warn(w)
-		return
+		x.log.Warn("putting back the tables moved aside after the failure", "error", err, "schemas", x.aside.Names())
+		return fmt.Sprintf("the database may be partly restored, and putting back the tables moved aside failed (%v): run %s", err, UndoCommand)
 	}
-	x.log.Info("tables moved aside put back: the import did not start", "schemas", x.aside.Names())
+	x.log.Info("tables moved aside put back after the failed restore", "schemas", x.aside.Names(), "import_started", touched)
+	// Tables this run moved aside over a database an interrupted restore
+	// had half imported are that half import: the database stays
+	// unfinished. Tables an interrupted run moved aside are the database
+	// as it was before either.
+	halfBefore := x.movedHere && x.prevUnfinished(journal.ItemDB)
 	x.aside, x.res.Aside, x.movedHere = nil, nil, false
 	x.journal.Aside = nil
-	x.journal.Unfinished = slices.DeleteFunc(x.journal.Unfinished, func(it string) bool { return it == journal.ItemDB && !x.prevUnfinished(it) })
+	if !halfBefore {
+		x.journal.Unfinished = slices.DeleteFunc(x.journal.Unfinished, func(it string) bool { return it == journal.ItemDB })
+	}
+	if !touched {
+		return "the import did not start, and the tables moved aside were put back: the database is as it was"
+	}
+	return "the tables moved aside were put back: the database is as it was before this restore"
 }

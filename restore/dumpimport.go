@@ -32,21 +32,28 @@ type DumpImport struct {
 	// as it was written.
 	Connections int
 
-	in       *io.PipeWriter
-	done     chan error
-	next     int
-	spool    *archive.ChunkSpool
-	finished bool
+	in *io.PipeWriter
+	// out is what the chunks are written to: in, or, for a dump with
+	// its users section (include_grants), a rewrite of that section
+	// into in, so that it adds to the server only the accounts and
+	// grants it lacks (see mariadb.GrantsRewriter).
+	out       io.Writer
+	grants    *mariadb.GrantsRewriter
+	withUsers bool
+	done      chan error
+	next      int
+	spool     *archive.ChunkSpool
+	finished  bool
 }
 
 // NewDumpImport prepares the import of db's chunks into srv. Nothing
 // reaches the server before the first Chunk.
 func NewDumpImport(srv *mariadb.Server, db *archive.Database) *DumpImport {
-	var chunks []archive.Chunk
+	d := &DumpImport{srv: srv}
 	if db != nil {
-		chunks = db.Chunks
+		d.chunks, d.withUsers = db.Chunks, db.IncludeGrants
 	}
-	return &DumpImport{srv: srv, chunks: chunks}
+	return d
 }
 
 // Touched says whether any byte reached the server.
@@ -98,7 +105,11 @@ func (d *DumpImport) Chunk(ctx context.Context, hdr *tar.Header, r io.Reader) er
 			}
 		}
 		pr, pw := io.Pipe()
-		d.in, d.done = pw, make(chan error, 1)
+		d.in, d.out, d.done = pw, pw, make(chan error, 1)
+		if d.withUsers {
+			d.grants = mariadb.NewGrantsRewriter(pw)
+			d.out = d.grants
+		}
 		go func() {
 			var err error
 			if d.Connections > 1 {
@@ -110,7 +121,7 @@ func (d *DumpImport) Chunk(ctx context.Context, hdr *tar.Header, r io.Reader) er
 			d.done <- err
 		}()
 	}
-	if _, err := d.spool.WriteTo(d.in); err != nil {
+	if _, err := d.spool.WriteTo(d.out); err != nil {
 		if ierr := d.wait(); ierr != nil {
 			return ierr
 		}
@@ -139,6 +150,12 @@ func (d *DumpImport) Finish() error {
 	}
 	if d.next != len(d.chunks) {
 		return fmt.Errorf("the archive lacks dump chunk %s", d.chunks[d.next].Name)
+	}
+	if d.grants != nil {
+		if err := d.grants.Close(); err != nil {
+			d.Abort(err)
+			return fmt.Errorf("importing the dump's users and grants: %w", err)
+		}
 	}
 	d.in.Close()
 	if err := d.wait(); err != nil {

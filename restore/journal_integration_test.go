@@ -130,15 +130,24 @@ func TestKilledRestoreIsFinishedByTheNext(t *testing.T) {
 		s.Compose(t, "start", teststack.AppService, teststack.WorkerService)
 	})
 
+	// A fresh server's limit, which the import raises for itself; and
+	// whatever the restores leave, the next test gets the image's value.
+	imageLimit := s.PacketLimit(t)
+	t.Cleanup(func() { s.SQL(t, fmt.Sprintf("SET GLOBAL max_allowed_packet = %d", imageLimit)) })
+	s.UseDefaultPacketLimit(t)
+
 	cfg.Restore.SafetyNet = config.SafetyNetDump
 	killHalfWay(t, childRestore{Project: s.Project, Dir: s.Dir, StateDir: cfg.StateDir, Remote: cfg.Destinations[0].Remote, Backup: res.Name, SafetyNet: config.SafetyNetDump})
+	if got := s.PacketLimit(t); got == teststack.DefaultPacketLimit {
+		t.Fatalf("max_allowed_packet is %d after the kill: the killed import had not raised it, so this tests nothing", got)
+	}
 
 	// What the dead restore left: a journal, the services stopped.
 	j, err := Unfinished(cfg.StateDir)
 	if err != nil || j == nil {
 		t.Fatalf("no restore journal after the kill: %v", err)
 	}
-	if j.Backup != res.Name || !slices.Equal(j.Unfinished, []string{journal.ItemDB}) || !slices.Equal(j.Stopped, []string{teststack.AppService, teststack.WorkerService}) || len(j.SafetyDumps) != 1 {
+	if j.Backup != res.Name || !slices.Equal(j.Unfinished, []string{journal.ItemDB}) || !slices.Equal(j.Stopped, []string{teststack.AppService, teststack.WorkerService}) || len(j.SafetyDumps) != 1 || j.PacketLimit != teststack.DefaultPacketLimit {
 		t.Errorf("journal after the kill: %+v", j)
 	}
 	states := startedAt(t, s)
@@ -177,6 +186,9 @@ func TestKilledRestoreIsFinishedByTheNext(t *testing.T) {
 	}
 	if got := dbChecksums(t, s); !maps.Equal(want, got) {
 		t.Errorf("the database differs from the backup after the rerun:\n got %v\nwant %v", got, want)
+	}
+	if got := s.PacketLimit(t); got != teststack.DefaultPacketLimit {
+		t.Errorf("max_allowed_packet is %d after the restore that finished the job, want the %d it was before the killed one raised it", got, teststack.DefaultPacketLimit)
 	}
 	if j, err := Unfinished(cfg.StateDir); j != nil || err != nil {
 		t.Errorf("the journal is still there after the job was finished: %+v, %v", j, err)

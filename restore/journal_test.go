@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +23,7 @@ import (
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -359,4 +362,124 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// packetEngine is a server faked at the engine's exec that answers only
+// the queries about its max_allowed_packet, and records each SET.
+type packetEngine struct {
+	*fakeEngine
+	limit string
+	sets  []string
+}
+
+func (f *packetEngine) Exec(_ context.Context, _ string, opts engine.ExecOptions) (*engine.ExecResult, error) {
+	if opts.Cmd[3] != "dr-query" {
+		return nil, fmt.Errorf("unexpected command %q", opts.Cmd[3])
+	}
+	switch sql := opts.Cmd[4]; {
+	case sql == "SELECT @@global.max_allowed_packet":
+		fmt.Fprintln(opts.Stdout, f.limit)
+	case strings.HasPrefix(sql, "SET GLOBAL max_allowed_packet = "):
+		f.limit = strings.TrimPrefix(sql, "SET GLOBAL max_allowed_packet = ")
+		f.sets = append(f.sets, f.limit)
+	default:
+		return nil, fmt.Errorf("unexpected query %q", sql)
+	}
+	return &engine.ExecResult{}, nil
+}
+
+// TestPacketLimitSurvivesAKill is the packet limit across a kill -9 in
+// the import: the journal keeps the value from before the first raise,
+// and the run that finishes the job puts that one back, not the raised
+// value it finds.
+func TestPacketLimitSurvivesAKill(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		prev      *journal.Journal
+		serverNow string // when this run's import is about to start
+		// afterImport is the server's limit once this run's import put
+		// back what it found.
+		afterImport string
+		wantSets    []string
+		wantAfter   string
+	}{
+		{
+			name:      "first run: the import puts back what it found; nothing more to do",
+			serverNow: "16777216", afterImport: "16777216",
+			wantSets: nil, wantAfter: "16777216",
+		},
+		{
+			name:      "rerun after a kill in the import: the recorded value back",
+			prev:      &journal.Journal{Backup: "old", Phase: journal.PhaseDB, Unfinished: []string{journal.ItemDB}, PacketLimit: 16 << 20},
+			serverNow: "1073741824", afterImport: "1073741824",
+			wantSets: []string{"16777216"}, wantAfter: "16777216",
+		},
+		{
+			name:      "rerun after a kill and a server restart: its configured value stays",
+			prev:      &journal.Journal{Backup: "old", Phase: journal.PhaseDB, Unfinished: []string{journal.ItemDB}, PacketLimit: 16 << 20},
+			serverNow: "67108864", afterImport: "67108864",
+			wantSets: nil, wantAfter: "67108864",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			state := t.TempDir()
+			eng := &packetEngine{fakeEngine: &fakeEngine{stack: fakeStack(), stateDir: state}, limit: tc.serverNow}
+			plan := filesBackup(t, state)
+			plan.Parts, plan.DBContainer = []string{PartDB}, "db1"
+			x := &executor{eng: eng, plan: plan, log: slog.New(slog.DiscardHandler), res: &Result{}, now: time.Now}
+			x.journal = x.newJournal(tc.prev, time.Now())
+
+			x.notePacketLimit(ctx, mariadb.New(eng, "db1"))
+			if err := x.writeJournal(journal.PhaseDB); err != nil {
+				t.Fatal(err)
+			}
+			onDisk, err := journal.Read(state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if onDisk.PacketLimit != 16<<20 {
+				t.Errorf("the journal records max_allowed_packet %d before the import, want the value before any import raised it, 16777216", onDisk.PacketLimit)
+			}
+
+			eng.limit = tc.afterImport
+			x.putBackPacketLimit(ctx)
+			if !slices.Equal(eng.sets, tc.wantSets) || eng.limit != tc.wantAfter {
+				t.Errorf("set %v, server left at %s; want set %v, left at %s", eng.sets, eng.limit, tc.wantSets, tc.wantAfter)
+			}
+			if len(x.res.Warnings) != 0 {
+				t.Errorf("warnings: %v", x.res.Warnings)
+			}
+		})
+	}
+}
+
+// TestDatabasePartlyRestored is the decision a failed restore makes before
+// it starts the services again: not on a database it may have left
+// partly restored.
+func TestDatabasePartlyRestored(t *testing.T) {
+	_, touched := io.Pipe()
+	for _, tc := range []struct {
+		name       string
+		parts      []string
+		unfinished []string
+		imp        *DumpImport
+		rowsWrong  bool
+		want       bool
+	}{
+		{"the import failed half way", []string{PartDB}, []string{journal.ItemDB}, &DumpImport{in: touched}, false, true},
+		{"the import finished but the rows are wrong", []string{PartDB}, []string{journal.ItemDB}, &DumpImport{in: touched, finished: true}, true, true},
+		{"the import finished, a volume failed after it", []string{PartDB, PartVolumes}, []string{journal.ItemDB, journal.VolumeItem("uploads")}, &DumpImport{in: touched, finished: true}, false, false},
+		{"the tables aside were put back: nothing unfinished", []string{PartDB}, nil, &DumpImport{in: touched}, false, false},
+		{"an interrupted restore's half import, this run failed before its own", []string{PartDB}, []string{journal.ItemDB}, &DumpImport{}, false, true},
+		{"failed before the import with nothing changed", []string{PartDB}, nil, &DumpImport{}, false, false},
+		{"a files-only restore leaves an earlier half import to the restore that finishes it", []string{PartFiles}, []string{journal.ItemDB, journal.ItemFiles}, nil, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := &executor{plan: &Plan{Parts: tc.parts}, journal: &journal.Journal{Unfinished: tc.unfinished}, imp: tc.imp, rowsWrong: tc.rowsWrong}
+			if got := x.databasePartlyRestored(); got != tc.want {
+				t.Errorf("databasePartlyRestored = %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

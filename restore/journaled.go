@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
 
@@ -39,6 +40,7 @@ func (x *executor) newJournal(prev *journal.Journal, started time.Time) *journal
 		j.Stopped = slices.Clone(prev.Stopped)
 		j.Unfinished = slices.Clone(prev.Unfinished)
 		j.SafetyDumps = slices.Clone(prev.SafetyDumps)
+		j.PacketLimit = prev.PacketLimit
 	}
 	if x.res.SafetyDump != "" {
 		j.SafetyDumps = append(j.SafetyDumps, x.res.SafetyDump)
@@ -128,13 +130,25 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 	restored := err == nil
 	j := x.journal
 	if !restored {
-		x.putBackUntouched(ctx, step)
+		if back := x.putBackAfterFailure(ctx, step); back != "" {
+			err = fmt.Errorf("%w; %s", err, back)
+		}
 	}
+	x.putBackPacketLimit(ctx)
 
 	if restored {
 		j.Unfinished = slices.DeleteFunc(j.Unfinished, func(it string) bool { return slices.Contains(x.items(), it) })
 	}
 	start := journal.AddUnique(slices.Clone(x.res.Stopped), x.inherited()...)
+	if !restored && len(start) > 0 && x.databasePartlyRestored() {
+		// Started now, the stack would run, and write, on a partial
+		// database as if the restore had done its job. The journal keeps
+		// them as stopped: the restore that finishes the job starts them.
+		x.log.Warn("services left stopped: the database is partly restored", "services", start)
+		err = fmt.Errorf("%w; %s were left stopped, so that nothing runs on a partly restored database: once it is whole again (dr restore again, or the database put back as said), start them: docker compose start %s (the next dr restore starts them itself)",
+			err, strings.Join(start, ", "), strings.Join(start, " "))
+		start = nil
+	}
 	if len(start) > 0 {
 		// Recorded first: a kill while the services start must not leave a
 		// journal that still calls the finished parts half done.
@@ -157,7 +171,7 @@ func (x *executor) finish(ctx context.Context, step func(string), err error) err
 			}
 			x.log.Info("services started again", "services", started)
 		}
-	} else {
+	} else if restored || !x.databasePartlyRestored() {
 		j.Stopped = nil
 	}
 
@@ -241,4 +255,52 @@ func presentServices(stack *engine.Stack, services []string) []string {
 		}
 	}
 	return out
+}
+
+// databasePartlyRestored says, after a failure and the put back of the
+// tables aside, whether this run's database part may have left a partial
+// database: the journal still counts it unfinished, and the import did not
+// both finish and pass the row check (after which only a later part, a
+// volume say, failed).
+func (x *executor) databasePartlyRestored() bool {
+	if !x.plan.Has(PartDB) || !slices.Contains(x.journal.Unfinished, journal.ItemDB) {
+		return false
+	}
+	return x.imp == nil || !x.imp.Finished() || x.rowsWrong
+}
+
+// notePacketLimit records in the journal, before the import raises it,
+// the server's max_allowed_packet to put back afterwards. A value an
+// interrupted restore recorded is kept: the server holds the raised one
+// now. Unreadable, it is left out; the import then warns the same way.
+func (x *executor) notePacketLimit(ctx context.Context, srv *mariadb.Server) {
+	if x.journal.PacketLimit > 0 {
+		return
+	}
+	limit, err := srv.PacketLimit(ctx)
+	if err != nil {
+		x.log.Warn("could not read the server's max_allowed_packet before the import", "error", err)
+		return
+	}
+	x.journal.PacketLimit = limit
+}
+
+// putBackPacketLimit puts back the max_allowed_packet the journal
+// recorded, once the import is over: the import puts back the value it
+// found, which after a kill -9 is the raised one (see
+// mariadb.PutBackPacketLimit). A failure is a warning: a restarted server
+// has its configured value again.
+func (x *executor) putBackPacketLimit(ctx context.Context) {
+	original := x.journal.PacketLimit
+	if original == 0 || x.plan.DBContainer == "" {
+		return
+	}
+	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
+	if _, err := srv.PutBackPacketLimit(ctx, original); err != nil {
+		w := fmt.Sprintf("%v; set it by hand: SET GLOBAL max_allowed_packet = %d", err, original)
+		x.res.Warnings = append(x.res.Warnings, w)
+		x.log.Warn(w)
+		return
+	}
+	x.journal.PacketLimit = 0
 }

@@ -164,11 +164,15 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 
 	step("restoring " + strings.Join(plan.Parts, ", ") + " from " + plan.Backup.Name)
 	if plan.Has(PartDB) {
-		x.imp = NewDumpImport(mariadb.New(eng, plan.DBContainer).WithLogger(log), plan.Manifest.Database)
+		srv := mariadb.New(eng, plan.DBContainer).WithLogger(log)
+		x.imp = NewDumpImport(srv, plan.Manifest.Database)
 		// Recorded before the first byte reaches the server: from then
 		// until the import and the row check pass, the database may be
-		// half imported.
-		x.imp.BeforeFirst = func() error { return x.mark(journal.PhaseDB, journal.ItemDB) }
+		// half imported, and its packet limit raised.
+		x.imp.BeforeFirst = func() error {
+			x.notePacketLimit(ctx, srv)
+			return x.mark(journal.PhaseDB, journal.ItemDB)
+		}
 		x.imp.Connections = plan.ImportConnections
 		defer x.imp.Close()
 	}
@@ -181,6 +185,7 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 			return res, x.explain(err)
 		}
 		if err := x.checkRows(ctx); err != nil {
+			x.rowsWrong = true
 			return res, x.explain(err)
 		}
 	}
@@ -229,6 +234,9 @@ type executor struct {
 	// asideCleared: the interrupted run's aside schemas were put back.
 	movedHere    bool
 	asideCleared bool
+	// rowsWrong: the import finished but the row check failed (or could
+	// not run), so the database is not the backup's.
+	rowsWrong bool
 }
 
 // explain adds what to do next to a failure after the database was touched.
@@ -239,7 +247,8 @@ func (x *executor) explain(err error) error {
 	// The oldest safety dump of an unfinished job is the database as it
 	// was before the first, interrupted, restore.
 	if x.aside != nil {
-		return fmt.Errorf("%w; the database may be partly restored: restore again once the cause is fixed. To go back to how it was before: %s", err, UndoCommand)
+		// The failed restore puts the tables aside back, and says so.
+		return err
 	}
 	dump := x.res.SafetyDump
 	if x.prev != nil && len(x.prev.SafetyDumps) > 0 {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +91,13 @@ func PrepareUndo(ctx context.Context, eng Engine, cfg *config.Config) (*UndoPlan
 		if len(groups) == 0 {
 			return nil, errors.New("no restore left tables aside on this server, so there is nothing to undo (a restore that fell back to a safety dump names it in its output)")
 		}
-		p.Group = groups[0]
+		mine := groupsOfDatabases(groups, cfg.Stack.Database.Databases)
+		if len(mine) == 0 {
+			g := groups[0]
+			return nil, fmt.Errorf("no restore of %s left tables aside on this server, so there is nothing to undo with this configuration; the newest aside schemas, %s, hold %s from the restore of %s, which stack.database.databases does not name: undo that restore with the configuration that made it (dr restore --list-aside lists them all)",
+				strings.Join(cfg.Stack.Database.Databases, ", "), strings.Join(g.Names(), ", "), strings.Join(groupOrigins(g), ", "), g.Backup)
+		}
+		p.Group = mine[0]
 		// A later restore that fell back to a safety dump replaced the
 		// database after this group was moved aside: swapping it back
 		// would skip over that restore without a word.
@@ -104,6 +111,36 @@ func PrepareUndo(ctx context.Context, eng Engine, cfg *config.Config) (*UndoPlan
 		return nil, err
 	}
 	return p, nil
+}
+
+// groupsOfDatabases are the groups, in their order, whose restore
+// replaced only databases the configuration names (all of them when it
+// names none): another configuration's restore on the same server, of
+// other databases, is not this one's to undo. A schema a killed restore
+// left before it recorded its origin says nothing and does not exclude
+// its group.
+func groupsOfDatabases(groups []*AsideGroup, databases []string) []*AsideGroup {
+	if len(databases) == 0 {
+		return groups
+	}
+	var out []*AsideGroup
+	for _, g := range groups {
+		if !slices.ContainsFunc(g.Schemas, func(s AsideSchema) bool { return s.Origin != "" && !slices.Contains(databases, s.Origin) }) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// groupOrigins are the databases a group's schemas came from.
+func groupOrigins(g *AsideGroup) []string {
+	var out []string
+	for _, s := range g.Schemas {
+		if s.Origin != "" {
+			out = append(out, s.Origin)
+		}
+	}
+	return out
 }
 
 // writersOf are the services that write to the database: stack.writers,
@@ -157,6 +194,7 @@ func ExecuteUndo(ctx context.Context, eng Engine, p *UndoPlan, log *slog.Logger,
 		inherited = prev.Stopped
 		j.Stopped = slices.Clone(prev.Stopped)
 		j.SafetyDumps = slices.Clone(prev.SafetyDumps)
+		j.PacketLimit = prev.PacketLimit
 		j.Unfinished = journal.AddUnique(slices.Clone(prev.Unfinished), journal.ItemDB)
 	}
 	for _, svc := range p.Stop {
@@ -214,6 +252,12 @@ func ExecuteUndo(ctx context.Context, eng Engine, p *UndoPlan, log *slog.Logger,
 		return res, fmt.Errorf("undoing the restore: %w; run %s --yes again to finish", err, UndoCommand)
 	}
 	log.Info("restore undone", "schemas", p.Group.Names(), "backup", p.Group.Backup)
+	if j.PacketLimit > 0 {
+		// The killed restore this undoes left the import's raised limit.
+		if _, err := srv.PutBackPacketLimit(ctx, j.PacketLimit); err != nil {
+			log.Warn("the restore is undone, but the server keeps the raised max_allowed_packet; set it by hand: SET GLOBAL max_allowed_packet = "+strconv.FormatInt(j.PacketLimit, 10), "error", err)
+		}
+	}
 	return res, nil
 }
 

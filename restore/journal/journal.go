@@ -75,6 +75,11 @@ type Journal struct {
 	// moved into: the database as it was before, which dr restore --undo
 	// swaps back.
 	Aside []string `json:"aside,omitempty"`
+	// PacketLimit is the server's GLOBAL max_allowed_packet before the
+	// import raised it for itself: a kill -9 skips putting it back, and the
+	// run that finishes the job finds the raised value, so it puts this one
+	// back instead. 0: not read yet.
+	PacketLimit int64 `json:"max_allowed_packet,omitempty"`
 	// Command is what the operator runs to finish the job.
 	Command   string    `json:"command,omitempty"`
 	PID       int       `json:"pid"`
