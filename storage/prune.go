@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,6 +25,12 @@ type PruneOptions struct {
 	// leftovers are judged, never another stack's sharing the destination
 	// (its own host prunes it by its own policy).
 	Stack string
+	// Committed are the backups the run that prunes has just committed:
+	// kept whatever the policy says. A run reports its backup as made, so
+	// its own prune must never be what deletes it, even when a newer name
+	// is already there (another host's clock, a destination it could not
+	// list when it picked its name).
+	Committed []string
 }
 
 // LeftoverDecision is what a prune does with a leftover object.
@@ -82,6 +89,12 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 	sort.Strings(stacks)
 	for _, s := range stacks {
 		rep.Decisions = append(rep.Decisions, Apply(opts.Policy, byStack[s], opts.Now)...)
+	}
+	for i, dec := range rep.Decisions {
+		if !dec.Keep && slices.Contains(opts.Committed, dec.Name) {
+			rep.Decisions[i].Keep = true
+			rep.Decisions[i].Reasons = append(rep.Decisions[i].Reasons, "just committed by this run")
+		}
 	}
 	for _, lo := range l.Leftovers {
 		if opts.Stack != "" && stackOf(lo.Name) != opts.Stack {

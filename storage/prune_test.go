@@ -218,3 +218,28 @@ func TestPruneJudgesOnlyTheConfiguredStack(t *testing.T) {
 		t.Errorf("after the prune: %v, want %v", got, want)
 	}
 }
+
+// A prune told which backups its run just committed keeps them whatever
+// the policy says, and deletes the rest as the policy says.
+func TestPruneKeepsWhatTheRunJustCommitted(t *testing.T) {
+	ctx := context.Background()
+	d := open(t, "dest", t.TempDir(), nil)
+	names := sevenDaily(t, d)
+	justMade := names[2] // not the newest: another run's name is newer
+	rep, err := d.Prune(ctx, PruneOptions{Policy: Policy{Last: 1}, Grace: 24 * time.Hour, Now: when.Add(time.Hour), Committed: []string{justMade}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(rep.Deleted, justMade) {
+		t.Fatalf("the prune deleted %s, which its run just committed", justMade)
+	}
+	for _, dec := range rep.Decisions {
+		if dec.Name == justMade && (!dec.Keep || !slices.Equal(dec.Reasons, []string{"just committed by this run"})) {
+			t.Errorf("decision on the run's own backup: %+v", dec)
+		}
+	}
+	want := []string{justMade, names[len(names)-1]}
+	if got := listedNames(t, d); !slices.Equal(got, want) {
+		t.Errorf("after the prune: %v, want %v", got, want)
+	}
+}
