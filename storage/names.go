@@ -86,11 +86,9 @@ func FreeName(ctx context.Context, dests []*Destination, stack string, from time
 // own name, read from the archive, its sidecar, its pin or one of its
 // drill reports; ok is false for any other object.
 func backupOfObject(object string) (archive.ParsedName, bool) {
-	name := object
+	name := strings.TrimSuffix(strings.TrimSuffix(object, archive.SidecarSuffix), archive.PinSuffix)
 	if backup, _, ok := ParseDrillReportName(object); ok {
 		name = backup
-	} else {
-		name = strings.TrimSuffix(strings.TrimSuffix(name, archive.SidecarSuffix), archive.PinSuffix)
 	}
 	p, err := archive.ParseObjectName(name)
 	return p, err == nil

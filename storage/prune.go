@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
@@ -157,12 +156,11 @@ func (d *Destination) Unpin(ctx context.Context, name string) error {
 	return d.DeleteObject(ctx, archive.PinName(name))
 }
 
-// stackOf is the stack an object of dr's belongs to, "" when its name is
-// not one of dr's.
+// stackOf is the stack an object of dr's belongs to (a drill report's
+// too), "" when its name is not one of dr's.
 func stackOf(object string) string {
-	name := strings.TrimSuffix(strings.TrimSuffix(object, archive.SidecarSuffix), archive.PinSuffix)
-	p, err := archive.ParseObjectName(name)
-	if err != nil {
+	p, ok := backupOfObject(object)
+	if !ok {
 		return ""
 	}
 	return p.Stack
