@@ -165,8 +165,9 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	if err != nil {
 		return nil, err
 	}
-	// A name no destination holds anything of: a run in the same second
-	// as the last must never write over (or then delete) its objects.
+	// A name after every one of the stack's on the destinations: a run in
+	// the same second as the last must never write over (or then delete)
+	// its objects, and must never look older than it to --latest.
 	name, err := storage.FreeName(ctx, dests, plan.project, started, len(recipients) > 0)
 	if err != nil {
 		return nil, err
