@@ -153,7 +153,9 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	for _, f := range opts.Unreachable {
 		log.Error("destination unreachable; backing up to the others", "destination", f.Destination, "err", f.Err)
 	}
-	started := now().UTC().Truncate(time.Second)
+	// The run's real start: its duration and progress count from it. The
+	// name only takes its second (see storage.FreeName).
+	started := now().UTC()
 
 	plan, err := prepare(ctx, eng, cfg)
 	if err != nil {
@@ -163,8 +165,9 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	if err != nil {
 		return nil, err
 	}
-	// A name no destination holds anything of: a run in the same second
-	// as the last must never write over (or then delete) its objects.
+	// A name after every one of the stack's on the destinations: a run in
+	// the same second as the last must never write over (or then delete)
+	// its objects, and must never look older than it to --latest.
 	name, err := storage.FreeName(ctx, dests, plan.project, started, len(recipients) > 0)
 	if err != nil {
 		return nil, err
@@ -318,7 +321,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	var pruneErr error
 	if !opts.SkipPrune {
 		counters.phase.Store("prune")
-		res.Prune, pruneErr = pruneAfterBackup(ctx, cfg, committed, now(), log)
+		res.Prune, pruneErr = pruneAfterBackup(ctx, cfg, committed, name, now(), log)
 	}
 	if len(failed) > 0 {
 		if pruneErr != nil {

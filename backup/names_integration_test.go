@@ -243,3 +243,51 @@ func TestNameTakenAtCommitLeavesTheOtherRunsObjects(t *testing.T) {
 		t.Errorf("the other run's sidecar is now %q (%v)", got, err)
 	}
 }
+
+// TestBackToBackBackupsWithKeepLastOne runs twelve backups of the real
+// stack back to back, their clock 300 ms apart (what a small stack takes),
+// with keep_last: 1: every run's backup is named after the one before,
+// survives its own prune, is the only one left, and is what --latest
+// picks. Before names followed the newest one, half of them were deleted
+// by their own run's prune and --latest picked an older backup.
+func TestBackToBackBackupsWithKeepLastOne(t *testing.T) {
+	s := stack.Get(t)
+	eng := newEngine(t)
+	cfg := testConfig(t, s, map[string]string{"local": t.TempDir()})
+	cfg.Destinations[0].Retention = config.Retention{KeepLast: 1, IncompleteGrace: config.Duration(24 * time.Hour), Mode: config.ModePrune}
+	dests := openAll(t, cfg)
+	first := nextTime()
+	var previous *Result
+	for i := range 12 {
+		res, err := backupAt(t, eng, cfg, dests, first.Add(time.Duration(i)*300*time.Millisecond))
+		if err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		if previous != nil && (res.Name <= previous.Name || !res.Manifest.StartedAt.After(previous.Manifest.StartedAt)) {
+			t.Errorf("run %d is %s started %s, not after run %d's %s started %s",
+				i+1, res.Name, res.Manifest.StartedAt, i, previous.Name, previous.Manifest.StartedAt)
+		}
+		entries, err := storage.Catalog(context.Background(), dests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var listed []string
+		for _, e := range entries {
+			listed = append(listed, e.Name)
+		}
+		if !slices.Equal(listed, []string{res.Name}) {
+			t.Errorf("after run %d the destination lists %v, want its own backup %s alone", i+1, listed, res.Name)
+		}
+		if latest, err := storage.Pick(entries, storage.Query{Stack: s.Project}); err != nil || latest.Name != res.Name {
+			t.Errorf("after run %d --latest picks %s (%v), want %s", i+1, latest.Name, err, res.Name)
+		}
+		previous = res
+	}
+	entries, err := storage.Catalog(context.Background(), dests)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("catalog %v, %v", entries, err)
+	}
+	if _, err := restore.Verify(context.Background(), dests, entries[0], nil); err != nil {
+		t.Errorf("the last backup does not verify: %v", err)
+	}
+}

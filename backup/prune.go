@@ -29,6 +29,9 @@ type PruneOptions struct {
 	DryRun bool
 	Now    time.Time
 	Logger *slog.Logger
+	// Committed are backups just committed by the calling run: never
+	// deleted (see storage.PruneOptions.Committed).
+	Committed []string
 }
 
 // Prune applies each destination's retention policy. An append-only
@@ -54,7 +57,7 @@ func Prune(ctx context.Context, cfg *config.Config, dests []*storage.Destination
 		}
 		rep, err := d.Prune(ctx, storage.PruneOptions{
 			Policy: PolicyOf(r, cfg.Location()), Grace: time.Duration(r.IncompleteGrace), Now: opts.Now, DryRun: opts.DryRun,
-			Stack: cfg.Stack.Project,
+			Stack: cfg.Stack.Project, Committed: opts.Committed,
 		})
 		if rep != nil {
 			reports = append(reports, rep)
@@ -81,9 +84,9 @@ func (e *PruneError) Error() string {
 
 func (e *PruneError) Unwrap() error { return e.Err }
 
-// pruneAfterBackup prunes the destinations the backup committed on, except
-// the append-only ones.
-func pruneAfterBackup(ctx context.Context, cfg *config.Config, dests []*storage.Destination, now time.Time, log *slog.Logger) ([]*storage.PruneReport, error) {
+// pruneAfterBackup prunes the destinations the backup named committed on,
+// except the append-only ones, and never deletes that backup.
+func pruneAfterBackup(ctx context.Context, cfg *config.Config, dests []*storage.Destination, committed string, now time.Time, log *slog.Logger) ([]*storage.PruneReport, error) {
 	var prunable []*storage.Destination
 	for _, d := range dests {
 		if dc, ok := cfg.Destination(d.Name()); ok && dc.Retention.Mode != config.ModeAppendOnly {
@@ -93,7 +96,7 @@ func pruneAfterBackup(ctx context.Context, cfg *config.Config, dests []*storage.
 	if len(prunable) == 0 {
 		return nil, nil
 	}
-	reports, err := Prune(ctx, cfg, prunable, PruneOptions{Now: now, Logger: log})
+	reports, err := Prune(ctx, cfg, prunable, PruneOptions{Now: now, Logger: log, Committed: []string{committed}})
 	if err != nil {
 		return reports, &PruneError{Err: err}
 	}

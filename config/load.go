@@ -137,7 +137,8 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, Errors{{Path: name, Line: yamlErrorLine(err), Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+		line, msg := yamlSyntaxError(err)
+		return nil, Errors{{Path: name, Line: line, Msg: "not valid YAML: " + msg}}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -175,12 +176,57 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 
 var yamlLineRe = regexp.MustCompile(`line (\d+)`)
 
+// yamlErrorLine is the line a decoding error of yaml names (those count
+// from 1).
 func yamlErrorLine(err error) int {
 	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		return n
 	}
 	return 0
+}
+
+// yamlSyntaxLineRe is the "yaml: line N: " a syntax error starts with.
+var yamlSyntaxLineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
+
+// yamlParserProblems are the problems yaml's parser (not its scanner)
+// reports. yaml.v3 numbers a parser error's line from 0 and a scanner
+// error's from 1 (see parser.fail in its decode.go), so a file whose
+// block or list is cut short was reported one line above the block.
+var yamlParserProblems = []string{
+	"did not find expected key",
+	"did not find expected node content",
+	"did not find expected '-' indicator",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected <document start>",
+	"did not find expected <stream-start>",
+	"found duplicate %TAG directive",
+	"found duplicate %YAML directive",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+// yamlSyntaxError is the line (counted from 1, 0 when unknown) and the
+// message of yaml's error for a file that is not valid YAML; the message
+// no longer carries the line, which the error's location gives.
+func yamlSyntaxError(err error) (int, string) {
+	text := err.Error()
+	m := yamlSyntaxLineRe.FindStringSubmatch(text)
+	if m == nil {
+		return 0, text
+	}
+	msg := text[len(m[0]):]
+	line := 0
+	if m[1] != "" {
+		line, _ = strconv.Atoi(m[1])
+	}
+	if slices.Contains(yamlParserProblems, msg) {
+		// With no line, both the problem and its context are on the
+		// first line, which yaml numbers 0.
+		line++
+	}
+	return line, msg
 }
 
 // UnmarshalYAML gives each destination the default retention for the keys

@@ -28,9 +28,10 @@ var ErrNameTaken = errors.New("the name is already taken on the destination")
 // ErrNoSpace says a destination ran out of space while dr wrote to it.
 var ErrNoSpace = errors.New("no space left")
 
-// maxNameShift is how many seconds past its start a run looks for a free
-// name before giving up: more backups of one stack in one minute than this
-// means something is looping.
+// maxNameShift is how many seconds past its start a run's name may be:
+// more backups of one stack in one minute than this means something is
+// looping, and a name further ahead than that means a clock is wrong
+// (this host's now, or the one that named the newest backup).
 const maxNameShift = 60
 
 // Modes of what dr writes on a local destination: an unencrypted archive
@@ -41,15 +42,20 @@ const (
 )
 
 // FreeName picks the archive name of a backup of stack started at from:
-// the first second, from then on, for which no destination holds any
-// object of that backup name (archive of either kind, sidecar, pin, or a
-// leftover). Moving to the next second keeps the documented name format.
+// the start's second, or, when some destination already holds an object
+// of a backup of stack named at that second or later (archive of either
+// kind, sidecar, pin, drill report, or a leftover), the second after the
+// newest of them. Names then rise in the order runs start, even when
+// quick runs pushed earlier names ahead of the clock: a later run never
+// takes an earlier second that a prune freed, which would make its
+// backup look older than the one before it (to --latest and to
+// retention). Moving to a later second keeps the documented name format.
 // A destination that cannot be listed does not stop the pick: the check
 // each put makes before it starts (see claim) still protects it.
 func FreeName(ctx context.Context, dests []*Destination, stack string, from time.Time, encrypted bool) (string, error) {
 	from = from.UTC().Truncate(time.Second)
-	prefix := stack + "-"
-	var names [][]string
+	at := from
+	var newest, holder string
 	for _, d := range dests {
 		lctx, cancel := d.call(ctx)
 		entries, err := d.f.List(lctx, "")
@@ -57,38 +63,35 @@ func FreeName(ctx context.Context, dests []*Destination, stack string, from time
 		if err != nil {
 			continue
 		}
-		var own []string
 		for _, e := range entries {
-			if strings.HasPrefix(e.Remote(), prefix) {
-				own = append(own, e.Remote())
+			p, ok := backupOfObject(e.Remote())
+			if !ok || p.Stack != stack || p.Time.Before(at) {
+				continue
 			}
+			at = p.Time.Add(time.Second)
+			newest, holder = e.Remote(), d.name
 		}
-		names = append(names, own)
 	}
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("picking the backup name: %w", err)
 	}
-	for shift := range maxNameShift {
-		at := from.Add(time.Duration(shift) * time.Second)
-		// Every object of one backup starts with its plain archive name.
-		base := archive.ObjectName(stack, at, false)
-		if !anyHasPrefix(names, base) {
-			return archive.ObjectName(stack, at, encrypted), nil
-		}
+	if ahead := at.Sub(from); ahead > maxNameShift*time.Second {
+		return "", fmt.Errorf("picking the backup name: %s on %q is dated %s after this run's start (%s), and a backup is named after the newest of its stack, at most %ds ahead of its start: either backups of %s are looping, or a clock is wrong (this host's, or the one that wrote that object): check the clock, or move that object away if its name is wrong",
+			newest, holder, ahead-time.Second, from.Format(time.RFC3339), maxNameShift, stack)
 	}
-	return "", fmt.Errorf("picking the backup name: every name of %s from %s on for %d seconds is taken on some destination",
-		stack, from.Format(time.RFC3339), maxNameShift)
+	return archive.ObjectName(stack, at, encrypted), nil
 }
 
-func anyHasPrefix(lists [][]string, prefix string) bool {
-	for _, l := range lists {
-		for _, n := range l {
-			if strings.HasPrefix(n, prefix) {
-				return true
-			}
-		}
+// backupOfObject is the backup an object of dr's belongs to: the archive's
+// own name, read from the archive, its sidecar, its pin or one of its
+// drill reports; ok is false for any other object.
+func backupOfObject(object string) (archive.ParsedName, bool) {
+	name := strings.TrimSuffix(strings.TrimSuffix(object, archive.SidecarSuffix), archive.PinSuffix)
+	if backup, _, ok := ParseDrillReportName(object); ok {
+		name = backup
 	}
-	return false
+	p, err := archive.ParseObjectName(name)
+	return p, err == nil
 }
 
 // related is every object name whose presence means name is taken: the

@@ -43,7 +43,10 @@ func readAll(t *testing.T, d *Destination, name string) []byte {
 	return b
 }
 
-func TestFreeNameSkipsEveryTakenSecond(t *testing.T) {
+// TestFreeNameFollowsTheNewest: a run's name is its start's second, or
+// the second after the newest object of any backup of its stack on any
+// destination, so that names rise in the order runs start.
+func TestFreeNameFollowsTheNewest(t *testing.T) {
 	plain := archive.ObjectName("appwrite", when, false)
 	enc := archive.ObjectName("appwrite", when, true)
 	next := func(s int, encrypted bool) string {
@@ -57,13 +60,20 @@ func TestFreeNameSkipsEveryTakenSecond(t *testing.T) {
 		want      string
 	}{
 		{"empty", nil, nil, false, plain},
-		{"other stack and other seconds", []string{archive.ObjectName("other", when, false), next(-1, false), "notes.txt"}, nil, false, plain},
+		{"other stack and earlier seconds", []string{archive.ObjectName("other", when.Add(time.Minute), false), next(-1, false), "notes.txt"}, nil, false, plain},
+		{"a stack whose name starts with this one's", []string{archive.ObjectName("appwrite-staging", when.Add(10*time.Second), false)}, nil, false, plain},
 		{"committed backup", []string{plain, archive.SidecarName(plain)}, nil, false, next(1, false)},
 		{"leftover archive", []string{plain}, nil, true, next(1, true)},
 		{"sidecar without archive", []string{archive.SidecarName(enc)}, nil, false, next(1, false)},
 		{"pin only", []string{archive.PinName(plain)}, nil, false, next(1, false)},
+		{"drill report only", []string{DrillReportName(next(2, false), when)}, nil, false, next(3, false)},
 		{"taken on the second destination only", nil, []string{enc}, true, next(1, true)},
 		{"three seconds taken", []string{plain, next(1, true)}, []string{archive.SidecarName(next(2, false))}, false, next(3, false)},
+		// Quick runs pushed names ahead of the clock, and a prune freed
+		// the earlier seconds: the next run still comes after the newest.
+		{"a newer backup, earlier seconds free", []string{next(2, false), archive.SidecarName(next(2, false))}, nil, false, next(3, false)},
+		{"the newest on the second destination", []string{next(1, false)}, []string{next(4, true)}, false, next(5, false)},
+		{"as far ahead as allowed", []string{next(maxNameShift-1, false)}, nil, false, next(maxNameShift, false)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,13 +93,39 @@ func TestFreeNameSkipsEveryTakenSecond(t *testing.T) {
 	}
 }
 
+// TestFreeNameGivesUp: a name more than maxNameShift seconds past the
+// run's start is refused, with the object that pushed it and the likely
+// cause, instead of naming backups ever further into the future.
 func TestFreeNameGivesUp(t *testing.T) {
-	d := open(t, "a", t.TempDir(), nil)
-	for s := range maxNameShift {
-		put(t, d, archive.ObjectName("appwrite", when.Add(time.Duration(s)*time.Second), false), []byte("x"))
-	}
-	if got, err := FreeName(context.Background(), []*Destination{d}, "appwrite", when, false); err == nil {
-		t.Errorf("FreeName = %s with every second taken, want an error", got)
+	for _, tt := range []struct {
+		name    string
+		objects []string
+	}{
+		{"every second of a minute taken", func() []string {
+			var names []string
+			for s := range maxNameShift + 1 {
+				names = append(names, archive.ObjectName("appwrite", when.Add(time.Duration(s)*time.Second), false))
+			}
+			return names
+		}()},
+		{"one backup an hour ahead", []string{archive.SidecarName(archive.ObjectName("appwrite", when.Add(time.Hour), true))}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := open(t, "a", t.TempDir(), nil)
+			for _, n := range tt.objects {
+				put(t, d, n, []byte("x"))
+			}
+			got, err := FreeName(context.Background(), []*Destination{d}, "appwrite", when, false)
+			if err == nil {
+				t.Fatalf("FreeName = %s, want an error", got)
+			}
+			newest := tt.objects[len(tt.objects)-1]
+			for _, want := range []string{newest, `"a"`, "clock"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the error does not name %q: %v", want, err)
+				}
+			}
+		})
 	}
 }
 

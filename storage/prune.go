@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
@@ -24,6 +24,12 @@ type PruneOptions struct {
 	// leftovers are judged, never another stack's sharing the destination
 	// (its own host prunes it by its own policy).
 	Stack string
+	// Committed are the backups the run that prunes has just committed:
+	// kept whatever the policy says. A run reports its backup as made, so
+	// its own prune must never be what deletes it, even when a newer name
+	// is already there (another host's clock, a destination it could not
+	// list when it picked its name).
+	Committed []string
 }
 
 // LeftoverDecision is what a prune does with a leftover object.
@@ -82,6 +88,12 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 	sort.Strings(stacks)
 	for _, s := range stacks {
 		rep.Decisions = append(rep.Decisions, Apply(opts.Policy, byStack[s], opts.Now)...)
+	}
+	for i, dec := range rep.Decisions {
+		if !dec.Keep && slices.Contains(opts.Committed, dec.Name) {
+			rep.Decisions[i].Keep = true
+			rep.Decisions[i].Reasons = append(rep.Decisions[i].Reasons, "just committed by this run")
+		}
 	}
 	for _, lo := range l.Leftovers {
 		if opts.Stack != "" && stackOf(lo.Name) != opts.Stack {
@@ -144,12 +156,11 @@ func (d *Destination) Unpin(ctx context.Context, name string) error {
 	return d.DeleteObject(ctx, archive.PinName(name))
 }
 
-// stackOf is the stack an object of dr's belongs to, "" when its name is
-// not one of dr's.
+// stackOf is the stack an object of dr's belongs to (a drill report's
+// too), "" when its name is not one of dr's.
 func stackOf(object string) string {
-	name := strings.TrimSuffix(strings.TrimSuffix(object, archive.SidecarSuffix), archive.PinSuffix)
-	p, err := archive.ParseObjectName(name)
-	if err != nil {
+	p, ok := backupOfObject(object)
+	if !ok {
 		return ""
 	}
 	return p.Stack

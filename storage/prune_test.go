@@ -218,3 +218,53 @@ func TestPruneJudgesOnlyTheConfiguredStack(t *testing.T) {
 		t.Errorf("after the prune: %v, want %v", got, want)
 	}
 }
+
+// A prune told which backups its run just committed keeps them whatever
+// the policy says, and deletes the rest as the policy says.
+func TestPruneKeepsWhatTheRunJustCommitted(t *testing.T) {
+	ctx := context.Background()
+	d := open(t, "dest", t.TempDir(), nil)
+	names := sevenDaily(t, d)
+	justMade := names[2] // not the newest: another run's name is newer
+	rep, err := d.Prune(ctx, PruneOptions{Policy: Policy{Last: 1}, Grace: 24 * time.Hour, Now: when.Add(time.Hour), Committed: []string{justMade}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(rep.Deleted, justMade) {
+		t.Fatalf("the prune deleted %s, which its run just committed", justMade)
+	}
+	for _, dec := range rep.Decisions {
+		if dec.Name == justMade && (!dec.Keep || !slices.Equal(dec.Reasons, []string{"just committed by this run"})) {
+			t.Errorf("decision on the run's own backup: %+v", dec)
+		}
+	}
+	want := []string{justMade, names[len(names)-1]}
+	if got := listedNames(t, d); !slices.Equal(got, want) {
+		t.Errorf("after the prune: %v, want %v", got, want)
+	}
+}
+
+// A prune of one stack deletes that stack's drill reports whose backup is
+// gone, once past the grace period, as it does its other leftovers, and
+// leaves another stack's alone.
+func TestPruneOfAStackDeletesItsOrphanDrillReports(t *testing.T) {
+	ctx := context.Background()
+	d := open(t, "dest", t.TempDir(), nil)
+	mine := archive.ObjectName("appwrite", when.AddDate(0, 0, -30), false)
+	theirs := archive.ObjectName("other", when.AddDate(0, 0, -30), false)
+	for _, gone := range []string{mine, theirs} {
+		if _, err := d.PutDrillReport(ctx, gone, when, []byte(`{"passed": true}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := d.Prune(ctx, PruneOptions{Policy: Policy{Last: 1}, Grace: time.Hour, Now: time.Now().Add(48 * time.Hour), Stack: "appwrite"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.Deleted, []string{DrillReportName(mine, when)}) {
+		t.Errorf("deleted %v, want only this stack's orphan report", rep.Deleted)
+	}
+	if left, _ := d.DrillReports(ctx, theirs); len(left) != 1 {
+		t.Errorf("the other stack's report: %v", left)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -54,6 +55,9 @@ file is never replaced without --force.`,
 }
 
 func runInit(ctx context.Context, a *app, opts initOptions) error {
+	if err := checkOutFile("write", opts.write, filepath.Base(onboard.DefaultConfigPath)); err != nil {
+		return err
+	}
 	eng, err := engine.New(ctx)
 	if err != nil {
 		return err

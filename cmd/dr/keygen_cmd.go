@@ -10,6 +10,9 @@ import (
 	"github.com/appwrite-dr/dr/onboard"
 )
 
+// defaultIdentityFile is where dr keygen writes without --out.
+const defaultIdentityFile = "dr-identity.txt"
+
 type keygenOptions struct {
 	out string
 }
@@ -32,11 +35,17 @@ dr or by hand; keep copies where a lost server cannot take them along.`,
 			return runKeygen(a, opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.out, "out", "o", "dr-identity.txt", "the identity file to write")
+	cmd.Flags().StringVarP(&opts.out, "out", "o", defaultIdentityFile, "the identity file to write (its directory must exist)")
 	return cmd
 }
 
 func runKeygen(a *app, opts keygenOptions) error {
+	if err := checkOutFile("out", opts.out, defaultIdentityFile); err != nil {
+		return err
+	}
+	if err := checkOutDir("out", opts.out); err != nil {
+		return err
+	}
 	id, err := onboard.NewIdentity(time.Now())
 	if err != nil {
 		return err
