@@ -40,7 +40,7 @@ func (q *quiescingEngine) FindStack(ctx context.Context, project, dbService stri
 	if err != nil {
 		return nil, err
 	}
-	for _, svc := range []string{"appwrite", "worker"} {
+	for _, svc := range []string{"web", "queue"} {
 		s.Containers = append(s.Containers, engine.Container{ID: svc + "0", Name: project + "-" + svc + "-1", Service: svc, Running: q.running[svc]})
 	}
 	return s, nil
@@ -93,15 +93,15 @@ func TestQuiesceStartsWhatTheStopReached(t *testing.T) {
 		record  bool
 		wantErr string
 	}{
-		{name: "stopped and started", running: map[string]bool{"appwrite": true, "worker": true}, quiesce: []string{"appwrite", "worker"},
-			want: []string{"appwrite", "worker"}},
-		{name: "interrupted while the engine stopped them", running: map[string]bool{"appwrite": true}, quiesce: []string{"appwrite"},
-			stopErr: context.Canceled, interrupt: true, want: []string{"appwrite"}, wantErr: "context canceled"},
-		{name: "a service the operator had stopped stays stopped", running: map[string]bool{"appwrite": true}, quiesce: []string{"appwrite", "worker"},
-			want: []string{"appwrite"}},
-		{name: "nothing running, nothing recorded", running: map[string]bool{}, quiesce: []string{"appwrite"}},
-		{name: "start fails: the record stays", running: map[string]bool{"appwrite": true}, quiesce: []string{"appwrite"},
-			startErr: errors.New("engine said no"), record: true, wantErr: "docker compose start appwrite"},
+		{name: "stopped and started", running: map[string]bool{"web": true, "queue": true}, quiesce: []string{"web", "queue"},
+			want: []string{"web", "queue"}},
+		{name: "interrupted while the engine stopped them", running: map[string]bool{"web": true}, quiesce: []string{"web"},
+			stopErr: context.Canceled, interrupt: true, want: []string{"web"}, wantErr: "context canceled"},
+		{name: "a service the operator had stopped stays stopped", running: map[string]bool{"web": true}, quiesce: []string{"web", "queue"},
+			want: []string{"web"}},
+		{name: "nothing running, nothing recorded", running: map[string]bool{}, quiesce: []string{"web"}},
+		{name: "start fails: the record stays", running: map[string]bool{"web": true}, quiesce: []string{"web"},
+			startErr: errors.New("engine said no"), record: true, wantErr: "docker compose start web"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, interrupt := context.WithCancel(context.Background())
@@ -155,18 +155,18 @@ func TestBackupStartsWhatAKilledBackupLeftStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := journal.WriteStopped(cfg.StateDir, &journal.Stopped{Project: "fake", DBService: "mariadb", Services: []string{"appwrite", "gone"}, PID: 4242, StartedAt: time.Now()}); err != nil {
+	if err := journal.WriteStopped(cfg.StateDir, &journal.Stopped{Project: "fake", DBService: "mariadb", Services: []string{"web", "gone"}, PID: 4242, StartedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	eng := &quiescingEngine{fakeEngine: fakeEngine{project: "fake", rows: 10}, running: map[string]bool{"worker": true}}
+	eng := &quiescingEngine{fakeEngine: fakeEngine{project: "fake", rows: 10}, running: map[string]bool{"queue": true}}
 	res, err := Run(ctx, eng, cfg, []*storage.Destination{d}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(eng.started, []string{"appwrite"}) {
+	if !slices.Equal(eng.started, []string{"web"}) {
 		t.Errorf("started %q; want the service the killed backup stopped, and only it", eng.started)
 	}
-	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "pid 4242") || !strings.Contains(w, "started appwrite again") || !strings.Contains(w, "gone no longer in the project") {
+	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "pid 4242") || !strings.Contains(w, "started web again") || !strings.Contains(w, "gone no longer in the project") {
 		t.Errorf("warnings %q; want them to say what a killed backup left and what was started", res.Warnings)
 	}
 	if _, err := os.Stat(journal.StoppedPath(cfg.StateDir)); !os.IsNotExist(err) {
