@@ -96,6 +96,9 @@ func startLeftStopped(ctx context.Context, eng Engine, stateDir string, log *slo
 		return "", fmt.Errorf("%s: %w", rec.Describe(), err)
 	}
 	w := rec.Describe() + "; this backup started " + strings.Join(present, ", ") + " again"
+	if len(present) == 0 {
+		w = rec.Describe()
+	}
 	if gone := slices.DeleteFunc(slices.Clone(rec.Services), func(s string) bool { return slices.Contains(present, s) }); len(gone) > 0 {
 		w += " (" + strings.Join(gone, ", ") + " no longer in the project: nothing to start)"
 	}
