@@ -37,6 +37,7 @@ type Engine interface {
 	ReadVolume(ctx context.Context, name, image string) (io.ReadCloser, error)
 	StopServices(ctx context.Context, stack *engine.Stack, services []string, timeout time.Duration) ([]string, error)
 	StartServices(ctx context.Context, stack *engine.Stack, services []string) error
+	RemoveLabelled(ctx context.Context, label string) (containers, volumes []string, err error)
 }
 
 // quiesceTimeout is how long a service stopped for the volume capture gets
@@ -157,6 +158,13 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	// name only takes its second (see storage.FreeName).
 	started := now().UTC()
 
+	// Before the stack is looked at: a service a killed backup left
+	// stopped would otherwise be taken for one an operator stopped.
+	leftStopped, err := startLeftStopped(ctx, eng, cfg.StateDir, log)
+	if err != nil {
+		return nil, err
+	}
+	leftHelpers := removeLeftHelpers(ctx, eng, cfg.StateDir, log)
 	plan, err := prepare(ctx, eng, cfg)
 	if err != nil {
 		return nil, err
@@ -177,6 +185,11 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		w := fmt.Sprintf(msg, args...)
 		res.Warnings = append(res.Warnings, w)
 		log.Warn(w)
+	}
+	for _, w := range []string{leftStopped, leftHelpers} {
+		if w != "" {
+			res.Warnings = append(res.Warnings, w)
+		}
 	}
 	if len(recipients) == 0 {
 		// Once per run, whatever the destinations: a local copy is as

@@ -40,6 +40,8 @@ type stackPlan struct {
 	mountErr error
 	// quiesce are the services stopped while volumes are captured.
 	quiesce []string
+	// stateDir holds the record of the services a backup stopped.
+	stateDir string
 	// appwrite is the stack's Appwrite service, nil when it has none.
 	appwrite *archive.Appwrite
 	// envWarnings are what checkEnv found in the .env.
@@ -124,6 +126,7 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 		unlisted:    unlisted,
 		mountErr:    mountErr,
 		quiesce:     cfg.Stack.StopDuringBackup,
+		stateDir:    cfg.StateDir,
 		project:     stack.Project,
 		kind:        kind,
 		dbContainer: db,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/rclone/rclone/fs/asyncreader"
 
@@ -26,23 +25,12 @@ func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *sta
 	}
 	counters.phase.Store("volumes")
 	if len(plan.quiesce) > 0 {
-		log.Info("stopping services for the volume capture", "services", plan.quiesce)
-		stopped, stopErr := eng.StopServices(ctx, plan.stack, plan.quiesce, quiesceTimeout)
-		// Registered before the stop error is looked at: whatever was
-		// stopped is started again on every path.
-		defer func() {
-			if len(stopped) == 0 {
-				return
-			}
-			if startErr := eng.StartServices(context.WithoutCancel(ctx), plan.stack, stopped); startErr != nil {
-				err = errors.Join(err, fmt.Errorf("starting %s again after the volume capture: %w; start them by hand (docker compose start %s)",
-					strings.Join(stopped, ", "), startErr, strings.Join(stopped, " ")))
-				return
-			}
-			log.Info("services started again", "services", stopped)
-		}()
+		undo, stopErr := quiesce(ctx, eng, plan, log)
+		// Deferred before the stop error is looked at: whatever the stop
+		// may have reached is started again on every path.
+		defer func() { err = errors.Join(err, undo()) }()
 		if stopErr != nil {
-			return nil, fmt.Errorf("stopping services for the volume capture: %w", stopErr)
+			return nil, stopErr
 		}
 	}
 	for _, v := range plan.volumes {

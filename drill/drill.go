@@ -8,13 +8,11 @@ package drill
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore"
 	"github.com/appwrite-dr/dr/scan"
@@ -143,13 +142,7 @@ func (e *FailedError) Is(target error) bool { return target == ErrFailed }
 const LabelOwner = "dr.drill.owner"
 
 // Owner is the owner label's value for a state dir.
-func Owner(stateDir string) string {
-	if abs, err := filepath.Abs(stateDir); err == nil {
-		stateDir = abs
-	}
-	sum := sha256.Sum256([]byte(stateDir))
-	return hex.EncodeToString(sum[:6])
-}
+func Owner(stateDir string) string { return lock.Owner(stateDir) }
 
 // Cleanup removes every container and volume a killed drill of this state
 // dir left (labelled dr.drill and with its owner), and nothing else. The

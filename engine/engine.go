@@ -41,7 +41,21 @@ func (e *NoEngineError) Unwrap() error { return e.Cause }
 // Client talks to one Docker engine. It is safe for concurrent use.
 type Client struct {
 	api *client.Client
+	// owner labels the helper containers this client makes (see
+	// WithOwner); "" leaves them without an owner.
+	owner string
 }
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithOwner labels every helper container the client makes with owner
+// (LabelHelperOwner): a run that holds the lock owner stands for knows
+// that any other helper with that label is a leftover of a killed run,
+// and removes it (RemoveLabelled). Only a run that holds the lock may
+// carry it: a helper of a command that runs without the lock (dr diff
+// --live) must never be taken for a leftover while it is in use.
+func WithOwner(owner string) Option { return func(c *Client) { c.owner = owner } }
 
 // pingTimeout bounds the first contact, so a hung engine fails fast with
 // the same clear message as a missing one.
@@ -49,7 +63,7 @@ const pingTimeout = 15 * time.Second
 
 // New connects to the engine named by the environment (DOCKER_HOST and
 // friends, or the default socket), negotiates the API version and pings it.
-func New(ctx context.Context) (*Client, error) {
+func New(ctx context.Context, opts ...Option) (*Client, error) {
 	api, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Docker client: %w", err)
@@ -66,7 +80,11 @@ func New(ctx context.Context) (*Client, error) {
 	}
 	// The ping negotiated the version; this pins it for later calls.
 	api.NegotiateAPIVersion(ctx)
-	return &Client{api: api}, nil
+	c := &Client{api: api}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
 
 // connectCause digs out why the connection failed: the Docker client

@@ -15,6 +15,13 @@ import (
 // returns the services it actually stopped (those that had a running
 // container), so the caller restarts exactly those and nothing an operator
 // had stopped on purpose. On error the list still holds what was stopped.
+//
+// A stop once asked of the engine is waited for even when ctx ends: the
+// engine goes on stopping the container after a cancelled request returns,
+// and a caller told "nothing was stopped" would leave it stopped for good
+// (issue 21: Ctrl-C of a backup while it stopped stop_during_backup). Such
+// a service is in the returned list; no further stop is begun once ctx
+// has ended.
 func (c *Client) StopServices(ctx context.Context, stack *Stack, services []string, timeout time.Duration) ([]string, error) {
 	if err := checkServices(stack, services); err != nil {
 		return nil, err
@@ -24,27 +31,50 @@ func (c *Client) StopServices(ctx context.Context, stack *Stack, services []stri
 	for _, svc := range services {
 		wasRunning := false
 		for _, ct := range stack.ServiceContainers(svc) {
+			if err := ctx.Err(); err != nil {
+				if wasRunning {
+					stopped = append(stopped, svc)
+				}
+				return stopped, fmt.Errorf("stopping service %s: %w", svc, err)
+			}
 			// The stack listing may be old; the live state decides.
 			st, err := c.ContainerState(ctx, ct.ID)
 			if err != nil {
+				if wasRunning {
+					stopped = append(stopped, svc)
+				}
 				return stopped, fmt.Errorf("stopping service %s: %w", svc, err)
 			}
 			if !st.Running {
 				continue
 			}
-			if err := c.api.ContainerStop(ctx, ct.ID, container.StopOptions{Timeout: &seconds}); err != nil {
-				if wasRunning {
-					stopped = append(stopped, svc)
-				}
+			// From here the container may end up stopped whatever the
+			// request returns: the caller must start it again.
+			wasRunning = true
+			if err := c.stopContainer(ctx, ct.ID, seconds); err != nil {
+				stopped = append(stopped, svc)
 				return stopped, fmt.Errorf("stopping container %s of service %s: %w", ct.Name, svc, err)
 			}
-			wasRunning = true
 		}
 		if wasRunning {
 			stopped = append(stopped, svc)
 		}
 	}
 	return stopped, nil
+}
+
+// stopGrace is how long past the stop timeout a stop request may take
+// (the kill, and the engine noting the exit) before dr gives up on it.
+const stopGrace = 30 * time.Second
+
+// stopContainer asks the engine to stop the container and waits for the
+// answer without ctx's cancellation, under a deadline of its own: an
+// interrupted run must know the container has stopped before it starts it
+// again, or the start lands first and the stop after it.
+func (c *Client) stopContainer(ctx context.Context, id string, seconds int) error {
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(seconds)*time.Second+stopGrace)
+	defer cancel()
+	return c.api.ContainerStop(stopCtx, id, container.StopOptions{Timeout: &seconds})
 }
 
 // StartServices starts every container of the named services, in the order

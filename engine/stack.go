@@ -60,6 +60,20 @@ func (s *Stack) ServiceContainers(name string) []Container {
 	return out
 }
 
+// Running returns the services among those named that have a running
+// container in the listing, in the order named: those a stop may reach.
+func (s *Stack) Running(services []string) []string {
+	var out []string
+	for _, svc := range services {
+		for _, c := range s.ServiceContainers(svc) {
+			if c.Running && !slices.Contains(out, svc) {
+				out = append(out, svc)
+			}
+		}
+	}
+	return out
+}
+
 // Services lists the stack's service names, sorted and without repeats.
 func (s *Stack) Services() []string {
 	var names []string

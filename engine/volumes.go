@@ -22,6 +22,10 @@ import (
 // so leftovers of a killed run can be found (docker ps -a --filter label=…).
 const LabelHelper = "dr.helper"
 
+// LabelHelperOwner ties a helper to the state dir whose lock the run that
+// made it held (see WithOwner); its value is lock.Owner of that dir.
+const LabelHelperOwner = "dr.helper.owner"
+
 // volumeMountPoint is where a helper container sees the volume.
 const volumeMountPoint = "/volume"
 
@@ -162,7 +166,7 @@ func (c *Client) createVolumeHelper(ctx context.Context, name, image string, rea
 			Entrypoint: []string{},
 			Cmd:        cmd,
 			User:       user,
-			Labels:     map[string]string{LabelHelper: "volume"},
+			Labels:     c.helperLabels(),
 		},
 		&container.HostConfig{
 			NetworkMode: "none",
@@ -181,6 +185,19 @@ func (c *Client) createVolumeHelper(ctx context.Context, name, image string, rea
 		return "", fmt.Errorf("creating a helper container for volume %s: %w", name, err)
 	}
 	return created.ID, nil
+}
+
+// HelperOwnerLabel is the label filter (key=value) that finds the
+// helpers made for owner: the ones a killed run of owner's state dir left,
+// when the caller holds that lock.
+func HelperOwnerLabel(owner string) string { return LabelHelperOwner + "=" + owner }
+
+func (c *Client) helperLabels() map[string]string {
+	labels := map[string]string{LabelHelper: "volume"}
+	if c.owner != "" {
+		labels[LabelHelperOwner] = c.owner
+	}
+	return labels
 }
 
 // removeHelper removes a helper container and the anonymous volumes its

@@ -6,6 +6,8 @@
 package lock
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -80,4 +82,17 @@ func (l *Lock) Release() error {
 		return fmt.Errorf("releasing lock: %w", err)
 	}
 	return nil
+}
+
+// Owner names the state dir dir for labels on what a run holding its lock
+// makes (drill containers, volume helpers): a run holding the lock knows
+// that anything else with its owner label is a killed run's leftover,
+// while what runs of another state dir (another dr on the same engine)
+// make is left alone. It is a short hash of dir's absolute path.
+func Owner(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return hex.EncodeToString(sum[:6])
 }

@@ -61,6 +61,8 @@ func (r *Report) add(c Check) { r.Checks = append(r.Checks, c) }
 type DoctorEngine interface {
 	FindStack(ctx context.Context, project, dbService string) (*engine.Stack, error)
 	mariadb.Execer
+	ListLabelled(ctx context.Context, label string) (containers, volumes []string, err error)
+	RemoveLabelled(ctx context.Context, label string) (containers, volumes []string, err error)
 }
 
 // Store is what the checks need from a destination.
@@ -142,6 +144,7 @@ func checkStack(ctx context.Context, r *Report, opts DoctorOptions) {
 	}
 	defer closeEng()
 	r.add(Check{Name: "engine", Status: StatusOK, Detail: "the Docker engine answers"})
+	checkLeftovers(ctx, r, eng, cfg.StateDir)
 
 	stack, err := eng.FindStack(ctx, cfg.Stack.Project, svc)
 	if err != nil {

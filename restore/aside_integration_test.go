@@ -328,10 +328,17 @@ func TestKilledAsideRestoreIsUndone(t *testing.T) {
 func killHalfWay(t *testing.T, c childRestore) {
 	t.Helper()
 	spec, _ := json.Marshal(c)
+	killChildAt(t, childEnv, string(spec), importingLine)
+}
+
+// killChildAt runs the test binary as a child with env=spec and kills it
+// with SIGKILL once it prints line on stdout.
+func killChildAt(t *testing.T, env, spec, line string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childEnv+"="+string(spec))
+	child.Env = append(os.Environ(), env+"="+spec)
 	var childErr strings.Builder
 	child.Stderr = &childErr
 	out, err := child.StdoutPipe()
@@ -344,14 +351,14 @@ func killHalfWay(t *testing.T, c childRestore) {
 	sc := bufio.NewScanner(out)
 	reached := false
 	for sc.Scan() {
-		if sc.Text() == importingLine {
+		if sc.Text() == line {
 			reached = true
 			break
 		}
 	}
 	if !reached {
 		child.Wait()
-		t.Fatalf("the child restore ended before the import stalled: %s", childErr.String())
+		t.Fatalf("the child ended before it printed %q: %s", line, childErr.String())
 	}
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

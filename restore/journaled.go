@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
@@ -53,9 +54,51 @@ func (x *executor) newJournal(prev *journal.Journal, started time.Time) *journal
 		// the only copy of the database from before the interrupted one.
 		j.Aside = slices.Clone(prev.Aside)
 	}
+	j.Stopped = journal.AddUnique(j.Stopped, x.stoppedByBackup...)
 	j.Stopped = journal.AddUnique(j.Stopped, x.plan.runningStop()...)
 	x.prev = prev
 	return j
+}
+
+// removeLeftHelpers removes the volume helpers a killed run of this
+// state dir left: after a kill -9 while a volume was written, its helper
+// holds the volume mounted read-write, and docker compose down -v fails
+// with "volume is in use" until it is gone. A failure is a warning: the
+// leftover is in the way of nothing this restore does.
+func (x *executor) removeLeftHelpers(ctx context.Context, step func(string)) {
+	label := engine.HelperOwnerLabel(lock.Owner(x.plan.StateDir))
+	removed, _, err := x.eng.RemoveLabelled(ctx, label)
+	if err != nil {
+		w := fmt.Sprintf("removing the volume helpers a killed run left: %v; remove them by hand: docker rm -f $(docker ps -aq --filter label=%s)", err, label)
+		x.res.Warnings = append(x.res.Warnings, w)
+		x.log.Warn(w)
+		return
+	}
+	if len(removed) > 0 {
+		step(fmt.Sprintf("removed %d volume helper container(s) a killed run left", len(removed)))
+		x.log.Warn("removed the volume helpers a killed run left", "containers", len(removed))
+	}
+}
+
+// takeOverStoppedByBackup reads the record of the services a killed
+// backup left stopped; from then on they are this run's to start. A
+// record of another project is left alone, with a warning: this run
+// cannot start that project's services.
+func (x *executor) takeOverStoppedByBackup(step func(string)) error {
+	rec, err := journal.ReadStopped(x.plan.StateDir)
+	if err != nil || rec == nil {
+		return err
+	}
+	if rec.Project != x.plan.Project {
+		w := rec.Describe() + "; this restore of project " + x.plan.Project + " does not start them: docker compose -p " + rec.Project + " start " + strings.Join(rec.Services, " ")
+		x.res.Warnings = append(x.res.Warnings, w)
+		x.log.Warn(w)
+		return nil
+	}
+	x.stoppedByBackup = rec.Services
+	step(rec.Describe() + "; this restore starts them when it ends")
+	x.log.Warn("a killed backup left services stopped; this restore starts them", "services", rec.Services, "pid", rec.PID)
+	return nil
 }
 
 // runningStop are the services of plan.Stop with a running container: the
@@ -64,23 +107,17 @@ func (p *Plan) runningStop() []string {
 	if p.stack == nil {
 		return nil
 	}
-	var out []string
-	for _, svc := range p.Stop {
-		for _, c := range p.stack.ServiceContainers(svc) {
-			if c.Running {
-				out = journal.AddUnique(out, svc)
-			}
-		}
-	}
-	return out
+	return p.stack.Running(p.Stop)
 }
 
-// inherited are the services an interrupted restore left stopped.
+// inherited are the services an interrupted restore, or a killed backup,
+// left stopped.
 func (x *executor) inherited() []string {
-	if x.prev == nil {
-		return nil
+	var out []string
+	if x.prev != nil {
+		out = slices.Clone(x.prev.Stopped)
 	}
-	return x.prev.Stopped
+	return journal.AddUnique(out, x.stoppedByBackup...)
 }
 
 // writeJournal records the phase durably.

@@ -43,6 +43,7 @@ type Engine interface {
 	WriteVolume(ctx context.Context, name, image string, archive io.Reader) error
 	ReadVolume(ctx context.Context, name, image string) (io.ReadCloser, error)
 	ServicesMounting(ctx context.Context, stack *engine.Stack, volumeName string) ([]string, error)
+	RemoveLabelled(ctx context.Context, label string) (containers, volumes []string, err error)
 }
 
 // Request says what to restore from which backup.

@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(childEnv); spec != "" {
 		os.Exit(runKilledRestoreChild(spec))
 	}
+	if spec := os.Getenv(volumeChildEnv); spec != "" {
+		os.Exit(runKilledVolumeRestoreChild(spec))
+	}
 	os.Exit(stack.Main(m))
 }
 

@@ -123,6 +123,17 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 			"stopped", prev.Stopped, "unfinished", prev.Unfinished)
 	}
 
+	// A run killed while it wrote (or read) a volume left that volume's
+	// helper, mounted; the caller holds the lock, so none is in use.
+	x.removeLeftHelpers(ctx, step)
+
+	// A backup killed while it had stop_during_backup stopped left their
+	// names; this restore starts them when it ends, as it does for an
+	// interrupted restore's, and its journal takes the names over.
+	if err := x.takeOverStoppedByBackup(step); err != nil {
+		return res, fmt.Errorf("%w; nothing was stopped or changed", err)
+	}
+
 	// The safety net is chosen, and a safety dump written, before
 	// anything is stopped: when no way back can be made (a full state
 	// dir, a database too damaged to dump), the restore is refused with
@@ -141,6 +152,13 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 		return res, fmt.Errorf("%w; nothing was stopped or changed", err)
 	}
 	defer func() { err = x.finish(ctx, step, err) }()
+	if len(x.stoppedByBackup) > 0 {
+		// The journal names them now. Should the removal fail, the next
+		// backup starts what this restore already started: no harm.
+		if err := journal.RemoveStopped(plan.StateDir); err != nil {
+			log.Warn("the restore journal took over the services a killed backup left stopped", "err", err)
+		}
+	}
 
 	if len(plan.Stop) > 0 {
 		step("stopping " + strings.Join(plan.Stop, ", "))
@@ -220,6 +238,8 @@ type executor struct {
 	// the one an interrupted restore left, or nil.
 	journal *journal.Journal
 	prev    *journal.Journal
+	// stoppedByBackup are the services a killed backup left stopped.
+	stoppedByBackup []string
 
 	// imp is the import of the dump, through the path drills share.
 	imp *DumpImport

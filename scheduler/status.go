@@ -58,7 +58,9 @@ type StatusInput struct {
 	Destinations []DestinationStatus
 	// UnfinishedRestore describes a restore that did not finish ("" if none).
 	UnfinishedRestore string
-	Now               time.Time
+	// LeftBehind is what killed runs left (see LeftBehind): each a problem.
+	LeftBehind []string
+	Now        time.Time
 }
 
 // Evaluate judges the state: unhealthy when the last backup failed (or was
@@ -113,6 +115,7 @@ func Evaluate(in StatusInput) Status {
 	if s.UnfinishedRestore != "" {
 		s.Problems = append(s.Problems, s.UnfinishedRestore)
 	}
+	s.Problems = append(s.Problems, in.LeftBehind...)
 	s.Healthy = len(s.Problems) == 0
 	return s
 }

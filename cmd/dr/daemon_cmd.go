@@ -16,6 +16,7 @@ import (
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/scheduler"
 )
 
@@ -89,7 +90,9 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 	if err != nil {
 		return err
 	}
-	eng, err := engine.New(ctx)
+	// Each job holds the state dir's lock (state_dir cannot change on a
+	// reload), so the helpers it makes may carry the lock's owner label.
+	eng, err := engine.New(ctx, engine.WithOwner(lock.Owner(cfg.StateDir)))
 	if err != nil {
 		return err
 	}

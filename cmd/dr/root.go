@@ -17,6 +17,7 @@ import (
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/redact"
+	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -224,7 +225,9 @@ func openStackSession(ctx context.Context, a *app, cfg *config.Config, destinati
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(ctx)
+	// Every command that opens a session holds the state dir's lock while
+	// it works, so its helpers may carry the lock's owner label.
+	eng, err := engine.New(ctx, engine.WithOwner(lock.Owner(cfg.StateDir)))
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/scheduler"
 )
 
@@ -53,7 +54,7 @@ func runStatus(ctx context.Context, a *app, opts statusOptions) error {
 	}
 	st := scheduler.Evaluate(scheduler.StatusInput{
 		Config: cfg, History: hist, Destinations: scheduler.ListDestinations(ctx, cfg),
-		UnfinishedRestore: scheduler.UnfinishedRestore(cfg.StateDir), Now: time.Now().Round(0),
+		UnfinishedRestore: scheduler.UnfinishedRestore(cfg.StateDir), LeftBehind: leftBehind(ctx, cfg.StateDir), Now: time.Now().Round(0),
 	})
 	if opts.json {
 		enc := json.NewEncoder(a.out)
@@ -137,4 +138,16 @@ func drillRTO(seconds float64) string {
 		return "not measured"
 	}
 	return time.Duration(seconds * float64(time.Second)).Round(100 * time.Millisecond).String()
+}
+
+// leftBehind is what killed runs left. Without an engine only the
+// services a killed backup stopped can be named: status worked without
+// one before, and a monitoring probe should not fail for that alone.
+func leftBehind(ctx context.Context, stateDir string) []string {
+	eng, err := engine.New(ctx)
+	if err != nil {
+		return scheduler.LeftBehind(ctx, nil, stateDir)
+	}
+	defer eng.Close()
+	return scheduler.LeftBehind(ctx, eng, stateDir)
 }

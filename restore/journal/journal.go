@@ -112,21 +112,30 @@ func Read(stateDir string) (*Journal, error) {
 	return &j, nil
 }
 
-// Write replaces the journal in stateDir atomically and durably: a temporary
-// file, fsynced, renamed over the journal, and the directory fsynced, so a
-// crash at any moment leaves either the old journal or the new one whole.
+// Write replaces the journal in stateDir atomically and durably (see
+// writeDurably).
 func Write(stateDir string, j *Journal) error {
 	j.Version = Version
 	data, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return fmt.Errorf("writing the restore journal: %w", err)
 	}
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return fmt.Errorf("writing the restore journal: creating state directory %s: %w", stateDir, err)
+	if err := writeDurably(stateDir, FileName, data); err != nil {
+		return fmt.Errorf("writing the restore journal: %w", err)
 	}
-	tmp, err := os.CreateTemp(stateDir, "."+FileName+".*")
+	return nil
+}
+
+// writeDurably replaces stateDir/name atomically and durably: a temporary
+// file, fsynced, renamed over the file, and the directory fsynced, so a
+// crash at any moment leaves either the old file or the new one whole.
+func writeDurably(stateDir, name string, data []byte) error {
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return fmt.Errorf("creating state directory %s: %w", stateDir, err)
+	}
+	tmp, err := os.CreateTemp(stateDir, "."+name+".*")
 	if err != nil {
-		return fmt.Errorf("writing the restore journal in %s: %w", stateDir, err)
+		return fmt.Errorf("in %s: %w", stateDir, err)
 	}
 	done := false
 	defer func() {
@@ -135,30 +144,30 @@ func Write(stateDir string, j *Journal) error {
 			os.Remove(tmp.Name())
 		}
 	}()
-	// CreateTemp makes the file 0600 already; say so, the journal names
+	// CreateTemp makes the file 0600 already; say so, the file names
 	// services and paths only but state_dir is private by rule.
 	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("writing the restore journal: %w", err)
+		return err
 	}
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		return fmt.Errorf("writing the restore journal: %w", err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("writing the restore journal: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing the restore journal: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), Path(stateDir)); err != nil {
-		return fmt.Errorf("writing the restore journal: %w", err)
+	if err := os.Rename(tmp.Name(), filepath.Join(stateDir, name)); err != nil {
+		return err
 	}
 	done = true
 	if err := SyncDir(stateDir); err != nil {
-		return fmt.Errorf("writing the restore journal: %w", err)
+		return err
 	}
 	// A run killed in the middle of a write leaves its temporary file;
 	// only one run writes at a time (the lock), so any other is stale.
-	stale, _ := filepath.Glob(filepath.Join(stateDir, "."+FileName+".*"))
+	stale, _ := filepath.Glob(filepath.Join(stateDir, "."+name+".*"))
 	for _, f := range stale {
 		os.Remove(f)
 	}
@@ -167,13 +176,17 @@ func Write(stateDir string, j *Journal) error {
 
 // Remove deletes the journal durably: the restore it recorded is over.
 func Remove(stateDir string) error {
-	if err := os.Remove(Path(stateDir)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("removing the restore journal: %w", err)
-	}
-	if err := SyncDir(stateDir); err != nil {
+	if err := removeDurably(stateDir, FileName); err != nil {
 		return fmt.Errorf("removing the restore journal: %w", err)
 	}
 	return nil
+}
+
+func removeDurably(stateDir, name string) error {
+	if err := os.Remove(filepath.Join(stateDir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return SyncDir(stateDir)
 }
 
 // SyncDir fsyncs a directory, making a rename or removal in it durable.
