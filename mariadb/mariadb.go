@@ -5,7 +5,6 @@
 package mariadb
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -108,22 +107,35 @@ func (m *Server) WithLogger(log *slog.Logger) *Server {
 	return &c
 }
 
-// Query runs SQL inside the container and returns its rows' fields.
+// Query runs SQL inside the container and returns its rows' fields, as
+// the server holds them (see batchRows).
 func (m *Server) Query(ctx context.Context, sql string) ([][]string, error) {
 	out, err := m.output(ctx, "querying the database", 16<<20, queryScript, "dr-query", sql)
 	if err != nil {
 		return nil, err
 	}
+	return batchRows(out), nil
+}
+
+// batchRows reads the client's --batch output: a row a line, fields
+// split by tabs, each field unescaped. The client escapes the newline,
+// tab, NUL and backslash a name or value holds, and nothing else: a
+// carriage return stays raw, so a line ends at "\n" alone (reading "\r\n"
+// as a line's end would cut the "\r" off a name that ends in one). Empty
+// lines are skipped.
+func batchRows(out string) [][]string {
 	var rows [][]string
-	sc := bufio.NewScanner(strings.NewReader(out))
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		if sc.Text() == "" {
+	for line := range strings.SplitSeq(out, "\n") {
+		if line == "" {
 			continue
 		}
-		rows = append(rows, strings.Split(sc.Text(), "\t"))
+		fields := strings.Split(line, "\t")
+		for i, f := range fields {
+			fields[i] = unescapeBatch(f)
+		}
+		rows = append(rows, fields)
 	}
-	return rows, sc.Err()
+	return rows
 }
 
 // output runs script (named name, with args) in the container and returns
@@ -141,6 +153,33 @@ func (m *Server) output(ctx context.Context, doing string, limit int64, script, 
 		return "", res.Err(doing)
 	}
 	return out.String(), nil
+}
+
+// unescapeBatch undoes the escaping of a field in the client's --batch
+// output (\0, \t, \n and \\).
+func unescapeBatch(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case '0':
+			b.WriteByte(0)
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }
 
 // Info is what the manifest records about the server before the dump.
@@ -204,8 +243,7 @@ func parseInspect(out string, wanted []string) (*Info, error) {
 	present := map[string]bool{}
 	var all []string
 	tables := map[string]string{}
-	for _, line := range strings.Split(rows, "\n") {
-		f := strings.Split(line, "\t")
+	for _, f := range batchRows(rows) {
 		switch {
 		case f[0] == "version" && len(f) == 2:
 			info.ServerVersion = f[1]

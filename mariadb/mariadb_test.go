@@ -65,8 +65,32 @@ func TestUnescapeBatch(t *testing.T) {
 		{`nul\0end`, "nul\x00end"},
 		{`trailing\`, `trailing\`},
 	} {
-		if got := UnescapeBatch(tc.in); got != tc.want {
-			t.Errorf("UnescapeBatch(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := unescapeBatch(tc.in); got != tc.want {
+			t.Errorf("unescapeBatch(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestBatchRows: names as MariaDB accepts them come back as the server
+// holds them, whatever the client's --batch output escapes or leaves raw.
+func TestBatchRows(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		out  string
+		want [][]string
+	}{
+		{"plain", "appwrite\t_1_users\n", [][]string{{"appwrite", "_1_users"}}},
+		{"a newline in a name", `d` + "\t" + `a\nb` + "\n", [][]string{{"d", "a\nb"}}},
+		{"a tab in a name", `d` + "\t" + `a\tb` + "\n", [][]string{{"d", "a\tb"}}},
+		{"a backslash before an n", `d` + "\t" + `a\\nb` + "\n", [][]string{{"d", `a\nb`}}},
+		{"a carriage return ends a name", "d\ta\r\nd\tb\n", [][]string{{"d", "a\r"}, {"d", "b"}}},
+		{"quotes, backticks, comments and unicode stay", "d\t`a``'\"-- /*;é\n", [][]string{{"d", "`a``'\"-- /*;é"}}},
+		{"empty lines", "\nx\n\n", [][]string{{"x"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := batchRows(tc.out); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("batchRows(%q) = %q, want %q", tc.out, got, tc.want)
+			}
+		})
 	}
 }
