@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/excerpt"
 )
 
 // SystemDatabases are never part of "all databases": they belong to the
@@ -150,6 +152,7 @@ func (m *Server) output(ctx context.Context, doing string, limit int64, script, 
 		return "", fmt.Errorf("%s: %w", doing, err)
 	}
 	if res.ExitCode != 0 {
+		res.Stderr = condenseStatements(res.Stderr)
 		return "", res.Err(doing)
 	}
 	return out.String(), nil
@@ -417,21 +420,39 @@ func (m *Server) importExec(ctx context.Context, r io.Reader, out io.Writer, opt
 	return nil
 }
 
-// echoedLine is the length past which a line of the import client's error
-// output is the failed statement it echoes (a multi-MiB INSERT of hex, cut
+// echoedLine is the length past which a line of the client's error output
+// is part of a statement it echoes (a multi-MiB INSERT of hex, cut
 // anywhere by the tail buffer), not its message.
 const echoedLine = 512
 
-// condenseStatements replaces echoed statements in the client's error
-// output by their size, so the error an operator reads is the message.
+// echoFrame is the line the client writes above and below a failed
+// statement it echoes.
+const echoFrame = "--------------"
+
+// condenseStatements shortens the statements the client echoes in its
+// error output (a failed statement between two echoFrame lines, and any
+// line long enough to be one whose frame the tail buffer cut off) to an
+// excerpt, so the error an operator reads is the message: a failed query
+// over a few hundred tables is some 30 KB.
 func condenseStatements(stderr string) string {
 	lines := strings.Split(stderr, "\n")
-	for i, l := range lines {
-		if len(l) > echoedLine {
-			lines[i] = fmt.Sprintf("[%d bytes of the statement]", len(l))
+	out := lines[:0:0]
+	for i := 0; i < len(lines); i++ {
+		if lines[i] == echoFrame {
+			if end := slices.Index(lines[i+1:], echoFrame); end >= 0 {
+				stmt := strings.Join(lines[i+1:i+1+end], "\n")
+				out = append(out, echoFrame, excerpt.Of(stmt), echoFrame)
+				i += end + 1
+				continue
+			}
 		}
+		if len(lines[i]) > echoedLine {
+			out = append(out, excerpt.Of(lines[i]))
+			continue
+		}
+		out = append(out, lines[i])
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(out, "\n")
 }
 
 // ByHandImport is the host shell command that feeds a dump on its standard
