@@ -479,6 +479,7 @@ func TestIdentifiers(t *testing.T) {
 		{"a block comment", "app", "/* star", ""},
 		{"a semicolon", "app", "semi;colon", ""},
 		{"a dot", "app", "dot.ted", ""},
+		{"a backtick before a dot", "app", "tick`.dot", "(3)"},
 		{"64 characters", "app", strings.Repeat("x", 62) + "63", ""},
 		{"in a database with a newline", "d\nb", "t\n1", "(5)"},
 	} {
@@ -499,8 +500,8 @@ func TestIdentifiers(t *testing.T) {
 			}
 		})
 	}
-	if len(tables) != 17 {
-		t.Errorf("%d table sections, want 17: %q", len(tables), shape(whole))
+	if len(tables) != 18 {
+		t.Errorf("%d table sections, want 18: %q", len(tables), shape(whole))
 	}
 }
 

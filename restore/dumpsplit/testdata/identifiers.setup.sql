@@ -20,13 +20,16 @@ b` VALUES (1,'x'),(2,'y');
 CREATE TABLE `back\slash` (id int);
 CREATE TABLE `back``tick` (id int);
 INSERT INTO `back``tick` VALUES (1);
-CREATE TABLE `cr` (id int);
+CREATE TABLE `c
+r` (id int);
 CREATE TABLE `dot.ted` (id int);
 CREATE TABLE `quo'te"s` (id int);
 CREATE TABLE `semi;colon` (id int);
 CREATE TABLE `sp 
 x` (id int);
 CREATE TABLE `tab	x` (id int);
+CREATE TABLE `tick``.dot` (id int);
+INSERT INTO `tick``.dot` VALUES (3),(4);
 CREATE TABLE `with space` (id int);
 CREATE TABLE `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx63` (id int);
 CREATE TABLE `é ünï ☃` (id int);

@@ -365,6 +365,30 @@ LOCK TABLES `tab	x` WRITE;
 UNLOCK TABLES;
 
 --
+-- Table structure for table `tick``.dot`
+--
+
+DROP TABLE IF EXISTS `tick``.dot`;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!40101 SET character_set_client = utf8mb4 */;
+CREATE TABLE `tick``.dot` (
+  `id` int(11) DEFAULT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+/*!40101 SET character_set_client = @saved_cs_client */;
+
+--
+-- Dumping data for table `tick``.dot`
+--
+
+LOCK TABLES `tick``.dot` WRITE;
+/*!40000 ALTER TABLE `tick``.dot` DISABLE KEYS */;
+INSERT INTO `tick``.dot` VALUES
+(3),
+(4);
+/*!40000 ALTER TABLE `tick``.dot` ENABLE KEYS */;
+UNLOCK TABLES;
+
+--
 -- Temporary table structure for view `v
 -- iew`
 --
@@ -578,4 +602,4 @@ USE `d.b`;
 /*!40101 SET COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION */;
 /*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;
 
--- Dump completed on 2026-12-07  0:47:05
+-- Dump completed on 2026-12-07  0:52:38
