@@ -614,7 +614,7 @@ func unquote(w string) string {
 }
 
 // splitQualified splits `db`.`table`. A quoted part ends at its closing
-// backtick, never at a doubled one: `a“.b` is one name.
+// backtick, never at a doubled one, which is a backtick of the name.
 func splitQualified(w string) (db, name string, ok bool) {
 	if strings.HasPrefix(w, "`") {
 		end := quotedEnd(w)
