@@ -1,5 +1,6 @@
 -- Makes the databases whose mariadb-dump is identifiers.sql: a name of
--- every kind MariaDB accepts. Run with --default-character-set=utf8mb4,
+-- every kind MariaDB accepts. Run with --binary-mode (the \r of a name
+-- stays) --default-character-set=utf8mb4,
 -- then: mariadb-dump <dr's DumpOptions> --databases app 'd<newline>b' d.b
 CREATE DATABASE `app`;
 USE `app`;
@@ -20,8 +21,7 @@ b` VALUES (1,'x'),(2,'y');
 CREATE TABLE `back\slash` (id int);
 CREATE TABLE `back``tick` (id int);
 INSERT INTO `back``tick` VALUES (1);
-CREATE TABLE `c
-r` (id int);
+CREATE TABLE `cr` (id int);
 CREATE TABLE `dot.ted` (id int);
 CREATE TABLE `quo'te"s` (id int);
 CREATE TABLE `semi;colon` (id int);
