@@ -123,11 +123,17 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 	closeConn := func() { closeOnce.Do(conn.Close) }
 	defer closeConn()
 
-	// A closed connection ends the command's input cleanly, as if all of it
-	// had been sent, and an import would then act on part of it. So when
-	// the input is attached, the command is ended first and the connection
-	// closed after.
+	// However the connection ends (CloseWrite, or closed hard), the engine
+	// closes the command's input cleanly, as if all of it had been sent,
+	// and an import would then act on part of it. So when the input is
+	// attached, an abandoned command is ended first and the connection
+	// closed after, and its input is never closed as complete.
+	var inputMu sync.Mutex
+	abandoned := false
 	abandon := func() {
+		inputMu.Lock()
+		abandoned = true
+		inputMu.Unlock()
 		if opts.Stdin != nil {
 			_ = c.stopExec(ctx, containerID, created.ID, tag)
 		}
@@ -160,7 +166,13 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 				return
 			}
 			// Tells the command its input is complete; output still flows.
-			_ = conn.CloseWrite()
+			// Not after a cancel: a reader may end cleanly because of it
+			// (a pipe its writer closed), and the input is cut, not whole.
+			inputMu.Lock()
+			defer inputMu.Unlock()
+			if !abandoned && ctx.Err() == nil {
+				_ = conn.CloseWrite()
+			}
 		}()
 	} else {
 		close(stdinDone)
@@ -279,12 +291,23 @@ exit 0
 // do it: a closed attach leaves the process running, blocked on a full
 // pipe, and a dump left so would hold its snapshot open for good. The API
 // has no call to kill an exec, so a second exec finds it by its tag.
+//
+// The engine answers the attach, and even marks the exec running, before
+// the command's process exists; a stop run then finds nothing to end, and
+// the process, started after it, reads the input's end the closed
+// connection makes as a clean one. So stopExec first waits for the
+// process to exist (or the exec to have ended).
 func (c *Client) stopExec(ctx context.Context, containerID, execID, tag string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if info, err := c.api.ContainerExecInspect(ctx, execID); err == nil && !info.Running {
+	info, err := c.awaitExec(ctx, execID, func(info container.ExecInspect) bool {
+		return info.Pid != 0 || (!info.Running && info.ExitCode != 0)
+	})
+	if err == nil && !info.Running {
 		return nil
 	}
+	// An exec the engine cannot tell about is stopped all the same: the
+	// stop finds its processes by their tag.
 	res, err := c.Exec(ctx, containerID, ExecOptions{
 		Cmd:         []string{"sh", "-c", stopScript, "dr-stop", tag},
 		User:        "0",
@@ -299,18 +322,28 @@ func (c *Client) stopExec(ctx context.Context, containerID, execID, tag string) 
 // exitCode waits for the engine to record the end of the process: its
 // streams can close a moment before the exec is marked as finished.
 func (c *Client) exitCode(ctx context.Context, execID string) (int, error) {
+	info, err := c.awaitExec(ctx, execID, func(info container.ExecInspect) bool { return !info.Running })
+	if err != nil {
+		return 0, err
+	}
+	return info.ExitCode, nil
+}
+
+// awaitExec inspects the exec until reached says it is in the state
+// waited for, backing off from 5 ms to 200 ms between looks.
+func (c *Client) awaitExec(ctx context.Context, execID string, reached func(container.ExecInspect) bool) (container.ExecInspect, error) {
 	delay := 5 * time.Millisecond
 	for {
 		info, err := c.api.ContainerExecInspect(ctx, execID)
 		if err != nil {
-			return 0, err
+			return container.ExecInspect{}, err
 		}
-		if !info.Running {
-			return info.ExitCode, nil
+		if reached(info) {
+			return info, nil
 		}
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return container.ExecInspect{}, ctx.Err()
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, 200*time.Millisecond)

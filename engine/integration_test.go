@@ -300,6 +300,33 @@ func TestExecCancelNeverEndsInputCleanly(t *testing.T) {
 	}
 }
 
+// TestExecCancelWithInputEndingCleanly: a reader that ends cleanly
+// because of the cancel (a pipe whose writer closes it on the way out)
+// must not make the command see its input as complete.
+func TestExecCancelWithInputEndingCleanly(t *testing.T) {
+	s := shared.Get(t)
+	c := newClient(t)
+	id := s.ContainerID(t, teststack.AppService)
+	marker := fmt.Sprintf("/tmp/drcancelcleaneof%d", time.Now().UnixNano())
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(make([]byte, 64<<10))
+		cancel()
+		pw.Close()
+	}()
+	_, err := c.Exec(ctx, id, engine.ExecOptions{
+		Cmd:   []string{"sh", "-c", `cat >/dev/null && touch "$1"`, "sh", marker},
+		Stdin: pr,
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if out, err := c.Output(context.Background(), id, []string{"sh", "-c", `test -e "$1" && echo acted || echo stopped`, "sh", marker}); err != nil || out != "stopped\n" {
+		t.Errorf("after cancel the command %q (%v); want it stopped before its input ended", out, err)
+	}
+}
+
 type failingWriter struct{ err error }
 
 func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }

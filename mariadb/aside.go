@@ -62,30 +62,3 @@ func (m *Server) Script(ctx context.Context, r io.Reader) (string, error) {
 
 // QuoteString quotes s as an SQL string literal.
 func QuoteString(s string) string { return quoteString(s) }
-
-// UnescapeBatch undoes the escaping of a field in the client's --batch
-// output (\0, \t, \n and \\), for values that hold them (definitions).
-func UnescapeBatch(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' || i+1 == len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		i++
-		switch s[i] {
-		case '0':
-			b.WriteByte(0)
-		case 't':
-			b.WriteByte('\t')
-		case 'n':
-			b.WriteByte('\n')
-		default:
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
-}

@@ -29,6 +29,9 @@ func TestParseInspect(t *testing.T) {
 			err: `names "gone", which the server does not have (it has: analytics, appwrite)`},
 		{name: "nothing but system databases", out: client + "version\t10.11.9\nschema\tmysql\n",
 			err: "nothing to back up"},
+		{name: "names the client escaped, read as the server holds them", out: client + "version\t10.11.9-MariaDB\nschema\td\\nb\ntable\td\\nb\ta\\nb\tInnoDB\ntable\td\\nb\tback\\\\slash\tAria\n",
+			databases: []string{"d\nb"},
+			engines:   map[string]string{"d\nb.a\nb": "InnoDB", "d\nb.back\\slash": "Aria"}},
 		{name: "no separator", out: "sh: 1: mariadb-dump: not found\n", err: "unexpected output"},
 	}
 	for _, tt := range tests {

@@ -5,18 +5,19 @@
 package mariadb
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/excerpt"
 )
 
 // SystemDatabases are never part of "all databases": they belong to the
@@ -108,22 +109,35 @@ func (m *Server) WithLogger(log *slog.Logger) *Server {
 	return &c
 }
 
-// Query runs SQL inside the container and returns its rows' fields.
+// Query runs SQL inside the container and returns its rows' fields, as
+// the server holds them (see batchRows).
 func (m *Server) Query(ctx context.Context, sql string) ([][]string, error) {
 	out, err := m.output(ctx, "querying the database", 16<<20, queryScript, "dr-query", sql)
 	if err != nil {
 		return nil, err
 	}
+	return batchRows(out), nil
+}
+
+// batchRows reads the client's --batch output: a row a line, fields
+// split by tabs, each field unescaped. The client escapes the newline,
+// tab, NUL and backslash a name or value holds, and nothing else: a
+// carriage return stays raw, so a line ends at "\n" alone (reading "\r\n"
+// as a line's end would cut the "\r" off a name that ends in one). Empty
+// lines are skipped.
+func batchRows(out string) [][]string {
 	var rows [][]string
-	sc := bufio.NewScanner(strings.NewReader(out))
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		if sc.Text() == "" {
+	for line := range strings.SplitSeq(out, "\n") {
+		if line == "" {
 			continue
 		}
-		rows = append(rows, strings.Split(sc.Text(), "\t"))
+		fields := strings.Split(line, "\t")
+		for i, f := range fields {
+			fields[i] = unescapeBatch(f)
+		}
+		rows = append(rows, fields)
 	}
-	return rows, sc.Err()
+	return rows
 }
 
 // output runs script (named name, with args) in the container and returns
@@ -138,9 +152,37 @@ func (m *Server) output(ctx context.Context, doing string, limit int64, script, 
 		return "", fmt.Errorf("%s: %w", doing, err)
 	}
 	if res.ExitCode != 0 {
+		res.Stderr = condenseStatements(res.Stderr)
 		return "", res.Err(doing)
 	}
 	return out.String(), nil
+}
+
+// unescapeBatch undoes the escaping of a field in the client's --batch
+// output (\0, \t, \n and \\).
+func unescapeBatch(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case '0':
+			b.WriteByte(0)
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }
 
 // Info is what the manifest records about the server before the dump.
@@ -204,8 +246,7 @@ func parseInspect(out string, wanted []string) (*Info, error) {
 	present := map[string]bool{}
 	var all []string
 	tables := map[string]string{}
-	for _, line := range strings.Split(rows, "\n") {
-		f := strings.Split(line, "\t")
+	for _, f := range batchRows(rows) {
 		switch {
 		case f[0] == "version" && len(f) == 2:
 			info.ServerVersion = f[1]
@@ -379,21 +420,39 @@ func (m *Server) importExec(ctx context.Context, r io.Reader, out io.Writer, opt
 	return nil
 }
 
-// echoedLine is the length past which a line of the import client's error
-// output is the failed statement it echoes (a multi-MiB INSERT of hex, cut
+// echoedLine is the length past which a line of the client's error output
+// is part of a statement it echoes (a multi-MiB INSERT of hex, cut
 // anywhere by the tail buffer), not its message.
 const echoedLine = 512
 
-// condenseStatements replaces echoed statements in the client's error
-// output by their size, so the error an operator reads is the message.
+// echoFrame is the line the client writes above and below a failed
+// statement it echoes.
+const echoFrame = "--------------"
+
+// condenseStatements shortens the statements the client echoes in its
+// error output (a failed statement between two echoFrame lines, and any
+// line long enough to be one whose frame the tail buffer cut off) to an
+// excerpt, so the error an operator reads is the message: a failed query
+// over a few hundred tables is some 30 KB.
 func condenseStatements(stderr string) string {
 	lines := strings.Split(stderr, "\n")
-	for i, l := range lines {
-		if len(l) > echoedLine {
-			lines[i] = fmt.Sprintf("[%d bytes of the statement]", len(l))
+	out := lines[:0:0]
+	for i := 0; i < len(lines); i++ {
+		if lines[i] == echoFrame {
+			if end := slices.Index(lines[i+1:], echoFrame); end >= 0 {
+				stmt := strings.Join(lines[i+1:i+1+end], "\n")
+				out = append(out, echoFrame, excerpt.Of(stmt), echoFrame)
+				i += end + 1
+				continue
+			}
 		}
+		if len(lines[i]) > echoedLine {
+			out = append(out, excerpt.Of(lines[i]))
+			continue
+		}
+		out = append(out, lines[i])
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(out, "\n")
 }
 
 // ByHandImport is the host shell command that feeds a dump on its standard

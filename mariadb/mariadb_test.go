@@ -2,6 +2,7 @@ package mariadb
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -27,10 +28,15 @@ func TestSQLList(t *testing.T) {
 
 func TestCondenseStatements(t *testing.T) {
 	long := strings.Repeat("A1", 300)
+	union := "SELECT 'app.a\\nb', COUNT(*) FROM `app`.`a\nb`" + strings.Repeat(" UNION ALL SELECT 'app.t', COUNT(*) FROM `app`.`t`", 600)
 	tests := []struct{ name, in, want string }{
 		{"message only", "ERROR 1045 (28000): Access denied", "ERROR 1045 (28000): Access denied"},
 		{"echoed statement", "--------------\nINSERT INTO `b` VALUES\n(1,0x" + long + ")\n--------------\n\nERROR 2006 (HY000) at line 47: Server has gone away",
-			"--------------\nINSERT INTO `b` VALUES\n[606 bytes of the statement]\n--------------\n\nERROR 2006 (HY000) at line 47: Server has gone away"},
+			"--------------\nINSERT INTO `b` VALUES\\n(1,0x" + long[:120-len("INSERT INTO `b` VALUES\n(1,0x")] + "… (629 bytes)\n--------------\n\nERROR 2006 (HY000) at line 47: Server has gone away"},
+		{"a failed query over many tables, a name with a newline", "--------------\n" + union + "\n--------------\n\nERROR 1146 (42S02) at line 1: Table 'app.a\nb' doesn't exist",
+			"--------------\n" + "SELECT 'app.a\\nb', COUNT(*) FROM `app`.`a\\nb` UNION ALL SELECT 'app.t', COUNT(*) FROM `app`.`t` UNION ALL SELECT 'app.t',… (" + strconv.Itoa(len(union)) + " bytes)\n--------------\n\nERROR 1146 (42S02) at line 1: Table 'app.a\nb' doesn't exist"},
+		{"a statement whose frame the tail cut off", "(1,0x" + long + ")\n--------------\n\nERROR 2006 (HY000)",
+			"(1,0x" + long[:115] + "… (606 bytes)\n--------------\n\nERROR 2006 (HY000)"},
 		{"a line just short enough stays", strings.Repeat("x", 512), strings.Repeat("x", 512)},
 		{"empty", "", ""},
 	}
@@ -65,8 +71,32 @@ func TestUnescapeBatch(t *testing.T) {
 		{`nul\0end`, "nul\x00end"},
 		{`trailing\`, `trailing\`},
 	} {
-		if got := UnescapeBatch(tc.in); got != tc.want {
-			t.Errorf("UnescapeBatch(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := unescapeBatch(tc.in); got != tc.want {
+			t.Errorf("unescapeBatch(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestBatchRows: names as MariaDB accepts them come back as the server
+// holds them, whatever the client's --batch output escapes or leaves raw.
+func TestBatchRows(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		out  string
+		want [][]string
+	}{
+		{"plain", "appwrite\t_1_users\n", [][]string{{"appwrite", "_1_users"}}},
+		{"a newline in a name", `d` + "\t" + `a\nb` + "\n", [][]string{{"d", "a\nb"}}},
+		{"a tab in a name", `d` + "\t" + `a\tb` + "\n", [][]string{{"d", "a\tb"}}},
+		{"a backslash before an n", `d` + "\t" + `a\\nb` + "\n", [][]string{{"d", `a\nb`}}},
+		{"a carriage return ends a name", "d\ta\r\nd\tb\n", [][]string{{"d", "a\r"}, {"d", "b"}}},
+		{"quotes, backticks, comments and unicode stay", "d\t`a``'\"-- /*;é\n", [][]string{{"d", "`a``'\"-- /*;é"}}},
+		{"empty lines", "\nx\n\n", [][]string{{"x"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := batchRows(tc.out); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("batchRows(%q) = %q, want %q", tc.out, got, tc.want)
+			}
+		})
 	}
 }

@@ -277,7 +277,7 @@ func inspectAside(ctx context.Context, srv asideServer, dbs []string, dumpSize i
 func parseShowCreate(o savedObject, r []string) (savedObject, error) {
 	field := func(i int) string {
 		if i < len(r) {
-			return mariadb.UnescapeBatch(r[i])
+			return r[i]
 		}
 		return ""
 	}

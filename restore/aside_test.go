@@ -277,8 +277,10 @@ func TestInPlace(t *testing.T) {
 	}
 }
 
-func TestParseShowCreateUnescapes(t *testing.T) {
-	o, err := parseShowCreate(savedObject{Kind: "procedure", Name: "p"}, []string{"p", "", `BEGIN\n\tSELECT 'a\\b'; END`, "utf8mb4", "c"})
+// TestParseShowCreate: the fields come as the server holds them (Query
+// unescapes the client's --batch output), and are taken as they are.
+func TestParseShowCreate(t *testing.T) {
+	o, err := parseShowCreate(savedObject{Kind: "procedure", Name: "p"}, []string{"p", "", "BEGIN\n\tSELECT 'a\\b'; END", "utf8mb4", "c"})
 	if err != nil || o.Stmt != "BEGIN\n\tSELECT 'a\\b'; END" || o.Charset != "utf8mb4" {
 		t.Errorf("got %+v, %v", o, err)
 	}

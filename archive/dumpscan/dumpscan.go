@@ -613,12 +613,13 @@ func unquote(w string) string {
 	return w
 }
 
-// splitQualified splits `db`.`table`.
+// splitQualified splits `db`.`table`. A quoted part ends at its closing
+// backtick, never at a doubled one, which is a backtick of the name.
 func splitQualified(w string) (db, name string, ok bool) {
 	if strings.HasPrefix(w, "`") {
-		end := strings.Index(w[1:], "`.")
-		if end >= 0 {
-			return unquote(w[:end+2]), unquote(w[end+3:]), true
+		end := quotedEnd(w)
+		if end < len(w) && w[end] == '.' {
+			return unquote(w[:end]), unquote(w[end+1:]), true
 		}
 		return "", "", false
 	}
@@ -626,6 +627,22 @@ func splitQualified(w string) (db, name string, ok bool) {
 		return w[:i], unquote(w[i+1:]), true
 	}
 	return "", "", false
+}
+
+// quotedEnd is the index after the `quoted` part that starts w (a doubled
+// backtick stays inside it), or len(w).
+func quotedEnd(w string) int {
+	for i := 1; i < len(w); i++ {
+		if w[i] != '`' {
+			continue
+		}
+		if i+1 < len(w) && w[i+1] == '`' {
+			i++
+			continue
+		}
+		return i + 1
+	}
+	return len(w)
 }
 
 // Result returns what was seen so far.

@@ -28,6 +28,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/appwrite-dr/dr/internal/excerpt"
 )
 
 // Kind says where a section may run.
@@ -80,8 +82,11 @@ type UnexpectedError struct {
 	Statement string // its first words
 }
 
+// Error quotes the table and the statement as excerpts: both can hold a
+// newline, and a statement's first words can be long quoted names.
 func (e *UnexpectedError) Error() string {
-	return fmt.Sprintf("the dump's section of table `%s` holds a statement a parallel import does not expect there (%s); import it over one connection (restore.import_connections: 1)", e.Table, e.Statement)
+	return fmt.Sprintf("the dump's section of table `%s` holds a statement a parallel import does not expect there (%s); import it over one connection (restore.import_connections: 1)",
+		excerpt.Of(strings.ReplaceAll(e.Table, "`", "``")), excerpt.Of(e.Statement))
 }
 
 const (
@@ -94,6 +99,9 @@ const (
 	preambleCap = 64 << 10
 	// commentCap bounds a comment line kept to read a section's title.
 	commentCap = 512
+	// titleCap bounds a section's title over all its lines: a name of 64
+	// newlines takes 64 lines.
+	titleCap = 4 * commentCap
 	// commandCap bounds a client command line (DELIMITER, sandbox).
 	commandCap = 1024
 )
@@ -536,18 +544,26 @@ func (s *Splitter) canCut() bool {
 
 // commentLine reads one whole comment line that began at column 0
 // between statements: the lines of a section comment block.
+//
+// mariadb-dump (and mysqldump) write a newline in a name as "\n-- ", so
+// that the comment holds it: a title goes on over every "-- " line up to
+// the closing "--", and each such line is one more newline of the title.
+// The lines are taken raw, as a name may end a line in a space or "\r".
 func (s *Splitter) commentLine() {
-	line := strings.TrimRight(string(s.cmt), " \t\r")
+	raw := string(s.cmt)
+	line := strings.TrimRight(raw, " \t\r")
 	switch {
 	case !s.canCut() || len(s.cmt) > commentCap:
 		s.cand = 0
-	case line == "--" && s.cand == 2:
+	case s.cand == 2 && strings.TrimSuffix(raw, "\r") == "--":
 		s.cand = 0
-		s.section(s.candAt, s.title)
+		s.section(s.candAt, strings.TrimRight(s.title, " \t\r"))
+	case s.cand == 2 && strings.HasPrefix(raw, "-- ") && len(s.title)+len(raw) <= titleCap:
+		s.title += "\n" + raw[3:]
 	case line == "--":
 		s.cand, s.candAt = 1, s.cmtBegin
-	case s.cand == 1 && strings.HasPrefix(line, "-- "):
-		s.cand, s.title = 2, line[3:]
+	case s.cand == 1 && strings.HasPrefix(raw, "-- "):
+		s.cand, s.title = 2, raw[3:]
 	default:
 		s.cand = 0
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -370,6 +371,11 @@ func FuzzSplit(f *testing.F) {
 	f.Add("USE `d`;\n--\n-- Table structure for table `a`\n--\nINSERT INTO `a` VALUES ('x');\n--\n-- Table structure for table `b`\n--\n", uint16(5))
 	f.Add("DELIMITER ;;\nUSE d;;\nDELIMITER ;\nUSE d;\n--\n-- Table structure for table `a`\n--\n", uint16(1))
 	f.Add("SET a=1;USE `d`;\n--\n-- Table structure for table `a`\n--\nLOCK TABLES `a` WRITE;\n--\n-- Final view structure for view `v`\n--\n", uint16(2))
+	f.Add("USE `d`;\n--\n-- Table structure for table `a\n-- \n-- b`\n--\nDROP TABLE IF EXISTS `a\n\nb`;\nCREATE TABLE `a\n\nb` (x int);\n--\n-- Dumping data for table `a\n-- \n-- b`\n--\nINSERT INTO `a\n\nb` VALUES (1);\n", uint16(4))
+	f.Add("USE `d\nb`;\n--\n-- Table structure for table `a\n-- -- Table structure for table `` x`\n--\nCREATE TABLE `a\n-- Table structure for table `` x` (x int);\n", uint16(9))
+	if dump, err := os.ReadFile("testdata/identifiers.sql"); err == nil {
+		f.Add(string(dump), uint16(11))
+	}
 	f.Fuzz(func(t *testing.T, data string, n uint16) {
 		whole, werr := split(data, 0)
 		if werr == nil && joined(whole) != data {
@@ -421,3 +427,98 @@ type discard struct{}
 
 func (discard) Begin(Section) error  { return nil }
 func (discard) Write(p []byte) error { return nil }
+
+// TestIdentifiers: every name MariaDB accepts gets its table's section,
+// in mariadb-dump's own output (testdata/identifiers.sql, made by
+// testdata/identifiers.setup.sql on MariaDB 10.11): a newline in a name
+// goes on over the next comment line of the section's title ("\n-- "),
+// and nothing else in a name may move a cut.
+func TestIdentifiers(t *testing.T) {
+	dump, err := os.ReadFile("testdata/identifiers.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := split(string(dump), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joined(whole) != string(dump) {
+		t.Fatal("the sections' bytes are not the dump")
+	}
+	for _, n := range []int{1, 7, 64} {
+		pieces, err := split(string(dump), n)
+		if err != nil {
+			t.Fatalf("pieces of %d: %v", n, err)
+		}
+		if !reflect.DeepEqual(pieces, whole) {
+			t.Fatalf("pieces of %d: sections %q, want %q", n, shape(pieces), shape(whole))
+		}
+	}
+	tables := map[[2]string]rec{}
+	for _, s := range whole {
+		if s.Kind == Table {
+			tables[[2]string{s.Database, s.Table}] = s
+		}
+	}
+	for _, tt := range []struct {
+		name, db, table string
+		rows            string // a row the section holds
+	}{
+		{"a newline", "app", "a\nb", "(1,'x')"},
+		{"two newlines", "app", "a\n\nb", "(7)"},
+		{"a space before a newline", "app", "sp \nx", ""},
+		{"a section title inside a name", "app", "a\n-- Table structure for table ` x", ""},
+		{"a backtick", "app", "back`tick", "(1)"},
+		{"quotes", "app", `quo'te"s`, ""},
+		{"a backslash", "app", `back\slash`, ""},
+		{"unicode", "app", "é ünï ☃", ""},
+		{"a space", "app", "with space", ""},
+		{"a tab", "app", "tab\tx", ""},
+		{"a carriage return", "app", "c\rr", ""},
+		{"a line comment", "app", "-- dash", ""},
+		{"a block comment", "app", "/* star", ""},
+		{"a semicolon", "app", "semi;colon", ""},
+		{"a dot", "app", "dot.ted", ""},
+		{"a backtick before a dot", "app", "tick`.dot", "(3)"},
+		{"64 characters", "app", strings.Repeat("x", 62) + "63", ""},
+		{"in a database with a newline", "d\nb", "t\n1", "(5)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ok := tables[[2]string{tt.db, tt.table}]
+			if !ok {
+				t.Fatalf("no section for table %q of %q; sections: %q", tt.table, tt.db, shape(whole))
+			}
+			quoted := "`" + strings.ReplaceAll(tt.table, "`", "``") + "`"
+			if !strings.HasPrefix(s.Data, "--\n-- Table structure for table ") || !strings.Contains(s.Data, "CREATE TABLE "+quoted+" (") {
+				t.Errorf("section %q does not start at its title or lacks its CREATE TABLE", abbreviate(s.Data))
+			}
+			if tt.rows != "" && !strings.Contains(s.Data, "INSERT INTO "+quoted+" VALUES\n"+tt.rows) {
+				t.Errorf("section %q lacks the rows %s", abbreviate(s.Data), tt.rows)
+			}
+			if strings.Count(s.Data, "CREATE TABLE ") != 1 {
+				t.Errorf("section %q holds another table", abbreviate(s.Data))
+			}
+		})
+	}
+	if len(tables) != 18 {
+		t.Errorf("%d table sections, want 18: %q", len(tables), shape(whole))
+	}
+}
+
+func abbreviate(s string) string { return s[:min(len(s), 200)] }
+
+// TestUnexpectedErrorQuotesExcerpts: the error stays one short line
+// whatever the names and the statement hold.
+func TestUnexpectedErrorQuotesExcerpts(t *testing.T) {
+	pre := "USE `d`;\n--\n-- Table structure for table `a\n-- b`\n--\nDROP TABLE IF EXISTS `a\nb`;\nCREATE TABLE `a\nb` (x int);\n"
+	long := strings.Repeat("n", 60)
+	_, err := split(pre+"INSERT INTO `"+long+"\n"+long+"` VALUES (1);\n", 0)
+	var ue *UnexpectedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("err = %v, want an UnexpectedError", err)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, "table `a\\nb`") || !strings.Contains(msg, "(INSERT INTO `"+long+"\\n") || len(msg) > 400 {
+		t.Errorf("error %q: want one line naming table `a\\nb` and an excerpt of the statement", msg)
+	}
+}
