@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -232,23 +233,14 @@ func (d *driller) checkTableHealth(ctx context.Context, srv *mariadb.Server) {
 	d.add(c)
 }
 
-// checkTableProblems reads CHECK TABLE's rows (Table, Op, Msg_type,
-// Msg_text): a table is fine when its status row says OK (a note or
-// warning before it is not a failure).
+// checkTableProblems lists each table CHECK TABLE's rows say is not
+// fine, as "db.table: problem", sorted.
 func checkTableProblems(rows [][]string) []string {
 	var bad []string
-	for _, r := range rows {
-		if len(r) < 4 {
-			continue
-		}
-		typ, msg := strings.ToLower(r[2]), r[3]
-		switch {
-		case typ == "error":
-			bad = append(bad, r[0]+": "+msg)
-		case typ == "status" && !strings.EqualFold(msg, "OK"):
-			bad = append(bad, r[0]+": "+msg)
-		}
+	for table, problem := range mariadb.CheckProblems(rows) {
+		bad = append(bad, table+": "+problem)
 	}
+	slices.Sort(bad)
 	return bad
 }
 

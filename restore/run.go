@@ -389,7 +389,8 @@ func CompareRows(ctx context.Context, srv *mariadb.Server, db *archive.Database)
 	var refs []mariadb.TableRef
 	for _, t := range db.Tables {
 		if !t.View {
-			refs = append(refs, mariadb.TableRef{Database: t.Database, Name: t.Name})
+			// A versioned table's rows in the dump are its row versions.
+			refs = append(refs, mariadb.TableRef{Database: t.Database, Name: t.Name, AllVersions: t.Versioned})
 		}
 	}
 	counts, err := srv.RowCounts(ctx, refs)

@@ -49,7 +49,7 @@ func (x *executor) safetyDump(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("inspecting the database: %w", err)
 	}
 	return writeSafetyDump(x.plan.SafetyDir, x.plan.Project+"-"+x.stamp, func(w io.Writer) error {
-		return srv.Dump(ctx, mariadb.DumpArgs(info.Databases, false), w)
+		return srv.Dump(ctx, info.DumpArgs(false), w)
 	})
 }
 
