@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -59,9 +60,16 @@ func TestVersionedHistoryAndABrokenViewComeBackAsRecorded(t *testing.T) {
 
 	for _, connections := range []int{1, 4} {
 		cfg.Restore.ImportConnections = connections
+		// The second restore's safety net is a dump of the live server,
+		// broken view and all: it must not stop on the view either.
+		if connections > 1 {
+			cfg.Restore.SafetyNet = config.SafetyNetDump
+		}
 		// The crisis: the history rewritten (a new version of row 1 and
-		// the deleted row 2 back) and the good view gone.
-		s.SQL(t, "UPDATE dr_hist.t SET v='x' WHERE id=1; INSERT INTO dr_hist.t VALUES (2,'again'); DROP VIEW dr_hist.v_ok")
+		// the deleted row 2 back) and the good view gone; the broken view
+		// is there again (the first restore dropped it with its database).
+		s.SQL(t, "UPDATE dr_hist.t SET v='x' WHERE id=1; INSERT INTO dr_hist.t VALUES (2,'again'); DROP VIEW dr_hist.v_ok;"+
+			"CREATE TABLE dr_hist.base (x INT); CREATE OR REPLACE VIEW dr_hist.v_bad AS SELECT x FROM dr_hist.base; DROP TABLE dr_hist.base")
 		r, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
 		if err != nil {
 			t.Fatalf("restore over %d connections: %.2000v", connections, err)
@@ -71,6 +79,9 @@ func TestVersionedHistoryAndABrokenViewComeBackAsRecorded(t *testing.T) {
 		}
 		if r.TablesChecked == 0 {
 			t.Errorf("the restore over %d connections checked no table's rows", connections)
+		}
+		if connections > 1 && r.SafetyDump == "" {
+			t.Errorf("the restore over %d connections made no safety dump", connections)
 		}
 		if !strings.Contains(strings.Join(r.Warnings, "\n"), "view dr_hist.v_bad is not in the backup") {
 			t.Errorf("the restore does not say the broken view is missing: %v", r.Warnings)
