@@ -88,6 +88,9 @@ func normDatabase(d *Database) *Database {
 	if len(c.Objects) == 0 {
 		c.Objects = nil
 	}
+	if len(c.Omitted) == 0 {
+		c.Omitted = nil
+	}
 	return &c
 }
 

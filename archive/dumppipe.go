@@ -323,7 +323,7 @@ func (d *DumpWriter) Finish() (*DumpResult, error) {
 	res.Completed = sr.Completed
 	res.Databases = sr.Databases
 	for _, t := range sr.Tables {
-		res.Tables = append(res.Tables, Table{Database: t.Database, Name: t.Name, Engine: t.Engine, Rows: t.Rows, View: t.View})
+		res.Tables = append(res.Tables, Table{Database: t.Database, Name: t.Name, Engine: t.Engine, Rows: t.Rows, View: t.View, Versioned: t.Versioned})
 	}
 	for _, o := range sr.Objects {
 		res.Objects = append(res.Objects, Object{Database: o.Database, Kind: o.Kind, Name: o.Name})

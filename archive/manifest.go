@@ -20,8 +20,12 @@ const FormatVersion = 2
 const (
 	ManifestEntry   = "manifest.json"
 	DumpChunkPrefix = "db/dump.sql."
-	ComposePrefix   = "compose/"
-	VolumesPrefix   = "volumes/"
+	// BrokenViewsEntry holds the definitions of the views the dump left
+	// out (see Database.Omitted), for an operator to create them again
+	// once what they use is back; no restore runs it.
+	BrokenViewsEntry = "db/views-left-out.sql"
+	ComposePrefix    = "compose/"
+	VolumesPrefix    = "volumes/"
 )
 
 // Status says how far a backup got. Only a sidecar with StatusComplete makes a
@@ -86,6 +90,53 @@ type Database struct {
 	// accounts an attacker added. Nil in manifests written before dr
 	// recorded them, or when the account dr uses cannot read mysql.user.
 	Users []string `json:"users,omitempty"`
+	// Omitted is what the backup could not hold, each with why: a
+	// restore of it lacks them. Absent when it holds everything (and in
+	// manifests written before dr recorded it).
+	Omitted []Omission `json:"omitted,omitempty"`
+}
+
+// Omission kinds.
+const (
+	// OmittedView is a view the dump left out because it cannot be
+	// opened; its definition is in BrokenViewsEntry.
+	OmittedView = "view"
+	// OmittedHistory is a system-versioned table whose history the dump
+	// client could not dump: the backup holds its current rows only.
+	OmittedHistory = "history"
+)
+
+// Omission is one thing a backup lacks.
+type Omission struct {
+	Kind     string `json:"kind"`
+	Database string `json:"database"`
+	Name     string `json:"name"`
+	Reason   string `json:"reason"`
+}
+
+// String says what a restore lacks, for warnings, reports and
+// notifications.
+func (o Omission) String() string {
+	switch o.Kind {
+	case OmittedView:
+		return fmt.Sprintf("view %s.%s is not in the backup: it cannot be opened (%s), so the dump left it out; its definition is in the archive's %s", o.Database, o.Name, o.Reason, BrokenViewsEntry)
+	case OmittedHistory:
+		return fmt.Sprintf("the history of system-versioned table %s.%s is not in the backup (%s): a restore brings back its current rows only", o.Database, o.Name, o.Reason)
+	default:
+		return fmt.Sprintf("%s %s.%s is not in the backup: %s", o.Kind, o.Database, o.Name, o.Reason)
+	}
+}
+
+// Lacks is what a restore of the backup lacks, one sentence each.
+func (d *Database) Lacks() []string {
+	if d == nil {
+		return nil
+	}
+	var out []string
+	for _, o := range d.Omitted {
+		out = append(out, o.String())
+	}
+	return out
 }
 
 // Counts is the one place a backup's tables and rows are counted, for
@@ -119,6 +170,10 @@ type Table struct {
 	Engine   string `json:"engine,omitempty"`
 	Rows     int64  `json:"rows"`
 	View     bool   `json:"view,omitempty"`
+	// Versioned marks a system-versioned table: Rows counts its row
+	// versions (FOR SYSTEM_TIME ALL), history included when the dump
+	// held it. False in manifests written before dr recorded it.
+	Versioned bool `json:"system_versioned,omitempty"`
 }
 
 // Object kinds: what CREATE statement of the dump made the object.

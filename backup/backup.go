@@ -217,6 +217,10 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 			warn("table %s uses engine %s: it is not part of the consistent snapshot (only InnoDB is)", key, eng)
 		}
 	}
+	omitted := omissions(info)
+	for _, o := range omitted {
+		warn("%s", o)
+	}
 	sort.Strings(res.Warnings)
 
 	log.Info("backup starting", "name", name, "project", plan.project, "databases", info.Databases, "destinations", destNames(dests))
@@ -253,6 +257,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		upload.Abort(ctx)
 		return nil, err
 	}
+	manifest.Database.Omitted = omitted
 	volumeWarnings, err := writeVolumes(ctx, eng, aw, plan, manifest, &counters, log)
 	for _, w := range volumeWarnings {
 		warn("%s", w)
@@ -355,8 +360,12 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 		}
 	}
 
+	if err := addBrokenViews(aw, info.BrokenViews, m.StartedAt); err != nil {
+		return err
+	}
+
 	counters.phase.Store("dump")
-	args := mariadb.DumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
+	args := info.DumpArgs(cfg.Stack.Database.IncludeGrants)
 	// The dump's output goes straight into the archive's pipeline, which
 	// returns its own error to the writes once it failed (a destination
 	// failed, a full disk), and that ends the dump.
@@ -414,6 +423,51 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 	m.Database.Users = recorded
 	nTables, nRows := m.Database.Counts()
 	log.Info("database dumped", "bytes", dr.Size, "tables", nTables, "rows", nRows, "chunks", len(dr.Chunks))
+	return nil
+}
+
+// omissions are what a backup of the server Inspect saw cannot hold: the
+// views the dump leaves out, and the history of the system-versioned
+// tables when the client cannot dump it.
+func omissions(info *mariadb.Info) []archive.Omission {
+	var out []archive.Omission
+	for _, v := range info.BrokenViews {
+		out = append(out, archive.Omission{Kind: archive.OmittedView, Database: v.Database, Name: v.Name, Reason: v.Problem})
+	}
+	if reason := info.HistoryLeftOut(); reason != "" {
+		for _, key := range info.Versioned {
+			db, name, _ := strings.Cut(key, ".")
+			out = append(out, archive.Omission{Kind: archive.OmittedHistory, Database: db, Name: name, Reason: reason})
+		}
+	}
+	return out
+}
+
+// addBrokenViews stores the definitions of the views the dump leaves out
+// as an entry of their own, beside the dump rather than in it: CREATE VIEW
+// fails while what a view uses is missing, and one failing statement
+// would stop the whole import.
+func addBrokenViews(aw *archive.Writer, views []mariadb.BrokenView, at time.Time) error {
+	if len(views) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("-- Views dr left out of the dump: each could not be opened when the backup\n" +
+		"-- was made, and the dump client stops on such a view. Create one again\n" +
+		"-- once what it uses exists, e.g. mariadb < this file, or statement by statement.\n")
+	for _, v := range views {
+		fmt.Fprintf(&b, "\n-- %s.%s: %s\n", v.Database, v.Name, strings.ReplaceAll(v.Problem, "\n", " "))
+		if v.Definition == "" {
+			b.WriteString("-- (its definition could not be read)\n")
+			continue
+		}
+		fmt.Fprintf(&b, "USE %s;\n%s;\n", mariadb.QuoteIdent(v.Database), v.Definition)
+	}
+	text := b.String()
+	hdr := archive.FileHeader{Name: archive.BrokenViewsEntry, Mode: 0o600, ModTime: at, Size: int64(len(text))}
+	if err := aw.AddFile(hdr, strings.NewReader(text)); err != nil {
+		return fmt.Errorf("archiving the definitions of the views left out: %w", err)
+	}
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/config"
-	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -52,7 +51,7 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 	if err != nil {
 		return nil, err
 	}
-	args := mariadb.DumpArgs(info.Databases, cfg.Stack.Database.IncludeGrants)
+	args := info.DumpArgs(cfg.Stack.Database.IncludeGrants)
 	// The name a run started now would take (see Run).
 	name, err := storage.FreeName(ctx, dests, plan.project, now, len(recipients) > 0)
 	if err != nil {
@@ -85,6 +84,9 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 	p.Absent = plan.absent
 	p.Warnings = append(p.Warnings, plan.unlisted...)
 	p.Warnings = append(p.Warnings, plan.envWarnings...)
+	for _, o := range omissions(info) {
+		p.Warnings = append(p.Warnings, o.String())
+	}
 	if plan.mountErr != nil {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("could not check which volumes the stack mounts: %v", plan.mountErr))
 	}

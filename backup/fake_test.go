@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,16 @@ type fakeEngine struct {
 	// rows in the dump's one table; its lines are incompressible enough
 	// that the archive is larger than the faults' byte offsets.
 	rows int
+	// brokenView, when set, is a view of appwrite whose table was dropped:
+	// CHECK TABLE says so, and the dump fails on it unless it is ignored,
+	// as mariadb-dump does.
+	brokenView string
+	// versioned, when set, is a system-versioned table of appwrite;
+	// noDumpHistory makes the dump client one without --dump-history.
+	versioned     string
+	noDumpHistory bool
+	// dumpArgs are the last dump's client arguments.
+	dumpArgs []string
 }
 
 const fakeDBID = "db0"
@@ -77,11 +88,31 @@ func (f *fakeEngine) Exec(_ context.Context, id string, opts engine.ExecOptions)
 	var text string
 	switch {
 	case len(opts.Cmd) >= 5 && opts.Cmd[3] == "dr-inspect":
-		text = "mariadb-dump\nmariadb-dump  Ver 10.19 Distrib 10.11.9-MariaDB, for debian-linux-gnu (x86_64)\n--dr-inspect--\n" +
+		text = "mariadb-dump\nmariadb-dump  Ver 10.19 Distrib 10.11.9-MariaDB, for debian-linux-gnu (x86_64)\n"
+		if !f.noDumpHistory {
+			text += "option --dump-history\n"
+		}
+		text += "--dr-inspect--\n" +
 			"version\t10.11.9-MariaDB\n" +
 			"schema\tappwrite\nschema\tinformation_schema\nschema\tmysql\n" +
 			"table\tappwrite\t_console_users\tInnoDB\n"
+		if f.versioned != "" {
+			text += "table\tappwrite\t" + f.versioned + "\tInnoDB\nversioned\tappwrite\t" + f.versioned + "\n"
+		}
+		if f.brokenView != "" {
+			text += "view\tappwrite\t" + f.brokenView + "\n"
+		}
+	case len(opts.Cmd) >= 5 && opts.Cmd[3] == "dr-query" && strings.HasPrefix(opts.Cmd[4], "CHECK TABLE "):
+		text = "appwrite." + f.brokenView + "\tcheck\tError\tTable 'appwrite.gone' doesn't exist\n"
+	case len(opts.Cmd) >= 5 && opts.Cmd[3] == "dr-query" && strings.HasPrefix(opts.Cmd[4], "SHOW CREATE VIEW "):
+		text = f.brokenView + "\tCREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `appwrite`.`" + f.brokenView + "` AS select `appwrite`.`gone`.`x` AS `x` from `appwrite`.`gone`\tutf8mb3\tutf8mb3_general_ci\n"
+	case len(opts.Cmd) >= 5 && opts.Cmd[3] == "dr-query" && strings.Contains(opts.Cmd[4], "'ROW START'"):
+		text = "" // no transaction-precise table
 	case len(opts.Cmd) >= 4 && opts.Cmd[3] == "dr-dump":
+		f.dumpArgs = opts.Cmd[4:]
+		if f.brokenView != "" && !slices.Contains(f.dumpArgs, "--ignore-table=appwrite."+f.brokenView) {
+			return &engine.ExecResult{ExitCode: 2, Stderr: "mariadb-dump: Couldn't execute 'SHOW FIELDS FROM `" + f.brokenView + "`': View 'appwrite." + f.brokenView + "' references invalid table(s) or column(s) or function(s) or definer/invoker of view lack rights to use them (1356)"}, nil
+		}
 		return &engine.ExecResult{}, f.dump(out)
 	default:
 		return &engine.ExecResult{ExitCode: 127, Stderr: "fake: unexpected command"}, nil
@@ -97,6 +128,15 @@ func (f *fakeEngine) dump(w io.Writer) error {
 	b.WriteString("DROP TABLE IF EXISTS `_console_users`;\nCREATE TABLE `_console_users` (\n  `id` int NOT NULL,\n  `v` varchar(64) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB;\n")
 	for i := range f.rows {
 		fmt.Fprintf(&b, "INSERT INTO `_console_users` VALUES (%d,'%x');\n", i, sha256.Sum256([]byte{byte(i), byte(i >> 8)}))
+	}
+	if f.versioned != "" {
+		fmt.Fprintf(&b, "CREATE TABLE `%s` (\n  `id` int NOT NULL\n) ENGINE=InnoDB WITH SYSTEM VERSIONING;\n", f.versioned)
+		// With its history, two versions of one row; without, the current one.
+		if slices.Contains(f.dumpArgs, "--dump-history") {
+			fmt.Fprintf(&b, "INSERT INTO `%s` (`id`, row_start, row_end) VALUES (1,'2026-11-25 07:00:00.000000','2026-11-25 07:30:00.000000'),(2,'2026-11-25 07:30:00.000000','2038-01-19 03:14:07.999999');\n", f.versioned)
+		} else {
+			fmt.Fprintf(&b, "INSERT INTO `%s` VALUES (2);\n", f.versioned)
+		}
 	}
 	b.WriteString("-- Dump completed on 2026-11-25  8:00:00\n")
 	_, err := io.WriteString(w, b.String())

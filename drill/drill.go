@@ -92,6 +92,10 @@ type Report struct {
 	Passed           bool     `json:"passed"`
 	Failed           []string `json:"failed,omitempty"`
 	Checks           []Check  `json:"checks"`
+	// Lacks is what the backup could not hold, so what a restore of it
+	// lacks (a view left out, a history not dumped), one sentence each;
+	// the checks expect exactly the rest. Absent when it holds everything.
+	Lacks []string `json:"lacks,omitempty"`
 	// Scan is what the malware scan of scan.volumes found; absent when
 	// nothing was scanned (and in reports older than the scan).
 	Scan *scan.Report `json:"scan,omitempty"`
@@ -201,6 +205,10 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		Tool: req.ToolVersion, Backup: picked.Backup.Name, ArchiveSHA256: m.Object.SHA256, Stack: m.Stack, Source: picked.Source.Name(),
 		Host: req.Host, Started: started.UTC(), BackupAgeSeconds: started.Sub(m.FinishedAt).Seconds(),
 		CPUs: cfg.Drill.CPUs, MemoryBytes: int64(cfg.Drill.Memory),
+		Lacks: m.Database.Lacks(),
+	}
+	for _, l := range rep.Lacks {
+		log.Warn("the backup lacks something: so will a restore of it", "missing", l)
 	}
 	d := &driller{eng: eng, cfg: cfg, req: req, log: log, step: step, rep: rep, picked: picked, now: now, readyTimeout: readyTimeout}
 	d.run(ctx)

@@ -48,7 +48,7 @@ func TestCheckTableProblems(t *testing.T) {
 		{"short"},
 	}
 	got := checkTableProblems(rows)
-	if len(got) != 3 || !strings.HasPrefix(got[0], "appwrite.b") || !strings.HasPrefix(got[1], "appwrite.c") {
+	if len(got) != 2 || !strings.HasPrefix(got[0], "appwrite.b") || !strings.HasPrefix(got[1], "appwrite.c") {
 		t.Errorf("got %v", got)
 	}
 	if p := checkTableProblems(rows[:1]); len(p) != 0 {

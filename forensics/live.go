@@ -119,7 +119,9 @@ func readDatabase(ctx context.Context, srv *mariadb.Server, s *Snapshot, wanted 
 		view := r[2] == "VIEW"
 		s.Tables[r[0]+"."+r[1]] = Table{View: view}
 		if !view {
-			refs = append(refs, mariadb.TableRef{Database: r[0], Name: r[1]})
+			// Counted as a backup counts them: a system-versioned
+			// table's row versions, its history included.
+			refs = append(refs, mariadb.TableRef{Database: r[0], Name: r[1], AllVersions: r[2] == "SYSTEM VERSIONED"})
 		}
 	}
 	counts, err := srv.RowCounts(ctx, refs)

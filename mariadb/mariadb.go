@@ -192,6 +192,72 @@ type Info struct {
 	ClientVersion string
 	Databases     []string
 	Engines       map[string]string // "db.table" -> engine; views are absent
+	// Versioned are the system-versioned tables of Databases, as
+	// "db.table", sorted.
+	Versioned []string
+	// ClientDumpsHistory says the dump client has --dump-history (MariaDB
+	// 10.11 and later): it can dump a system-versioned table's history,
+	// not only its current rows.
+	ClientDumpsHistory bool
+	// TransactionPrecise are the versioned tables whose row versions are
+	// stamped with transaction ids, not times: --dump-history fails the
+	// whole dump on one ("Cannot use --dump-history for table … with
+	// transaction-precise history").
+	TransactionPrecise []string
+	// BrokenViews are the views of Databases that cannot be opened (a
+	// table, column or function they use is gone, or their definer lacks
+	// the rights): the dump client fails on them, so the dump leaves
+	// them out.
+	BrokenViews []BrokenView
+	// views are every view of Databases, for Inspect to check.
+	views []TableRef
+}
+
+// BrokenView is a view the dump cannot hold, why, and its definition as
+// SHOW CREATE VIEW gives it (empty when even that failed).
+type BrokenView struct {
+	Database   string
+	Name       string
+	Problem    string
+	Definition string
+}
+
+// DumpsHistory says whether the dump keeps the history of the
+// system-versioned tables: there are some, the client can, and none of
+// them is transaction-precise.
+func (i *Info) DumpsHistory() bool {
+	return len(i.Versioned) > 0 && i.ClientDumpsHistory && len(i.TransactionPrecise) == 0
+}
+
+// HistoryLeftOut says why the dump cannot keep the history of the
+// system-versioned tables; "" when it keeps it or there are none.
+func (i *Info) HistoryLeftOut() string {
+	switch {
+	case len(i.Versioned) == 0 || i.DumpsHistory():
+		return ""
+	case !i.ClientDumpsHistory:
+		return fmt.Sprintf("the database container's dump client (%s) has no --dump-history, which MariaDB's has since 10.11", strings.TrimSpace(i.Client+" "+i.ClientVersion))
+	default:
+		return fmt.Sprintf("transaction-precise versioning of %s: mariadb-dump cannot dump its history, and stops on it with --dump-history, so no table's history is dumped",
+			strings.Join(i.TransactionPrecise, ", "))
+	}
+}
+
+// DumpArgs are the client arguments for a dump of what Inspect found: its
+// databases, with every row version of the system-versioned tables where
+// the client can dump them (without --dump-history a versioned table
+// comes back with its current rows only, each with a new row_start), and
+// without the views the client would fail on, which would otherwise stop
+// the dump of everything else.
+func (i *Info) DumpArgs(includeGrants bool) []string {
+	var more []string
+	if i.DumpsHistory() {
+		more = append(more, "--dump-history")
+	}
+	for _, v := range i.BrokenViews {
+		more = append(more, "--ignore-table="+v.Database+"."+v.Name)
+	}
+	return DumpArgs(i.Databases, includeGrants, more...)
 }
 
 // inspectScript prints the dump client's name and version line, then
@@ -200,11 +266,17 @@ type Info struct {
 // API calls and a client start (some 50 ms), which a small backup feels.
 const inspectScript = credentialPrelude + `DR_DUMP=$(pick mariadb-dump mysqldump)
 echo "$DR_DUMP"; "$DR_DUMP" --version
+if "$DR_DUMP" --help 2>/dev/null | grep -q -e '--dump-history'; then echo "` + historyOption + `"; fi
 echo "` + inspectSeparator + `"
 ` + queryCommand
 
 // inspectSeparator ends the dump client's lines in inspectScript's output.
 const inspectSeparator = "--dr-inspect--"
+
+// historyOption is the line inspectScript prints when the dump client
+// has --dump-history: asked of the client itself, whatever its version
+// says.
+const historyOption = "option --dump-history"
 
 // Inspect asks the server for its version, the databases to dump, and the
 // engine of every table in them, and finds the dump client.
@@ -213,7 +285,107 @@ func (m *Server) Inspect(ctx context.Context, wanted []string) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseInspect(out, wanted)
+	info, err := parseInspect(out, wanted)
+	if err != nil {
+		return nil, err
+	}
+	if len(info.views) > 0 {
+		if info.BrokenViews, err = m.brokenViews(ctx, info.views); err != nil {
+			return nil, err
+		}
+	}
+	if len(info.Versioned) > 0 {
+		if info.TransactionPrecise, err = m.transactionPrecise(ctx, info.Versioned); err != nil {
+			return nil, err
+		}
+	}
+	return info, nil
+}
+
+// transactionPrecise finds, among the versioned tables ("db.table"), those
+// whose ROW START column holds transaction ids (BIGINT UNSIGNED) rather
+// than times. Asked only when there are versioned tables: it reads
+// columns, which costs more than Inspect's other questions.
+func (m *Server) transactionPrecise(ctx context.Context, versioned []string) ([]string, error) {
+	pairs := make([]string, len(versioned))
+	for i, key := range versioned {
+		db, name, _ := strings.Cut(key, ".")
+		pairs[i] = "(" + quoteString(db) + "," + quoteString(name) + ")"
+	}
+	rows, err := m.Query(ctx, "SELECT DISTINCT table_schema, table_name FROM information_schema.columns"+
+		" WHERE generation_expression = 'ROW START' AND data_type = 'bigint'"+
+		" AND (table_schema, table_name) IN ("+strings.Join(pairs, ",")+") ORDER BY 1, 2")
+	if err != nil {
+		return nil, fmt.Errorf("reading how the versioned tables are versioned: %w", err)
+	}
+	var out []string
+	for _, r := range rows {
+		if len(r) == 2 {
+			out = append(out, r[0]+"."+r[1])
+		}
+	}
+	return out, nil
+}
+
+// brokenViews asks the server which of the views cannot be opened, and
+// for each its definition. CHECK TABLE opens a view as the dump client's
+// SHOW FIELDS does, and says why one cannot be, per view; a batch of
+// views costs one exec, and a stack without views none.
+func (m *Server) brokenViews(ctx context.Context, views []TableRef) ([]BrokenView, error) {
+	var broken []BrokenView
+	const batch = 50
+	for start := 0; start < len(views); start += batch {
+		part := views[start:min(start+batch, len(views))]
+		names := make([]string, len(part))
+		for i, v := range part {
+			names[i] = quoteIdent(v.Database) + "." + quoteIdent(v.Name)
+		}
+		rows, err := m.Query(ctx, "CHECK TABLE "+strings.Join(names, ", "))
+		if err != nil {
+			return nil, fmt.Errorf("checking the views: %w", err)
+		}
+		problems := CheckProblems(rows)
+		for _, v := range part {
+			problem, ok := problems[v.Database+"."+v.Name]
+			if !ok {
+				continue
+			}
+			b := BrokenView{Database: v.Database, Name: v.Name, Problem: problem}
+			// SHOW CREATE VIEW reads the definition without opening what
+			// it uses, so it answers for a broken view too.
+			if def, err := m.Query(ctx, "SHOW CREATE VIEW "+quoteIdent(v.Database)+"."+quoteIdent(v.Name)); err != nil {
+				m.log.Warn("could not read the definition of a broken view", "view", v.Database+"."+v.Name, "error", err)
+			} else if len(def) == 1 && len(def[0]) >= 2 {
+				b.Definition = def[0][1]
+			}
+			broken = append(broken, b)
+		}
+	}
+	return broken, nil
+}
+
+// CheckProblems reads CHECK TABLE's rows (Table, Op, Msg_type, Msg_text)
+// into each failing table's problems, by "db.table": a table is fine when
+// its status row says OK (a note or warning before it is not a failure).
+func CheckProblems(rows [][]string) map[string]string {
+	problems := map[string]string{}
+	for _, r := range rows {
+		if len(r) < 4 {
+			continue
+		}
+		table, typ, msg := r[0], strings.ToLower(r[2]), r[3]
+		if typ != "error" && (typ != "status" || strings.EqualFold(msg, "OK")) {
+			continue
+		}
+		if p, ok := problems[table]; ok {
+			if strings.Contains(p, msg) {
+				continue
+			}
+			msg = p + "; " + msg
+		}
+		problems[table] = msg
+	}
+	return problems
 }
 
 // inspectQuery asks for the server's version, its databases, and the
@@ -228,7 +400,11 @@ func inspectQuery(wanted []string) string {
 	// of different collations, which information_schema's can be.
 	return "SELECT 'version', VERSION();\n" +
 		"SELECT 'schema', schema_name FROM information_schema.schemata;\n" +
-		"SELECT 'table', table_schema, table_name, IFNULL(engine,'') FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND " + tables + ";"
+		"SELECT 'table', table_schema, table_name, IFNULL(engine,'') FROM information_schema.tables WHERE table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') AND " + tables + ";\n" +
+		// MariaDB's own table type for a system-versioned table.
+		"SELECT 'versioned', table_schema, table_name FROM information_schema.tables WHERE table_type = 'SYSTEM VERSIONED' AND " + tables + ";\n" +
+		// From VIEWS, not TABLES: listing them opens none of them.
+		"SELECT 'view', table_schema, table_name FROM information_schema.views WHERE " + tables + ";"
 }
 
 // parseInspect reads inspectScript's output.
@@ -238,14 +414,19 @@ func parseInspect(out string, wanted []string) (*Info, error) {
 		return nil, fmt.Errorf("inspecting the database server: unexpected output %q", firstLine(out))
 	}
 	info := &Info{Engines: map[string]string{}}
-	lines := strings.SplitN(strings.TrimSpace(client), "\n", 2)
+	lines := strings.Split(strings.TrimSpace(client), "\n")
 	info.Client = lines[0]
-	if len(lines) == 2 {
+	if len(lines) >= 2 {
 		info.ClientVersion = strings.TrimSpace(lines[1])
+	}
+	for _, l := range lines[min(2, len(lines)):] {
+		info.ClientDumpsHistory = info.ClientDumpsHistory || l == historyOption
 	}
 	present := map[string]bool{}
 	var all []string
 	tables := map[string]string{}
+	var versioned []string
+	var views []TableRef
 	for _, f := range batchRows(rows) {
 		switch {
 		case f[0] == "version" && len(f) == 2:
@@ -257,6 +438,10 @@ func parseInspect(out string, wanted []string) (*Info, error) {
 			}
 		case f[0] == "table" && len(f) == 4:
 			tables[f[1]+"."+f[2]] = f[3]
+		case f[0] == "versioned" && len(f) == 3:
+			versioned = append(versioned, f[1]+"."+f[2])
+		case f[0] == "view" && len(f) == 3:
+			views = append(views, TableRef{Database: f[1], Name: f[2]})
 		}
 	}
 	sort.Strings(all)
@@ -282,6 +467,17 @@ func parseInspect(out string, wanted []string) (*Info, error) {
 			info.Engines[key] = eng
 		}
 	}
+	for _, key := range versioned {
+		if db, _, _ := strings.Cut(key, "."); chosen[db] {
+			info.Versioned = append(info.Versioned, key)
+		}
+	}
+	sort.Strings(info.Versioned)
+	for _, v := range views {
+		if chosen[v.Database] {
+			info.views = append(info.views, v)
+		}
+	}
 	return info, nil
 }
 
@@ -290,12 +486,14 @@ func firstLine(s string) string {
 	return line
 }
 
-// DumpArgs are the client arguments for the chosen databases.
-func DumpArgs(databases []string, includeGrants bool) []string {
+// DumpArgs are the client arguments for the chosen databases, with more
+// options after dr's own (see Info.DumpArgs).
+func DumpArgs(databases []string, includeGrants bool, more ...string) []string {
 	args := append([]string{}, DumpOptions...)
 	if includeGrants {
 		args = append(args, "--system=users")
 	}
+	args = append(args, more...)
 	args = append(args, "--databases")
 	return append(args, databases...)
 }
@@ -560,7 +758,13 @@ func (m *Server) Ping(ctx context.Context) error {
 }
 
 // TableRef names a table for RowCounts.
-type TableRef struct{ Database, Name string }
+type TableRef struct {
+	Database, Name string
+	// AllVersions counts every row version of a system-versioned table
+	// (FOR SYSTEM_TIME ALL), its history with its current rows: what a
+	// dump with --dump-history carries.
+	AllVersions bool
+}
 
 // RowCounts counts the rows of each table, by "db.table". Tables that do
 // not exist are absent from the result.
@@ -573,7 +777,11 @@ func (m *Server) RowCounts(ctx context.Context, tables []TableRef) (map[string]i
 		part := tables[start:min(start+batch, len(tables))]
 		parts := make([]string, len(part))
 		for i, t := range part {
-			parts[i] = fmt.Sprintf("SELECT %s, COUNT(*) FROM %s.%s", quoteString(t.Database+"."+t.Name), quoteIdent(t.Database), quoteIdent(t.Name))
+			from := quoteIdent(t.Database) + "." + quoteIdent(t.Name)
+			if t.AllVersions {
+				from += " FOR SYSTEM_TIME ALL"
+			}
+			parts[i] = fmt.Sprintf("SELECT %s, COUNT(*) FROM %s", quoteString(t.Database+"."+t.Name), from)
 		}
 		rows, err := m.Query(ctx, strings.Join(parts, " UNION ALL "))
 		if err != nil {

@@ -48,8 +48,16 @@ func (x *executor) safetyDump(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("inspecting the database: %w", err)
 	}
+	// As a backup does: what the dump cannot hold is left out, not a
+	// reason to refuse the restore, and said.
+	for _, v := range info.BrokenViews {
+		x.log.Warn("the safety dump leaves out a view that cannot be opened; its definition is not saved", "view", v.Database+"."+v.Name, "problem", v.Problem)
+	}
+	if why := info.HistoryLeftOut(); why != "" {
+		x.log.Warn("the safety dump holds the current rows only of the system-versioned tables", "tables", info.Versioned, "why", why)
+	}
 	return writeSafetyDump(x.plan.SafetyDir, x.plan.Project+"-"+x.stamp, func(w io.Writer) error {
-		return srv.Dump(ctx, mariadb.DumpArgs(info.Databases, false), w)
+		return srv.Dump(ctx, info.DumpArgs(false), w)
 	})
 }
 

@@ -45,6 +45,8 @@ type JobResult struct {
 	Destinations []DestinationOutcome
 	// Drill is a drill's verdict (nil for a backup).
 	Drill *DrillOutcome
+	// Lacks is what a committed backup could not hold (see Run.Lacks).
+	Lacks []string
 }
 
 // Releaser gives a held lock back.
@@ -374,7 +376,7 @@ func (d *Daemon) runJob(ctx context.Context, kind, trigger string, now time.Time
 		if rerr := held.Release(); rerr != nil && jerr == nil {
 			jerr = rerr
 		}
-		r.Backup, r.Bytes, r.Destinations, r.Drill = res.Backup, res.Bytes, res.Destinations, res.Drill
+		r.Backup, r.Bytes, r.Destinations, r.Drill, r.Lacks = res.Backup, res.Bytes, res.Destinations, res.Drill, res.Lacks
 		r.Outcome = OutcomeSuccess
 		if jerr != nil {
 			r.Outcome, r.Error = OutcomeFailed, jerr.Error()

@@ -76,6 +76,10 @@ type Run struct {
 	// before drills were recorded: the field is optional, the format
 	// version unchanged).
 	Drill *DrillOutcome `json:"drill,omitempty"`
+	// Lacks is what a backup could not hold, one sentence each (a view
+	// it left out, a history it could not dump): a restore of it lacks
+	// them. Absent when it holds everything.
+	Lacks []string `json:"lacks,omitempty"`
 }
 
 // DrillOutcome is what a drill run measured.

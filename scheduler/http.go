@@ -99,6 +99,7 @@ var (
 	descNext        = prometheus.NewDesc("dr_job_next_run_timestamp_seconds", "When the job runs next.", []string{"kind"}, nil)
 	descRunning     = prometheus.NewDesc("dr_job_running", "1 while the job runs.", []string{"kind"}, nil)
 	descSize        = prometheus.NewDesc("dr_backup_last_size_bytes", "Archive size of the last successful backup.", nil, nil)
+	descLacks       = prometheus.NewDesc("dr_backup_last_missing_objects", "What the last backup could not hold (views it left out, histories it could not dump): a restore of it lacks them.", nil, nil)
 	descDestLast    = prometheus.NewDesc("dr_backup_destination_last_status", "1 if the last backup committed on the destination.", []string{"destination"}, nil)
 	descNewest      = prometheus.NewDesc("dr_destination_newest_backup_timestamp_seconds", "When the destination's newest complete backup was taken.", []string{"destination"}, nil)
 	descAge         = prometheus.NewDesc("dr_destination_newest_backup_age_seconds", "Age of the destination's newest complete backup.", []string{"destination"}, nil)
@@ -150,6 +151,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descRunning, b2f(snap.Running == kind), kind)
 	}
 	if last := snap.History.Last(KindBackup); last != nil {
+		gauge(descLacks, float64(len(last.Lacks)))
 		for _, d := range last.Destinations {
 			gauge(descDestLast, b2f(d.Error == "" && last.Outcome != OutcomeSkipped), d.Name)
 		}

@@ -31,6 +31,9 @@ func BackupJob(eng backup.Engine, toolVersion string, log *slog.Logger) JobFunc 
 		var out JobResult
 		if res != nil {
 			out.Backup, out.Bytes = res.Name, res.ArchiveBytes
+			if res.Manifest != nil {
+				out.Lacks = res.Manifest.Database.Lacks()
+			}
 			for _, d := range res.Destinations {
 				o := DestinationOutcome{Name: d.Name}
 				if d.Err != nil {

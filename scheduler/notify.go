@@ -92,14 +92,15 @@ type Notifier struct {
 
 // Notify sends r in the background to every target of cfg whose on: list
 // has its event (a skipped run also goes to failure targets: a backup
-// that did not happen is one), and a backup's outcome to every heartbeat.
+// that did not happen is one; so does a backup that lacks something: a
+// restore of it would), and a backup's outcome to every heartbeat.
 func (n *Notifier) Notify(ctx context.Context, cfg *config.Config, r Run) {
 	event := Event(r)
 	red := cfg.Redacted().Notify
 	title, msg := message(cfg, r)
 	n.heartbeats(ctx, cfg, r, msg)
 	for i, t := range cfg.Notify {
-		if !wants(t.On, event) {
+		if !wants(t.On, event) && !(len(r.Lacks) > 0 && wants(t.On, EventFailure)) {
 			continue
 		}
 		n.wg.Add(1)
@@ -220,6 +221,9 @@ func message(cfg *config.Config, r Run) (title, msg string) {
 		stack = cfg.Stack.Dir
 	}
 	title = fmt.Sprintf("dr %s %s: %s", r.Kind, r.Outcome, stack)
+	if len(r.Lacks) > 0 {
+		title = fmt.Sprintf("dr %s %s, INCOMPLETE (%d missing): %s", r.Kind, r.Outcome, len(r.Lacks), stack)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n%s run started %s, took %s (%s)", title, r.Kind, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Second), r.Trigger)
 	if r.Backup != "" {
@@ -231,6 +235,9 @@ func message(cfg *config.Config, r Run) (title, msg string) {
 		} else if r.Outcome != OutcomeSkipped {
 			fmt.Fprintf(&b, "\n%s: committed", d.Name)
 		}
+	}
+	for _, l := range r.Lacks {
+		fmt.Fprintf(&b, "\nmissing: %s", l)
 	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, "\nerror: %s", r.Error)

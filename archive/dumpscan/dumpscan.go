@@ -21,6 +21,10 @@ type Table struct {
 	Engine   string
 	Rows     int64
 	View     bool
+	// Versioned: the table is system-versioned (WITH SYSTEM VERSIONING).
+	// Rows then counts every row version the dump carries: the history
+	// too when the dump was made with --dump-history.
+	Versioned bool
 }
 
 // Object is a trigger, procedure, function or event the dump creates.
@@ -431,11 +435,11 @@ func (s *Scanner) classify(stmt string) {
 	case "USE":
 		s.useDatabase(unquote(words[1]))
 	case "CREATE":
-		s.classifyCreate(words)
+		s.classifyCreate(stmt, words)
 	}
 }
 
-func (s *Scanner) classifyCreate(words []string) {
+func (s *Scanner) classifyCreate(stmt string, words []string) {
 	// CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] name … ENGINE=x
 	// CREATE [OR REPLACE] [ALGORITHM=…] [DEFINER=…] [SQL SECURITY …] VIEW name
 	for i := 1; i < len(words); i++ {
@@ -451,7 +455,13 @@ func (s *Scanner) classifyCreate(words []string) {
 			}
 			t := s.tableFor(words[j])
 			if !t.View {
-				t.Engine = engineOf(words)
+				// The table options come after the columns, which the
+				// head never holds, so a wide table's are still within
+				// the first words; more are read for them than classify
+				// needs for any other statement.
+				options := tokens(stmt, tableOptionWords)
+				t.Engine = engineOf(options)
+				t.Versioned = systemVersioned(options)
 			}
 			return
 		case "VIEW":
@@ -476,6 +486,24 @@ func (s *Scanner) classifyCreate(words []string) {
 			return
 		}
 	}
+}
+
+// tableOptionWords bounds the words of a CREATE TABLE read for its
+// options: SHOW CREATE TABLE writes a dozen or so, WITH SYSTEM VERSIONING
+// last.
+const tableOptionWords = 256
+
+// systemVersioned says whether a CREATE TABLE's words end its options with
+// WITH SYSTEM VERSIONING (a column's own WITH SYSTEM VERSIONING is inside
+// the parentheses, which the head never holds; a quoted COMMENT is one
+// word).
+func systemVersioned(words []string) bool {
+	for i := 0; i+2 < len(words); i++ {
+		if strings.EqualFold(words[i], "WITH") && strings.EqualFold(words[i+1], "SYSTEM") && strings.EqualFold(words[i+2], "VERSIONING") {
+			return true
+		}
+	}
+	return false
 }
 
 func engineOf(words []string) string {

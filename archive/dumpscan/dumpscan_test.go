@@ -325,3 +325,40 @@ func TestIdentifiers(t *testing.T) {
 		t.Errorf("objects %+v, want %+v", whole.Objects, want)
 	}
 }
+
+// versionedDump is mariadb-dump 10.11's --dump-history output for a
+// system-versioned table with history (four row versions of two rows), a
+// plain table whose comment names the clause, and a table whose own
+// column is WITHOUT SYSTEM VERSIONING.
+const versionedDump = "USE `h`;\n" +
+	"DROP TABLE IF EXISTS `t`;\n" +
+	"CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `v` varchar(10) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci WITH SYSTEM VERSIONING;\n" +
+	"/*M!101100 SET @old_system_versioning_insert_history=@@session.system_versioning_insert_history, @@session.system_versioning_insert_history=1 */;\n" +
+	"LOCK TABLES `t` WRITE;\n" +
+	"INSERT INTO `t` (`id`, `v`, row_start, row_end) VALUES (1,'a','2026-12-07 00:25:21.470923','2026-12-07 00:25:21.490702'),\n" +
+	"(1,'a2','2026-12-07 00:25:21.490702','2026-12-07 00:25:21.502827'),\n" +
+	"(1,'a3','2026-12-07 00:25:21.502827','2038-01-19 03:14:07.999999'),\n" +
+	"(2,'b','2026-12-07 00:25:21.470923','2026-12-07 00:25:21.512384');\n" +
+	"UNLOCK TABLES;\n" +
+	"/*M!101100 SET system_versioning_insert_history=@old_system_versioning_insert_history */;\n" +
+	"CREATE TABLE `plain` (\n  `id` int(11) NOT NULL\n) ENGINE=InnoDB COMMENT='WITH SYSTEM VERSIONING';\n" +
+	"INSERT INTO `plain` VALUES (1);\n" +
+	"CREATE TABLE `col` (\n  `id` int(11) NOT NULL,\n  `n` int(11) DEFAULT NULL WITHOUT SYSTEM VERSIONING\n) ENGINE=InnoDB WITH SYSTEM VERSIONING;\n" +
+	"-- Dump completed on 2026-12-07  0:25:36\n"
+
+func TestSystemVersionedTables(t *testing.T) {
+	r := scan(versionedDump)
+	got := map[string]Table{}
+	for _, tb := range r.Tables {
+		got[tb.Name] = tb
+	}
+	for name, want := range map[string]Table{
+		"t":     {Database: "h", Name: "t", Engine: "InnoDB", Rows: 4, Versioned: true},
+		"plain": {Database: "h", Name: "plain", Engine: "InnoDB", Rows: 1},
+		"col":   {Database: "h", Name: "col", Engine: "InnoDB", Versioned: true},
+	} {
+		if got[name] != want {
+			t.Errorf("table %s = %+v, want %+v", name, got[name], want)
+		}
+	}
+}

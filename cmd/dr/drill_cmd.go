@@ -159,6 +159,9 @@ func printDrillReport(a *app, rep *drill.Report) {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", c.Name, result, c.Detail)
 	}
 	w.Flush()
+	for _, l := range rep.Lacks {
+		fmt.Fprintf(a.out, "missing from the backup, so from a restore of it: %s\n", l)
+	}
 	printScanSection(a, rep)
 	fmt.Fprintf(a.out, "restore time (RTO): %s; whole drill: %s; backup age: %s\n",
 		seconds(rep.RTOSeconds), seconds(rep.DurationSeconds), seconds(rep.BackupAgeSeconds))

@@ -197,6 +197,14 @@ func TestCuts(t *testing.T) {
 		{"an unknown title", pre + db + tbl("a", "\n--\n-- Sequence structure for `s`\n--\n"), []string{"preamble", "serial", "table d.a", "serial"}, ""},
 		{"a delimiter the splitter cannot follow", pre + db + "DELIMITER '//'\n" + tbl("a", ""), []string{"preamble", "serial"}, ""},
 		{"a delimiter in the preamble", pre + "DELIMITER ;;\nSET @a=1;;\nDELIMITER ;\n" + db + tbl("a", ""), []string{"preamble", "serial", "table d.a"}, ""},
+		// mariadb-dump --dump-history sets system_versioning_insert_history
+		// around a versioned table's rows, inside the table's section: it
+		// goes with the rows to their connection.
+		{"a versioned table's history", pre + db + tbl("h", "\n--\n-- Dumping data for table `h`\n--\n\n"+
+			"/*M!101100 SET @old_system_versioning_insert_history=@@session.system_versioning_insert_history, @@session.system_versioning_insert_history=1 */;\n"+
+			"LOCK TABLES `h` WRITE;\nINSERT INTO `h` (`a`, row_start, row_end) VALUES (1,'2026-12-07 00:25:21.470923','2026-12-07 00:25:21.490702'),(2,'2026-12-07 00:25:21.490702','2038-01-19 03:14:07.999999');\nUNLOCK TABLES;\n"+
+			"/*M!101100 SET system_versioning_insert_history=@old_system_versioning_insert_history */;\n") + tbl("c", ""),
+			[]string{"preamble", "serial", "table d.h", "table d.c"}, ""},
 		{"a table with a foreign key runs serially", pre + db + tbl("a", "") + "\n--\n-- Table structure for table `b`\n--\n\nDROP TABLE IF EXISTS `b`;\nCREATE TABLE `b` (\n  `a` int,\n  CONSTRAINT `fk` FOREIGN KEY (`a`) REFERENCES `a` (`a`)\n);\nLOCK TABLES `b` WRITE;\nUNLOCK TABLES;\n" + tbl("c", ""),
 			[]string{"preamble", "serial", "table d.a", "serial", "table d.c"}, ""},
 		{"a section without CREATE TABLE", pre + db + "\n--\n-- Table structure for table `a`\n--\n\nDROP TABLE IF EXISTS `a`;\n" + tbl("b", ""), []string{"preamble", "serial", "table d.a", "table d.b"}, ""},
