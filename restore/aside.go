@@ -673,14 +673,17 @@ func dropAside(ctx context.Context, srv asideServer, names []string) error {
 	return nil
 }
 
-// pruneAside keeps the keep newest groups and every schema in protect, and
-// drops the others.
-func pruneAside(ctx context.Context, srv asideServer, keep int, protect []string) (dropped []string, err error) {
+// pruneAside keeps the keep newest groups of restores of databases (the
+// configuration's, as --undo sees them) and every schema in protect, and
+// drops the others of those groups. Another configuration's restores on
+// the same server are not counted nor dropped: their aside schemas are
+// that configuration's only way back.
+func pruneAside(ctx context.Context, srv asideServer, keep int, protect, databases []string) (dropped []string, err error) {
 	groups, err := listAside(ctx, srv)
 	if err != nil {
 		return nil, err
 	}
-	for i, g := range groups {
+	for i, g := range groupsOfDatabases(groups, databases) {
 		if i < max(keep, 1) {
 			continue
 		}

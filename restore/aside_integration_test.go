@@ -202,12 +202,12 @@ func TestAsideRetention(t *testing.T) {
 			t.Errorf("the third restore dropped %v, want the first restore's schemas", r.AsideDropped)
 		}
 	}
-	groups, err := ListAside(context.Background(), eng, cfg)
+	l, err := ListAside(context.Background(), eng, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, g := range groups {
+	for _, g := range l.Mine {
 		got = append(got, g.Stamp)
 		if len(g.Schemas) != len(teststack.SeedDatabases()) || g.Backup != res.Name {
 			t.Errorf("group %s: %d schemas, backup %q", g.Stamp, len(g.Schemas), g.Backup)
@@ -235,6 +235,55 @@ func TestAsideRetention(t *testing.T) {
 	}
 	if left := asideSchemas(t, s); len(left) != 0 {
 		t.Errorf("aside schemas left after --drop-aside all: %v", left)
+	}
+}
+
+// TestKeepAsideLeavesAnotherConfigsAside: two configurations restore
+// different databases of one server; with restore.keep_aside 1, the second
+// one's restore keeps the first one's aside schemas (its only way back),
+// --drop-aside all leaves them, and --list-aside lists them apart.
+func TestKeepAsideLeavesAnotherConfigsAside(t *testing.T) {
+	s, eng, cfgA, destsA := asideSetup(t)
+	cfgB, destsB := setup(t, s)
+	cfgB.Stack.Volumes = nil
+	cfgA.Stack.Database.Databases, cfgB.Stack.Database.Databases = []string{"appwrite"}, []string{"appwrite_logs"}
+	var asideA []string
+	for i, c := range []struct {
+		cfg   *config.Config
+		dests []*storage.Destination
+	}{{cfgA, destsA}, {cfgB, destsB}} {
+		c.cfg.Restore.KeepAside = 1
+		b := takeBackup(t, eng, c.cfg, c.dests)
+		at := time.Date(2026, 11, 26, 8, i, 0, 0, time.UTC)
+		r, err := restoreNow(t, eng, c.cfg, c.dests, Request{Name: b.Name, Parts: []string{PartDB}, Verified: true, Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatalf("restore %d: %v", i+1, err)
+		}
+		if r.Aside == nil {
+			t.Fatalf("restore %d did not move aside (fallback: %s)", i+1, r.AsideFallback)
+		}
+		if len(r.AsideDropped) > 0 {
+			t.Errorf("restore %d dropped %v, another configuration's way back", i+1, r.AsideDropped)
+		}
+		if i == 0 {
+			asideA = r.Aside.Names()
+		}
+	}
+	if left := asideSchemas(t, s); !slices.Contains(left, asideA[0]) {
+		t.Fatalf("aside schemas after both restores: %v, want %v kept", left, asideA)
+	}
+	l, err := ListAside(context.Background(), eng, cfgB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Mine) != 1 || len(l.Others) != 1 || !slices.Equal(l.Others[0].Names(), asideA) {
+		t.Errorf("--list-aside with the second configuration: %d of its restores, others %v", len(l.Mine), l.Others)
+	}
+	if _, err := DropAside(context.Background(), eng, cfgB, []string{"all"}); err != nil {
+		t.Fatal(err)
+	}
+	if left := asideSchemas(t, s); !slices.Equal(left, asideA) {
+		t.Errorf("aside schemas after --drop-aside all of the second configuration: %v, want the first's %v", left, asideA)
 	}
 }
 

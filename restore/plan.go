@@ -151,6 +151,10 @@ type Plan struct {
 	SafetyNet string
 	// KeepAside is how many restores' aside schemas stay after a restore.
 	KeepAside int
+	// ConfiguredDatabases is stack.database.databases: restore.keep_aside
+	// counts and drops only the aside schemas of restores of these, as
+	// --undo considers only those (groupsOfDatabases).
+	ConfiguredDatabases []string
 	// ImportConnections is restore.import_connections.
 	ImportConnections int
 	// StateDir holds the restore journal.
@@ -189,12 +193,13 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 		SafetyDir: cfg.StateDir + "/safety",
 		Merge:     req.Merge,
 
-		NoSafetyDump:      req.NoSafetyDump,
-		KeepSafetyDumps:   cfg.Restore.KeepSafetyDumps,
-		SafetyNet:         cfg.Restore.SafetyNet,
-		KeepAside:         cfg.Restore.KeepAside,
-		ImportConnections: cfg.Restore.ImportConnections,
-		StateDir:          cfg.StateDir,
+		NoSafetyDump:        req.NoSafetyDump,
+		KeepSafetyDumps:     cfg.Restore.KeepSafetyDumps,
+		SafetyNet:           cfg.Restore.SafetyNet,
+		KeepAside:           cfg.Restore.KeepAside,
+		ConfiguredDatabases: cfg.Stack.Database.Databases,
+		ImportConnections:   cfg.Restore.ImportConnections,
+		StateDir:            cfg.StateDir,
 	}
 	if req.SafetyDump {
 		plan.SafetyNet = config.SafetyNetDump

@@ -116,7 +116,8 @@ func PrepareUndo(ctx context.Context, eng Engine, cfg *config.Config) (*UndoPlan
 // groupsOfDatabases are the groups, in their order, whose restore
 // replaced only databases the configuration names (all of them when it
 // names none): another configuration's restore on the same server, of
-// other databases, is not this one's to undo. A schema a killed restore
+// other databases, is not this one's to undo, nor for restore.keep_aside
+// or --drop-aside all to drop. A schema a killed restore
 // left before it recorded its origin says nothing and does not exclude
 // its group.
 func groupsOfDatabases(groups []*AsideGroup, databases []string) []*AsideGroup {
@@ -261,20 +262,42 @@ func ExecuteUndo(ctx context.Context, eng Engine, p *UndoPlan, log *slog.Logger,
 	return res, nil
 }
 
-// ListAside lists the aside schemas on the stack's database server,
-// grouped by restore, newest first.
-func ListAside(ctx context.Context, eng Engine, cfg *config.Config) ([]*AsideGroup, error) {
+// AsideList is the aside schemas on a database server, grouped by
+// restore, newest first.
+type AsideList struct {
+	// Mine are the restores of the configuration's databases: those
+	// --undo, restore.keep_aside and --drop-aside all consider.
+	Mine []*AsideGroup
+	// Others are restores of databases the configuration does not name,
+	// another configuration's on the same server.
+	Others []*AsideGroup
+}
+
+// ListAside lists the aside schemas on the stack's database server.
+func ListAside(ctx context.Context, eng Engine, cfg *config.Config) (*AsideList, error) {
 	_, db, err := asideTarget(ctx, eng, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return listAside(ctx, mariadb.New(eng, db.ID))
+	groups, err := listAside(ctx, mariadb.New(eng, db.ID))
+	if err != nil {
+		return nil, err
+	}
+	l := &AsideList{Mine: groupsOfDatabases(groups, cfg.Stack.Database.Databases)}
+	for _, g := range groups {
+		if !slices.Contains(l.Mine, g) {
+			l.Others = append(l.Others, g)
+		}
+	}
+	return l, nil
 }
 
 // DropAside drops the named aside schemas: each name is a schema, the
-// stamp of a restore (all its schemas), or "all". The schemas an
-// unfinished restore's journal names are its way back and are refused.
-// The caller holds the lock.
+// stamp of a restore (all its schemas), or "all": every restore of the
+// configuration's databases (as --undo sees them), never another
+// configuration's, whose aside schemas are its way back; named, those are
+// dropped. The schemas an unfinished restore's journal names are its way
+// back and are refused. The caller holds the lock.
 func DropAside(ctx context.Context, eng Engine, cfg *config.Config, which []string) ([]string, error) {
 	_, db, err := asideTarget(ctx, eng, cfg)
 	if err != nil {
@@ -289,12 +312,14 @@ func DropAside(ctx context.Context, eng Engine, cfg *config.Config, which []stri
 	if err != nil {
 		return nil, err
 	}
+	mine := groupsOfDatabases(groups, cfg.Stack.Database.Databases)
 	var names []string
 	for _, w := range which {
 		found := false
 		for _, g := range groups {
+			all := w == "all" && slices.Contains(mine, g)
 			for _, s := range g.Schemas {
-				if w == "all" || w == g.Stamp || w == s.Schema {
+				if all || w == g.Stamp || w == s.Schema {
 					names = journal.AddUnique(names, s.Schema)
 					found = true
 				}

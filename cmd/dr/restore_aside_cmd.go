@@ -27,7 +27,7 @@ func addAsideFlags(cmd *cobra.Command, o *asideOptions) {
 	f := cmd.Flags()
 	f.BoolVar(&o.undo, "undo", false, "undo the last restore's database part: swap the tables it moved aside back in place of the restored ones")
 	f.BoolVar(&o.list, "list-aside", false, "list the schemas restores moved the replaced tables into")
-	f.StringArrayVar(&o.drop, "drop-aside", nil, "drop aside schemas: a schema name, a restore's stamp (all its schemas), or all (repeatable)")
+	f.StringArrayVar(&o.drop, "drop-aside", nil, "drop aside schemas: a schema name, a restore's stamp (all its schemas), or all (this configuration's restores; repeatable)")
 }
 
 // runRestoreAside runs --undo, --list-aside or --drop-aside.
@@ -54,11 +54,11 @@ func runRestoreAside(cmd *cobra.Command, a *app, opts restoreOptions, args []str
 	defer eng.Close()
 
 	if o.list {
-		groups, err := restore.ListAside(ctx, eng, cfg)
+		l, err := restore.ListAside(ctx, eng, cfg)
 		if err != nil {
 			return err
 		}
-		printAside(a, groups)
+		printAside(a, l)
 		return nil
 	}
 	if len(o.drop) > 0 {
@@ -132,11 +132,28 @@ func printUndoPlan(a *app, p *restore.UndoPlan) {
 	w.Flush()
 }
 
-func printAside(a *app, groups []*restore.AsideGroup) {
-	if len(groups) == 0 {
+// printAside lists this configuration's restores' aside schemas, then,
+// apart, another configuration's on the same server, which --undo and
+// --drop-aside all leave alone.
+func printAside(a *app, l *restore.AsideList) {
+	if len(l.Mine) == 0 && len(l.Others) == 0 {
 		fmt.Fprintln(a.out, "no aside schemas")
 		return
 	}
+	if len(l.Mine) == 0 {
+		fmt.Fprintln(a.out, "no aside schemas of this configuration's databases")
+	} else {
+		printAsideGroups(a, l.Mine)
+		fmt.Fprintf(a.out, "dr restore --undo swaps the newest back; dr restore --drop-aside STAMP|SCHEMA|all drops them\n")
+	}
+	if len(l.Others) > 0 {
+		fmt.Fprintf(a.out, "\n%d other %s on this server replaced databases stack.database.databases does not name: another configuration's way back, which --undo, restore.keep_aside and --drop-aside all leave alone (--drop-aside STAMP drops one):\n",
+			len(l.Others), plural(len(l.Others), "restore", "restores"))
+		printAsideGroups(a, l.Others)
+	}
+}
+
+func printAsideGroups(a *app, groups []*restore.AsideGroup) {
 	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "RESTORE AT\tBACKUP\tSCHEMA\tFROM\tTABLES\tSIZE")
 	for _, g := range groups {
@@ -152,7 +169,6 @@ func printAside(a *app, groups []*restore.AsideGroup) {
 		}
 	}
 	w.Flush()
-	fmt.Fprintf(a.out, "dr restore --undo swaps the newest back; dr restore --drop-aside STAMP|SCHEMA|all drops them\n")
 }
 
 func nonEmpty(s string) string {
