@@ -367,7 +367,7 @@ func readTar(t *testing.T, data []byte) []tarEntry {
 	}
 }
 
-// TestStandardToolsUnpack follows the README: age -d | tar --zstd, and the
+// TestStandardToolsUnpack follows docs/emergency.md: age -d | tar --zstd, and the
 // chunks concatenated give back the dump.
 func TestStandardToolsUnpack(t *testing.T) {
 	for _, tool := range []string{"tar", "zstd", "age"} {

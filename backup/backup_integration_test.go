@@ -122,7 +122,7 @@ func TestBackupToLocalAndSFTPThenVerify(t *testing.T) {
 	}
 }
 
-// TestEncryptedArchiveRestoresWithStandardTools follows the README's
+// TestEncryptedArchiveRestoresWithStandardTools follows docs/emergency.md's
 // by-hand path: age -d, tar --zstd, the chunks concatenated into mariadb
 // in a fresh server, which then holds what the stack holds.
 func TestEncryptedArchiveRestoresWithStandardTools(t *testing.T) {

@@ -14,7 +14,7 @@
 // Lists (destinations, volumes, recipients, notify) cannot be overridden
 // from the environment: a variable could not say which element it means.
 //
-// Example holds the annotated dr.yaml the README shows; a test keeps its
+// Example holds the annotated dr.yaml docs/configuration.md shows; a test keeps its
 // values equal to Default so the documentation cannot drift.
 //
 // This package reads only the file it is given; it opens no connection and

@@ -83,7 +83,7 @@ func ResolvePath(flag string, getenv func(string) string, exists func(string) bo
 			return p, nil
 		}
 	}
-	return "", &Error{Msg: "no config file: tried --config, $DR_CONFIG, ./dr.yaml and /etc/dr/dr.yaml; write one (the README has a complete example) and pass it with --config"}
+	return "", &Error{Msg: "no config file: tried --config, $DR_CONFIG, ./dr.yaml and /etc/dr/dr.yaml; write one (docs/configuration.md has a complete example) and pass it with --config"}
 }
 
 // Limits on what the loader accepts. A dr.yaml is a few KiB; these stop a

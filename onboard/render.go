@@ -31,7 +31,7 @@ func DefaultDestination(project string) string { return "/var/backups/" + projec
 
 var configTemplate = template.Must(template.New("dr.yaml").Funcs(template.FuncMap{"q": quote, "list": quoteList}).Parse(
 	`# dr.yaml for compose project {{q .Stack.Project}}, written by dr init.
-# Every key is explained in config/dr.example.yaml and the README; check this
+# Every key is explained in config/dr.example.yaml and docs/configuration.md; check this
 # file with: dr config check, then dr doctor.
 
 stack:

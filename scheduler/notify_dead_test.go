@@ -27,7 +27,7 @@ func closedLoopbackAddr(t *testing.T) string {
 }
 
 // TestUndeliverableNotificationIsNeverReportedSent sends to a dead
-// endpoint of every kind of notify URL the README names, and checks that
+// endpoint of every kind of notify URL docs/daemon.md names, and checks that
 // each send is logged as failed, never as sent, with its secret nowhere in
 // the logs. Services whose URL may name a host are pointed at a closed
 // 127.0.0.1 port; slack, discord and telegram, which only ever talk to

@@ -136,7 +136,7 @@ step "dr list (with the last drill)"
 "$dr" list
 
 echo
-echo "Restoring the database by hand, without dr (README: \"restoring by hand\"):"
+echo "Restoring the database by hand, without dr (docs/emergency.md: \"restoring by hand\"):"
 echo "  age -d -i $demo/key.txt $latest \\"
 echo "    | tar --zstd -xO --wildcards 'db/dump.sql.*' \\"
 echo "    | docker exec -i $container sh -c 'MYSQL_PWD=\"\$MYSQL_ROOT_PASSWORD\" exec mariadb -uroot --max-allowed-packet=1G --binary-mode'"

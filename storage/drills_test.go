@@ -168,7 +168,7 @@ func TestUnreadableDrillReportIsNotAPass(t *testing.T) {
 // drill failed stays failed, for list and for retention, whatever report
 // a host with write access plants beside it, short of one bound to the
 // archive and dated plausibly, which nothing can tell from a real one
-// (see the README). The name's time used to pick the last drill, so a
+// (see docs/security.md). The name's time used to pick the last drill, so a
 // report named for the end of time won.
 func TestPlantedDrillReportNeverPassesAFailedBackup(t *testing.T) {
 	endOfTime := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)

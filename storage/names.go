@@ -136,7 +136,7 @@ func (d *Destination) checkFree(ctx context.Context, name string) error {
 // while partial (rclone's local backend then opens it with O_TRUNC, which
 // keeps the mode). Elsewhere rclone has no create-if-absent, so claim can
 // only check that the name is free; a run on another host that checks in
-// the same instant can still race it (see the README).
+// the same instant can still race it (see docs/security.md).
 //
 // Once claim returns nil, an object of that name is this run's: only then
 // may a failure of the run delete it.

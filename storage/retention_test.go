@@ -151,7 +151,7 @@ func TestApplyPolicy(t *testing.T) {
 	}
 }
 
-// TestTwoYearsOfDailyBackups is the README's worked example: the default
+// TestTwoYearsOfDailyBackups is docs/retention.md's worked example: the default
 // policy's buckets, counted by hand for 2025-01-01 … 2026-12-31.
 func TestTwoYearsOfDailyBackups(t *testing.T) {
 	backups := daily("2025-01-01T08:00:00Z", "2026-12-31T08:00:00Z")

@@ -121,7 +121,7 @@ func TestFindTrustedPassesOverAPlantedBackupWithFakes(t *testing.T) {
 
 // Which backends' upload time an uploader can forge: the local directory
 // and SFTP keep the mtime the uploader set, so there the check above
-// catches only a careless attacker, as the README says. (A real S3
+// catches only a careless attacker, as docs/security.md says. (A real S3
 // keeps its own Last-Modified, which dr asks rclone for; the in-process
 // S3 server of the tests stores the claimed time as its file's time, so
 // it cannot stand in for one here.)
@@ -142,7 +142,7 @@ func TestUploadTimeTheUploaderCanForge(t *testing.T) {
 				t.Fatalf("list: %v, %v", l, err)
 			}
 			if up := l[0].Uploaded; !up.Equal(forged) {
-				t.Fatalf("upload time %s, want the forged %s (if this backend now keeps its own time, say so in the README)", up, forged)
+				t.Fatalf("upload time %s, want the forged %s (if this backend now keeps its own time, say so in docs/security.md)", up, forged)
 			}
 		})
 	}

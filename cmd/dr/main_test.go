@@ -129,15 +129,16 @@ func TestNoEngineIsOneClearLine(t *testing.T) {
 	}
 }
 
-// TestREADMEShowsTheExampleConfig keeps the README's annotated dr.yaml
-// equal to the one the config package checks against its defaults.
-func TestREADMEShowsTheExampleConfig(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+// TestDocsShowTheExampleConfig keeps the annotated dr.yaml of
+// docs/configuration.md equal to the one the config package checks
+// against its defaults.
+func TestDocsShowTheExampleConfig(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "docs", "configuration.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), "```yaml\n"+string(config.Example)+"```") {
-		t.Error("README.md does not show config/dr.example.yaml verbatim; paste it into the configuration section")
+		t.Error("docs/configuration.md does not show config/dr.example.yaml verbatim; paste it in")
 	}
 }
 
