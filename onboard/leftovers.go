@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
-	"github.com/appwrite-dr/dr/drill"
-	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/leftovers"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
@@ -22,20 +20,19 @@ import (
 // the lock, all of these may be that run's, in use: nothing is judged.
 func checkLeftovers(ctx context.Context, r *Report, eng DoctorEngine, stateDir string) {
 	const name = "killed runs"
-	if _, err := os.Stat(stateDir); err == nil {
-		held, err := lock.Acquire(stateDir, "doctor")
-		var busy *lock.HeldError
-		if errors.As(err, &busy) {
-			r.add(Check{Name: name, Status: StatusOK, Detail: busy.Error() + ": its helper containers and stopped services are in use; run dr doctor again once it ended to look for leftovers"})
-			return
-		}
-		if err != nil {
-			r.add(Check{Name: name, Status: StatusFail, Detail: err.Error(), Fix: "make state_dir writable by the user dr runs as"})
-			return
-		}
+	held, err := leftovers.Hold(stateDir, "doctor")
+	var busy *lock.HeldError
+	if errors.As(err, &busy) {
+		r.add(Check{Name: name, Status: StatusOK, Detail: busy.Error() + ": its helper containers and stopped services are in use; run dr doctor again once it ended to look for leftovers"})
+		return
+	}
+	if err != nil {
+		r.add(Check{Name: name, Status: StatusFail, Detail: err.Error(), Fix: "make state_dir writable by the user dr runs as"})
+		return
+	}
+	if held != nil {
 		defer held.Release()
 	}
-	owner := lock.Owner(stateDir)
 	c := Check{Name: name, Status: StatusOK}
 	var details, fixes []string
 	worse := func(status string) {
@@ -50,10 +47,10 @@ func checkLeftovers(ctx context.Context, r *Report, eng DoctorEngine, stateDir s
 	} else if rec != nil {
 		worse(StatusFail)
 		details = append(details, rec.Describe())
-		fixes = append(fixes, fmt.Sprintf("the next dr backup or dr restore starts them; now: docker compose -p %s start %s", rec.Project, strings.Join(rec.Services, " ")))
+		fixes = append(fixes, leftovers.StoppedFix(rec))
 	}
 
-	helpers := engine.HelperOwnerLabel(owner)
+	helpers := leftovers.HelperLabel(stateDir)
 	removed, _, err := eng.RemoveLabelled(ctx, helpers)
 	switch {
 	case err != nil:
@@ -65,16 +62,14 @@ func checkLeftovers(ctx context.Context, r *Report, eng DoctorEngine, stateDir s
 		details = append(details, fmt.Sprintf("removed %d volume helper container(s) killed runs left", len(removed)))
 	}
 
-	drills := drill.LabelOwner + "=" + owner
-	containers, volumes, err := eng.ListLabelled(ctx, drills)
+	containers, volumes, err := leftovers.Drills(ctx, eng, stateDir)
 	switch {
 	case err != nil:
 		worse(StatusFail)
 		details = append(details, "listing the containers killed drills left: "+err.Error())
 	case len(containers)+len(volumes) > 0:
 		worse(StatusWarn)
-		details = append(details, fmt.Sprintf("a killed drill left %d container(s) (%s) and %d volume(s), holding CPU, memory and disk until the next drill",
-			len(containers), strings.Join(shortIDs(containers), ", "), len(volumes)))
+		details = append(details, leftovers.DrillsLeft(containers, volumes))
 		fixes = append(fixes, "remove them: dr drill --cleanup")
 	}
 
@@ -84,12 +79,4 @@ func checkLeftovers(ctx context.Context, r *Report, eng DoctorEngine, stateDir s
 	c.Detail = strings.Join(details, "; ")
 	c.Fix = strings.Join(fixes, "; ")
 	r.add(c)
-}
-
-func shortIDs(ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id[:min(len(id), 12)]
-	}
-	return out
 }
