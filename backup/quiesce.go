@@ -86,12 +86,7 @@ func startLeftStopped(ctx context.Context, eng Engine, stateDir string, log *slo
 	if err != nil {
 		return "", fmt.Errorf("%s; finding the stack to start them: %w", rec.Describe(), err)
 	}
-	var present []string
-	for _, svc := range rec.Services {
-		if len(stack.ServiceContainers(svc)) > 0 {
-			present = append(present, svc)
-		}
-	}
+	present := stack.Present(rec.Services)
 	if err := startAgain(ctx, eng, stack, stateDir, present, log); err != nil {
 		return "", fmt.Errorf("%s: %w", rec.Describe(), err)
 	}
@@ -107,23 +102,12 @@ func startLeftStopped(ctx context.Context, eng Engine, stateDir string, log *slo
 }
 
 // removeLeftHelpers removes the volume helpers a killed run of this state
-// dir left: a kill -9 while a volume was read or written leaves its
-// helper, the volume mounted, and docker compose down -v then fails with
-// "volume is in use". The caller holds the lock, so none is in use. It
-// returns a warning for the operator: what was removed, or why nothing
-// could be (which does not stop the run: a leftover is in the way of
-// nothing this run does).
+// dir left (see engine.RemoveLeftHelpers) and returns the warning for the
+// operator, "" when there were none.
 func removeLeftHelpers(ctx context.Context, eng Engine, stateDir string, log *slog.Logger) string {
-	removed, _, err := eng.RemoveLabelled(ctx, engine.HelperOwnerLabel(lock.Owner(stateDir)))
-	if err != nil {
-		w := fmt.Sprintf("removing the volume helpers a killed run left: %v; remove them by hand: docker rm -f $(docker ps -aq --filter label=%s)", err, engine.HelperOwnerLabel(lock.Owner(stateDir)))
+	w, _ := engine.RemoveLeftHelpers(ctx, eng, lock.Owner(stateDir))
+	if w != "" {
 		log.Warn(w)
-		return w
 	}
-	if len(removed) == 0 {
-		return ""
-	}
-	w := fmt.Sprintf("removed %d volume helper container(s) a killed run left", len(removed))
-	log.Warn(w)
 	return w
 }

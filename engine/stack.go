@@ -74,6 +74,19 @@ func (s *Stack) Running(services []string) []string {
 	return out
 }
 
+// Present returns the services among those named that have a container
+// in the listing, running or not, in the order named: those a start can
+// reach.
+func (s *Stack) Present(services []string) []string {
+	var out []string
+	for _, svc := range services {
+		if len(s.ServiceContainers(svc)) > 0 {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
 // Services lists the stack's service names, sorted and without repeats.
 func (s *Stack) Services() []string {
 	var names []string

@@ -192,6 +192,30 @@ func (c *Client) createVolumeHelper(ctx context.Context, name, image string, rea
 // when the caller holds that lock.
 func HelperOwnerLabel(owner string) string { return LabelHelperOwner + "=" + owner }
 
+// LabelRemover removes containers and volumes by label.
+type LabelRemover interface {
+	RemoveLabelled(ctx context.Context, label string) (containers, volumes []string, err error)
+}
+
+// RemoveLeftHelpers removes the volume helpers killed runs of owner's
+// state dir left: a kill -9 while a volume was read or written leaves its
+// helper, the volume mounted, and docker compose down -v then fails with
+// "volume is in use". The caller holds that lock, so none is in use. It
+// returns what to tell the operator ("" when there was nothing), and
+// failed when nothing could be removed; a failure stops no run, since a
+// leftover is in the way of nothing a backup or restore does.
+func RemoveLeftHelpers(ctx context.Context, eng LabelRemover, owner string) (say string, failed bool) {
+	label := HelperOwnerLabel(owner)
+	removed, _, err := eng.RemoveLabelled(ctx, label)
+	if err != nil {
+		return fmt.Sprintf("removing the volume helpers a killed run left: %v; remove them by hand: docker rm -f $(docker ps -aq --filter label=%s)", err, label), true
+	}
+	if len(removed) == 0 {
+		return "", false
+	}
+	return fmt.Sprintf("removed %d volume helper container(s) a killed run left", len(removed)), false
+}
+
 func (c *Client) helperLabels() map[string]string {
 	labels := map[string]string{LabelHelper: "volume"}
 	if c.owner != "" {

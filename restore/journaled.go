@@ -61,22 +61,17 @@ func (x *executor) newJournal(prev *journal.Journal, started time.Time) *journal
 }
 
 // removeLeftHelpers removes the volume helpers a killed run of this
-// state dir left: after a kill -9 while a volume was written, its helper
-// holds the volume mounted read-write, and docker compose down -v fails
-// with "volume is in use" until it is gone. A failure is a warning: the
-// leftover is in the way of nothing this restore does.
+// state dir left (see engine.RemoveLeftHelpers): a failure is a warning,
+// a removal a step.
 func (x *executor) removeLeftHelpers(ctx context.Context, step func(string)) {
-	label := engine.HelperOwnerLabel(lock.Owner(x.plan.StateDir))
-	removed, _, err := x.eng.RemoveLabelled(ctx, label)
-	if err != nil {
-		w := fmt.Sprintf("removing the volume helpers a killed run left: %v; remove them by hand: docker rm -f $(docker ps -aq --filter label=%s)", err, label)
+	w, failed := engine.RemoveLeftHelpers(ctx, x.eng, lock.Owner(x.plan.StateDir))
+	switch {
+	case failed:
 		x.res.Warnings = append(x.res.Warnings, w)
 		x.log.Warn(w)
-		return
-	}
-	if len(removed) > 0 {
-		step(fmt.Sprintf("removed %d volume helper container(s) a killed run left", len(removed)))
-		x.log.Warn("removed the volume helpers a killed run left", "containers", len(removed))
+	case w != "":
+		step(w)
+		x.log.Warn(w)
 	}
 }
 
@@ -267,7 +262,7 @@ func (x *executor) start(ctx context.Context, services []string) ([]string, erro
 			return nil, fmt.Errorf("finding the stack: %w", err)
 		}
 	}
-	present := presentServices(stack, services)
+	present := stack.Present(services)
 	for _, svc := range services {
 		if !slices.Contains(present, svc) {
 			w := fmt.Sprintf("service %s, stopped by an earlier restore, is no longer in project %s; nothing to start", svc, stack.Project)
@@ -282,16 +277,6 @@ func (x *executor) start(ctx context.Context, services []string) ([]string, erro
 		return nil, err
 	}
 	return present, nil
-}
-
-func presentServices(stack *engine.Stack, services []string) []string {
-	var out []string
-	for _, svc := range services {
-		if len(stack.ServiceContainers(svc)) > 0 {
-			out = append(out, svc)
-		}
-	}
-	return out
 }
 
 // databasePartlyRestored says, after a failure and the put back of the

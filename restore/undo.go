@@ -218,7 +218,7 @@ func ExecuteUndo(ctx context.Context, eng Engine, p *UndoPlan, log *slog.Logger,
 		startErr := error(nil)
 		if len(start) > 0 {
 			step("starting " + strings.Join(start, ", ") + " again")
-			if startErr = eng.StartServices(ctx, p.stack, presentServices(p.stack, start)); startErr != nil {
+			if startErr = eng.StartServices(ctx, p.stack, p.stack.Present(start)); startErr != nil {
 				err = errors.Join(err, fmt.Errorf("starting %s again: %w; start them by hand: docker compose start %s", strings.Join(start, ", "), startErr, strings.Join(start, " ")))
 			}
 		}
