@@ -95,9 +95,9 @@ func (f *fakeEngine) Exec(_ context.Context, id string, opts engine.ExecOptions)
 		text += "--dr-inspect--\n" +
 			"version\t10.11.9-MariaDB\n" +
 			"schema\tappwrite\nschema\tinformation_schema\nschema\tmysql\n" +
-			"table\tappwrite\t_console_users\tInnoDB\n"
+			"table\tappwrite\t_console_users\tInnoDB\tBASE TABLE\n"
 		if f.versioned != "" {
-			text += "table\tappwrite\t" + f.versioned + "\tInnoDB\nversioned\tappwrite\t" + f.versioned + "\n"
+			text += "table\tappwrite\t" + f.versioned + "\tInnoDB\tSYSTEM VERSIONED\n"
 		}
 		if f.brokenView != "" {
 			text += "view\tappwrite\t" + f.brokenView + "\n"

@@ -10,8 +10,8 @@ func TestParseInspect(t *testing.T) {
 	const client = "mariadb-dump\nmariadb-dump  Ver 10.19 Distrib 10.11.9-MariaDB\n--dr-inspect--\n"
 	rows := "version\t10.11.9-MariaDB\n" +
 		"schema\tmysql\nschema\tappwrite\nschema\tdr_aside_appwrite_20261126T080000Z\nschema\tanalytics\n" +
-		"table\tappwrite\t_1_users\tInnoDB\ntable\tanalytics\tevents\tAria\n" +
-		"table\tdr_aside_appwrite_20261126T080000Z\t_1_users\tInnoDB\n"
+		"table\tappwrite\t_1_users\tInnoDB\tBASE TABLE\ntable\tanalytics\tevents\tAria\tBASE TABLE\n" +
+		"table\tdr_aside_appwrite_20261126T080000Z\t_1_users\tInnoDB\tBASE TABLE\n"
 	tests := []struct {
 		name      string
 		out       string
@@ -29,7 +29,7 @@ func TestParseInspect(t *testing.T) {
 			err: `names "gone", which the server does not have (it has: analytics, appwrite)`},
 		{name: "nothing but system databases", out: client + "version\t10.11.9\nschema\tmysql\n",
 			err: "nothing to back up"},
-		{name: "names the client escaped, read as the server holds them", out: client + "version\t10.11.9-MariaDB\nschema\td\\nb\ntable\td\\nb\ta\\nb\tInnoDB\ntable\td\\nb\tback\\\\slash\tAria\n",
+		{name: "names the client escaped, read as the server holds them", out: client + "version\t10.11.9-MariaDB\nschema\td\\nb\ntable\td\\nb\ta\\nb\tInnoDB\tBASE TABLE\ntable\td\\nb\tback\\\\slash\tAria\tBASE TABLE\n",
 			databases: []string{"d\nb"},
 			engines:   map[string]string{"d\nb.a\nb": "InnoDB", "d\nb.back\\slash": "Aria"}},
 		{name: "no separator", out: "sh: 1: mariadb-dump: not found\n", err: "unexpected output"},
@@ -60,7 +60,7 @@ func TestParseInspect(t *testing.T) {
 }
 
 func FuzzParseInspect(f *testing.F) {
-	f.Add("mariadb-dump\nVer 10\n--dr-inspect--\nversion\t10.11\nschema\tappwrite\ntable\tappwrite\tt\tInnoDB\n", "")
+	f.Add("mariadb-dump\nVer 10\n--dr-inspect--\nversion\t10.11\nschema\tappwrite\ntable\tappwrite\tt\tInnoDB\tBASE TABLE\n", "")
 	f.Add("--dr-inspect--\n\n", "appwrite")
 	f.Fuzz(func(t *testing.T, out, wanted string) {
 		var w []string
@@ -90,8 +90,8 @@ func FuzzParseInspect(f *testing.F) {
 func TestParseInspectVersionedTablesAndViews(t *testing.T) {
 	out := "mariadb-dump\nmariadb-dump  Ver 10.19 Distrib 10.11.18-MariaDB\n" + historyOption + "\n--dr-inspect--\n" +
 		"version\t10.11.18-MariaDB\nschema\th\nschema\tother\n" +
-		"table\th\tt\tInnoDB\ntable\th\tplain\tInnoDB\n" +
-		"versioned\th\tt\nversioned\tother\tx\n" +
+		"table\th\tt\tInnoDB\tSYSTEM VERSIONED\ntable\th\tplain\tInnoDB\tBASE TABLE\n" +
+		"table\tother\tx\tInnoDB\tSYSTEM VERSIONED\n" +
 		"view\th\tv\nview\tother\tw\n"
 	info, err := parseInspect(out, []string{"h"})
 	if err != nil {
@@ -109,7 +109,7 @@ func TestParseInspectVersionedTablesAndViews(t *testing.T) {
 	if want := []TableRef{{Database: "h", Name: "v"}}; !reflect.DeepEqual(info.views, want) {
 		t.Errorf("views to check = %v, want %v", info.views, want)
 	}
-	old, err := parseInspect("mysqldump\nmysqldump  Ver 10.13 Distrib 10.6.20-MariaDB\n--dr-inspect--\nversion\t10.6.20\nschema\th\nversioned\th\tt\n", nil)
+	old, err := parseInspect("mysqldump\nmysqldump  Ver 10.13 Distrib 10.6.20-MariaDB\n--dr-inspect--\nversion\t10.6.20\nschema\th\ntable\th\tt\tInnoDB\tSYSTEM VERSIONED\n", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

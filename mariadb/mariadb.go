@@ -400,12 +400,17 @@ func inspectQuery(wanted []string) string {
 	// of different collations, which information_schema's can be.
 	return "SELECT 'version', VERSION();\n" +
 		"SELECT 'schema', schema_name FROM information_schema.schemata;\n" +
-		"SELECT 'table', table_schema, table_name, IFNULL(engine,'') FROM information_schema.tables WHERE table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') AND " + tables + ";\n" +
-		// MariaDB's own table type for a system-versioned table.
-		"SELECT 'versioned', table_schema, table_name FROM information_schema.tables WHERE table_type = 'SYSTEM VERSIONED' AND " + tables + ";\n" +
+		// SYSTEM VERSIONED is MariaDB's own table type for a
+		// system-versioned table: one reading of information_schema.tables
+		// finds both kinds, and which is which.
+		"SELECT 'table', table_schema, table_name, IFNULL(engine,''), table_type FROM information_schema.tables WHERE table_type IN ('BASE TABLE', " + quoteString(systemVersioned) + ") AND " + tables + ";\n" +
 		// From VIEWS, not TABLES: listing them opens none of them.
 		"SELECT 'view', table_schema, table_name FROM information_schema.views WHERE " + tables + ";"
 }
+
+// systemVersioned is information_schema.tables' table_type of a
+// system-versioned table.
+const systemVersioned = "SYSTEM VERSIONED"
 
 // parseInspect reads inspectScript's output.
 func parseInspect(out string, wanted []string) (*Info, error) {
@@ -436,10 +441,11 @@ func parseInspect(out string, wanted []string) (*Info, error) {
 			if IsStackDatabase(f[1]) {
 				all = append(all, f[1])
 			}
-		case f[0] == "table" && len(f) == 4:
+		case f[0] == "table" && len(f) == 5:
 			tables[f[1]+"."+f[2]] = f[3]
-		case f[0] == "versioned" && len(f) == 3:
-			versioned = append(versioned, f[1]+"."+f[2])
+			if f[4] == systemVersioned {
+				versioned = append(versioned, f[1]+"."+f[2])
+			}
 		case f[0] == "view" && len(f) == 3:
 			views = append(views, TableRef{Database: f[1], Name: f[2]})
 		}
