@@ -40,7 +40,7 @@ func TestSidecarMustAgreeWithTheArchive(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := deepCopy(t, sidecar)
 			tt.edit(s)
-			_, err := Verify(context.Background(), bytes.NewReader(data), s, nil)
+			_, err := Verify(context.Background(), bytes.NewReader(data), s, ReaderOptions{})
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("verify: %v", err)

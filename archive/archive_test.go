@@ -235,7 +235,7 @@ func TestRoundTripPlainAndEncrypted(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rep, err := Verify(context.Background(), bytes.NewReader(data), sidecar, ids)
+			rep, err := Verify(context.Background(), bytes.NewReader(data), sidecar, ReaderOptions{Identities: ids})
 			if err != nil {
 				t.Fatalf("verify: %v", err)
 			}
@@ -243,11 +243,11 @@ func TestRoundTripPlainAndEncrypted(t *testing.T) {
 				t.Errorf("report %+v", rep)
 			}
 			if len(recips) > 0 {
-				if _, err := Verify(context.Background(), bytes.NewReader(data), sidecar, nil); err != ErrNoIdentity {
+				if _, err := Verify(context.Background(), bytes.NewReader(data), sidecar, ReaderOptions{}); err != ErrNoIdentity {
 					t.Errorf("without identity: got %v, want ErrNoIdentity", err)
 				}
 				other, _ := age.GenerateX25519Identity()
-				if _, err := Verify(context.Background(), bytes.NewReader(data), sidecar, []age.Identity{other}); err != ErrNoIdentity {
+				if _, err := Verify(context.Background(), bytes.NewReader(data), sidecar, ReaderOptions{Identities: []age.Identity{other}}); err != ErrNoIdentity {
 					t.Errorf("wrong identity: got %v, want ErrNoIdentity", err)
 				}
 			}
@@ -334,7 +334,7 @@ func TestTamperingIsCaught(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, s := tt.data()
-			_, err := Verify(context.Background(), bytes.NewReader(d), s, nil)
+			_, err := Verify(context.Background(), bytes.NewReader(d), s, ReaderOptions{})
 			if err == nil {
 				t.Fatal("verify passed a damaged archive")
 			}
@@ -430,7 +430,7 @@ func FuzzReader(f *testing.F) {
 	f.Add(data[:len(data)/2])
 	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		rep, err := Verify(context.Background(), bytes.NewReader(in), sidecar, nil)
+		rep, err := Verify(context.Background(), bytes.NewReader(in), sidecar, ReaderOptions{})
 		if err == nil && !bytes.Equal(in, data) {
 			t.Fatalf("verified bytes that are not the archive: %+v", rep)
 		}

@@ -73,7 +73,7 @@ func TestDumpRoundTripAtBlockAndChunkEdges(t *testing.T) {
 				if int64(len(res.Chunks)) != wantChunks || res.Size != int64(size) {
 					t.Fatalf("%d chunks of %d bytes in all, want %d of %d", len(res.Chunks), res.Size, wantChunks, size)
 				}
-				if _, err := Verify(context.Background(), bytes.NewReader(data), sidecar, nil); err != nil {
+				if _, err := Verify(context.Background(), bytes.NewReader(data), sidecar, ReaderOptions{}); err != nil {
 					t.Fatalf("verify: %v", err)
 				}
 				zr, err := zstd.NewReader(bytes.NewReader(data))

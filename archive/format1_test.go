@@ -27,7 +27,7 @@ func TestReadsFormat1(t *testing.T) {
 	if sidecar.Format != 1 || sidecar.Database.DumpSHA256 == "" {
 		t.Fatalf("fixture is format %d with dump_sha256 %q; want a format 1 one that has it", sidecar.Format, sidecar.Database.DumpSHA256)
 	}
-	rep, err := Verify(context.Background(), bytes.NewReader(data), sidecar, nil)
+	rep, err := Verify(context.Background(), bytes.NewReader(data), sidecar, ReaderOptions{})
 	if err != nil {
 		t.Fatalf("verifying a format 1 archive: %v", err)
 	}

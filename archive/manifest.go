@@ -57,7 +57,10 @@ type Manifest struct {
 	Compression Compression `json:"compression"`
 	Encryption  *Encryption `json:"encryption,omitempty"`
 	Object      *ObjectInfo `json:"object,omitempty"`
-	Warnings    []string    `json:"warnings,omitempty"`
+	// Blobs, in a sidecar only, are the blob objects the backup needs on
+	// the sidecar's destination, each once (see BlobObject).
+	Blobs    []BlobObject `json:"blobs,omitempty"`
+	Warnings []string     `json:"warnings,omitempty"`
 	// Appwrite is set when the stack has an appwrite service.
 	Appwrite *Appwrite `json:"appwrite,omitempty"`
 }
@@ -210,6 +213,13 @@ type Entry struct {
 	Link   string    `json:"link,omitempty"`
 	UID    int       `json:"uid,omitempty"`
 	GID    int       `json:"gid,omitempty"`
+	// MTime is the entry's modification time (unix seconds), in format 3
+	// volume entries: what a restore by hand sets on a file whose
+	// content it wrote from a blob.
+	MTime int64 `json:"mtime,omitempty"`
+	// Blob names the blob that holds a volume file's content (format 3);
+	// the archive's tar entry for the file is then empty.
+	Blob string `json:"blob,omitempty"`
 }
 
 // Volume summarises one Docker volume captured under volumes/<name>/.
@@ -256,6 +266,22 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	}
 	if m.Name == "" || m.Stack == "" {
 		return nil, fmt.Errorf("decoding manifest: name and stack are required")
+	}
+	for _, e := range m.Entries {
+		if e.Blob == "" {
+			continue
+		}
+		if err := CheckBlobName(e.Blob); err != nil {
+			return nil, fmt.Errorf("decoding manifest: entry %s: %w", e.Name, err)
+		}
+		if e.Kind != KindFile {
+			return nil, fmt.Errorf("decoding manifest: entry %s: a %s cannot have a blob", e.Name, e.Kind)
+		}
+	}
+	for _, b := range m.Blobs {
+		if err := CheckBlobName(b.Name); err != nil {
+			return nil, fmt.Errorf("decoding manifest: %w", err)
+		}
 	}
 	return &m, nil
 }

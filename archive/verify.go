@@ -23,8 +23,10 @@ var ErrNoIdentity = errors.New("no identity matches the archive's recipients: pa
 
 // Report is what a full verification checked.
 type Report struct {
-	Entries      int
-	Chunks       int
+	Entries int
+	Chunks  int
+	// Blobs counts the volume files read from blobs.
+	Blobs        int
 	DumpBytes    int64
 	ObjectSize   int64
 	ObjectSHA256 string
@@ -55,22 +57,39 @@ func Decompress(r io.Reader, encrypted bool, ids []age.Identity) (io.Reader, fun
 }
 
 // Verify reads a whole archive stream and checks it against its sidecar:
-// every entry present once with its size and sha256, the dump chunks in
-// order, manifest.json last and in agreement, nothing else, every layer
-// intact to its end, and the object's size and sha256 when the sidecar has
-// them. Errors name the entry and what is wrong.
-func Verify(ctx context.Context, r io.Reader, sidecar *Manifest, ids []age.Identity) (*Report, error) {
+// every entry present once with its size and sha256 (a format 3 volume
+// file's in its blob, read through opts.Blobs, and the blob object
+// against the sidecar's record of it), the dump chunks in order,
+// manifest.json last and in agreement, nothing else, every layer intact
+// to its end, and the object's size and sha256 when the sidecar has them.
+// Errors name the entry and what is wrong.
+func Verify(ctx context.Context, r io.Reader, sidecar *Manifest, opts ReaderOptions) (*Report, error) {
 	obj := &hashingReader{r: r, h: sha256.New()}
 	encrypted := sidecar.Encryption != nil || strings.HasSuffix(sidecar.Name, EncryptedSuffix)
-	plain, closeDec, err := Decompress(obj, encrypted, ids)
+	plain, closeDec, err := Decompress(obj, encrypted, opts.Identities)
 	if err != nil {
 		return nil, err
 	}
 	defer closeDec()
 	rep := &Report{}
-	if err := walk(ctx, plain, sidecar, rep); err != nil {
-		return rep, err
+	ar := NewReader(ctx, plain, sidecar, opts)
+	defer ar.Close()
+	for {
+		item, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return rep, err
+		}
+		if _, err := io.Copy(io.Discard, ar); err != nil {
+			return rep, err
+		}
+		if item.Blob {
+			rep.Blobs++
+		}
 	}
+	rep.Entries, rep.Chunks, rep.DumpBytes = ar.Entries, ar.Chunks, ar.DumpBytes
 	// The tar end marker may come before the compressed stream's end, and
 	// age authenticates its last chunk only at EOF: read both to the end.
 	if _, err := io.Copy(io.Discard, plain); err != nil {
@@ -90,125 +109,6 @@ func Verify(ctx context.Context, r io.Reader, sidecar *Manifest, ids []age.Ident
 		}
 	}
 	return rep, nil
-}
-
-func walk(ctx context.Context, plain io.Reader, sidecar *Manifest, rep *Report) error {
-	want := map[string]Entry{}
-	for _, e := range sidecar.Entries {
-		want[e.Name] = e
-	}
-	var chunks []Chunk
-	if sidecar.Database != nil {
-		chunks = sidecar.Database.Chunks
-	}
-	seen := map[string]bool{}
-	nextChunk := 0
-	manifestSeen := false
-	tr := tar.NewReader(plain)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("reading the archive after %d entries: %w", rep.Entries+rep.Chunks, err)
-		}
-		name := hdr.Name
-		if err := checkName(name); err != nil {
-			return err
-		}
-		if manifestSeen {
-			return fmt.Errorf("archive entry %s comes after %s, which must be last", name, ManifestEntry)
-		}
-		switch {
-		case name == ManifestEntry:
-			manifestSeen = true
-			if err := checkEmbeddedManifest(tr, hdr, sidecar); err != nil {
-				return err
-			}
-		case strings.HasPrefix(name, DumpChunkPrefix):
-			if nextChunk >= len(chunks) || chunks[nextChunk].Name != name {
-				return fmt.Errorf("archive entry %s: not the next dump chunk the manifest lists", name)
-			}
-			c := chunks[nextChunk]
-			nextChunk++
-			if err := checkContent(tr, name, hdr.Size, c.Size, c.SHA256); err != nil {
-				return err
-			}
-			rep.Chunks++
-			rep.DumpBytes += c.Size
-		default:
-			e, ok := want[name]
-			if !ok {
-				return fmt.Errorf("archive entry %s is not in the manifest", name)
-			}
-			if seen[name] {
-				return fmt.Errorf("archive entry %s appears twice", name)
-			}
-			seen[name] = true
-			if err := checkEntry(tr, hdr, e); err != nil {
-				return err
-			}
-			rep.Entries++
-		}
-	}
-	if !manifestSeen {
-		return fmt.Errorf("archive has no %s: it was cut short", ManifestEntry)
-	}
-	if nextChunk != len(chunks) {
-		return fmt.Errorf("archive lacks dump chunk %s", chunks[nextChunk].Name)
-	}
-	for _, e := range sidecar.Entries {
-		if !seen[e.Name] {
-			return fmt.Errorf("archive lacks entry %s", e.Name)
-		}
-	}
-	return nil
-}
-
-func checkEntry(tr *tar.Reader, hdr *tar.Header, e Entry) error {
-	switch e.Kind {
-	case KindDir:
-		if hdr.Typeflag != tar.TypeDir {
-			return fmt.Errorf("archive entry %s: want a directory", e.Name)
-		}
-		return nil
-	case KindSymlink:
-		if hdr.Typeflag != tar.TypeSymlink || hdr.Linkname != e.Link {
-			return fmt.Errorf("archive entry %s: want a symlink to %q", e.Name, e.Link)
-		}
-		return nil
-	case KindHardlink:
-		if hdr.Typeflag != tar.TypeLink || hdr.Linkname != e.Link {
-			return fmt.Errorf("archive entry %s: want a hard link to %q", e.Name, e.Link)
-		}
-		return nil
-	}
-	if hdr.Typeflag != tar.TypeReg {
-		return fmt.Errorf("archive entry %s: want a regular file", e.Name)
-	}
-	return checkContent(tr, e.Name, hdr.Size, e.Size, e.SHA256)
-}
-
-func checkContent(r io.Reader, name string, hdrSize, wantSize int64, wantSHA string) error {
-	if hdrSize != wantSize {
-		return fmt.Errorf("archive entry %s is %d bytes, the manifest says %d", name, hdrSize, wantSize)
-	}
-	h := sha256.New()
-	n, err := io.Copy(h, r)
-	if err != nil {
-		return fmt.Errorf("reading archive entry %s: %w", name, err)
-	}
-	if n != wantSize {
-		return fmt.Errorf("archive entry %s: read %d bytes, want %d", name, n, wantSize)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != wantSHA {
-		return fmt.Errorf("archive entry %s is damaged: sha256 %s, the manifest says %s", name, got, wantSHA)
-	}
-	return nil
 }
 
 func checkEmbeddedManifest(r io.Reader, hdr *tar.Header, sidecar *Manifest) error {

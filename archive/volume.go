@@ -30,34 +30,70 @@ type VolumeResult struct {
 	Skipped []string
 }
 
-// AddVolume copies a volume's tar stream, whose entries all sit under
-// root ("volume/…" as the engine makes it), into the archive under
-// volumes/<name>/, keeping modes, owners, times, extended attributes,
-// symlinks, hard links and empty directories, and recording every entry
-// (a sha256 for each regular file). Memory stays bounded: file contents
-// stream through.
-func (w *Writer) AddVolume(ctx context.Context, name, root string, r io.Reader) (*VolumeResult, error) {
-	if err := checkName(VolumePrefix(name)); err != nil || strings.Contains(name, "/") {
-		return nil, fmt.Errorf("volume name %q cannot be an archive directory", name)
-	}
-	res := &VolumeResult{}
+// VolumeFile is one entry of a volume's tar stream as the engine makes
+// it, placed below the volume's root.
+type VolumeFile struct {
+	// Rel is the path below the root ("" for the root itself).
+	Rel    string
+	Header *tar.Header
+	// Link is a hard link's target, below the root.
+	Link string
+	// Content reads a regular file's bytes (nil for other kinds).
+	Content io.Reader
+}
+
+// WalkVolume is the one walk of a volume's tar stream (engine.ReadVolume's,
+// whose entries all sit under root): it calls fn with each entry, in the
+// stream's order, after checking that it stays below root. A regular
+// file's content not read by fn is skipped.
+func WalkVolume(ctx context.Context, r io.Reader, root string, fn func(VolumeFile) error) error {
 	tr := tar.NewReader(r)
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return res, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading volume %s: %w", name, err)
+			return err
 		}
 		rel, ok := relativeTo(root, hdr.Name)
 		if !ok {
-			return nil, fmt.Errorf("reading volume %s: entry %q is outside %s/", name, hdr.Name, root)
+			return fmt.Errorf("entry %q is outside %s/", hdr.Name, root)
 		}
-		out := VolumePrefix(name) + rel
+		f := VolumeFile{Rel: rel, Header: hdr}
+		switch hdr.Typeflag {
+		case tar.TypeLink:
+			target, ok := relativeTo(root, hdr.Linkname)
+			if !ok || target == "" {
+				return fmt.Errorf("hard link %q points outside the volume (%q)", hdr.Name, hdr.Linkname)
+			}
+			f.Link = target
+		case tar.TypeReg:
+			f.Content = tr
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+}
+
+// AddVolume copies a volume's tar stream, whose entries all sit under
+// root ("volume/…" as the engine makes it), into the archive under
+// volumes/<name>/, contents included, keeping modes, owners, times,
+// extended attributes, symlinks, hard links and empty directories, and
+// recording every entry (a sha256 for each regular file). Memory stays
+// bounded: file contents stream through.
+func (w *Writer) AddVolume(ctx context.Context, name, root string, r io.Reader) (*VolumeResult, error) {
+	if err := checkVolumeName(name); err != nil {
+		return nil, err
+	}
+	res := &VolumeResult{}
+	err := WalkVolume(ctx, r, root, func(f VolumeFile) error {
+		hdr := f.Header
+		out := VolumePrefix(name) + f.Rel
 		entry := Entry{Name: out, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid}
 		nh := &tar.Header{
 			Name: out, Mode: hdr.Mode, Uid: hdr.Uid, Gid: hdr.Gid, Uname: hdr.Uname, Gname: hdr.Gname,
@@ -75,12 +111,8 @@ func (w *Writer) AddVolume(ctx context.Context, name, root string, r io.Reader) 
 			nh.Typeflag, entry.Kind = tar.TypeSymlink, KindSymlink
 			nh.Linkname, entry.Link = hdr.Linkname, hdr.Linkname
 		case tar.TypeLink:
-			target, ok := relativeTo(root, hdr.Linkname)
-			if !ok || target == "" {
-				return nil, fmt.Errorf("reading volume %s: hard link %q points outside the volume (%q)", name, hdr.Name, hdr.Linkname)
-			}
 			nh.Typeflag, entry.Kind = tar.TypeLink, KindHardlink
-			nh.Linkname = VolumePrefix(name) + target
+			nh.Linkname = VolumePrefix(name) + f.Link
 			entry.Link = nh.Linkname
 			res.Files++
 		case tar.TypeReg:
@@ -90,7 +122,99 @@ func (w *Writer) AddVolume(ctx context.Context, name, root string, r io.Reader) 
 			res.Bytes += hdr.Size
 		default:
 			res.Skipped = append(res.Skipped, out)
-			continue
+			return nil
+		}
+		if err := w.claim(strings.TrimSuffix(nh.Name, "/")); err != nil {
+			return err
+		}
+		if err := w.tw.WriteHeader(nh); err != nil {
+			return fmt.Errorf("writing archive entry %s: %w", nh.Name, err)
+		}
+		if nh.Typeflag == tar.TypeReg {
+			h := sha256.New()
+			n, err := io.Copy(w.tw, io.TeeReader(f.Content, h))
+			if err != nil {
+				return fmt.Errorf("copying %s of volume %s: %w", f.Rel, name, err)
+			}
+			if n != hdr.Size {
+				return fmt.Errorf("copying %s of volume %s: read %d of %d bytes", f.Rel, name, n, hdr.Size)
+			}
+			entry.SHA256 = hex.EncodeToString(h.Sum(nil))
+		}
+		w.entries = append(w.entries, entry)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading volume %s: %w", name, err)
+	}
+	return res, nil
+}
+
+func checkVolumeName(name string) error {
+	if err := checkName(VolumePrefix(name)); err != nil || strings.Contains(name, "/") {
+		return fmt.Errorf("volume name %q cannot be an archive directory", name)
+	}
+	return nil
+}
+
+// StoredEntry is one entry of a volume whose file contents are stored as
+// blobs (format 3): its tar header, named below the volume's root (a
+// hard link's Linkname too), and for a regular file its content's size,
+// sha256 and blob ("" for an empty file, which the archive holds).
+type StoredEntry struct {
+	Header *tar.Header
+	Size   int64
+	SHA256 string
+	Blob   string
+}
+
+// AddStoredVolume records a volume whose file contents are already
+// stored as blobs: each entry's tar header goes into the archive, a
+// file's with no content, and the manifest entry names the blob.
+// Entries come in the order a restore creates them (a directory before
+// what it holds, a hard link after its target).
+func (w *Writer) AddStoredVolume(name string, entries []StoredEntry) (*VolumeResult, error) {
+	if err := checkVolumeName(name); err != nil {
+		return nil, err
+	}
+	res := &VolumeResult{}
+	for _, se := range entries {
+		hdr := se.Header
+		if err := checkName(VolumePrefix(name) + hdr.Name); hdr.Name != "" && err != nil {
+			return nil, fmt.Errorf("volume %s: %w", name, err)
+		}
+		out := VolumePrefix(name) + hdr.Name
+		nh := &tar.Header{
+			Name: out, Mode: hdr.Mode, Uid: hdr.Uid, Gid: hdr.Gid,
+			ModTime: hdr.ModTime, PAXRecords: xattrRecords(hdr.PAXRecords), Format: tar.FormatPAX,
+		}
+		entry := Entry{Name: out, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, MTime: hdr.ModTime.Unix()}
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if !strings.HasSuffix(out, "/") {
+				out += "/"
+			}
+			nh.Name, entry.Name = out, out
+			nh.Typeflag, entry.Kind = tar.TypeDir, KindDir
+			res.Dirs++
+		case tar.TypeSymlink:
+			nh.Typeflag, entry.Kind = tar.TypeSymlink, KindSymlink
+			nh.Linkname, entry.Link = hdr.Linkname, hdr.Linkname
+		case tar.TypeLink:
+			nh.Typeflag, entry.Kind = tar.TypeLink, KindHardlink
+			nh.Linkname = VolumePrefix(name) + hdr.Linkname
+			entry.Link = nh.Linkname
+			res.Files++
+		case tar.TypeReg:
+			nh.Typeflag, entry.Kind = tar.TypeReg, KindFile
+			entry.Size, entry.SHA256, entry.Blob = se.Size, se.SHA256, se.Blob
+			if se.Blob == "" && se.Size != 0 {
+				return nil, fmt.Errorf("volume %s: %s has %d bytes and no blob", name, hdr.Name, se.Size)
+			}
+			res.Files++
+			res.Bytes += se.Size
+		default:
+			return nil, fmt.Errorf("volume %s: %s is neither a file, a directory nor a link", name, hdr.Name)
 		}
 		if err := w.claim(strings.TrimSuffix(nh.Name, "/")); err != nil {
 			return nil, err
@@ -98,19 +222,9 @@ func (w *Writer) AddVolume(ctx context.Context, name, root string, r io.Reader) 
 		if err := w.tw.WriteHeader(nh); err != nil {
 			return nil, fmt.Errorf("writing archive entry %s: %w", nh.Name, err)
 		}
-		if nh.Typeflag == tar.TypeReg {
-			h := sha256.New()
-			n, err := io.Copy(w.tw, io.TeeReader(tr, h))
-			if err != nil {
-				return nil, fmt.Errorf("copying %s of volume %s: %w", rel, name, err)
-			}
-			if n != hdr.Size {
-				return nil, fmt.Errorf("copying %s of volume %s: read %d of %d bytes", rel, name, n, hdr.Size)
-			}
-			entry.SHA256 = hex.EncodeToString(h.Sum(nil))
-		}
 		w.entries = append(w.entries, entry)
 	}
+	return res, nil
 }
 
 // relativeTo returns name's path below root ("" for root itself), or false

@@ -55,7 +55,7 @@ func engineVolumeTar(t testing.TB, entries []volEntry) []byte {
 
 func TestAddVolumeKeepsEveryKindOfEntry(t *testing.T) {
 	data, sidecar := build(t, WriterOptions{}, testDump)
-	if _, err := Verify(context.Background(), bytes.NewReader(data), sidecar, nil); err != nil {
+	if _, err := Verify(context.Background(), bytes.NewReader(data), sidecar, ReaderOptions{}); err != nil {
 		t.Fatalf("an archive with a volume does not verify: %v", err)
 	}
 	v := sidecar.Volumes[0]
@@ -152,7 +152,7 @@ func FuzzAddVolume(f *testing.F) {
 				t.Fatalf("archived %q from a volume stream", e.Name)
 			}
 		}
-		if _, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), m, nil); err != nil {
+		if _, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), m, ReaderOptions{}); err != nil {
 			t.Fatalf("an accepted volume stream makes an archive that does not verify: %v", err)
 		}
 	})

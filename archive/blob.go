@@ -1,0 +1,216 @@
+package archive
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"filippo.io/age"
+	"github.com/klauspost/compress/zstd"
+)
+
+// A volume file's content is stored once per destination, as a blob: an
+// object of its own under BlobDir(stack), shared by every backup of the
+// stack whose volumes hold the same bytes (format 3). The archive keeps
+// the file's tar header with no content, and the manifest entry names
+// the blob. A blob is the content compressed with zstd and, when the
+// backup is encrypted, age-encrypted to the same recipients: each blob
+// can be read with the standard tools alone.
+
+// Blob object name suffixes.
+const (
+	BlobSuffix          = ".zst"
+	EncryptedBlobSuffix = ".zst.age"
+	blobsDir            = "blobs/"
+)
+
+// BlobDir is where a stack's blobs live on a destination, apart from the
+// backups (a listing of the destination's top directory never sees them).
+func BlobDir(stack string) string { return blobsDir + stack + "/" }
+
+// BlobPath is a blob's object name on a destination.
+func BlobPath(stack, blob string) string { return BlobDir(stack) + blob }
+
+// BlobName names the blob of a content by its sha256 keyed with key, so
+// that a name reveals nothing of the content: without the key, a known
+// file's sha256 cannot be matched to a name.
+func BlobName(key []byte, contentSHA256 string, encrypted bool) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(contentSHA256))
+	name := hex.EncodeToString(mac.Sum(nil))
+	if encrypted {
+		return name + EncryptedBlobSuffix
+	}
+	return name + BlobSuffix
+}
+
+// CheckBlobName refuses a blob name from outside input (a manifest) that
+// is not one BlobName makes: it becomes part of an object path.
+func CheckBlobName(name string) error {
+	base, ok := strings.CutSuffix(name, EncryptedBlobSuffix)
+	if !ok {
+		base, ok = strings.CutSuffix(name, BlobSuffix)
+	}
+	if !ok || len(base) != 2*sha256.Size {
+		return fmt.Errorf("blob name %q is not <64 hex digits>%s[.age]", name, BlobSuffix)
+	}
+	if _, err := hex.DecodeString(base); err != nil || strings.ToLower(base) != base {
+		return fmt.Errorf("blob name %q is not <64 hex digits>%s[.age]", name, BlobSuffix)
+	}
+	return nil
+}
+
+// BlobEncrypted says whether a blob name is of an encrypted blob.
+func BlobEncrypted(name string) bool { return strings.HasSuffix(name, EncryptedBlobSuffix) }
+
+// BlobObject is one blob as a destination holds it: its name, and the
+// size and sha256 of the stored (compressed, encrypted) bytes, which
+// differ between destinations (age encrypts with a fresh key each time).
+// Only a sidecar lists them: what the backup needs on that destination.
+type BlobObject struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// EncodedBlob is a content made ready to store.
+type EncodedBlob struct {
+	// ContentSHA256 and ContentSize are the content's, as the manifest
+	// entry records them.
+	ContentSHA256 string
+	ContentSize   int64
+	// Size and SHA256 are the stored bytes'.
+	Size   int64
+	SHA256 string
+	data   []byte
+	file   *os.File
+}
+
+// Reader reads the stored bytes from the start; each call gives a reader
+// of its own, so one blob can go to several destinations at once.
+func (b *EncodedBlob) Reader() io.ReadSeeker {
+	if b.file != nil {
+		return io.NewSectionReader(b.file, 0, b.Size)
+	}
+	return bytes.NewReader(b.data)
+}
+
+// Close releases the blob's spool file, if it has one.
+func (b *EncodedBlob) Close() error {
+	if b.file == nil {
+		return nil
+	}
+	name := b.file.Name()
+	err := b.file.Close()
+	return errors.Join(err, os.Remove(name))
+}
+
+// blobMemoryLimit is the largest content encoded in memory; a larger one
+// is spooled to a file, so a 4 GiB video costs no 4 GiB of memory.
+const blobMemoryLimit = 16 << 20
+
+// BlobEncoder compresses and encrypts contents into blobs. It is safe
+// for concurrent use: each call takes a zstd encoder of its own.
+type BlobEncoder struct {
+	recipients []age.Recipient
+	level      zstd.EncoderLevel
+	// spoolDir holds the spool files of large contents ("" is the
+	// system's temporary directory).
+	spoolDir string
+	encoders sync.Pool
+}
+
+// NewBlobEncoder encodes at the archive's zstd level (0: the default)
+// and, with recipients, encrypts to them. Contents larger than 16 MiB
+// are spooled in spoolDir.
+func NewBlobEncoder(level int, recipients []age.Recipient, spoolDir string) *BlobEncoder {
+	return &BlobEncoder{recipients: recipients, level: zstd.EncoderLevelFromZstd(zstdLevel(level)), spoolDir: spoolDir}
+}
+
+// Encrypted says whether the blobs are age-encrypted.
+func (e *BlobEncoder) Encrypted() bool { return len(e.recipients) > 0 }
+
+// Encode reads a content of about sizeHint bytes to its end and returns
+// its blob; the caller closes it.
+func (e *BlobEncoder) Encode(r io.Reader, sizeHint int64) (_ *EncodedBlob, err error) {
+	b := &EncodedBlob{}
+	var buf *bytes.Buffer
+	stored := sha256.New()
+	var sink io.Writer
+	if sizeHint > blobMemoryLimit {
+		f, err := os.CreateTemp(e.spoolDir, "dr-blob-*")
+		if err != nil {
+			return nil, fmt.Errorf("spooling a large file: %w", err)
+		}
+		b.file = f
+		defer func() {
+			if err != nil {
+				b.Close()
+			}
+		}()
+		sink = f
+	} else {
+		buf = bytes.NewBuffer(make([]byte, 0, max(sizeHint, 0)+1024))
+		sink = buf
+	}
+	counted := &hashingWriter{w: sink, h: stored}
+	var dst io.Writer = counted
+	var enc io.WriteCloser
+	if len(e.recipients) > 0 {
+		w, err := age.Encrypt(counted, e.recipients...)
+		if err != nil {
+			return nil, fmt.Errorf("starting age encryption: %w", err)
+		}
+		enc, dst = w, w
+	}
+	zw, _ := e.encoders.Get().(*zstd.Encoder)
+	if zw == nil {
+		zw, err = zstd.NewWriter(dst, zstd.WithEncoderLevel(e.level), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+		if err != nil {
+			return nil, fmt.Errorf("starting zstd: %w", err)
+		}
+	} else {
+		zw.Reset(dst)
+	}
+	defer e.encoders.Put(zw)
+	h := sha256.New()
+	n, err := io.Copy(zw, io.TeeReader(r, h))
+	if err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("compressing: %w", err)
+	}
+	if enc != nil {
+		if err := enc.Close(); err != nil {
+			return nil, fmt.Errorf("encrypting: %w", err)
+		}
+	}
+	b.ContentSHA256, b.ContentSize = hex.EncodeToString(h.Sum(nil)), n
+	b.Size, b.SHA256 = counted.n, hex.EncodeToString(stored.Sum(nil))
+	if buf != nil {
+		b.data = buf.Bytes()
+	}
+	return b, nil
+}
+
+type hashingWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (h *hashingWriter) Write(p []byte) (int, error) {
+	n, err := h.w.Write(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	return n, err
+}

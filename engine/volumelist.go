@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+)
+
+// listFile is where the helper's find writes the listing, inside the
+// helper's own filesystem (the volume is mounted read-only).
+const listFile = "/dr-volume-list"
+
+// listFormat is find's -printf format of one entry: eleven fields, each
+// ended by NUL, which no path can hold.
+const listFormat = `%y\0%m\0%U\0%G\0%s\0%T@\0%C@\0%i\0%n\0%P\0%l\0`
+
+const listFields = 11
+
+// ErrNoListing says the helper image cannot list a volume (it has no GNU
+// find): the volume can only be read whole.
+var ErrNoListing = errors.New("the helper image has no GNU find to list the volume with")
+
+// ListedEntry is one entry of a volume as find saw it.
+type ListedEntry struct {
+	// Path is below the volume's root, "" for the root itself.
+	Path string
+	// Type is find's %y: d, f, l; b, c, p and s are devices, fifos and
+	// sockets, which no backup keeps.
+	Type     byte
+	Mode     int64 // permission bits with setuid, setgid and sticky
+	UID, GID int
+	Size     int64
+	// MTime and CTime are in nanoseconds since the epoch.
+	MTime, CTime int64
+	Inode        uint64
+	Links        int
+	Link         string // a symlink's target
+}
+
+// VolumeSession is a helper container on one volume, mounted read-only,
+// for one run's listing and reads of it.
+type VolumeSession struct {
+	c      *Client
+	id     string
+	name   string
+	once   sync.Once
+	listed bool
+}
+
+// OpenVolume makes the helper of a volume's session. image is a local
+// image; listing needs GNU find in it (any Debian or Ubuntu based image
+// has it), reading needs nothing. Close removes the helper.
+func (c *Client) OpenVolume(ctx context.Context, name, image string) (*VolumeSession, error) {
+	cmd := []string{"find", volumeMountPoint, "-fprintf", listFile, listFormat}
+	id, err := c.createVolumeHelper(ctx, name, image, true, "0", cmd)
+	if err != nil {
+		return nil, err
+	}
+	return &VolumeSession{c: c, id: id, name: name}, nil
+}
+
+// Close removes the helper.
+func (s *VolumeSession) Close() {
+	s.once.Do(func() { s.c.removeHelper(context.Background(), s.id) })
+}
+
+// List runs find in the helper and returns every entry of the volume,
+// the root first, each directory before what it holds. It may be called
+// once. An image without GNU find gives ErrNoListing.
+func (s *VolumeSession) List(ctx context.Context) ([]ListedEntry, error) {
+	if s.listed {
+		return nil, errors.New("a volume session lists its volume once")
+	}
+	s.listed = true
+	waitC, errC := s.c.api.ContainerWait(ctx, s.id, container.WaitConditionNextExit)
+	if err := s.c.api.ContainerStart(ctx, s.id, container.StartOptions{}); err != nil {
+		if strings.Contains(err.Error(), "executable file not found") || strings.Contains(err.Error(), "no such file") {
+			return nil, fmt.Errorf("listing volume %s: %w", s.name, ErrNoListing)
+		}
+		return nil, fmt.Errorf("listing volume %s: starting the helper: %w", s.name, err)
+	}
+	select {
+	case res := <-waitC:
+		if res.StatusCode != 0 {
+			// busybox find refuses -fprintf with exit code 1.
+			return nil, fmt.Errorf("listing volume %s: find exited with code %d: %w", s.name, res.StatusCode, ErrNoListing)
+		}
+	case err := <-errC:
+		return nil, fmt.Errorf("listing volume %s: %w", s.name, err)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	rc, _, err := s.c.api.CopyFromContainer(ctx, s.id, listFile)
+	if err != nil {
+		return nil, fmt.Errorf("listing volume %s: reading the listing: %w", s.name, err)
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	if _, err := tr.Next(); err != nil {
+		return nil, fmt.Errorf("listing volume %s: reading the listing: %w", s.name, err)
+	}
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, tr); err != nil {
+		return nil, fmt.Errorf("listing volume %s: reading the listing: %w", s.name, err)
+	}
+	entries, err := ParseListing(buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("listing volume %s: %w", s.name, err)
+	}
+	return entries, nil
+}
+
+// ReadAll streams the whole volume as a tar archive, as ReadVolume does.
+func (s *VolumeSession) ReadAll(ctx context.Context) (io.ReadCloser, error) {
+	rc, _, err := s.c.api.CopyFromContainer(ctx, s.id, volumeMountPoint)
+	if err != nil {
+		return nil, fmt.Errorf("reading volume %s: %w", s.name, err)
+	}
+	return rc, nil
+}
+
+// ErrGone says a file was removed after the listing.
+var ErrGone = errors.New("the file is gone")
+
+// ReadFile reads one regular file of the volume: its tar header (named
+// by rel) and its content, which the caller reads and closes. A file
+// removed since the listing gives ErrGone.
+func (s *VolumeSession) ReadFile(ctx context.Context, rel string) (*tar.Header, io.ReadCloser, error) {
+	rc, _, err := s.c.api.CopyFromContainer(ctx, s.id, path.Join(volumeMountPoint, rel))
+	if cerrdefs.IsNotFound(err) {
+		return nil, nil, fmt.Errorf("reading %s of volume %s: %w", rel, s.name, ErrGone)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s of volume %s: %w", rel, s.name, err)
+	}
+	tr := tar.NewReader(rc)
+	hdr, err := tr.Next()
+	if err != nil {
+		rc.Close()
+		return nil, nil, fmt.Errorf("reading %s of volume %s: %w", rel, s.name, err)
+	}
+	if hdr.Typeflag != tar.TypeReg {
+		rc.Close()
+		return nil, nil, fmt.Errorf("reading %s of volume %s: it is no longer a regular file: %w", rel, s.name, ErrGone)
+	}
+	hdr.Name = rel
+	return hdr, &fileStream{Reader: tr, c: rc}, nil
+}
+
+type fileStream struct {
+	io.Reader
+	c io.Closer
+}
+
+func (f *fileStream) Close() error { return f.c.Close() }
+
+// ParseListing reads find's output in listFormat. It is outside input (a
+// helper's output over a volume anyone in the stack can write to):
+// anything but whole, well-formed entries is an error.
+func ParseListing(data []byte) ([]ListedEntry, error) {
+	if len(data) == 0 {
+		return nil, errors.New("the listing is empty: find did not even list the volume's root")
+	}
+	if data[len(data)-1] != 0 {
+		return nil, errors.New("the listing was cut short")
+	}
+	fields := strings.Split(string(data[:len(data)-1]), "\x00")
+	if len(fields)%listFields != 0 {
+		return nil, fmt.Errorf("the listing has %d fields, not a multiple of %d", len(fields), listFields)
+	}
+	out := make([]ListedEntry, 0, len(fields)/listFields)
+	for i := 0; i < len(fields); i += listFields {
+		e, err := parseListed(fields[i : i+listFields])
+		if err != nil {
+			return nil, fmt.Errorf("listing entry %d: %w", i/listFields+1, err)
+		}
+		if (e.Path == "") != (i == 0) {
+			return nil, fmt.Errorf("listing entry %d: only the first entry is the volume's root", i/listFields+1)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func parseListed(f []string) (ListedEntry, error) {
+	var e ListedEntry
+	if len(f[0]) != 1 {
+		return e, fmt.Errorf("bad type %q", f[0])
+	}
+	e.Type = f[0][0]
+	mode, err := strconv.ParseInt(f[1], 8, 64)
+	if err != nil || mode < 0 || mode > 0o7777 {
+		return e, fmt.Errorf("bad mode %q", f[1])
+	}
+	e.Mode = mode
+	if e.UID, err = strconv.Atoi(f[2]); err != nil || e.UID < 0 {
+		return e, fmt.Errorf("bad uid %q", f[2])
+	}
+	if e.GID, err = strconv.Atoi(f[3]); err != nil || e.GID < 0 {
+		return e, fmt.Errorf("bad gid %q", f[3])
+	}
+	if e.Size, err = strconv.ParseInt(f[4], 10, 64); err != nil || e.Size < 0 {
+		return e, fmt.Errorf("bad size %q", f[4])
+	}
+	if e.MTime, err = parseFindTime(f[5]); err != nil {
+		return e, err
+	}
+	if e.CTime, err = parseFindTime(f[6]); err != nil {
+		return e, err
+	}
+	if e.Inode, err = strconv.ParseUint(f[7], 10, 64); err != nil {
+		return e, fmt.Errorf("bad inode %q", f[7])
+	}
+	if e.Links, err = strconv.Atoi(f[8]); err != nil || e.Links < 0 {
+		return e, fmt.Errorf("bad link count %q", f[8])
+	}
+	e.Path, e.Link = f[9], f[10]
+	if e.Path != "" && (strings.HasPrefix(e.Path, "/") || path.Clean(e.Path) != e.Path || e.Path == ".." || strings.HasPrefix(e.Path, "../")) {
+		return e, fmt.Errorf("bad path %q", e.Path)
+	}
+	return e, nil
+}
+
+// parseFindTime reads find's %T@ (seconds, a dot, up to nine digits).
+func parseFindTime(s string) (int64, error) {
+	sec, frac, _ := strings.Cut(s, ".")
+	secs, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil || len(frac) > 10 {
+		return 0, fmt.Errorf("bad time %q", s)
+	}
+	frac = (frac + "000000000")[:9]
+	ns, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil || ns < 0 {
+		return 0, fmt.Errorf("bad time %q", s)
+	}
+	if secs > (1<<62)/int64(time.Second) || secs < -(1<<62)/int64(time.Second) {
+		return 0, fmt.Errorf("time %q out of range", s)
+	}
+	return secs*int64(time.Second) + ns, nil
+}
