@@ -14,7 +14,15 @@ import (
 // byte of the dump is covered by its chunk's sha256, which every reader
 // checks, and no reader ever checked the other, which cost a second hash
 // of every byte on each backup. The layout is otherwise version 1's.
-const FormatVersion = 2
+//
+// Version 3 stores the contents of volume files apart, as blobs shared by
+// the backups of a stack (see BlobName): the archive keeps each such
+// file's tar header with no content, its manifest entry names the blob
+// (blob) and keeps the content's size and time (mtime), and the sidecar
+// lists the blob objects the backup needs on its destination (blobs).
+// Versions 1 and 2 hold every volume file's content in the archive, and
+// are still read.
+const FormatVersion = 3
 
 // Entry names inside every archive.
 const (
@@ -230,6 +238,11 @@ type Volume struct {
 	Files  int64             `json:"files"`
 	Dirs   int64             `json:"dirs"`
 	Bytes  int64             `json:"bytes"`
+	// ReadFiles and ReadBytes are what the backup read of the volume
+	// (format 3): the files that changed since the last backup, or that a
+	// destination lacked.
+	ReadFiles int64 `json:"read_files,omitempty"`
+	ReadBytes int64 `json:"read_bytes,omitempty"`
 }
 
 // Compression records how the tar stream was compressed.

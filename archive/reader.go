@@ -211,7 +211,7 @@ func (r *Reader) entry(hdr *tar.Header, e Entry) (*Item, error) {
 		return item, nil
 	}
 	if item.Kind != ItemVolume || r.m.Format < 3 {
-		return nil, fmt.Errorf("archive entry %s: only a volume file of a format 3 backup is stored as a blob", e.Name)
+		return nil, fmt.Errorf("archive entry %s: only a volume file of a format 3 backup is stored as a blob (this one is format %d)", e.Name, r.m.Format)
 	}
 	if hdr.Size != 0 {
 		return nil, fmt.Errorf("archive entry %s: a file stored as a blob has an empty entry, this one has %d bytes", e.Name, hdr.Size)

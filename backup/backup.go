@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -34,7 +35,7 @@ type Engine interface {
 	EnvKeys(ctx context.Context, containerID string) ([]string, error)
 	FindComposeVolume(ctx context.Context, project, key string) (*engine.VolumeInfo, error)
 	VolumeMounts(ctx context.Context, stack *engine.Stack) ([]engine.VolumeMount, error)
-	ReadVolume(ctx context.Context, name, image string) (io.ReadCloser, error)
+	OpenVolume(ctx context.Context, name, image string) (engine.VolumeReader, error)
 	StopServices(ctx context.Context, stack *engine.Stack, services []string, timeout time.Duration) ([]string, error)
 	StartServices(ctx context.Context, stack *engine.Stack, services []string) error
 	RemoveLabelled(ctx context.Context, label string) (containers, volumes []string, err error)
@@ -56,6 +57,9 @@ type Options struct {
 	Now func() time.Time
 	// SkipPrune leaves retention for later (dr backup prunes by default).
 	SkipPrune bool
+	// Full reads and stores every volume file again, under a new blob
+	// key, instead of only what changed (dr backup --full).
+	Full bool
 	// Unreachable are the destinations that could not be opened: each is
 	// a failed destination of this run (see OpenDestinations).
 	Unreachable []storage.Failure
@@ -223,10 +227,30 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	}
 	sort.Strings(res.Warnings)
 
+	var counters progressCounters
+	var capt *capture
+	if len(plan.volumes) > 0 {
+		enc := archive.NewBlobEncoder(cfg.Archive.ZstdLevel, recipients, "")
+		var failed []storage.Failure
+		capt, dests, failed, err = prepareCapture(ctx, cfg, plan.project, dests, enc, opts.Full, started, &counters.volumes, log)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range failed {
+			log.Error("destination failed; backing up to the others", "destination", f.Destination, "err", f.Err)
+		}
+		opts.Unreachable = append(slices.Clone(opts.Unreachable), failed...)
+		if len(dests) == 0 {
+			return nil, fmt.Errorf("no destination to back up to: %w: %w", storage.ErrNoDestination, &storage.Unreachable{Failed: opts.Unreachable})
+		}
+	}
+
 	log.Info("backup starting", "name", name, "project", plan.project, "databases", info.Databases, "destinations", destNames(dests))
 
 	upload := storage.NewUpload(ctx, dests, name)
-	var counters progressCounters
+	if capt != nil {
+		capt.fail = upload.Fail
+	}
 	counters.sent = upload.Written
 	stopProgress := counters.report(ctx, opts.Progress, started, now)
 	defer stopProgress()
@@ -258,7 +282,8 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		return nil, err
 	}
 	manifest.Database.Omitted = omitted
-	volumeWarnings, err := writeVolumes(ctx, eng, aw, plan, manifest, &counters, log)
+	counters.phase.Store("volumes")
+	volumeWarnings, err := writeVolumes(ctx, eng, aw, plan, manifest, capt, opts.Full, log)
 	for _, w := range volumeWarnings {
 		warn("%s", w)
 	}
@@ -281,7 +306,10 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		sidecar := *manifest
 		sidecar.Status = archive.StatusComplete
 		sidecar.Object = &archive.ObjectInfo{Size: ur.Size, SHA256: ur.SHA256}
-		err := dest.Commit(ctx, &sidecar)
+		err := capt.checkBlobs(ctx, dest, &sidecar)
+		if err == nil {
+			err = dest.Commit(ctx, &sidecar)
+		}
 		if err == nil {
 			log.Info("backup committed", "destination", dest.Name(), "object", name, "bytes", ur.Size, "sha256", ur.SHA256)
 			return nil
@@ -329,6 +357,13 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	}
 	manifest.Status = archive.StatusComplete
 	res.Manifest = manifest
+	if capt != nil && len(committed) > 0 {
+		// What was read is known whatever the destinations did; only
+		// a backup that exists somewhere makes it worth keeping.
+		if err := saveIndex(cfg.StateDir, plan.project, capt.next); err != nil {
+			warn("the next backup will read every volume file again: %v", err)
+		}
+	}
 	res.Duration = now().Sub(started)
 	if len(failed) == len(res.Destinations) {
 		return res, fmt.Errorf("backup %s failed on every destination: %w", name, &PartialError{Failed: failed})

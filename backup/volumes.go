@@ -5,25 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-
-	"github.com/rclone/rclone/fs/asyncreader"
+	"sync/atomic"
+	"time"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/storage"
 )
 
-// volumeReadAhead is the number of 1 MiB buffers read ahead of the
-// archive writer from the engine's volume stream.
-const volumeReadAhead = 4
-
-// writeVolumes captures every configured volume into the archive, with
-// the stop_during_backup services stopped for the time it takes and
-// started again afterwards, whatever happens. It returns warnings (entries
-// that cannot be kept) besides the error.
-func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *stackPlan, m *archive.Manifest, counters *progressCounters, log *slog.Logger) (warnings []string, err error) {
+// writeVolumes captures every configured volume, with the
+// stop_during_backup services stopped for the time it takes and started
+// again afterwards, whatever happens: each file's content goes to the
+// destinations as a blob where they lack it (see capture), and its tar
+// header into the archive. It returns warnings (entries that cannot be
+// kept) besides the error.
+func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *stackPlan, m *archive.Manifest, c *capture, full bool, log *slog.Logger) (warnings []string, err error) {
 	if len(plan.volumes) == 0 {
 		return nil, nil
 	}
-	counters.phase.Store("volumes")
 	if len(plan.quiesce) > 0 {
 		undo, stopErr := quiesce(ctx, eng, plan, log)
 		// Deferred before the stop error is looked at: whatever the stop
@@ -34,31 +33,65 @@ func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *sta
 		}
 	}
 	for _, v := range plan.volumes {
-		rc, err := eng.ReadVolume(ctx, v.info.Name, plan.dbContainer.ImageID)
+		sess, err := eng.OpenVolume(ctx, v.info.Name, plan.dbContainer.ImageID)
 		if err != nil {
 			return warnings, fmt.Errorf("capturing volume %s: %w", v.key, err)
 		}
-		// Read ahead, so the engine keeps producing the tar stream while
-		// the archive writer hashes and compresses what came before.
-		if ra, err := asyncreader.New(ctx, rc, volumeReadAhead); err == nil {
-			rc = ra
-		}
-		res, err := aw.AddVolume(ctx, v.key, archive.VolumeRoot, &countingReader{r: rc, n: &counters.volumes})
-		closeErr := rc.Close()
-		if err == nil {
-			err = closeErr
-		}
+		entries, st, w, err := c.volume(ctx, sess, v.key, full)
+		sess.Close()
+		warnings = append(warnings, w...)
 		if err != nil {
 			return warnings, fmt.Errorf("capturing volume %s: %w", v.key, err)
 		}
-		for _, s := range res.Skipped {
-			warnings = append(warnings, fmt.Sprintf("volume %s: %s is a device or fifo, which cannot be restored through the Docker API; left out", v.key, s))
+		if st.listingFallback {
+			warnings = append(warnings, fmt.Sprintf("volume %s: the database image has no GNU find to list it with, so every backup reads the whole volume (contents a destination holds are still not stored again)", v.key))
+		}
+		res, err := aw.AddStoredVolume(v.key, entries)
+		if err != nil {
+			return warnings, fmt.Errorf("capturing volume %s: %w", v.key, err)
 		}
 		m.Volumes = append(m.Volumes, archive.Volume{
 			Name: v.key, Docker: v.info.Name, Labels: v.info.Labels,
 			Files: res.Files, Dirs: res.Dirs, Bytes: res.Bytes,
+			ReadFiles: st.read, ReadBytes: st.readBytes,
 		})
-		log.Info("volume captured", "volume", v.key, "files", res.Files, "dirs", res.Dirs, "bytes", res.Bytes)
+		log.Info("volume captured", "volume", v.key, "files", res.Files, "dirs", res.Dirs, "bytes", res.Bytes,
+			"read_files", st.read, "read_bytes", st.readBytes, "stored_blobs", st.stored, "stored_bytes", st.storedBytes)
 	}
 	return warnings, nil
+}
+
+// prepareCapture loads what an incremental capture compares against: the
+// stack's blob key (a new one for a full backup, or when the key is older
+// than volumes.full_every), the index of the last capture, and the blobs
+// each destination holds. A destination whose blobs cannot be listed is
+// out of the run (returned as failed); the others go on.
+func prepareCapture(ctx context.Context, cfg *config.Config, stack string, dests []*storage.Destination, enc *archive.BlobEncoder, full bool, at time.Time, readBy *atomic.Int64, log *slog.Logger) (*capture, []*storage.Destination, []storage.Failure, error) {
+	key, fresh, err := loadKey(cfg.StateDir, stack, full, time.Duration(cfg.Volumes.FullEvery), at)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	index, why := loadIndex(cfg.StateDir, stack)
+	switch {
+	case full:
+		log.Info("full backup: every volume file is read and stored again")
+	case fresh && why == "":
+		log.Info("full backup: the blob key is older than volumes.full_every, so every volume file is read and stored again", "full_every", cfg.Volumes.FullEvery)
+	case why != "":
+		log.Info("every volume file is read: "+why+"; contents a destination holds are not stored again", "state_dir", cfg.StateDir)
+	}
+	var live []*storage.Destination
+	var held []map[string]archive.BlobObject
+	var failed []storage.Failure
+	for _, d := range dests {
+		h, err := d.HeldBlobs(ctx, stack)
+		if err != nil {
+			failed = append(failed, storage.Failure{Destination: d.Name(), Err: fmt.Errorf("listing what the destination holds: %w", err)})
+			continue
+		}
+		live = append(live, d)
+		held = append(held, h)
+	}
+	c := newCapture(stack, key.Key, enc, live, held, index, func(string, error) {}, readBy, log)
+	return c, live, failed, nil
 }

@@ -577,6 +577,9 @@ func (l *loader) validate(c *Config) {
 	if c.Archive.Concurrency < 0 {
 		l.addAt("archive.concurrency", "must not be negative (0 means one per CPU)")
 	}
+	if fe := time.Duration(c.Volumes.FullEvery); fe != 0 && fe < time.Hour {
+		l.addAt("volumes.full_every", "%s: want 0 (never; dr backup --full does it by hand) or at least 1h, e.g. 30d", c.Volumes.FullEvery)
+	}
 
 	for _, s := range []struct{ key, spec string }{{"schedule.backup", c.Schedule.Backup}, {"schedule.drill", c.Schedule.Drill}, {"schedule.verify", c.Schedule.Verify}} {
 		if s.spec == "" {

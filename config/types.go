@@ -12,6 +12,7 @@ type Config struct {
 	RcloneConfig string        `yaml:"rclone_config"`
 	Encryption   Encryption    `yaml:"encryption"`
 	Archive      Archive       `yaml:"archive"`
+	Volumes      Volumes       `yaml:"volumes"`
 	Schedule     Schedule      `yaml:"schedule"`
 	Notify       []Notify      `yaml:"notify"`
 	Heartbeats   []Heartbeat   `yaml:"heartbeats"`
@@ -176,6 +177,14 @@ type Encryption struct {
 
 // Enabled says whether backups are encrypted.
 func (e Encryption) Enabled() bool { return len(e.Recipients) > 0 || e.RecipientsFile != "" }
+
+// Volumes tunes the capture of volumes.
+type Volumes struct {
+	// FullEvery makes a backup read and store every volume file again
+	// once the last full one is this old (0: never; dr backup --full
+	// does it by hand).
+	FullEvery Duration `yaml:"full_every"`
+}
 
 // Archive tunes the archive writer.
 type Archive struct {

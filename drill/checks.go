@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -53,58 +52,47 @@ func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed
 			imp.Abort(err)
 		}
 	}()
-	entries := map[string]archive.Entry{}
-	for _, e := range p.Manifest.Entries {
-		entries[e.Name] = e
-	}
 	st = &streamed{}
 	sc := d.startScan(ctx)
 	var files, bytes int64
 	var damaged []string
-	tr := tar.NewReader(plain)
+	ar := archive.NewReader(ctx, plain, p.Manifest, archive.ReaderOptions{Identities: d.req.Identities, Blobs: p.Source})
+	defer ar.Close()
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hdr, err := tr.Next()
+		item, err := ar.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading the archive: %w", err)
 		}
-		name := hdr.Name
-		if imp.Active() && !strings.HasPrefix(name, archive.DumpChunkPrefix) {
+		if imp.Active() && item.Kind != archive.ItemDumpChunk {
 			if err := imp.Finish(); err != nil {
 				return nil, err
 			}
 		}
 		switch {
-		case strings.HasPrefix(name, archive.DumpChunkPrefix):
-			if err := imp.Chunk(ctx, hdr, tr); err != nil {
+		case item.Kind == archive.ItemDumpChunk:
+			if err := imp.Chunk(ctx, item.Header, ar); err != nil {
 				return nil, err
 			}
-		case name == archive.ComposePrefix+".env":
-			data, err := io.ReadAll(io.LimitReader(tr, maxEnvSize+1))
+		case item.Name == archive.ComposePrefix+".env":
+			data, err := io.ReadAll(io.LimitReader(ar, maxEnvSize+1))
 			if err != nil {
-				return nil, fmt.Errorf("reading %s: %w", name, err)
+				return nil, fmt.Errorf("reading %s: %w", item.Name, err)
 			}
 			st.env = data
-		case strings.HasPrefix(name, archive.VolumesPrefix) && hdr.Typeflag == tar.TypeReg:
-			e, ok := entries[name]
-			if !ok {
-				damaged = append(damaged, name+" is not in the manifest")
-				continue
-			}
-			h := sha256.New()
-			n, err := sc.hashAndScan(ctx, name, tr, h)
-			if err != nil {
-				return nil, fmt.Errorf("reading %s: %w", name, err)
-			}
+		case item.Kind == archive.ItemVolume && item.Header.Typeflag == tar.TypeReg:
+			// The reader checks the content (from the archive or its
+			// blob) against the manifest as it is hashed and scanned.
+			n, err := sc.readAndScan(ctx, item.Name, ar, io.Discard)
 			files++
 			bytes += n
-			if got := hex.EncodeToString(h.Sum(nil)); got != e.SHA256 {
-				damaged = append(damaged, name+" does not match its sha256")
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				damaged = append(damaged, err.Error())
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package drill
 import (
 	"context"
 	"fmt"
-	"hash"
 	"io"
 	"slices"
 	"strings"
@@ -67,10 +66,10 @@ func (s *scanRun) wants(name string) bool {
 	return slices.Contains(s.volumes, key)
 }
 
-// hashAndScan reads one volume file into h, streaming it to clamd on the
+// readAndScan reads one volume file into h, streaming it to clamd on the
 // way when it is one to scan, and returns its size. Only a read of the
 // archive fails it: the scanner's troubles are the scan check's.
-func (s *scanRun) hashAndScan(ctx context.Context, name string, r io.Reader, h hash.Hash) (int64, error) {
+func (s *scanRun) readAndScan(ctx context.Context, name string, r io.Reader, h io.Writer) (int64, error) {
 	cr := &iocount.Reader{R: r}
 	if s.wants(name) {
 		// The error is in the report; the rest of the file is hashed below.

@@ -48,6 +48,14 @@ type ListedEntry struct {
 	Link         string // a symlink's target
 }
 
+// VolumeReader lists and reads one volume (a VolumeSession).
+type VolumeReader interface {
+	List(ctx context.Context) ([]ListedEntry, error)
+	ReadAll(ctx context.Context) (io.ReadCloser, error)
+	ReadFile(ctx context.Context, rel string) (*tar.Header, io.ReadCloser, error)
+	Close()
+}
+
 // VolumeSession is a helper container on one volume, mounted read-only,
 // for one run's listing and reads of it.
 type VolumeSession struct {
@@ -61,7 +69,7 @@ type VolumeSession struct {
 // OpenVolume makes the helper of a volume's session. image is a local
 // image; listing needs GNU find in it (any Debian or Ubuntu based image
 // has it), reading needs nothing. Close removes the helper.
-func (c *Client) OpenVolume(ctx context.Context, name, image string) (*VolumeSession, error) {
+func (c *Client) OpenVolume(ctx context.Context, name, image string) (VolumeReader, error) {
 	cmd := []string{"find", volumeMountPoint, "-fprintf", listFile, listFormat}
 	id, err := c.createVolumeHelper(ctx, name, image, true, "0", cmd)
 	if err != nil {

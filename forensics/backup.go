@@ -74,41 +74,40 @@ type StackFiles struct {
 }
 
 // ReadStackFiles reads the stack files (compose/…) of an archive stream,
-// decrypting with ids when encrypted. The stack files are the archive's
-// first entries, so it stops reading at the first entry past them: the
-// dump and volumes are never downloaded for a diff.
-func ReadStackFiles(ctx context.Context, r io.Reader, encrypted bool, ids []age.Identity) (*StackFiles, error) {
+// decrypting with ids when encrypted, each checked against m, the
+// backup's manifest. The stack files are the archive's first entries, so
+// it stops reading at the first entry past them: the dump and volumes are
+// never downloaded for a diff.
+func ReadStackFiles(ctx context.Context, r io.Reader, m *archive.Manifest, encrypted bool, ids []age.Identity) (*StackFiles, error) {
 	plain, closeDec, err := archive.Decompress(r, encrypted, ids)
 	if err != nil {
 		return nil, err
 	}
 	defer closeDec()
 	out := &StackFiles{Files: map[string][]byte{}}
-	tr := tar.NewReader(plain)
+	ar := archive.NewReader(ctx, plain, m, archive.ReaderOptions{Identities: ids})
+	defer ar.Close()
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hdr, err := tr.Next()
+		item, err := ar.Next()
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading the archive: %w", err)
 		}
-		rel, ok := strings.CutPrefix(hdr.Name, archive.ComposePrefix)
+		rel, ok := strings.CutPrefix(item.Name, archive.ComposePrefix)
 		if !ok {
 			return out, nil
 		}
-		if hdr.Typeflag != tar.TypeReg {
+		if item.Header.Typeflag != tar.TypeReg {
 			continue
 		}
-		data, err := io.ReadAll(io.LimitReader(tr, maxStackFile+1))
+		data, err := io.ReadAll(io.LimitReader(ar, maxStackFile+1))
 		if err != nil {
-			return nil, fmt.Errorf("reading %s from the archive: %w", hdr.Name, err)
+			return nil, fmt.Errorf("reading %s from the archive: %w", item.Name, err)
 		}
 		if len(data) > maxStackFile {
-			return nil, fmt.Errorf("reading %s from the archive: larger than %d bytes", hdr.Name, maxStackFile)
+			return nil, fmt.Errorf("reading %s from the archive: larger than %d bytes", item.Name, maxStackFile)
 		}
 		if rel == envFile {
 			// A .env dr cannot read is said in the report: it must not
@@ -134,7 +133,7 @@ func FromBackup(ctx context.Context, src Opener, object string, encrypted bool, 
 		return nil, fmt.Errorf("opening backup %s: %w", m.Name, err)
 	}
 	defer rc.Close()
-	files, err := ReadStackFiles(ctx, rc, encrypted, ids)
+	files, err := ReadStackFiles(ctx, rc, m, encrypted, ids)
 	if err != nil {
 		return nil, fmt.Errorf("reading the stack files of backup %s: %w", m.Name, err)
 	}

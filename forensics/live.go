@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -231,22 +230,8 @@ func hashVolume(ctx context.Context, eng Engine, name, image string) (map[string
 // FromManifest names a backup's.
 func HashTar(ctx context.Context, r io.Reader, root string) (map[string]FileState, error) {
 	out := map[string]FileState{}
-	tr := tar.NewReader(r)
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		rel, ok := below(root, hdr.Name)
-		if !ok {
-			return nil, fmt.Errorf("entry %q is outside %s/", hdr.Name, root)
-		}
+	err := archive.WalkVolume(ctx, r, root, func(f archive.VolumeFile) error {
+		hdr := f.Header
 		st := FileState{Mode: hdr.Mode & 07777, UID: hdr.Uid, GID: hdr.Gid}
 		switch hdr.Typeflag {
 		case tar.TypeDir:
@@ -254,31 +239,26 @@ func HashTar(ctx context.Context, r io.Reader, root string) (map[string]FileStat
 		case tar.TypeSymlink:
 			st.Kind, st.Link = string(archive.KindSymlink), hdr.Linkname
 		case tar.TypeLink:
-			target, _ := below(root, hdr.Linkname)
-			st.Kind, st.Link = string(archive.KindHardlink), target
+			st.Kind, st.Link = string(archive.KindHardlink), f.Link
 		case tar.TypeReg:
 			h := sha256.New()
-			if _, err := io.Copy(h, tr); err != nil {
-				return nil, fmt.Errorf("reading %s: %w", rel, err)
+			if _, err := io.Copy(h, f.Content); err != nil {
+				return fmt.Errorf("reading %s: %w", f.Rel, err)
 			}
 			st.Kind, st.SHA256 = string(archive.KindFile), hex.EncodeToString(h.Sum(nil))
 		default:
 			// Devices and fifos: a backup leaves them out too.
-			continue
+			return nil
 		}
-		out[rel] = st
+		out[f.Rel] = st
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
-// below returns name's path under root ("" for root itself).
-func below(root, name string) (string, bool) {
-	clean := path.Clean(strings.TrimPrefix(name, "./"))
-	if clean == root {
-		return "", true
-	}
-	rel, ok := strings.CutPrefix(clean, root+"/")
-	return rel, ok
-}
 
 func readStackFiles(s *Snapshot, base *Snapshot, opts LiveOptions) error {
 	names := slices.Clone(opts.Files)

@@ -95,7 +95,7 @@ func TestLiveAndManifestAgreeOnAVolume(t *testing.T) {
 
 // stackArchive is a small plain archive holding stack files, a dump-less
 // manifest after them.
-func stackArchive(t testing.TB, files map[string]string) []byte {
+func stackArchive(t testing.TB, files map[string]string) ([]byte, *archive.Manifest) {
 	t.Helper()
 	var buf bytes.Buffer
 	aw, err := archive.NewWriter(&buf, archive.WriterOptions{})
@@ -111,22 +111,23 @@ func stackArchive(t testing.TB, files map[string]string) []byte {
 			t.Fatal(err)
 		}
 	}
-	if err := aw.Close(&archive.Manifest{Name: "b", Stack: "s"}); err != nil {
+	m := &archive.Manifest{Name: "b", Stack: "s"}
+	if err := aw.Close(m); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return buf.Bytes(), m
 }
 
 func TestReadStackFiles(t *testing.T) {
-	data := stackArchive(t, map[string]string{"docker-compose.yml": "services: {}\n", ".env": "A=secret\n"})
-	got, err := ReadStackFiles(context.Background(), bytes.NewReader(data), false, nil)
+	data, m := stackArchive(t, map[string]string{"docker-compose.yml": "services: {}\n", ".env": "A=secret\n"})
+	got, err := ReadStackFiles(context.Background(), bytes.NewReader(data), m, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got.Files, map[string][]byte{"docker-compose.yml": []byte("services: {}\n")}) || got.Env["A"] != "secret" {
 		t.Errorf("got files %q, env keys %d", got.Files, len(got.Env))
 	}
-	if _, err := ReadStackFiles(context.Background(), bytes.NewReader(data), true, nil); err == nil {
+	if _, err := ReadStackFiles(context.Background(), bytes.NewReader(data), m, true, nil); err == nil {
 		t.Error("an encrypted read without identities passed")
 	}
 }
@@ -135,11 +136,13 @@ func TestReadStackFiles(t *testing.T) {
 // credentials can write; no input may panic, and .env never lands among
 // the files shown line by line.
 func FuzzReadStackFiles(f *testing.F) {
-	f.Add(stackArchive(f, map[string]string{"docker-compose.yml": "x: 1\n", ".env": "A=1\n"}))
-	f.Add(stackArchive(f, map[string]string{".env": "broken line\n"}))
+	seed, m := stackArchive(f, map[string]string{"docker-compose.yml": "x: 1\n", ".env": "A=1\n"})
+	f.Add(seed)
+	broken, _ := stackArchive(f, map[string]string{".env": "broken line\n"})
+	f.Add(broken)
 	f.Add([]byte("not zstd"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, err := ReadStackFiles(context.Background(), bytes.NewReader(data), false, nil)
+		got, err := ReadStackFiles(context.Background(), bytes.NewReader(data), m, false, nil)
 		if err != nil {
 			return
 		}

@@ -301,10 +301,6 @@ func (x *executor) stream(ctx context.Context) (err error) {
 		}
 	}()
 
-	entries := map[string]archive.Entry{}
-	for _, e := range x.plan.Manifest.Entries {
-		entries[e.Name] = e
-	}
 	files := map[string]FilePlan{}
 	for _, f := range x.plan.Files {
 		files[f.Entry.Name] = f
@@ -313,59 +309,47 @@ func (x *executor) stream(ctx context.Context) (err error) {
 	for _, v := range x.plan.Volumes {
 		volumes[v.Key] = v
 	}
-	tr := tar.NewReader(plain)
+	ar := archive.NewReader(ctx, plain, x.plan.Manifest, archive.ReaderOptions{Identities: x.req.Identities, Blobs: x.plan.Source})
+	defer ar.Close()
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		hdr, err := tr.Next()
+		item, err := ar.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return fmt.Errorf("reading the archive: %w", err)
 		}
-		name := hdr.Name
-		if x.imp != nil && x.imp.Active() && !strings.HasPrefix(name, archive.DumpChunkPrefix) {
+		if x.imp != nil && x.imp.Active() && item.Kind != archive.ItemDumpChunk {
 			// The dump is over: let the import finish before the volumes.
 			if err := x.finishImport(); err != nil {
 				return err
 			}
 		}
-		switch {
-		case name == archive.ManifestEntry:
-		case strings.HasPrefix(name, archive.DumpChunkPrefix):
+		switch item.Kind {
+		case archive.ItemDumpChunk:
 			if x.plan.Has(PartDB) {
 				if err := x.finishVolume(); err != nil {
 					return err
 				}
-				if err := x.imp.Chunk(ctx, hdr, tr); err != nil {
+				if err := x.imp.Chunk(ctx, item.Header, ar); err != nil {
 					return err
 				}
 			}
-		case strings.HasPrefix(name, archive.ComposePrefix):
-			if f, ok := files[name]; ok {
+		case archive.ItemFile:
+			if f, ok := files[item.Name]; ok {
 				if err := x.mark(journal.PhaseFiles, journal.ItemFiles); err != nil {
 					return err
 				}
-				if err := x.writeFile(hdr, tr, f); err != nil {
+				if err := x.writeFile(item.Header, ar, f); err != nil {
 					return err
 				}
 			}
-		case strings.HasPrefix(name, archive.VolumesPrefix):
-			key, _, _ := strings.Cut(strings.TrimPrefix(name, archive.VolumesPrefix), "/")
-			v, ok := volumes[key]
-			if !ok {
+		case archive.ItemVolume:
+			v, ok := volumes[item.Volume]
+			if !ok || x.req.excluded(item.Header) {
 				continue
 			}
-			e, ok := entries[name]
-			if !ok {
-				return fmt.Errorf("archive entry %s is not in the manifest", name)
-			}
-			if x.req.excluded(hdr) {
-				continue
-			}
-			if err := x.volumeEntry(ctx, v, hdr, tr, e); err != nil {
+			if err := x.volumeEntry(ctx, v, item.Header, ar); err != nil {
 				return err
 			}
 		}
@@ -519,7 +503,9 @@ type volumeStream struct {
 	existing map[string]bool // merge mode: paths already in the volume
 }
 
-func (x *executor) volumeEntry(ctx context.Context, v VolumePlan, hdr *tar.Header, r io.Reader, e archive.Entry) error {
+// volumeEntry writes one entry into the volume's stream; r is the
+// archive reader, which checks the content as it goes.
+func (x *executor) volumeEntry(ctx context.Context, v VolumePlan, hdr *tar.Header, r io.Reader) error {
 	if x.vol != nil && x.vol.plan.Key != v.Key {
 		if err := x.finishVolume(); err != nil {
 			return err
@@ -553,14 +539,33 @@ func (x *executor) volumeEntry(ctx context.Context, v VolumePlan, hdr *tar.Heade
 	if hdr.Typeflag != tar.TypeReg {
 		return nil
 	}
-	h := sha256.New()
-	if _, err := io.Copy(x.vol.tw, io.TeeReader(r, h)); err != nil {
+	src := &readErr{r: r}
+	if _, err := io.Copy(x.vol.tw, src); err != nil {
+		if src.err != nil {
+			// The archive's side failed (a damaged content): that is
+			// the cause, not the pipe the engine then sees broken.
+			x.vol.pw.CloseWithError(src.err)
+			<-x.vol.done
+			x.vol = nil
+			return fmt.Errorf("restoring volume %s: %w", v.Key, src.err)
+		}
 		return x.volumeWriteError(v, err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != e.SHA256 {
-		return fmt.Errorf("volume %s: %s is damaged (sha256 %s, the manifest says %s)", v.Key, rel, got, e.SHA256)
-	}
 	return nil
+}
+
+// readErr keeps the error its reader gave.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
 }
 
 // volumeWriteError prefers the engine's own error over the broken pipe.
@@ -630,20 +635,16 @@ func (x *executor) listVolume(ctx context.Context, name string) (map[string]bool
 	}
 	defer rc.Close()
 	out := map[string]bool{}
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
+	err = archive.WalkVolume(ctx, rc, archive.VolumeRoot, func(f archive.VolumeFile) error {
+		if f.Rel != "" {
+			out[f.Rel] = true
 		}
-		if err != nil {
-			return nil, fmt.Errorf("listing volume %s: %w", name, err)
-		}
-		rel := strings.TrimSuffix(strings.TrimPrefix(hdr.Name, archive.VolumeRoot+"/"), "/")
-		if rel != "" && rel != archive.VolumeRoot {
-			out[rel] = true
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing volume %s: %w", name, err)
 	}
+	return out, nil
 }
 
 func errOr(err, def error) error {

@@ -69,7 +69,7 @@ func verifyAgainst(ctx context.Context, d *storage.Destination, name string, sid
 	}
 	defer rc.Close()
 	counted := &iocount.Reader{R: rc}
-	rep, err := archive.Verify(ctx, counted, sidecar, ids)
+	rep, err := archive.Verify(ctx, counted, sidecar, archive.ReaderOptions{Identities: ids, Blobs: d})
 	if err != nil {
 		return rep, counted.N, fmt.Errorf("verifying %s on %q: %w", name, d.Name(), err)
 	}

@@ -47,7 +47,10 @@ type PruneReport struct {
 	Decisions []Decision
 	Leftovers []LeftoverDecision
 	Deleted   []string
-	DryRun    bool
+	// Blobs is what was done with each stack's blobs: those no kept
+	// backup needs are deleted once older than the grace period.
+	Blobs  []BlobSweep
+	DryRun bool
 }
 
 // Removed counts the backups the policy removes.
@@ -111,8 +114,21 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 		}
 		rep.Leftovers = append(rep.Leftovers, ld)
 	}
+	if opts.Stack != "" && !slices.Contains(stacks, opts.Stack) {
+		stacks = append(stacks, opts.Stack)
+	}
 	if opts.DryRun {
-		return rep, nil
+		removed := map[string]bool{}
+		for _, dec := range rep.Decisions {
+			removed[dec.Name] = !dec.Keep
+		}
+		var errs []error
+		for _, s := range stacks {
+			sw, err := d.sweepBlobs(ctx, s, opts.Grace, opts.Now, true, removed)
+			rep.Blobs = append(rep.Blobs, *sw)
+			errs = append(errs, err)
+		}
+		return rep, errors.Join(errs...)
 	}
 	var errs []error
 	for _, dec := range rep.Decisions {
@@ -137,6 +153,16 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 			continue
 		}
 		rep.Deleted = append(rep.Deleted, ld.Name)
+	}
+	// Blobs last: a prune killed before here leaves blobs no backup
+	// needs, which the next prune deletes; never a backup without its
+	// blobs.
+	for _, s := range stacks {
+		sw, err := d.sweepBlobs(ctx, s, opts.Grace, opts.Now, false, nil)
+		rep.Blobs = append(rep.Blobs, *sw)
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return rep, fmt.Errorf("pruning %q: %w", d.name, errors.Join(errs...))

@@ -214,6 +214,19 @@ func (u *Upload) pump() {
 	}
 }
 
+// Fail drops one destination from the upload with err (it failed
+// elsewhere in the run: a blob it needed could not be stored). Its put
+// stops, and Finish deletes what it wrote and reports err.
+func (u *Upload) Fail(dest string, err error) {
+	for _, s := range u.sinks {
+		if s.dest.name == dest {
+			s.stalled.CompareAndSwap(nil, &err)
+			s.pr.CloseWithError(err)
+			s.cancel()
+		}
+	}
+}
+
 // stall gives up on a destination that took no data for its timeout.
 func (s *sink) stall() {
 	err := fmt.Errorf("the destination took no data for %s: %w", s.dest.timeoutOr(), &TimeoutError{After: s.dest.timeoutOr()})

@@ -18,6 +18,7 @@ type backupOptions struct {
 	destinations []string
 	pin          bool
 	note         string
+	full         bool
 }
 
 func newBackupCommand(a *app) *cobra.Command {
@@ -37,7 +38,14 @@ status is 1, naming the failed one.
 --pin keeps the backup out of retention once it is committed (as dr pin
 does), with --note saying why: take one before an upgrade, and the
 upgrade-failed runbook restores it. dr list shows the note; it is stored
-unencrypted beside the backup, so it must say nothing secret.`,
+unencrypted beside the backup, so it must say nothing secret.
+
+Volumes are backed up incrementally: a file whose size, times and inode
+are those the last backup recorded (in state_dir) is not read again, and
+a content a destination already holds is not stored there again. Every
+backup still restores on its own. --full reads every file and stores
+every content again, under new names (volumes.full_every does it on a
+schedule).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBackup(cmd, a, opts)
@@ -47,6 +55,7 @@ unencrypted beside the backup, so it must say nothing secret.`,
 	cmd.Flags().StringArrayVarP(&opts.destinations, "destination", "d", nil, "back up only to this destination (repeatable)")
 	cmd.Flags().BoolVar(&opts.pin, "pin", false, "pin the backup once committed: retention keeps it (dr unpin releases it)")
 	cmd.Flags().StringVar(&opts.note, "note", "", "with --pin: why it is kept, shown by dr list (one line, e.g. \"before 1.8.1\")")
+	cmd.Flags().BoolVar(&opts.full, "full", false, "read and store every volume file again, not only what changed since the last backup")
 	return cmd
 }
 
@@ -92,6 +101,7 @@ func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
 		Logger:      a.logger,
 		Progress:    progress.update,
 		Unreachable: sess.unreachable,
+		Full:        opts.full,
 	})
 	progress.done()
 	if res != nil {
