@@ -259,7 +259,6 @@ func HashTar(ctx context.Context, r io.Reader, root string) (map[string]FileStat
 	return out, nil
 }
 
-
 func readStackFiles(s *Snapshot, base *Snapshot, opts LiveOptions) error {
 	names := slices.Clone(opts.Files)
 	if base != nil {
