@@ -1,0 +1,455 @@
+package backup
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/storage"
+	"github.com/appwrite-dr/dr/storage/storagetest"
+)
+
+// fakeFile is one entry of a fakeVolume.
+type fakeFile struct {
+	typ          byte // d, f, l
+	data         string
+	mode         int64
+	mtime, ctime int64
+	inode        uint64
+	link         string
+}
+
+// fakeVolume is a volume without Docker: what find would list, what the
+// engine would stream, and which files a capture read.
+type fakeVolume struct {
+	files    map[string]*fakeFile // by path; "" is the root
+	next     uint64
+	clock    int64
+	read     []string // files read one by one
+	readAll  int      // whole streams read
+	noFind   bool     // the helper image has no GNU find
+	links    map[string]string
+	listings int
+}
+
+func newFakeVolume() *fakeVolume {
+	v := &fakeVolume{files: map[string]*fakeFile{}, next: 100, clock: 1_700_000_000_000_000_000, links: map[string]string{}}
+	v.files[""] = &fakeFile{typ: 'd', mode: 0o755, inode: 2}
+	return v
+}
+
+func (v *fakeVolume) tick() int64 { v.clock += 1_000_000; return v.clock }
+
+// write creates or changes a file, as a write does: its ctime moves.
+func (v *fakeVolume) write(p, data string) {
+	if dir := path.Dir(p); dir != "." && v.files[dir] == nil {
+		v.files[dir] = &fakeFile{typ: 'd', mode: 0o755, inode: v.next, mtime: v.tick(), ctime: v.clock}
+		v.next++
+	}
+	f := v.files[p]
+	if f == nil {
+		f = &fakeFile{typ: 'f', mode: 0o644, inode: v.next}
+		v.next++
+		v.files[p] = f
+	}
+	f.data, f.mtime, f.ctime = data, v.tick(), v.clock
+}
+
+// rename moves a file, as rename(2) does: same inode, a new ctime.
+func (v *fakeVolume) rename(from, to string) {
+	f := v.files[from]
+	delete(v.files, from)
+	f.ctime = v.tick()
+	v.files[to] = f
+}
+
+func (v *fakeVolume) List(context.Context) ([]engine.ListedEntry, error) {
+	v.listings++
+	if v.noFind {
+		return nil, fmt.Errorf("listing: %w", engine.ErrNoListing)
+	}
+	var out []engine.ListedEntry
+	for p, f := range v.files {
+		links := 0
+		for _, g := range v.files {
+			if g.inode == f.inode {
+				links++
+			}
+		}
+		out = append(out, engine.ListedEntry{Path: p, Type: f.typ, Mode: f.mode, Size: int64(len(f.data)), MTime: f.mtime, CTime: f.ctime, Inode: f.inode, Links: links, Link: f.link})
+	}
+	// find's order is the directory's, not sorted.
+	sort.Slice(out, func(i, j int) bool { return out[i].Path == "" || (out[j].Path != "" && out[i].Path > out[j].Path) })
+	return out, nil
+}
+
+func (v *fakeVolume) header(p string, f *fakeFile) *tar.Header {
+	h := &tar.Header{Name: p, Mode: f.mode, ModTime: time.Unix(0, f.mtime), Format: tar.FormatPAX}
+	switch f.typ {
+	case 'd':
+		h.Typeflag = tar.TypeDir
+	case 'l':
+		h.Typeflag, h.Linkname = tar.TypeSymlink, f.link
+	default:
+		h.Typeflag, h.Size = tar.TypeReg, int64(len(f.data))
+	}
+	return h
+}
+
+func (v *fakeVolume) ReadFile(_ context.Context, rel string) (*tar.Header, io.ReadCloser, error) {
+	f, ok := v.files[rel]
+	if !ok {
+		return nil, nil, engine.ErrGone
+	}
+	v.read = append(v.read, rel)
+	return v.header(rel, f), io.NopCloser(strings.NewReader(f.data)), nil
+}
+
+func (v *fakeVolume) ReadAll(context.Context) (io.ReadCloser, error) {
+	v.readAll++
+	var paths []string
+	for p := range v.files {
+		paths = append(paths, p)
+	}
+	sort.Slice(paths, func(i, j int) bool { return walkKey(paths[i]) < walkKey(paths[j]) })
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	seen := map[uint64]string{}
+	for _, p := range paths {
+		f := v.files[p]
+		h := v.header(p, f)
+		h.Name = archive.VolumeRoot + "/" + p
+		if p == "" {
+			h.Name = archive.VolumeRoot + "/"
+		}
+		if first, ok := seen[f.inode]; ok && f.typ == 'f' {
+			h.Typeflag, h.Linkname, h.Size = tar.TypeLink, archive.VolumeRoot+"/"+first, 0
+		}
+		seen[f.inode] = p
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if h.Typeflag == tar.TypeReg {
+			io.WriteString(tw, f.data)
+		}
+	}
+	tw.Close()
+	return io.NopCloser(&buf), nil
+}
+
+func (v *fakeVolume) Close() {}
+
+// volumeEngine is the fake stack with one volume, appwrite-uploads.
+type volumeEngine struct {
+	fakeEngine
+	vol *fakeVolume
+}
+
+func (e *volumeEngine) FindComposeVolume(_ context.Context, project, key string) (*engine.VolumeInfo, error) {
+	if key != "appwrite-uploads" {
+		return nil, fmt.Errorf("%s: %w", key, engine.ErrVolumeNotFound)
+	}
+	return &engine.VolumeInfo{Name: project + "_" + key}, nil
+}
+
+func (e *volumeEngine) OpenVolume(context.Context, string, string) (engine.VolumeReader, error) {
+	return e.vol, nil
+}
+
+// blobObjects lists the blob objects of a memory destination.
+func blobObjects(t *testing.T, d *storage.Destination, stack string) []string {
+	t.Helper()
+	held, err := d.HeldBlobs(context.Background(), stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for n := range held {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// verifyBackup reads a backup back through the one reader, blobs and all.
+func verifyBackup(t *testing.T, d *storage.Destination, name string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	sidecar, err := d.ReadSidecar(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := d.Open(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	plain, done, err := archive.Decompress(rc, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	ar := archive.NewReader(ctx, plain, sidecar, archive.ReaderOptions{Blobs: d})
+	files := map[string]string{}
+	for {
+		item, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			return files
+		}
+		if err != nil {
+			t.Fatalf("reading %s back: %v", name, err)
+		}
+		if item.Kind == archive.ItemVolume {
+			body, err := io.ReadAll(ar)
+			if err != nil {
+				t.Fatalf("reading %s of %s: %v", item.Rel, name, err)
+			}
+			switch item.Header.Typeflag {
+			case tar.TypeReg:
+				files[item.Rel] = string(body)
+			case tar.TypeLink:
+				files[item.Rel] = "link to " + strings.TrimPrefix(item.Header.Linkname, archive.VolumePrefix("appwrite-uploads"))
+			}
+		}
+	}
+}
+
+func (v *fakeVolume) contents() map[string]string {
+	out := map[string]string{}
+	seen := map[uint64]string{}
+	var paths []string
+	for p, f := range v.files {
+		if f.typ == 'f' {
+			paths = append(paths, p)
+		}
+	}
+	sort.Slice(paths, func(i, j int) bool { return walkKey(paths[i]) < walkKey(paths[j]) })
+	for _, p := range paths {
+		f := v.files[p]
+		if first, ok := seen[f.inode]; ok {
+			out[p] = "link to " + first
+			continue
+		}
+		seen[f.inode] = p
+		out[p] = f.data
+	}
+	return out
+}
+
+// TestIncrementalCaptureWithFakes walks the decisions of incremental
+// volume backups run after run: what is read, what is stored, and that
+// each backup reads back as the volume was.
+func TestIncrementalCaptureWithFakes(t *testing.T) {
+	ctx := context.Background()
+	cfg, d := openMemory(t, config.Retention{KeepLast: 100}, nil)
+	cfg.Stack.Volumes = []string{"appwrite-uploads"}
+	vol := newFakeVolume()
+	vol.write("bucket/a.bin", strings.Repeat("a", 5000))
+	vol.write("bucket/b.bin", strings.Repeat("b", 3000))
+	vol.write("bucket/same-as-b.bin", strings.Repeat("b", 3000))
+	vol.write("empty", "")
+	vol.files["bucket/hard"] = vol.files["bucket/a.bin"]
+	eng := &volumeEngine{fakeEngine: fakeEngine{project: "fake", rows: 3}, vol: vol}
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	run := func(step string, full bool, dests ...*storage.Destination) *Result {
+		t.Helper()
+		at = at.Add(time.Minute)
+		vol.read, vol.readAll = nil, 0
+		res, err := Run(ctx, eng, cfg, dests, Options{Now: func() time.Time { return at }, Full: full})
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		for _, dest := range dests {
+			if got, want := verifyBackup(t, dest, res.Name), vol.contents(); !mapsEqual(got, want) {
+				t.Errorf("%s: backup %s on %s reads back as %s, the volume held %s", step, res.Name, dest.Name(), digest(got), digest(want))
+			}
+		}
+		return res
+	}
+	readNow := func() []string { r := slices.Clone(vol.read); slices.Sort(r); return r }
+
+	run("first", false, d)
+	if got := readNow(); !slices.Equal(got, []string{"bucket/a.bin", "bucket/b.bin", "bucket/same-as-b.bin"}) {
+		t.Errorf("first backup read %q, want every non-empty file once", got)
+	}
+	first := blobObjects(t, d, "fake")
+	if len(first) != 2 {
+		t.Errorf("two contents made %d blobs", len(first))
+	}
+
+	res := run("nothing changed", false, d)
+	if len(vol.read) != 0 || vol.readAll != 0 {
+		t.Errorf("an unchanged volume was read: %q, %d whole streams", vol.read, vol.readAll)
+	}
+	if got := blobObjects(t, d, "fake"); !slices.Equal(got, first) {
+		t.Errorf("an unchanged volume stored blobs: %d, were %d", len(got), len(first))
+	}
+	if v := res.Manifest.Volumes[0]; v.ReadFiles != 0 || v.Files != 5 {
+		t.Errorf("manifest says %+v", v)
+	}
+
+	vol.write("bucket/b.bin", strings.Repeat("c", 3000)) // same size, new content
+	vol.rename("bucket/same-as-b.bin", "moved/same-as-b.bin")
+	vol.write("new.bin", strings.Repeat("a", 5000)) // a's content again
+	delete(vol.files, "empty")
+	run("changed, renamed, added, deleted", false, d)
+	if got := readNow(); !slices.Equal(got, []string{"bucket/b.bin", "moved/same-as-b.bin", "new.bin"}) {
+		t.Errorf("read %q, want the changed, renamed and new files only", got)
+	}
+	if got := blobObjects(t, d, "fake"); len(got) != 3 {
+		t.Errorf("one new content made %d blobs in all, want 3", len(got))
+	}
+
+	if err := os.Remove(indexPath(cfg.StateDir, "fake")); err != nil {
+		t.Fatal(err)
+	}
+	run("index lost", false, d)
+	if len(vol.read) != 4 {
+		t.Errorf("without the index %d files were read, want all 4", len(vol.read))
+	}
+	if got := blobObjects(t, d, "fake"); len(got) != 3 {
+		t.Errorf("without the index the contents were stored again: %d blobs", len(got))
+	}
+
+	// A second destination that holds nothing: the files are read for it,
+	// the first stores nothing new.
+	remote2 := storagetest.Memory(t)
+	cfg.Destinations = append(cfg.Destinations, config.Destination{Name: "mem2", Remote: remote2, Retention: config.Retention{KeepLast: 100}})
+	d2, err := storage.Open(ctx, storage.Options{Name: "mem2", Remote: remote2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("a new destination", false, d, d2)
+	if len(vol.read) != 4 {
+		t.Errorf("for a new destination %d files were read, want all 4", len(vol.read))
+	}
+	if got, want := blobObjects(t, d2, "fake"), blobObjects(t, d, "fake"); !slices.Equal(got, want) {
+		t.Errorf("the new destination holds %d blobs, the old %d", len(got), len(want))
+	}
+
+	run("full", true, d)
+	if len(vol.read) != 4 {
+		t.Errorf("--full read %d files, want all 4", len(vol.read))
+	}
+	if got := blobObjects(t, d, "fake"); len(got) != 6 {
+		t.Errorf("--full stored its contents under new names: %d blobs, want 3 old and 3 new", len(got))
+	}
+
+	// Many changed files come from one stream of the volume.
+	for i := range perFileReads + 1 {
+		vol.write(fmt.Sprintf("many/%03d", i), fmt.Sprint(i))
+	}
+	run("many new files", false, d)
+	if vol.readAll != 1 || len(vol.read) != 0 {
+		t.Errorf("%d new files were read with %d calls and %d streams, want one stream", perFileReads+1, len(vol.read), vol.readAll)
+	}
+
+	vol.noFind = true
+	run("an image without GNU find", false, d)
+	if vol.readAll != 1 {
+		t.Errorf("a volume that cannot be listed was read %d times whole", vol.readAll)
+	}
+}
+
+// digest shows files by path with their size and first bytes.
+func digest(files map[string]string) string {
+	var out []string
+	for p, c := range files {
+		out = append(out, fmt.Sprintf("%s(%d:%.8s)", p, len(c), c))
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestPruneDeletesOnlyBlobsNoKeptBackupNeeds: a prune deletes the
+// blobs of the backups it deletes that no kept backup needs, keeps the
+// young ones a running backup may be uploading, and a prune killed after
+// the backups went is finished by the next.
+func TestPruneDeletesOnlyBlobsNoKeptBackupNeeds(t *testing.T) {
+	ctx := context.Background()
+	cfg, d := openMemory(t, config.Retention{KeepLast: 100}, nil)
+	cfg.Stack.Volumes = []string{"appwrite-uploads"}
+	vol := newFakeVolume()
+	eng := &volumeEngine{fakeEngine: fakeEngine{project: "fake", rows: 3}, vol: vol}
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var names []string
+	for i, content := range []string{"one", "two", "three"} {
+		vol.write(fmt.Sprintf("f%d", i), content) // each backup adds a file
+		if i == 2 {
+			delete(vol.files, "f0") // the third no longer has the first's
+		}
+		at = at.Add(time.Hour)
+		res, err := Run(ctx, eng, cfg, []*storage.Destination{d}, Options{Now: func() time.Time { return at }, SkipPrune: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, res.Name)
+	}
+	if all := blobObjects(t, d, "fake"); len(all) != 3 {
+		t.Fatalf("%d blobs", len(all))
+	}
+	later := time.Now().Add(48 * time.Hour)
+	rep, err := d.Prune(ctx, storage.PruneOptions{Policy: storage.Policy{Last: 1}, Now: later, Grace: 24 * time.Hour, Stack: "fake", DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Blobs[0].Deleted != 1 || rep.Blobs[0].Kept != 2 {
+		t.Errorf("a dry run keeping the last would delete %+v blobs, want the first's alone (the second's file is the third's too)", rep.Blobs[0])
+	}
+	if got := blobObjects(t, d, "fake"); len(got) != 3 {
+		t.Errorf("a dry run deleted blobs")
+	}
+	// A prune killed once the two backups were deleted, before their
+	// blobs: the next prune finds the blob no backup needs, and keeps it
+	// while it is younger than the grace period (a running backup's).
+	for _, n := range names[:2] {
+		if err := d.Delete(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	young, err := d.Prune(ctx, storage.PruneOptions{Policy: storage.Policy{Last: 5}, Grace: 24 * time.Hour, Now: time.Now(), Stack: "fake"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if young.Blobs[0].Deleted != 0 || young.Blobs[0].Young != 1 || young.Blobs[0].Kept != 2 {
+		t.Errorf("a prune judged %+v, want the unneeded blob kept as young and two needed", young.Blobs[0])
+	}
+	rep, err = d.Prune(ctx, storage.PruneOptions{Policy: storage.Policy{Last: 5}, Now: later, Grace: 24 * time.Hour, Stack: "fake"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Blobs[0].Deleted != 1 || rep.Blobs[0].Kept != 2 {
+		t.Errorf("the next prune did %+v, want the unneeded blob deleted", rep.Blobs[0])
+	}
+	if got := blobObjects(t, d, "fake"); len(got) != 2 {
+		t.Errorf("%d blobs left, want 2", len(got))
+	}
+	if got := verifyBackup(t, d, names[2]); got["f1"] != "two" || got["f2"] != "three" {
+		t.Errorf("the kept backup reads back as %s", digest(got))
+	}
+}
