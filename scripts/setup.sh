@@ -15,6 +15,7 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v zstd >/dev/null || need+=(zstd)
 command -v age >/dev/null || need+=(age)
 command -v zip >/dev/null || need+=(zip)
+command -v jq >/dev/null || need+=(jq)
 command -v tar >/dev/null || need+=(tar)
 command -v curl >/dev/null || need+=(curl)
 # make test renders the daemon's status page in headless Chromium.
