@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(killedBackupEnv); spec != "" {
 		os.Exit(runKilledBackupChild(spec))
 	}
+	if spec := os.Getenv(killedCaptureEnv); spec != "" {
+		os.Exit(runKilledCaptureChild(spec))
+	}
 	os.Exit(stack.Main(m))
 }
 
