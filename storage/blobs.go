@@ -146,15 +146,16 @@ func (d *Destination) OpenBlob(ctx context.Context, stack, name string) (io.Read
 
 // BlobSweep is what a prune did, or would do, with a stack's blobs.
 type BlobSweep struct {
-	Stack string
+	Stack string `json:"stack"`
 	// Kept counts the blobs a kept backup needs, Young the ones no
 	// backup needs yet that are younger than the grace period (a backup
 	// may still be uploading them).
-	Kept, Young int
+	Kept  int `json:"kept"`
+	Young int `json:"young"`
 	// Deleted counts the blobs no kept backup needs (DeleteBytes their
 	// size): deleted, or to be deleted in a dry run.
-	Deleted     int
-	DeleteBytes int64
+	Deleted     int   `json:"deleted"`
+	DeleteBytes int64 `json:"deleted_bytes"`
 }
 
 // sweepBlobs deletes the blobs of stack that no complete backup left on

@@ -155,7 +155,7 @@ func printBackupSummary(a *app, r *backup.Result) {
 	fmt.Fprintf(w, "  database\t%d tables, %d rows\n", tables, rows)
 	if r.Manifest != nil {
 		for _, v := range r.Manifest.Volumes {
-			fmt.Fprintf(w, "  volume\t%s: %d files, %s\n", v.Name, v.Files, humanBytes(v.Bytes))
+			fmt.Fprintf(w, "  volume\t%s: %d files, %s; read %d changed or new (%s)\n", v.Name, v.Files, humanBytes(v.Bytes), v.ReadFiles, humanBytes(v.ReadBytes))
 		}
 	}
 	fmt.Fprintf(w, "  duration\t%s\n", r.Duration.Round(100*time.Millisecond))
@@ -167,7 +167,13 @@ func printBackupSummary(a *app, r *backup.Result) {
 		fmt.Fprintf(w, "  %s\t%s (%s)\n", d.Name, status, d.Remote)
 	}
 	for _, p := range r.Prune {
-		fmt.Fprintf(w, "  pruned\t%s: kept %d, removed %d\n", p.Destination, len(p.Decisions)-p.Removed(), p.Removed())
+		fmt.Fprintf(w, "  pruned\t%s: kept %d, removed %d", p.Destination, len(p.Decisions)-p.Removed(), p.Removed())
+		for _, b := range p.Blobs {
+			if b.Deleted > 0 {
+				fmt.Fprintf(w, "; %d blobs no kept backup needs (%s)", b.Deleted, humanBytes(b.DeleteBytes))
+			}
+		}
+		fmt.Fprintln(w)
 	}
 	for _, warning := range r.Warnings {
 		fmt.Fprintf(w, "  warning\t%s\n", warning)

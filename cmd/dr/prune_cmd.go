@@ -93,6 +93,20 @@ func printPrune(a *app, reports []*storage.PruneReport) {
 			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", action, l.Name, l.ModTime.UTC().Format("2006-01-02 15:04"), l.Reason)
 		}
 		w.Flush()
+		for _, b := range r.Blobs {
+			if b.Kept+b.Young+b.Deleted == 0 {
+				continue
+			}
+			verb := "removed"
+			if r.DryRun {
+				verb = "would remove"
+			}
+			fmt.Fprintf(a.out, "  blobs of %s: %s %d no kept backup needs (%s), keep %d kept backups need", b.Stack, verb, b.Deleted, humanBytes(b.DeleteBytes), b.Kept)
+			if b.Young > 0 {
+				fmt.Fprintf(a.out, " and %d younger than the grace period (a backup may be uploading them)", b.Young)
+			}
+			fmt.Fprintln(a.out)
+		}
 	}
 }
 
@@ -109,10 +123,12 @@ func printPruneJSON(a *app, reports []*storage.PruneReport) error {
 		DryRun      bool     `json:"dry_run"`
 		Items       []item   `json:"items"`
 		Deleted     []string `json:"deleted"`
+		// Blobs: what was (or would be) done with each stack's blobs.
+		Blobs []storage.BlobSweep `json:"blobs,omitempty"`
 	}
 	out := []dest{}
 	for _, r := range reports {
-		d := dest{Destination: r.Destination, DryRun: r.DryRun, Items: []item{}, Deleted: r.Deleted}
+		d := dest{Destination: r.Destination, DryRun: r.DryRun, Items: []item{}, Deleted: r.Deleted, Blobs: r.Blobs}
 		if d.Deleted == nil {
 			d.Deleted = []string{}
 		}
