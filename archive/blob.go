@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"strings"
@@ -15,6 +14,8 @@ import (
 
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/appwrite-dr/dr/internal/iocount"
 )
 
 // A volume file's content is stored once per destination, as a blob: an
@@ -161,7 +162,7 @@ func (e *BlobEncoder) Encode(r io.Reader, sizeHint int64) (_ *EncodedBlob, err e
 		buf = bytes.NewBuffer(make([]byte, 0, max(sizeHint, 0)+1024))
 		sink = buf
 	}
-	counted := &hashingWriter{w: sink, h: stored}
+	counted := &iocount.Writer{W: io.MultiWriter(sink, stored)}
 	var dst io.Writer = counted
 	var enc io.WriteCloser
 	if len(e.recipients) > 0 {
@@ -195,22 +196,9 @@ func (e *BlobEncoder) Encode(r io.Reader, sizeHint int64) (_ *EncodedBlob, err e
 		}
 	}
 	b.ContentSHA256, b.ContentSize = hex.EncodeToString(h.Sum(nil)), n
-	b.Size, b.SHA256 = counted.n, hex.EncodeToString(stored.Sum(nil))
+	b.Size, b.SHA256 = counted.N, hex.EncodeToString(stored.Sum(nil))
 	if buf != nil {
 		b.data = buf.Bytes()
 	}
 	return b, nil
-}
-
-type hashingWriter struct {
-	w io.Writer
-	h hash.Hash
-	n int64
-}
-
-func (h *hashingWriter) Write(p []byte) (int, error) {
-	n, err := h.w.Write(p)
-	h.h.Write(p[:n])
-	h.n += int64(n)
-	return n, err
 }

@@ -92,37 +92,13 @@ func (w *Writer) AddVolume(ctx context.Context, name, root string, r io.Reader) 
 	}
 	res := &VolumeResult{}
 	err := WalkVolume(ctx, r, root, func(f VolumeFile) error {
-		hdr := f.Header
-		out := VolumePrefix(name) + f.Rel
-		entry := Entry{Name: out, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid}
-		nh := &tar.Header{
-			Name: out, Mode: hdr.Mode, Uid: hdr.Uid, Gid: hdr.Gid, Uname: hdr.Uname, Gname: hdr.Gname,
-			ModTime: hdr.ModTime, PAXRecords: xattrRecords(hdr.PAXRecords), Format: tar.FormatPAX,
-		}
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if !strings.HasSuffix(out, "/") {
-				out += "/"
-			}
-			nh.Name, entry.Name = out, out
-			nh.Typeflag, entry.Kind = tar.TypeDir, KindDir
-			res.Dirs++
-		case tar.TypeSymlink:
-			nh.Typeflag, entry.Kind = tar.TypeSymlink, KindSymlink
-			nh.Linkname, entry.Link = hdr.Linkname, hdr.Linkname
-		case tar.TypeLink:
-			nh.Typeflag, entry.Kind = tar.TypeLink, KindHardlink
-			nh.Linkname = VolumePrefix(name) + f.Link
-			entry.Link = nh.Linkname
-			res.Files++
-		case tar.TypeReg:
-			nh.Typeflag, entry.Kind = tar.TypeReg, KindFile
-			nh.Size, entry.Size = hdr.Size, hdr.Size
-			res.Files++
-			res.Bytes += hdr.Size
-		default:
-			res.Skipped = append(res.Skipped, out)
+		nh, entry, ok := volumeEntry(name, f.Header, f.Rel, f.Link, res)
+		if !ok {
 			return nil
+		}
+		if nh.Typeflag == tar.TypeReg {
+			nh.Size, entry.Size = f.Header.Size, f.Header.Size
+			res.Bytes += f.Header.Size
 		}
 		if err := w.claim(strings.TrimSuffix(nh.Name, "/")); err != nil {
 			return err
@@ -136,8 +112,8 @@ func (w *Writer) AddVolume(ctx context.Context, name, root string, r io.Reader) 
 			if err != nil {
 				return fmt.Errorf("copying %s of volume %s: %w", f.Rel, name, err)
 			}
-			if n != hdr.Size {
-				return fmt.Errorf("copying %s of volume %s: read %d of %d bytes", f.Rel, name, n, hdr.Size)
+			if n != nh.Size {
+				return fmt.Errorf("copying %s of volume %s: read %d of %d bytes", f.Rel, name, n, nh.Size)
 			}
 			entry.SHA256 = hex.EncodeToString(h.Sum(nil))
 		}
@@ -148,6 +124,44 @@ func (w *Writer) AddVolume(ctx context.Context, name, root string, r io.Reader) 
 		return nil, fmt.Errorf("reading volume %s: %w", name, err)
 	}
 	return res, nil
+}
+
+// volumeEntry makes the archive's tar header and manifest entry of one
+// entry of volume (hdr, at rel below the volume's root; link is a hard
+// link's target below it) and counts it in res. A regular file's size and
+// sha256 are the caller's to set. ok is false for devices and fifos,
+// which res lists as skipped.
+func volumeEntry(volume string, hdr *tar.Header, rel, link string, res *VolumeResult) (nh *tar.Header, entry Entry, ok bool) {
+	out := VolumePrefix(volume) + rel
+	entry = Entry{Name: out, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid}
+	nh = &tar.Header{
+		Name: out, Mode: hdr.Mode, Uid: hdr.Uid, Gid: hdr.Gid, Uname: hdr.Uname, Gname: hdr.Gname,
+		ModTime: hdr.ModTime, PAXRecords: xattrRecords(hdr.PAXRecords), Format: tar.FormatPAX,
+	}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if !strings.HasSuffix(out, "/") {
+			out += "/"
+		}
+		nh.Name, entry.Name = out, out
+		nh.Typeflag, entry.Kind = tar.TypeDir, KindDir
+		res.Dirs++
+	case tar.TypeSymlink:
+		nh.Typeflag, entry.Kind = tar.TypeSymlink, KindSymlink
+		nh.Linkname, entry.Link = hdr.Linkname, hdr.Linkname
+	case tar.TypeLink:
+		nh.Typeflag, entry.Kind = tar.TypeLink, KindHardlink
+		nh.Linkname = VolumePrefix(volume) + link
+		entry.Link = nh.Linkname
+		res.Files++
+	case tar.TypeReg:
+		nh.Typeflag, entry.Kind = tar.TypeReg, KindFile
+		res.Files++
+	default:
+		res.Skipped = append(res.Skipped, out)
+		return nil, Entry{}, false
+	}
+	return nh, entry, true
 }
 
 func checkVolumeName(name string) error {
@@ -180,41 +194,23 @@ func (w *Writer) AddStoredVolume(name string, entries []StoredEntry) (*VolumeRes
 	res := &VolumeResult{}
 	for _, se := range entries {
 		hdr := se.Header
-		if err := checkName(VolumePrefix(name) + hdr.Name); hdr.Name != "" && err != nil {
-			return nil, fmt.Errorf("volume %s: %w", name, err)
-		}
-		out := VolumePrefix(name) + hdr.Name
-		nh := &tar.Header{
-			Name: out, Mode: hdr.Mode, Uid: hdr.Uid, Gid: hdr.Gid,
-			ModTime: hdr.ModTime, PAXRecords: xattrRecords(hdr.PAXRecords), Format: tar.FormatPAX,
-		}
-		entry := Entry{Name: out, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, MTime: hdr.ModTime.Unix()}
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if !strings.HasSuffix(out, "/") {
-				out += "/"
+		if hdr.Name != "" {
+			if err := checkName(VolumePrefix(name) + hdr.Name); err != nil {
+				return nil, fmt.Errorf("volume %s: %w", name, err)
 			}
-			nh.Name, entry.Name = out, out
-			nh.Typeflag, entry.Kind = tar.TypeDir, KindDir
-			res.Dirs++
-		case tar.TypeSymlink:
-			nh.Typeflag, entry.Kind = tar.TypeSymlink, KindSymlink
-			nh.Linkname, entry.Link = hdr.Linkname, hdr.Linkname
-		case tar.TypeLink:
-			nh.Typeflag, entry.Kind = tar.TypeLink, KindHardlink
-			nh.Linkname = VolumePrefix(name) + hdr.Linkname
-			entry.Link = nh.Linkname
-			res.Files++
-		case tar.TypeReg:
-			nh.Typeflag, entry.Kind = tar.TypeReg, KindFile
+		}
+		nh, entry, ok := volumeEntry(name, hdr, hdr.Name, hdr.Linkname, res)
+		if !ok {
+			return nil, fmt.Errorf("volume %s: %s is neither a file, a directory nor a link", name, hdr.Name)
+		}
+		entry.MTime = hdr.ModTime.Unix()
+		if nh.Typeflag == tar.TypeReg {
+			// The content is the blob's: the archive's entry is empty.
 			entry.Size, entry.SHA256, entry.Blob = se.Size, se.SHA256, se.Blob
 			if se.Blob == "" && se.Size != 0 {
 				return nil, fmt.Errorf("volume %s: %s has %d bytes and no blob", name, hdr.Name, se.Size)
 			}
-			res.Files++
 			res.Bytes += se.Size
-		default:
-			return nil, fmt.Errorf("volume %s: %s is neither a file, a directory nor a link", name, hdr.Name)
 		}
 		if err := w.claim(strings.TrimSuffix(nh.Name, "/")); err != nil {
 			return nil, err

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/appwrite-dr/dr/internal/privatefile"
 )
 
 // The state an incremental volume backup compares against lives in
@@ -82,7 +84,7 @@ func saveIndex(stateDir, stack string, ix *fileIndex) error {
 	if err != nil {
 		return fmt.Errorf("encoding the volume index: %w", err)
 	}
-	return writePrivate(indexPath(stateDir, stack), data)
+	return privatefile.Write(indexPath(stateDir, stack), data, true)
 }
 
 // loadKey reads a stack's blob key, making a new one when there is none,
@@ -108,37 +110,8 @@ func loadKey(stateDir, stack string, fresh bool, fullEvery time.Duration, now ti
 	if err != nil {
 		return nil, false, err
 	}
-	if err := writePrivate(keyPath(stateDir, stack), data); err != nil {
+	if err := privatefile.Write(keyPath(stateDir, stack), data, true); err != nil {
 		return nil, false, err
 	}
 	return k, true, nil
-}
-
-// writePrivate writes a file atomically (a temporary file renamed over
-// it), mode 0600, in a 0700 directory.
-func writePrivate(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

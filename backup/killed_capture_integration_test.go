@@ -121,15 +121,15 @@ func runKilledCaptureChild(spec string) int {
 	return 3
 }
 
-// killChildWhenStalled runs the child and kills it (SIGKILL) once it says
-// it stalled where the test wants it.
-func killChildWhenStalled(t *testing.T, c childCapture) {
+// killChildAt runs this test binary as a child with spec in env, and
+// kills it (SIGKILL) once it prints line: where the test wants it killed.
+func killChildAt(t *testing.T, env string, c any, line string) {
 	t.Helper()
 	spec, _ := json.Marshal(c)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), killedCaptureEnv+"="+string(spec))
+	child.Env = append(os.Environ(), env+"="+string(spec))
 	var childErr strings.Builder
 	child.Stderr = &childErr
 	out, err := child.StdoutPipe()
@@ -141,14 +141,14 @@ func killChildWhenStalled(t *testing.T, c childCapture) {
 	}
 	reached := false
 	for sc := bufio.NewScanner(out); sc.Scan(); {
-		if sc.Text() == stalledLine {
+		if sc.Text() == line {
 			reached = true
 			break
 		}
 	}
 	if !reached {
 		child.Wait()
-		t.Fatalf("the child ended before it stalled: %s", childErr.String())
+		t.Fatalf("the child ended before it printed %s: %s", line, childErr.String())
 	}
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -207,7 +207,7 @@ func TestKilledBlobUploadLeavesEveryBackupWhole(t *testing.T) {
 	before := volumeSums(t, s)
 	s.Exec(t, teststack.AppService, "mkdir -p /storage/uploads/killed && head -c 6000000 /dev/urandom > /storage/uploads/killed/big.bin")
 	t.Cleanup(func() { s.Exec(t, teststack.AppService, "rm -rf /storage/uploads/killed") })
-	killChildWhenStalled(t, c)
+	killChildAt(t, killedCaptureEnv, c, stalledLine)
 
 	d := openAll(t, cfg)[0]
 	list, err := d.List(context.Background())
@@ -262,7 +262,7 @@ func TestKilledPruneIsFinishedByTheNext(t *testing.T) {
 		return names
 	}
 	all := blobsOnDisk()
-	killChildWhenStalled(t, c)
+	killChildAt(t, killedCaptureEnv, c, stalledLine)
 
 	d := openAll(t, cfg)[0]
 	list, err := d.List(context.Background())

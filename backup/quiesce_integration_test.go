@@ -1,14 +1,11 @@
 package backup
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -82,35 +79,9 @@ func TestKilledBackupsStoppedServicesAreStartedByTheNext(t *testing.T) {
 	c := childBackup{Project: s.Project, Dir: s.Dir, StateDir: t.TempDir(), Remote: t.TempDir()}
 	t.Cleanup(func() { s.Compose(t, "start", teststack.WorkerService) })
 
-	spec, _ := json.Marshal(c)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), killedBackupEnv+"="+string(spec))
-	var childErr strings.Builder
-	child.Stderr = &childErr
-	out, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	reached := false
-	for sc := bufio.NewScanner(out); sc.Scan(); {
-		if sc.Text() == stoppedLine {
-			reached = true
-			break
-		}
-	}
-	if !reached {
-		child.Wait()
-		t.Fatalf("the child backup ended before it stopped the services: %s", childErr.String())
-	}
-	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	child.Wait()
+	killChildAt(t, killedBackupEnv, c, stoppedLine)
 
 	worker := s.ContainerID(t, teststack.WorkerService)
 	if st, err := eng.ContainerState(ctx, worker); err != nil || st.Running {

@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"text/template"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/internal/privatefile"
 )
 
 // DefaultConfigPath is where dr init writes, and where the systemd unit in
@@ -138,48 +137,15 @@ func RenderConfig(in ConfigInput) ([]byte, error) {
 }
 
 // ErrExists says the config file is there already and --force was not given.
-var ErrExists = errors.New("file exists")
+var ErrExists = privatefile.ErrExists
 
 // WriteFile writes data to path with mode 0600, never half: it goes to a
 // temporary file beside path first. Without force an existing path is left
-// alone (os.Link refuses to replace it, so two runs cannot race past the
-// check either).
+// alone.
 func WriteFile(path string, data []byte, force bool) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("making %s: %w", dir, err)
+	err := privatefile.Write(path, data, force)
+	if errors.Is(err, privatefile.ErrExists) {
+		return fmt.Errorf("%w; dr never overwrites it without --force (or write elsewhere with --write FILE)", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // gone once linked or renamed; an undo otherwise
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if force {
-		if err := os.Rename(tmp.Name(), path); err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-		return nil
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%s: %w; dr never overwrites it without --force (or write elsewhere with --write FILE)", path, ErrExists)
-		}
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return err
 }
