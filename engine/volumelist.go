@@ -13,13 +13,8 @@ import (
 	"sync"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 )
-
-// listFile is where the helper's find writes the listing, inside the
-// helper's own filesystem (the volume is mounted read-only).
-const listFile = "/dr-volume-list"
 
 // listFormat is find's -printf format of one entry: eleven fields, each
 // ended by NUL, which no path can hold.
@@ -52,26 +47,31 @@ type ListedEntry struct {
 type VolumeReader interface {
 	List(ctx context.Context) ([]ListedEntry, error)
 	ReadAll(ctx context.Context) (io.ReadCloser, error)
-	ReadFile(ctx context.Context, rel string) (*tar.Header, io.ReadCloser, error)
+	ReadFiles(ctx context.Context, rels []string, fn func(hdr *tar.Header, content io.Reader) error) error
 	Close()
 }
 
 // VolumeSession is a helper container on one volume, mounted read-only,
-// for one run's listing and reads of it.
+// for one run's listing and reads of it. It runs an idle command, and
+// find and tar run in it as execs: one container start for the whole
+// session, however many files change.
 type VolumeSession struct {
-	c      *Client
-	id     string
-	name   string
-	once   sync.Once
-	listed bool
+	c       *Client
+	id      string
+	name    string
+	once    sync.Once
+	started bool
+	// startErr says why the helper cannot run commands (no sleep, or no
+	// shell tools in the image): then only ReadAll works.
+	startErr error
 }
 
 // OpenVolume makes the helper of a volume's session. image is a local
-// image; listing needs GNU find in it (any Debian or Ubuntu based image
-// has it), reading needs nothing. Close removes the helper.
+// image; listing and reading single files need GNU find and GNU tar in it
+// (any Debian or Ubuntu based image has them), ReadAll needs nothing.
+// Close removes the helper.
 func (c *Client) OpenVolume(ctx context.Context, name, image string) (VolumeReader, error) {
-	cmd := []string{"find", volumeMountPoint, "-fprintf", listFile, listFormat}
-	id, err := c.createVolumeHelper(ctx, name, image, true, "0", cmd)
+	id, err := c.createVolumeHelper(ctx, name, image, true, "0", []string{"sleep", "infinity"})
 	if err != nil {
 		return nil, err
 	}
@@ -83,53 +83,42 @@ func (s *VolumeSession) Close() {
 	s.once.Do(func() { s.c.removeHelper(context.Background(), s.id) })
 }
 
+// run starts the helper once, for the commands of List and ReadFiles.
+func (s *VolumeSession) run(ctx context.Context) error {
+	if !s.started {
+		s.started = true
+		if err := s.c.api.ContainerStart(ctx, s.id, container.StartOptions{}); err != nil {
+			s.startErr = fmt.Errorf("starting the helper: %v: %w", err, ErrNoListing)
+		}
+	}
+	return s.startErr
+}
+
 // List runs find in the helper and returns every entry of the volume,
-// the root first, each directory before what it holds. It may be called
-// once. An image without GNU find gives ErrNoListing.
+// the root first. An image without GNU find gives ErrNoListing.
 func (s *VolumeSession) List(ctx context.Context) ([]ListedEntry, error) {
-	if s.listed {
-		return nil, errors.New("a volume session lists its volume once")
-	}
-	s.listed = true
-	waitC, errC := s.c.api.ContainerWait(ctx, s.id, container.WaitConditionNextExit)
-	if err := s.c.api.ContainerStart(ctx, s.id, container.StartOptions{}); err != nil {
-		if strings.Contains(err.Error(), "executable file not found") || strings.Contains(err.Error(), "no such file") {
-			return nil, fmt.Errorf("listing volume %s: %w", s.name, ErrNoListing)
-		}
-		return nil, fmt.Errorf("listing volume %s: starting the helper: %w", s.name, err)
-	}
-	select {
-	case res := <-waitC:
-		if res.StatusCode != 0 {
-			// busybox find refuses -fprintf with exit code 1.
-			return nil, fmt.Errorf("listing volume %s: find exited with code %d: %w", s.name, res.StatusCode, ErrNoListing)
-		}
-	case err := <-errC:
+	if err := s.run(ctx); err != nil {
 		return nil, fmt.Errorf("listing volume %s: %w", s.name, err)
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
-	rc, _, err := s.c.api.CopyFromContainer(ctx, s.id, listFile)
+	var out bytes.Buffer
+	res, err := s.c.Exec(ctx, s.id, ExecOptions{Cmd: []string{"find", volumeMountPoint, "-printf", listFormat}, Stdout: &out, StderrLimit: 4 << 10})
 	if err != nil {
-		return nil, fmt.Errorf("listing volume %s: reading the listing: %w", s.name, err)
+		return nil, fmt.Errorf("listing volume %s: %w", s.name, err)
 	}
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	if _, err := tr.Next(); err != nil {
-		return nil, fmt.Errorf("listing volume %s: reading the listing: %w", s.name, err)
+	if res.ExitCode != 0 {
+		// busybox find refuses -printf; an image without find cannot
+		// run it (exit code 126 or 127).
+		return nil, fmt.Errorf("listing volume %s: %w (%w)", s.name, res.Err("find"), ErrNoListing)
 	}
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, tr); err != nil {
-		return nil, fmt.Errorf("listing volume %s: reading the listing: %w", s.name, err)
-	}
-	entries, err := ParseListing(buf.Bytes())
+	entries, err := ParseListing(out.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("listing volume %s: %w", s.name, err)
 	}
 	return entries, nil
 }
 
-// ReadAll streams the whole volume as a tar archive, as ReadVolume does.
+// ReadAll streams the whole volume as a tar archive, as ReadVolume does:
+// the engine's own archive endpoint, which needs nothing of the image.
 func (s *VolumeSession) ReadAll(ctx context.Context) (io.ReadCloser, error) {
 	rc, _, err := s.c.api.CopyFromContainer(ctx, s.id, volumeMountPoint)
 	if err != nil {
@@ -138,40 +127,69 @@ func (s *VolumeSession) ReadAll(ctx context.Context) (io.ReadCloser, error) {
 	return rc, nil
 }
 
-// ErrGone says a file was removed after the listing.
-var ErrGone = errors.New("the file is gone")
-
-// ReadFile reads one regular file of the volume: its tar header (named
-// by rel) and its content, which the caller reads and closes. A file
-// removed since the listing gives ErrGone.
-func (s *VolumeSession) ReadFile(ctx context.Context, rel string) (*tar.Header, io.ReadCloser, error) {
-	rc, _, err := s.c.api.CopyFromContainer(ctx, s.id, path.Join(volumeMountPoint, rel))
-	if cerrdefs.IsNotFound(err) {
-		return nil, nil, fmt.Errorf("reading %s of volume %s: %w", rel, s.name, ErrGone)
+// ReadFiles reads the regular files rels (paths below the volume's root)
+// with one tar in the helper, and calls fn with each one's tar header
+// (named by its path) and content, in tar's order. A file removed since
+// the listing is left out, not an error.
+func (s *VolumeSession) ReadFiles(ctx context.Context, rels []string, fn func(*tar.Header, io.Reader) error) error {
+	if err := s.run(ctx); err != nil {
+		return fmt.Errorf("reading volume %s: %w", s.name, err)
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s of volume %s: %w", rel, s.name, err)
+	var list bytes.Buffer
+	for _, r := range rels {
+		list.WriteString(r)
+		list.WriteByte(0)
 	}
-	tr := tar.NewReader(rc)
-	hdr, err := tr.Next()
-	if err != nil {
-		rc.Close()
-		return nil, nil, fmt.Errorf("reading %s of volume %s: %w", rel, s.name, err)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		res, err := s.c.Exec(ctx, s.id, ExecOptions{
+			Cmd: []string{"tar", "-c", "-f", "-", "-C", volumeMountPoint, "--format=posix", "--xattrs",
+				"--no-recursion", "--ignore-failed-read", "--null", "-T", "-"},
+			Stdin: &list, Stdout: pw, StderrLimit: 4 << 10,
+		})
+		if err == nil && res.ExitCode != 0 {
+			// With --ignore-failed-read a file gone since the listing is
+			// a warning (exit code 0); anything else is a failure.
+			err = res.Err("tar")
+		}
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	tr := tar.NewReader(pr)
+	var readErr error
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			readErr = fmt.Errorf("reading volume %s: %w", s.name, err)
+			break
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			continue // changed into something else since the listing
+		}
+		hdr.Name = strings.TrimPrefix(path.Clean(hdr.Name), "./")
+		if err := fn(hdr, tr); err != nil {
+			readErr = err
+			break
+		}
 	}
-	if hdr.Typeflag != tar.TypeReg {
-		rc.Close()
-		return nil, nil, fmt.Errorf("reading %s of volume %s: it is no longer a regular file: %w", rel, s.name, ErrGone)
+	if readErr != nil {
+		cancel()
+		pr.CloseWithError(readErr)
+		<-done
+		return readErr
 	}
-	hdr.Name = rel
-	return hdr, &fileStream{Reader: tr, c: rc}, nil
+	io.Copy(io.Discard, pr)
+	if err := <-done; err != nil {
+		return fmt.Errorf("reading volume %s: %w", s.name, err)
+	}
+	return nil
 }
-
-type fileStream struct {
-	io.Reader
-	c io.Closer
-}
-
-func (f *fileStream) Close() error { return f.c.Close() }
 
 // ParseListing reads find's output in listFormat. It is outside input (a
 // helper's output over a volume anyone in the stack can write to):
