@@ -295,30 +295,9 @@ func measureCommand(ctx context.Context, name, scratch, dest string, c *exec.Cmd
 
 func measureDr(ctx context.Context, drBin, scratch, dest, stackDir string, db *benchDatabase, recipients []string, zstdLevel int, extraArgs func() []string) (measurement, error) {
 	cfgPath := filepath.Join(scratch, "..", "dr-bench.yaml")
-	var rec strings.Builder
-	for _, r := range recipients {
-		fmt.Fprintf(&rec, "\n    - %s", r)
-	}
-	recipientsYAML := "[]"
-	if rec.Len() > 0 {
-		recipientsYAML = rec.String()
-	}
-	cfg := fmt.Sprintf(`stack:
-  project: %s
-  dir: %s
-  files: [docker-compose.yml, .env]
-  database: {service: mariadb, databases: [appwrite]}
-  volumes: []
-destinations:
-  - name: local
-    remote: %s
-encryption:
-  recipients: %s
-archive:
-  zstd_level: %d
-state_dir: %s
-`, db.project, stackDir, dest, recipientsYAML, zstdLevel, filepath.Join(scratch, "state"))
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	cfg := drConfig{project: db.project, stackDir: stackDir, dest: dest, stateDir: filepath.Join(scratch, "state"),
+		recipients: recipients, zstdLevel: zstdLevel}
+	if err := cfg.write(cfgPath); err != nil {
 		return measurement{}, err
 	}
 	c := exec.CommandContext(ctx, drBin, append([]string{"backup", "--config", cfgPath, "--log-level", "warn"}, extraArgs()...)...)

@@ -178,3 +178,32 @@ func prepare(ctx context.Context, opts backupBenchOptions) (env *benchEnv, clean
 	}
 	return env, cleanup, nil
 }
+
+// drConfig is the dr.yaml of a benchmark run: the bench stack, one
+// local-directory destination and a state directory of its own.
+type drConfig struct {
+	project, stackDir, dest, stateDir string
+	volumes                           []string // stack.volumes; none: the database alone
+	recipients                        []string // age recipients; none: unencrypted
+	zstdLevel                         int      // archive.zstd_level; 0: dr's default
+	extra                             string   // top-level YAML appended as is
+}
+
+// write writes the configuration to path.
+func (c drConfig) write(path string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "stack:\n  project: %s\n  dir: %s\n  database: {service: mariadb, databases: [appwrite]}\n  volumes: [%s]\n",
+		c.project, c.stackDir, strings.Join(c.volumes, ", "))
+	fmt.Fprintf(&b, "destinations:\n  - name: local\n    remote: %s\n", c.dest)
+	if len(c.recipients) > 0 {
+		b.WriteString("encryption:\n  recipients:\n")
+		for _, r := range c.recipients {
+			fmt.Fprintf(&b, "    - %s\n", r)
+		}
+	}
+	if c.zstdLevel != 0 {
+		fmt.Fprintf(&b, "archive:\n  zstd_level: %d\n", c.zstdLevel)
+	}
+	fmt.Fprintf(&b, "state_dir: %s\n%s", c.stateDir, c.extra)
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}

@@ -6,6 +6,12 @@
 //	go run ./bench backup [--size 300MiB,1GiB] [--runs 3] [--volume-size 1GiB] [--only …]
 //	go run ./bench restore [--size 300MiB,1GiB] [--runs 3] [--rto]
 //	go run ./bench restore --tables 150 [--size 300MiB,1GiB] [--connections 2,3]
+//	go run ./bench volumes [--size 1GiB,4GiB] [--db-size 100MiB] [--logs DIR] [--cpuprofile DIR]
+//
+// The volumes benchmark measures dr's incremental volume backup and
+// restic's on the same volume of 1 MiB random files: a first run, an
+// unchanged one and one after 8 files were added, beside a dr backup of
+// the stack without the volume, docker cp of the volume and dr --full.
 //
 // It needs a Docker engine and the test image (make setup), and the
 // Debian packages zip, rclone, zstd and restic for the comparisons (a
@@ -26,7 +32,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./bench backup|restore [flags]")
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench backup|restore|volumes [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -66,8 +72,19 @@ func main() {
 			break
 		}
 		err = runRestoreBench(ctx, opts)
+	case "volumes":
+		fs := flag.NewFlagSet("volumes", flag.ExitOnError)
+		opts := volumesBenchOptions{}
+		fs.StringVar(&opts.sizes, "size", "1GiB,4GiB", "sizes of the volume of 1 MiB random files, comma-separated")
+		fs.StringVar(&opts.dbSize, "db-size", "100MiB", "approximate dump size of the stack's database, backed up by every dr run")
+		fs.StringVar(&opts.image, "image", envOr("DR_TEST_IMAGE", "dr-test/mariadb:10.11"), "MariaDB image (also the volume helpers')")
+		fs.StringVar(&opts.dr, "dr", "bin/dr", "dr binary to measure (make build)")
+		fs.StringVar(&opts.logsDir, "logs", "", "directory to keep every dr run's JSON log in")
+		fs.StringVar(&opts.profileDir, "cpuprofile", "", "directory to write a CPU profile of every dr run into (go tool pprof reads them)")
+		_ = fs.Parse(os.Args[2:])
+		err = runIncrementalBench(ctx, opts)
 	default:
-		err = fmt.Errorf("unknown benchmark %q (have: backup, restore)", os.Args[1])
+		err = fmt.Errorf("unknown benchmark %q (have: backup, restore, volumes)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -104,9 +104,8 @@ func benchRestoreSize(ctx context.Context, opts backupBenchOptions, runs int, rt
 		_ = down.Run()
 	}()
 	cfgPath := filepath.Join(work, "dr.yaml")
-	cfg := fmt.Sprintf("stack:\n  project: %s\n  dir: %s\n  database: {service: mariadb, databases: [appwrite]}\n  volumes: []\ndestinations:\n  - name: local\n    remote: %s\nstate_dir: %s\n",
-		db.project, stackDir, filepath.Join(work, "dest"), filepath.Join(work, "state"))
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	cfg := drConfig{project: db.project, stackDir: stackDir, dest: filepath.Join(work, "dest"), stateDir: filepath.Join(work, "state")}
+	if err := cfg.write(cfgPath); err != nil {
 		return nil, nil, nil, 0, err
 	}
 
@@ -219,10 +218,13 @@ func logPhases(lines []string, start time.Time, msgs []string) []phase {
 }
 
 // drUsage is what one dr run cost: its peak RSS and its CPU (user and
-// system).
+// system) and wall time, with its JSON log lines.
 type drUsage struct {
-	rss int64
-	cpu time.Duration
+	rss     int64
+	cpu     time.Duration
+	started time.Time
+	wall    time.Duration
+	log     []string
 }
 
 // runDr runs dr with JSON logs and returns its stdout (and log lines), its
@@ -241,6 +243,7 @@ func runDrUsage(ctx context.Context, drBin, cfgPath string, args ...string) (str
 	if err != nil {
 		return "", drUsage{}, err
 	}
+	started := time.Now()
 	if err := c.Start(); err != nil {
 		return "", drUsage{}, err
 	}
@@ -252,7 +255,7 @@ func runDrUsage(ctx context.Context, drBin, cfgPath string, args ...string) (str
 	}
 	_, _ = io.Copy(io.Discard, stderr)
 	err = c.Wait()
-	var u drUsage
+	u := drUsage{started: started, wall: time.Since(started), log: logLines}
 	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		u.rss = ru.Maxrss * 1024
 	}

@@ -141,9 +141,9 @@ func benchManyTablesSize(ctx context.Context, opts backupBenchOptions, tables, r
 	}
 	cfgFor := func(conns int) (string, error) {
 		path := filepath.Join(work, fmt.Sprintf("dr-%d.yaml", conns))
-		cfg := fmt.Sprintf("stack:\n  project: %s\n  dir: %s\n  database: {service: mariadb, databases: [appwrite]}\n  volumes: []\ndestinations:\n  - name: local\n    remote: %s\nstate_dir: %s\nrestore:\n  import_connections: %d\n",
-			db.project, stackDir, filepath.Join(work, "dest"), filepath.Join(work, "state"), conns)
-		return path, os.WriteFile(path, []byte(cfg), 0o600)
+		cfg := drConfig{project: db.project, stackDir: stackDir, dest: filepath.Join(work, "dest"), stateDir: filepath.Join(work, "state"),
+			extra: fmt.Sprintf("restore:\n  import_connections: %d\n", conns)}
+		return path, cfg.write(path)
 	}
 	cfg1, err := cfgFor(1)
 	if err != nil {

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -27,29 +25,23 @@ type volumeResult struct {
 // same volume inside a backup (from its JSON log: from "database dumped"
 // to the "volume captured" line).
 func runVolumeBench(ctx context.Context, db *benchDatabase, image string, size int64, drBin, stackDir, work string) (*volumeResult, error) {
-	name := db.project + "_appwrite-uploads"
-	if out, err := exec.CommandContext(ctx, "docker", "volume", "create",
-		"--label", "com.docker.compose.project="+db.project,
-		"--label", "com.docker.compose.volume=appwrite-uploads", name).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("creating the benchmark volume: %v: %s", err, out)
+	vol, err := createBenchVolume(ctx, db.project)
+	if err != nil {
+		return nil, err
 	}
-	defer exec.Command("docker", "volume", "rm", "-f", name).Run()
+	defer vol.remove()
 	const fileSize = 8 << 20
 	files := max(size/fileSize, 1)
-	fill := fmt.Sprintf(`set -e; mkdir -p /v/app-console/bucket; i=0
-while [ $i -lt %d ]; do head -c %d /dev/urandom > /v/app-console/bucket/file-$i.bin; i=$((i+1)); done`, files, fileSize)
-	if out, err := exec.CommandContext(ctx, "docker", "run", "--rm", "--network", "none", "--entrypoint", "sh",
-		"-v", name+":/v", image, "-c", fill).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("filling the benchmark volume: %v: %s", err, out)
+	if err := vol.fill(ctx, image, "file", 0, files, fileSize); err != nil {
+		return nil, err
 	}
 	res := &volumeResult{bytes: files * fileSize}
 
-	helper, err := exec.CommandContext(ctx, "docker", "create", "--network", "none", "-v", name+":/v:ro", image, "true").Output()
+	id, removeHelper, err := vol.helper(ctx, image)
 	if err != nil {
-		return nil, fmt.Errorf("creating the docker cp helper: %w", err)
+		return nil, err
 	}
-	id := strings.TrimSpace(string(helper))
-	defer exec.Command("docker", "rm", "-f", "-v", id).Run()
+	defer removeHelper()
 	start := time.Now()
 	cp := exec.CommandContext(ctx, "docker", "cp", id+":/v", "-")
 	cp.Stdout = io.Discard
@@ -59,15 +51,9 @@ while [ $i -lt %d ]; do head -c %d /dev/urandom > /v/app-console/bucket/file-$i.
 		return nil, fmt.Errorf("docker cp: %v: %s", err, cpErr.String())
 	}
 	res.dockerCp = time.Since(start)
-
-	copyDir := filepath.Join(work, "docker-cp")
-	defer os.RemoveAll(copyDir)
-	start = time.Now()
-	if out, err := exec.CommandContext(ctx, "docker", "cp", id+":/v", copyDir).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("docker cp to disk: %v: %s", err, out)
+	if res.cpToDisk, _, err = dockerCpToDir(ctx, id, filepath.Join(work, "docker-cp")); err != nil {
+		return nil, err
 	}
-	res.cpToDisk = time.Since(start)
-	os.RemoveAll(copyDir)
 
 	dest := filepath.Join(work, "dest-volume")
 	if err := os.MkdirAll(dest, 0o755); err != nil {
@@ -75,47 +61,84 @@ while [ $i -lt %d ]; do head -c %d /dev/urandom > /v/app-console/bucket/file-$i.
 	}
 	defer os.RemoveAll(dest)
 	cfgPath := filepath.Join(work, "dr-bench-volume.yaml")
-	cfg := fmt.Sprintf("stack:\n  project: %s\n  dir: %s\n  database: {service: mariadb, databases: [appwrite]}\n  volumes: [appwrite-uploads]\ndestinations:\n  - name: local\n    remote: %s\nstate_dir: %s\n",
-		db.project, stackDir, dest, filepath.Join(work, "state-volume"))
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	cfg := drConfig{project: db.project, stackDir: stackDir, dest: dest, stateDir: filepath.Join(work, "state-volume"), volumes: []string{benchVolumeKey}}
+	if err := cfg.write(cfgPath); err != nil {
 		return nil, err
 	}
-	c := exec.CommandContext(ctx, drBin, "backup", "--config", cfgPath, "--log-format", "json")
-	stderr, err := c.StderrPipe()
+	_, u, err := runDrUsage(ctx, drBin, cfgPath, "backup")
 	if err != nil {
 		return nil, err
 	}
-	c.Stdout = io.Discard
-	if err := c.Start(); err != nil {
-		return nil, err
+	var ok bool
+	if res.drCapture, ok = volumePhase(u); !ok {
+		return nil, fmt.Errorf("dr's log lacks the dump or volume lines:\n%s", lastLines(strings.Join(u.log, "\n"), 10))
 	}
-	var dumped, captured time.Time
-	sc := bufio.NewScanner(stderr)
-	var tail []string
-	for sc.Scan() {
-		var line struct {
-			Time time.Time `json:"time"`
-			Msg  string    `json:"msg"`
-		}
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
-			continue
-		}
-		tail = append(tail, sc.Text())
-		switch line.Msg {
-		case "database dumped":
-			dumped = line.Time
-		case "volume captured":
-			captured = line.Time
-		}
-	}
-	if err := c.Wait(); err != nil {
-		return nil, fmt.Errorf("dr backup with a volume: %v: %s", err, strings.Join(tail, "\n"))
-	}
-	if dumped.IsZero() || captured.IsZero() {
-		return nil, fmt.Errorf("dr's log lacks the dump or volume lines:\n%s", strings.Join(tail, "\n"))
-	}
-	res.drCapture = captured.Sub(dumped)
 	return res, nil
+}
+
+// benchVolumeKey is the compose name of the benchmark's volume.
+const benchVolumeKey = "appwrite-uploads"
+
+// benchVolume is a compose-labelled volume of the benchmark project, as
+// an Appwrite stack's uploads volume is.
+type benchVolume struct{ name string }
+
+func createBenchVolume(ctx context.Context, project string) (*benchVolume, error) {
+	name := project + "_" + benchVolumeKey
+	if out, err := exec.CommandContext(ctx, "docker", "volume", "create",
+		"--label", "com.docker.compose.project="+project,
+		"--label", "com.docker.compose.volume="+benchVolumeKey, name).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("creating the benchmark volume: %v: %s", err, out)
+	}
+	return &benchVolume{name: name}, nil
+}
+
+func (v *benchVolume) remove() { _ = exec.Command("docker", "volume", "rm", "-f", v.name).Run() }
+
+// fill writes count files of fileSize random bytes (as uploaded photos
+// and builds are), named prefix-<from>.bin onwards, into the volume.
+func (v *benchVolume) fill(ctx context.Context, image, prefix string, from, count, fileSize int64) error {
+	script := fmt.Sprintf(`set -e; mkdir -p /v/app-console/bucket; i=%d
+while [ $i -lt %d ]; do head -c %d /dev/urandom > /v/app-console/bucket/%s-$i.bin; i=$((i+1)); done`, from, from+count, fileSize, prefix)
+	if out, err := exec.CommandContext(ctx, "docker", "run", "--rm", "--network", "none", "--entrypoint", "sh",
+		"-v", v.name+":/v", image, "-c", script).CombinedOutput(); err != nil {
+		return fmt.Errorf("filling the benchmark volume: %v: %s", err, out)
+	}
+	return nil
+}
+
+// helper creates (does not start) a container with the volume at /v, for
+// docker cp.
+func (v *benchVolume) helper(ctx context.Context, image string) (id string, remove func(), err error) {
+	out, err := exec.CommandContext(ctx, "docker", "create", "--network", "none", "-v", v.name+":/v:ro", image, "true").Output()
+	if err != nil {
+		return "", nil, fmt.Errorf("creating the docker cp helper: %w", err)
+	}
+	id = strings.TrimSpace(string(out))
+	return id, func() { _ = exec.Command("docker", "rm", "-f", "-v", id).Run() }, nil
+}
+
+// dockerCpToDir times `docker cp` of the helper's /v to dir, what an
+// operator does by hand, and removes the copy afterwards; cpu is the
+// docker CLI's (it unpacks the engine's tar stream).
+func dockerCpToDir(ctx context.Context, id, dir string) (wall, cpu time.Duration, err error) {
+	defer os.RemoveAll(dir)
+	c := exec.CommandContext(ctx, "docker", "cp", id+":/v", dir)
+	start := time.Now()
+	if out, err := c.CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("docker cp to disk: %v: %s", err, out)
+	}
+	return time.Since(start), c.ProcessState.UserTime() + c.ProcessState.SystemTime(), nil
+}
+
+// volumePhase is the time dr's backup spent on its volumes, from its
+// JSON log: from "database dumped" to the "volume captured" line.
+func volumePhase(u drUsage) (time.Duration, bool) {
+	p := logPhases(u.log, u.started, []string{"database dumped", "volume captured"})
+	if len(p) != 2 {
+		return 0, false
+	}
+	return p[1].at - p[0].at, true
 }
 
 func printVolumeTable(w io.Writer, r *volumeResult) {
