@@ -1,11 +1,8 @@
 package restore
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/backup"
@@ -83,20 +79,21 @@ func fakeStack() *engine.Stack {
 func filesBackup(t *testing.T, stateDir string) *Plan {
 	t.Helper()
 	content := []byte("_APP_ENV=production\n")
-	var tarBuf bytes.Buffer
-	tw := tar.NewWriter(&tarBuf)
-	if err := tw.WriteHeader(&tar.Header{Name: "compose/.env", Mode: 0o600, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
+	name := archive.ObjectName("app", time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC), false)
+	var obj bytes.Buffer
+	aw, err := archive.NewWriter(&obj, archive.WriterOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	tw.Write(content)
-	tw.Close()
-	var obj bytes.Buffer
-	zw, _ := zstd.NewWriter(&obj)
-	zw.Write(tarBuf.Bytes())
-	zw.Close()
+	if err := aw.AddFile(archive.FileHeader{Name: "compose/.env", Mode: 0o600, Size: int64(len(content))}, bytes.NewReader(content)); err != nil {
+		t.Fatal(err)
+	}
+	m := &archive.Manifest{Name: name, Stack: "app"}
+	if err := aw.Close(m); err != nil {
+		t.Fatal(err)
+	}
 
 	remote := t.TempDir()
-	name := archive.ObjectName("app", time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC), false)
 	if err := os.WriteFile(filepath.Join(remote, name), obj.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -106,13 +103,12 @@ func filesBackup(t *testing.T, stateDir string) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(content)
-	entry := archive.Entry{Name: "compose/.env", Kind: archive.KindFile, Size: int64(len(content)), Mode: 0o600, SHA256: hex.EncodeToString(sum[:])}
+	entry := m.Entries[0]
 	target := t.TempDir()
 	return &Plan{
 		Backup:   storage.CatalogEntry{Name: name},
 		Source:   dests[0],
-		Manifest: &archive.Manifest{Name: name, Entries: []archive.Entry{entry}},
+		Manifest: m,
 		Parts:    []string{PartFiles}, Project: "app", DBService: "mariadb",
 		Files:     []FilePlan{{Entry: entry, Target: filepath.Join(target, ".env")}},
 		TargetDir: target, StateDir: stateDir, SafetyDir: filepath.Join(stateDir, "safety"), KeepSafetyDumps: 3,
