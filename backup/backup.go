@@ -240,6 +240,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 			log.Error("destination failed; backing up to the others", "destination", f.Destination, "err", f.Err)
 		}
 		opts.Unreachable = append(slices.Clone(opts.Unreachable), failed...)
+		defer capt.removing.Wait()
 		if len(dests) == 0 {
 			return nil, fmt.Errorf("no destination to back up to: %w: %w", storage.ErrNoDestination, &storage.Unreachable{Failed: opts.Unreachable})
 		}
@@ -277,13 +278,15 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		Status:    archive.StatusWritten,
 		Appwrite:  plan.appwrite,
 	}
+	ahead := listAhead(ctx, eng, plan)
+	defer ahead.close()
 	if err := writeArchive(ctx, aw, plan, info, cfg, manifest, &counters, log); err != nil {
 		upload.Abort(ctx)
 		return nil, err
 	}
 	manifest.Database.Omitted = omitted
 	counters.phase.Store("volumes")
-	volumeWarnings, err := writeVolumes(ctx, eng, aw, plan, manifest, capt, opts.Full, log)
+	volumeWarnings, err := writeVolumes(ctx, eng, aw, plan, manifest, capt, ahead, opts.Full, log)
 	for _, w := range volumeWarnings {
 		warn("%s", w)
 	}

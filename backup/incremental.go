@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rclone/rclone/fs/asyncreader"
+
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/storage"
@@ -93,6 +95,8 @@ type capture struct {
 	neededMu sync.Mutex
 	// buffers hold files on their way to the workers, used again.
 	buffers sync.Pool
+	// removing are the helpers being removed, in the background.
+	removing sync.WaitGroup
 }
 
 // volumeStats is what a capture did for one volume.
@@ -108,7 +112,7 @@ func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*sto
 	c := &capture{
 		stack: stack, key: key, enc: enc, prev: prev, fail: fail, log: log, readBy: readBy,
 		next:    &fileIndex{Version: fileIndexVersion, Volumes: map[string]map[string]indexedFile{}},
-		workers: max(4, 2*runtime.GOMAXPROCS(0)),
+		workers: max(8, 4*runtime.GOMAXPROCS(0)),
 		needed:  map[string]bool{},
 	}
 	for i, d := range dests {
@@ -222,11 +226,10 @@ type readResult struct {
 	xattrs map[string]string
 }
 
-// volume captures one volume through its session: it lists it, reads
-// what must be read, stores each content once where it is lacking, and
+// volume captures one volume through its session, from its listing (err
+// is the listing's): it reads what must be read, stores each content once where it is lacking, and
 // returns the archive entries.
-func (c *capture) volume(ctx context.Context, sess engine.VolumeReader, volume string, full bool) ([]archive.StoredEntry, *volumeStats, []string, error) {
-	listed, err := sess.List(ctx)
+func (c *capture) volume(ctx context.Context, sess engine.VolumeReader, listed []engine.ListedEntry, err error, volume string, full bool) ([]archive.StoredEntry, *volumeStats, []string, error) {
 	if errors.Is(err, engine.ErrNoListing) {
 		entries, st, warnings, err := c.whole(ctx, sess, volume)
 		if st != nil {
@@ -480,7 +483,7 @@ func (c *capture) feed(p *pool, sess engine.VolumeReader, volume string, nodes [
 			}
 		}
 	}
-	rc, err := sess.ReadAll(ctx)
+	rc, err := readAll(ctx, sess)
 	if err != nil {
 		return err
 	}
@@ -501,6 +504,23 @@ func (c *capture) feed(p *pool, sess engine.VolumeReader, volume string, nodes [
 		hdr.Name = path
 		return p.submit(path, &hdr, f.Content)
 	})
+}
+
+// volumeReadAhead is the number of 1 MiB buffers read ahead of the
+// capture from the engine's stream of a volume.
+const volumeReadAhead = 8
+
+// readAll streams the whole volume with a read-ahead, so that the engine
+// keeps producing the stream while a file waits for a free worker.
+func readAll(ctx context.Context, sess engine.VolumeReader) (io.ReadCloser, error) {
+	rc, err := sess.ReadAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ra, err := asyncreader.New(ctx, rc, volumeReadAhead); err == nil {
+		return ra, nil
+	}
+	return rc, nil
 }
 
 // store encodes a file's content and stores its blob on every live
@@ -559,7 +579,7 @@ func (c *capture) whole(ctx context.Context, sess engine.VolumeReader, volume st
 	var warnings []string
 	var files []int // indexes of regular files in entries
 	p := c.startPool(ctx, st)
-	rc, err := sess.ReadAll(p.ctx)
+	rc, err := readAll(p.ctx, sess)
 	if err == nil {
 		err = archive.WalkVolume(p.ctx, rc, archive.VolumeRoot, func(f archive.VolumeFile) error {
 			hdr := *f.Header

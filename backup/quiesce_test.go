@@ -121,7 +121,7 @@ func TestQuiesceStartsWhatTheStopReached(t *testing.T) {
 					interrupt()
 				}
 			}
-			_, err = writeVolumes(ctx, eng, nil, plan, nil, nil, false, slog.New(slog.DiscardHandler))
+			_, err = writeVolumes(ctx, eng, nil, plan, nil, nil, nil, false, slog.New(slog.DiscardHandler))
 			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("err = %v, want one saying %q", err, tc.wantErr)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -19,7 +20,7 @@ import (
 // destinations as a blob where they lack it (see capture), and its tar
 // header into the archive. It returns warnings (entries that cannot be
 // kept) besides the error.
-func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *stackPlan, m *archive.Manifest, c *capture, full bool, log *slog.Logger) (warnings []string, err error) {
+func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *stackPlan, m *archive.Manifest, c *capture, ahead *listings, full bool, log *slog.Logger) (warnings []string, err error) {
 	if len(plan.volumes) == 0 {
 		return nil, nil
 	}
@@ -32,13 +33,18 @@ func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *sta
 			return nil, stopErr
 		}
 	}
-	for _, v := range plan.volumes {
-		sess, err := eng.OpenVolume(ctx, v.info.Name, plan.dbContainer.ImageID)
-		if err != nil {
-			return warnings, fmt.Errorf("capturing volume %s: %w", v.key, err)
+	for i, v := range plan.volumes {
+		l := ahead.get(i)
+		if l == nil {
+			l = listVolume(ctx, eng, plan, v)
 		}
-		entries, st, w, err := c.volume(ctx, sess, v.key, full)
-		sess.Close()
+		if l.openErr != nil {
+			return warnings, fmt.Errorf("capturing volume %s: %w", v.key, l.openErr)
+		}
+		entries, st, w, err := c.volume(ctx, l.sess, l.entries, l.listErr, v.key, full)
+		// Removed while the archive is finished and committed; the run
+		// waits for it before it returns.
+		c.removing.Go(l.sess.Close)
 		warnings = append(warnings, w...)
 		if err != nil {
 			return warnings, fmt.Errorf("capturing volume %s: %w", v.key, err)
@@ -59,6 +65,71 @@ func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *sta
 			"read_files", st.read, "read_bytes", st.readBytes, "stored_blobs", st.stored, "stored_bytes", st.storedBytes)
 	}
 	return warnings, nil
+}
+
+// listed is a volume's helper and what its listing gave.
+type listed struct {
+	sess    engine.VolumeReader
+	entries []engine.ListedEntry
+	// openErr says the helper could not be made; listErr that the
+	// volume could not be listed (engine.ErrNoListing: read it whole).
+	openErr, listErr error
+}
+
+func listVolume(ctx context.Context, eng Engine, plan *stackPlan, v stackVolume) *listed {
+	sess, err := eng.OpenVolume(ctx, v.info.Name, plan.dbContainer.ImageID)
+	if err != nil {
+		return &listed{openErr: err}
+	}
+	entries, err := sess.List(ctx)
+	return &listed{sess: sess, entries: entries, listErr: err}
+}
+
+// listings are the volumes' listings made while the database is dumped:
+// the dump and the listing are then what an unchanged backup costs, side
+// by side rather than one after the other.
+type listings struct {
+	done []chan *listed
+	got  []*listed
+}
+
+// listAhead lists every volume in the background, unless services are
+// stopped for the capture: their files must be listed once they stopped.
+// Nil when not listing ahead.
+func listAhead(ctx context.Context, eng Engine, plan *stackPlan) *listings {
+	if len(plan.volumes) == 0 || len(plan.quiesce) > 0 {
+		return nil
+	}
+	l := &listings{got: make([]*listed, len(plan.volumes))}
+	for _, v := range plan.volumes {
+		ch := make(chan *listed, 1)
+		l.done = append(l.done, ch)
+		go func() { ch <- listVolume(ctx, eng, plan, v) }()
+	}
+	return l
+}
+
+// get waits for volume i's listing; nil when none was made ahead.
+func (l *listings) get(i int) *listed {
+	if l == nil {
+		return nil
+	}
+	if l.got[i] == nil {
+		l.got[i] = <-l.done[i]
+	}
+	return l.got[i]
+}
+
+// close removes the helpers of listings nobody used (a failed dump).
+func (l *listings) close() {
+	if l == nil {
+		return
+	}
+	for i := range l.done {
+		if got := l.get(i); got.sess != nil {
+			got.sess.Close()
+		}
+	}
 }
 
 // prepareCapture loads what an incremental capture compares against: the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/rclone/rclone/fs/asyncreader"
 )
 
 // listFormat is find's -printf format of one entry: eleven fields, each
@@ -158,7 +159,13 @@ func (s *VolumeSession) ReadFiles(ctx context.Context, rels []string, fn func(*t
 		pw.CloseWithError(err)
 		done <- err
 	}()
-	tr := tar.NewReader(pr)
+	// Read ahead, so that tar goes on while a file waits for the caller.
+	var src io.Reader = pr
+	if ra, err := asyncreader.New(ctx, pr, 8); err == nil {
+		defer ra.Abandon()
+		src = ra
+	}
+	tr := tar.NewReader(src)
 	var readErr error
 	for {
 		hdr, err := tr.Next()
@@ -184,7 +191,7 @@ func (s *VolumeSession) ReadFiles(ctx context.Context, rels []string, fn func(*t
 		<-done
 		return readErr
 	}
-	io.Copy(io.Discard, pr)
+	io.Copy(io.Discard, src)
 	if err := <-done; err != nil {
 		return fmt.Errorf("reading volume %s: %w", s.name, err)
 	}
