@@ -123,7 +123,7 @@ func (b *EncodedBlob) Close() error {
 
 // blobMemoryLimit is the largest content encoded in memory; a larger one
 // is spooled to a file, so a 4 GiB video costs no 4 GiB of memory.
-const blobMemoryLimit = 16 << 20
+const blobMemoryLimit = 8 << 20
 
 // BlobEncoder compresses and encrypts contents into blobs. It is safe
 // for concurrent use: each call takes a zstd encoder of its own.
@@ -140,7 +140,7 @@ type BlobEncoder struct {
 }
 
 // NewBlobEncoder encodes at the archive's zstd level (0: the default)
-// and, with recipients, encrypts to them. Contents larger than 16 MiB
+// and, with recipients, encrypts to them. Contents larger than 8 MiB
 // are spooled in spoolDir.
 func NewBlobEncoder(level int, recipients []age.Recipient, spoolDir string) *BlobEncoder {
 	return &BlobEncoder{recipients: recipients, level: zstd.EncoderLevelFromZstd(zstdLevel(level)), spoolDir: spoolDir}

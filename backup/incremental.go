@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rclone/rclone/fs/asyncreader"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/engine"
@@ -29,7 +30,13 @@ var emptySHA256 = hex.EncodeToString(func() []byte { s := sha256.Sum256(nil); re
 
 // inMemoryRead is the largest file read into memory and handed to a
 // worker; a larger one is encoded (and spooled) as it is read.
-const inMemoryRead = 16 << 20
+const inMemoryRead = 8 << 20
+
+// CaptureMemory is what the files on their way to the workers may hold
+// at once (each file counts twice: read, and encoded): the bound on a
+// capture's memory whatever the files' sizes, which dr's memory limit
+// leaves room for.
+const CaptureMemory = 48 << 20
 
 // blobTarget is one destination's side of a capture: the blobs it holds
 // and the ones this run stored there.
@@ -97,6 +104,8 @@ type capture struct {
 	buffers sync.Pool
 	// removing are the helpers being removed, in the background.
 	removing sync.WaitGroup
+	// inMemory bounds the bytes of files held for the workers.
+	inMemory *semaphore.Weighted
 }
 
 // volumeStats is what a capture did for one volume.
@@ -113,7 +122,8 @@ func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*sto
 		stack: stack, key: key, enc: enc, prev: prev, fail: fail, log: log, readBy: readBy,
 		next:    &fileIndex{Version: fileIndexVersion, Volumes: map[string]map[string]indexedFile{}},
 		workers: max(8, 4*runtime.GOMAXPROCS(0)),
-		needed:  map[string]bool{},
+		needed:   map[string]bool{},
+		inMemory: semaphore.NewWeighted(CaptureMemory),
 	}
 	for i, d := range dests {
 		c.targets = append(c.targets, &blobTarget{dest: d, held: held[i], put: map[string]archive.BlobObject{}})
@@ -341,6 +351,8 @@ type readJob struct {
 	hdr  *tar.Header
 	data *[]byte
 	blob *archive.EncodedBlob
+	// held is what the job holds of CaptureMemory, released once stored.
+	held int64
 }
 
 // buffer gives a buffer of n bytes, one of a file stored before if it is
@@ -392,9 +404,14 @@ func (p *pool) submit(rel string, hdr *tar.Header, r io.Reader) error {
 	j := readJob{rel: rel, hdr: hdr}
 	counted := &countingReader{r: r, n: p.c.readBy}
 	if hdr.Size <= inMemoryRead {
+		j.held = 2 * max(hdr.Size, 1)
+		if err := p.c.inMemory.Acquire(p.ctx, j.held); err != nil {
+			return context.Cause(p.ctx)
+		}
 		j.data = p.c.buffer(hdr.Size)
 		if _, err := io.ReadFull(counted, *j.data); err != nil {
 			p.c.buffers.Put(j.data)
+			p.c.inMemory.Release(j.held)
 			return fmt.Errorf("reading %s: %w", rel, err)
 		}
 	} else {
@@ -527,6 +544,9 @@ func readAll(ctx context.Context, sess engine.VolumeReader) (io.ReadCloser, erro
 // destination that lacks it. A destination that fails to take it is
 // dropped from the run; only when none is left does the capture fail.
 func (c *capture) store(ctx context.Context, j readJob, st *volumeStats, mu *sync.Mutex) (readResult, error) {
+	if j.held > 0 {
+		defer c.inMemory.Release(j.held)
+	}
 	b := j.blob
 	if b == nil {
 		var err error

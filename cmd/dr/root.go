@@ -194,9 +194,10 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// memoryHeadroom is what a run holds live besides its chunk spool: the
-// zstd window and block buffers, rclone's read-ahead per destination, the
-// tar and age layers.
+// memoryHeadroom is what a run holds live besides its chunk spool and the
+// volume files on their way to be stored (backup.CaptureMemory): the zstd
+// window and block buffers, rclone's read-ahead per destination, the tar
+// and age layers.
 const memoryHeadroom = 32 << 20
 
 // limitMemory sets a soft heap limit just above what a run holds live, so
@@ -208,7 +209,7 @@ func (a *app) limitMemory(chunkSize int64) {
 	if os.Getenv("GOMEMLIMIT") != "" || a.getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(max(64<<20, chunkSize/2+memoryHeadroom))
+	debug.SetMemoryLimit(max(64<<20, chunkSize/2+memoryHeadroom) + backup.CaptureMemory)
 }
 
 // stackSession is what a command that works on the stack opens: the
