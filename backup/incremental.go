@@ -120,8 +120,8 @@ type volumeStats struct {
 func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*storage.Destination, held []map[string]archive.BlobObject, prev *fileIndex, fail func(string, error), readBy *atomic.Int64, log *slog.Logger) *capture {
 	c := &capture{
 		stack: stack, key: key, enc: enc, prev: prev, fail: fail, log: log, readBy: readBy,
-		next:    &fileIndex{Version: fileIndexVersion, Volumes: map[string]map[string]indexedFile{}},
-		workers: max(8, 4*runtime.GOMAXPROCS(0)),
+		next:     &fileIndex{Version: fileIndexVersion, Volumes: map[string]map[string]indexedFile{}},
+		workers:  max(8, 4*runtime.GOMAXPROCS(0)),
 		needed:   map[string]bool{},
 		inMemory: semaphore.NewWeighted(CaptureMemory),
 	}

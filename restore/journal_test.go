@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
