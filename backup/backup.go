@@ -173,6 +173,10 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	if err != nil {
 		return nil, err
 	}
+	// The volumes are listed from here on, beside the run's questions to
+	// the server and the destinations, which mostly wait.
+	ahead := listAhead(ctx, eng, plan)
+	defer ahead.close()
 	recipients, fingerprints, err := loadRecipients(cfg.Encryption)
 	if err != nil {
 		return nil, err
@@ -278,8 +282,6 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		Status:    archive.StatusWritten,
 		Appwrite:  plan.appwrite,
 	}
-	ahead := listAhead(ctx, eng, plan)
-	defer ahead.close()
 	if err := writeArchive(ctx, aw, plan, info, cfg, manifest, &counters, log); err != nil {
 		upload.Abort(ctx)
 		return nil, err
