@@ -73,7 +73,7 @@ func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed
 		}
 		switch {
 		case item.Kind == archive.ItemDumpChunk:
-			if err := imp.Chunk(ctx, item.Header, ar); err != nil {
+			if err := imp.Chunk(ctx, item, ar); err != nil {
 				return nil, err
 			}
 		case item.Name == archive.ComposePrefix+".env":
@@ -85,7 +85,7 @@ func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed
 		case item.Kind == archive.ItemVolume && item.Header.Typeflag == tar.TypeReg:
 			// The reader checks the content (from the archive or its
 			// blob) against the manifest as it is hashed and scanned.
-			n, err := sc.readAndScan(ctx, item.Name, ar, io.Discard)
+			n, err := sc.readAndScan(ctx, item.Name, ar)
 			files++
 			bytes += n
 			if err != nil {

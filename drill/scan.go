@@ -66,16 +66,17 @@ func (s *scanRun) wants(name string) bool {
 	return slices.Contains(s.volumes, key)
 }
 
-// readAndScan reads one volume file into h, streaming it to clamd on the
-// way when it is one to scan, and returns its size. Only a read of the
-// archive fails it: the scanner's troubles are the scan check's.
-func (s *scanRun) readAndScan(ctx context.Context, name string, r io.Reader, h io.Writer) (int64, error) {
+// readAndScan reads one volume file to its end (r, the archive reader,
+// checks it there), streaming it to clamd on the way when it is one to
+// scan, and returns its size. Only a read of the archive fails it: the
+// scanner's troubles are the scan check's.
+func (s *scanRun) readAndScan(ctx context.Context, name string, r io.Reader) (int64, error) {
 	cr := &iocount.Reader{R: r}
 	if s.wants(name) {
-		// The error is in the report; the rest of the file is hashed below.
-		_ = s.rep.File(ctx, s.scanner, name, io.TeeReader(cr, h))
+		// The error is in the report; the rest of the file is read below.
+		_ = s.rep.File(ctx, s.scanner, name, cr)
 	}
-	_, err := io.Copy(h, cr)
+	_, err := io.Copy(io.Discard, cr)
 	return cr.N, err
 }
 

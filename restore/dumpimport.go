@@ -1,10 +1,7 @@
 package restore
 
 import (
-	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +13,8 @@ import (
 
 // DumpImport feeds a backup's dump chunks, in the manifest's order, to one
 // streaming import into a server (or, with Connections above 1, to a
-// parallel one: see importParallel), each chunk only after its size and
-// sha256 matched the manifest. It is the one import path of dr: a restore
+// parallel one: see importParallel), each chunk only after the archive
+// reader checked its size and sha256 against the manifest. It is the one import path of dr: a restore
 // and a drill both stream through it, so a drill proves what a restore
 // would do.
 type DumpImport struct {
@@ -69,18 +66,16 @@ func (d *DumpImport) Finished() bool { return d.finished }
 // Chunks is how many chunks were handed to the import.
 func (d *DumpImport) Chunks() int { return d.next }
 
-// Chunk checks one dump chunk (the tar entry hdr, read from r) against the
-// manifest and only then hands it to the import, starting the import at
-// the first one.
-func (d *DumpImport) Chunk(ctx context.Context, hdr *tar.Header, r io.Reader) error {
-	if d.next >= len(d.chunks) || d.chunks[d.next].Name != hdr.Name {
-		return fmt.Errorf("archive entry %s: not the next dump chunk the manifest lists", hdr.Name)
+// Chunk hands one dump chunk of the archive (item, read through ar) to
+// the import, starting the import at the first one. The chunk is held
+// whole first: ar fails at its end when its bytes are not the manifest's,
+// so a damaged chunk never reaches the server.
+func (d *DumpImport) Chunk(ctx context.Context, item *archive.Item, ar *archive.Reader) error {
+	if d.next >= len(d.chunks) || d.chunks[d.next].Name != item.Name {
+		return fmt.Errorf("archive entry %s: not the next dump chunk the manifest lists", item.Name)
 	}
 	c := d.chunks[d.next]
 	d.next++
-	if hdr.Size != c.Size {
-		return fmt.Errorf("dump chunk %s is %d bytes, the manifest says %d", c.Name, hdr.Size, c.Size)
-	}
 	if d.spool == nil {
 		spool, err := archive.NewChunkSpool()
 		if err != nil {
@@ -88,15 +83,9 @@ func (d *DumpImport) Chunk(ctx context.Context, hdr *tar.Header, r io.Reader) er
 		}
 		d.spool = spool
 	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(d.spool, h), io.LimitReader(r, c.Size))
-	if err != nil || n != c.Size {
+	if _, err := io.Copy(d.spool, ar); err != nil {
 		d.spool.Reset()
-		return fmt.Errorf("reading dump chunk %s: read %d of %d bytes: %v", c.Name, n, c.Size, errOr(err, io.ErrUnexpectedEOF))
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != c.SHA256 {
-		d.spool.Reset()
-		return fmt.Errorf("dump chunk %s is damaged (sha256 %s, the manifest says %s); it was not imported", c.Name, got, c.SHA256)
+		return fmt.Errorf("dump chunk %s was not imported: %w", c.Name, err)
 	}
 	if d.in == nil {
 		if d.BeforeFirst != nil {
