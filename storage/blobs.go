@@ -20,10 +20,12 @@ import (
 // short, a put that hangs still ends.
 const blobRate = 256 << 10 // bytes per second
 
-// listedBlob is a blob object as a listing shows it.
+// listedBlob is a blob object as a listing shows it. Its time is asked
+// of the object only by a prune, for the few no backup needs: on some
+// backends (S3) it is a call of its own per object.
 type listedBlob struct {
-	size    int64
-	modTime time.Time
+	size int64
+	obj  fs.Object
 }
 
 // listBlobs lists the blob objects of a stack. A destination that has
@@ -51,7 +53,7 @@ func (d *Destination) listBlobs(ctx context.Context, stack string) (map[string]l
 		if archive.CheckBlobName(name) != nil {
 			continue
 		}
-		out[name] = listedBlob{size: o.Size(), modTime: o.ModTime(ctx)}
+		out[name] = listedBlob{size: o.Size(), obj: o}
 	}
 	return out, nil
 }
@@ -66,16 +68,12 @@ func (d *Destination) HeldBlobs(ctx context.Context, stack string) (map[string]a
 	if err != nil {
 		return nil, err
 	}
-	return d.heldBlobs(ctx, stack, l.Complete)
-}
-
-func (d *Destination) heldBlobs(ctx context.Context, stack string, complete []Backup) (map[string]archive.BlobObject, error) {
 	listed, err := d.listBlobs(ctx, stack)
 	if err != nil {
 		return nil, err
 	}
 	held := map[string]archive.BlobObject{}
-	for _, b := range complete {
+	for _, b := range l.Complete {
 		if b.Stack != stack || b.Manifest == nil {
 			continue
 		}
@@ -158,17 +156,14 @@ type BlobSweep struct {
 	DeleteBytes int64 `json:"deleted_bytes"`
 }
 
-// sweepBlobs deletes the blobs of stack that no complete backup left on
-// the destination needs, once older than grace. It reads the backups
-// again after the prune's deletions, so a blob is never judged against a
-// backup list that still holds what was just deleted, nor against one
+// sweepBlobs deletes the blobs of stack that no backup of l (the
+// destination's listing) needs, once older than grace; removed are
+// backups of l to count as gone (a dry run's). The caller lists the
+// destination again after deleting backups, so a blob is never judged
+// against a list that still holds what was just deleted, nor against one
 // that lacks a backup committed meanwhile.
-func (d *Destination) sweepBlobs(ctx context.Context, stack string, grace time.Duration, now time.Time, dryRun bool, deleted map[string]bool) (*BlobSweep, error) {
+func (d *Destination) sweepBlobs(ctx context.Context, stack string, l *Listing, removed map[string]bool, grace time.Duration, now time.Time, dryRun bool) (*BlobSweep, error) {
 	sw := &BlobSweep{Stack: stack}
-	l, err := d.Scan(ctx)
-	if err != nil {
-		return sw, err
-	}
 	listed, err := d.listBlobs(ctx, stack)
 	if err != nil {
 		return sw, err
@@ -178,7 +173,7 @@ func (d *Destination) sweepBlobs(ctx context.Context, stack string, grace time.D
 	}
 	need := map[string]bool{}
 	for _, b := range l.Complete {
-		if b.Stack != stack || b.Manifest == nil || (dryRun && deleted[b.Name]) {
+		if b.Stack != stack || b.Manifest == nil || removed[b.Name] {
 			continue
 		}
 		for _, o := range b.Manifest.Blobs {
@@ -203,7 +198,7 @@ func (d *Destination) sweepBlobs(ctx context.Context, stack string, grace time.D
 		switch {
 		case need[n]:
 			sw.Kept++
-		case now.Sub(b.modTime) < grace:
+		case now.Sub(b.obj.ModTime(ctx)) < grace:
 			sw.Young++
 		default:
 			if !dryRun {

@@ -124,7 +124,7 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 		}
 		var errs []error
 		for _, s := range stacks {
-			sw, err := d.sweepBlobs(ctx, s, opts.Grace, opts.Now, true, removed)
+			sw, err := d.sweepBlobs(ctx, s, l, removed, opts.Grace, opts.Now, true)
 			rep.Blobs = append(rep.Blobs, *sw)
 			errs = append(errs, err)
 		}
@@ -156,12 +156,17 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 	}
 	// Blobs last: a prune killed before here leaves blobs no backup
 	// needs, which the next prune deletes; never a backup without its
-	// blobs.
-	for _, s := range stacks {
-		sw, err := d.sweepBlobs(ctx, s, opts.Grace, opts.Now, false, nil)
-		rep.Blobs = append(rep.Blobs, *sw)
-		if err != nil {
-			errs = append(errs, err)
+	// blobs. They are judged against the destination as it is now, once
+	// for every stack.
+	if after, err := d.Scan(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("listing the backups left, to delete the blobs none needs: %w", err))
+	} else {
+		for _, s := range stacks {
+			sw, err := d.sweepBlobs(ctx, s, after, nil, opts.Grace, opts.Now, false)
+			rep.Blobs = append(rep.Blobs, *sw)
+			if err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if len(errs) > 0 {

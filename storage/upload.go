@@ -220,16 +220,18 @@ func (u *Upload) pump() {
 func (u *Upload) Fail(dest string, err error) {
 	for _, s := range u.sinks {
 		if s.dest.name == dest {
-			s.stalled.CompareAndSwap(nil, &err)
-			s.pr.CloseWithError(err)
-			s.cancel()
+			s.giveUp(err)
 		}
 	}
 }
 
 // stall gives up on a destination that took no data for its timeout.
 func (s *sink) stall() {
-	err := fmt.Errorf("the destination took no data for %s: %w", s.dest.timeoutOr(), &TimeoutError{After: s.dest.timeoutOr()})
+	s.giveUp(fmt.Errorf("the destination took no data for %s: %w", s.dest.timeoutOr(), &TimeoutError{After: s.dest.timeoutOr()}))
+}
+
+// giveUp ends the destination's put with err, which its result reports.
+func (s *sink) giveUp(err error) {
 	s.stalled.CompareAndSwap(nil, &err)
 	s.pr.CloseWithError(err)
 	s.cancel()
