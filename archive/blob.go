@@ -129,7 +129,7 @@ const blobMemoryLimit = 8 << 20
 // for concurrent use: each call takes a zstd encoder of its own.
 type BlobEncoder struct {
 	recipients []age.Recipient
-	level      zstd.EncoderLevel
+	level      int // as configured; see zstdLevel
 	// spoolDir holds the spool files of large contents ("" is the
 	// system's temporary directory).
 	spoolDir string
@@ -143,7 +143,7 @@ type BlobEncoder struct {
 // and, with recipients, encrypts to them. Contents larger than 8 MiB
 // are spooled in spoolDir.
 func NewBlobEncoder(level int, recipients []age.Recipient, spoolDir string) *BlobEncoder {
-	return &BlobEncoder{recipients: recipients, level: zstd.EncoderLevelFromZstd(zstdLevel(level)), spoolDir: spoolDir}
+	return &BlobEncoder{recipients: recipients, level: level, spoolDir: spoolDir}
 }
 
 // Encrypted says whether the blobs are age-encrypted.
@@ -190,7 +190,8 @@ func (e *BlobEncoder) Encode(r io.Reader, sizeHint int64) (_ *EncodedBlob, err e
 	}
 	zw, _ := e.encoders.Get().(*zstd.Encoder)
 	if zw == nil {
-		zw, err = zstd.NewWriter(dst, zstd.WithEncoderLevel(e.level), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+		// One worker per blob: the capture encodes several at once.
+		zw, err = zstd.NewWriter(dst, encoderOptions(WriterOptions{Level: e.level, Concurrency: 1})...)
 		if err != nil {
 			return nil, fmt.Errorf("starting zstd: %w", err)
 		}

@@ -136,7 +136,7 @@ func volumeEntry(volume string, hdr *tar.Header, rel, link string, res *VolumeRe
 	entry = Entry{Name: out, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid}
 	nh = &tar.Header{
 		Name: out, Mode: hdr.Mode, Uid: hdr.Uid, Gid: hdr.Gid, Uname: hdr.Uname, Gname: hdr.Gname,
-		ModTime: hdr.ModTime, PAXRecords: xattrRecords(hdr.PAXRecords), Format: tar.FormatPAX,
+		ModTime: hdr.ModTime, PAXRecords: XattrRecords(hdr.PAXRecords), Format: tar.FormatPAX,
 	}
 	switch hdr.Typeflag {
 	case tar.TypeDir:
@@ -240,9 +240,9 @@ func relativeTo(root, name string) (string, bool) {
 	return "", false
 }
 
-// xattrRecords keeps the extended attributes of a PAX header (file
+// XattrRecords keeps the extended attributes of a PAX header (file
 // capabilities, ACLs) and drops the rest, which the tar writer sets itself.
-func xattrRecords(in map[string]string) map[string]string {
+func XattrRecords(in map[string]string) map[string]string {
 	var out map[string]string
 	for k, v := range in {
 		if strings.HasPrefix(k, "SCHILY.xattr.") {

@@ -25,11 +25,13 @@ import (
 // sha256 of the content read then. A file whose stamp is unchanged is not
 // read again: any write to it changes its ctime.
 type indexedFile struct {
-	Size   int64             `json:"s"`
-	MTime  int64             `json:"m"`
-	CTime  int64             `json:"c"`
-	Inode  uint64            `json:"i"`
-	SHA256 string            `json:"h"`
+	Size   int64  `json:"s"`
+	MTime  int64  `json:"m"`
+	CTime  int64  `json:"c"`
+	Inode  uint64 `json:"i"`
+	SHA256 string `json:"h"`
+	// Xattrs are the file's extended attributes as PAX records
+	// (SCHILY.xattr.*), carried to the next backup with the content.
 	Xattrs map[string]string `json:"x,omitempty"`
 }
 
@@ -39,7 +41,9 @@ type fileIndex struct {
 	Volumes map[string]map[string]indexedFile `json:"volumes"`
 }
 
-const fileIndexVersion = 1
+// fileIndexVersion 2 keeps xattrs as PAX records; an index of version 1
+// is read as none (every file is read once again).
+const fileIndexVersion = 2
 
 // blobKey keys the blob names of a stack (see archive.BlobName). A full
 // backup makes a new one, so it stores every content again under new

@@ -93,7 +93,8 @@ type capture struct {
 	targets []*blobTarget
 	prev    *fileIndex
 	next    *fileIndex
-	// fail drops a destination from the run's archive upload.
+	// fail drops a destination from the run's archive upload (set
+	// once the upload is made, after the destinations are known).
 	fail     func(dest string, err error)
 	log      *slog.Logger
 	readBy   *atomic.Int64 // progress: bytes read from volumes
@@ -117,9 +118,9 @@ type volumeStats struct {
 	listingFallback bool
 }
 
-func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*storage.Destination, held []map[string]archive.BlobObject, prev *fileIndex, fail func(string, error), readBy *atomic.Int64, log *slog.Logger) *capture {
+func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*storage.Destination, held []map[string]archive.BlobObject, prev *fileIndex, readBy *atomic.Int64, log *slog.Logger) *capture {
 	c := &capture{
-		stack: stack, key: key, enc: enc, prev: prev, fail: fail, log: log, readBy: readBy,
+		stack: stack, key: key, enc: enc, prev: prev, log: log, readBy: readBy,
 		next:     &fileIndex{Version: fileIndexVersion, Volumes: map[string]map[string]indexedFile{}},
 		workers:  max(8, 4*runtime.GOMAXPROCS(0)),
 		needed:   map[string]bool{},
@@ -253,7 +254,7 @@ func (c *capture) volume(ctx context.Context, sess engine.VolumeReader, listed [
 	nodes, skipped := planNodes(listed)
 	var warnings []string
 	for _, s := range skipped {
-		warnings = append(warnings, fmt.Sprintf("volume %s: %s is a device, fifo or socket, which cannot be restored through the Docker API; left out", volume, s))
+		warnings = append(warnings, leftOut(volume, s))
 	}
 	if len(nodes) == 0 || nodes[0].e.Path != "" || nodes[0].e.Type != 'd' {
 		return nil, nil, warnings, fmt.Errorf("volume %s: the listing does not start with the volume's root directory", volume)
@@ -307,7 +308,7 @@ func (c *capture) volume(ctx context.Context, sess engine.VolumeReader, listed [
 				se.Blob = c.blobName(rec.SHA256)
 				c.need(se.Blob)
 			}
-			hdr.PAXRecords = xattrPAX(rec.Xattrs)
+			hdr.PAXRecords = rec.Xattrs
 			if r, ok := results[e.Path]; !ok || r.size == e.Size {
 				// Recorded only when the content read is the one the
 				// stamp describes; a file written during its read is
@@ -320,28 +321,9 @@ func (c *capture) volume(ctx context.Context, sess engine.VolumeReader, listed [
 	return entries, st, warnings, nil
 }
 
-func xattrPAX(x map[string]string) map[string]string {
-	if len(x) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(x))
-	for k, v := range x {
-		out["SCHILY.xattr."+k] = v
-	}
-	return out
-}
-
-func xattrsOf(pax map[string]string) map[string]string {
-	var out map[string]string
-	for k, v := range pax {
-		if name, ok := strings.CutPrefix(k, "SCHILY.xattr."); ok {
-			if out == nil {
-				out = map[string]string{}
-			}
-			out[name] = v
-		}
-	}
-	return out
+// leftOut warns of an entry no backup can hold.
+func leftOut(volume, path string) string {
+	return fmt.Sprintf("volume %s: %s is a device, fifo or socket, which cannot be restored through the Docker API; left out", volume, path)
 }
 
 // readJob is one file on its way to the workers: its bytes, or, for a
@@ -587,7 +569,7 @@ func (c *capture) store(ctx context.Context, j readJob, st *volumeStats, mu *syn
 	if !c.anyLive() {
 		return readResult{}, errors.New("no destination could store the volume's files")
 	}
-	return readResult{sha: b.ContentSHA256, size: b.ContentSize, mtime: j.hdr.ModTime, xattrs: xattrsOf(j.hdr.PAXRecords)}, nil
+	return readResult{sha: b.ContentSHA256, size: b.ContentSize, mtime: j.hdr.ModTime, xattrs: archive.XattrRecords(j.hdr.PAXRecords)}, nil
 }
 
 // whole captures a volume that cannot be listed (its helper image has no
@@ -617,7 +599,7 @@ func (c *capture) whole(ctx context.Context, sess engine.VolumeReader, volume st
 					}
 				}
 			default:
-				warnings = append(warnings, fmt.Sprintf("volume %s: %s is a device or fifo, which cannot be restored through the Docker API; left out", volume, f.Rel))
+				warnings = append(warnings, leftOut(volume, f.Rel))
 				return nil
 			}
 			entries = append(entries, archive.StoredEntry{Header: &hdr})

@@ -163,6 +163,6 @@ func prepareCapture(ctx context.Context, cfg *config.Config, stack string, dests
 		live = append(live, d)
 		held = append(held, h)
 	}
-	c := newCapture(stack, key.Key, enc, live, held, index, func(string, error) {}, readBy, log)
+	c := newCapture(stack, key.Key, enc, live, held, index, readBy, log)
 	return c, live, failed, nil
 }

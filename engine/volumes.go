@@ -58,16 +58,16 @@ func (c *Client) CreateVolume(ctx context.Context, name string, labels map[strin
 // helper container that mounts the volume read-only is never started.
 // Closing the stream removes the helper.
 func (c *Client) ReadVolume(ctx context.Context, name, image string) (io.ReadCloser, error) {
-	helper, err := c.createVolumeHelper(ctx, name, image, true, "", nil)
+	sess, err := c.OpenVolume(ctx, name, image)
 	if err != nil {
 		return nil, err
 	}
-	rc, _, err := c.api.CopyFromContainer(ctx, helper, volumeMountPoint)
+	rc, err := sess.ReadAll(ctx)
 	if err != nil {
-		c.removeHelper(ctx, helper)
-		return nil, fmt.Errorf("reading volume %s: %w", name, err)
+		sess.Close()
+		return nil, err
 	}
-	return &helperStream{ReadCloser: rc, remove: func() { c.removeHelper(ctx, helper) }}, nil
+	return &helperStream{ReadCloser: rc, remove: sess.Close}, nil
 }
 
 // helperStream removes its helper container once the stream is closed.
