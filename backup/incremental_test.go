@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone/rclone/fs"
+
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
@@ -177,16 +179,22 @@ func (e *volumeEngine) OpenVolume(context.Context, string, string) (engine.Volum
 	return e.vol, nil
 }
 
-// blobObjects lists the blob objects of a memory destination.
+// blobObjects lists the blob objects of a memory destination, every one
+// there (not only those a sidecar lists).
 func blobObjects(t *testing.T, d *storage.Destination, stack string) []string {
 	t.Helper()
-	held, err := d.HeldBlobs(context.Background(), stack)
+	ctx := context.Background()
+	f, err := fs.NewFs(ctx, d.Remote()+"/"+strings.TrimSuffix(archive.BlobDir(stack), "/"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	entries, err := f.List(ctx, "")
+	if err != nil && !errors.Is(err, fs.ErrorDirNotFound) {
+		t.Fatal(err)
+	}
 	var names []string
-	for n := range held {
-		names = append(names, n)
+	for _, e := range entries {
+		names = append(names, e.Remote())
 	}
 	slices.Sort(names)
 	return names

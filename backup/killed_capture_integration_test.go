@@ -1,18 +1,15 @@
 package backup
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -121,39 +118,15 @@ func runKilledCaptureChild(spec string) int {
 	return 3
 }
 
-// killChildAt runs this test binary as a child with spec in env, and
-// kills it (SIGKILL) once it prints line: where the test wants it killed.
+// killChildAt runs this test binary as a child running c, killed once
+// it prints line.
 func killChildAt(t *testing.T, env string, c any, line string) {
 	t.Helper()
-	spec, _ := json.Marshal(c)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), env+"="+string(spec))
-	var childErr strings.Builder
-	child.Stderr = &childErr
-	out, err := child.StdoutPipe()
+	spec, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	reached := false
-	for sc := bufio.NewScanner(out); sc.Scan(); {
-		if sc.Text() == line {
-			reached = true
-			break
-		}
-	}
-	if !reached {
-		child.Wait()
-		t.Fatalf("the child ended before it printed %s: %s", line, childErr.String())
-	}
-	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	child.Wait()
+	teststack.KillChildAt(t, env, string(spec), line)
 }
 
 // volumeSums are the sha256 of every regular file of the stack's uploads
@@ -243,8 +216,7 @@ func TestKilledPruneIsFinishedByTheNext(t *testing.T) {
 	cfg := captureConfig(c.childBackup)
 	s.Exec(t, teststack.AppService, "mkdir -p /storage/uploads/pruned && head -c 100000 /dev/urandom > /storage/uploads/pruned/only-in-the-first.bin")
 	t.Cleanup(func() { s.Exec(t, teststack.AppService, "rm -rf /storage/uploads/pruned") })
-	first, err := backupAt(t, eng, cfg, openAll(t, cfg), time.Now().Add(-2*time.Minute))
-	if err != nil {
+	if _, err := backupAt(t, eng, cfg, openAll(t, cfg), time.Now().Add(-2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	s.Exec(t, teststack.AppService, "rm -rf /storage/uploads/pruned")
@@ -288,5 +260,4 @@ func TestKilledPruneIsFinishedByTheNext(t *testing.T) {
 		t.Errorf("%d blobs left of %d, want one fewer", len(got), len(all))
 	}
 	assertBackupHolds(t, d, second.Name, sums)
-	_ = first
 }

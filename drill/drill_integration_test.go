@@ -244,15 +244,7 @@ func TestAlteredChunkFailsTheArchiveCheck(t *testing.T) {
 	cfg, dests := setup(t, s)
 	cfg.Stack.Volumes = nil
 	name := takeBackup(t, eng, cfg, dests)
-	path := filepath.Join(cfg.Destinations[0].Remote, name)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/2] ^= 0x01 // inside the dump chunks
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	teststack.FlipByte(t, filepath.Join(cfg.Destinations[0].Remote, name)) // inside the dump chunks
 	rep, err := drillNow(t, context.Background(), eng, cfg, dests, name)
 	assertFailedOn(t, rep, err, CheckArchive)
 	assertNothingLeft(t, eng, cfg)

@@ -2,7 +2,6 @@ package drill
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,15 +37,7 @@ func TestIncrementalDamagedBlobFailsTheDrillOfTheBackupThatNeedsIt(t *testing.T)
 	if blob == "" {
 		t.Fatalf("the first backup's manifest has no blob for inc/gone.bin")
 	}
-	path := filepath.Join(cfg.Destinations[0].Remote, archive.BlobPath(s.Project, blob))
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/2] ^= 0x01
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	teststack.FlipByte(t, filepath.Join(cfg.Destinations[0].Remote, archive.BlobPath(s.Project, blob)))
 
 	rep, err := drillNow(t, context.Background(), eng, cfg, dests, first)
 	// The archive check reads every volume file's content from its

@@ -1,7 +1,6 @@
 package restore
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,11 +8,9 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -377,42 +374,7 @@ func TestKilledAsideRestoreIsUndone(t *testing.T) {
 func killHalfWay(t *testing.T, c childRestore) {
 	t.Helper()
 	spec, _ := json.Marshal(c)
-	killChildAt(t, childEnv, string(spec), importingLine)
-}
-
-// killChildAt runs the test binary as a child with env=spec and kills it
-// with SIGKILL once it prints line on stdout.
-func killChildAt(t *testing.T, env, spec, line string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), env+"="+spec)
-	var childErr strings.Builder
-	child.Stderr = &childErr
-	out, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	reached := false
-	for sc.Scan() {
-		if sc.Text() == line {
-			reached = true
-			break
-		}
-	}
-	if !reached {
-		child.Wait()
-		t.Fatalf("the child ended before it printed %q: %s", line, childErr.String())
-	}
-	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	child.Wait()
+	teststack.KillChildAt(t, childEnv, string(spec), importingLine)
 }
 
 // hookedEngine is the real engine with one exec rewritten: the free space

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -72,18 +73,6 @@ func smallBackupOn(t *testing.T, dests []*storage.Destination) ([]*storage.Desti
 	return dests, entry, sidecar
 }
 
-func flipByte(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0x40
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // The plan's verification falls back to the next copy of the same backup
 // when the first is damaged or gone, and refuses only when none verifies,
 // naming each copy's fault.
@@ -96,17 +85,17 @@ func TestVerifyPlanFallsBack(t *testing.T) {
 	}{
 		{"first intact", func(*testing.T, []string, string) {}, "first", nil},
 		{"byte flipped in the first copy", func(t *testing.T, dirs []string, name string) {
-			flipByte(t, filepath.Join(dirs[0], name))
+			teststack.FlipByte(t, filepath.Join(dirs[0], name))
 		}, "second", []string{"first"}},
 		{"first archive gone, second damaged", func(t *testing.T, dirs []string, name string) {
 			if err := os.Remove(filepath.Join(dirs[0], name)); err != nil {
 				t.Fatal(err)
 			}
-			flipByte(t, filepath.Join(dirs[1], name))
+			teststack.FlipByte(t, filepath.Join(dirs[1], name))
 		}, "third", []string{"first", "second"}},
 		{"every copy damaged", func(t *testing.T, dirs []string, name string) {
 			for _, d := range dirs {
-				flipByte(t, filepath.Join(d, name))
+				teststack.FlipByte(t, filepath.Join(d, name))
 			}
 		}, "", []string{"first", "second", "third"}},
 	} {

@@ -111,7 +111,7 @@ func TestKilledVolumeRestoreLeavesNoHelperAfterTheNext(t *testing.T) {
 		s.Compose(t, "start", teststack.AppService, teststack.WorkerService)
 	})
 
-	killChildAt(t, volumeChildEnv, mustJSON(t, childRestore{Project: s.Project, Dir: s.Dir, StateDir: cfg.StateDir, Remote: cfg.Destinations[0].Remote, Backup: res.Name}), writingVolumeLine)
+	teststack.KillChildAt(t, volumeChildEnv, mustJSON(t, childRestore{Project: s.Project, Dir: s.Dir, StateDir: cfg.StateDir, Remote: cfg.Destinations[0].Remote, Backup: res.Name}), writingVolumeLine)
 	left := ownHelpers(t, cfg.StateDir)
 	if len(left) == 0 {
 		t.Fatal("no helper left after the kill: the child was killed before it made one, nothing was tested")

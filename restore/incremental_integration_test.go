@@ -394,15 +394,7 @@ func TestIncrementalDamagedBlobFailsExactlyTheBackupsThatNeedIt(t *testing.T) {
 			t.Fatalf("backup %d's sidecar lists the blob: %v", i+1, lists)
 		}
 	}
-	path := filepath.Join(cfg.Destinations[0].Remote, archive.BlobPath(s.Project, blob))
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/2] ^= 0x01
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	teststack.FlipByte(t, filepath.Join(cfg.Destinations[0].Remote, archive.BlobPath(s.Project, blob)))
 
 	for i, st := range steps {
 		err := verifyOn(t, dests, st.res.Name)
