@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -235,19 +234,11 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	var capt *capture
 	if len(plan.volumes) > 0 {
 		enc := archive.NewBlobEncoder(cfg.Archive.ZstdLevel, recipients, "")
-		var failed []storage.Failure
-		capt, dests, failed, err = prepareCapture(ctx, cfg, plan.project, dests, enc, opts.Full, started, &counters.volumes, log)
+		capt, err = prepareCapture(ctx, cfg, plan.project, dests, enc, opts.Full, started, &counters.volumes, log)
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range failed {
-			log.Error("destination failed; backing up to the others", "destination", f.Destination, "err", f.Err)
-		}
-		opts.Unreachable = append(slices.Clone(opts.Unreachable), failed...)
-		defer capt.removing.Wait()
-		if len(dests) == 0 {
-			return nil, fmt.Errorf("no destination to back up to: %w: %w", storage.ErrNoDestination, &storage.Unreachable{Failed: opts.Unreachable})
-		}
+		defer capt.wait()
 	}
 
 	log.Info("backup starting", "name", name, "project", plan.project, "databases", info.Databases, "destinations", destNames(dests))
@@ -296,6 +287,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		upload.Abort(ctx)
 		return nil, err
 	}
+	capt.lastLook(ctx)
 	manifest.FinishedAt = now().UTC()
 	manifest.Warnings = res.Warnings
 	if len(fingerprints) > 0 {

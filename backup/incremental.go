@@ -45,9 +45,13 @@ type blobTarget struct {
 	mu   sync.Mutex
 	held map[string]archive.BlobObject
 	put  map[string]archive.BlobObject
-	// failed is set once a blob could not be stored there: the
-	// destination is out of this run.
+	// failed is set once a blob could not be stored there, or what the
+	// destination holds could not be listed: it is out of this run.
 	failed error
+	// needed are the blob objects the backup needs there, and looked
+	// the last look's answer (capture.lastLook).
+	needed []archive.BlobObject
+	looked chan error
 }
 
 func (t *blobTarget) lacks(name string) bool {
@@ -59,6 +63,12 @@ func (t *blobTarget) lacks(name string) bool {
 	_, held := t.held[name]
 	_, put := t.put[name]
 	return !held && !put
+}
+
+func (t *blobTarget) err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failed
 }
 
 func (t *blobTarget) live() bool {
@@ -105,6 +115,12 @@ type capture struct {
 	buffers sync.Pool
 	// removing are the helpers being removed, in the background.
 	removing sync.WaitGroup
+	// listed is closed once every destination's held blobs are listed
+	// (listHeld); dropped, once the ones that failed left the upload.
+	listed  chan struct{}
+	dropped sync.Once
+	// looking are the last looks at the blobs before the commits.
+	looking sync.WaitGroup
 	// inMemory bounds the bytes of files held for the workers.
 	inMemory *semaphore.Weighted
 }
@@ -118,7 +134,7 @@ type volumeStats struct {
 	listingFallback bool
 }
 
-func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*storage.Destination, held []map[string]archive.BlobObject, prev *fileIndex, readBy *atomic.Int64, log *slog.Logger) *capture {
+func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*storage.Destination, prev *fileIndex, readBy *atomic.Int64, log *slog.Logger) *capture {
 	c := &capture{
 		stack: stack, key: key, enc: enc, prev: prev, log: log, readBy: readBy,
 		next:     &fileIndex{Version: fileIndexVersion, Volumes: map[string]map[string]indexedFile{}},
@@ -126,10 +142,75 @@ func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*sto
 		needed:   map[string]bool{},
 		inMemory: semaphore.NewWeighted(CaptureMemory),
 	}
-	for i, d := range dests {
-		c.targets = append(c.targets, &blobTarget{dest: d, held: held[i], put: map[string]archive.BlobObject{}})
+	for _, d := range dests {
+		c.targets = append(c.targets, &blobTarget{dest: d, held: map[string]archive.BlobObject{}, put: map[string]archive.BlobObject{}})
 	}
 	return c
+}
+
+// listHeld lists, in the background, the blobs each destination holds
+// (storage.Destination.HeldBlobs): a scan of its sidecars and a listing
+// of its blobs, which then cost the run nothing while the database is
+// dumped. A destination that cannot say what it holds is out of the run.
+func (c *capture) listHeld(ctx context.Context) {
+	c.listed = make(chan struct{})
+	var wg sync.WaitGroup
+	for _, t := range c.targets {
+		wg.Go(func() {
+			held, err := t.dest.HeldBlobs(ctx, c.stack)
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			if err != nil {
+				t.failed = fmt.Errorf("listing what the destination holds: %w", err)
+				return
+			}
+			t.held = held
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(c.listed)
+	}()
+}
+
+// awaitHeld waits for listHeld, and drops from the run's upload each
+// destination whose blobs could not be listed. It fails when none is
+// left.
+func (c *capture) awaitHeld(ctx context.Context) error {
+	select {
+	case <-c.listed:
+	case <-ctx.Done():
+		return fmt.Errorf("listing what the destinations hold: %w", ctx.Err())
+	}
+	var failed []storage.Failure
+	for _, t := range c.targets {
+		if err := t.err(); err != nil {
+			failed = append(failed, storage.Failure{Destination: t.dest.Name(), Err: err})
+		}
+	}
+	// The run's result names them, as it does a destination that
+	// failed to store a blob.
+	c.dropped.Do(func() {
+		for _, f := range failed {
+			if c.fail != nil {
+				c.fail(f.Destination, f.Err)
+			}
+		}
+	})
+	if len(failed) == len(c.targets) {
+		return fmt.Errorf("no destination to back up to: %w: %w", storage.ErrNoDestination, &storage.Unreachable{Failed: failed})
+	}
+	return nil
+}
+
+// wait is for the capture's work in the background, before the run
+// returns: the destinations' listings and the helpers' removal.
+func (c *capture) wait() {
+	if c.listed != nil {
+		<-c.listed
+	}
+	c.looking.Wait()
+	c.removing.Wait()
 }
 
 func (c *capture) blobName(sha string) string { return archive.BlobName(c.key, sha, c.enc.Encrypted()) }
@@ -626,9 +707,34 @@ func (c *capture) whole(ctx context.Context, sess engine.VolumeReader, volume st
 	return entries, st, warnings, nil
 }
 
-// checkBlobs puts in a destination's sidecar the blob objects the backup
-// needs there, after a last look that each is there (see
-// storage.Destination.CheckBlobs). A backup without volumes needs none.
+// lastLook starts, for each live destination, the last look at the blobs
+// the backup needs (storage.Destination.CheckBlobs), in the background
+// while the archive is finished and its upload verified: every blob is
+// stored by then, and a commit waits for its destination's look
+// (checkBlobs).
+func (c *capture) lastLook(ctx context.Context) {
+	if c == nil {
+		return
+	}
+	for _, t := range c.targets {
+		if !t.live() {
+			continue
+		}
+		t.needed = t.objects(c.needed)
+		t.looked = make(chan error, 1)
+		c.looking.Go(func() {
+			if len(t.needed) != len(c.needed) {
+				t.looked <- fmt.Errorf("%d of the %d blobs the backup needs were not stored on %q", len(c.needed)-len(t.needed), len(c.needed), t.dest.Name())
+				return
+			}
+			t.looked <- t.dest.CheckBlobs(ctx, c.stack, t.needed)
+		})
+	}
+}
+
+// checkBlobs puts in a destination's sidecar the blobs the backup needs
+// there, once its last look (lastLook) found each of them stored. A
+// backup without volumes needs none.
 func (c *capture) checkBlobs(ctx context.Context, dest *storage.Destination, sidecar *archive.Manifest) error {
 	if c == nil {
 		return nil
@@ -637,11 +743,20 @@ func (c *capture) checkBlobs(ctx context.Context, dest *storage.Destination, sid
 		if t.dest != dest {
 			continue
 		}
-		sidecar.Blobs = t.objects(c.needed)
-		if len(sidecar.Blobs) != len(c.needed) {
-			return fmt.Errorf("%d of the %d blobs the backup needs were not stored on %q", len(c.needed)-len(sidecar.Blobs), len(c.needed), dest.Name())
+		if t.looked == nil {
+			return fmt.Errorf("destination %q failed during the volume capture", dest.Name())
 		}
-		return dest.CheckBlobs(ctx, c.stack, sidecar.Blobs)
+		select {
+		case err := <-t.looked:
+			t.looked <- err // a second commit of the same destination sees it too
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		sidecar.Blobs = t.needed
+		return nil
 	}
 	return fmt.Errorf("destination %q was not part of the volume capture", dest.Name())
 }

@@ -470,3 +470,52 @@ func TestPruneDeletesOnlyBlobsNoKeptBackupNeeds(t *testing.T) {
 		t.Errorf("the kept backup reads back as %s", digest(got))
 	}
 }
+
+// blobListRefused is a remote whose blob listing fails: it can take an
+// archive, but cannot say which blobs it holds.
+type blobListRefused struct{ fs.Fs }
+
+func (f blobListRefused) List(ctx context.Context, dir string) (fs.DirEntries, error) {
+	if strings.HasPrefix(dir, "blobs") {
+		return nil, errors.New("injected: listing refused")
+	}
+	return f.Fs.List(ctx, dir)
+}
+
+// TestDestinationThatCannotListItsBlobsIsOutOfTheRunWithFakes: what each
+// destination holds is listed while the database is dumped; one that
+// cannot say is dropped from the upload, named in the result, and left
+// without a backup, while the other commits.
+func TestDestinationThatCannotListItsBlobsIsOutOfTheRunWithFakes(t *testing.T) {
+	ctx := context.Background()
+	cfg, d := openMemory(t, config.Retention{KeepLast: 100}, nil)
+	cfg.Stack.Volumes = []string{"appwrite-uploads"}
+	remote2 := storagetest.Memory(t)
+	cfg.Destinations = append(cfg.Destinations, config.Destination{Name: "mem2", Remote: remote2, Retention: config.Retention{KeepLast: 100}})
+	d2, err := storage.Open(ctx, storage.Options{Name: "mem2", Remote: remote2, WrapFs: func(f fs.Fs) fs.Fs { return blobListRefused{f} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol := newFakeVolume()
+	vol.write("bucket/a.bin", strings.Repeat("a", 5000))
+	eng := &volumeEngine{fakeEngine: fakeEngine{project: "fake", rows: 3}, vol: vol}
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+	res, err := Run(ctx, eng, cfg, []*storage.Destination{d, d2}, Options{Now: func() time.Time { return at }})
+	var partial *PartialError
+	if !errors.As(err, &partial) || len(partial.Failed) != 1 || partial.Failed[0].Name != "mem2" || !strings.Contains(partial.Failed[0].Err.Error(), "listing what the destination holds") {
+		t.Fatalf("run: %v, want mem2 alone failed for its blob listing", err)
+	}
+	if got, want := verifyBackup(t, d, res.Name), vol.contents(); !mapsEqual(got, want) {
+		t.Errorf("the healthy destination's backup reads back as %s, want %s", digest(got), digest(want))
+	}
+	if names := listedNames(t, d2); len(names) != 0 {
+		t.Errorf("the destination that failed lists backups %q", names)
+	}
+
+	// With no destination able to say, the run fails as having none.
+	_, err = Run(ctx, eng, cfg, []*storage.Destination{d2}, Options{Now: func() time.Time { return at.Add(time.Minute) }})
+	if !errors.Is(err, storage.ErrNoDestination) {
+		t.Errorf("with every destination failing its listing: %v, want ErrNoDestination", err)
+	}
+}

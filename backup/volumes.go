@@ -24,6 +24,9 @@ func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *sta
 	if len(plan.volumes) == 0 {
 		return nil, nil
 	}
+	if err := c.awaitHeld(ctx); err != nil {
+		return nil, err
+	}
 	if len(plan.quiesce) > 0 {
 		undo, stopErr := quiesce(ctx, eng, plan, log)
 		// Deferred before the stop error is looked at: whatever the stop
@@ -134,13 +137,13 @@ func (l *listings) close() {
 
 // prepareCapture loads what an incremental capture compares against: the
 // stack's blob key (a new one for a full backup, or when the key is older
-// than volumes.full_every), the index of the last capture, and the blobs
-// each destination holds. A destination whose blobs cannot be listed is
-// out of the run (returned as failed); the others go on.
-func prepareCapture(ctx context.Context, cfg *config.Config, stack string, dests []*storage.Destination, enc *archive.BlobEncoder, full bool, at time.Time, readBy *atomic.Int64, log *slog.Logger) (*capture, []*storage.Destination, []storage.Failure, error) {
+// than volumes.full_every) and the index of the last capture. What each
+// destination holds is listed in the background, while the database is
+// dumped (see capture.awaitHeld).
+func prepareCapture(ctx context.Context, cfg *config.Config, stack string, dests []*storage.Destination, enc *archive.BlobEncoder, full bool, at time.Time, readBy *atomic.Int64, log *slog.Logger) (*capture, error) {
 	key, fresh, err := loadKey(cfg.StateDir, stack, full, time.Duration(cfg.Volumes.FullEvery), at)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	index, why := loadIndex(cfg.StateDir, stack)
 	switch {
@@ -151,18 +154,7 @@ func prepareCapture(ctx context.Context, cfg *config.Config, stack string, dests
 	case why != "":
 		log.Info("every volume file is read: "+why+"; contents a destination holds are not stored again", "state_dir", cfg.StateDir)
 	}
-	var live []*storage.Destination
-	var held []map[string]archive.BlobObject
-	var failed []storage.Failure
-	for _, d := range dests {
-		h, err := d.HeldBlobs(ctx, stack)
-		if err != nil {
-			failed = append(failed, storage.Failure{Destination: d.Name(), Err: fmt.Errorf("listing what the destination holds: %w", err)})
-			continue
-		}
-		live = append(live, d)
-		held = append(held, h)
-	}
-	c := newCapture(stack, key.Key, enc, live, held, index, readBy, log)
-	return c, live, failed, nil
+	c := newCapture(stack, key.Key, enc, dests, index, readBy, log)
+	c.listHeld(ctx)
+	return c, nil
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rclone/rclone/fs"
@@ -62,6 +63,17 @@ type Destination struct {
 	// called while the destination is in use (some backends keep that
 	// context for their connection pools), only kept with it.
 	cancel context.CancelFunc
+	// sidecars are the manifests the last Scan read, by object and size:
+	// a sidecar is written once and never changed, so a backup's scan
+	// before its capture and its prune's after the commit read each
+	// once. Only the last listing's are kept.
+	sidecarsMu sync.Mutex
+	sidecars   map[sidecarKey]*archive.Manifest
+}
+
+type sidecarKey struct {
+	path string
+	size int64
 }
 
 // Open opens a destination. A malformed rclone config or an unknown remote
@@ -273,6 +285,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 	}
 	l := &Listing{}
 	now := time.Now()
+	defer d.keepSidecars(sidecars)
 	for name, a := range archives {
 		s, ok := sidecars[name]
 		if !ok {
@@ -334,6 +347,40 @@ func checkSidecar(m *archive.Manifest, name string, size int64) error {
 }
 
 func (d *Destination) readSidecar(ctx context.Context, o fs.Object) (*archive.Manifest, error) {
+	key := sidecarKey{o.Remote(), o.Size()}
+	d.sidecarsMu.Lock()
+	m, ok := d.sidecars[key]
+	d.sidecarsMu.Unlock()
+	if ok {
+		return m, nil
+	}
+	m, err := d.fetchSidecar(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	d.sidecarsMu.Lock()
+	if d.sidecars == nil {
+		d.sidecars = map[sidecarKey]*archive.Manifest{}
+	}
+	d.sidecars[key] = m
+	d.sidecarsMu.Unlock()
+	return m, nil
+}
+
+// keepSidecars forgets the manifests of sidecars a listing no longer
+// shows.
+func (d *Destination) keepSidecars(listed map[string]fs.Object) {
+	d.sidecarsMu.Lock()
+	defer d.sidecarsMu.Unlock()
+	for key := range d.sidecars {
+		base := strings.TrimSuffix(key.path, archive.SidecarSuffix)
+		if o, ok := listed[base]; !ok || o.Size() != key.size {
+			delete(d.sidecars, key)
+		}
+	}
+}
+
+func (d *Destination) fetchSidecar(ctx context.Context, o fs.Object) (*archive.Manifest, error) {
 	if o.Size() > maxSidecarSize {
 		return nil, fmt.Errorf("sidecar %s is %d bytes, more than a manifest can be", o.Remote(), o.Size())
 	}
