@@ -15,6 +15,7 @@ import (
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/appwrite-dr/dr/internal/bufpool"
 	"github.com/appwrite-dr/dr/internal/iocount"
 )
 
@@ -72,14 +73,19 @@ func CheckBlobName(name string) error {
 // BlobEncrypted says whether a blob name is of an encrypted blob.
 func BlobEncrypted(name string) bool { return strings.HasSuffix(name, EncryptedBlobSuffix) }
 
-// BlobObject is one blob as a destination holds it: its name, and the
-// size and sha256 of the stored (compressed, encrypted) bytes, which
-// differ between destinations (age encrypts with a fresh key each time).
-// Only a sidecar lists them: what the backup needs on that destination.
+// BlobObject is one blob as a destination holds it: its name and the
+// size of the stored (compressed, encrypted) bytes. Only a sidecar lists
+// them: what the backup needs on that destination.
 type BlobObject struct {
-	Name   string `json:"name"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+	// SHA256 is the stored bytes' sha256, which the first sidecars of
+	// format 3 record and a reader checks when present. Later ones leave
+	// it out: age's authentication of every chunk and
+	// the content's sha256 in the manifest check a blob whole, and
+	// hashing the stored bytes as well cost a sixth of a first backup's
+	// CPU.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // EncodedBlob is a content made ready to store.
@@ -88,14 +94,13 @@ type EncodedBlob struct {
 	// entry records them.
 	ContentSHA256 string
 	ContentSize   int64
-	// Size and SHA256 are the stored bytes'.
-	Size   int64
-	SHA256 string
-	data   []byte
-	file   *os.File
+	// Size is the stored bytes'.
+	Size int64
+	data []byte
+	file *os.File
 	// buf holds data, and goes back to pool on Close.
 	buf  *bytes.Buffer
-	pool *sync.Pool
+	pool *bufpool.Pool
 }
 
 // Reader reads the stored bytes from the start; each call gives a reader
@@ -110,7 +115,7 @@ func (b *EncodedBlob) Reader() io.ReadSeeker {
 // Close releases the blob's memory or spool file.
 func (b *EncodedBlob) Close() error {
 	if b.buf != nil {
-		b.pool.Put(b.buf)
+		b.pool.Put(b.buf.Bytes())
 		b.buf, b.data = nil, nil
 	}
 	if b.file == nil {
@@ -136,14 +141,17 @@ type BlobEncoder struct {
 	encoders sync.Pool
 	// buffers are the memory of blobs closed, for the next ones: a fresh
 	// buffer per file cost an eighth of a backup's CPU in zeroing it.
-	buffers sync.Pool
+	buffers *bufpool.Pool
 }
+
+// blobBuffers is what an encoder keeps of the memory of blobs closed.
+const blobBuffers = 8 << 20
 
 // NewBlobEncoder encodes at the archive's zstd level (0: the default)
 // and, with recipients, encrypts to them. Contents larger than 8 MiB
 // are spooled in spoolDir.
 func NewBlobEncoder(level int, recipients []age.Recipient, spoolDir string) *BlobEncoder {
-	return &BlobEncoder{recipients: recipients, level: level, spoolDir: spoolDir}
+	return &BlobEncoder{recipients: recipients, level: level, spoolDir: spoolDir, buffers: bufpool.New(blobBuffers)}
 }
 
 // Encrypted says whether the blobs are age-encrypted.
@@ -154,7 +162,6 @@ func (e *BlobEncoder) Encrypted() bool { return len(e.recipients) > 0 }
 func (e *BlobEncoder) Encode(r io.Reader, sizeHint int64) (_ *EncodedBlob, err error) {
 	b := &EncodedBlob{}
 	var buf *bytes.Buffer
-	stored := sha256.New()
 	var sink io.Writer
 	if sizeHint > blobMemoryLimit {
 		f, err := os.CreateTemp(e.spoolDir, "dr-blob-*")
@@ -169,16 +176,13 @@ func (e *BlobEncoder) Encode(r io.Reader, sizeHint int64) (_ *EncodedBlob, err e
 		}()
 		sink = f
 	} else {
-		buf, _ = e.buffers.Get().(*bytes.Buffer)
-		if buf == nil {
-			buf = new(bytes.Buffer)
-		}
-		buf.Reset()
-		buf.Grow(int(max(sizeHint, 0)) + 1024)
+		// Room for the content, zstd's frame and age's header and tags.
+		room := int(max(sizeHint, 0)) + int(max(sizeHint, 0))/64 + 1024
+		buf = bytes.NewBuffer(e.buffers.Get(room, room)[:0])
 		sink = buf
-		b.buf, b.pool = buf, &e.buffers
+		b.buf, b.pool = buf, e.buffers
 	}
-	counted := &iocount.Writer{W: io.MultiWriter(sink, stored)}
+	counted := &iocount.Writer{W: sink}
 	var dst io.Writer = counted
 	var enc io.WriteCloser
 	if len(e.recipients) > 0 {
@@ -213,7 +217,7 @@ func (e *BlobEncoder) Encode(r io.Reader, sizeHint int64) (_ *EncodedBlob, err e
 		}
 	}
 	b.ContentSHA256, b.ContentSize = hex.EncodeToString(h.Sum(nil)), n
-	b.Size, b.SHA256 = counted.N, hex.EncodeToString(stored.Sum(nil))
+	b.Size = counted.N
 	if buf != nil {
 		b.data = buf.Bytes()
 	}

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -43,7 +44,7 @@ func storedArchive(t testing.TB, recipients []age.Recipient) ([]byte, *Manifest,
 		name := BlobName(key, b.ContentSHA256, enc.Encrypted())
 		if _, ok := store["s/"+name]; !ok {
 			store["s/"+name] = data
-			sidecarBlobs = append(sidecarBlobs, BlobObject{Name: name, Size: b.Size, SHA256: b.SHA256})
+			sidecarBlobs = append(sidecarBlobs, BlobObject{Name: name, Size: b.Size})
 		}
 		return name, b.ContentSHA256
 	}
@@ -153,7 +154,14 @@ func TestReaderReadsBlobsAndChecksThem(t *testing.T) {
 					s[blob] = b
 				}, "blob"},
 				{"a blob gone", func(s blobStore, _ *Manifest) { delete(s, blob) }, "not found"},
-				{"the sidecar's record of the blob differs", func(_ blobStore, m *Manifest) { m.Blobs[0].SHA256 = strings.Repeat("0", 64) }, "damaged"},
+				{"a blob's stored bytes flipped, the sidecar naming their sha256 (as the first format 3 sidecars do)", func(s blobStore, m *Manifest) {
+					m.Blobs[0].SHA256 = fmt.Sprintf("%x", sha256.Sum256(s[blob]))
+					b := append([]byte(nil), s[blob]...)
+					b[len(b)-3] ^= 0xff
+					s[blob] = b
+				}, "blob"},
+				{"the sidecar's size of the blob differs", func(_ blobStore, m *Manifest) { m.Blobs[0].Size++ }, "damaged"},
+				{"the sidecar's sha256 of the blob differs", func(_ blobStore, m *Manifest) { m.Blobs[0].SHA256 = strings.Repeat("0", 64) }, "damaged"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					s := blobStore{}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/bufpool"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -112,7 +113,7 @@ type capture struct {
 	needed   map[string]bool // every blob the backup needs
 	neededMu sync.Mutex
 	// buffers hold files on their way to the workers, used again.
-	buffers sync.Pool
+	buffers *bufpool.Pool
 	// removing are the helpers being removed, in the background.
 	removing sync.WaitGroup
 	// listed is closed once every destination's held blobs are listed
@@ -141,6 +142,7 @@ func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*sto
 		workers:  max(8, 4*runtime.GOMAXPROCS(0)),
 		needed:   map[string]bool{},
 		inMemory: semaphore.NewWeighted(CaptureMemory),
+		buffers:  bufpool.New(8 << 20),
 	}
 	for _, d := range dests {
 		c.targets = append(c.targets, &blobTarget{dest: d, held: map[string]archive.BlobObject{}, put: map[string]archive.BlobObject{}})
@@ -421,11 +423,7 @@ type readJob struct {
 // buffer gives a buffer of n bytes, one of a file stored before if it is
 // large enough.
 func (c *capture) buffer(n int64) *[]byte {
-	if b, ok := c.buffers.Get().(*[]byte); ok && int64(cap(*b)) >= n {
-		*b = (*b)[:n]
-		return b
-	}
-	b := make([]byte, n, max(n, 1<<20))
+	b := c.buffers.Get(int(n), 1<<20)
 	return &b
 }
 
@@ -473,7 +471,7 @@ func (p *pool) submit(rel string, hdr *tar.Header, r io.Reader) error {
 		}
 		j.data = p.c.buffer(hdr.Size)
 		if _, err := io.ReadFull(counted, *j.data); err != nil {
-			p.c.buffers.Put(j.data)
+			p.c.buffers.Put(*j.data)
 			p.c.inMemory.Release(j.held)
 			return fmt.Errorf("reading %s: %w", rel, err)
 		}
@@ -614,7 +612,7 @@ func (c *capture) store(ctx context.Context, j readJob, st *volumeStats, mu *syn
 	if b == nil {
 		var err error
 		b, err = c.enc.Encode(bytes.NewReader(*j.data), int64(len(*j.data)))
-		c.buffers.Put(j.data)
+		c.buffers.Put(*j.data)
 		if err != nil {
 			return readResult{}, fmt.Errorf("storing %s: %w", j.rel, err)
 		}

@@ -102,7 +102,7 @@ func (d *Destination) PutBlob(ctx context.Context, stack, name string, b *archiv
 	if err != nil {
 		return archive.BlobObject{}, fmt.Errorf("storing blob %s on %q: %w", name, d.name, d.explain(err))
 	}
-	return archive.BlobObject{Name: name, Size: b.Size, SHA256: b.SHA256}, nil
+	return archive.BlobObject{Name: name, Size: b.Size}, nil
 }
 
 // CheckBlobs is the last look before a commit: every blob the backup
