@@ -177,8 +177,11 @@ func (c *capture) listHeld(ctx context.Context) {
 
 // awaitHeld waits for listHeld, and drops from the run's upload each
 // destination whose blobs could not be listed. It fails when none is
-// left.
+// left. A run without a capture waits for nothing.
 func (c *capture) awaitHeld(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
 	select {
 	case <-c.listed:
 	case <-ctx.Done():
