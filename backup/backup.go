@@ -34,7 +34,7 @@ type Engine interface {
 	EnvKeys(ctx context.Context, containerID string) ([]string, error)
 	FindComposeVolume(ctx context.Context, project, key string) (*engine.VolumeInfo, error)
 	VolumeMounts(ctx context.Context, stack *engine.Stack) ([]engine.VolumeMount, error)
-	OpenVolume(ctx context.Context, name, image string) (engine.VolumeReader, error)
+	OpenVolumes(ctx context.Context, names []string, image string) ([]engine.VolumeReader, error)
 	StopServices(ctx context.Context, stack *engine.Stack, services []string, timeout time.Duration) ([]string, error)
 	StartServices(ctx context.Context, stack *engine.Stack, services []string) error
 	RemoveLabelled(ctx context.Context, label string) (containers, volumes []string, err error)

@@ -65,7 +65,7 @@ func (f *fakeEngine) VolumeMounts(context.Context, *engine.Stack) ([]engine.Volu
 	return nil, nil
 }
 
-func (f *fakeEngine) OpenVolume(context.Context, string, string) (engine.VolumeReader, error) {
+func (f *fakeEngine) OpenVolumes(context.Context, []string, string) ([]engine.VolumeReader, error) {
 	return nil, errors.New("the fake stack has no volumes")
 }
 

@@ -175,8 +175,11 @@ func (e *volumeEngine) FindComposeVolume(_ context.Context, project, key string)
 	return &engine.VolumeInfo{Name: project + "_" + key}, nil
 }
 
-func (e *volumeEngine) OpenVolume(context.Context, string, string) (engine.VolumeReader, error) {
-	return e.vol, nil
+func (e *volumeEngine) OpenVolumes(_ context.Context, names []string, _ string) ([]engine.VolumeReader, error) {
+	if len(names) != 1 {
+		return nil, fmt.Errorf("the fake stack has one volume, not %q", names)
+	}
+	return []engine.VolumeReader{e.vol}, nil
 }
 
 // blobObjects lists the blob objects of a memory destination, every one

@@ -36,11 +36,13 @@ func writeVolumes(ctx context.Context, eng Engine, aw *archive.Writer, plan *sta
 			return nil, stopErr
 		}
 	}
+	if ahead == nil {
+		// Listed once the services stopped.
+		ahead = listVolumes(ctx, eng, plan)
+		defer ahead.close()
+	}
 	for i, v := range plan.volumes {
 		l := ahead.get(i)
-		if l == nil {
-			l = listVolume(ctx, eng, plan, v)
-		}
 		if l.openErr != nil {
 			return warnings, fmt.Errorf("capturing volume %s: %w", v.key, l.openErr)
 		}
@@ -79,18 +81,10 @@ type listed struct {
 	openErr, listErr error
 }
 
-func listVolume(ctx context.Context, eng Engine, plan *stackPlan, v stackVolume) *listed {
-	sess, err := eng.OpenVolume(ctx, v.info.Name, plan.dbContainer.ImageID)
-	if err != nil {
-		return &listed{openErr: err}
-	}
-	entries, err := sess.List(ctx)
-	return &listed{sess: sess, entries: entries, listErr: err}
-}
-
-// listings are the volumes' listings made while the database is dumped:
-// the dump and the listing are then what an unchanged backup costs, side
-// by side rather than one after the other.
+// listings are the volumes' listings, made in the background through
+// one helper for all of them; made while the database is dumped, the dump
+// and the listing are then what an unchanged backup costs, side by side
+// rather than one after the other.
 type listings struct {
 	done []chan *listed
 	got  []*listed
@@ -103,12 +97,29 @@ func listAhead(ctx context.Context, eng Engine, plan *stackPlan) *listings {
 	if len(plan.volumes) == 0 || len(plan.quiesce) > 0 {
 		return nil
 	}
+	return listVolumes(ctx, eng, plan)
+}
+
+// listVolumes opens one helper on every volume of the plan and lists
+// each in the background.
+func listVolumes(ctx context.Context, eng Engine, plan *stackPlan) *listings {
 	l := &listings{got: make([]*listed, len(plan.volumes))}
-	for _, v := range plan.volumes {
-		ch := make(chan *listed, 1)
-		l.done = append(l.done, ch)
-		go func() { ch <- listVolume(ctx, eng, plan, v) }()
+	names := make([]string, len(plan.volumes))
+	for i, v := range plan.volumes {
+		names[i] = v.info.Name
+		l.done = append(l.done, make(chan *listed, 1))
 	}
+	go func() {
+		sessions, err := eng.OpenVolumes(ctx, names, plan.dbContainer.ImageID)
+		for i := range names {
+			if err != nil {
+				l.done[i] <- &listed{openErr: err}
+				continue
+			}
+			entries, listErr := sessions[i].List(ctx)
+			l.done[i] <- &listed{sess: sessions[i], entries: entries, listErr: listErr}
+		}
+	}()
 	return l
 }
 
@@ -123,7 +134,8 @@ func (l *listings) get(i int) *listed {
 	return l.got[i]
 }
 
-// close removes the helpers of listings nobody used (a failed dump).
+// close removes the helper of listings nobody used (a failed dump): the
+// sessions not handed to a capture.
 func (l *listings) close() {
 	if l == nil {
 		return

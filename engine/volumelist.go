@@ -52,76 +52,134 @@ type VolumeReader interface {
 	Close()
 }
 
-// VolumeSession is a helper container on one volume, mounted read-only,
-// for one run's listing and reads of it. It runs an idle command, and
-// find and tar run in it as execs: one container start for the whole
-// session, however many files change.
+// VolumeSession is one volume of a helper container that mounts a run's
+// volumes read-only, for that run's listings and reads of them. The
+// helper runs an idle command, and find and tar run in it as execs: one
+// container start for the whole run, however many volumes and changed
+// files, as a start costs the engine more than half a second of CPU.
 type VolumeSession struct {
-	c       *Client
-	id      string
-	name    string
-	once    sync.Once
-	started bool
+	h     *volumeHelper
+	index int
+	name  string
+	// mount is where the helper sees the volume; its last element is
+	// "volume", so that ReadAll's stream is the one ReadVolume gives.
+	mount string
+	once  sync.Once
+}
+
+// volumeHelper is the container the sessions of OpenVolumes share.
+type volumeHelper struct {
+	c      *Client
+	id     string
+	mounts []string
+	start  sync.Once
 	// startErr says why the helper cannot run commands (no sleep, or no
 	// shell tools in the image): then only ReadAll works.
 	startErr error
+	list     sync.Once
+	listed   [][]ListedEntry
+	listErr  error
+	mu       sync.Mutex
+	open     int // sessions not closed yet
 }
 
-// OpenVolume makes the helper of a volume's session. image is a local
-// image; listing and reading single files need GNU find and GNU tar in it
-// (any Debian or Ubuntu based image has them), ReadAll needs nothing.
-// Close removes the helper.
+// OpenVolume opens one volume's session (see OpenVolumes).
 func (c *Client) OpenVolume(ctx context.Context, name, image string) (VolumeReader, error) {
-	id, err := c.createVolumeHelper(ctx, name, image, true, "0", []string{"sleep", "infinity"})
+	s, err := c.OpenVolumes(ctx, []string{name}, image)
 	if err != nil {
 		return nil, err
 	}
-	return &VolumeSession{c: c, id: id, name: name}, nil
+	return s[0], nil
 }
 
-// Close removes the helper.
+// OpenVolumes makes one helper for the named volumes and returns a
+// session on each. image is a local image; listing and reading single
+// files need GNU find and GNU tar in it (any Debian or Ubuntu based image
+// has them), ReadAll needs nothing. The helper is removed once every
+// session is closed.
+func (c *Client) OpenVolumes(ctx context.Context, names []string, image string) ([]VolumeReader, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	mounts := make([]string, len(names))
+	for i := range names {
+		mounts[i] = fmt.Sprintf("/dr/%d%s", i, volumeMountPoint)
+	}
+	id, err := c.createHelper(ctx, names, mounts, image, true, "0", []string{"sleep", "infinity"})
+	if err != nil {
+		return nil, err
+	}
+	h := &volumeHelper{c: c, id: id, mounts: mounts, open: len(names)}
+	out := make([]VolumeReader, len(names))
+	for i, name := range names {
+		out[i] = &VolumeSession{h: h, index: i, name: name, mount: mounts[i]}
+	}
+	return out, nil
+}
+
+// Close ends the session; the last one removes the helper.
 func (s *VolumeSession) Close() {
-	s.once.Do(func() { s.c.removeHelper(context.Background(), s.id) })
+	s.once.Do(func() {
+		s.h.mu.Lock()
+		s.h.open--
+		last := s.h.open == 0
+		s.h.mu.Unlock()
+		if last {
+			s.h.c.removeHelper(context.Background(), s.h.id)
+		}
+	})
 }
 
 // run starts the helper once, for the commands of List and ReadFiles.
-func (s *VolumeSession) run(ctx context.Context) error {
-	if !s.started {
-		s.started = true
-		if err := s.c.api.ContainerStart(ctx, s.id, container.StartOptions{}); err != nil {
-			s.startErr = fmt.Errorf("starting the helper: %v: %w", err, ErrNoListing)
+func (h *volumeHelper) run(ctx context.Context) error {
+	h.start.Do(func() {
+		if err := h.c.api.ContainerStart(ctx, h.id, container.StartOptions{}); err != nil {
+			h.startErr = fmt.Errorf("starting the helper: %v: %w", err, ErrNoListing)
 		}
-	}
-	return s.startErr
+	})
+	return h.startErr
 }
 
-// List runs find in the helper and returns every entry of the volume,
-// the root first. An image without GNU find gives ErrNoListing.
+// listAll runs one find over every volume of the helper, once.
+func (h *volumeHelper) listAll(ctx context.Context) ([][]ListedEntry, error) {
+	h.list.Do(func() {
+		if err := h.run(ctx); err != nil {
+			h.listErr = err
+			return
+		}
+		var out bytes.Buffer
+		cmd := append(append([]string{"find"}, h.mounts...), "-printf", listFormat)
+		res, err := h.c.Exec(ctx, h.id, ExecOptions{Cmd: cmd, Stdout: &out, StderrLimit: 4 << 10})
+		if err != nil {
+			h.listErr = err
+			return
+		}
+		if res.ExitCode != 0 {
+			// busybox find refuses -printf; an image without find cannot
+			// run it (exit code 126 or 127).
+			h.listErr = fmt.Errorf("%w (%w)", res.Err("find"), ErrNoListing)
+			return
+		}
+		h.listed, h.listErr = ParseListings(out.Bytes(), len(h.mounts))
+	})
+	return h.listed, h.listErr
+}
+
+// List returns every entry of the volume, the root first: the helper's
+// one find over all its volumes. An image without GNU find gives
+// ErrNoListing.
 func (s *VolumeSession) List(ctx context.Context) ([]ListedEntry, error) {
-	if err := s.run(ctx); err != nil {
-		return nil, fmt.Errorf("listing volume %s: %w", s.name, err)
-	}
-	var out bytes.Buffer
-	res, err := s.c.Exec(ctx, s.id, ExecOptions{Cmd: []string{"find", volumeMountPoint, "-printf", listFormat}, Stdout: &out, StderrLimit: 4 << 10})
+	listed, err := s.h.listAll(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing volume %s: %w", s.name, err)
 	}
-	if res.ExitCode != 0 {
-		// busybox find refuses -printf; an image without find cannot
-		// run it (exit code 126 or 127).
-		return nil, fmt.Errorf("listing volume %s: %w (%w)", s.name, res.Err("find"), ErrNoListing)
-	}
-	entries, err := ParseListing(out.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("listing volume %s: %w", s.name, err)
-	}
-	return entries, nil
+	return listed[s.index], nil
 }
 
 // ReadAll streams the whole volume as a tar archive, as ReadVolume does:
 // the engine's own archive endpoint, which needs nothing of the image.
 func (s *VolumeSession) ReadAll(ctx context.Context) (io.ReadCloser, error) {
-	rc, _, err := s.c.api.CopyFromContainer(ctx, s.id, volumeMountPoint)
+	rc, _, err := s.h.c.api.CopyFromContainer(ctx, s.h.id, s.mount)
 	if err != nil {
 		return nil, fmt.Errorf("reading volume %s: %w", s.name, err)
 	}
@@ -133,7 +191,7 @@ func (s *VolumeSession) ReadAll(ctx context.Context) (io.ReadCloser, error) {
 // (named by its path) and content, in tar's order. A file removed since
 // the listing is left out, not an error.
 func (s *VolumeSession) ReadFiles(ctx context.Context, rels []string, fn func(*tar.Header, io.Reader) error) error {
-	if err := s.run(ctx); err != nil {
+	if err := s.h.run(ctx); err != nil {
 		return fmt.Errorf("reading volume %s: %w", s.name, err)
 	}
 	var list bytes.Buffer
@@ -146,8 +204,8 @@ func (s *VolumeSession) ReadFiles(ctx context.Context, rels []string, fn func(*t
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		res, err := s.c.Exec(ctx, s.id, ExecOptions{
-			Cmd: []string{"tar", "-c", "-f", "-", "-C", volumeMountPoint, "--format=posix", "--xattrs",
+		res, err := s.h.c.Exec(ctx, s.h.id, ExecOptions{
+			Cmd: []string{"tar", "-c", "-f", "-", "-C", s.mount, "--format=posix", "--xattrs",
 				"--no-recursion", "--ignore-failed-read", "--null", "-T", "-"},
 			Stdin: &list, Stdout: pw, StderrLimit: 4 << 10,
 		})
@@ -198,10 +256,22 @@ func (s *VolumeSession) ReadFiles(ctx context.Context, rels []string, fn func(*t
 	return nil
 }
 
-// ParseListing reads find's output in listFormat. It is outside input (a
-// helper's output over a volume anyone in the stack can write to):
-// anything but whole, well-formed entries is an error.
+// ParseListing reads find's output in listFormat for one volume (see
+// ParseListings).
 func ParseListing(data []byte) ([]ListedEntry, error) {
+	l, err := ParseListings(data, 1)
+	if err != nil {
+		return nil, err
+	}
+	return l[0], nil
+}
+
+// ParseListings reads one find's output in listFormat over n volumes,
+// each listed from its root (the only entries with an empty path). It is
+// outside input (a helper's output over volumes anyone in the stack can
+// write to): anything but whole, well-formed entries, n roots and the
+// first entry a root is an error.
+func ParseListings(data []byte, n int) ([][]ListedEntry, error) {
 	if len(data) == 0 {
 		return nil, errors.New("the listing is empty: find did not even list the volume's root")
 	}
@@ -212,16 +282,24 @@ func ParseListing(data []byte) ([]ListedEntry, error) {
 	if len(fields)%listFields != 0 {
 		return nil, fmt.Errorf("the listing has %d fields, not a multiple of %d", len(fields), listFields)
 	}
-	out := make([]ListedEntry, 0, len(fields)/listFields)
+	var out [][]ListedEntry
 	for i := 0; i < len(fields); i += listFields {
 		e, err := parseListed(fields[i : i+listFields])
 		if err != nil {
 			return nil, fmt.Errorf("listing entry %d: %w", i/listFields+1, err)
 		}
-		if (e.Path == "") != (i == 0) {
-			return nil, fmt.Errorf("listing entry %d: only the first entry is the volume's root", i/listFields+1)
+		if e.Path == "" {
+			if len(out) == n {
+				return nil, fmt.Errorf("listing entry %d: a root of more than the %d volume(s) listed", i/listFields+1, n)
+			}
+			out = append(out, nil)
+		} else if len(out) == 0 {
+			return nil, fmt.Errorf("listing entry %d: the first entry is not the volume's root", i/listFields+1)
 		}
-		out = append(out, e)
+		out[len(out)-1] = append(out[len(out)-1], e)
+	}
+	if len(out) != n {
+		return nil, fmt.Errorf("the listing has the roots of %d volume(s), not %d", len(out), n)
 	}
 	return out, nil
 }

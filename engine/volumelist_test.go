@@ -70,6 +70,48 @@ func TestParseListing(t *testing.T) {
 	}
 }
 
+// TestParseListings: one find over several volumes lists each from its
+// root, in order; a root too many or too few is an error.
+func TestParseListings(t *testing.T) {
+	file := func(name string) []string {
+		return []string{"f", "644", "0", "0", "1", "1.0", "1.0", "7", "1", name, ""}
+	}
+	for _, tc := range []struct {
+		name    string
+		data    []byte
+		n       int
+		want    []int // entries per volume
+		wantErr string
+	}{
+		{name: "three volumes, the second empty", data: listing(rootLine, file("a"), file("b"), rootLine, rootLine, file("c")), n: 3, want: []int{3, 1, 2}},
+		{name: "one volume", data: listing(rootLine, file("a")), n: 1, want: []int{2}},
+		{name: "a volume missing (find could not list it)", data: listing(rootLine, file("a"), rootLine), n: 3, wantErr: "roots of 2 volume(s), not 3"},
+		{name: "a root too many", data: listing(rootLine, rootLine), n: 1, wantErr: "more than the 1 volume(s)"},
+		{name: "no root first", data: listing(file("a"), rootLine), n: 1, wantErr: "not the volume's root"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseListings(tc.data, tc.n)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d listings, want %d", len(got), len(tc.want))
+			}
+			for i, l := range got {
+				if len(l) != tc.want[i] || l[0].Path != "" {
+					t.Errorf("volume %d: %d entries starting with %q, want %d from the root", i, len(l), l[0].Path, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
 // FuzzParseListing: the listing is a helper's output over a volume that
 // anything in the stack can write to; no input panics, and every entry
 // accepted has a clean relative path and a mode of permission bits.

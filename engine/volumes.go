@@ -141,13 +141,24 @@ func (c *Client) emptyVolume(ctx context.Context, name, image string) error {
 }
 
 func (c *Client) createVolumeHelper(ctx context.Context, name, image string, readOnly bool, user string, cmd []string) (string, error) {
-	exists, err := c.VolumeExists(ctx, name)
-	if err != nil {
-		return "", err
+	return c.createHelper(ctx, []string{name}, []string{volumeMountPoint}, image, readOnly, user, cmd)
+}
+
+// createHelper makes a helper container with each volume of names
+// mounted at the mount point of the same index.
+func (c *Client) createHelper(ctx context.Context, names, targets []string, image string, readOnly bool, user string, cmd []string) (string, error) {
+	var mounts []mount.Mount
+	for i, name := range names {
+		exists, err := c.VolumeExists(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		if !exists {
+			return "", fmt.Errorf("volume %s does not exist", name)
+		}
+		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: name, Target: targets[i], ReadOnly: readOnly})
 	}
-	if !exists {
-		return "", fmt.Errorf("volume %s does not exist", name)
-	}
+	name := strings.Join(names, ", ")
 	if image == "" {
 		return "", errors.New("reaching a volume: no helper image given")
 	}
@@ -170,12 +181,7 @@ func (c *Client) createVolumeHelper(ctx context.Context, name, image string, rea
 		},
 		&container.HostConfig{
 			NetworkMode: "none",
-			Mounts: []mount.Mount{{
-				Type:     mount.TypeVolume,
-				Source:   name,
-				Target:   volumeMountPoint,
-				ReadOnly: readOnly,
-			}},
+			Mounts:      mounts,
 		}, nil, nil, "")
 	if err != nil {
 		return "", fmt.Errorf("creating a helper container for volume %s: %w", name, err)
