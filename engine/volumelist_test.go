@@ -112,24 +112,32 @@ func TestParseListings(t *testing.T) {
 	}
 }
 
-// FuzzParseListing: the listing is a helper's output over a volume that
-// anything in the stack can write to; no input panics, and every entry
-// accepted has a clean relative path and a mode of permission bits.
+// FuzzParseListing: the listing is a helper's output over volumes that
+// anything in the stack can write to; no input panics, and every listing
+// accepted is n volumes, each from its root, every other entry with a
+// clean relative path and a mode of permission bits.
 func FuzzParseListing(f *testing.F) {
-	f.Add(listing(rootLine, []string{"f", "644", "0", "0", "1", "1.5", "2.0", "1", "1", "x", ""}))
-	f.Add(listing(rootLine))
-	f.Add([]byte("d\x00"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		got, err := ParseListing(data)
+	f.Add(listing(rootLine, []string{"f", "644", "0", "0", "1", "1.5", "2.0", "1", "1", "x", ""}), uint8(1))
+	f.Add(listing(rootLine, rootLine, []string{"f", "644", "0", "0", "1", "1.5", "2.0", "1", "1", "x", ""}), uint8(2))
+	f.Add(listing(rootLine), uint8(1))
+	f.Add([]byte("d\x00"), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, n uint8) {
+		volumes := int(n%4) + 1
+		got, err := ParseListings(data, volumes)
 		if err != nil {
 			return
 		}
-		for i, e := range got {
-			if (e.Path == "") != (i == 0) || strings.HasPrefix(e.Path, "/") || strings.HasPrefix(e.Path, "../") || e.Path == ".." {
-				t.Fatalf("entry %d has path %q", i, e.Path)
-			}
-			if e.Mode < 0 || e.Mode > 0o7777 || e.Size < 0 {
-				t.Fatalf("entry %d: %+v", i, e)
+		if len(got) != volumes {
+			t.Fatalf("%d listings, want %d", len(got), volumes)
+		}
+		for _, l := range got {
+			for i, e := range l {
+				if (e.Path == "") != (i == 0) || strings.HasPrefix(e.Path, "/") || strings.HasPrefix(e.Path, "../") || e.Path == ".." {
+					t.Fatalf("entry %d has path %q", i, e.Path)
+				}
+				if e.Mode < 0 || e.Mode > 0o7777 || e.Size < 0 {
+					t.Fatalf("entry %d: %+v", i, e)
+				}
 			}
 		}
 	})
