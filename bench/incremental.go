@@ -54,6 +54,7 @@ type volumeSizeResult struct {
 	size                       string
 	files, bytes               int64
 	dr                         []incrementalRun // first, unchanged, 8 files added, --full
+	drAll                      []incrementalRun // with Appwrite's six other volumes: first, unchanged twice
 	restic                     []incrementalRun // first, unchanged, 8 files added
 	noVolume                   []incrementalRun
 	dockerCp, dockerCpCPU      time.Duration
@@ -125,7 +126,7 @@ func benchIncrementalSize(ctx context.Context, env *benchEnv, opts volumesBenchO
 	}
 	r := &volumeSizeResult{size: size, files: max(n/incrementalFile, 1), resticSkipped: resticSkipped, loadBefore: loadAverage()}
 	r.bytes = r.files * incrementalFile
-	vol, err := createBenchVolume(ctx, env.db.project)
+	vol, err := createBenchVolume(ctx, env.db.project, benchVolumeKey)
 	if err != nil {
 		return nil, err
 	}
@@ -157,9 +158,14 @@ func benchIncrementalSize(ctx context.Context, env *benchEnv, opts volumesBenchO
 	}
 	withVolume := filepath.Join(work, "dr-volume.yaml")
 	noVolume := filepath.Join(work, "dr-novolume.yaml")
+	// The same stack and destination with Appwrite's other volumes too:
+	// what an unchanged backup of an Appwrite host lists.
+	allVolumes := filepath.Join(work, "dr-appwrite-volumes.yaml")
 	for path, cfg := range map[string]drConfig{
 		withVolume: {project: env.db.project, stackDir: env.stackDir, dest: dirs["dest"], stateDir: dirs["state"],
 			volumes: []string{benchVolumeKey}, recipients: []string{recipient}},
+		allVolumes: {project: env.db.project, stackDir: env.stackDir, dest: dirs["dest"], stateDir: dirs["state"],
+			volumes: append([]string{benchVolumeKey}, appwriteSmallVolumes()...), recipients: []string{recipient}},
 		noVolume: {project: env.db.project, stackDir: env.stackDir, dest: dirs["dest-novolume"], stateDir: dirs["state-novolume"],
 			recipients: []string{recipient}},
 	} {
@@ -184,7 +190,7 @@ func benchIncrementalSize(ctx context.Context, env *benchEnv, opts volumesBenchO
 			captured: logAttrs(u.log, "volume captured")}
 		// The exit, as a phase: what follows the commit is the prune.
 		run.phases = append(run.phases, phase{msg: "exit", at: u.wall})
-		if cfgPath == withVolume {
+		if cfgPath != noVolume {
 			run.addedBlobs = dirSize(blobs) - beforeBlobs
 			var ok bool
 			if run.volume, ok = volumePhase(u); !ok {
@@ -210,6 +216,11 @@ func benchIncrementalSize(ctx context.Context, env *benchEnv, opts volumesBenchO
 		r.dr = append(r.dr, run)
 		return err
 	}
+	drAll := func(name string) error {
+		run, err := drRun(name, allVolumes, dirs["dest"])
+		r.drAll = append(r.drAll, run)
+		return err
+	}
 	baseline := func(name string) error {
 		run, err := drRun(name, noVolume, dirs["dest-novolume"])
 		r.noVolume = append(r.noVolume, run)
@@ -220,6 +231,12 @@ func benchIncrementalSize(ctx context.Context, env *benchEnv, opts volumesBenchO
 		r.restic = append(r.restic, run)
 		return err
 	}
+	var small []*benchVolume
+	defer func() {
+		for _, v := range small {
+			v.remove()
+		}
+	}()
 	added := fmt.Sprintf("3. %d new 1 MiB files", incrementalAdded)
 	// The no-volume baseline runs between the others, so that a slow
 	// spell of the shared machine does not fall on it alone.
@@ -247,6 +264,25 @@ func benchIncrementalSize(ctx context.Context, env *benchEnv, opts volumesBenchO
 		func() error { return baseline("without the volume (d)") },
 		func() error { return dr("6. nothing changed, again") },
 		func() error { return baseline("without the volume (e)") },
+		// Appwrite's six other volumes, small, beside the uploads: one
+		// run stores them, then two unchanged runs of all seven.
+		func() error {
+			for _, key := range appwriteSmallVolumes() {
+				v, err := createBenchVolume(ctx, env.db.project, key)
+				if err != nil {
+					return err
+				}
+				small = append(small, v)
+				if err := v.fill(ctx, opts.image, "file", 0, 16, 4<<10); err != nil {
+					return err
+				}
+			}
+			return drAll("7. Appwrite's seven volumes, six new")
+		},
+		func() error { return drAll("8. seven volumes, nothing changed") },
+		func() error { return baseline("without the volume (f)") },
+		func() error { return drAll("9. seven volumes, nothing changed") },
+		func() error { return baseline("without the volume (g)") },
 	} {
 		if err := step(); err != nil {
 			return nil, err
@@ -351,6 +387,9 @@ func printIncrementalTables(w io.Writer, opts volumesBenchOptions, r *volumeSize
 	for _, run := range r.dr {
 		row("dr", run)
 	}
+	for _, run := range r.drAll {
+		row("dr", run)
+	}
 	for _, run := range r.restic {
 		row("restic", run)
 	}
@@ -388,6 +427,11 @@ func printIncrementalTables(w io.Writer, opts volumesBenchOptions, r *volumeSize
 		len(unchanged), seconds(unchanged), len(baselines), seconds(baselines), ratio(median(unchanged).Seconds(), baseline.Seconds()))
 	// The dump's pace swings on a shared machine; the volume phase is
 	// what the volume itself adds to the unchanged run.
+	if len(r.drAll) == 3 {
+		seven := []time.Duration{r.drAll[1].wall, r.drAll[2].wall}
+		fmt.Fprintf(w, "| unchanged run of Appwrite's seven volumes (median of 2: %s) / dr backup without the volume, wall | %s | — | |\n",
+			seconds(seven), ratio(median(seven).Seconds(), baseline.Seconds()))
+	}
 	fmt.Fprintf(w, "| unchanged run's volume phase (%.2f s) / dr backup without the volume (wall, median) | %s | — | ≤ 0.20× |\n",
 		r.dr[1].volume.Seconds(), ratio(r.dr[1].volume.Seconds(), baseline.Seconds()))
 	fmt.Fprintf(w, "| added by the unchanged run, %% of the volume: all (blobs/ only) | %s (%s) | %s | |\n",
@@ -408,7 +452,7 @@ func printIncrementalTables(w io.Writer, opts volumesBenchOptions, r *volumeSize
 	msgs := []string{"backup starting", "database dumped", "volume captured", "backup committed", "exit"}
 	fmt.Fprintf(w, "| dr run | %s |\n", strings.Join(msgs, " | "))
 	fmt.Fprintf(w, "|---|%s\n", strings.Repeat("---:|", len(msgs)))
-	runs := append(append([]incrementalRun{}, r.dr...), r.noVolume...)
+	runs := append(append(append([]incrementalRun{}, r.dr...), r.drAll...), r.noVolume...)
 	for _, run := range runs {
 		cells := make([]string, len(msgs))
 		for i, m := range msgs {

@@ -25,7 +25,7 @@ type volumeResult struct {
 // same volume inside a backup (from its JSON log: from "database dumped"
 // to the "volume captured" line).
 func runVolumeBench(ctx context.Context, db *benchDatabase, image string, size int64, drBin, stackDir, work string) (*volumeResult, error) {
-	vol, err := createBenchVolume(ctx, db.project)
+	vol, err := createBenchVolume(ctx, db.project, benchVolumeKey)
 	if err != nil {
 		return nil, err
 	}
@@ -79,15 +79,22 @@ func runVolumeBench(ctx context.Context, db *benchDatabase, image string, size i
 // benchVolumeKey is the compose name of the benchmark's volume.
 const benchVolumeKey = "appwrite-uploads"
 
+// appwriteSmallVolumes are Appwrite's other volumes dr backs up by
+// default, which the volume benchmark adds, small, for an unchanged run
+// of an Appwrite host's seven.
+func appwriteSmallVolumes() []string {
+	return []string{"appwrite-imports", "appwrite-sites", "appwrite-config", "appwrite-certificates", "appwrite-builds", "appwrite-functions"}
+}
+
 // benchVolume is a compose-labelled volume of the benchmark project, as
 // an Appwrite stack's uploads volume is.
 type benchVolume struct{ name string }
 
-func createBenchVolume(ctx context.Context, project string) (*benchVolume, error) {
-	name := project + "_" + benchVolumeKey
+func createBenchVolume(ctx context.Context, project, key string) (*benchVolume, error) {
+	name := project + "_" + key
 	if out, err := exec.CommandContext(ctx, "docker", "volume", "create",
 		"--label", "com.docker.compose.project="+project,
-		"--label", "com.docker.compose.volume="+benchVolumeKey, name).CombinedOutput(); err != nil {
+		"--label", "com.docker.compose.volume="+key, name).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("creating the benchmark volume: %v: %s", err, out)
 	}
 	return &benchVolume{name: name}, nil
