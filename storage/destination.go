@@ -63,10 +63,11 @@ type Destination struct {
 	// called while the destination is in use (some backends keep that
 	// context for their connection pools), only kept with it.
 	cancel context.CancelFunc
-	// sidecars are the manifests the last Scan read, by object and size:
-	// a sidecar is written once and never changed, so a backup's scan
-	// before its capture and its prune's after the commit read each
-	// once. Only the last listing's are kept.
+	// sidecars are the manifests the last Scan read, by object, size
+	// and time: a sidecar is written once and never changed, so a
+	// backup's scan before its capture and its prune's after the commit
+	// read each once; one written again (damaged, or rewritten by hand)
+	// has another time. Only the last listing's are kept.
 	sidecarsMu sync.Mutex
 	sidecars   map[sidecarKey]*archive.Manifest
 }
@@ -74,6 +75,13 @@ type Destination struct {
 type sidecarKey struct {
 	path string
 	size int64
+	// modTime is the listing's (the server's, see Open): no call of
+	// its own.
+	modTime int64
+}
+
+func sidecarKeyOf(ctx context.Context, o fs.Object) sidecarKey {
+	return sidecarKey{o.Remote(), o.Size(), o.ModTime(ctx).UnixNano()}
 }
 
 // Open opens a destination. A malformed rclone config or an unknown remote
@@ -285,7 +293,7 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 	}
 	l := &Listing{}
 	now := time.Now()
-	defer d.keepSidecars(sidecars)
+	defer d.keepSidecars(ctx, sidecars)
 	for name, a := range archives {
 		s, ok := sidecars[name]
 		if !ok {
@@ -347,7 +355,7 @@ func checkSidecar(m *archive.Manifest, name string, size int64) error {
 }
 
 func (d *Destination) readSidecar(ctx context.Context, o fs.Object) (*archive.Manifest, error) {
-	key := sidecarKey{o.Remote(), o.Size()}
+	key := sidecarKeyOf(ctx, o)
 	d.sidecarsMu.Lock()
 	m, ok := d.sidecars[key]
 	d.sidecarsMu.Unlock()
@@ -369,12 +377,15 @@ func (d *Destination) readSidecar(ctx context.Context, o fs.Object) (*archive.Ma
 
 // keepSidecars forgets the manifests of sidecars a listing no longer
 // shows.
-func (d *Destination) keepSidecars(listed map[string]fs.Object) {
+func (d *Destination) keepSidecars(ctx context.Context, listed map[string]fs.Object) {
+	keep := make(map[sidecarKey]bool, len(listed))
+	for _, o := range listed {
+		keep[sidecarKeyOf(ctx, o)] = true
+	}
 	d.sidecarsMu.Lock()
 	defer d.sidecarsMu.Unlock()
 	for key := range d.sidecars {
-		base := strings.TrimSuffix(key.path, archive.SidecarSuffix)
-		if o, ok := listed[base]; !ok || o.Size() != key.size {
+		if !keep[key] {
 			delete(d.sidecars, key)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -399,4 +400,45 @@ func BenchmarkUploadLocal(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestASidecarWrittenAgainIsReadAgain: a scan reads each sidecar once for
+// the Destination's life, but one written again since (damaged, or
+// rewritten by hand to the same size) is read again, not taken from what
+// the last scan read.
+func TestASidecarWrittenAgainIsReadAgain(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	d := open(t, "dest", dir, nil)
+	data := payload(4096)
+	name := archive.ObjectName("appwrite", when, false)
+	upload(t, []*Destination{d}, name, data)
+	l, err := d.Scan(ctx)
+	if err != nil || len(l.Complete) != 1 || l.Complete[0].Manifest.Host != "" {
+		t.Fatalf("scan: %+v, %v", l, err)
+	}
+	path := filepath.Join(dir, archive.SidecarName(name))
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sidecarFor(name, int64(len(data)), sha(data))
+	m.Host = "rewritten"
+	after, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same size as before, so that only the time tells them apart.
+	after = append(after, bytes.Repeat([]byte(" "), len(before)-len(after))...)
+	if err := os.WriteFile(path, after, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	l, err = d.Scan(ctx)
+	if err != nil || len(l.Complete) != 1 || l.Complete[0].Manifest.Host != "rewritten" {
+		t.Fatalf("scan after the sidecar was written again: %+v, %v", l, err)
+	}
 }
