@@ -354,6 +354,8 @@ func checkSidecar(m *archive.Manifest, name string, size int64) error {
 	return nil
 }
 
+// readSidecar is a scan's read of a sidecar: what the last scan read of
+// it, when it was not written again since.
 func (d *Destination) readSidecar(ctx context.Context, o fs.Object) (*archive.Manifest, error) {
 	key := sidecarKeyOf(ctx, o)
 	d.sidecarsMu.Lock()
@@ -413,7 +415,8 @@ func (d *Destination) fetchSidecar(ctx context.Context, o fs.Object) (*archive.M
 	return m, nil
 }
 
-// ReadSidecar fetches and checks the sidecar of a complete backup.
+// ReadSidecar fetches and checks the sidecar of a complete backup: a
+// fresh read, never what a scan kept, as a restore and a verify go by it.
 func (d *Destination) ReadSidecar(ctx context.Context, name string) (*archive.Manifest, error) {
 	s, err := d.object(ctx, archive.SidecarName(name))
 	if err != nil {
@@ -423,7 +426,7 @@ func (d *Destination) ReadSidecar(ctx context.Context, name string) (*archive.Ma
 	if err != nil {
 		return nil, fmt.Errorf("backup %s on %q: archive missing: %w", name, d.name, err)
 	}
-	m, err := d.readSidecar(ctx, s)
+	m, err := d.fetchSidecar(ctx, s)
 	if err != nil {
 		return nil, err
 	}
