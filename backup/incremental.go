@@ -49,10 +49,11 @@ type blobTarget struct {
 	// failed is set once a blob could not be stored there, or what the
 	// destination holds could not be listed: it is out of this run.
 	failed error
-	// needed are the blob objects the backup needs there, and looked
-	// the last look's answer (capture.lastLook).
-	needed []archive.BlobObject
-	looked chan error
+	// needed are the blob objects the backup needs there; looked is
+	// closed once the last look (capture.lastLook) gave lookErr.
+	needed  []archive.BlobObject
+	looked  chan struct{}
+	lookErr error
 }
 
 func (t *blobTarget) lacks(name string) bool {
@@ -72,11 +73,7 @@ func (t *blobTarget) err() error {
 	return t.failed
 }
 
-func (t *blobTarget) live() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.failed == nil
-}
+func (t *blobTarget) live() bool { return t.err() == nil }
 
 // objects are the blob objects of names as the destination holds them.
 func (t *blobTarget) objects(names map[string]bool) []archive.BlobObject {
@@ -116,12 +113,9 @@ type capture struct {
 	buffers *bufpool.Pool
 	// removing are the helpers being removed, in the background.
 	removing sync.WaitGroup
-	// listed is closed once every destination's held blobs are listed
-	// (listHeld); dropped, once the ones that failed left the upload.
-	listed  chan struct{}
-	dropped sync.Once
-	// looking are the last looks at the blobs before the commits.
-	looking sync.WaitGroup
+	// listing are the listings of the blobs each destination holds
+	// (listHeld), looking the last looks at them before the commits.
+	listing, looking sync.WaitGroup
 	// inMemory bounds the bytes of files held for the workers.
 	inMemory *semaphore.Weighted
 }
@@ -155,10 +149,8 @@ func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*sto
 // of its blobs, which then cost the run nothing while the database is
 // dumped. A destination that cannot say what it holds is out of the run.
 func (c *capture) listHeld(ctx context.Context) {
-	c.listed = make(chan struct{})
-	var wg sync.WaitGroup
 	for _, t := range c.targets {
-		wg.Go(func() {
+		c.listing.Go(func() {
 			held, err := t.dest.HeldBlobs(ctx, c.stack)
 			t.mu.Lock()
 			defer t.mu.Unlock()
@@ -169,39 +161,28 @@ func (c *capture) listHeld(ctx context.Context) {
 			t.held = held
 		})
 	}
-	go func() {
-		wg.Wait()
-		close(c.listed)
-	}()
 }
 
-// awaitHeld waits for listHeld, and drops from the run's upload each
-// destination whose blobs could not be listed. It fails when none is
-// left. A run without a capture waits for nothing.
+// awaitHeld waits for listHeld (each listing is bounded by its
+// destination's timeout and ctx), and drops from the run's upload each
+// destination whose blobs could not be listed: the run's result names
+// them, as it does one that failed to store a blob. It fails when none
+// is left. A run without a capture waits for nothing.
 func (c *capture) awaitHeld(ctx context.Context) error {
 	if c == nil {
 		return nil
 	}
-	select {
-	case <-c.listed:
-	case <-ctx.Done():
-		return fmt.Errorf("listing what the destinations hold: %w", ctx.Err())
+	c.listing.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("listing what the destinations hold: %w", err)
 	}
 	var failed []storage.Failure
 	for _, t := range c.targets {
 		if err := t.err(); err != nil {
 			failed = append(failed, storage.Failure{Destination: t.dest.Name(), Err: err})
+			c.fail(t.dest.Name(), err)
 		}
 	}
-	// The run's result names them, as it does a destination that
-	// failed to store a blob.
-	c.dropped.Do(func() {
-		for _, f := range failed {
-			if c.fail != nil {
-				c.fail(f.Destination, f.Err)
-			}
-		}
-	})
 	if len(failed) == len(c.targets) {
 		return fmt.Errorf("no destination to back up to: %w: %w", storage.ErrNoDestination, &storage.Unreachable{Failed: failed})
 	}
@@ -211,9 +192,7 @@ func (c *capture) awaitHeld(ctx context.Context) error {
 // wait is for the capture's work in the background, before the run
 // returns: the destinations' listings and the helpers' removal.
 func (c *capture) wait() {
-	if c.listed != nil {
-		<-c.listed
-	}
+	c.listing.Wait()
 	c.looking.Wait()
 	c.removing.Wait()
 }
@@ -417,17 +396,10 @@ func leftOut(volume, path string) string {
 type readJob struct {
 	rel  string
 	hdr  *tar.Header
-	data *[]byte
+	data []byte
 	blob *archive.EncodedBlob
 	// held is what the job holds of CaptureMemory, released once stored.
 	held int64
-}
-
-// buffer gives a buffer of n bytes, one of a file stored before if it is
-// large enough.
-func (c *capture) buffer(n int64) *[]byte {
-	b := c.buffers.Get(int(n), 1<<20)
-	return &b
 }
 
 // pool is the workers that store what a capture reads.
@@ -472,9 +444,10 @@ func (p *pool) submit(rel string, hdr *tar.Header, r io.Reader) error {
 		if err := p.c.inMemory.Acquire(p.ctx, j.held); err != nil {
 			return context.Cause(p.ctx)
 		}
-		j.data = p.c.buffer(hdr.Size)
-		if _, err := io.ReadFull(counted, *j.data); err != nil {
-			p.c.buffers.Put(*j.data)
+		// A buffer of a file stored before, when large enough.
+		j.data = p.c.buffers.Get(int(hdr.Size), 1<<20)
+		if _, err := io.ReadFull(counted, j.data); err != nil {
+			p.c.buffers.Put(j.data)
 			p.c.inMemory.Release(j.held)
 			return fmt.Errorf("reading %s: %w", rel, err)
 		}
@@ -614,8 +587,8 @@ func (c *capture) store(ctx context.Context, j readJob, st *volumeStats, mu *syn
 	b := j.blob
 	if b == nil {
 		var err error
-		b, err = c.enc.Encode(bytes.NewReader(*j.data), int64(len(*j.data)))
-		c.buffers.Put(*j.data)
+		b, err = c.enc.Encode(bytes.NewReader(j.data), int64(len(j.data)))
+		c.buffers.Put(j.data)
 		if err != nil {
 			return readResult{}, fmt.Errorf("storing %s: %w", j.rel, err)
 		}
@@ -722,13 +695,14 @@ func (c *capture) lastLook(ctx context.Context) {
 			continue
 		}
 		t.needed = t.objects(c.needed)
-		t.looked = make(chan error, 1)
+		t.looked = make(chan struct{})
 		c.looking.Go(func() {
+			defer close(t.looked)
 			if len(t.needed) != len(c.needed) {
-				t.looked <- fmt.Errorf("%d of the %d blobs the backup needs were not stored on %q", len(c.needed)-len(t.needed), len(c.needed), t.dest.Name())
+				t.lookErr = fmt.Errorf("%d of the %d blobs the backup needs were not stored on %q", len(c.needed)-len(t.needed), len(c.needed), t.dest.Name())
 				return
 			}
-			t.looked <- t.dest.CheckBlobs(ctx, c.stack, t.needed)
+			t.lookErr = t.dest.CheckBlobs(ctx, c.stack, t.needed)
 		})
 	}
 }
@@ -748,13 +722,12 @@ func (c *capture) checkBlobs(ctx context.Context, dest *storage.Destination, sid
 			return fmt.Errorf("destination %q failed during the volume capture", dest.Name())
 		}
 		select {
-		case err := <-t.looked:
-			t.looked <- err // a second commit of the same destination sees it too
-			if err != nil {
-				return err
-			}
+		case <-t.looked:
 		case <-ctx.Done():
 			return ctx.Err()
+		}
+		if t.lookErr != nil {
+			return t.lookErr
 		}
 		sidecar.Blobs = t.needed
 		return nil
