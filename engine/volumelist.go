@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -79,8 +80,7 @@ type volumeHelper struct {
 	list     sync.Once
 	listed   [][]ListedEntry
 	listErr  error
-	mu       sync.Mutex
-	open     int // sessions not closed yet
+	open     atomic.Int32 // sessions not closed yet
 }
 
 // OpenVolume opens one volume's session (see OpenVolumes).
@@ -109,7 +109,8 @@ func (c *Client) OpenVolumes(ctx context.Context, names []string, image string) 
 	if err != nil {
 		return nil, err
 	}
-	h := &volumeHelper{c: c, id: id, mounts: mounts, open: len(names)}
+	h := &volumeHelper{c: c, id: id, mounts: mounts}
+	h.open.Store(int32(len(names)))
 	out := make([]VolumeReader, len(names))
 	for i, name := range names {
 		out[i] = &VolumeSession{h: h, index: i, name: name, mount: mounts[i]}
@@ -120,11 +121,7 @@ func (c *Client) OpenVolumes(ctx context.Context, names []string, image string) 
 // Close ends the session; the last one removes the helper.
 func (s *VolumeSession) Close() {
 	s.once.Do(func() {
-		s.h.mu.Lock()
-		s.h.open--
-		last := s.h.open == 0
-		s.h.mu.Unlock()
-		if last {
+		if s.h.open.Add(-1) == 0 {
 			s.h.c.removeHelper(context.Background(), s.h.id)
 		}
 	})
@@ -254,16 +251,6 @@ func (s *VolumeSession) ReadFiles(ctx context.Context, rels []string, fn func(*t
 		return fmt.Errorf("reading volume %s: %w", s.name, err)
 	}
 	return nil
-}
-
-// ParseListing reads find's output in listFormat for one volume (see
-// ParseListings).
-func ParseListing(data []byte) ([]ListedEntry, error) {
-	l, err := ParseListings(data, 1)
-	if err != nil {
-		return nil, err
-	}
-	return l[0], nil
 }
 
 // ParseListings reads one find's output in listFormat over n volumes,

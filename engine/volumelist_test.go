@@ -55,19 +55,29 @@ func TestParseListing(t *testing.T) {
 		{name: "bad time", data: listing(rootLine, []string{"f", "644", "0", "0", "1", "yesterday", "1.0", "1", "1", "x", ""}), wantErr: "bad time"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseListing(tc.data)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want one saying %q", err, tc.wantErr)
-				}
+			got, err := ParseListings(tc.data, 1)
+			if failedAsWanted(t, err, tc.wantErr) {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, got)
+			tc.check(t, got[0])
 		})
 	}
+}
+
+// failedAsWanted checks err against wantErr (a part of the message; ""
+// for no error) and says whether the case ends there.
+func failedAsWanted(t *testing.T, err error, wantErr string) bool {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want one saying %q", err, wantErr)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
 }
 
 // TestParseListings: one find over several volumes lists each from its
@@ -91,14 +101,8 @@ func TestParseListings(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseListings(tc.data, tc.n)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want one saying %q", err, tc.wantErr)
-				}
+			if failedAsWanted(t, err, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d listings, want %d", len(got), len(tc.want))
