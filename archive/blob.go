@@ -81,10 +81,9 @@ type BlobObject struct {
 	Size int64  `json:"size"`
 	// SHA256 is the stored bytes' sha256, which the first sidecars of
 	// format 3 record and a reader checks when present. Later ones leave
-	// it out: age's authentication of every chunk and
-	// the content's sha256 in the manifest check a blob whole, and
-	// hashing the stored bytes as well cost a sixth of a first backup's
-	// CPU.
+	// it out: age's authentication of every chunk and the content's
+	// sha256 in the manifest check a blob whole, and hashing the stored
+	// bytes as well cost a sixth of a first backup's CPU.
 	SHA256 string `json:"sha256,omitempty"`
 }
 
@@ -177,7 +176,8 @@ func (e *BlobEncoder) Encode(r io.Reader, sizeHint int64) (_ *EncodedBlob, err e
 		sink = f
 	} else {
 		// Room for the content, zstd's frame and age's header and tags.
-		room := int(max(sizeHint, 0)) + int(max(sizeHint, 0))/64 + 1024
+		hint := int(max(sizeHint, 0))
+		room := hint + hint/64 + 1024
 		buf = bytes.NewBuffer(e.buffers.Get(room, room)[:0])
 		sink = buf
 		b.buf, b.pool = buf, e.buffers

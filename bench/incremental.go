@@ -171,7 +171,7 @@ func benchIncrementalSize(ctx context.Context, env *benchEnv, opts volumesBenchO
 		withVolume: {project: env.db.project, stackDir: env.stackDir, dest: dirs["dest"], stateDir: dirs["state"],
 			volumes: []string{benchVolumeKey}, recipients: []string{recipient}},
 		allVolumes: {project: env.db.project, stackDir: env.stackDir, dest: dirs["dest"], stateDir: dirs["state"],
-			volumes: append([]string{benchVolumeKey}, appwriteSmallVolumes()...), recipients: []string{recipient}},
+			volumes: config.DefaultVolumes(), recipients: []string{recipient}},
 		noVolume: {project: env.db.project, stackDir: env.stackDir, dest: dirs["dest-novolume"], stateDir: dirs["state-novolume"],
 			recipients: []string{recipient}},
 	} {

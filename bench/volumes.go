@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/appwrite-dr/dr/config"
 )
 
 // volumeResult is the volume capture measured two ways in one run.
@@ -80,10 +83,11 @@ func runVolumeBench(ctx context.Context, db *benchDatabase, image string, size i
 const benchVolumeKey = "appwrite-uploads"
 
 // appwriteSmallVolumes are Appwrite's other volumes dr backs up by
-// default, which the volume benchmark adds, small, for an unchanged run
-// of an Appwrite host's seven.
+// default (config.DefaultVolumes but the uploads), which the volume
+// benchmark adds, small, for an unchanged run of an Appwrite host's
+// volumes.
 func appwriteSmallVolumes() []string {
-	return []string{"appwrite-imports", "appwrite-sites", "appwrite-config", "appwrite-certificates", "appwrite-builds", "appwrite-functions"}
+	return slices.DeleteFunc(config.DefaultVolumes(), func(v string) bool { return v == benchVolumeKey })
 }
 
 // benchVolume is a compose-labelled volume of the benchmark project, as

@@ -14,9 +14,9 @@ import (
 // DumpImport feeds a backup's dump chunks, in the manifest's order, to one
 // streaming import into a server (or, with Connections above 1, to a
 // parallel one: see importParallel), each chunk only after the archive
-// reader checked its size and sha256 against the manifest. It is the one import path of dr: a restore
-// and a drill both stream through it, so a drill proves what a restore
-// would do.
+// reader checked its size and sha256 against the manifest. It is the one
+// import path of dr: a restore and a drill both stream through it, so a
+// drill proves what a restore would do.
 type DumpImport struct {
 	srv    *mariadb.Server
 	chunks []archive.Chunk
