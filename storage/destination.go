@@ -249,7 +249,19 @@ func (d *Destination) List(ctx context.Context) ([]Backup, error) {
 
 // Scan lists every object of dr's on the destination. Objects dr did not
 // write are ignored. A listing error is returned, never read as "empty".
-func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
+func (d *Destination) Scan(ctx context.Context) (*Listing, error) { return d.scan(ctx, true) }
+
+// scanManifests is Scan without reading any backup's pin or drill
+// reports (each an object of its own): for what asks only which backups
+// are complete and what their manifests say, such as which blobs they
+// need.
+func (d *Destination) scanManifests(ctx context.Context) (*Listing, error) {
+	return d.scan(ctx, false)
+}
+
+// scan lists the destination; notes reads each complete backup's pin
+// note and drill reports.
+func (d *Destination) scan(ctx context.Context, notes bool) (*Listing, error) {
 	lctx, cancel := d.call(ctx)
 	entries, err := d.f.List(lctx, "")
 	err = timedOut(lctx, err)
@@ -309,12 +321,15 @@ func (d *Destination) Scan(ctx context.Context) (*Listing, error) {
 			continue
 		}
 		p, _ := archive.ParseObjectName(name)
-		l.Complete = append(l.Complete, Backup{
+		b := Backup{
 			Name: name, Stack: p.Stack, Time: p.Time, Encrypted: p.Encrypted, Size: a.Size(),
 			ModTime: a.ModTime(ctx), Uploaded: uploadTime(ctx, a, s), Manifest: m, Destination: d.name, Pinned: pins[name] != nil,
-			PinNote:   d.pinNote(ctx, pins[name]),
-			LastDrill: d.lastDrill(ctx, drills[name], backupFacts{name: name, taken: p.Time, archiveSHA256: m.Object.SHA256}, now),
-		})
+		}
+		if notes {
+			b.PinNote = d.pinNote(ctx, pins[name])
+			b.LastDrill = d.lastDrill(ctx, drills[name], backupFacts{name: name, taken: p.Time, archiveSHA256: m.Object.SHA256}, now)
+		}
+		l.Complete = append(l.Complete, b)
 	}
 	for backup, reports := range drills {
 		if _, ok := archives[backup]; ok {

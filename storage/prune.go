@@ -158,7 +158,7 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 	// needs, which the next prune deletes; never a backup without its
 	// blobs. They are judged against the destination as it is now, once
 	// for every stack.
-	if after, err := d.Scan(ctx); err != nil {
+	if after, err := d.scanManifests(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("listing the backups left, to delete the blobs none needs: %w", err))
 	} else {
 		for _, s := range stacks {
