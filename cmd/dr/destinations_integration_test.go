@@ -144,15 +144,7 @@ func TestRestoreFallsBackToTheNextCopy(t *testing.T) {
 	if len(listed) != 1 || len(listed[0].Destinations) != 2 {
 		t.Fatalf("list = %+v, want one backup on both", listed)
 	}
-	path := filepath.Join(first, listed[0].Name)
-	body, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body[len(body)/2] ^= 0x40
-	if err := os.WriteFile(path, body, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	teststack.FlipByte(t, filepath.Join(first, listed[0].Name))
 	s.SQL(t, "DELETE FROM appwrite._1_users LIMIT 1")
 
 	out, errOut, code := run(t, nil, "restore", "--latest", "--only", "db", "--yes", "--config", cfg)
@@ -167,10 +159,7 @@ func TestRestoreFallsBackToTheNextCopy(t *testing.T) {
 	}
 
 	// Both copies damaged: refused, each copy's fault named.
-	path2 := filepath.Join(second, listed[0].Name)
-	if err := os.WriteFile(path2, body, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	teststack.FlipByte(t, filepath.Join(second, listed[0].Name))
 	_, errOut, code = run(t, nil, "restore", "--latest", "--only", "db", "--yes", "--config", cfg)
 	if code != exitFailed || !strings.Contains(errOut, "did not verify on any destination") || !strings.Contains(errOut, "local:") || !strings.Contains(errOut, "second:") {
 		t.Errorf("restore with every copy damaged: exit %d\n%s", code, errOut)
