@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/appwrite-dr/dr/internal/redact"
 )

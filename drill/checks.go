@@ -16,6 +16,7 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore"
 )
@@ -146,11 +147,11 @@ func (d *driller) checkDisk(ctx context.Context, id string) Check {
 func diskVerdict(c Check, free, need int64) Check {
 	if free < need {
 		c.Detail = fmt.Sprintf("the engine's disk has %s free, the drill needs %s (%d× the dump); free space under the Docker root dir and drill again",
-			humanBytes(free), humanBytes(need), diskFactor)
+			humanize.Bytes(free), humanize.Bytes(need), diskFactor)
 		return c
 	}
 	c.Passed = true
-	c.Detail = fmt.Sprintf("%s free, %s needed", humanBytes(free), humanBytes(need))
+	c.Detail = fmt.Sprintf("%s free, %s needed", humanize.Bytes(free), humanize.Bytes(need))
 	return c
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore"
@@ -375,7 +376,7 @@ func (d *driller) run(ctx context.Context) {
 		d.rep.ServerVersion = v[0][0]
 	}
 
-	d.step(fmt.Sprintf("importing %s into the throwaway container", humanBytes(m.Database.DumpSize)))
+	d.step(fmt.Sprintf("importing %s into the throwaway container", humanize.Bytes(m.Database.DumpSize)))
 	st, err := d.stream(ctx, srv)
 	if err != nil {
 		d.fail(CheckImport, err)
@@ -440,17 +441,4 @@ func randomPassword() (string, error) {
 		return "", fmt.Errorf("generating the drill database's password: %w", err)
 	}
 	return hex.EncodeToString(b), nil
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for x := n / unit; x >= unit; x /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/mariadb"
 )
 
@@ -154,7 +155,7 @@ func chooseAside(p *asidePrep) string {
 	case p.FreeErr != nil:
 		return fmt.Sprintf("the free space of the database's datadir could not be measured (%v)", p.FreeErr)
 	case p.Free < p.Need:
-		return fmt.Sprintf("the database's datadir has %s free and the import needs about %s while the current tables keep theirs", humanSize(p.Free), humanSize(p.Need))
+		return fmt.Sprintf("the database's datadir has %s free and the import needs about %s while the current tables keep theirs", humanize.Bytes(p.Free), humanize.Bytes(p.Need))
 	}
 	return ""
 }
@@ -694,16 +695,4 @@ func pruneAside(ctx context.Context, srv asideServer, keep int, protect, databas
 		}
 	}
 	return dropped, dropAside(ctx, srv, dropped)
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/appwrite-dr/dr/internal/humanize"
 )
 
 // Status judges the daemon's state now, as dr status would.
@@ -227,7 +229,7 @@ func pageData(st Status, snap Snapshot) pageView {
 	for _, r := range backups {
 		maxSize, maxDur = max(maxSize, r.Bytes), max(maxDur, r.Duration)
 	}
-	v.MaxSize, v.MaxDuration = humanBytes(maxSize), maxDur.Round(time.Second).String()
+	v.MaxSize, v.MaxDuration = humanize.Bytes(maxSize), maxDur.Round(time.Second).String()
 	w := v.ChartW / chartRuns
 	for i, r := range backups {
 		color := colorSuccess
@@ -236,7 +238,7 @@ func pageData(st Status, snap Snapshot) pageView {
 		} else if r.Outcome == OutcomeSkipped {
 			color = colorSkipped
 		}
-		title := fmt.Sprintf("%s %s %s %s", r.Started.UTC().Format(time.RFC3339), r.Outcome, humanBytes(r.Bytes), r.Duration.Round(time.Second))
+		title := fmt.Sprintf("%s %s %s %s", r.Started.UTC().Format(time.RFC3339), r.Outcome, humanize.Bytes(r.Bytes), r.Duration.Round(time.Second))
 		hs, hd := 4.0, 4.0 // a failed run still shows
 		if maxSize > 0 {
 			hs = max(hs, v.ChartH*float64(r.Bytes)/float64(maxSize))
@@ -308,22 +310,9 @@ func rtoString(s float64) string {
 	return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond).String()
 }
 
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"ts":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
-	"bytes": humanBytes,
+	"bytes": humanize.Bytes,
 	"dur":   func(d time.Duration) string { return d.Round(time.Second).String() },
 	"join":  strings.Join,
 	"rto":   rtoString,

@@ -16,6 +16,7 @@ import (
 	"github.com/nicholas-fedor/shoutrrr/pkg/types"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/internal/redact"
 )
 
@@ -227,7 +228,7 @@ func message(cfg *config.Config, r Run) (title, msg string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n%s run started %s, took %s (%s)", title, r.Kind, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Second), r.Trigger)
 	if r.Backup != "" {
-		fmt.Fprintf(&b, "\nbackup %s, %s", r.Backup, humanBytes(r.Bytes))
+		fmt.Fprintf(&b, "\nbackup %s, %s", r.Backup, humanize.Bytes(r.Bytes))
 	}
 	for _, d := range r.Destinations {
 		if d.Error != "" {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/backup"
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/lock"
 )
 
@@ -151,11 +152,11 @@ func printBackupSummary(a *app, r *backup.Result) {
 	}
 	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "backup %s\n", r.Name)
-	fmt.Fprintf(w, "  size\t%s raw, %s archived\n", humanBytes(r.RawBytes), humanBytes(r.ArchiveBytes))
+	fmt.Fprintf(w, "  size\t%s raw, %s archived\n", humanize.Bytes(r.RawBytes), humanize.Bytes(r.ArchiveBytes))
 	fmt.Fprintf(w, "  database\t%d tables, %d rows\n", tables, rows)
 	if r.Manifest != nil {
 		for _, v := range r.Manifest.Volumes {
-			fmt.Fprintf(w, "  volume\t%s: %d files, %s; read %d changed or new (%s)\n", v.Name, v.Files, humanBytes(v.Bytes), v.ReadFiles, humanBytes(v.ReadBytes))
+			fmt.Fprintf(w, "  volume\t%s: %d files, %s; read %d changed or new (%s)\n", v.Name, v.Files, humanize.Bytes(v.Bytes), v.ReadFiles, humanize.Bytes(v.ReadBytes))
 		}
 	}
 	fmt.Fprintf(w, "  duration\t%s\n", r.Duration.Round(100*time.Millisecond))
@@ -170,7 +171,7 @@ func printBackupSummary(a *app, r *backup.Result) {
 		fmt.Fprintf(w, "  pruned\t%s: kept %d, removed %d", p.Destination, len(p.Decisions)-p.Removed(), p.Removed())
 		for _, b := range p.Blobs {
 			if b.Deleted > 0 {
-				fmt.Fprintf(w, "; %d blobs no kept backup needs (%s)", b.Deleted, humanBytes(b.DeleteBytes))
+				fmt.Fprintf(w, "; %d blobs no kept backup needs (%s)", b.Deleted, humanize.Bytes(b.DeleteBytes))
 			}
 		}
 		fmt.Fprintln(w)
@@ -179,19 +180,6 @@ func printBackupSummary(a *app, r *backup.Result) {
 		fmt.Fprintf(w, "  warning\t%s\n", warning)
 	}
 	w.Flush()
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func orNone(list []string) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -139,7 +140,7 @@ func printList(a *app, entries []storage.CatalogEntry) {
 	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tTIME (UTC)\tSIZE\tTABLES\tROWS\tENCRYPTED\tDESTINATIONS\tLAST DRILL\tPINNED")
 	for _, b := range listed(entries) {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%v\t%s\t%s\t%s\n", b.Name, b.Time.UTC().Format("2006-01-02 15:04:05"), humanBytes(b.Size), b.Tables, b.Rows, b.Encrypted, strings.Join(b.Destinations, ","), lastDrill(b.LastDrill), pinned(b))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%v\t%s\t%s\t%s\n", b.Name, b.Time.UTC().Format("2006-01-02 15:04:05"), humanize.Bytes(b.Size), b.Tables, b.Rows, b.Encrypted, strings.Join(b.Destinations, ","), lastDrill(b.LastDrill), pinned(b))
 	}
 	w.Flush()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/backup"
+	"github.com/appwrite-dr/dr/internal/humanize"
 )
 
 // progressPrinter draws one self-overwriting status line on a terminal and
@@ -36,11 +37,11 @@ func (p *progressPrinter) update(pr backup.Progress) {
 	}
 	var dests []string
 	for name, n := range pr.Sent {
-		dests = append(dests, name+" "+humanBytes(n))
+		dests = append(dests, name+" "+humanize.Bytes(n))
 	}
 	sort.Strings(dests)
 	fmt.Fprintf(p.w, "\r\033[K%-7s dumped %s, volumes %s (%s/s), sent: %s, %s",
-		pr.Phase, humanBytes(pr.DumpBytes), humanBytes(pr.VolumeBytes), humanBytes(int64(rate)), strings.Join(dests, ", "), pr.Elapsed.Round(time.Second))
+		pr.Phase, humanize.Bytes(pr.DumpBytes), humanize.Bytes(pr.VolumeBytes), humanize.Bytes(int64(rate)), strings.Join(dests, ", "), pr.Elapsed.Round(time.Second))
 	p.drawn = true
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/backup"
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -101,7 +102,7 @@ func printPrune(a *app, reports []*storage.PruneReport) {
 			if r.DryRun {
 				verb = "would remove"
 			}
-			fmt.Fprintf(a.out, "  blobs of %s: %s %d no kept backup needs (%s), keep %d kept backups need", b.Stack, verb, b.Deleted, humanBytes(b.DeleteBytes), b.Kept)
+			fmt.Fprintf(a.out, "  blobs of %s: %s %d no kept backup needs (%s), keep %d kept backups need", b.Stack, verb, b.Deleted, humanize.Bytes(b.DeleteBytes), b.Kept)
 			if b.Young > 0 {
 				fmt.Fprintf(a.out, " and %d younger than the grace period (a backup may be uploading them)", b.Young)
 			}

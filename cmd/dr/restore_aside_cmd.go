@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore"
 )
@@ -122,7 +123,7 @@ func printUndoPlan(a *app, p *restore.UndoPlan) {
 		case !s.Existed:
 			fmt.Fprintf(w, "  database\t%s: did not exist before the restore; dropped\n", s.Origin)
 		default:
-			fmt.Fprintf(w, "  database\t%s: the restored one dropped; %d %s (%s) back from %s, with its views, triggers, routines and events\n", s.Origin, s.Held, plural(s.Held, "table", "tables"), humanBytes(s.Bytes), s.Schema)
+			fmt.Fprintf(w, "  database\t%s: the restored one dropped; %d %s (%s) back from %s, with its views, triggers, routines and events\n", s.Origin, s.Held, plural(s.Held, "table", "tables"), humanize.Bytes(s.Bytes), s.Schema)
 		}
 	}
 	fmt.Fprintf(w, "  stopped\t%s (started again afterwards)\n", orNone(p.Stop))
@@ -165,7 +166,7 @@ func printAsideGroups(a *app, groups []*restore.AsideGroup) {
 			case !s.Existed:
 				from += " (new)"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", g.Stamp, nonEmpty(g.Backup), s.Schema, from, s.Held, humanBytes(s.Bytes))
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", g.Stamp, nonEmpty(g.Backup), s.Schema, from, s.Held, humanize.Bytes(s.Bytes))
 		}
 	}
 	w.Flush()

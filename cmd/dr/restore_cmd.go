@@ -12,6 +12,7 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore"
 )
@@ -342,7 +343,7 @@ func printRestorePlan(a *app, p *restore.Plan) {
 		if !v.Exists {
 			action = "create and fill"
 		}
-		fmt.Fprintf(w, "  volume\t%s: %s %s (%d files, %s)\n", v.Key, action, v.Docker, v.Files, humanBytes(v.Bytes))
+		fmt.Fprintf(w, "  volume\t%s: %s %s (%d files, %s)\n", v.Key, action, v.Docker, v.Files, humanize.Bytes(v.Bytes))
 	}
 	fmt.Fprintf(w, "  stopped\t%s (started again afterwards)\n", orNone(p.Stop))
 	if j := p.Interrupted; j != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/scheduler"
 )
 
@@ -96,7 +97,7 @@ func printStatus(a *app, st scheduler.Status) {
 		case d.Newest == "":
 			fmt.Fprintf(w, "%s\tno complete backup\n", d.Name)
 		default:
-			fmt.Fprintf(w, "%s\t%s, %s, taken %s (%s ago)\n", d.Name, d.Newest, humanBytes(d.Size),
+			fmt.Fprintf(w, "%s\t%s, %s, taken %s (%s ago)\n", d.Name, d.Newest, humanize.Bytes(d.Size),
 				d.Time.UTC().Format(time.RFC3339), st.Now.Sub(d.Time).Round(time.Minute))
 		}
 	}
@@ -114,7 +115,7 @@ func describeRun(r *scheduler.Run) string {
 	if r.Backup != "" {
 		s += " " + r.Backup
 		if r.Bytes > 0 {
-			s += ", " + humanBytes(r.Bytes)
+			s += ", " + humanize.Bytes(r.Bytes)
 		}
 	}
 	if d := r.Drill; d != nil {

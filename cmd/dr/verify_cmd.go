@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/restore"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -94,7 +95,7 @@ func printVerify(a *app, name string, reports []restore.CopyReport) {
 		if r.Err != nil {
 			status = "DAMAGED: " + r.Err.Error()
 		}
-		fmt.Fprintf(w, "  %s\t%s\t%s in %s\n", r.Destination, status, humanBytes(r.Bytes), r.Duration.Round(10*time.Millisecond))
+		fmt.Fprintf(w, "  %s\t%s\t%s in %s\n", r.Destination, status, humanize.Bytes(r.Bytes), r.Duration.Round(10*time.Millisecond))
 	}
 	w.Flush()
 }
