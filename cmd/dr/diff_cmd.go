@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/appwrite-dr/dr/drill"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/forensics"
 	"github.com/appwrite-dr/dr/restore"
@@ -132,7 +133,7 @@ func runDiff(ctx context.Context, a *app, args []string, opts diffOptions) (*for
 		lopts := forensics.StackOptions(cfg.Stack, project)
 		var from string
 		if opts.checksum {
-			if lopts.Checksums, from, err = drillChecksums(ctx, a.logger, dests, p.Backup.Name, p.Manifest.Object.SHA256); err != nil {
+			if lopts.Checksums, from, err = drill.ReportedChecksums(ctx, a.logger, dests, p.Backup.Name, p.Manifest.Object.SHA256); err != nil {
 				return nil, err
 			}
 		}

@@ -1,4 +1,4 @@
-package main
+package drill
 
 import (
 	"context"
@@ -6,22 +6,21 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/appwrite-dr/dr/drill"
 	"github.com/appwrite-dr/dr/storage"
 )
 
-// drillChecksums are the table checksums of the newest drill of backup
+// ReportedChecksums are the table checksums of the newest drill of backup
 // that recorded them, across the destinations: a backup records none,
 // its drill sums the tables it imported. A report bound to the archive
 // (archiveSHA256, from the sidecar) is taken before an unbound one of an
 // older dr, and one about another archive never: its sums would compare
 // the live database with some other backup. The drill report's object
 // name is returned to say where the sums came from.
-func drillChecksums(ctx context.Context, log *slog.Logger, dests []*storage.Destination, backup, archiveSHA256 string) (map[string]uint64, string, error) {
+func ReportedChecksums(ctx context.Context, log *slog.Logger, dests []*storage.Destination, backup, archiveSHA256 string) (map[string]uint64, string, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var best *drill.Report
+	var best *Report
 	var bestObject string
 	var errs []error
 	for _, d := range dests {
@@ -37,7 +36,7 @@ func drillChecksums(ctx context.Context, log *slog.Logger, dests []*storage.Dest
 				errs = append(errs, err)
 				continue
 			}
-			rep, err := drill.ParseReport(data)
+			rep, err := ParseReport(data)
 			if err != nil {
 				log.Warn("skipping an unreadable drill report", "report", names[i], "destination", d.Name(), "err", err)
 				continue
@@ -66,7 +65,7 @@ func drillChecksums(ctx context.Context, log *slog.Logger, dests []*storage.Dest
 
 // betterChecksumReport says whether a's sums are to be taken over b's: a
 // report bound to the archive over an unbound one, then the newer.
-func betterChecksumReport(a, b *drill.Report) bool {
+func betterChecksumReport(a, b *Report) bool {
 	if aBound, bBound := a.ArchiveSHA256 != "", b.ArchiveSHA256 != ""; aBound != bBound {
 		return aBound
 	}

@@ -1,4 +1,4 @@
-package main
+package drill
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/appwrite-dr/dr/storage"
 )
 
-// drillChecksums takes the newest drill report holding checksums across
+// ReportedChecksums takes the newest drill report holding checksums across
 // destinations, passes over older reports without them, and names the fix
 // when there is none.
 func TestDrillChecksumsPicksNewestWithSums(t *testing.T) {
@@ -61,7 +61,7 @@ func TestDrillChecksumsPicksNewestWithSums(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			sums, from, err := drillChecksums(ctx, nil, dests, backup, archiveSum)
+			sums, from, err := ReportedChecksums(ctx, nil, dests, backup, archiveSum)
 			if tt.want == 0 {
 				if err == nil || !strings.Contains(err.Error(), "run dr drill "+backup+" first") {
 					t.Fatalf("err = %v, want one naming dr drill", err)
