@@ -282,7 +282,7 @@ func TestIncrementalCaptureWithFakes(t *testing.T) {
 	vol.write("empty", "")
 	vol.write("bucket/big.bin", strings.Repeat("z", 50000)) // never changes until the end
 	vol.files["bucket/hard"] = vol.files["bucket/a.bin"]
-	eng := &volumeEngine{fakeEngine: fakeEngine{project: "fake", rows: 3}, vol: vol}
+	eng := &volumeEngine{fakeEngine: fakeEngine{Project: "fake", Rows: 3}, vol: vol}
 	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	run := func(step string, full bool, dests ...*storage.Destination) *Result {
 		t.Helper()
@@ -415,7 +415,7 @@ func TestPruneDeletesOnlyBlobsNoKeptBackupNeeds(t *testing.T) {
 	cfg, d := openMemory(t, config.Retention{KeepLast: 100}, nil)
 	cfg.Stack.Volumes = []string{"appwrite-uploads"}
 	vol := newFakeVolume()
-	eng := &volumeEngine{fakeEngine: fakeEngine{project: "fake", rows: 3}, vol: vol}
+	eng := &volumeEngine{fakeEngine: fakeEngine{Project: "fake", Rows: 3}, vol: vol}
 	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	var names []string
 	for i, content := range []string{"one", "two", "three"} {
@@ -501,7 +501,7 @@ func TestDestinationThatCannotListItsBlobsIsOutOfTheRunWithFakes(t *testing.T) {
 	}
 	vol := newFakeVolume()
 	vol.write("bucket/a.bin", strings.Repeat("a", 5000))
-	eng := &volumeEngine{fakeEngine: fakeEngine{project: "fake", rows: 3}, vol: vol}
+	eng := &volumeEngine{fakeEngine: fakeEngine{Project: "fake", Rows: 3}, vol: vol}
 	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
 	res, err := Run(ctx, eng, cfg, []*storage.Destination{d, d2}, Options{Now: func() time.Time { return at }})

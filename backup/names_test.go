@@ -52,7 +52,7 @@ func listedNames(t *testing.T, d *storage.Destination) []string {
 func TestBackToBackBackupsKeepTheirOwnWithFakes(t *testing.T) {
 	ctx := context.Background()
 	cfg, d := openMemory(t, config.Retention{KeepLast: 1}, nil)
-	eng := &fakeEngine{project: "fake", rows: 10}
+	eng := &fakeEngine{Project: "fake", Rows: 10}
 	first := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	var previous string
 	for i := range 12 {
@@ -105,7 +105,7 @@ func TestBackupNeverPrunesItsOwnWithFakes(t *testing.T) {
 	ctx := context.Background()
 	var flaky *listFailsOnce
 	cfg, d := openMemory(t, config.Retention{KeepLast: 1}, nil)
-	eng := &fakeEngine{project: "fake", rows: 10}
+	eng := &fakeEngine{Project: "fake", Rows: 10}
 	at := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	newer, err := Run(ctx, eng, cfg, []*storage.Destination{d}, Options{Now: func() time.Time { return at.Add(5 * time.Second) }})
 	if err != nil {
@@ -152,7 +152,7 @@ func TestDurationCountsFromTheRealStartWithFakes(t *testing.T) {
 		}
 		return start.Add(1200 * time.Millisecond)
 	}
-	res, err := Run(context.Background(), &fakeEngine{project: "fake", rows: 10}, cfg, []*storage.Destination{d}, Options{Now: clock})
+	res, err := Run(context.Background(), &fakeEngine{Project: "fake", Rows: 10}, cfg, []*storage.Destination{d}, Options{Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

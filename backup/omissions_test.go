@@ -35,18 +35,18 @@ func TestBackupOmissionsWithFakes(t *testing.T) {
 		viewEntry     string // part of the views entry; "" when none
 	}{
 		{name: "a broken view is left out, its definition kept",
-			eng:     fakeEngine{brokenView: "broken_v"},
+			eng:     fakeEngine{BrokenView: "broken_v"},
 			omitted: []string{"view:appwrite.broken_v"},
 			warning: "view appwrite.broken_v is not in the backup: it cannot be opened (Table 'appwrite.gone' doesn't exist)",
 			dumpArg: "--ignore-table=appwrite.broken_v",
 			viewEntry: "-- appwrite.broken_v: Table 'appwrite.gone' doesn't exist\nUSE `appwrite`;\n" +
 				"CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `appwrite`.`broken_v` AS select `appwrite`.`gone`.`x` AS `x` from `appwrite`.`gone`;\n"},
 		{name: "a versioned table's history is dumped",
-			eng:           fakeEngine{versioned: "audit"},
+			eng:           fakeEngine{Versioned: "audit"},
 			versionedRows: 2,
 			dumpArg:       "--dump-history"},
 		{name: "a client without --dump-history: the history is said to be missing",
-			eng:           fakeEngine{versioned: "audit", noDumpHistory: true},
+			eng:           fakeEngine{Versioned: "audit", NoDumpHistory: true},
 			omitted:       []string{"history:appwrite.audit"},
 			warning:       "the history of system-versioned table appwrite.audit is not in the backup",
 			versionedRows: 1},
@@ -61,13 +61,13 @@ func TestBackupOmissionsWithFakes(t *testing.T) {
 				t.Fatal(err)
 			}
 			eng := tc.eng
-			eng.project, eng.rows = "fake", 3
+			eng.Project, eng.Rows = "fake", 3
 			res, err := Run(ctx, &eng, cfg, []*storage.Destination{d}, Options{ToolVersion: "test", Now: func() time.Time { return time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC) }})
 			if err != nil {
 				t.Fatalf("backup: %v", err)
 			}
-			if tc.dumpArg != "" && !slices.Contains(eng.dumpArgs, tc.dumpArg) {
-				t.Errorf("dump arguments %v lack %s", eng.dumpArgs, tc.dumpArg)
+			if tc.dumpArg != "" && !slices.Contains(eng.DumpArgs, tc.dumpArg) {
+				t.Errorf("dump arguments %v lack %s", eng.DumpArgs, tc.dumpArg)
 			}
 			db := res.Manifest.Database
 			var omitted []string
@@ -84,10 +84,10 @@ func TestBackupOmissionsWithFakes(t *testing.T) {
 			if !slices.Equal(res.Manifest.Warnings, res.Warnings) {
 				t.Errorf("the manifest's warnings %v are not the run's %v", res.Manifest.Warnings, res.Warnings)
 			}
-			if tc.eng.versioned != "" {
-				i := slices.IndexFunc(db.Tables, func(tb archive.Table) bool { return tb.Name == tc.eng.versioned })
+			if tc.eng.Versioned != "" {
+				i := slices.IndexFunc(db.Tables, func(tb archive.Table) bool { return tb.Name == tc.eng.Versioned })
 				if i < 0 || !db.Tables[i].Versioned || db.Tables[i].Rows != tc.versionedRows {
-					t.Errorf("tables = %+v, want %s versioned with %d rows", db.Tables, tc.eng.versioned, tc.versionedRows)
+					t.Errorf("tables = %+v, want %s versioned with %d rows", db.Tables, tc.eng.Versioned, tc.versionedRows)
 				}
 			}
 			entry := readEntry(t, d, res.Name, archive.BrokenViewsEntry)

@@ -81,7 +81,7 @@ func TestBackupFailurePathsWithFakes(t *testing.T) {
 				{Name: "bad", Remote: badRemote, Timeout: 300 * time.Millisecond, WrapFs: f.wrap},
 			})
 			rows := max(f.rows, 2000)
-			res, err := Run(ctx, &fakeEngine{project: "fake", rows: rows}, cfg, opened.Healthy, Options{ToolVersion: "test", Unreachable: opened.Failed})
+			res, err := Run(ctx, &fakeEngine{Project: "fake", Rows: rows}, cfg, opened.Healthy, Options{ToolVersion: "test", Unreachable: opened.Failed})
 			if f.fired != nil && f.fired() == 0 {
 				t.Fatal("the fault never fired: the test proves nothing")
 			}
@@ -126,7 +126,7 @@ func TestBackupFailingEverywhereWithFakes(t *testing.T) {
 		{Name: "two", Remote: storagetest.Memory(t), WrapFs: w2},
 		{Name: "three", Remote: storagetest.Refused(t), Timeout: time.Second},
 	})
-	res, err := Run(ctx, &fakeEngine{project: "fake", rows: 500}, cfg, opened.Healthy, Options{Unreachable: opened.Failed})
+	res, err := Run(ctx, &fakeEngine{Project: "fake", Rows: 500}, cfg, opened.Healthy, Options{Unreachable: opened.Failed})
 	var partial *PartialError
 	if !errors.As(err, &partial) || !strings.Contains(err.Error(), "failed on every destination") {
 		t.Fatalf("Run = %v, want failed on every destination", err)
@@ -140,7 +140,7 @@ func TestBackupFailingEverywhereWithFakes(t *testing.T) {
 		t.Errorf("failed %v, committed %v; want all three failed", names, res.Committed())
 	}
 	none := storage.OpenAll(ctx, []storage.Options{{Name: "down", Remote: storagetest.Refused(t), Timeout: time.Second}})
-	if _, err := Run(ctx, &fakeEngine{project: "fake"}, cfg, none.Healthy, Options{Unreachable: none.Failed}); !errors.Is(err, storage.ErrNoDestination) || !strings.Contains(err.Error(), `"down"`) {
+	if _, err := Run(ctx, &fakeEngine{Project: "fake"}, cfg, none.Healthy, Options{Unreachable: none.Failed}); !errors.Is(err, storage.ErrNoDestination) || !strings.Contains(err.Error(), `"down"`) {
 		t.Errorf("Run with no destination reachable = %v, want ErrNoDestination naming down", err)
 	}
 }
@@ -156,7 +156,7 @@ func TestBackupCommitsWhenPruneIsRefusedWithFakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := &fakeEngine{project: "fake", rows: 10}
+	eng := &fakeEngine{Project: "fake", Rows: 10}
 	first := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	if _, err := Run(ctx, eng, cfg, []*storage.Destination{d}, Options{Now: func() time.Time { return first }}); err != nil {
 		t.Fatal(err)

@@ -106,7 +106,7 @@ func TestQuiesceStartsWhatTheStopReached(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, interrupt := context.WithCancel(context.Background())
 			defer interrupt()
-			eng := &quiescingEngine{fakeEngine: fakeEngine{project: "fake"}, running: tc.running, stopErr: tc.stopErr, startErr: tc.startErr}
+			eng := &quiescingEngine{fakeEngine: fakeEngine{Project: "fake"}, running: tc.running, stopErr: tc.stopErr, startErr: tc.startErr}
 			stack, err := eng.FindStack(ctx, "fake", "mariadb")
 			if err != nil {
 				t.Fatal(err)
@@ -157,7 +157,7 @@ func TestBackupStartsWhatAKilledBackupLeftStopped(t *testing.T) {
 	if err := journal.WriteStopped(cfg.StateDir, &journal.Stopped{Project: "fake", DBService: "mariadb", Services: []string{"web", "gone"}, PID: 4242, StartedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	eng := &quiescingEngine{fakeEngine: fakeEngine{project: "fake", rows: 10}, running: map[string]bool{"queue": true}}
+	eng := &quiescingEngine{fakeEngine: fakeEngine{Project: "fake", Rows: 10}, running: map[string]bool{"queue": true}}
 	res, err := Run(ctx, eng, cfg, []*storage.Destination{d}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -171,9 +171,4 @@ func TestBackupStartsWhatAKilledBackupLeftStopped(t *testing.T) {
 	if _, err := os.Stat(journal.StoppedPath(cfg.StateDir)); !os.IsNotExist(err) {
 		t.Errorf("the record is still there after its services were started: %v", err)
 	}
-}
-
-// RemoveLabelled: the fake stack has no leftovers of killed runs.
-func (f *fakeEngine) RemoveLabelled(context.Context, string) ([]string, []string, error) {
-	return nil, nil, nil
 }

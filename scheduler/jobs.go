@@ -2,32 +2,29 @@ package scheduler
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 
 	"filippo.io/age"
 
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/drill"
-	"github.com/appwrite-dr/dr/restore"
-	"github.com/appwrite-dr/dr/storage"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
+// jobEnv is what the daemon's jobs give the use cases: no Lock, since
+// the daemon takes the state dir's lock around each job itself, with its
+// wait and skip rules.
+func jobEnv(toolVersion string, log *slog.Logger) usecase.Env {
+	return usecase.Env{Logger: log, ToolVersion: toolVersion}
+}
+
 // BackupJob is the scheduled backup: what dr backup does (every
-// destination, then retention), without the CLI's lock, which the daemon
-// takes itself. backup.Run refuses while a restore is unfinished; that
-// refusal is the job's error.
+// destination, then retention) through the same use case. backup.Run
+// refuses while a restore is unfinished; that refusal is the job's error.
 func BackupJob(eng backup.Engine, toolVersion string, log *slog.Logger) JobFunc {
 	return func(ctx context.Context, cfg *config.Config) (JobResult, error) {
-		// A destination that cannot be opened is one failed destination
-		// of the run; the backup commits on the others.
-		opened, err := backup.OpenDestinations(ctx, cfg, nil)
-		if err != nil {
-			return JobResult{}, err
-		}
-		res, err := backup.Run(ctx, eng, cfg, opened.Healthy, backup.Options{ToolVersion: toolVersion, Logger: log, Unreachable: opened.Failed})
+		res, err := usecase.Backup(ctx, jobEnv(toolVersion, log), eng, cfg, usecase.BackupRequest{})
 		var out JobResult
 		if res != nil {
 			out.Backup, out.Bytes = res.Name, res.ArchiveBytes
@@ -46,28 +43,13 @@ func BackupJob(eng backup.Engine, toolVersion string, log *slog.Logger) JobFunc 
 	}
 }
 
-// DrillJob is the scheduled drill: what dr drill --latest does, without
-// the CLI's lock, which the daemon takes itself. identities open encrypted
-// backups; without them an encrypted backup's drill fails its archive
-// check, which is what the operator must hear.
+// DrillJob is the scheduled drill: what dr drill --latest does, through
+// the same use case. identities open encrypted backups; without them an
+// encrypted backup's drill fails its archive check, which is what the
+// operator must hear.
 func DrillJob(eng drill.Engine, identities []age.Identity, toolVersion string, log *slog.Logger) JobFunc {
 	return func(ctx context.Context, cfg *config.Config) (JobResult, error) {
-		// The drill reads from whatever is reachable, as dr drill does.
-		opened, err := backup.OpenDestinations(ctx, cfg, nil)
-		if err != nil {
-			return JobResult{}, err
-		}
-		for _, f := range opened.Failed {
-			log.Warn("destination unreachable; the drill reads from the others", "destination", f.Destination, "err", f.Err)
-		}
-		dests, err := opened.Require()
-		if err != nil {
-			return JobResult{}, err
-		}
-		host, _ := os.Hostname()
-		rep, err := drill.Run(ctx, eng, cfg, dests, drill.Request{
-			Identities: identities, Logger: log, Host: host, ToolVersion: toolVersion,
-		})
+		rep, err := usecase.Drill(ctx, jobEnv(toolVersion, log), eng, cfg, usecase.DrillRequest{Request: drill.Request{Identities: identities}})
 		var out JobResult
 		if rep != nil {
 			out.Backup = rep.Backup
@@ -80,41 +62,27 @@ func DrillJob(eng drill.Engine, identities []age.Identity, toolVersion string, l
 	}
 }
 
-// VerifyJob is the scheduled verify: what dr verify --latest does (every
-// reachable copy of the newest complete backup downloaded, decrypted and
-// checked against its sidecar), without the CLI's lock, which the daemon
-// takes itself. A damaged copy fails the job and is named in its
-// destination outcomes.
+// VerifyJob is the scheduled verify: what dr verify --latest does
+// (every reachable copy of the newest complete backup downloaded,
+// decrypted and checked against its sidecar), through the same use case.
+// A damaged copy fails the job and is named in its destination outcomes.
 func VerifyJob(identities []age.Identity, log *slog.Logger) JobFunc {
 	return func(ctx context.Context, cfg *config.Config) (JobResult, error) {
-		opened, err := backup.OpenDestinations(ctx, cfg, nil)
-		if err != nil {
-			return JobResult{}, err
+		res, err := usecase.Verify(ctx, jobEnv("", log), cfg, usecase.VerifyRequest{
+			Identities: func(bool) ([]age.Identity, error) { return identities, nil },
+		})
+		var out JobResult
+		if res == nil {
+			return out, err
 		}
-		for _, f := range opened.Failed {
-			log.Warn("destination unreachable; verifying the copies on the others", "destination", f.Destination, "err", f.Err)
-		}
-		dests, err := opened.Require()
-		if err != nil {
-			return JobResult{}, err
-		}
-		entry, _, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project})
-		if err != nil {
-			return JobResult{}, fmt.Errorf("finding the newest backup to verify: %w", err)
-		}
-		out := JobResult{Backup: entry.Name, Bytes: entry.Size}
-		if entry.Encrypted && len(identities) == 0 {
-			return out, fmt.Errorf("verifying %s: the backup is encrypted and the daemon has no identity; start it with -i FILE or DR_IDENTITY", entry.Name)
-		}
-		reports, err := restore.Verify(ctx, dests, entry, identities)
-		for _, r := range reports {
+		out.Backup, out.Bytes = res.Backup, res.Size
+		for _, r := range res.Copies {
 			o := DestinationOutcome{Name: r.Destination}
 			if r.Err != nil {
 				o.Error = r.Err.Error()
 			}
 			out.Destinations = append(out.Destinations, o)
 		}
-		// restore.Verify's error names the backup and the damaged copies.
 		return out, err
 	}
 }

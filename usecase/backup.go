@@ -49,7 +49,7 @@ func Backup(ctx context.Context, env Env, eng backup.Engine, cfg *config.Config,
 		return nil, err
 	}
 	defer release()
-	env.limitMemory(cfg)
+	env.LimitMemory(int64(cfg.Archive.ChunkSize))
 	res, err := backup.Run(ctx, eng, cfg, dests.Reachable, backup.Options{
 		ToolVersion: env.ToolVersion,
 		Logger:      env.logger(),
@@ -74,7 +74,9 @@ func Backup(ctx context.Context, env Env, eng backup.Engine, cfg *config.Config,
 		out.Pins, pinErr = pinAll(ctx, holders, res.Name, req.Note, env.now(), false)
 		err = errors.Join(err, pinErr)
 	}
-	return out, err
+	// backup.Run names the destinations it could not open among its
+	// failed ones.
+	return out, outcome(len(res.Committed()) > 0, nil, err)
 }
 
 // BackupPlan is dr backup --dry-run: everything checked, nothing dumped

@@ -28,7 +28,7 @@ func Drill(ctx context.Context, env Env, eng drill.Engine, cfg *config.Config, r
 		return nil, err
 	}
 	defer release()
-	env.limitMemory(cfg)
+	env.LimitMemory(int64(cfg.Archive.ChunkSize))
 	r := req.Request
 	r.Logger, r.ToolVersion, r.Now = env.logger(), env.ToolVersion, env.now
 	if r.Host == "" {

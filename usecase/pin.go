@@ -53,6 +53,7 @@ func Pin(ctx context.Context, env Env, cfg *config.Config, req PinRequest) (*Pin
 	entry, listErr, err := storage.Find(ctx, dests.Reachable, storage.Query{Stack: cfg.Stack.Project, Name: req.Name})
 	res := &PinResult{Note: req.Note, Unpin: req.Unpin, Unreachable: dests.Unreachable}
 	if err != nil {
+		res.Unreachable = env.listed(res.Unreachable, listErr, "pinning on the others")
 		return res, err
 	}
 	res.Backup = entry.Name
@@ -63,10 +64,12 @@ func Pin(ctx context.Context, env Env, cfg *config.Config, req PinRequest) (*Pin
 		}
 	}
 	res.Pins, err = pinAll(ctx, holders, entry.Name, req.Note, env.now(), req.Unpin)
-	if listErr != nil {
-		res.Unreachable = append(res.Unreachable, listErr.Failed...)
+	res.Unreachable = env.listed(res.Unreachable, listErr, "pinning on the others")
+	done := false
+	for _, p := range res.Pins {
+		done = done || p.Err == nil
 	}
-	return res, err
+	return res, outcome(done, res.Unreachable, err)
 }
 
 // pinAll is the one pin loop, for dr pin, dr unpin and dr backup --pin:

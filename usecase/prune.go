@@ -35,5 +35,5 @@ func Prune(ctx context.Context, env Env, cfg *config.Config, req PruneRequest) (
 		defer release()
 	}
 	reports, err := backup.Prune(ctx, cfg, dests.Reachable, backup.PruneOptions{DryRun: req.DryRun, Logger: env.logger(), Now: env.now()})
-	return &PruneResult{Reports: reports, Unreachable: dests.Unreachable}, err
+	return &PruneResult{Reports: reports, Unreachable: dests.Unreachable}, outcome(len(reports) > 0, dests.Unreachable, err)
 }

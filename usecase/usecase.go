@@ -7,6 +7,7 @@ package usecase
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -73,11 +74,12 @@ const memoryHeadroom = 32 << 20
 // held compressed (archive.Writer.AddDump): half the chunk size covers
 // dumps that compress poorly. GOMEMLIMIT, when the operator sets it, wins.
 // The limit is the process's: a daemon's jobs run one at a time.
-func (e Env) limitMemory(cfg *config.Config) {
+// chunkSize is the largest dump chunk the run holds.
+func (e Env) LimitMemory(chunkSize int64) {
 	if os.Getenv("GOMEMLIMIT") != "" || e.getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(max(64<<20, int64(cfg.Archive.ChunkSize)/2+memoryHeadroom) + backup.CaptureMemory)
+	debug.SetMemoryLimit(max(64<<20, chunkSize/2+memoryHeadroom) + backup.CaptureMemory)
 }
 
 // Destinations are the ones a run could open, and the ones it could not.
@@ -111,4 +113,37 @@ func OpenDestinations(ctx context.Context, env Env, cfg *config.Config, names []
 		env.logger().Warn("destination unreachable; "+why, "destination", f.Destination, "err", f.Err)
 	}
 	return Destinations{Reachable: dests, Unreachable: opened.Failed}, nil
+}
+
+// listed adds the destinations a listing could not read to the ones not
+// reached, warning about each: the run goes on from the others.
+func (e Env) listed(unreachable []storage.Failure, listErr *storage.Unreachable, why string) []storage.Failure {
+	if listErr == nil {
+		return unreachable
+	}
+	for _, f := range listErr.Failed {
+		e.logger().Warn("destination could not be listed; "+why, "destination", f.Destination, "err", f.Err)
+	}
+	return append(unreachable, listErr.Failed...)
+}
+
+// PartialError is the outcome of a run that did its work on some
+// destinations and failed on, or could not reach, others: a backup
+// committed somewhere, a pin written somewhere. It is not a success, and
+// not the same failure as a run that did nothing (dr exits 4, not 1).
+type PartialError struct{ Err error }
+
+func (e *PartialError) Error() string { return e.Err.Error() }
+func (e *PartialError) Unwrap() error { return e.Err }
+
+// outcome is a run's error: err and the destinations it could not reach,
+// a *PartialError when it did its work somewhere all the same.
+func outcome(done bool, unreachable []storage.Failure, err error) error {
+	if len(unreachable) > 0 {
+		err = errors.Join(err, &storage.Unreachable{Failed: unreachable})
+	}
+	if err == nil || !done {
+		return err
+	}
+	return &PartialError{Err: err}
 }

@@ -27,6 +27,8 @@ type VerifyRequest struct {
 // VerifyResult is each copy's verification.
 type VerifyResult struct {
 	Backup string
+	// Size is the archive's, as the sidecar records it.
+	Size   int64
 	Copies []restore.CopyReport
 	// Unreachable are the destinations that could not be opened or
 	// listed: their copies were not verified.
@@ -44,13 +46,11 @@ func Verify(ctx context.Context, env Env, cfg *config.Config, req VerifyRequest)
 	}
 	res := &VerifyResult{Unreachable: dests.Unreachable}
 	entry, listErr, err := storage.Find(ctx, dests.Reachable, storage.Query{Stack: cfg.Stack.Project, Name: req.Name, Before: req.Before})
-	if listErr != nil {
-		res.Unreachable = append(res.Unreachable, listErr.Failed...)
-	}
+	res.Unreachable = env.listed(res.Unreachable, listErr, "verifying the copies on the others")
 	if err != nil {
 		return res, fmt.Errorf("choosing the backup to verify: %w", err)
 	}
-	res.Backup = entry.Name
+	res.Backup, res.Size = entry.Name, entry.Size
 	var ids []age.Identity
 	if req.Identities != nil {
 		if ids, err = req.Identities(entry.Encrypted); err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/internal/humanize"
-	"github.com/appwrite-dr/dr/lock"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 type backupOptions struct {
@@ -20,6 +20,7 @@ type backupOptions struct {
 	pin          bool
 	note         string
 	full         bool
+	json         bool
 }
 
 func newBackupCommand(a *app) *cobra.Command {
@@ -56,6 +57,7 @@ schedule).`,
 	cmd.Flags().StringArrayVarP(&opts.destinations, "destination", "d", nil, "back up only to this destination (repeatable)")
 	cmd.Flags().BoolVar(&opts.pin, "pin", false, "pin the backup once committed: retention keeps it (dr unpin releases it)")
 	cmd.Flags().StringVar(&opts.note, "note", "", "with --pin: why it is kept, shown by dr list (one line, e.g. \"before 1.8.1\")")
+	cmd.Flags().BoolVar(&opts.json, "json", false, "print the summary (or, with --dry-run, the plan) as JSON")
 	cmd.Flags().BoolVar(&opts.full, "full", false, "read and store every volume file again, not only what changed since the last backup")
 	return cmd
 }
@@ -73,45 +75,41 @@ func runBackup(cmd *cobra.Command, a *app, opts backupOptions) error {
 	if w := cfg.FileModeWarning(a.cfgPath); w != "" {
 		a.logger.Warn(w)
 	}
-	sess, err := openStackSession(ctx, a, cfg, opts.destinations)
+	eng, err := openEngine(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
-	dests, eng := sess.dests, sess.eng
+	defer eng.Close()
 
 	if opts.dryRun {
-		plan, err := backup.DryRun(ctx, eng, cfg, dests, time.Now())
-		if err != nil {
-			return err
+		plan, err := usecase.BackupPlan(ctx, a.env(), eng, cfg, opts.destinations)
+		if plan != nil {
+			if opts.json {
+				return errors.Join(err, printJSON(a, "the backup plan", planJSON(plan)))
+			}
+			printPlan(a, plan)
 		}
-		printPlan(a, plan)
-		return sess.err()
-	}
-
-	held, err := lock.Acquire(cfg.StateDir, "backup")
-	if err != nil {
 		return err
 	}
-	defer held.Release()
 
-	a.limitMemory(int64(cfg.Archive.ChunkSize))
-	progress := newProgressPrinter(a.err, isTerminal(a.err))
-	res, err := backup.Run(ctx, eng, cfg, dests, backup.Options{
-		ToolVersion: toolVersion(),
-		Logger:      a.logger,
-		Progress:    progress.update,
-		Unreachable: sess.unreachable,
-		Full:        opts.full,
+	progress := newProgressPrinter(a.err, isTerminal(a.err) && !opts.json)
+	res, err := usecase.Backup(ctx, a.env(), eng, cfg, usecase.BackupRequest{
+		Destinations: opts.destinations,
+		Full:         opts.full,
+		Pin:          opts.pin,
+		Note:         opts.note,
+		Progress:     progress.update,
 	})
 	progress.done()
-	if res != nil {
-		printBackupSummary(a, res)
+	if res == nil {
+		return err
 	}
-	if opts.pin && res != nil && len(res.Committed()) > 0 {
-		pins, pinErr := backup.Pin(ctx, res, dests, opts.note, time.Now())
-		printPins(a, res.Name, opts.note, pins)
-		err = errors.Join(err, pinErr)
+	if opts.json {
+		return errors.Join(err, printJSON(a, "the backup's summary", backupDoc(res)))
+	}
+	printBackupSummary(a, res.Result)
+	if opts.pin {
+		printPins(a, res.Name, opts.note, res.Pins)
 	}
 	return err
 }

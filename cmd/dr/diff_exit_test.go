@@ -40,7 +40,7 @@ func TestDiffHelpEndsWithItsOwnExitStatus(t *testing.T) {
 	if !strings.HasSuffix(cmd.Long, diffExitStatusHelp) {
 		t.Errorf("diff help ends with:\n%s", cmd.Long[max(0, len(cmd.Long)-300):])
 	}
-	if other, _, _ := root.Find([]string{"list"}); !strings.HasSuffix(other.Long, exitStatusHelp) {
+	if other, _, _ := root.Find([]string{"list"}); !strings.HasSuffix(other.Long, exitStatusHelp("dr list")) {
 		t.Error("list lost the common exit status table")
 	}
 }

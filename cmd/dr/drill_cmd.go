@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -14,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/drill"
-	"github.com/appwrite-dr/dr/lock"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 type drillOptions struct {
@@ -51,7 +49,7 @@ and one "query: NAME" check per drill.queries entry.
 
 The container and its volume are removed on every path, Ctrl-C and SIGTERM
 included; what a drill killed with SIGKILL left is removed by the next drill
-or by dr drill --cleanup. The report (each check, the restore time or RTO,
+or by dr drill cleanup. The report (each check, the restore time or RTO,
 the backup's age, and CHECKSUM TABLE ... EXTENDED of every imported table
 for dr diff --live --checksum) is written once beside the backup on each destination as
 <backup>.drill-<time>.json; dr list shows the last drill of each backup and
@@ -71,10 +69,18 @@ names each failed check.`,
 	f.StringVarP(&opts.identity, "identity", "i", "", "age identity or SSH private key file for encrypted backups (default: $DR_IDENTITY)")
 	f.BoolVar(&opts.json, "json", false, "print the report as JSON")
 	f.BoolVar(&opts.cleanup, "cleanup", false, "only remove the containers and volumes killed drills left, and exit")
+	_ = f.MarkDeprecated("cleanup", "use dr drill cleanup")
+	cmd.AddCommand(newDrillCleanupCommand(a))
 	return cmd
 }
 
 func runDrill(cmd *cobra.Command, a *app, opts drillOptions, args []string) error {
+	if opts.cleanup {
+		if _, _, picked, err := pickBackup(args, opts.latest, opts.before, time.Now()); err != nil || picked > 0 {
+			return usagef("dr drill cleanup removes leftovers only; it drills no backup")
+		}
+		return runDrillCleanup(cmd, a)
+	}
 	ctx := cmd.Context()
 	req, err := drillRequest(opts, args, time.Now())
 	if err != nil {
@@ -84,39 +90,22 @@ func runDrill(cmd *cobra.Command, a *app, opts drillOptions, args []string) erro
 	if err != nil {
 		return err
 	}
-	sess, err := openStackSession(ctx, a, cfg, opts.destinations)
-	if err != nil {
-		return err
-	}
-	defer sess.Close()
-	held, err := lock.Acquire(cfg.StateDir, "drill")
-	if err != nil {
-		return err
-	}
-	defer held.Release()
-	if opts.cleanup {
-		c, v, err := drill.Cleanup(ctx, sess.eng, cfg.StateDir)
-		fmt.Fprintf(a.out, "removed %d drill container(s) and %d drill volume(s)\n", len(c), len(v))
-		return err
-	}
 	if req.Identities, err = a.identitiesIfSet(opts.identity); err != nil {
 		return err
 	}
-
-	a.limitMemory(int64(cfg.Archive.ChunkSize))
-	req.Logger = a.logger
-	req.ToolVersion = toolVersion()
-	req.Host, _ = os.Hostname()
+	eng, err := openEngine(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
 	if isTerminal(a.err) {
 		req.Step = func(s string) { fmt.Fprintf(a.err, "==> %s\n", s) }
 	}
-	rep, err := drill.Run(ctx, sess.eng, cfg, sess.dests, req)
+	rep, err := usecase.Drill(ctx, a.env(), eng, cfg, usecase.DrillRequest{Request: req, Destinations: opts.destinations})
 	if rep != nil {
 		if opts.json {
-			enc := json.NewEncoder(a.out)
-			enc.SetIndent("", "  ")
-			if jerr := enc.Encode(rep); jerr != nil {
-				return errors.Join(err, fmt.Errorf("printing the report: %w", jerr))
+			if jerr := printJSON(a, "the drill report", rep); jerr != nil {
+				return errors.Join(err, jerr)
 			}
 		} else {
 			printDrillReport(a, rep)
@@ -125,8 +114,36 @@ func runDrill(cmd *cobra.Command, a *app, opts drillOptions, args []string) erro
 	return err
 }
 
-// drillRequest turns the flags into a request; at most one of NAME,
-// --latest and --before picks the backup, the newest by default.
+func newDrillCleanupCommand(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cleanup",
+		Short: "Remove the containers and volumes killed drills left",
+		Long: `Remove the throwaway containers and volumes that drills killed with SIGKILL
+left behind (a drill removes its own on every other path, and the next
+drill removes what an earlier one left). It reads no destination, so it
+works while the remotes are down; it takes the state dir's lock, so a
+drill that is running keeps its container.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDrillCleanup(cmd, a) },
+	}
+}
+
+func runDrillCleanup(cmd *cobra.Command, a *app) error {
+	ctx := cmd.Context()
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	eng, err := openEngine(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	c, v, err := usecase.DrillCleanup(ctx, a.env(), eng, cfg)
+	fmt.Fprintf(a.out, "removed %d drill container(s) and %d drill volume(s)\n", len(c), len(v))
+	return err
+}
+
 func drillRequest(opts drillOptions, args []string, now time.Time) (drill.Request, error) {
 	var req drill.Request
 	var picked int
@@ -137,9 +154,6 @@ func drillRequest(opts drillOptions, args []string, now time.Time) (drill.Reques
 	}
 	if picked > 1 {
 		return req, usagef("pick the backup with one of NAME, --latest or --before TIME (dr list shows the names)")
-	}
-	if opts.cleanup && picked > 0 {
-		return req, usagef("--cleanup removes leftovers only; it drills no backup")
 	}
 	return req, nil
 }

@@ -62,8 +62,8 @@ func TestDrillCommand(t *testing.T) {
 		t.Errorf("dr drill --json = %s (%v)", out, err)
 	}
 
-	out, errOut, code = run(t, nil, "drill", "--cleanup", "--config", cfg)
+	out, errOut, code = run(t, nil, "drill", "cleanup", "--config", cfg)
 	if code != exitOK || !strings.Contains(out, "removed 0 drill container(s)") {
-		t.Errorf("dr drill --cleanup: exit %d\n%s%s", code, out, errOut)
+		t.Errorf("dr drill cleanup: exit %d\n%s%s", code, out, errOut)
 	}
 }

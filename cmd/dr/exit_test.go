@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -9,10 +10,12 @@ import (
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore"
 	"github.com/appwrite-dr/dr/storage"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
-// Exit codes of the outcomes several destinations produce: a destination
-// down is a failure (1), never a usage error, whatever wraps it.
+// Exit codes of the outcomes several destinations produce: a run done on
+// some destinations and failed on others is partial (4); one that did
+// nothing is a failure (1), never a usage error, whatever wraps it.
 func TestExitCodesOfDestinationOutcomes(t *testing.T) {
 	down := storage.Failure{Destination: "dav", Err: errors.New("connection refused")}
 	for _, tc := range []struct {
@@ -21,7 +24,10 @@ func TestExitCodesOfDestinationOutcomes(t *testing.T) {
 		want int
 	}{
 		{"nil", nil, exitOK},
-		{"backup committed on some", &backup.PartialError{Failed: []backup.DestinationResult{{Name: "dav", Err: down}}}, exitFailed},
+		{"backup committed on some", &usecase.PartialError{Err: &backup.PartialError{Failed: []backup.DestinationResult{{Name: "dav", Err: down}}}}, exitPartial},
+		{"backup failed everywhere", fmt.Errorf("backup b failed on every destination: %w", &backup.PartialError{Failed: []backup.DestinationResult{{Name: "dav", Err: down}}}), exitFailed},
+		{"interrupted", fmt.Errorf("dumping: %w", context.Canceled), exitInterrupted},
+		{"interrupted while partly done", &usecase.PartialError{Err: context.Canceled}, exitInterrupted},
 		{"prune with one unreachable", &storage.Unreachable{Failed: []storage.Failure{down}}, exitFailed},
 		{"none reachable", fmt.Errorf("%w: %w", storage.ErrNoDestination, down), exitFailed},
 		{"no copy verified", &restore.NoCopyError{Backup: "b", Faults: []restore.CopyFault{{Destination: "dav", Err: down.Err}}}, exitFailed},

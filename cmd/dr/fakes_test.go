@@ -24,7 +24,8 @@ func TestExitCodesWithFakes(t *testing.T) {
 	}{
 		{"list", []string{"list"}, false, "", false, exitOK, ""},
 		{"list with one destination down works from the other", []string{"list"}, true, "", false, exitOK, "destination=down"},
-		{"prune with one destination down names it", []string{"prune"}, true, "", false, exitFailed, "down"},
+		{"prune with one destination down is partly done and names it", []string{"prune"}, true, "", false, exitPartial, "down"},
+		{"prune --json with one destination down ends stderr with the error object", []string{"prune", "--json"}, true, "", false, exitPartial, `{"message_type":"exit_error","code":4,"message":"unreachable destinations down`},
 		{"prune while another run holds the lock", []string{"prune"}, false, "", true, exitLocked, "holds the lock"},
 		{"prune --dry-run takes no lock", []string{"prune", "--dry-run"}, false, "", true, exitOK, ""},
 		{"an unknown --destination", []string{"prune", "--destination", "nope"}, false, "", false, exitUsage, `"nope"`},

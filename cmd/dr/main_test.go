@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,12 +102,46 @@ func TestMissingConfigNamesThePlacesTried(t *testing.T) {
 	}
 }
 
+// Each command's help ends with the exit codes it can return, and only
+// those: a command that takes no lock does not list 3, one that writes to
+// no destination does not list 4.
 func TestHelpEndsWithExitStatus(t *testing.T) {
-	for _, cmd := range []string{"backup", "list", "verify", "config", "restore", "runbook", "prune", "pin", "unpin"} {
-		out, _, code := run(t, nil, cmd, "--help")
-		if code != exitOK || !strings.Contains(out, "Exit status:") || !strings.Contains(out, "3  another dr run holds the lock") {
-			t.Errorf("dr %s --help lacks the exit status table:\n%s", cmd, out)
+	for _, tc := range []struct {
+		cmd  []string
+		want []int
+	}{
+		{[]string{"backup"}, []int{0, 1, 2, 3, 4, 130}},
+		{[]string{"prune"}, []int{0, 1, 2, 3, 4, 130}},
+		{[]string{"pin"}, []int{0, 1, 2, 4, 130}},
+		{[]string{"unpin"}, []int{0, 1, 2, 4, 130}},
+		{[]string{"restore"}, []int{0, 1, 2, 3, 130}},
+		{[]string{"drill"}, []int{0, 1, 2, 3, 130}},
+		{[]string{"drill", "cleanup"}, []int{0, 1, 2, 3, 130}},
+		{[]string{"list"}, []int{0, 1, 2, 130}},
+		{[]string{"verify"}, []int{0, 1, 2, 130}},
+		{[]string{"config"}, []int{0, 1, 2, 130}},
+		{[]string{"daemon"}, []int{0, 1, 2}},
+	} {
+		out, _, code := run(t, nil, append(tc.cmd, "--help")...)
+		_, table, ok := strings.Cut(out, "\nExit status:\n")
+		if code != exitOK || !ok {
+			t.Errorf("dr %v --help lacks the exit status table:\n%s", tc.cmd, out)
+			continue
 		}
+		var got []int
+		for _, line := range strings.Split(strings.TrimSpace(table), "\n") {
+			var c int
+			if _, err := fmt.Sscan(strings.TrimSpace(line), &c); err == nil {
+				got = append(got, c)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("dr %v --help lists exit codes %v, want %v:\n%s", tc.cmd, got, tc.want, table)
+		}
+	}
+	out, _, _ := run(t, nil, "status", "--help")
+	if !strings.Contains(out, "1    unhealthy") {
+		t.Errorf("dr status --help lacks its own meaning of 1:\n%s", out)
 	}
 }
 

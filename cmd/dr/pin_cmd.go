@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 
-	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/storage"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 // checkPinFlags refuses a --note that would be lost, or that dr list
@@ -21,7 +21,7 @@ func checkPinFlags(pin bool, note string) error {
 
 // printPins says where a fresh backup was pinned, and where a pin that
 // stood already kept its own note (pins are written once).
-func printPins(a *app, name, note string, pins []backup.PinOutcome) {
+func printPins(a *app, name, note string, pins []usecase.PinOutcome) {
 	for _, p := range pins {
 		switch {
 		case p.Err != nil:

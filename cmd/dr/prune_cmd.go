@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -9,10 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/internal/humanize"
-	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/storage"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 type pruneOptions struct {
@@ -38,31 +38,22 @@ A destination with retention.mode append-only is refused: prune it from a
 host whose credentials may delete.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			dests, unreachable, err := a.openReachable(ctx, cfg, opts.destinations)
-			if err != nil {
+			res, err := usecase.Prune(cmd.Context(), a.env(), cfg, usecase.PruneRequest{Destinations: opts.destinations, DryRun: opts.dryRun})
+			if res == nil {
 				return err
 			}
-			if !opts.dryRun {
-				held, err := lock.Acquire(cfg.StateDir, "prune")
-				if err != nil {
-					return err
-				}
-				defer held.Release()
-			}
-			reports, err := backup.Prune(ctx, cfg, dests, backup.PruneOptions{DryRun: opts.dryRun, Logger: a.logger})
 			if opts.json {
-				if jerr := printPruneJSON(a, reports); jerr != nil {
-					return jerr
+				if jerr := printPruneJSON(a, res.Reports); jerr != nil {
+					return errors.Join(err, jerr)
 				}
 			} else {
-				printPrune(a, reports)
+				printPrune(a, res.Reports)
 			}
-			return a.reportUnreachable(unreachable, err)
+			return err
 		},
 	}
 	cmd.Flags().StringArrayVarP(&opts.destinations, "destination", "d", nil, "prune only this destination (repeatable)")
@@ -152,6 +143,7 @@ func printPruneJSON(a *app, reports []*storage.PruneReport) error {
 func newPinCommand(a *app, pin bool) *cobra.Command {
 	var destinations []string
 	var note string
+	var jsonOut bool
 	use, short := "pin NAME", "Keep a backup from retention, on every destination that holds it"
 	if !pin {
 		use, short = "unpin NAME", "Let retention judge a pinned backup again"
@@ -164,7 +156,6 @@ func newPinCommand(a *app, pin bool) *cobra.Command {
 is kept (dr list shows it), and a pinned backup keeps its first note.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
 			if err := checkPinFlags(true, note); err != nil {
 				return err
 			}
@@ -172,38 +163,30 @@ is kept (dr list shows it), and a pinned backup keeps its first note.`,
 			if err != nil {
 				return err
 			}
-			dests, unreachable, err := a.openReachable(ctx, cfg, destinations)
-			if err != nil {
+			res, err := usecase.Pin(cmd.Context(), a.env(), cfg, usecase.PinRequest{Name: args[0], Note: note, Destinations: destinations, Unpin: !pin})
+			if res == nil {
 				return err
 			}
-			entry, listErr, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project, Name: args[0]})
-			if err != nil {
-				return a.warnUnreachable(unreachable, err)
-			}
-			for _, d := range dests {
-				if !contains(entry.Destinations, d.Name()) {
-					continue
+			if jsonOut {
+				if jerr := printJSON(a, "the pins", pinResultDoc(res)); jerr != nil {
+					return errors.Join(err, jerr)
 				}
-				if pin {
-					existing, err := d.PinWithNote(ctx, entry.Name, time.Now(), note)
-					if err != nil {
-						return err
+			} else if pin {
+				printPins(a, res.Backup, note, res.Pins)
+			} else {
+				for _, p := range res.Pins {
+					if p.Err == nil {
+						fmt.Fprintf(a.out, "unpinned %s on %s\n", res.Backup, p.Destination)
+					} else {
+						fmt.Fprintf(a.out, "unpinning %s on %s FAILED: %v\n", res.Backup, p.Destination, p.Err)
 					}
-					printPinned(a, entry.Name, d.Name(), note, existing)
-					continue
 				}
-				if err := d.Unpin(ctx, entry.Name); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.out, "unpinned %s on %s\n", entry.Name, d.Name())
 			}
-			if listErr != nil {
-				return a.warnUnreachable(unreachable, listErr)
-			}
-			return a.warnUnreachable(unreachable, nil)
+			return err
 		},
 	}
 	cmd.Flags().StringArrayVarP(&destinations, "destination", "d", nil, "only on this destination (repeatable)")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print what was done on each destination as JSON")
 	if pin {
 		cmd.Flags().StringVar(&note, "note", "", "why it is kept, shown by dr list (one line, e.g. \"before 1.8.1\")")
 	}

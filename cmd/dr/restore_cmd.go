@@ -150,7 +150,7 @@ func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) 
 	}
 	defer held.Release()
 
-	a.limitMemory(maxChunk(plan))
+	a.env().LimitMemory(maxChunk(plan))
 	req.Step = func(s string) { fmt.Fprintf(a.err, "==> %s\n", s) }
 	res, err := restore.Execute(ctx, eng, plan, req)
 	printRestoreResult(a, res)

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,6 +19,7 @@ import (
 	"github.com/appwrite-dr/dr/internal/redact"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/storage"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 type streams struct {
@@ -54,19 +55,33 @@ func execute(ctx context.Context, args []string, s streams, getenv func(string) 
 	root.SetIn(s.in)
 	root.SetOut(s.out)
 	root.SetErr(s.err)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if a.stopProfile != nil {
 		if perr := a.stopProfile(); perr != nil && err == nil {
 			err = perr
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(s.err, "dr: %v\n", err)
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintln(s.err, "dr: interrupted; everything begun was undone")
-		}
+	code := exitCode(err)
+	if err == nil {
+		return code
 	}
-	return exitCode(err)
+	if cmd != nil && wantsJSON(cmd) {
+		// One line a script can parse, whatever the log said before it.
+		line, _ := json.Marshal(errorJSON{MessageType: "exit_error", Code: code, Message: err.Error()})
+		fmt.Fprintf(s.err, "%s\n", line)
+		return code
+	}
+	fmt.Fprintf(s.err, "dr: %v\n", err)
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(s.err, "dr: interrupted; everything begun was undone")
+	}
+	return code
+}
+
+// wantsJSON says whether the command ran with --json.
+func wantsJSON(cmd *cobra.Command) bool {
+	f := cmd.Flags().Lookup("json")
+	return f != nil && f.Value.String() == "true"
 }
 
 func newRootCommand(a *app) *cobra.Command {
@@ -132,7 +147,7 @@ func appendExitStatus(cmd *cobra.Command) {
 	if cmd.Long == "" {
 		cmd.Long = cmd.Short
 	}
-	status := exitStatusHelp
+	status := exitStatusHelp(cmd.CommandPath())
 	if own, ok := cmd.Annotations[exitStatusAnnotation]; ok {
 		status = own
 	}
@@ -194,22 +209,29 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// memoryHeadroom is what a run holds live besides its chunk spool and the
-// volume files on their way to be stored (backup.CaptureMemory): the zstd
-// window and block buffers, rclone's read-ahead per destination, the tar
-// and age layers.
-const memoryHeadroom = 32 << 20
-
-// limitMemory sets a soft heap limit just above what a run holds live, so
-// the garbage collector keeps the footprint there instead of letting the
-// heap grow to twice the live size (GOGC's default). A filling chunk is
-// held compressed (archive.Writer.AddDump): half the chunk size covers dumps
-// that compress poorly. GOMEMLIMIT, when the operator sets it, wins.
-func (a *app) limitMemory(chunkSize int64) {
-	if os.Getenv("GOMEMLIMIT") != "" || a.getenv("GOMEMLIMIT") != "" {
-		return
+// env is what the use cases get from a command: its logger, the tool's
+// version, the environment, and the lock taken at once (a second run
+// exits 3 instead of waiting, as the daemon's jobs do).
+func (a *app) env() usecase.Env {
+	return usecase.Env{
+		Logger:      a.logger,
+		ToolVersion: toolVersion(),
+		Getenv:      a.getenv,
+		Lock: func(stateDir, what string) (func() error, error) {
+			held, err := lock.Acquire(stateDir, what)
+			if err != nil {
+				return nil, err
+			}
+			return held.Release, nil
+		},
 	}
-	debug.SetMemoryLimit(max(64<<20, chunkSize/2+memoryHeadroom) + backup.CaptureMemory)
+}
+
+// openEngine connects to the Docker engine. Every command that works on
+// the stack holds the state dir's lock while it does, so its helpers may
+// carry the lock's owner label.
+func openEngine(ctx context.Context, cfg *config.Config) (*engine.Client, error) {
+	return engine.New(ctx, engine.WithOwner(lock.Owner(cfg.StateDir)))
 }
 
 // stackSession is what a command that works on the stack opens: the

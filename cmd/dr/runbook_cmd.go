@@ -136,7 +136,7 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 		return err
 	}
 	defer held.Release()
-	a.limitMemory(int64(cfg.Archive.ChunkSize))
+	a.env().LimitMemory(int64(cfg.Archive.ChunkSize))
 
 	env := &runbook.Env{
 		Engine: eng, Config: cfg, Destinations: dests, Identities: ids,

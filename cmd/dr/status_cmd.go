@@ -32,7 +32,8 @@ when a destination's newest complete backup is older than twice the
 backup schedule's interval (or it has none, or cannot be listed), or when
 a restore is unfinished: it works as a monitoring probe. The daemon's
 /healthz answers 503 in the same cases.`,
-		Args: cobra.NoArgs,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{exitStatusAnnotation: statusExitStatusHelp},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runStatus(cmd.Context(), a, opts)
 		},

@@ -50,8 +50,10 @@ func TestUpgradeFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := backup.Pin(ctx, res, dests, "before 1.8.1", at); err != nil {
-		t.Fatal(err)
+	for _, d := range dests {
+		if _, err := d.PinWithNote(ctx, res.Name, at, "before 1.8.1"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	pinned := res.Name
 

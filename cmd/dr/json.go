@@ -1,0 +1,240 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/appwrite-dr/dr/backup"
+	"github.com/appwrite-dr/dr/restore"
+	"github.com/appwrite-dr/dr/storage"
+	"github.com/appwrite-dr/dr/usecase"
+)
+
+// The --json documents are part of dr's interface, as its exit codes are:
+// docs/scripting.md describes each, and a field is only ever added.
+// Every document is one JSON value on stdout; a failure adds one error
+// object on stderr (see errorJSON).
+
+// printJSON writes v as the command's document on stdout.
+func printJSON(a *app, what string, v any) error {
+	enc := json.NewEncoder(a.out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("printing %s as JSON: %w", what, err)
+	}
+	return nil
+}
+
+// errorJSON is the line a command run with --json ends stderr with when
+// it fails, as restic's exit_error: a script reads the exit code and this
+// line, whatever else the log said before it.
+type errorJSON struct {
+	MessageType string `json:"message_type"` // always "exit_error"
+	Code        int    `json:"code"`
+	Message     string `json:"message"`
+}
+
+// failureJSON is one destination that failed or could not be reached.
+type failureJSON struct {
+	Destination string `json:"destination"`
+	Error       string `json:"error"`
+}
+
+func failuresJSON(fs []storage.Failure) []failureJSON {
+	out := []failureJSON{}
+	for _, f := range fs {
+		out = append(out, failureJSON{Destination: f.Destination, Error: f.Err.Error()})
+	}
+	return out
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// orEmpty keeps a list a list in JSON ([] rather than null).
+func orEmpty(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}
+
+type backupPlanJSON struct {
+	Name          string   `json:"name"`
+	Project       string   `json:"project"`
+	Kind          string   `json:"kind"`
+	Container     string   `json:"container"`
+	Image         string   `json:"image"`
+	Server        string   `json:"server"`
+	Client        string   `json:"client"`
+	ClientVersion string   `json:"client_version"`
+	Databases     []string `json:"databases"`
+	DumpOptions   []string `json:"dump_options"`
+	Files         []string `json:"files"`
+	Volumes       []string `json:"volumes"`
+	Absent        []string `json:"absent_volumes"`
+	Stopped       []string `json:"stopped_services"`
+	Encrypted     bool     `json:"encrypted"`
+	Destinations  []string `json:"destinations"`
+	Spooled       []string `json:"spooled_destinations"`
+	Warnings      []string `json:"warnings"`
+}
+
+func planJSON(p *backup.Plan) backupPlanJSON {
+	return backupPlanJSON{
+		Name: p.Name, Project: p.Project, Kind: p.Kind, Container: p.Container, Image: p.Image,
+		Server: p.Server, Client: p.Client, ClientVersion: p.ClientVersion,
+		Databases: orEmpty(p.Databases), DumpOptions: orEmpty(p.DumpOptions), Files: orEmpty(p.Files),
+		Volumes: orEmpty(p.Volumes), Absent: orEmpty(p.Absent), Stopped: orEmpty(p.Quiesce),
+		Encrypted: p.Encrypted, Destinations: orEmpty(p.Destinations), Spooled: orEmpty(p.Spooled),
+		Warnings: orEmpty(p.Warnings),
+	}
+}
+
+type backupJSON struct {
+	Name            string                  `json:"name"`
+	RawBytes        int64                   `json:"raw_bytes"`
+	ArchiveBytes    int64                   `json:"archive_bytes"`
+	DurationSeconds float64                 `json:"duration_seconds"`
+	Tables          int                     `json:"tables"`
+	Rows            int64                   `json:"rows"`
+	Volumes         []backupVolumeJSON      `json:"volumes"`
+	Destinations    []backupDestinationJSON `json:"destinations"`
+	Pruned          []backupPruneJSON       `json:"pruned"`
+	Pins            []pinJSON               `json:"pins,omitempty"`
+	Warnings        []string                `json:"warnings"`
+}
+
+type backupVolumeJSON struct {
+	Name      string `json:"name"`
+	Files     int64  `json:"files"`
+	Bytes     int64  `json:"bytes"`
+	ReadFiles int64  `json:"read_files"`
+	ReadBytes int64  `json:"read_bytes"`
+}
+
+type backupDestinationJSON struct {
+	Name      string `json:"name"`
+	Remote    string `json:"remote"`
+	Committed bool   `json:"committed"`
+	Bytes     int64  `json:"bytes,omitempty"`
+	SHA256    string `json:"sha256,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+type backupPruneJSON struct {
+	Destination  string `json:"destination"`
+	Kept         int    `json:"kept"`
+	Removed      int    `json:"removed"`
+	BlobsRemoved int    `json:"blobs_removed"`
+	BlobBytes    int64  `json:"blob_bytes_removed"`
+}
+
+func backupDoc(r *usecase.BackupResult) backupJSON {
+	out := backupJSON{
+		Name: r.Name, RawBytes: r.RawBytes, ArchiveBytes: r.ArchiveBytes,
+		DurationSeconds: r.Duration.Seconds(),
+		Volumes:         []backupVolumeJSON{}, Destinations: []backupDestinationJSON{},
+		Pruned: []backupPruneJSON{}, Warnings: orEmpty(r.Warnings),
+	}
+	if r.Manifest != nil {
+		out.Tables, out.Rows = r.Manifest.Database.Counts()
+		for _, v := range r.Manifest.Volumes {
+			out.Volumes = append(out.Volumes, backupVolumeJSON{Name: v.Name, Files: v.Files, Bytes: v.Bytes, ReadFiles: v.ReadFiles, ReadBytes: v.ReadBytes})
+		}
+	}
+	for _, d := range r.Destinations {
+		dj := backupDestinationJSON{Name: d.Name, Remote: d.Remote, Committed: d.Err == nil, Error: errString(d.Err)}
+		if d.Err == nil {
+			dj.Bytes, dj.SHA256 = d.Size, d.SHA256
+		}
+		out.Destinations = append(out.Destinations, dj)
+	}
+	for _, p := range r.Prune {
+		pj := backupPruneJSON{Destination: p.Destination, Kept: len(p.Decisions) - p.Removed(), Removed: p.Removed()}
+		for _, b := range p.Blobs {
+			pj.BlobsRemoved += b.Deleted
+			pj.BlobBytes += b.DeleteBytes
+		}
+		out.Pruned = append(out.Pruned, pj)
+	}
+	for _, p := range r.Pins {
+		out.Pins = append(out.Pins, pinOutcomeJSON(r.Name, p))
+	}
+	return out
+}
+
+type pinJSON struct {
+	Destination   string `json:"destination"`
+	Backup        string `json:"backup"`
+	AlreadyPinned bool   `json:"already_pinned,omitempty"`
+	// Note is the note the pin holds (a pin that stood keeps its own).
+	Note  string `json:"note,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+func pinOutcomeJSON(name string, p usecase.PinOutcome) pinJSON {
+	pj := pinJSON{Destination: p.Destination, Backup: name, Error: errString(p.Err)}
+	if p.Existing != nil {
+		pj.AlreadyPinned, pj.Note = true, p.Existing.Note
+	}
+	return pj
+}
+
+type pinResultJSON struct {
+	Backup       string        `json:"backup"`
+	Action       string        `json:"action"` // pin or unpin
+	Note         string        `json:"note,omitempty"`
+	Destinations []pinJSON     `json:"destinations"`
+	Unreachable  []failureJSON `json:"unreachable"`
+}
+
+func pinResultDoc(r *usecase.PinResult) pinResultJSON {
+	out := pinResultJSON{Backup: r.Backup, Action: "pin", Note: r.Note, Destinations: []pinJSON{}, Unreachable: failuresJSON(r.Unreachable)}
+	if r.Unpin {
+		out.Action = "unpin"
+	}
+	for _, p := range r.Pins {
+		pj := pinOutcomeJSON(r.Backup, p)
+		if pj.Note == "" && !r.Unpin && p.Err == nil {
+			pj.Note = r.Note
+		}
+		out.Destinations = append(out.Destinations, pj)
+	}
+	return out
+}
+
+type verifyJSON struct {
+	Backup      string           `json:"backup"`
+	OK          bool             `json:"ok"`
+	Copies      []verifyCopyJSON `json:"copies"`
+	Unreachable []failureJSON    `json:"unreachable"`
+}
+
+type verifyCopyJSON struct {
+	Destination string  `json:"destination"`
+	OK          bool    `json:"ok"`
+	Bytes       int64   `json:"bytes"`
+	Seconds     float64 `json:"seconds"`
+	Error       string  `json:"error,omitempty"`
+}
+
+func verifyDoc(r *usecase.VerifyResult) verifyJSON {
+	out := verifyJSON{Backup: r.Backup, OK: len(r.Copies) > 0, Copies: []verifyCopyJSON{}, Unreachable: failuresJSON(r.Unreachable)}
+	for _, c := range r.Copies {
+		out.Copies = append(out.Copies, copyJSON(c))
+		if c.Err != nil {
+			out.OK = false
+		}
+	}
+	return out
+}
+
+func copyJSON(c restore.CopyReport) verifyCopyJSON {
+	return verifyCopyJSON{Destination: c.Destination, OK: c.Err == nil, Bytes: c.Bytes, Seconds: c.Duration.Round(time.Millisecond).Seconds(), Error: errString(c.Err)}
+}
