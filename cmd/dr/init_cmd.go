@@ -48,7 +48,10 @@ file is never replaced without --force.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.project, "project", "", "the compose project to protect, when several run a database")
 	f.StringVar(&opts.dir, "dir", "", "the stack's directory on this host (default: the compose working_dir label)")
-	f.StringVar(&opts.destination, "destination", "", "rclone remote path backups go to (default: /var/backups/PROJECT on this host)")
+	f.StringVar(&opts.destination, "remote", "", "rclone remote path backups go to (default: /var/backups/PROJECT on this host)")
+	// The flag's first name, kept so that scripts written for it still run.
+	f.StringVar(&opts.destination, "destination", "", "the same as --remote")
+	_ = f.MarkDeprecated("destination", "use --remote, as every other command does")
 	f.StringVar(&opts.write, "write", onboard.DefaultConfigPath, "the file to write")
 	f.BoolVar(&opts.force, "force", false, "replace the file if it exists")
 	return cmd

@@ -238,3 +238,101 @@ func verifyDoc(r *usecase.VerifyResult) verifyJSON {
 func copyJSON(c restore.CopyReport) verifyCopyJSON {
 	return verifyCopyJSON{Destination: c.Destination, OK: c.Err == nil, Bytes: c.Bytes, Seconds: c.Duration.Round(time.Millisecond).Seconds(), Error: errString(c.Err)}
 }
+
+// restoreJSON is dr restore --json's document: the plan, and what the
+// restore did (null on --dry-run, or when it stopped before it began).
+type restoreJSON struct {
+	Plan   restorePlanJSON    `json:"plan"`
+	DryRun bool               `json:"dry_run"`
+	Result *restoreResultJSON `json:"result"`
+}
+
+type restorePlanJSON struct {
+	Backup      string            `json:"backup"`
+	Time        time.Time         `json:"time"`
+	Source      string            `json:"source"`
+	Parts       []string          `json:"parts"`
+	Suspects    []failureJSON     `json:"refused_as_suspicious"`
+	Databases   []string          `json:"databases"`
+	Tables      int               `json:"tables"`
+	Rows        int64             `json:"rows"`
+	SafetyNet   string            `json:"safety_net"`
+	SafetyDump  bool              `json:"safety_dump"`
+	Files       []restoreFileJSON `json:"files"`
+	Volumes     []restoreVolJSON  `json:"volumes"`
+	Merge       bool              `json:"merge"`
+	Stopped     []string          `json:"stopped_services"`
+	Interrupted string            `json:"interrupted,omitempty"`
+}
+
+type restoreFileJSON struct {
+	Target string `json:"target"`
+	Exists bool   `json:"exists"`
+}
+
+type restoreVolJSON struct {
+	Name   string `json:"name"`
+	Docker string `json:"docker_name"`
+	Exists bool   `json:"exists"`
+	Files  int64  `json:"files"`
+	Bytes  int64  `json:"bytes"`
+}
+
+type restoreResultJSON struct {
+	Backup          string   `json:"backup"`
+	SafetyDump      string   `json:"safety_dump,omitempty"`
+	Aside           []string `json:"aside_schemas"`
+	AsideFallback   string   `json:"aside_fallback,omitempty"`
+	AsideDropped    []string `json:"aside_dropped"`
+	Files           []string `json:"files"`
+	Volumes         []string `json:"volumes"`
+	TablesChecked   int      `json:"tables_checked"`
+	Stopped         []string `json:"stopped_services"`
+	Inherited       []string `json:"started_for_an_interrupted_restore"`
+	Warnings        []string `json:"warnings"`
+	DurationSeconds float64  `json:"duration_seconds"`
+}
+
+func restoreDoc(p *restore.Plan, r *restore.Result, dryRun bool) restoreJSON {
+	pj := restorePlanJSON{
+		Backup: p.Backup.Name, Time: p.Backup.Time.UTC(), Parts: orEmpty(p.Parts), Suspects: []failureJSON{},
+		Databases: orEmpty(nil), Files: []restoreFileJSON{}, Volumes: []restoreVolJSON{}, Merge: p.Merge,
+		Stopped: orEmpty(p.Stop), SafetyNet: p.SafetyNet,
+	}
+	if p.Source != nil {
+		pj.Source = p.Source.Name()
+	}
+	for _, s := range p.Suspects {
+		pj.Suspects = append(pj.Suspects, failureJSON{Destination: s.Backup, Error: s.Reason})
+	}
+	if p.Has(restore.PartDB) {
+		pj.Databases, pj.Tables, pj.Rows = orEmpty(p.Databases), p.Tables, p.Rows
+		pj.SafetyDump = !p.NoSafetyDump
+	}
+	for _, f := range p.Files {
+		pj.Files = append(pj.Files, restoreFileJSON{Target: f.Target, Exists: f.Exists})
+	}
+	for _, v := range p.Volumes {
+		pj.Volumes = append(pj.Volumes, restoreVolJSON{Name: v.Key, Docker: v.Docker, Exists: v.Exists, Files: v.Files, Bytes: v.Bytes})
+	}
+	if p.Interrupted != nil {
+		pj.Interrupted = p.Interrupted.Describe()
+	}
+	out := restoreJSON{Plan: pj, DryRun: dryRun}
+	if r != nil {
+		rj := &restoreResultJSON{
+			Backup: r.Backup, SafetyDump: r.SafetyDump, Aside: []string{}, AsideFallback: r.AsideFallback,
+			AsideDropped: orEmpty(r.AsideDropped), Files: []string{}, Volumes: orEmpty(r.Volumes),
+			TablesChecked: r.TablesChecked, Stopped: orEmpty(r.Stopped), Inherited: orEmpty(r.Inherited),
+			Warnings: orEmpty(r.Warnings), DurationSeconds: r.Duration.Seconds(),
+		}
+		if r.Aside != nil {
+			rj.Aside = r.Aside.Names()
+		}
+		for _, f := range r.Files {
+			rj.Files = append(rj.Files, f.Target)
+		}
+		out.Result = rj
+	}
+	return out
+}

@@ -29,9 +29,12 @@ func addAsideFlags(cmd *cobra.Command, o *asideOptions) {
 	f.BoolVar(&o.undo, "undo", false, "undo the last restore's database part: swap the tables it moved aside back in place of the restored ones")
 	f.BoolVar(&o.list, "list-aside", false, "list the schemas restores moved the replaced tables into")
 	f.StringArrayVar(&o.drop, "drop-aside", nil, "drop aside schemas: a schema name, a restore's stamp (all its schemas), or all (this configuration's restores; repeatable)")
+	_ = f.MarkDeprecated("list-aside", "use dr aside list")
+	_ = f.MarkDeprecated("drop-aside", "use dr aside drop")
 }
 
-// runRestoreAside runs --undo, --list-aside or --drop-aside.
+// runRestoreAside runs restore's --undo, --list-aside or --drop-aside,
+// which dr aside undo|list|drop also run.
 func runRestoreAside(cmd *cobra.Command, a *app, opts restoreOptions, args []string) error {
 	o := opts.aside
 	n := 0
@@ -43,6 +46,60 @@ func runRestoreAside(cmd *cobra.Command, a *app, opts restoreOptions, args []str
 	if n > 1 || len(args) > 0 || opts.latest || opts.before != "" || len(opts.only) > 0 {
 		return usagef("--undo, --list-aside and --drop-aside each stand alone: no backup NAME, --latest, --before or --only with them")
 	}
+	switch {
+	case o.list:
+		return asideList(cmd, a, opts.json)
+	case len(o.drop) > 0:
+		return asideDrop(cmd, a, o.drop, opts.yes, opts.dryRun)
+	default:
+		return asideUndo(cmd, a, opts.yes, opts.dryRun)
+	}
+}
+
+// newAsideCommand is dr aside: the tables restores moved aside, the way
+// back from a restore.
+func newAsideCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "aside",
+		Short: "List, drop or swap back the tables restores moved aside",
+		Long: `A restore moves the current database's tables aside into schemas of their
+own (dr_aside_<db>_<time>) before it imports, so that it can be undone:
+dr aside list shows them, dr aside undo swaps the last restore's back in
+place of the restored ones, dr aside drop frees their space.`,
+		Args: cobra.NoArgs,
+	}
+	var listJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the schemas restores moved the replaced tables into",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return asideList(cmd, a, listJSON) },
+	}
+	list.Flags().BoolVar(&listJSON, "json", false, "print JSON")
+
+	var dropYes bool
+	drop := &cobra.Command{
+		Use:   "drop (SCHEMA | STAMP | all)...",
+		Short: "Drop aside schemas: a schema, a restore's stamp (all its schemas), or all of this configuration's",
+		Args:  cobra.MinimumNArgs(1),
+		RunE:  func(cmd *cobra.Command, args []string) error { return asideDrop(cmd, a, args, dropYes, false) },
+	}
+	drop.Flags().BoolVarP(&dropYes, "yes", "y", false, "do not ask for confirmation (for scripts)")
+
+	var undoYes, undoDry bool
+	undo := &cobra.Command{
+		Use:   "undo",
+		Short: "Undo the last restore's database part: swap the tables it moved aside back (also dr restore --undo)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return asideUndo(cmd, a, undoYes, undoDry) },
+	}
+	undo.Flags().BoolVarP(&undoYes, "yes", "y", false, "do not ask for confirmation (for scripts)")
+	undo.Flags().BoolVar(&undoDry, "dry-run", false, "print the plan and stop")
+	cmd.AddCommand(list, drop, undo)
+	return cmd
+}
+
+func asideList(cmd *cobra.Command, a *app, asJSON bool) error {
 	ctx := cmd.Context()
 	cfg, err := a.loadConfig()
 	if err != nil {
@@ -53,41 +110,64 @@ func runRestoreAside(cmd *cobra.Command, a *app, opts restoreOptions, args []str
 		return err
 	}
 	defer eng.Close()
-
-	if o.list {
-		l, err := restore.ListAside(ctx, eng, cfg)
-		if err != nil {
-			return err
-		}
-		printAside(a, l)
-		return nil
-	}
-	if len(o.drop) > 0 {
-		if err := a.confirm(opts.yes || opts.dryRun, "drop the aside schemas "+strings.Join(o.drop, ", ")+" and the tables they hold"); err != nil {
-			return err
-		}
-		held, err := lock.Acquire(cfg.StateDir, "restore")
-		if err != nil {
-			return err
-		}
-		defer held.Release()
-		dropped, err := restore.DropAside(ctx, eng, cfg, o.drop)
-		for _, d := range dropped {
-			fmt.Fprintf(a.out, "dropped %s\n", d)
-		}
+	l, err := restore.ListAside(ctx, eng, cfg)
+	if err != nil {
 		return err
 	}
+	if asJSON {
+		return printJSON(a, "the aside schemas", asideDoc(l))
+	}
+	printAside(a, l)
+	return nil
+}
 
+func asideDrop(cmd *cobra.Command, a *app, names []string, yes, dryRun bool) error {
+	ctx := cmd.Context()
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	if err := a.confirm(yes || dryRun, "drop the aside schemas "+strings.Join(names, ", ")+" and the tables they hold"); err != nil {
+		return err
+	}
+	eng, err := engine.New(ctx)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	held, err := lock.Acquire(cfg.StateDir, "restore")
+	if err != nil {
+		return err
+	}
+	defer held.Release()
+	dropped, err := restore.DropAside(ctx, eng, cfg, names)
+	for _, d := range dropped {
+		fmt.Fprintf(a.out, "dropped %s\n", d)
+	}
+	return err
+}
+
+func asideUndo(cmd *cobra.Command, a *app, yes, dryRun bool) error {
+	ctx := cmd.Context()
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(ctx)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
 	plan, err := restore.PrepareUndo(ctx, eng, cfg)
 	if err != nil {
 		return err
 	}
 	printUndoPlan(a, plan)
-	if opts.dryRun {
+	if dryRun {
 		fmt.Fprintln(a.out, "dry run: nothing was changed")
 		return nil
 	}
-	if err := a.confirm(opts.yes, "undo the restore of "+plan.Group.Backup+": drop the restored databases and swap the tables aside back"); err != nil {
+	if err := a.confirm(yes, "undo the restore of "+plan.Group.Backup+": drop the restored databases and swap the tables aside back"); err != nil {
 		return err
 	}
 	held, err := lock.Acquire(cfg.StateDir, "restore")
@@ -100,6 +180,34 @@ func runRestoreAside(cmd *cobra.Command, a *app, opts restoreOptions, args []str
 		fmt.Fprintf(a.out, "undone: %s are as they were before the restore of %s (%s)\n", strings.Join(origins(plan.Group), ", "), plan.Group.Backup, res.Duration.Round(100*time.Millisecond))
 	}
 	return err
+}
+
+type asideSchemaJSON struct {
+	Stamp    string `json:"stamp"`
+	Backup   string `json:"backup"`
+	Schema   string `json:"schema"`
+	Origin   string `json:"origin"`
+	Existed  bool   `json:"existed"`
+	Complete bool   `json:"complete"`
+	Tables   int    `json:"tables"`
+	Bytes    int64  `json:"bytes"`
+	// Mine is false for another configuration's restore on this server,
+	// which undo and drop all leave alone.
+	Mine bool `json:"mine"`
+}
+
+func asideDoc(l *restore.AsideList) []asideSchemaJSON {
+	out := []asideSchemaJSON{}
+	add := func(groups []*restore.AsideGroup, mine bool) {
+		for _, g := range groups {
+			for _, s := range g.Schemas {
+				out = append(out, asideSchemaJSON{Stamp: g.Stamp, Backup: g.Backup, Schema: s.Schema, Origin: s.Origin, Existed: s.Existed, Complete: s.Complete, Tables: s.Held, Bytes: s.Bytes, Mine: mine})
+			}
+		}
+	}
+	add(l.Mine, true)
+	add(l.Others, false)
+	return out
 }
 
 func origins(g *restore.AsideGroup) []string {
@@ -145,10 +253,10 @@ func printAside(a *app, l *restore.AsideList) {
 		fmt.Fprintln(a.out, "no aside schemas of this configuration's databases")
 	} else {
 		printAsideGroups(a, l.Mine)
-		fmt.Fprintf(a.out, "dr restore --undo swaps the newest back; dr restore --drop-aside STAMP|SCHEMA|all drops them\n")
+		fmt.Fprintf(a.out, "dr aside undo swaps the newest back; dr aside drop STAMP|SCHEMA|all drops them\n")
 	}
 	if len(l.Others) > 0 {
-		fmt.Fprintf(a.out, "\n%d other %s on this server replaced databases stack.database.databases does not name: another configuration's way back, which --undo, restore.keep_aside and --drop-aside all leave alone (--drop-aside STAMP drops one):\n",
+		fmt.Fprintf(a.out, "\n%d other %s on this server replaced databases stack.database.databases does not name: another configuration's way back, which dr aside undo, restore.keep_aside and dr aside drop all leave alone (dr aside drop STAMP drops one):\n",
 			len(l.Others), plural(len(l.Others), "restore", "restores"))
 		printAsideGroups(a, l.Others)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -32,6 +33,7 @@ type restoreOptions struct {
 	// allowVersionChange restores a backup of another Appwrite version.
 	allowVersionChange bool
 	aside              asideOptions
+	json               bool
 }
 
 func newRestoreCommand(a *app) *cobra.Command {
@@ -102,6 +104,7 @@ why (when that fails the restore is refused and nothing is changed, unless
 	f.StringVar(&opts.targetDir, "target-dir", "", "write the stack files here (default: stack.dir)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and stop")
+	f.BoolVar(&opts.json, "json", false, "print the plan and what was done (or, with --dry-run, the plan) as JSON; needs --yes or --dry-run")
 	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "where the tables cannot be moved aside, import without the safety dump (when the database is too damaged to be dumped); the import then cannot be undone")
 	f.BoolVar(&opts.allowVersionChange, "allow-version-change", false, "restore a backup of another Appwrite version than the running stack's (migrate by hand afterwards)")
 	return cmd
@@ -135,10 +138,16 @@ func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) 
 		return err
 	}
 	req.Command = restoreCommand(plan, opts, a.cfgPath)
-	printRestorePlan(a, plan)
 	if opts.dryRun {
+		if opts.json {
+			return printJSON(a, "the restore plan", restoreDoc(plan, nil, true))
+		}
+		printRestorePlan(a, plan)
 		fmt.Fprintln(a.out, "dry run: nothing was changed")
 		return nil
+	}
+	if !opts.json {
+		printRestorePlan(a, plan)
 	}
 	if err := a.confirm(opts.yes, "restore "+plan.Backup.Name+" over the current state"); err != nil {
 		return err
@@ -153,6 +162,9 @@ func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) 
 	a.env().LimitMemory(maxChunk(plan))
 	req.Step = func(s string) { fmt.Fprintf(a.err, "==> %s\n", s) }
 	res, err := restore.Execute(ctx, eng, plan, req)
+	if opts.json {
+		return errors.Join(err, printJSON(a, "the restore", restoreDoc(plan, res, false)))
+	}
 	printRestoreResult(a, res)
 	return err
 }

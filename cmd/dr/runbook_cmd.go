@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -26,6 +27,7 @@ type runbookOptions struct {
 	// allowVersionChange restores a backup of another Appwrite version.
 	allowVersionChange bool
 	keepInfected       bool
+	json               bool
 }
 
 func newRunbookCommand(a *app) *cobra.Command {
@@ -94,6 +96,7 @@ define named remotes) and --stack-dir where the stack goes.`,
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
 	f.BoolVar(&opts.noSafetyDump, "no-safety-dump", false, "where the current tables cannot be moved aside, import the database without the safety dump (db-corrupted, when the damage is what prevents the dump); the import then cannot be undone")
 	f.BoolVar(&opts.allowVersionChange, "allow-version-change", false, "restore a backup of another Appwrite version than the running stack's (migrate by hand afterwards)")
+	f.BoolVar(&opts.json, "json", false, "print the outcome of each step as JSON on stdout (the step log goes to stderr)")
 	f.BoolVar(&opts.keepInfected, "keep-infected", false, "hacked: restore the uploads the malware scan found infected instead of leaving them out")
 	return cmd
 }
@@ -126,8 +129,10 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(a.out, runbook.Text(rb, ""))
-	fmt.Fprintln(a.out)
+	if !opts.json {
+		fmt.Fprint(a.out, runbook.Text(rb, ""))
+		fmt.Fprintln(a.out)
+	}
 	if err := a.confirm(opts.yes, "run the "+rb.ID+" runbook"); err != nil {
 		return err
 	}
@@ -138,15 +143,41 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 	defer held.Release()
 	a.env().LimitMemory(int64(cfg.Archive.ChunkSize))
 
+	// With --json the step log goes to stderr, the document to stdout.
+	out := a.out
+	if opts.json {
+		out = a.err
+	}
 	env := &runbook.Env{
 		Engine: eng, Config: cfg, Destinations: dests, Identities: ids,
 		Before: before, Volumes: opts.volumes, Compose: runbook.CLICompose{},
-		Out: a.out, Logger: a.logger, AllowVersionChange: opts.allowVersionChange,
+		Out: out, Logger: a.logger, AllowVersionChange: opts.allowVersionChange,
 		NoSafetyDump: opts.noSafetyDump, Command: runbookCommand(rb.ID, opts, a.cfgPath),
 		Confirm:      func(what string) error { return a.confirm(opts.yes, what) },
 		KeepInfected: opts.keepInfected,
 	}
-	return runbook.Run(ctx, rb, env)
+	err = runbook.Run(ctx, rb, env)
+	if opts.json {
+		doc := runbookJSON{Runbook: rb.ID, Backup: env.Backup(), Done: err == nil, Steps: env.Steps, Checklist: rb.Checklist}
+		if doc.Steps == nil {
+			doc.Steps = []runbook.StepOutcome{}
+		}
+		if !doc.Done {
+			doc.Checklist = nil
+		}
+		return errors.Join(err, printJSON(a, "the runbook's outcome", doc))
+	}
+	return err
+}
+
+// runbookJSON is dr runbook run --json's document.
+type runbookJSON struct {
+	Runbook string                `json:"runbook"`
+	Backup  string                `json:"backup"`
+	Done    bool                  `json:"done"`
+	Steps   []runbook.StepOutcome `json:"steps"`
+	// Checklist is what is left to do by hand, once every step is done.
+	Checklist []string `json:"checklist,omitempty"`
 }
 
 // runbookCommand is the command line that runs the runbook again.

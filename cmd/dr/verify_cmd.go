@@ -17,6 +17,7 @@ import (
 
 type verifyOptions struct {
 	latest       bool
+	before       string
 	destinations []string
 	identity     string
 	json         bool
@@ -25,7 +26,7 @@ type verifyOptions struct {
 func newVerifyCommand(a *app) *cobra.Command {
 	var opts verifyOptions
 	cmd := &cobra.Command{
-		Use:   "verify [NAME | --latest]",
+		Use:   "verify (NAME | --latest | --before TIME)",
 		Short: "Download a backup, decrypt it and check every entry, touching no database",
 		Long: `Download a backup from every destination that holds it, decrypt it when
 encrypted, and check every entry (sizes, sha256 of each file and dump chunk,
@@ -33,12 +34,12 @@ the embedded manifest, the object's size and hash) against its sidecar.
 No database or file on this host is touched.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := ""
-			if len(args) == 1 {
-				name = args[0]
+			name, before, picked, err := pickBackup(args, opts.latest, opts.before, time.Now())
+			if err != nil {
+				return err
 			}
-			if (name == "") == !opts.latest {
-				return usagef("give a backup NAME or --latest (dr list shows the names)")
+			if picked != 1 {
+				return usagef("pick the backup with exactly one of NAME, --latest or --before TIME (dr list shows the names)")
 			}
 			cfg, err := a.loadConfig()
 			if err != nil {
@@ -46,6 +47,7 @@ No database or file on this host is touched.`,
 			}
 			res, err := usecase.Verify(cmd.Context(), a.env(), cfg, usecase.VerifyRequest{
 				Name:         name,
+				Before:       before,
 				Destinations: opts.destinations,
 				Identities:   func(encrypted bool) ([]age.Identity, error) { return a.identities(opts.identity, encrypted) },
 			})
@@ -66,6 +68,7 @@ No database or file on this host is touched.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.latest, "latest", false, "verify the newest complete backup")
+	cmd.Flags().StringVar(&opts.before, "before", "", "verify the newest backup taken before this time (RFC 3339) or this long ago (e.g. 36h, 2d)")
 	cmd.Flags().StringArrayVarP(&opts.destinations, "destination", "d", nil, "verify only the copy on this destination (repeatable)")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the report as JSON")
 	cmd.Flags().StringVarP(&opts.identity, "identity", "i", "", "age identity or SSH private key file for encrypted backups (default: $DR_IDENTITY)")

@@ -49,6 +49,9 @@ type Step struct {
 
 // Env is what the steps of one run share.
 type Env struct {
+	// Steps is what Run carried out, step by step, for dr runbook run
+	// --json; Run fills it.
+	Steps        []StepOutcome
 	Engine       restore.Engine
 	Config       *config.Config
 	Destinations []*storage.Destination
@@ -130,6 +133,14 @@ func (e *StepError) Error() string {
 
 func (e *StepError) Unwrap() error { return e.Err }
 
+// StepOutcome is one step as a run carried it out.
+type StepOutcome struct {
+	Number  int     `json:"number"`
+	Title   string  `json:"title"`
+	Seconds float64 `json:"seconds"`
+	Error   string  `json:"error,omitempty"`
+}
+
 // Run carries out the runbook's steps in order, logging each numbered step
 // to env.Out, and stops at the first failure.
 func Run(ctx context.Context, rb *Runbook, env *Env) error {
@@ -145,7 +156,13 @@ func Run(ctx context.Context, rb *Runbook, env *Env) error {
 		n := i + 1
 		fmt.Fprintf(env.Out, "[%d/%d] %s\n", n, total, st.Title)
 		started := time.Now()
-		if err := st.Run(ctx, env); err != nil {
+		err := st.Run(ctx, env)
+		outcome := StepOutcome{Number: n, Title: st.Title, Seconds: time.Since(started).Round(time.Millisecond).Seconds()}
+		if err != nil {
+			outcome.Error = err.Error()
+		}
+		env.Steps = append(env.Steps, outcome)
+		if err != nil {
 			fmt.Fprintf(env.Out, "[%d/%d] FAILED after %s: %v\n", n, total, time.Since(started).Round(100*time.Millisecond), err)
 			return &StepError{Runbook: rb.ID, Number: n, Title: st.Title, OnFailure: st.OnFailure, Err: err}
 		}
