@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 	"github.com/spf13/pflag"
-)
 
-var updateDocs = flag.Bool("update", false, "rewrite docs/cli from the commands")
+	"github.com/appwrite-dr/dr/internal/golden"
+)
 
 // cliDocsDir is docs/cli, seen from cmd/dr.
 var cliDocsDir = filepath.Join("..", "..", "docs", "cli")
@@ -133,7 +132,9 @@ func TestCLIDocsAreCurrent(t *testing.T) {
 			have[e.Name()] = true
 		}
 	}
-	if *updateDocs {
+	// -update is internal/golden's flag, shared with any golden file of
+	// this package.
+	if golden.Update() {
 		if err := os.MkdirAll(cliDocsDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
