@@ -50,10 +50,11 @@ func cliDocs() (map[string]string, error) {
 	index.WriteString(cliDocsHeader)
 	index.WriteString(`# dr's commands
 
-One page per command, made from the help the commands print (` + "`dr help COMMAND`" + ` says
-the same offline). Every command ends its help with the exit codes it can
-return. The guides explain what the flags are for: start at the
-[map of the docs](../../README.md#documentation).
+One page per command, made from the help the commands print
+(` + "`dr help COMMAND`" + ` says the same offline). Each of dr's own commands ends
+its help with the exit codes it can return. The guides explain what the
+flags are for: start at the [map of the docs](../../README.md#documentation)
+or at [the commands by task](../commands.md).
 
 | command | what it does |
 |---|---|
