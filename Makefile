@@ -6,7 +6,7 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: all build image setup demo test lint bench clean
+.PHONY: all build image setup demo test lint docs bench clean
 
 all: build
 
@@ -37,6 +37,12 @@ test: setup
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Regenerates the docs made from code: docs/cli from the commands' help,
+# docs/RUNBOOKS.md from the runbooks. Their tests fail while either is stale.
+docs:
+	$(GO) test ./cmd/dr -run TestCLIDocsAreCurrent -count=1 -update
+	$(GO) test ./restore/runbook -run TestRunbooksDocIsCurrent -count=1 -update
 
 bench: setup build
 	$(GO) run ./bench backup

@@ -14,6 +14,10 @@ import (
 // define its own -update.
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the current output")
 
+// Update says whether the test binary runs with -update: for a test that
+// rewrites a file of its own (docs/cli) under the same flag.
+func Update() bool { return *update }
+
 // Check compares got with testdata/name, or writes it there under -update.
 func Check(t testing.TB, name string, got []byte) {
 	t.Helper()
