@@ -357,7 +357,7 @@ func (d *driller) run(ctx context.Context) {
 	// on every path, an interrupt included (RemoveThrowaway outlives ctx).
 	defer func() {
 		if err := d.eng.RemoveThrowaway(ctx, id); err != nil {
-			d.log.Error("the drill container could not be removed; the next drill (or dr drill --cleanup) removes it", "container", id, "err", err)
+			d.log.Error("the drill container could not be removed; the next drill (or dr drill cleanup) removes it", "container", id, "err", err)
 		}
 	}()
 	srv := mariadb.New(d.eng, id).WithLogger(d.log)

@@ -70,7 +70,7 @@ func checkLeftovers(ctx context.Context, r *Report, eng DoctorEngine, stateDir s
 	case len(containers)+len(volumes) > 0:
 		worse(StatusWarn)
 		details = append(details, leftovers.DrillsLeft(containers, volumes))
-		fixes = append(fixes, "remove them: dr drill --cleanup")
+		fixes = append(fixes, "remove them: dr drill cleanup")
 	}
 
 	if len(details) == 0 {

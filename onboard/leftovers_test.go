@@ -57,7 +57,7 @@ func TestDoctorNamesWhatKilledRunsLeft(t *testing.T) {
 	}{
 		{name: "nothing left", wantStatus: StatusOK, want: []string{"none"}},
 		{name: "a volume helper", helper: true, wantStatus: StatusWarn, want: []string{"removed 1 volume helper"}},
-		{name: "a drill container", drill: true, wantStatus: StatusWarn, want: []string{"0123456789ab", "dr drill --cleanup"}},
+		{name: "a drill container", drill: true, wantStatus: StatusWarn, want: []string{"0123456789ab", "dr drill cleanup"}},
 		{name: "services a backup stopped", stopped: true, helper: true, wantStatus: StatusFail,
 			want: []string{"stopped appwrite", "docker compose -p appwrite start appwrite", "removed 1 volume helper"}},
 		{name: "a run holds the lock", helper: true, drill: true, stopped: true, lockHeld: true, wantStatus: StatusOK,

@@ -39,7 +39,7 @@ type restoreOptions struct {
 func newRestoreCommand(a *app) *cobra.Command {
 	var opts restoreOptions
 	cmd := &cobra.Command{
-		Use:   "restore (NAME | --latest | --before TIME) | --undo | --list-aside | --drop-aside X",
+		Use:   "restore (NAME | --latest | --before TIME) | --undo",
 		Short: "Restore the database, stack files and volumes from a backup",
 		Long: `Restore a complete backup: the newest (--latest), the newest taken before
 a time (--before 2026-11-24T08:00:00Z or --before 36h), or one by NAME.
@@ -82,8 +82,8 @@ why (when that fails the restore is refused and nothing is changed, unless
 (default 1) are dropped after a restore succeeds.
 
   dr restore --undo            swap the last restore's aside tables back
-  dr restore --list-aside      list the aside schemas
-  dr restore --drop-aside X    drop a schema, a restore's stamp, or all`,
+  dr aside list                list the aside schemas
+  dr aside drop X              drop a schema, a restore's stamp, or all`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.aside.any() {
