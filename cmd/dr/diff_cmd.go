@@ -12,6 +12,7 @@ import (
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/forensics"
 	"github.com/appwrite-dr/dr/restore"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 type diffOptions struct {
@@ -98,22 +99,20 @@ func runDiff(ctx context.Context, a *app, args []string, opts diffOptions) (*for
 	if err != nil {
 		return nil, err
 	}
-	dests, unreachable, err := a.openReachable(ctx, cfg, opts.destinations)
+	opened, err := usecase.OpenDestinations(ctx, a.env(), cfg, opts.destinations, "reading the backups from the others")
 	if err != nil {
 		return nil, err
 	}
+	dests := opened.Reachable
 	var picked []*restore.Picked
 	encrypted := false
 	for _, name := range args {
 		p, err := restore.Pick(ctx, cfg, dests, name, time.Time{})
 		if err != nil {
-			return nil, a.warnUnreachable(unreachable, err)
+			return nil, a.warnListed(err)
 		}
 		picked = append(picked, p)
 		encrypted = encrypted || p.Backup.Encrypted
-	}
-	if err := a.warnUnreachable(unreachable, nil); err != nil {
-		return nil, err
 	}
 	ids, err := a.identities(opts.identity, encrypted)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/storage"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 type listOptions struct {
@@ -41,13 +42,13 @@ whoever held the host. --json shows each destination's upload time
 				return err
 			}
 			ctx := cmd.Context()
-			dests, unreachable, err := a.openReachable(ctx, cfg, opts.destinations)
+			dests, err := usecase.OpenDestinations(ctx, a.env(), cfg, opts.destinations, "listing the others")
 			if err != nil {
 				return err
 			}
-			entries, listErr := storage.Catalog(ctx, dests)
+			entries, listErr := storage.Catalog(ctx, dests.Reachable)
 			entries = storage.OfStack(entries, cfg.Stack.Project)
-			listErr = a.warnUnreachable(unreachable, listErr)
+			listErr = a.warnListed(listErr)
 			tolerance := time.Duration(cfg.Restore.UploadTolerance)
 			if opts.json {
 				if err := printListJSON(a, entries, tolerance); err != nil {

@@ -14,8 +14,8 @@ import (
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/internal/humanize"
-	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 type restoreOptions struct {
@@ -120,20 +120,18 @@ func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) 
 	if err != nil {
 		return err
 	}
-	sess, err := openStackSession(ctx, a, cfg, opts.destinations)
+	eng, err := openEngine(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
-	dests, eng := sess.dests, sess.eng
+	defer eng.Close()
 	req.Identities, err = a.identitiesIfSet(opts.identity)
 	if err != nil {
 		return err
 	}
-	req.Logger = a.logger
 	req.NoSafetyDump = opts.noSafetyDump
 
-	plan, err := restore.Prepare(ctx, eng, cfg, dests, req)
+	plan, err := usecase.PrepareRestore(ctx, a.env(), eng, cfg, opts.destinations, req)
 	if err != nil {
 		return err
 	}
@@ -153,15 +151,8 @@ func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) 
 		return err
 	}
 
-	held, err := lock.Acquire(cfg.StateDir, "restore")
-	if err != nil {
-		return err
-	}
-	defer held.Release()
-
-	a.env().LimitMemory(maxChunk(plan))
 	req.Step = func(s string) { fmt.Fprintf(a.err, "==> %s\n", s) }
-	res, err := restore.Execute(ctx, eng, plan, req)
+	res, err := usecase.RunRestore(ctx, a.env(), eng, cfg, plan, req)
 	if opts.json {
 		return errors.Join(err, printJSON(a, "the restore", restoreDoc(plan, res, false)))
 	}
@@ -304,16 +295,6 @@ func (a *app) confirm(yes bool, what string) error {
 		return usagef("not confirmed; nothing was changed")
 	}
 	return nil
-}
-
-func maxChunk(p *restore.Plan) int64 {
-	var n int64
-	if p.Manifest.Database != nil {
-		for _, c := range p.Manifest.Database.Chunks {
-			n = max(n, c.Size)
-		}
-	}
-	return n
 }
 
 func printRestorePlan(a *app, p *restore.Plan) {

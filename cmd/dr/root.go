@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/redact"
@@ -235,93 +234,17 @@ func openEngine(ctx context.Context, cfg *config.Config) (*engine.Client, error)
 	return engine.New(ctx, engine.WithOwner(lock.Owner(cfg.StateDir)))
 }
 
-// stackSession is what a command that works on the stack opens: the
-// reachable destinations it names, the unreachable ones, and the engine.
-// Close releases the engine.
-type stackSession struct {
-	dests       []*storage.Destination
-	unreachable []storage.Failure
-	eng         *engine.Client
-}
-
-func openStackSession(ctx context.Context, a *app, cfg *config.Config, destinations []string) (*stackSession, error) {
-	dests, unreachable, err := a.openReachable(ctx, cfg, destinations)
-	if err != nil {
-		return nil, err
-	}
-	// Every command that opens a session holds the state dir's lock while
-	// it works, so its helpers may carry the lock's owner label.
-	eng, err := engine.New(ctx, engine.WithOwner(lock.Owner(cfg.StateDir)))
-	if err != nil {
-		return nil, err
-	}
-	return &stackSession{dests: dests, unreachable: unreachable, eng: eng}, nil
-}
-
-func (s *stackSession) Close() { s.eng.Close() }
-
-// err is the session's own outcome once the command succeeded: the
-// destinations it could not reach, or nil.
-func (s *stackSession) err() error {
-	if len(s.unreachable) == 0 {
-		return nil
-	}
-	return &storage.Unreachable{Failed: s.unreachable}
-}
-
-// openReachable opens the named (or all) destinations and warns about each
-// one that cannot be reached; the command goes on with the others. Only
-// when none can be reached is that the command's error.
-func (a *app) openReachable(ctx context.Context, cfg *config.Config, names []string) ([]*storage.Destination, []storage.Failure, error) {
-	opened, err := backup.OpenDestinations(ctx, cfg, names)
-	if err != nil {
-		return nil, nil, err
-	}
-	dests, err := opened.Require()
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, f := range opened.Failed {
-		a.logger.Warn("destination unreachable; working from the others", "destination", f.Destination, "err", f.Err)
-	}
-	return dests, opened.Failed, nil
-}
-
-// warnUnreachable ends a reading command (list, verify, pin): it names on
-// stderr each destination that could not be opened or listed, after the
-// output for the others, and returns err when the command itself failed.
-// A reading command that worked from the reachable destinations succeeds:
-// during an outage that is what the operator needs.
-func (a *app) warnUnreachable(opened []storage.Failure, err error) error {
-	err = a.reportUnreachable(opened, err)
+// warnListed ends a reading command (list, diff): each destination that
+// could not be listed is named on stderr, after the output for the others,
+// and the command succeeds; during an outage that is what the operator
+// needs. Any other error is the command's.
+func (a *app) warnListed(err error) error {
 	var un *storage.Unreachable
-	if errors.As(err, &un) && error(un) == err {
-		// The ones that could not be opened were warned about then.
-		for _, f := range un.Failed[len(opened):] {
-			a.logger.Warn("destination could not be listed; this is from the others", "destination", f.Destination, "err", f.Err)
-		}
-		return nil
-	}
-	return err
-}
-
-// reportUnreachable is a command's error: err when it failed; else, when
-// some destination could not be opened or listed, an *storage.Unreachable
-// naming each (exit 1, after the output for the others); else nil.
-func (a *app) reportUnreachable(opened []storage.Failure, err error) error {
-	var un *storage.Unreachable
-	if err != nil && !errors.As(err, &un) {
+	if !errors.As(err, &un) || error(un) != err {
 		return err
 	}
-	failed := append([]storage.Failure(nil), opened...)
-	if un != nil {
-		if error(un) != err {
-			return err // not found, and some destination was not listed: err says both
-		}
-		failed = append(failed, un.Failed...)
+	for _, f := range un.Failed {
+		a.logger.Warn("destination could not be listed; this is from the others", "destination", f.Destination, "err", f.Err)
 	}
-	if len(failed) == 0 {
-		return nil
-	}
-	return &storage.Unreachable{Failed: failed}
+	return nil
 }

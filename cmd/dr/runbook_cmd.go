@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/config"
-	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore/runbook"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 type runbookOptions struct {
@@ -119,12 +119,15 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 	if err != nil {
 		return err
 	}
-	sess, err := openStackSession(ctx, a, cfg, opts.destinations)
+	dests, err := usecase.OpenDestinations(ctx, a.env(), cfg, opts.destinations, "restoring from the others")
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
-	dests, eng := sess.dests, sess.eng
+	eng, err := openEngine(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
 	ids, err := a.identitiesIfSet(opts.identity)
 	if err != nil {
 		return err
@@ -136,12 +139,6 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 	if err := a.confirm(opts.yes, "run the "+rb.ID+" runbook"); err != nil {
 		return err
 	}
-	held, err := lock.Acquire(cfg.StateDir, "runbook "+rb.ID)
-	if err != nil {
-		return err
-	}
-	defer held.Release()
-	a.env().LimitMemory(int64(cfg.Archive.ChunkSize))
 
 	// With --json the step log goes to stderr, the document to stdout.
 	out := a.out
@@ -149,14 +146,14 @@ func runRunbook(cmd *cobra.Command, a *app, id string, opts runbookOptions) erro
 		out = a.err
 	}
 	env := &runbook.Env{
-		Engine: eng, Config: cfg, Destinations: dests, Identities: ids,
+		Engine: eng, Config: cfg, Destinations: dests.Reachable, Identities: ids,
 		Before: before, Volumes: opts.volumes, Compose: runbook.CLICompose{},
-		Out: out, Logger: a.logger, AllowVersionChange: opts.allowVersionChange,
+		Out: out, AllowVersionChange: opts.allowVersionChange,
 		NoSafetyDump: opts.noSafetyDump, Command: runbookCommand(rb.ID, opts, a.cfgPath),
 		Confirm:      func(what string) error { return a.confirm(opts.yes, what) },
 		KeepInfected: opts.keepInfected,
 	}
-	err = runbook.Run(ctx, rb, env)
+	err = usecase.RunRunbook(ctx, a.env(), cfg, rb, env)
 	if opts.json {
 		doc := runbookJSON{Runbook: rb.ID, Backup: env.Backup(), Done: err == nil, Steps: env.Steps, Checklist: rb.Checklist}
 		if doc.Steps == nil {
