@@ -316,6 +316,9 @@ func (s *Scanner) endLine(check bool) {
 			if d, ok, _ := dumplex.Delimiter(s.line); ok && d != "" {
 				s.delim = d
 				s.resetStatement()
+			} else if bytes.HasPrefix(s.line, []byte(dumplex.SandboxLine)) {
+				// A client command, not the start of the next statement.
+				s.resetStatement()
 			}
 		}
 	}
