@@ -159,10 +159,11 @@ func (l *Lexer) openSlash(p []byte, eof bool) (Token, int) {
 		l.State = BlockComment
 		return Opened, 2
 	}
-	for n < len(p) && p[n] >= '0' && p[n] <= '9' && n < 4+maxVersion {
+	start := n
+	for n < len(p) && p[n] >= '0' && p[n] <= '9' && n-start < maxVersion {
 		n++
 	}
-	if n == len(p) && !eof && n < 4+maxVersion {
+	if n == len(p) && !eof && n-start < maxVersion {
 		return Undecided, 0
 	}
 	l.versioned = true
