@@ -174,7 +174,9 @@ func (l *Lexer) openSlash(p []byte, eof bool) (Token, int) {
 // index after the bytes that belong to it, up to and with the byte that
 // ends it (the lexer is then in Code again), or len(p). With lines, it
 // stops after each newline inside a string too, so that the caller sees
-// every line end. f must be the caller's Stops for p.
+// every line end. f is the caller's Stops for p; nil scans each string
+// afresh, which is faster where strings are short and lines need no
+// stops (then lines must be false).
 func (l *Lexer) Skip(p []byte, i int, f *Stops, lines bool) int {
 	switch l.State {
 	case Single, Double, Backtick:
@@ -214,7 +216,12 @@ func (l *Lexer) skipString(p []byte, i int, f *Stops, lines bool) int {
 		}
 	}
 	for i < len(p) {
-		k := f.next(p, i, l.State, lines)
+		var k int
+		if f != nil {
+			k = f.next(p, i, l.State, lines)
+		} else {
+			k = nextStop(p, i, l.State)
+		}
 		if k == len(p) {
 			return k
 		}
@@ -281,6 +288,24 @@ func (f *Stops) next(p []byte, i int, st State, lines bool) int {
 		k = min(k, f.find(p, i, 4))
 	}
 	return k
+}
+
+// nextStop is the index of the first byte at or after i that can end or
+// escape a string of state st, or len(p).
+func nextStop(p []byte, i int, st State) int {
+	q := st.quote()
+	if st == Backtick {
+		if k := bytes.IndexByte(p[i:], q); k >= 0 {
+			return i + k
+		}
+		return len(p)
+	}
+	for k := i; k < len(p); k++ {
+		if c := p[k]; c == q || c == '\\' {
+			return k
+		}
+	}
+	return len(p)
 }
 
 func isSpace(c byte) bool {

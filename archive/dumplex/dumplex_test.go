@@ -28,7 +28,14 @@ func classes(data string, n int) string {
 				// The bytes Skip goes over are named for what they were in:
 				// the byte that closes a string or comment is its last.
 				cl := class(l.State)
-				k := l.Skip(buf, done, &f, n%2 == 0)
+				// Both ways of finding a string's end: through Stops,
+				// stopping at lines or not, and afresh.
+				var k int
+				if n%3 == 0 {
+					k = l.Skip(buf, done, nil, false)
+				} else {
+					k = l.Skip(buf, done, &f, n%2 == 0)
+				}
 				out = append(out, strings.Repeat(string(cl), k-done)...)
 				done = k
 				continue

@@ -423,7 +423,8 @@ func (s *Splitter) endStatement() {
 
 func (s *Splitter) stringBytes() bool {
 	i := int(s.lexed - s.base)
-	k := s.lex.Skip(s.buf, i, &s.stops, false)
+	// Row data's strings are short: scanned afresh, not through Stops.
+	k := s.lex.Skip(s.buf, i, nil, false)
 	s.appendHead(s.buf[i:k])
 	s.lexed += int64(k - i)
 	return true
