@@ -4,12 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/appwrite-dr/dr/internal/humanize"
@@ -30,17 +27,21 @@ import (
 // asidePrefix starts the name of every aside schema.
 const asidePrefix = mariadb.AsidePrefix
 
-// asideMetaTable is the table in each aside schema that says what it holds.
-const asideMetaTable = "dr_aside"
-
 // asideHeadroom is added to the space an import needs: InnoDB's own files
 // grow in steps, and a server with its disk full stops everything.
 const asideHeadroom = 64 << 20
 
-// asideServer is what moving a database aside needs of the server.
+// asideServer is what moving a database aside needs of the server: the
+// SQL is the driver's, the decisions are the restore's.
 type asideServer interface {
-	Query(ctx context.Context, sql string) ([][]string, error)
-	Script(ctx context.Context, r io.Reader) (string, error)
+	ExistingDatabases(ctx context.Context, names []string) ([]string, error)
+	TablesOf(ctx context.Context, dbs []string) ([]mariadb.TableInfo, error)
+	StoredObjects(ctx context.Context, dbs []string) ([]mariadb.ObjectRef, error)
+	Definitions(ctx context.Context, refs []mariadb.ObjectRef) ([]mariadb.Definition, error)
+	AsideSchemaNames(ctx context.Context) ([]string, error)
+	ReadAside(ctx context.Context, names []string) ([]mariadb.AsideContent, error)
+	HeldTables(ctx context.Context, schema string) ([]string, error)
+	RunBatch(ctx context.Context, b *mariadb.Batch) error
 	DataDirFree(ctx context.Context) (int64, error)
 }
 
@@ -62,7 +63,7 @@ type AsideSchema struct {
 	// Complete is false for a schema a killed restore left before it
 	// wrote what it holds: no table was moved into it.
 	Complete bool
-	objects  []savedObject
+	objects  []mariadb.Definition
 }
 
 // AsideGroup is every database one restore moved aside.
@@ -90,26 +91,6 @@ func (g *AsideGroup) Bytes() int64 {
 	return n
 }
 
-// savedObject is what a rename does not carry, as its definition.
-type savedObject struct {
-	Kind      string `json:"kind"` // database, view, trigger, procedure, function, event
-	Name      string `json:"name"`
-	SQLMode   string `json:"sql_mode,omitempty"`
-	Charset   string `json:"charset,omitempty"`
-	Collation string `json:"collation,omitempty"`
-	TimeZone  string `json:"time_zone,omitempty"`
-	Stmt      string `json:"stmt"`
-}
-
-// asideMeta is the first row of the meta table.
-type asideMeta struct {
-	Origin  string `json:"origin"`
-	Stamp   string `json:"stamp"`
-	Backup  string `json:"backup"`
-	Existed bool   `json:"existed"`
-	Tables  int    `json:"tables"`
-}
-
 // asideName is the schema a database goes aside into: within MariaDB's
 // 64 characters, a long database name cut and told apart by a hash.
 func asideName(db, stamp string) string {
@@ -129,7 +110,7 @@ type asideDatabase struct {
 	Existed bool
 	Tables  []string
 	Bytes   int64
-	Objects []savedObject
+	Objects []mariadb.Definition
 }
 
 // asidePrep is what moving aside would move, and the facts that decide
@@ -177,14 +158,13 @@ func inspectAside(ctx context.Context, srv asideServer, dbs []string, dumpSize i
 			return p, nil
 		}
 	}
-	list := mariadb.SQLList(dbs)
-	rows, err := srv.Query(ctx, "SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ("+list+")")
+	names, err := srv.ExistingDatabases(ctx, dbs)
 	if err != nil {
 		return nil, err
 	}
 	existing := map[string]bool{}
-	for _, r := range rows {
-		existing[r[0]] = true
+	for _, n := range names {
+		existing[n] = true
 	}
 	byName := map[string]*asideDatabase{}
 	for _, db := range dbs {
@@ -194,115 +174,54 @@ func inspectAside(ctx context.Context, srv asideServer, dbs []string, dumpSize i
 		byName[p.Databases[i].Name] = &p.Databases[i]
 	}
 	var current int64
-	rows, err = srv.Query(ctx, "SELECT table_schema, table_name, table_type, IFNULL(data_length,0)+IFNULL(index_length,0) FROM information_schema.tables WHERE table_schema IN ("+list+") ORDER BY table_schema, table_name")
+	tables, err := srv.TablesOf(ctx, dbs)
 	if err != nil {
 		return nil, err
 	}
-	var shows []string
-	var pending []savedObject
-	var owners []*asideDatabase
-	show := func(d *asideDatabase, kind, stmt string, name string) {
-		shows = append(shows, stmt)
-		pending = append(pending, savedObject{Kind: kind, Name: name})
-		owners = append(owners, d)
-	}
+	// What a rename does not carry: the databases' own definitions, their
+	// views, triggers, routines and events.
+	var refs []mariadb.ObjectRef
 	for _, db := range dbs {
 		if existing[db] {
-			show(byName[db], "database", "SHOW CREATE DATABASE "+mariadb.QuoteIdent(db), db)
+			refs = append(refs, mariadb.ObjectRef{Database: db, Kind: "database", Name: db})
 		}
 	}
-	for _, r := range rows {
-		if len(r) != 4 {
-			continue
-		}
-		d := byName[r[0]]
+	for _, t := range tables {
+		d := byName[t.Database]
 		if d == nil {
 			continue
 		}
-		if r[2] == "VIEW" {
-			show(d, "view", "SHOW CREATE VIEW "+ident2(r[0], r[1]), r[1])
+		if t.View {
+			refs = append(refs, mariadb.ObjectRef{Database: t.Database, Kind: "view", Name: t.Name})
 			continue
 		}
-		if r[1] == asideMetaTable {
-			p.Problem = fmt.Sprintf("database %s has a table named %s, the name dr's aside schemas use for what they hold", r[0], asideMetaTable)
+		if t.Name == mariadb.AsideMetaTable {
+			p.Problem = fmt.Sprintf("database %s has a table named %s, the name dr's aside schemas use for what they hold", t.Database, mariadb.AsideMetaTable)
 		}
-		n, _ := strconv.ParseInt(r[3], 10, 64)
-		d.Tables = append(d.Tables, r[1])
-		d.Bytes += n
-		current += n
+		d.Tables = append(d.Tables, t.Name)
+		d.Bytes += t.Bytes
+		current += t.Bytes
 	}
-	for _, q := range []struct{ kind, sql string }{
-		{"trigger", "SELECT trigger_schema, trigger_name FROM information_schema.triggers WHERE trigger_schema IN (" + list + ") ORDER BY trigger_schema, event_object_table, action_timing, event_manipulation, action_order"},
-		{"routine", "SELECT routine_schema, routine_name, routine_type FROM information_schema.routines WHERE routine_schema IN (" + list + ") ORDER BY routine_schema, routine_name"},
-		{"event", "SELECT event_schema, event_name FROM information_schema.events WHERE event_schema IN (" + list + ") ORDER BY event_schema, event_name"},
-	} {
-		rows, err := srv.Query(ctx, q.sql)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if len(r) < 2 || byName[r[0]] == nil {
-				continue
-			}
-			kind := q.kind
-			if kind == "routine" && len(r) == 3 {
-				kind = strings.ToLower(r[2])
-			}
-			show(byName[r[0]], kind, "SHOW CREATE "+strings.ToUpper(kind)+" "+ident2(r[0], r[1]), r[1])
+	objects, err := srv.StoredObjects(ctx, dbs)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objects {
+		if byName[o.Database] != nil {
+			refs = append(refs, o)
 		}
 	}
-	if len(shows) > 0 {
-		// One round trip: each SHOW CREATE answers one row.
-		rows, err := srv.Query(ctx, strings.Join(shows, ";\n"))
-		if err != nil {
-			p.Problem = fmt.Sprintf("the definitions of the database's views, triggers, routines and events could not be read (%v)", err)
-		} else if len(rows) != len(shows) {
-			p.Problem = fmt.Sprintf("reading the definitions of %d views, triggers, routines and events returned %d rows", len(shows), len(rows))
-		} else {
-			for i, r := range rows {
-				o, err := parseShowCreate(pending[i], r)
-				if err != nil {
-					p.Problem = err.Error()
-					break
-				}
-				owners[i].Objects = append(owners[i].Objects, o)
-			}
+	if defs, err := srv.Definitions(ctx, refs); err != nil {
+		p.Problem = err.Error()
+	} else {
+		for i, d := range defs {
+			byName[refs[i].Database].Objects = append(byName[refs[i].Database].Objects, d)
 		}
 	}
 	p.Need = max(dumpSize, current) + max(dumpSize, current)/10 + asideHeadroom
 	p.Free, p.FreeErr = srv.DataDirFree(ctx)
 	return p, nil
 }
-
-// parseShowCreate reads one SHOW CREATE row into the object's definition.
-func parseShowCreate(o savedObject, r []string) (savedObject, error) {
-	field := func(i int) string {
-		if i < len(r) {
-			return r[i]
-		}
-		return ""
-	}
-	// Columns: SHOW CREATE DATABASE: name, stmt. VIEW: name, stmt, client
-	// charset, collation. TRIGGER, PROCEDURE, FUNCTION: name, sql_mode,
-	// stmt, charset, collation, … EVENT: name, sql_mode, time_zone, stmt,
-	// charset, collation, …
-	switch o.Kind {
-	case "database":
-		o.Stmt = field(1)
-	case "view":
-		o.Stmt, o.Charset, o.Collation = field(1), field(2), field(3)
-	case "event":
-		o.SQLMode, o.TimeZone, o.Stmt, o.Charset, o.Collation = field(1), field(2), field(3), field(4), field(5)
-	default:
-		o.SQLMode, o.Stmt, o.Charset, o.Collation = field(1), field(2), field(3), field(4)
-	}
-	if o.Stmt == "" || o.Stmt == "NULL" {
-		return o, fmt.Errorf("the definition of %s %s cannot be read by dr's database user (no privilege to see it), so it could not be recreated", o.Kind, o.Name)
-	}
-	return o, nil
-}
-
-func ident2(db, name string) string { return mariadb.QuoteIdent(db) + "." + mariadb.QuoteIdent(name) }
 
 // moveAside moves the databases' tables aside into schemas named for the
 // stamp. It first writes every definition into the new schemas (the meta
@@ -311,53 +230,44 @@ func ident2(db, name string) string { return mariadb.QuoteIdent(db) + "." + mari
 // not at all. On failure it puts back what it changed and says so.
 func moveAside(ctx context.Context, srv asideServer, prep *asidePrep, stamp, backup string) (*AsideGroup, error) {
 	g := &AsideGroup{Stamp: stamp, Backup: backup}
-	var create strings.Builder
+	var create mariadb.Batch
 	for _, d := range prep.Databases {
 		s := AsideSchema{Schema: asideName(d.Name, stamp), Origin: d.Name, Stamp: stamp, Backup: backup, Existed: d.Existed,
 			Tables: len(d.Tables), Held: len(d.Tables), Bytes: d.Bytes, Complete: true, objects: d.Objects}
 		g.Schemas = append(g.Schemas, s)
-		q := mariadb.QuoteIdent(s.Schema)
-		fmt.Fprintf(&create, "CREATE DATABASE %s;\n", q)
-		fmt.Fprintf(&create, "CREATE TABLE %s.%s (seq INT NOT NULL PRIMARY KEY, body LONGBLOB NOT NULL) ENGINE=InnoDB;\n", q, asideMetaTable)
-		meta, _ := json.Marshal(asideMeta{Origin: d.Name, Stamp: stamp, Backup: backup, Existed: d.Existed, Tables: len(d.Tables)})
-		fmt.Fprintf(&create, "INSERT INTO %s.%s (seq, body) VALUES ", q, asideMetaTable)
-		for i, o := range d.Objects {
-			b, _ := json.Marshal(o)
-			fmt.Fprintf(&create, "(%d, X'%s'), ", i+1, hex.EncodeToString(b))
-		}
-		fmt.Fprintf(&create, "(0, X'%s');\n", hex.EncodeToString(meta))
+		create.CreateAside(s.Schema, mariadb.AsideMeta{Origin: d.Name, Stamp: stamp, Backup: backup, Existed: d.Existed, Tables: len(d.Tables)}, d.Objects)
 	}
 	// The lock keeps other runs out, but a schema of that name could be
 	// left from a run in the same second: never touch one this run did
 	// not make.
-	rows, err := srv.Query(ctx, "SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ("+mariadb.SQLList(g.Names())+")")
+	found, err := srv.ExistingDatabases(ctx, g.Names())
 	if err != nil {
 		return nil, &asideMoveError{Err: err, Clean: true}
 	}
-	if len(rows) > 0 {
-		return nil, &asideMoveError{Err: fmt.Errorf("aside schema %s exists already", rows[0][0]), Clean: true}
+	if len(found) > 0 {
+		return nil, &asideMoveError{Err: fmt.Errorf("aside schema %s exists already", found[0]), Clean: true}
 	}
-	if _, err := srv.Script(ctx, strings.NewReader(create.String())); err != nil {
+	if err := srv.RunBatch(ctx, &create); err != nil {
 		return g, &asideMoveError{Err: fmt.Errorf("creating the aside schemas: %w", err)}
 	}
 
-	var move strings.Builder
-	var renames []string
+	// Triggers cannot move between schemas: they are saved, dropped and
+	// made again by the undo.
+	var move mariadb.Batch
+	var moves []mariadb.TableMove
 	for i, d := range prep.Databases {
 		for _, o := range d.Objects {
 			if o.Kind == "trigger" {
-				fmt.Fprintf(&move, "DROP TRIGGER %s;\n", ident2(d.Name, o.Name))
+				move.DropTrigger(d.Name, o.Name)
 			}
 		}
 		for _, t := range d.Tables {
-			renames = append(renames, ident2(d.Name, t)+" TO "+ident2(g.Schemas[i].Schema, t))
+			moves = append(moves, mariadb.TableMove{From: d.Name, To: g.Schemas[i].Schema, Table: t})
 		}
 	}
-	if len(renames) > 0 {
-		fmt.Fprintf(&move, "RENAME TABLE %s;\n", strings.Join(renames, ", "))
-	}
+	move.RenameTables(moves)
 	if move.Len() > 0 {
-		if _, err := srv.Script(ctx, strings.NewReader(move.String())); err != nil {
+		if err := srv.RunBatch(ctx, &move); err != nil {
 			return g, &asideMoveError{Err: fmt.Errorf("moving the tables aside: %w", err)}
 		}
 	}
@@ -411,8 +321,8 @@ func (g *AsideGroup) inPlace() bool {
 // (a move that failed before the import) a database is never dropped: it
 // still holds what it held.
 func putBack(ctx context.Context, srv asideServer, g *AsideGroup, replace bool) error {
-	var swap strings.Builder
-	var renames []string
+	var swap mariadb.Batch
+	var moves []mariadb.TableMove
 	for _, s := range g.Schemas {
 		if !s.Complete {
 			if s.Held > 0 {
@@ -420,34 +330,31 @@ func putBack(ctx context.Context, srv asideServer, g *AsideGroup, replace bool) 
 			}
 			continue
 		}
-		o := mariadb.QuoteIdent(s.Origin)
 		switch {
 		case !s.Existed:
 			if replace {
-				fmt.Fprintf(&swap, "DROP DATABASE IF EXISTS %s;\n", o)
+				swap.DropDatabase(s.Origin)
 			}
 		case replace && (s.Held > 0 || s.Tables == 0):
-			fmt.Fprintf(&swap, "DROP DATABASE IF EXISTS %s;\n", o)
-			fmt.Fprintf(&swap, "%s;\n", s.createDatabase())
+			swap.DropDatabase(s.Origin)
+			swap.CreateDatabase(s.Origin, s.databaseDefinition(), false)
 		case s.Held > 0:
-			fmt.Fprintf(&swap, "CREATE DATABASE IF NOT EXISTS %s;\n", o)
+			swap.CreateDatabase(s.Origin, nil, true)
 		}
 		if !s.Existed {
 			continue
 		}
-		tables, err := heldTables(ctx, srv, s.Schema)
+		tables, err := srv.HeldTables(ctx, s.Schema)
 		if err != nil {
 			return err
 		}
 		for _, t := range tables {
-			renames = append(renames, ident2(s.Schema, t)+" TO "+ident2(s.Origin, t))
+			moves = append(moves, mariadb.TableMove{From: s.Schema, To: s.Origin, Table: t})
 		}
 	}
-	if len(renames) > 0 {
-		fmt.Fprintf(&swap, "RENAME TABLE %s;\n", strings.Join(renames, ", "))
-	}
+	swap.RenameTables(moves)
 	if swap.Len() > 0 {
-		if _, err := srv.Script(ctx, strings.NewReader(swap.String())); err != nil {
+		if err := srv.RunBatch(ctx, &swap); err != nil {
 			return fmt.Errorf("moving the tables back: %w", err)
 		}
 	}
@@ -458,7 +365,7 @@ func putBack(ctx context.Context, srv asideServer, g *AsideGroup, replace bool) 
 		if !s.Complete || !s.Existed {
 			continue
 		}
-		var b strings.Builder
+		var b mariadb.Batch
 		for _, o := range s.objects {
 			switch o.Kind {
 			case "database":
@@ -466,17 +373,16 @@ func putBack(ctx context.Context, srv asideServer, g *AsideGroup, replace bool) 
 				v := o
 				origin := s.Origin
 				views = append(views, func() error {
-					var b strings.Builder
-					writeRecreate(&b, origin, v)
-					_, err := srv.Script(ctx, strings.NewReader(b.String()))
-					return err
+					var b mariadb.Batch
+					b.Recreate(origin, v)
+					return srv.RunBatch(ctx, &b)
 				})
 			default:
-				writeRecreate(&b, s.Origin, o)
+				b.Recreate(s.Origin, o)
 			}
 		}
 		if b.Len() > 0 {
-			if _, err := srv.Script(ctx, strings.NewReader(b.String())); err != nil {
+			if err := srv.RunBatch(ctx, &b); err != nil {
 				return fmt.Errorf("recreating the triggers, routines and events of %s: %w", s.Origin, err)
 			}
 		}
@@ -494,71 +400,38 @@ func putBack(ctx context.Context, srv asideServer, g *AsideGroup, replace bool) 
 		}
 		views = left
 	}
-	var drop strings.Builder
+	var drop mariadb.Batch
 	for _, s := range g.Schemas {
-		fmt.Fprintf(&drop, "DROP DATABASE IF EXISTS %s;\n", mariadb.QuoteIdent(s.Schema))
+		drop.DropDatabase(s.Schema)
 	}
-	if _, err := srv.Script(ctx, strings.NewReader(drop.String())); err != nil {
+	if err := srv.RunBatch(ctx, &drop); err != nil {
 		return fmt.Errorf("dropping the aside schemas once emptied: %w", err)
 	}
 	return nil
 }
 
-func (s *AsideSchema) createDatabase() string {
-	for _, o := range s.objects {
-		if o.Kind == "database" {
-			return o.Stmt
+// databaseDefinition is the database's own saved definition, nil when it
+// had none.
+func (s *AsideSchema) databaseDefinition() *mariadb.Definition {
+	for i := range s.objects {
+		if s.objects[i].Kind == "database" {
+			return &s.objects[i]
 		}
 	}
-	return "CREATE DATABASE " + mariadb.QuoteIdent(s.Origin)
-}
-
-// writeRecreate writes the statements that make o again in db, with the
-// session settings it was made under.
-func writeRecreate(b *strings.Builder, db string, o savedObject) {
-	fmt.Fprintf(b, "USE %s;\n", mariadb.QuoteIdent(db))
-	if o.SQLMode != "" {
-		fmt.Fprintf(b, "SET SESSION sql_mode = %s;\n", mariadb.QuoteString(o.SQLMode))
-	}
-	if o.TimeZone != "" {
-		fmt.Fprintf(b, "SET SESSION time_zone = %s;\n", mariadb.QuoteString(o.TimeZone))
-	}
-	if o.Charset != "" {
-		fmt.Fprintf(b, "SET SESSION character_set_client = %s;\n", mariadb.QuoteString(o.Charset))
-	}
-	if o.Collation != "" {
-		fmt.Fprintf(b, "SET SESSION collation_connection = %s;\n", mariadb.QuoteString(o.Collation))
-	}
-	fmt.Fprintf(b, "DROP %s IF EXISTS %s;\n", strings.ToUpper(o.Kind), mariadb.QuoteIdent(o.Name))
-	// As mariadb-dump does: a body may hold ";".
-	fmt.Fprintf(b, "DELIMITER ;;\n%s;;\nDELIMITER ;\n", o.Stmt)
-	b.WriteString("SET SESSION character_set_client = utf8mb4; SET SESSION collation_connection = utf8mb4_general_ci;\n")
-}
-
-// heldTables lists the tables an aside schema holds.
-func heldTables(ctx context.Context, srv asideServer, schema string) ([]string, error) {
-	rows, err := srv.Query(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = "+mariadb.QuoteString(schema)+" AND table_name <> "+mariadb.QuoteString(asideMetaTable)+" ORDER BY table_name")
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, r := range rows {
-		out = append(out, r[0])
-	}
-	return out, nil
+	return nil
 }
 
 // listAside finds every aside schema on the server, grouped by restore,
 // newest first.
 func listAside(ctx context.Context, srv asideServer) ([]*AsideGroup, error) {
-	rows, err := srv.Query(ctx, `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'dr\_aside\_%' ORDER BY schema_name`)
+	all, err := srv.AsideSchemaNames(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
-	for _, r := range rows {
-		if asideNameRE.MatchString(r[0]) {
-			names = append(names, r[0])
+	for _, n := range all {
+		if asideNameRE.MatchString(n) {
+			names = append(names, n)
 		}
 	}
 	if len(names) == 0 {
@@ -593,62 +466,19 @@ func loadAside(ctx context.Context, srv asideServer, names []string) (*AsideGrou
 	if len(names) == 0 {
 		return g, nil
 	}
-	list := mariadb.SQLList(names)
-	rows, err := srv.Query(ctx, "SELECT s.schema_name, COUNT(t.table_name), IFNULL(SUM(t.data_length+t.index_length),0), IFNULL(MAX(t.table_name = "+mariadb.QuoteString(asideMetaTable)+"),0) "+
-		"FROM information_schema.schemata s LEFT JOIN information_schema.tables t ON t.table_schema = s.schema_name "+
-		"WHERE s.schema_name IN ("+list+") GROUP BY s.schema_name ORDER BY s.schema_name")
+	contents, err := srv.ReadAside(ctx, names)
 	if err != nil {
 		return nil, err
 	}
-	var withMeta []string
-	for _, r := range rows {
-		if len(r) != 4 {
-			continue
-		}
-		n, _ := strconv.Atoi(r[1])
-		bytes, _ := strconv.ParseInt(r[2], 10, 64)
-		s := AsideSchema{Schema: r[0], Held: n, Bytes: bytes}
-		if m := asideNameRE.FindStringSubmatch(r[0]); m != nil {
+	for _, c := range contents {
+		s := AsideSchema{Schema: c.Schema, Held: c.Tables, Bytes: c.Bytes, objects: c.Definitions}
+		if m := asideNameRE.FindStringSubmatch(c.Schema); m != nil {
 			s.Stamp = m[1]
 		}
-		if r[3] == "1" {
-			s.Held--
-			withMeta = append(withMeta, r[0])
+		if m := c.Meta; m != nil {
+			s.Origin, s.Stamp, s.Backup, s.Existed, s.Tables, s.Complete = m.Origin, m.Stamp, m.Backup, m.Existed, m.Tables, true
 		}
 		g.Schemas = append(g.Schemas, s)
-	}
-	if len(withMeta) > 0 {
-		var parts []string
-		for _, n := range withMeta {
-			parts = append(parts, fmt.Sprintf("SELECT %s, seq, HEX(body) FROM %s.%s", mariadb.QuoteString(n), mariadb.QuoteIdent(n), asideMetaTable))
-		}
-		rows, err := srv.Query(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY 1, 2")
-		if err != nil {
-			return nil, fmt.Errorf("reading what the aside schemas hold: %w", err)
-		}
-		for _, r := range rows {
-			if len(r) != 3 {
-				continue
-			}
-			i := slices.IndexFunc(g.Schemas, func(s AsideSchema) bool { return s.Schema == r[0] })
-			body, err := hex.DecodeString(r[2])
-			if i < 0 || err != nil {
-				continue
-			}
-			s := &g.Schemas[i]
-			if r[1] == "0" {
-				var m asideMeta
-				if json.Unmarshal(body, &m) == nil && m.Origin != "" {
-					s.Origin, s.Stamp, s.Backup, s.Existed, s.Tables, s.Complete = m.Origin, m.Stamp, m.Backup, m.Existed, m.Tables, true
-				}
-				continue
-			}
-			var o savedObject
-			if err := json.Unmarshal(body, &o); err != nil {
-				return nil, fmt.Errorf("aside schema %s: a saved definition is damaged: %w", r[0], err)
-			}
-			s.objects = append(s.objects, o)
-		}
 	}
 	if len(g.Schemas) > 0 {
 		g.Stamp, g.Backup = g.Schemas[0].Stamp, g.Schemas[0].Backup
@@ -661,14 +491,14 @@ func dropAside(ctx context.Context, srv asideServer, names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	var b strings.Builder
+	var b mariadb.Batch
 	for _, n := range names {
 		if !strings.HasPrefix(n, asidePrefix) {
 			return fmt.Errorf("%s is not an aside schema", n)
 		}
-		fmt.Fprintf(&b, "DROP DATABASE IF EXISTS %s;\n", mariadb.QuoteIdent(n))
+		b.DropDatabase(n)
 	}
-	if _, err := srv.Script(ctx, strings.NewReader(b.String())); err != nil {
+	if err := srv.RunBatch(ctx, &b); err != nil {
 		return fmt.Errorf("dropping aside schemas: %w", err)
 	}
 	return nil

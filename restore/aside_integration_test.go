@@ -147,7 +147,7 @@ func TestRestoreMovesAsideAndUndoBringsItBack(t *testing.T) {
 	// The tables aside are the database as it was, row for row.
 	for _, sc := range r.Aside.Schemas {
 		for table, sum := range s.Checksums(t, sc.Schema) {
-			if table == asideMetaTable {
+			if table == mariadb.AsideMetaTable {
 				continue
 			}
 			if before.sums[sc.Origin+"."+table] != sum {

@@ -277,18 +277,6 @@ func TestInPlace(t *testing.T) {
 	}
 }
 
-// TestParseShowCreate: the fields come as the server holds them (Query
-// unescapes the client's --batch output), and are taken as they are.
-func TestParseShowCreate(t *testing.T) {
-	o, err := parseShowCreate(savedObject{Kind: "procedure", Name: "p"}, []string{"p", "", "BEGIN\n\tSELECT 'a\\b'; END", "utf8mb4", "c"})
-	if err != nil || o.Stmt != "BEGIN\n\tSELECT 'a\\b'; END" || o.Charset != "utf8mb4" {
-		t.Errorf("got %+v, %v", o, err)
-	}
-	if _, err := parseShowCreate(savedObject{Kind: "function", Name: "f"}, []string{"f", "", "NULL"}); err == nil {
-		t.Error("a hidden definition was accepted")
-	}
-}
-
 var _ asideServer = (*mariadb.Server)(nil)
 
 func TestNewestSafetyDump(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
 
@@ -22,7 +23,7 @@ import (
 // schemas, each with its meta row, for dr restore --undo to choose from.
 type asideListEngine struct {
 	*fakeEngine
-	schemas map[string]asideMeta
+	schemas map[string]mariadb.AsideMeta
 	// dropped are the schemas scripts dropped, in order.
 	dropped []string
 }
@@ -71,7 +72,7 @@ func (f *asideListEngine) Exec(_ context.Context, _ string, opts engine.ExecOpti
 // undoes that one's last restore, never the other's newer one.
 func TestUndoIsScopedToTheConfiguredDatabases(t *testing.T) {
 	const older, newer = "20261126T080000Z", "20261126T090000Z"
-	schemas := map[string]asideMeta{
+	schemas := map[string]mariadb.AsideMeta{
 		asideName("appwrite", older):      {Origin: "appwrite", Stamp: older, Backup: "app-20261125T080000Z.tar.zst", Existed: true, Tables: 3},
 		asideName("appwrite_logs", older): {Origin: "appwrite_logs", Stamp: older, Backup: "app-20261125T080000Z.tar.zst", Existed: true, Tables: 3},
 		asideName("analytics", newer):     {Origin: "analytics", Stamp: newer, Backup: "app-20261125T090000Z.tar.zst", Existed: true, Tables: 3},
@@ -79,14 +80,14 @@ func TestUndoIsScopedToTheConfiguredDatabases(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		databases []string
-		schemas   map[string]asideMeta
+		schemas   map[string]mariadb.AsideMeta
 		wantStamp string
 		wantErr   string
 	}{
 		{"the configuration's databases: its own restore, not the newer one of another", []string{"appwrite", "appwrite_logs"}, schemas, older, ""},
 		{"every database: the newest restore", nil, schemas, newer, ""},
 		{"one database of a restore of two is not enough to undo it", []string{"appwrite"}, schemas, "", "no restore of appwrite left tables aside"},
-		{"only another configuration's restore: refused, naming it", []string{"appwrite", "appwrite_logs"}, map[string]asideMeta{asideName("analytics", newer): schemas[asideName("analytics", newer)]}, "", "hold analytics from the restore of app-20261125T090000Z.tar.zst"},
+		{"only another configuration's restore: refused, naming it", []string{"appwrite", "appwrite_logs"}, map[string]mariadb.AsideMeta{asideName("analytics", newer): schemas[asideName("analytics", newer)]}, "", "hold analytics from the restore of app-20261125T090000Z.tar.zst"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := config.Default()
@@ -112,15 +113,15 @@ func TestUndoIsScopedToTheConfiguredDatabases(t *testing.T) {
 // twoConfigsAside are the aside schemas of one server two configurations
 // restore to: this one's (appwrite, appwrite_logs) at 07:00 and 09:00, the
 // other's (analytics) at 08:00 between them.
-func twoConfigsAside() map[string]asideMeta {
+func twoConfigsAside() map[string]mariadb.AsideMeta {
 	const backup, other = "app-20261125T080000Z.tar.zst", "stats-20261125T080000Z.tar.zst"
-	out := map[string]asideMeta{}
+	out := map[string]mariadb.AsideMeta{}
 	for _, stamp := range []string{"20261126T070000Z", "20261126T090000Z"} {
 		for _, db := range []string{"appwrite", "appwrite_logs"} {
-			out[asideName(db, stamp)] = asideMeta{Origin: db, Stamp: stamp, Backup: backup, Existed: true, Tables: 3}
+			out[asideName(db, stamp)] = mariadb.AsideMeta{Origin: db, Stamp: stamp, Backup: backup, Existed: true, Tables: 3}
 		}
 	}
-	out[asideName("analytics", "20261126T080000Z")] = asideMeta{Origin: "analytics", Stamp: "20261126T080000Z", Backup: other, Existed: true, Tables: 3}
+	out[asideName("analytics", "20261126T080000Z")] = mariadb.AsideMeta{Origin: "analytics", Stamp: "20261126T080000Z", Backup: other, Existed: true, Tables: 3}
 	return out
 }
 

@@ -12,6 +12,8 @@ package dumpscan
 import (
 	"bytes"
 	"strings"
+
+	"github.com/appwrite-dr/dr/archive/dumplex"
 )
 
 // Table is a table (or view) seen in the dump.
@@ -45,35 +47,25 @@ type Result struct {
 	Completed bool
 }
 
-type state uint8
-
-const (
-	stCode         state = iota
-	stSingle             // inside '…'
-	stDouble             // inside "…"
-	stBacktick           // inside `…`
-	stLineComment        // -- or # to end of line
-	stBlockComment       // /* … */ (not /*! which is code)
-)
-
 const (
 	headCap     = 4096
 	lineHeadCap = 160
+	// carryMore is how many bytes of the next Write decide a token the
+	// last one ended in: more than the longest, /*M! and its version.
+	carryMore = 16
 )
 
 // Scanner is an io.Writer that scans a dump stream.
 type Scanner struct {
-	st      state
-	escaped bool // previous byte was a backslash inside a string
-	prev    byte // previous byte in code (for two-byte tokens)
-	depth   int
-	// blockStart: the byte after "/*", where "!" makes it a versioned
-	// comment whose content is code; skipVersion: its version digits.
-	blockStart  bool
-	skipVersion bool
-	head        []byte // the statement so far, at paren depth 0, outside comments
-	inValues    bool   // an INSERT whose VALUES keyword has passed
-	insertTo    int    // the index in tables of that INSERT's table
+	lex   dumplex.Lexer
+	stops dumplex.Stops
+	// carry: the bytes of code at the end of the last Write whose token
+	// the next decides ("-" of "-- ", "/" of "/*"); no line holds them yet.
+	carry    []byte
+	depth    int
+	head     []byte // the statement so far, at paren depth 0, outside comments
+	inValues bool   // an INSERT whose VALUES keyword has passed
+	insertTo int    // the index in tables of that INSERT's table
 
 	delim     string
 	tail      []byte // last bytes of code, to match a multi-byte delimiter
@@ -86,7 +78,6 @@ type Scanner struct {
 	tables  []Table
 	objects []Object
 	byKey   map[string]int
-	started bool
 }
 
 // New returns a scanner for a fresh stream.
@@ -97,175 +88,120 @@ func New() *Scanner {
 // Write scans p. It never fails.
 func (s *Scanner) Write(p []byte) (int, error) {
 	n := len(p)
-	var stops stringStops
-	stops.reset()
+	for len(s.carry) > 0 && len(p) > 0 {
+		// The carried bytes, with enough of p to decide their token,
+		// then p from wherever that left off.
+		c := len(s.carry)
+		k := min(len(p), carryMore)
+		s.carry = append(s.carry, p[:k]...)
+		used := s.scan(s.carry)
+		if used < c {
+			s.carry = append(s.carry[:0], s.carry[used:]...)
+			p = p[k:]
+			continue
+		}
+		s.carry = s.carry[:0]
+		p = p[used-c:]
+	}
+	if used := s.scan(p); used < len(p) {
+		s.carry = append(s.carry[:0], p[used:]...)
+	}
+	return n, nil
+}
+
+// scan scans p and returns how much of it it took: all but a token at
+// its end that the next bytes decide.
+func (s *Scanner) scan(p []byte) int {
+	s.stops.Reset()
 	for i := 0; i < len(p); i++ {
 		c := p[i]
-		switch s.st {
-		case stSingle, stDouble, stBacktick:
-			// Fast path: skip ordinary string bytes in bulk, up to the
-			// next byte that can end or escape the string or end the
-			// line, so the span goes to the line as it is.
-			if !s.escaped {
-				k := stops.next(p, i, s.st)
-				if k > i {
-					s.appendLine(p[i:k])
-					s.appendHead(p[i:k])
-					if k == len(p) {
-						return n, nil
-					}
-					i = k
-					c = p[i]
-				}
+		switch s.lex.State {
+		case dumplex.Single, dumplex.Double, dumplex.Backtick:
+			// The string's bytes in bulk, up to its end or the end of a
+			// line inside it.
+			k := s.lex.Skip(p, i, &s.stops, true)
+			s.appendHead(p[i:k])
+			if p[k-1] == '\n' && s.lex.State != dumplex.Code {
+				s.appendLine(p[i : k-1])
+				s.endLine(false)
+			} else {
+				s.appendLine(p[i:k])
 			}
-			s.trackLine(c)
-			s.appendHeadByte(c)
-			switch {
-			case s.escaped:
-				s.escaped = false
-			case c == '\\' && s.st != stBacktick:
-				s.escaped = true
-			case c == quoteOf(s.st):
-				s.st = stCode
-				s.prev = 0
-			}
-		case stLineComment:
-			s.trackLine(c)
-			if c == '\n' {
-				s.st = stCode
-				s.prev = '\n'
-			}
-		case stBlockComment:
-			s.trackLine(c)
-			if s.blockStart {
-				s.blockStart = false
-				if c == '!' {
-					s.st = stCode
-					s.skipVersion = true
-					s.prev = 0
-					continue
-				}
-			}
-			if s.prev == '*' && c == '/' {
-				s.st = stCode
-				s.prev = 0
-				continue
-			}
-			s.prev = c
+			i = k - 1
+		case dumplex.LineComment, dumplex.BlockComment:
+			// A DELIMITER command can stand in a line comment's line,
+			// never in a block comment's.
+			check := s.lex.State == dumplex.LineComment
+			k := s.lex.Skip(p, i, &s.stops, false)
+			s.lines(p[i:k], check)
+			i = k - 1
 		default:
-			if s.depth > 0 && !s.skipVersion && !rowStop[c] {
+			if s.depth > 0 && !rowStop[c] {
 				// Fast path: the numbers, commas and hex literals of row
 				// data between strings mean nothing to the scanner but
-				// the line they are on, and the last of them is the
-				// previous byte of a two-byte token.
+				// the line they are on.
 				k := i + 1
 				for k < len(p) && !rowStop[p[k]] {
 					k++
 				}
 				s.appendLine(p[i:k])
-				s.prev = p[k-1]
 				i = k - 1
 				continue
+			}
+			if opener[c] && !s.endsDelimiter(c) {
+				tok, k := s.lex.Open(p[i:], false)
+				switch {
+				case tok == dumplex.Undecided:
+					return i
+				case tok == dumplex.Marker || tok == dumplex.Opened && !s.lex.State.InString():
+					// A comment's opener, or a versioned comment's
+					// markers: no byte of the statement.
+					s.appendLine(p[i : i+k])
+					i += k - 1
+					continue
+				}
 			}
 			s.trackLine(c)
 			s.code(c)
 		}
 	}
-	return n, nil
+	return len(p)
 }
 
-// stringStops finds, in one Write's bytes, the next byte that can end or
-// escape a string, or end the line. It remembers the next position of
-// each such byte, so that a long string full of escapes, or quotes of one
-// kind between strings of another, costs one pass over the bytes per kind
-// of stop, not one per stop; and since strings rarely hold a raw newline,
-// the span up to the stop goes to the line as it is.
-type stringStops struct {
-	at [5]int // next ', ", `, \ and newline at or after the last query; -1: unknown
+// opener are the bytes of code a token may start with.
+var opener = func() (t [256]bool) {
+	for _, c := range []byte("'\"`#-/*") {
+		t[c] = true
+	}
+	return t
+}()
+
+// endsDelimiter says whether c, in code, ends the delimiter: then it is
+// not the start of a comment, as in the client.
+func (s *Scanner) endsDelimiter(c byte) bool {
+	d := s.delim
+	return s.depth == 0 && c == d[len(d)-1] && bytes.HasSuffix(s.tail, []byte(d[:len(d)-1]))
 }
 
-func (f *stringStops) reset() { f.at = [5]int{-1, -1, -1, -1, -1} }
-
-var stopBytes = [5]byte{'\'', '"', '`', '\\', '\n'}
-
-func (f *stringStops) find(p []byte, i, which int) int {
-	if f.at[which] < i {
-		if k := bytes.IndexByte(p[i:], stopBytes[which]); k >= 0 {
-			f.at[which] = i + k
-		} else {
-			f.at[which] = len(p)
+// lines passes a comment's bytes to the line tracking.
+func (s *Scanner) lines(p []byte, check bool) {
+	for {
+		j := bytes.IndexByte(p, '\n')
+		if j < 0 {
+			s.appendLine(p)
+			return
 		}
-	}
-	return f.at[which]
-}
-
-// next is the index of the first byte at or after i that can change the
-// string state st or ends the line, or len(p).
-func (f *stringStops) next(p []byte, i int, st state) int {
-	switch st {
-	case stSingle:
-		return min(f.find(p, i, 0), f.find(p, i, 3), f.find(p, i, 4))
-	case stDouble:
-		return min(f.find(p, i, 1), f.find(p, i, 3), f.find(p, i, 4))
-	default:
-		return min(f.find(p, i, 2), f.find(p, i, 4))
-	}
-}
-
-func quoteOf(st state) byte {
-	switch st {
-	case stSingle:
-		return '\''
-	case stDouble:
-		return '"'
-	default:
-		return '`'
+		s.appendLine(p[:j])
+		s.endLine(check)
+		p = p[j+1:]
 	}
 }
 
 func (s *Scanner) code(c byte) {
-	prev := s.prev
-	s.prev = c
-	if s.skipVersion {
-		// The NNNNN of a /*!NNNNN versioned comment is not SQL.
-		if c >= '0' && c <= '9' {
-			return
-		}
-		s.skipVersion = false
-	}
 	if s.depth > 0 && !special[c] {
 		return // the bulk of row data: numbers, commas, hex literals
 	}
-	// Two-byte tokens: the first byte was already taken as code; take it
-	// back out of the head.
-	switch {
-	case prev == '-' && c == '-':
-		s.dropHeadByte()
-		s.st = stLineComment
-		return
-	case prev == '/' && c == '*':
-		s.dropHeadByte()
-		s.st = stBlockComment
-		s.blockStart = true
-		s.prev = 0
-		return
-	case prev == '*' && c == '/':
-		// The end of a /*!NNNNN … */ versioned comment: its content was
-		// code, the markers are nothing.
-		s.dropHeadByte()
-		s.prev = 0
-		return
-	}
 	switch c {
-	case '\'':
-		s.st = stSingle
-	case '"':
-		s.st = stDouble
-	case '`':
-		s.st = stBacktick
-	case '#':
-		s.st = stLineComment
-		return
 	case '(':
 		if s.depth == 0 && !s.inValues && isInsert(s.head) {
 			// "VALUES(" with no space before the first row.
@@ -289,14 +225,14 @@ func (s *Scanner) code(c byte) {
 		return
 	}
 	s.appendHeadByte(c)
-	if len(s.tail) == 8 {
+	if len(s.tail) == dumplex.MaxDelimiter {
 		// Shifted in place: re-slicing from the front would shrink the
 		// capacity until every append allocates.
 		copy(s.tail, s.tail[1:])
-		s.tail = s.tail[:7]
+		s.tail = s.tail[:dumplex.MaxDelimiter-1]
 	}
 	s.tail = append(s.tail, c)
-	if s.st == stCode && bytes.HasSuffix(s.tail, []byte(s.delim)) {
+	if s.lex.State == dumplex.Code && bytes.HasSuffix(s.tail, []byte(s.delim)) {
 		s.endStatement(len(s.delim))
 		return
 	}
@@ -340,20 +276,11 @@ func (s *Scanner) appendHead(p []byte) {
 	}
 }
 
-func (s *Scanner) dropHeadByte() {
-	if s.depth == 0 && len(s.head) > 0 {
-		s.head = s.head[:len(s.head)-1]
-	}
-	if len(s.tail) > 0 {
-		s.tail = s.tail[:len(s.tail)-1]
-	}
-}
-
 // trackLine keeps the first bytes of the current line and the last
 // non-empty line, for the completion trailer and DELIMITER commands.
 func (s *Scanner) trackLine(c byte) {
 	if c == '\n' {
-		s.endLine()
+		s.endLine(true)
 		return
 	}
 	if len(s.line) < lineHeadCap {
@@ -380,31 +307,23 @@ func (s *Scanner) appendLine(p []byte) {
 	}
 }
 
-func (s *Scanner) endLine() {
+// endLine ends the current line; check says whether the line ended in
+// code or a line comment, where it may be a DELIMITER command.
+func (s *Scanner) endLine(check bool) {
 	if !s.lineEmpty {
 		s.lastLine = append(s.lastLine[:0], s.line...)
-		if s.st == stCode || s.st == stLineComment {
-			if d, ok := delimiterCommand(s.line); ok {
+		if check {
+			if d, ok, _ := dumplex.Delimiter(s.line); ok && d != "" {
 				s.delim = d
+				s.resetStatement()
+			} else if bytes.HasPrefix(s.line, []byte(dumplex.SandboxLine)) {
+				// A client command, not the start of the next statement.
 				s.resetStatement()
 			}
 		}
 	}
 	s.line = s.line[:0]
 	s.lineEmpty = true
-}
-
-func delimiterCommand(line []byte) (string, bool) {
-	// Every line of the dump comes here: no string is made of one that
-	// is not a DELIMITER command.
-	t := bytes.TrimSpace(line)
-	if len(t) > 10 && bytes.EqualFold(t[:10], []byte("DELIMITER ")) {
-		d := bytes.TrimSpace(t[10:])
-		if len(d) > 0 && len(d) <= 8 {
-			return string(d), true
-		}
-	}
-	return "", false
 }
 
 func (s *Scanner) resetStatement() {
@@ -447,10 +366,10 @@ func (s *Scanner) classifyCreate(stmt string, words []string) {
 		switch w {
 		case "TABLE":
 			j := i + 1
-			for j < len(words) && isKeyword(words[j], "IF", "NOT", "EXISTS") {
+			for j < len(words) && dumplex.IsWord(words[j], "IF", "NOT", "EXISTS") {
 				j++
 			}
-			if j >= len(words) {
+			if j >= len(words) || !isName(words[j]) {
 				return
 			}
 			t := s.tableFor(words[j])
@@ -465,7 +384,7 @@ func (s *Scanner) classifyCreate(stmt string, words []string) {
 			}
 			return
 		case "VIEW":
-			if i+1 < len(words) {
+			if i+1 < len(words) && isName(words[i+1]) {
 				t := s.tableFor(words[i+1])
 				t.View = true
 				t.Engine = ""
@@ -475,10 +394,10 @@ func (s *Scanner) classifyCreate(stmt string, words []string) {
 			// A routine's parameter list is inside parentheses, which the
 			// head never holds, so the next word is the bare name.
 			j := i + 1
-			for j < len(words) && isKeyword(words[j], "IF", "NOT", "EXISTS") {
+			for j < len(words) && dumplex.IsWord(words[j], "IF", "NOT", "EXISTS") {
 				j++
 			}
-			if j < len(words) {
+			if j < len(words) && isName(words[j]) {
 				s.addObject(strings.ToLower(w), words[j])
 			}
 			return
@@ -521,15 +440,6 @@ func engineOf(words []string) string {
 		}
 	}
 	return ""
-}
-
-func isKeyword(w string, kws ...string) bool {
-	for _, k := range kws {
-		if strings.EqualFold(w, k) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Scanner) useDatabase(name string) {
@@ -590,13 +500,17 @@ func valuesTarget(head []byte) (string, bool) {
 		return "", false
 	}
 	for _, w := range words[1 : len(words)-1] {
-		if isKeyword(w, "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO") {
+		if dumplex.IsWord(w, "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO") {
 			continue
 		}
-		return w, true
+		return w, isName(w)
 	}
 	return "", false
 }
+
+// isName says whether a word can name a table or an object: MariaDB
+// refuses a name holding NUL.
+func isName(w string) bool { return strings.IndexByte(w, 0) < 0 }
 
 // tokens splits SQL into words, keeping quoted names whole and stopping
 // after max words.
@@ -645,7 +559,7 @@ func unquote(w string) string {
 // backtick, never at a doubled one, which is a backtick of the name.
 func splitQualified(w string) (db, name string, ok bool) {
 	if strings.HasPrefix(w, "`") {
-		end := quotedEnd(w)
+		end := dumplex.QuoteEnd(w, 0)
 		if end < len(w) && w[end] == '.' {
 			return unquote(w[:end]), unquote(w[end+1:]), true
 		}
@@ -657,28 +571,14 @@ func splitQualified(w string) (db, name string, ok bool) {
 	return "", "", false
 }
 
-// quotedEnd is the index after the `quoted` part that starts w (a doubled
-// backtick stays inside it), or len(w).
-func quotedEnd(w string) int {
-	for i := 1; i < len(w); i++ {
-		if w[i] != '`' {
-			continue
-		}
-		if i+1 < len(w) && w[i+1] == '`' {
-			i++
-			continue
-		}
-		return i + 1
-	}
-	return len(w)
-}
-
 // Result returns what was seen so far.
 func (s *Scanner) Result() Result {
 	last := strings.TrimSpace(string(s.lastLine))
-	if !s.lineEmpty {
-		// A final line without a newline still counts.
-		last = strings.TrimSpace(string(s.line))
+	if !s.lineEmpty || len(s.carry) > 0 {
+		// A final line without a newline still counts, with the bytes
+		// carried for the next Write: the stream ends with them.
+		line := append(s.line[:len(s.line):len(s.line)], s.carry[:min(len(s.carry), max(0, lineHeadCap-len(s.line)))]...)
+		last = strings.TrimSpace(string(line))
 	}
 	tables := make([]Table, len(s.tables))
 	copy(tables, s.tables)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appwrite-dr/dr/archive/dumplex"
 	"github.com/appwrite-dr/dr/internal/sakila"
 )
 
@@ -104,6 +105,17 @@ func TestObjects(t *testing.T) {
 		{"the same object twice is one", "USE a;\nCREATE FUNCTION f() RETURNS INT RETURN 1;\nCREATE OR REPLACE FUNCTION f() RETURNS INT RETURN 2;\n",
 			[]Object{{"a", "function", "f"}}},
 		{"a name in a string is not an object", "INSERT INTO t VALUES ('CREATE TRIGGER x');", nil},
+		// The client's rules, which dumpsplit follows too.
+		{"dashes without a space are code", "CREATE FUNCTION f() RETURNS INT RETURN 1--1;\nCREATE FUNCTION g() RETURNS INT RETURN 2;\n",
+			[]Object{{"", "function", "f"}, {"", "function", "g"}}},
+		{"dashes and a space are a comment", "-- CREATE FUNCTION f() RETURNS INT RETURN 1;\nCREATE FUNCTION g() RETURNS INT RETURN 2;\n",
+			[]Object{{"", "function", "g"}}},
+		{"a MariaDB versioned comment is code", "/*M!100100 CREATE*/ FUNCTION f() RETURNS INT RETURN 1;\n",
+			[]Object{{"", "function", "f"}}},
+		{"the sandbox line is a command", dumplex.SandboxLine + "\nCREATE FUNCTION f() RETURNS INT RETURN 1;\n",
+			[]Object{{"", "function", "f"}}},
+		{"a delimiter of slashes", "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END//\nDELIMITER ;\nCREATE FUNCTION f() RETURNS INT RETURN 1;",
+			[]Object{{"", "procedure", "p"}, {"", "function", "f"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,10 +10,9 @@
 // client itself is between statements: in code (not inside a string, a
 // comment or a statement), with the delimiter ";", at the comment block
 // mariadb-dump writes before each section ("--\n-- Table structure for
-// table `x`\n--"). Its lexer follows the client's rules (client/mysql.cc
-// add_line): quotes and backslash escapes, "-- " and "#" comments, /* */
-// comments but /*! and /*M! versioned ones as code, and the DELIMITER
-// command. Within a table's section every statement is checked before a
+// table `x`\n--"). It reads the dump through dumplex, which follows the
+// client's rules (client/mysql.cc add_line), and follows a DELIMITER
+// command only to a delimiter the client takes as it is written. Within a table's section every statement is checked before a
 // byte of it is passed on; one a table's section should not hold is an
 // error, never run beside other tables. A table whose CREATE TABLE
 // declares a foreign key is a serial section: MariaDB refuses rows into a
@@ -29,6 +28,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/appwrite-dr/dr/archive/dumplex"
 	"github.com/appwrite-dr/dr/internal/excerpt"
 )
 
@@ -106,22 +106,6 @@ const (
 	commandCap = 1024
 )
 
-// sandboxLine is the first line of a recent mariadb-dump's output: the
-// client reads it as a command (no shell escapes from here on), older
-// clients and servers as a versioned comment that never runs.
-const sandboxLine = `/*M!999999\- enable the sandbox mode */`
-
-type lexState uint8
-
-const (
-	stCode lexState = iota
-	stSingle
-	stDouble
-	stBacktick
-	stLineComment
-	stBlockComment
-)
-
 // Splitter is an io.Writer that cuts a dump into sections for a Sink.
 type Splitter struct {
 	sink Sink
@@ -134,11 +118,11 @@ type Splitter struct {
 	lexed int64
 	eof   bool
 
-	st        lexState
+	lex       dumplex.Lexer
+	stops     dumplex.Stops // over buf
 	delim     string
 	pending   bool // a statement has begun: the client's buffer is not empty
 	lineStart bool // the next byte starts a line
-	escaped   bool // a backslash ended the last Write inside a string
 
 	// A comment line that began at column 0 between statements.
 	cmtCol0  bool
@@ -236,6 +220,7 @@ func (s *Splitter) avail(off int64, n int) bool {
 }
 
 func (s *Splitter) run() {
+	s.stops.Reset()
 	for s.err == nil && s.lexed < s.end() {
 		if !s.step() {
 			break // needs bytes of the next Write
@@ -256,12 +241,12 @@ func (s *Splitter) run() {
 
 // step lexes from s.lexed; false when it needs more bytes.
 func (s *Splitter) step() bool {
-	switch s.st {
-	case stSingle, stDouble, stBacktick:
+	switch s.lex.State {
+	case dumplex.Single, dumplex.Double, dumplex.Backtick:
 		return s.stringBytes()
-	case stLineComment:
+	case dumplex.LineComment:
 		return s.lineComment()
-	case stBlockComment:
+	case dumplex.BlockComment:
 		return s.blockComment()
 	}
 	i := s.lexed
@@ -319,56 +304,68 @@ func (s *Splitter) step() bool {
 		s.lexed++
 		s.addHead(c)
 		return true
-	case '#':
+	}
+	if !opener[c] {
+		s.startStatement()
 		s.lexed++
-		s.st, s.cmtCol0 = stLineComment, false
-		s.resetCand()
+		s.addHead(c)
 		return true
-	case '-':
-		if !s.avail(i, 3) {
-			return pause()
-		}
-		if i+1 < s.end() && s.at(i+1) == '-' && (i+2 >= s.end() || isSpace(s.at(i+2))) {
-			s.cmtCol0 = col0 && !s.pending
-			if s.cmtCol0 {
-				s.cmtBegin = i
-				s.cmt = append(s.cmt[:0], '-', '-')
-				if s.hold < 0 && s.canCut() {
-					s.hold = i // maybe a section comment: hold it until its end
-				}
-			} else if !s.pending {
+	}
+	cut := s.canCut() // before Open takes the lexer out of code
+	tok, n := s.lex.Open(s.buf[i-s.base:], s.eof)
+	switch tok {
+	case dumplex.Undecided:
+		return pause()
+	case dumplex.Opened:
+		switch s.lex.State {
+		case dumplex.LineComment:
+			s.lineCommentStart(i, c, col0, cut)
+			s.lexed += int64(n)
+			return true
+		case dumplex.BlockComment:
+			if !s.pending {
 				s.resetCand()
 			}
-			s.lexed += 2
-			s.st = stLineComment
+			s.lexed += int64(n)
 			return true
 		}
-	case '/':
-		if !s.avail(i, 4) {
-			return pause()
-		}
-		if i+1 < s.end() && s.at(i+1) == '*' {
-			versioned := i+2 < s.end() && (s.at(i+2) == '!' || (s.at(i+2) == 'M' && i+3 < s.end() && s.at(i+3) == '!'))
-			if !versioned {
-				s.lexed += 2
-				s.st = stBlockComment
-				if !s.pending {
-					s.resetCand()
-				}
-				return true
-			}
-		}
-	case '\'':
-		s.st = stSingle
-	case '"':
-		s.st = stDouble
-	case '`':
-		s.st = stBacktick
 	}
+	// Code: a byte, a string's opening quote, or a versioned comment's
+	// marker, which the client sends to the server with the statement.
 	s.startStatement()
-	s.lexed++
-	s.addHead(c)
+	s.appendHead(s.buf[i-s.base : i-s.base+int64(n)])
+	s.lexed += int64(n)
 	return true
+}
+
+// opener are the bytes of code a token may start with.
+var opener = func() (t [256]bool) {
+	for _, c := range []byte("'\"`#-/*") {
+		t[c] = true
+	}
+	return t
+}()
+
+// lineCommentStart notes a line comment that starts at i with c ('#' or
+// '-'): one of "--" at column 0 between statements may be a line of a
+// section comment block. cut is canCut before the comment.
+func (s *Splitter) lineCommentStart(i int64, c byte, col0, cut bool) {
+	if c == '#' {
+		s.cmtCol0 = false
+		s.resetCand()
+		return
+	}
+	s.cmtCol0 = col0 && !s.pending
+	switch {
+	case s.cmtCol0:
+		s.cmtBegin = i
+		s.cmt = append(s.cmt[:0], '-', '-')
+		if s.hold < 0 && cut {
+			s.hold = i // maybe a section comment: hold it until its end
+		}
+	case !s.pending:
+		s.resetCand()
+	}
 }
 
 // special are the bytes that matter inside a statement's bulk.
@@ -425,53 +422,12 @@ func (s *Splitter) endStatement() {
 }
 
 func (s *Splitter) stringBytes() bool {
-	i := s.lexed
-	b := s.buf[i-s.base:]
-	q := quoteOf(s.st)
-	k := 0
-	if s.escaped {
-		s.escaped = false
-		k = 1
-	}
-	for k < len(b) {
-		var j int
-		if s.st == stBacktick {
-			j = bytes.IndexByte(b[k:], q)
-		} else {
-			j = indexQuoteOrBackslash(b[k:], q)
-		}
-		if j < 0 {
-			k = len(b)
-			break
-		}
-		k += j
-		if b[k] == '\\' {
-			if k+1 >= len(b) {
-				s.escaped = true
-				k = len(b)
-				break
-			}
-			k += 2
-			continue
-		}
-		k++ // the closing quote
-		s.appendHead(b[:k])
-		s.lexed += int64(k)
-		s.st = stCode
-		return true
-	}
-	s.appendHead(b[:k])
-	s.lexed += int64(k)
+	i := int(s.lexed - s.base)
+	// Row data's strings are short: scanned afresh, not through Stops.
+	k := s.lex.Skip(s.buf, i, nil, false)
+	s.appendHead(s.buf[i:k])
+	s.lexed += int64(k - i)
 	return true
-}
-
-func indexQuoteOrBackslash(b []byte, q byte) int {
-	for i, c := range b {
-		if c == q || c == '\\' {
-			return i
-		}
-	}
-	return -1
 }
 
 func (s *Splitter) appendHead(p []byte) {
@@ -483,63 +439,37 @@ func (s *Splitter) appendHead(p []byte) {
 	}
 }
 
-func quoteOf(st lexState) byte {
-	switch st {
-	case stSingle:
-		return '\''
-	case stDouble:
-		return '"'
-	default:
-		return '`'
-	}
-}
-
 func (s *Splitter) lineComment() bool {
-	i := s.lexed
-	b := s.buf[i-s.base:]
-	j := bytes.IndexByte(b, '\n')
-	part := b
-	if j >= 0 {
-		part = b[:j]
+	i := int(s.lexed - s.base)
+	k := s.lex.Skip(s.buf, i, &s.stops, false)
+	part := s.buf[i:k]
+	ended := s.lex.State == dumplex.Code
+	if ended {
+		part = part[:len(part)-1] // its newline
 	}
 	if s.cmtCol0 && len(s.cmt) <= commentCap {
 		s.cmt = append(s.cmt, part[:min(len(part), commentCap+1-len(s.cmt))]...)
 	}
-	if j < 0 {
-		s.lexed += int64(len(b))
-		return true
-	}
-	s.lexed += int64(j + 1)
-	s.st = stCode
-	s.lineStart = true
-	if s.cmtCol0 {
-		s.commentLine()
+	s.lexed += int64(k - i)
+	if ended {
+		s.lineStart = true
+		if s.cmtCol0 {
+			s.commentLine()
+		}
 	}
 	return true
 }
 
 func (s *Splitter) blockComment() bool {
-	i := s.lexed
-	b := s.buf[i-s.base:]
-	j := bytes.Index(b, []byte("*/"))
-	if j < 0 {
-		// Keep a trailing '*': it may end the comment with the next byte.
-		n := len(b)
-		if n > 0 && b[n-1] == '*' && !s.eof {
-			n--
-		}
-		s.lexed += int64(n)
-		return n > 0 || s.eof
-	}
-	s.lexed += int64(j + 2)
-	s.st = stCode
+	i := int(s.lexed - s.base)
+	s.lexed += int64(s.lex.Skip(s.buf, i, &s.stops, false) - i)
 	return true
 }
 
 // canCut says whether the client is where a section may start: between
 // statements, with the delimiter ";".
 func (s *Splitter) canCut() bool {
-	return !s.pending && s.delim == ";" && !s.confused && s.st == stCode
+	return !s.pending && s.delim == ";" && !s.confused && s.lex.State == dumplex.Code
 }
 
 // commentLine reads one whole comment line that began at column 0
@@ -698,6 +628,7 @@ func (s *Splitter) flushTo(off int64) {
 	}
 	s.base = off
 	s.buf = append(s.buf[:0], s.buf[n:]...)
+	s.stops.Reset()
 }
 
 // overHold ends a hold that grew past holdCap.
@@ -732,7 +663,7 @@ func (s *Splitter) command(i int64) (ok, done bool) {
 	case len(b) < commandCap && !s.eof:
 		// Decide as soon as the line cannot be a command.
 		t := bytes.TrimLeft(b, " \t")
-		if len(t) == 0 || isPrefixFold(t, "delimiter") || strings.HasPrefix(sandboxLine, string(b[:min(len(b), len(sandboxLine))])) {
+		if len(t) == 0 || isPrefixFold(t, "delimiter") || strings.HasPrefix(dumplex.SandboxLine, string(b[:min(len(b), len(dumplex.SandboxLine))])) {
 			return false, false
 		}
 		return false, true
@@ -746,19 +677,15 @@ func (s *Splitter) command(i int64) (ok, done bool) {
 	if nl >= 0 {
 		consumed++
 	}
-	if bytes.HasPrefix(line, []byte(sandboxLine)) {
+	if bytes.HasPrefix(line, []byte(dumplex.SandboxLine)) {
 		s.lexed += consumed
 		s.lineStart = nl >= 0
 		s.resetCand()
 		return true, true
 	}
-	t := bytes.TrimLeft(line, " \t")
-	if len(t) < 10 || !isPrefixFold(t, "delimiter") || !isSpace(t[9]) {
+	arg, ok, plain := dumplex.Delimiter(line)
+	if !ok {
 		return false, true
-	}
-	arg := strings.TrimSpace(string(t[10:]))
-	if f := strings.Fields(arg); len(f) > 0 {
-		arg = f[0]
 	}
 	if s.hold < 0 {
 		s.hold = i
@@ -771,7 +698,7 @@ func (s *Splitter) command(i int64) (ok, done bool) {
 	case Preamble:
 		s.cut(i, Section{Kind: Serial})
 	case Table:
-		if !plainDelimiter(arg) || cutLine {
+		if !plain || cutLine {
 			// Everything after it would go to this table's connection.
 			s.err = &UnexpectedError{Table: s.cur.Table, Statement: "DELIMITER " + arg}
 			return true, true
@@ -782,7 +709,7 @@ func (s *Splitter) command(i int64) (ok, done bool) {
 	}
 	s.lexed += consumed
 	s.lineStart = nl >= 0
-	if !plainDelimiter(arg) || cutLine {
+	if !plain || cutLine {
 		// A delimiter the splitter cannot follow as the client would:
 		// from here on, nothing is cut.
 		s.confused = true
@@ -790,11 +717,6 @@ func (s *Splitter) command(i int64) (ok, done bool) {
 	}
 	s.delim = arg
 	return true, true
-}
-
-// plainDelimiter is a delimiter the client takes as it is written.
-func plainDelimiter(d string) bool {
-	return d != "" && len(d) <= 16 && !strings.ContainsAny(d, "\\'\"`") && !strings.ContainsAny(d, "#-/*")
 }
 
 func isPrefixFold(b []byte, prefix string) bool {
@@ -824,10 +746,10 @@ func (s *Splitter) classify() {
 			if s.cur.Kind == Serial {
 				return
 			}
-		case isWord(words[0], "CREATE") && len(words) > 1 && isWord(words[1], "TABLE"):
+		case dumplex.IsWord(words[0], "CREATE") && len(words) > 1 && dumplex.IsWord(words[1], "TABLE"):
 			s.pendCreate = true
 			return // held to its end
-		case isWord(words[0], "DROP", "SET"):
+		case dumplex.IsWord(words[0], "DROP", "SET"):
 			return // held with the rest of the section's start
 		default:
 			s.resolve(Table)
@@ -859,7 +781,7 @@ func sessionSet(w []string) bool {
 	if len(w) < 2 || !strings.EqualFold(w[0], "SET") {
 		return false
 	}
-	if isWord(w[1], "GLOBAL", "PASSWORD", "ROLE", "DEFAULT", "STATEMENT", "TRANSACTION") {
+	if dumplex.IsWord(w[1], "GLOBAL", "PASSWORD", "ROLE", "DEFAULT", "STATEMENT", "TRANSACTION") {
 		return false
 	}
 	for _, x := range w {
@@ -876,7 +798,7 @@ func tableStatement(w []string, db, name string) bool {
 	if len(w) == 0 {
 		return false
 	}
-	is := func(i int, kw ...string) bool { return i < len(w) && isWord(w[i], kw...) }
+	is := func(i int, kw ...string) bool { return i < len(w) && dumplex.IsWord(w[i], kw...) }
 	named := func(i int) bool {
 		if i >= len(w) {
 			return false
@@ -931,15 +853,6 @@ func definerWord(w string) bool {
 	return strings.HasPrefix(strings.ToUpper(w), "DEFINER") || w == "=" || strings.Contains(w, "@") || strings.EqualFold(w, "CURRENT_USER")
 }
 
-func isWord(w string, kws ...string) bool {
-	for _, k := range kws {
-		if strings.EqualFold(w, k) {
-			return true
-		}
-	}
-	return false
-}
-
 // identifier reads a bare or `quoted` name, never a qualified one.
 func identifier(w string) (string, bool) {
 	if strings.HasPrefix(w, "`") {
@@ -956,7 +869,7 @@ func identifier(w string) (string, bool) {
 func qualified(w string) (db, name string, ok bool) {
 	var i int
 	if strings.HasPrefix(w, "`") {
-		i = quoteEnd(w, 0)
+		i = dumplex.QuoteEnd(w, 0)
 	} else {
 		i = strings.IndexByte(w, '.')
 	}
@@ -993,7 +906,7 @@ func headWords(h string, max int) []string {
 			for j < len(h) {
 				d := h[j]
 				if d == '`' || d == '\'' || d == '"' {
-					j = quoteEnd(h, j)
+					j = dumplex.QuoteEnd(h, j)
 					continue
 				}
 				if isSpace(d) || d == '(' || d == ')' || d == ',' || d == ';' || strings.HasPrefix(h[j:], "*/") {
@@ -1006,21 +919,4 @@ func headWords(h string, max int) []string {
 		}
 	}
 	return words
-}
-
-// quoteEnd is the index after the quoted run that starts at h[j] (a
-// doubled quote stays inside it), or len(h).
-func quoteEnd(h string, j int) int {
-	q := h[j]
-	for k := j + 1; k < len(h); k++ {
-		if h[k] != q {
-			continue
-		}
-		if k+1 < len(h) && h[k+1] == q {
-			k++
-			continue
-		}
-		return k + 1
-	}
-	return len(h)
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/appwrite-dr/dr/archive/dumplex"
 )
 
 // recorder keeps what a Splitter passes on.
@@ -330,8 +332,8 @@ func between(data string) []bool {
 			}
 			l := rest[:end]
 			tl := strings.TrimLeft(l, " \t")
-			if strings.HasPrefix(l, sandboxLine) || len(tl) >= 10 && strings.EqualFold(tl[:9], "delimiter") && isSpace(tl[9]) {
-				if !strings.HasPrefix(l, sandboxLine) {
+			if strings.HasPrefix(l, dumplex.SandboxLine) || len(tl) >= 10 && strings.EqualFold(tl[:9], "delimiter") && isSpace(tl[9]) {
+				if !strings.HasPrefix(l, dumplex.SandboxLine) {
 					f := strings.Fields(tl[10:])
 					if len(f) == 0 || !plainDelimiter(f[0]) || consumed == commandCap && rest[commandCap-1] != '\n' {
 						confused = true
@@ -367,6 +369,13 @@ func between(data string) []bool {
 		}
 	}
 	return out
+}
+
+// plainDelimiter is a delimiter the model follows: one the client takes as
+// it is written.
+func plainDelimiter(d string) bool {
+	_, _, plain := dumplex.Delimiter([]byte("DELIMITER " + d))
+	return plain
 }
 
 // FuzzSplit: for any input, the sections' bytes are the input; every cut
