@@ -161,7 +161,7 @@ func (x *executor) pruneAsideAfter(ctx context.Context) {
 	srv := mariadb.New(x.eng, x.plan.DBContainer)
 	dropped, err := pruneAside(ctx, srv, x.plan.KeepAside, protect, x.plan.ConfiguredDatabases)
 	if err != nil {
-		w := fmt.Sprintf("dropping aside schemas beyond restore.keep_aside (%d): %v; see dr restore --list-aside", x.plan.KeepAside, err)
+		w := fmt.Sprintf("dropping aside schemas beyond restore.keep_aside (%d): %v; see dr aside list", x.plan.KeepAside, err)
 		x.res.Warnings = append(x.res.Warnings, w)
 		x.log.Warn(w)
 	}

@@ -94,7 +94,7 @@ func PrepareUndo(ctx context.Context, eng Engine, cfg *config.Config) (*UndoPlan
 		mine := groupsOfDatabases(groups, cfg.Stack.Database.Databases)
 		if len(mine) == 0 {
 			g := groups[0]
-			return nil, fmt.Errorf("no restore of %s left tables aside on this server, so there is nothing to undo with this configuration; the newest aside schemas, %s, hold %s from the restore of %s, which stack.database.databases does not name: undo that restore with the configuration that made it (dr restore --list-aside lists them all)",
+			return nil, fmt.Errorf("no restore of %s left tables aside on this server, so there is nothing to undo with this configuration; the newest aside schemas, %s, hold %s from the restore of %s, which stack.database.databases does not name: undo that restore with the configuration that made it (dr aside list lists them all)",
 				strings.Join(cfg.Stack.Database.Databases, ", "), strings.Join(g.Names(), ", "), strings.Join(groupOrigins(g), ", "), g.Backup)
 		}
 		p.Group = mine[0]
@@ -102,7 +102,7 @@ func PrepareUndo(ctx context.Context, eng Engine, cfg *config.Config) (*UndoPlan
 		// database after this group was moved aside: swapping it back
 		// would skip over that restore without a word.
 		if dump, stamp := newestSafetyDump(cfg.StateDir+"/safety", stack.Project); stamp > p.Group.Stamp {
-			return nil, fmt.Errorf("the last restore (at %s) took a safety dump instead of moving the tables aside, so --undo would go back past it to the restore at %s; to go back to the database as it was before the last restore: zstd -dc %s | %s (dr restore --drop-aside %s drops the older aside schemas)",
+			return nil, fmt.Errorf("the last restore (at %s) took a safety dump instead of moving the tables aside, so --undo would go back past it to the restore at %s; to go back to the database as it was before the last restore: zstd -dc %s | %s (dr aside drop %s drops the older aside schemas)",
 				stamp, p.Group.Stamp, dump, mariadb.ByHandImport(db.Name), p.Group.Stamp)
 		}
 	}
@@ -326,7 +326,7 @@ func DropAside(ctx context.Context, eng Engine, cfg *config.Config, which []stri
 			}
 		}
 		if !found && w != "all" {
-			return nil, fmt.Errorf("--drop-aside %q: no aside schema or restore stamp of that name (dr restore --list-aside lists them); nothing was dropped", w)
+			return nil, fmt.Errorf("dropping %q: no aside schema or restore stamp of that name (dr aside list lists them); nothing was dropped", w)
 		}
 	}
 	if j != nil {

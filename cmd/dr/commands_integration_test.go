@@ -220,8 +220,9 @@ func TestRestoreCommand(t *testing.T) {
 	testRestoreAsideCommands(t, s, cfg)
 }
 
-// testRestoreAsideCommands runs --list-aside, --undo and --drop-aside
-// after a restore that moved the tables aside.
+// testRestoreAsideCommands runs dr aside list, undo and drop, and their
+// older forms restore --undo and --list-aside, after a restore that moved
+// the tables aside.
 func testRestoreAsideCommands(t *testing.T, s *teststack.Stack, cfg string) {
 	t.Helper()
 	t.Cleanup(func() {
@@ -238,20 +239,25 @@ func testRestoreAsideCommands(t *testing.T, s *teststack.Stack, cfg string) {
 			t.Errorf("dr %v: exit %d, want %d (stderr %s)", args, code, exitUsage, errOut)
 		}
 	}
-	out, errOut, code := run(t, nil, "restore", "--list-aside", "--config", cfg)
+	out, errOut, code := run(t, nil, "aside", "list", "--config", cfg)
 	if code != exitOK || !strings.Contains(out, "dr_aside_appwrite_") || !strings.Contains(out, "dr_aside_appwrite_logs_") {
-		t.Errorf("restore --list-aside: exit %d\n%s%s", code, out, errOut)
+		t.Errorf("aside list: exit %d\n%s%s", code, out, errOut)
 	}
-	out, errOut, code = run(t, nil, "restore", "--undo", "--dry-run", "--config", cfg)
+	out, errOut, code = run(t, nil, "aside", "list", "--json", "--config", cfg)
+	var listed []asideSchemaJSON
+	if err := json.Unmarshal([]byte(out), &listed); code != exitOK || err != nil || len(listed) != 2 || !listed[0].Mine || listed[0].Tables == 0 {
+		t.Errorf("aside list --json: exit %d, %v: %+v\n%s%s", code, err, listed, out, errOut)
+	}
+	out, errOut, code = run(t, nil, "aside", "undo", "--dry-run", "--config", cfg)
 	if code != exitOK || !strings.Contains(out, "undo plan") || !strings.Contains(out, "dry run: nothing was changed") {
-		t.Errorf("restore --undo --dry-run: exit %d\n%s%s", code, out, errOut)
+		t.Errorf("aside undo --dry-run: exit %d\n%s%s", code, out, errOut)
 	}
 	if _, errOut, code = run(t, nil, "restore", "--undo", "--config", cfg); code != exitUsage || !strings.Contains(errOut, "--yes") {
 		t.Errorf("restore --undo without --yes on a non-terminal: exit %d, stderr %s", code, errOut)
 	}
-	out, errOut, code = run(t, nil, "restore", "--undo", "--yes", "--config", cfg)
+	out, errOut, code = run(t, nil, "aside", "undo", "--yes", "--config", cfg)
 	if code != exitOK || !strings.Contains(out, "undone: appwrite, appwrite_logs are as they were") {
-		t.Errorf("restore --undo --yes: exit %d\n%s%s", code, out, errOut)
+		t.Errorf("aside undo --yes: exit %d\n%s%s", code, out, errOut)
 	}
 	out, errOut, code = run(t, nil, "restore", "--list-aside", "--config", cfg)
 	if code != exitOK || !strings.Contains(out, "no aside schemas") {
@@ -263,12 +269,12 @@ func testRestoreAsideCommands(t *testing.T, s *teststack.Stack, cfg string) {
 	if _, errOut, code = run(t, nil, "restore", "--latest", "--only", "db", "--yes", "--config", cfg); code != exitOK {
 		t.Fatalf("restore: exit %d: %s", code, errOut)
 	}
-	if _, errOut, code = run(t, nil, "restore", "--drop-aside", "no-such", "--yes", "--config", cfg); code != exitFailed || !strings.Contains(errOut, "nothing was dropped") {
-		t.Errorf("restore --drop-aside no-such: exit %d, stderr %s", code, errOut)
+	if _, errOut, code = run(t, nil, "aside", "drop", "no-such", "--yes", "--config", cfg); code != exitFailed || !strings.Contains(errOut, "nothing was dropped") {
+		t.Errorf("aside drop no-such: exit %d, stderr %s", code, errOut)
 	}
-	out, errOut, code = run(t, nil, "restore", "--drop-aside", "all", "--yes", "--config", cfg)
+	out, errOut, code = run(t, nil, "aside", "drop", "all", "--yes", "--config", cfg)
 	if code != exitOK || strings.Count(out, "dropped dr_aside_") != 2 {
-		t.Errorf("restore --drop-aside all: exit %d\n%s%s", code, out, errOut)
+		t.Errorf("aside drop all: exit %d\n%s%s", code, out, errOut)
 	}
 }
 
