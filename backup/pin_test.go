@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // dr backup --pin on the fake engine and in-memory destinations: the pin
@@ -19,13 +20,13 @@ func TestPinAfterCommitWithFakes(t *testing.T) {
 	ctx := context.Background()
 	cfg := fakeConfig(t)
 	cfg.Destinations = []config.Destination{
-		{Name: "good", Remote: storagetest.Memory(t), Retention: config.DefaultRetention()},
-		{Name: "bad", Remote: storagetest.Memory(t), Retention: config.DefaultRetention()},
+		{Name: "good", Remote: remotetest.Memory(t), Retention: config.DefaultRetention()},
+		{Name: "bad", Remote: remotetest.Memory(t), Retention: config.DefaultRetention()},
 	}
 	// The third write on "bad" is the pin: the archive and the sidecar
 	// come first.
-	wrap, faulty := storagetest.FailNth(3)
-	opened := storage.OpenAll(ctx, []storage.Options{
+	wrap, faulty := remotetest.FailNth(3)
+	opened := storage.OpenAll(ctx, []remote.Options{
 		{Name: "good", Remote: cfg.Destinations[0].Remote},
 		{Name: "bad", Remote: cfg.Destinations[1].Remote, WrapFs: wrap},
 	})

@@ -11,8 +11,9 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // Restore's choice of copy on the in-memory store with read faults: a
@@ -24,7 +25,7 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 	archiveOnly := func(n string) bool { return !strings.HasSuffix(n, archive.SidecarSuffix) }
 	sidecarOnly := func(n string) bool { return strings.HasSuffix(n, archive.SidecarSuffix) }
 	short := func(match func(string) bool) func(fs.Fs) fs.Fs {
-		w, _ := storagetest.TruncateReads(100, match)
+		w, _ := remotetest.TruncateReads(100, match)
 		return w
 	}
 	for _, tc := range []struct {
@@ -40,7 +41,7 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			remotes := []string{storagetest.Memory(t), storagetest.Memory(t), storagetest.Memory(t)}
+			remotes := []string{remotetest.Memory(t), remotetest.Memory(t), remotetest.Memory(t)}
 			names := []string{"first", "second", "third"}
 			var clean, faulty []*storage.Destination
 			for i, r := range remotes {
@@ -48,7 +49,7 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 					to   *[]*storage.Destination
 					wrap func(fs.Fs) fs.Fs
 				}{{&clean, nil}, {&faulty, tc.wraps[i]}} {
-					d, err := storage.Open(ctx, storage.Options{Name: names[i], Remote: r, Timeout: time.Second, WrapFs: set.wrap})
+					d, err := storage.Open(ctx, remote.Options{Name: names[i], Remote: r, Timeout: time.Second, WrapFs: set.wrap})
 					if err != nil {
 						t.Fatal(err)
 					}

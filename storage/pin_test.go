@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
 // The upgrade-failed runbook's pick on the in-memory store: the newest
@@ -16,7 +16,7 @@ import (
 // pin at all the error says how to make one.
 func TestPickPinnedWithFakes(t *testing.T) {
 	ctx := context.Background()
-	a, b := open(t, "a", storagetest.Memory(t), nil), open(t, "b", storagetest.Memory(t), nil)
+	a, b := open(t, "a", remotetest.Memory(t), nil), open(t, "b", remotetest.Memory(t), nil)
 	at := func(h int) time.Time { return time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC) }
 	put := func(h int, dests ...*Destination) string {
 		name := archive.ObjectName("appwrite", at(h), false)
@@ -72,7 +72,7 @@ func TestPickPinnedWithFakes(t *testing.T) {
 // line) reads as pinned without a note.
 func TestPinNoteIsWrittenOnceWithFakes(t *testing.T) {
 	ctx := context.Background()
-	d := open(t, "mem", storagetest.Memory(t), nil)
+	d := open(t, "mem", remotetest.Memory(t), nil)
 	name := archive.ObjectName("appwrite", when, false)
 	upload(t, []*Destination{d}, name, []byte("backup"))
 

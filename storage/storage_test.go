@@ -10,48 +10,25 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rclone/rclone/fs"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
-// kinds are the destination kinds every conformance test runs against:
-// the local backend, rclone's in-memory one (the store of the fakes), and
-// rclone's own servers started in-process.
-var kinds = []struct {
-	name   string
-	remote func(t *testing.T) string
-}{
-	{"local", func(t *testing.T) string { return t.TempDir() }},
-	{"memory", func(t *testing.T) string { return storagetest.Memory(t) }},
-	{"sftp", func(t *testing.T) string { return storagetest.StartSFTP(t, t.TempDir()) }},
-	{"webdav", func(t *testing.T) string { return storagetest.StartWebDAV(t, t.TempDir(), false) }},
-	{"s3", func(t *testing.T) string {
-		dir := t.TempDir()
-		if err := os.Mkdir(filepath.Join(dir, "drbackups"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return storagetest.StartS3(t, dir)
-	}},
-}
-
 // conformance runs fn against every destination kind.
-func conformance(t *testing.T, fn func(t *testing.T, remote string)) {
-	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) { fn(t, k.remote(t)) })
-	}
+func conformance(t *testing.T, fn func(t *testing.T, where string)) {
+	remotetest.Conformance(t, fn)
 }
 
-func open(t *testing.T, name, remote string, wrap func(fs.Fs) fs.Fs) *Destination {
+func open(t *testing.T, name, where string, wrap func(fs.Fs) fs.Fs) *Destination {
 	t.Helper()
-	d, err := Open(context.Background(), Options{Name: name, Remote: remote, WrapFs: wrap})
+	d, err := Open(context.Background(), remote.Options{Name: name, Remote: where, WrapFs: wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +47,7 @@ func payload(n int) []byte {
 
 // upload streams data to dests in uneven writes and commits where it
 // verified; it returns the results.
-func upload(t *testing.T, dests []*Destination, name string, data []byte) []UploadResult {
+func upload(t *testing.T, dests []*Destination, name string, data []byte) []remote.UploadResult {
 	t.Helper()
 	u := NewUpload(context.Background(), dests, name)
 	for off := 0; off < len(data); {
@@ -104,9 +81,9 @@ func sha(b []byte) string {
 }
 
 func TestUploadCommitListReadDelete(t *testing.T) {
-	conformance(t, func(t *testing.T, remote string) {
+	conformance(t, func(t *testing.T, where string) {
 		ctx := context.Background()
-		d := open(t, "dest", remote, nil)
+		d := open(t, "dest", where, nil)
 		if got, err := d.List(ctx); err != nil || len(got) != 0 {
 			t.Fatalf("fresh destination lists %v, %v", got, err)
 		}
@@ -146,9 +123,9 @@ func TestUploadCommitListReadDelete(t *testing.T) {
 }
 
 func TestOnlyCommittedBackupsAreListed(t *testing.T) {
-	conformance(t, func(t *testing.T, remote string) {
+	conformance(t, func(t *testing.T, where string) {
 		ctx := context.Background()
-		d := open(t, "dest", remote, nil)
+		d := open(t, "dest", where, nil)
 		data := payload(1000)
 		names := map[string]string{}
 		for i, kind := range []string{"complete", "no-sidecar", "bad-json", "lying-size", "orphan-sidecar"} {
@@ -207,14 +184,14 @@ func TestOnlyCommittedBackupsAreListed(t *testing.T) {
 func TestOneFailingDestinationLeavesTheOtherComplete(t *testing.T) {
 	for _, fault := range []struct {
 		name  string
-		fault storagetest.Fault
-	}{{"fails", storagetest.FailAfter}, {"truncates silently", storagetest.Truncate}} {
+		fault remotetest.Fault
+	}{{"fails", remotetest.FailAfter}, {"truncates silently", remotetest.Truncate}} {
 		t.Run(fault.name, func(t *testing.T) {
-			conformance(t, func(t *testing.T, remote string) {
+			conformance(t, func(t *testing.T, where string) {
 				ctx := context.Background()
 				good := open(t, "good", t.TempDir(), nil)
-				wrap, faulty := storagetest.Wrap(fault.fault, 1<<20)
-				bad := open(t, "bad", remote, wrap)
+				wrap, faulty := remotetest.Wrap(fault.fault, 1<<20)
+				bad := open(t, "bad", where, wrap)
 				data := payload(4 << 20)
 				name := archive.ObjectName("appwrite", when, false)
 				res := upload(t, []*Destination{good, bad}, name, data)
@@ -235,101 +212,6 @@ func TestOneFailingDestinationLeavesTheOtherComplete(t *testing.T) {
 				}
 			})
 		})
-	}
-}
-
-func TestCancelLeavesNothing(t *testing.T) {
-	conformance(t, func(t *testing.T, remote string) {
-		wrap, _ := storagetest.Wrap(storagetest.Stall, 256<<10)
-		d := open(t, "dest", remote, wrap)
-		ctx, cancel := context.WithCancel(context.Background())
-		u := NewUpload(ctx, []*Destination{d}, archive.ObjectName("appwrite", when, false))
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			data := payload(64 << 10)
-			for {
-				if _, err := u.Write(data); err != nil {
-					return
-				}
-			}
-		}()
-		time.Sleep(200 * time.Millisecond) // let the stall begin; the assertion is not about time
-		cancel()
-		wg.Wait()
-		u.Abort(context.Background())
-		if l, err := d.Scan(context.Background()); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
-			t.Errorf("after cancel the destination holds %+v (%v)", l, err)
-		}
-	})
-}
-
-func TestUploadMemoryIsBounded(t *testing.T) {
-	d := open(t, "dest", t.TempDir(), nil)
-	u := NewUpload(context.Background(), []*Destination{d}, archive.ObjectName("appwrite", when, false))
-	// What the upload holds is the live heap after a collection, above what
-	// was live before it started: heap in use counts garbage that other
-	// tests of the package left, and made this test fail only beside them.
-	live := func() uint64 {
-		var ms runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
-	}
-	base := live()
-	var peak uint64
-	block := payload(1 << 20)
-	for i := 0; i < 200; i++ {
-		if _, err := u.Write(block); err != nil {
-			t.Fatal(err)
-		}
-		if i%20 == 0 {
-			peak = max(peak, live())
-		}
-	}
-	if err := u.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if held := int64(peak) - int64(base); held > 48<<20 {
-		t.Errorf("the upload held %d MiB of live heap streaming 200 MiB", held>>20)
-	}
-}
-
-func TestOpenErrors(t *testing.T) {
-	dir := t.TempDir()
-	malformed := filepath.Join(dir, "broken.conf")
-	os.WriteFile(malformed, []byte("[gdrive\ntype = drive\n"), 0o600)
-	good := filepath.Join(dir, "rclone.conf")
-	os.WriteFile(good, []byte("[box]\ntype = local\n[weird]\ntype = no-such-backend\n"), 0o600)
-	tests := []struct {
-		name, remote, config, want string
-	}{
-		{"unknown remote", "gdrive:appwrite", good, `remote "gdrive" is not defined in ` + good},
-		{"unknown backend", "weird:x", good, "no-such-backend"},
-		{"missing config file", "box:x", filepath.Join(dir, "nope.conf"), "nope.conf"},
-		{"malformed config", "box:x", malformed, "is malformed"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Open(context.Background(), Options{Name: "offsite", Remote: tt.remote, RcloneConfig: tt.config})
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), `"offsite"`) {
-				t.Errorf("got %v, want an error naming the destination and %q", err, tt.want)
-			}
-		})
-	}
-	// A good config works, and its remote is reachable.
-	d, err := Open(context.Background(), Options{Name: "box", Remote: "box:" + dir, RcloneConfig: good})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.List(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	// And RCLONE_CONFIG_* environment remotes too.
-	t.Setenv("RCLONE_CONFIG_ENVBOX_TYPE", "local")
-	if _, err := Open(context.Background(), Options{Name: "env", Remote: "envbox:" + dir, RcloneConfig: good}); err != nil {
-		t.Errorf("environment-defined remote: %v", err)
 	}
 }
 
@@ -372,34 +254,6 @@ func TestCatalogAndSelect(t *testing.T) {
 			t.Errorf("Select(%q, %v) = %s, %v; want %s", tt.name, tt.before, got.Name, err, tt.want)
 		}
 	}
-}
-
-func BenchmarkUploadLocal(b *testing.B) {
-	block := payload(1 << 20)
-	const total = 128
-	b.Run("plain-file-copy-baseline", func(b *testing.B) {
-		b.SetBytes(total << 20)
-		for i := 0; i < b.N; i++ {
-			f, _ := os.Create(filepath.Join(b.TempDir(), "x"))
-			for j := 0; j < total; j++ {
-				f.Write(block)
-			}
-			f.Close()
-		}
-	})
-	b.Run("upload", func(b *testing.B) {
-		b.SetBytes(total << 20)
-		for i := 0; i < b.N; i++ {
-			d, _ := Open(context.Background(), Options{Name: "bench", Remote: b.TempDir()})
-			u := NewUpload(context.Background(), []*Destination{d}, archive.ObjectName("appwrite", when, false))
-			for j := 0; j < total; j++ {
-				u.Write(block)
-			}
-			if err := u.Close(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // TestASidecarWrittenAgainIsReadAgain: a scan reads each sidecar once for

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rclone/rclone/fs"
+	"github.com/appwrite-dr/dr/remote"
 )
 
 // An attacker who held the host had its remote credentials and the
@@ -30,8 +30,8 @@ const DefaultUploadTolerance = 6 * time.Hour
 // uploadTime is when the backend says the backup became one on the
 // destination: the later of the archive's and the sidecar's times (the
 // sidecar is written last). Zero when the backend keeps no times.
-func uploadTime(ctx context.Context, archiveObj, sidecar fs.Object) time.Time {
-	if archiveObj.Fs().Precision() == fs.ModTimeNotSupported {
+func (d *Destination) uploadTime(ctx context.Context, archiveObj, sidecar remote.Object) time.Time {
+	if !d.r.KeepsModTime() {
 		return time.Time{}
 	}
 	t := archiveObj.ModTime(ctx)
