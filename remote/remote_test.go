@@ -52,13 +52,7 @@ func sha(b []byte) string {
 func send(t *testing.T, remotes []*Remote, name string, data []byte) []UploadResult {
 	t.Helper()
 	u := NewUpload(context.Background(), remotes, name, nil)
-	for off := 0; off < len(data); {
-		n := min(len(data)-off, 1+(off%70000))
-		if _, err := u.Write(data[off : off+n]); err != nil {
-			break
-		}
-		off += n
-	}
+	_ = remotetest.WriteUneven(u, data) // a failed write shows in the results
 	_ = u.Close()
 	return u.Results()
 }

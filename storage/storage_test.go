@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,13 +49,7 @@ func payload(n int) []byte {
 func upload(t *testing.T, dests []*Destination, name string, data []byte) []remote.UploadResult {
 	t.Helper()
 	u := NewUpload(context.Background(), dests, name)
-	for off := 0; off < len(data); {
-		n := min(len(data)-off, 1+(off%70000))
-		if _, err := u.Write(data[off : off+n]); err != nil {
-			break
-		}
-		off += n
-	}
+	_ = remotetest.WriteUneven(u, data) // a failed write shows in the results
 	_ = u.Close()
 	res := u.Results()
 	for i, r := range res {
@@ -80,14 +73,16 @@ func sha(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-func TestUploadCommitListReadDelete(t *testing.T) {
+// The archive's own round trip (streamed up, read back whole) is
+// remote's TestUploadListReadDelete; this is the commit's.
+func TestUploadCommitListDelete(t *testing.T) {
 	conformance(t, func(t *testing.T, where string) {
 		ctx := context.Background()
 		d := open(t, "dest", where, nil)
 		if got, err := d.List(ctx); err != nil || len(got) != 0 {
 			t.Fatalf("fresh destination lists %v, %v", got, err)
 		}
-		data := payload(3<<20 + 12345)
+		data := payload(64<<10 + 12345)
 		name := archive.ObjectName("appwrite", when, false)
 		res := upload(t, []*Destination{d}, name, data)
 		if res[0].Err != nil || res[0].Size != int64(len(data)) || res[0].SHA256 != sha(data) {
@@ -96,15 +91,6 @@ func TestUploadCommitListReadDelete(t *testing.T) {
 		list, err := d.List(ctx)
 		if err != nil || len(list) != 1 || list[0].Name != name || list[0].Size != int64(len(data)) || !list[0].Time.Equal(when) {
 			t.Fatalf("list = %+v, %v", list, err)
-		}
-		rc, err := d.Open(ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		back, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil || !bytes.Equal(back, data) {
-			t.Fatalf("read back %d bytes (%v), want the %d uploaded", len(back), err, len(data))
 		}
 		if _, err := d.ReadSidecar(ctx, name); err != nil {
 			t.Fatal(err)
