@@ -106,7 +106,7 @@ func TestBackupToLocalAndSFTPThenVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := storage.Select(entries, res.Name, time.Time{})
+	entry, err := storage.Choose(entries, storage.Query{Name: res.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func assertNothingLeft(t *testing.T, dir, failedName string, dests []*storage.De
 		t.Errorf("after the failure the complete backups are %v, want only the earlier %s", names, earlier)
 	}
 	if earlier != "" {
-		e, _ := storage.Select(entries, earlier, time.Time{})
+		e, _ := storage.Choose(entries, storage.Query{Name: earlier})
 		if _, err := restore.Verify(context.Background(), dests, e, nil); err != nil {
 			t.Errorf("the earlier backup no longer verifies: %v", err)
 		}

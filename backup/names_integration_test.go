@@ -279,7 +279,7 @@ func TestBackToBackBackupsWithKeepLastOne(t *testing.T) {
 		if !slices.Equal(listed, []string{res.Name}) {
 			t.Errorf("after run %d the destination lists %v, want its own backup %s alone", i+1, listed, res.Name)
 		}
-		if latest, err := storage.Pick(entries, storage.Query{Stack: s.Project}); err != nil || latest.Name != res.Name {
+		if latest, err := storage.Choose(entries, storage.Query{Stack: s.Project}); err != nil || latest.Name != res.Name {
 			t.Errorf("after run %d --latest picks %s (%v), want %s", i+1, latest.Name, err, res.Name)
 		}
 		previous = res

@@ -77,7 +77,7 @@ func TestBackToBackBackupsKeepTheirOwnWithFakes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if latest, err := storage.Pick(entries, storage.Query{Stack: "fake"}); err != nil || latest.Name != res.Name {
+		if latest, err := storage.Choose(entries, storage.Query{Stack: "fake"}); err != nil || latest.Name != res.Name {
 			t.Errorf("after run %d --latest picks %s (%v), want %s", i+1, latest.Name, err, res.Name)
 		}
 		previous = res.Name

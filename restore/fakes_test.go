@@ -18,7 +18,7 @@ import (
 
 // Restore's choice of copy on the in-memory store with read faults: a
 // backup committed whole on three destinations, then read back through
-// faults (an archive cut short, a sidecar cut short). Pick and verify go
+// faults (an archive cut short, a sidecar cut short). Choose and verify go
 // to the first copy that reads and verifies, and refuse, naming each
 // copy, only when none does.
 func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
@@ -59,9 +59,9 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 			_, entry, _ := smallBackupOn(t, clean)
 			cfg := config.Default()
 			cfg.Stack.Project = "app"
-			picked, err := Pick(ctx, cfg, faulty, entry.Name, time.Time{})
+			chosen, err := Choose(ctx, cfg, faulty, entry.Name, time.Time{})
 			if err == nil {
-				err = VerifyPicked(ctx, picked, nil)
+				err = VerifyChosen(ctx, chosen, nil)
 			}
 			var faulted []string
 			var none *NoCopyError
@@ -69,8 +69,8 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 				for _, f := range none.Faults {
 					faulted = append(faulted, f.Destination)
 				}
-			} else if picked != nil {
-				for _, f := range picked.Faults {
+			} else if chosen != nil {
+				for _, f := range chosen.Faults {
 					faulted = append(faulted, f.Destination)
 				}
 			}
@@ -88,7 +88,7 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || picked.Source.Name() != tc.wantSource {
+			if err != nil || chosen.Source.Name() != tc.wantSource {
 				t.Fatalf("err = %v; want the copy on %s", err, tc.wantSource)
 			}
 		})

@@ -63,7 +63,7 @@ func smallBackupOn(t *testing.T, dests []*storage.Destination) ([]*storage.Desti
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, _, err := storage.Find(ctx, dests, storage.Query{Stack: "app"})
+	entry, _, err := storage.ChooseFrom(ctx, dests, storage.Query{Stack: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}

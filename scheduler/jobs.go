@@ -98,7 +98,7 @@ func VerifyJob(identities []age.Identity, log *slog.Logger) JobFunc {
 		if err != nil {
 			return JobResult{}, err
 		}
-		entry, _, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project})
+		entry, _, err := storage.ChooseFrom(ctx, dests, storage.Query{Stack: cfg.Stack.Project})
 		if err != nil {
 			return JobResult{}, fmt.Errorf("finding the newest backup to verify: %w", err)
 		}

@@ -230,7 +230,7 @@ func bindingRank(binding string) int {
 	}
 }
 
-// newestDrill picks the report that stands for a backup's last drill:
+// newestDrill chooses the report that stands for a backup's last drill:
 // a bound report over an unbound one over an invalid one (so that a
 // planted or older-format report never hides a bound verdict), then the
 // newest by the start time written inside, never by the object's name.

@@ -121,9 +121,9 @@ func TestRefusedOpenIsThatDestinationsFailureWithFakes(t *testing.T) {
 }
 
 // The selection rule on the in-memory store: two stacks share a
-// destination, a second destination holds an older copy; Find picks
+// destination, a second destination holds an older copy; ChooseFrom chooses
 // this stack's newest, wherever it is, and never the other stack's.
-func TestFindWithFakes(t *testing.T) {
+func TestChooseFromWithFakes(t *testing.T) {
 	ctx := context.Background()
 	a, b := open(t, "a", remotetest.Memory(t), nil), open(t, "b", remotetest.Memory(t), nil)
 	at := func(h int) time.Time { return time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC) }
@@ -154,12 +154,12 @@ func TestFindWithFakes(t *testing.T) {
 		{"by name, on the second destination", Query{Stack: "app", Name: old}, old},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, unreachable, err := Find(ctx, []*Destination{a, b}, tc.q)
+			got, unreachable, err := ChooseFrom(ctx, []*Destination{a, b}, tc.q)
 			if err != nil || unreachable != nil {
-				t.Fatalf("Find = %v, %v", unreachable, err)
+				t.Fatalf("ChooseFrom = %v, %v", unreachable, err)
 			}
 			if got.Name != tc.want {
-				t.Errorf("Find picked %s, want %s", got.Name, tc.want)
+				t.Errorf("ChooseFrom chose %s, want %s", got.Name, tc.want)
 			}
 		})
 	}

@@ -15,7 +15,7 @@ import (
 // (this host's now, or the one that named the newest backup).
 const maxNameShift = 60
 
-// FreeName picks the archive name of a backup of stack started at from:
+// FreeName chooses the archive name of a backup of stack started at from:
 // the start's second, or, when some destination already holds an object
 // of a backup of stack named at that second or later (archive of either
 // kind, sidecar, pin, drill report, or a leftover), the second after the
@@ -24,7 +24,7 @@ const maxNameShift = 60
 // takes an earlier second that a prune freed, which would make its
 // backup look older than the one before it (to --latest and to
 // retention). Moving to a later second keeps the documented name format.
-// A destination that cannot be listed does not stop the pick: the check
+// A destination that cannot be listed does not stop the choice: the check
 // each put makes before it starts (see NewUpload) still protects it.
 func FreeName(ctx context.Context, dests []*Destination, stack string, from time.Time, encrypted bool) (string, error) {
 	from = from.UTC().Truncate(time.Second)

@@ -43,7 +43,7 @@ func TestOpenAllSilentRemoteFailsAlone(t *testing.T) {
 	}
 }
 
-func TestPickIsThisStacksOnly(t *testing.T) {
+func TestChooseIsThisStacksOnly(t *testing.T) {
 	at := func(h int) time.Time { return time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC) }
 	entry := func(stack string, h int) storage.CatalogEntry {
 		return storage.CatalogEntry{Name: archive.ObjectName(stack, at(h), false), Stack: stack, Time: at(h)}
@@ -66,15 +66,15 @@ func TestPickIsThisStacksOnly(t *testing.T) {
 		{"a stack with none", storage.Query{Stack: "nope"}, "", `of stack "nope"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := storage.Pick(entries, tc.q)
+			got, err := storage.Choose(entries, tc.q)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("Pick = %v, %v; want error containing %q", got.Name, err, tc.wantErr)
+					t.Fatalf("Choose = %v, %v; want error containing %q", got.Name, err, tc.wantErr)
 				}
 				return
 			}
 			if err != nil || got.Name != tc.want {
-				t.Fatalf("Pick = %q, %v; want %q", got.Name, err, tc.want)
+				t.Fatalf("Choose = %q, %v; want %q", got.Name, err, tc.want)
 			}
 		})
 	}

@@ -201,7 +201,7 @@ func TestOneFailingDestinationLeavesTheOtherComplete(t *testing.T) {
 	}
 }
 
-func TestCatalogAndSelect(t *testing.T) {
+func TestCatalogAndChoose(t *testing.T) {
 	ctx := context.Background()
 	a := open(t, "a", t.TempDir(), nil)
 	b := open(t, "b", t.TempDir(), nil)
@@ -229,15 +229,15 @@ func TestCatalogAndSelect(t *testing.T) {
 		{"nope.tar.zst", time.Time{}, "", true},
 	}
 	for _, tt := range tests {
-		got, err := Select(entries, tt.name, tt.before)
+		got, err := chooseAmong(entries, tt.name, tt.before)
 		if tt.err {
 			if !errors.Is(err, ErrNoBackup) {
-				t.Errorf("Select(%q, %v): got %v, want ErrNoBackup", tt.name, tt.before, err)
+				t.Errorf("chooseAmong(%q, %v): got %v, want ErrNoBackup", tt.name, tt.before, err)
 			}
 			continue
 		}
 		if err != nil || got.Name != tt.want {
-			t.Errorf("Select(%q, %v) = %s, %v; want %s", tt.name, tt.before, got.Name, err, tt.want)
+			t.Errorf("chooseAmong(%q, %v) = %s, %v; want %s", tt.name, tt.before, got.Name, err, tt.want)
 		}
 	}
 }

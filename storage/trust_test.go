@@ -72,9 +72,9 @@ func plant(t *testing.T, d *Destination, named, claimed time.Time) string {
 }
 
 // The decision on the in-memory store, in milliseconds: a backup planted
-// under an earlier name but written after the breach is never picked by
+// under an earlier name but written after the breach is never chosen by
 // --before; the genuine older one is, and the planted one is named.
-func TestFindTrustedPassesOverAPlantedBackupWithFakes(t *testing.T) {
+func TestChooseTrustedPassesOverAPlantedBackupWithFakes(t *testing.T) {
 	ctx := context.Background()
 	d := open(t, "mem", remotetest.Memory(t), nil)
 	breach := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
@@ -82,28 +82,28 @@ func TestFindTrustedPassesOverAPlantedBackupWithFakes(t *testing.T) {
 	planted := plant(t, d, breach.Add(-24*time.Hour), breach.Add(36*time.Hour))
 	after := plant(t, d, breach.Add(time.Hour), breach.Add(time.Hour+5*time.Minute))
 
-	got, suspects, un, err := FindTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite", Before: breach}, 0)
+	got, suspects, un, err := ChooseTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite", Before: breach}, 0)
 	if err != nil || un != nil {
-		t.Fatalf("FindTrusted: %v, %v", err, un)
+		t.Fatalf("ChooseTrusted: %v, %v", err, un)
 	}
 	if got.Name != genuine {
-		t.Fatalf("picked %s, want the genuine %s", got.Name, genuine)
+		t.Fatalf("chose %s, want the genuine %s", got.Name, genuine)
 	}
 	if len(suspects) != 1 || suspects[0].Backup != planted || suspects[0].Destination != "mem" {
 		t.Fatalf("suspects %v, want only %s", suspects, planted)
 	}
 	// Without --before nothing is judged: the newest is the newest.
-	if got, suspects, _, err := FindTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite"}, 0); err != nil || got.Name != after || suspects != nil {
+	if got, suspects, _, err := ChooseTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite"}, 0); err != nil || got.Name != after || suspects != nil {
 		t.Fatalf("latest: %s, %v, %v", got.Name, suspects, err)
 	}
 	// Named, it is the operator's explicit choice.
-	if got, _, _, err := FindTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite", Name: planted, Before: breach}, 0); err != nil || got.Name != planted {
+	if got, _, _, err := ChooseTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite", Name: planted, Before: breach}, 0); err != nil || got.Name != planted {
 		t.Fatalf("named: %s, %v", got.Name, err)
 	}
 	// With only the planted one before the breach: no backup, and why.
 	d2 := open(t, "mem2", remotetest.Memory(t), nil)
 	plant(t, d2, breach.Add(-24*time.Hour), breach.Add(36*time.Hour))
-	_, _, _, err = FindTrusted(ctx, []*Destination{d2}, Query{Stack: "appwrite", Before: breach}, 0)
+	_, _, _, err = ChooseTrusted(ctx, []*Destination{d2}, Query{Stack: "appwrite", Before: breach}, 0)
 	var se *SuspectsError
 	if !errors.As(err, &se) || !errors.Is(err, ErrNoBackup) || !strings.Contains(err.Error(), "after --before") {
 		t.Fatalf("got %v, want ErrNoBackup naming the suspect", err)

@@ -131,7 +131,7 @@ func drillRequest(opts drillOptions, args []string, now time.Time) (drill.Reques
 	var req drill.Request
 	var picked int
 	var err error
-	req.Name, req.Before, picked, err = pickBackup(args, opts.latest, opts.before, now)
+	req.Name, req.Before, picked, err = chooseBackup(args, opts.latest, opts.before, now)
 	if err != nil {
 		return req, err
 	}

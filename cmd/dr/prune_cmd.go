@@ -176,7 +176,7 @@ is kept (dr list shows it), and a pinned backup keeps its first note.`,
 			if err != nil {
 				return err
 			}
-			entry, listErr, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project, Name: args[0]})
+			entry, listErr, err := storage.ChooseFrom(ctx, dests, storage.Query{Stack: cfg.Stack.Project, Name: args[0]})
 			if err != nil {
 				return a.warnUnreachable(unreachable, err)
 			}

@@ -163,7 +163,7 @@ func restoreRequest(opts restoreOptions, args []string, now time.Time) (restore.
 	var req restore.Request
 	var picked int
 	var err error
-	req.Name, req.Before, picked, err = pickBackup(args, opts.latest, opts.before, now)
+	req.Name, req.Before, picked, err = chooseBackup(args, opts.latest, opts.before, now)
 	if err != nil {
 		return req, err
 	}
@@ -234,10 +234,10 @@ func shellQuote(s string) string {
 }
 
 // parseBefore reads --before: an RFC 3339 time, or a duration before now.
-// pickBackup reads the backup choice shared by restore and drill: NAME
+// chooseBackup reads the backup choice shared by restore and drill: NAME
 // (args[0]), --latest and --before. picked counts how many were given;
 // each caller decides how many it accepts.
-func pickBackup(args []string, latest bool, before string, now time.Time) (name string, at time.Time, picked int, err error) {
+func chooseBackup(args []string, latest bool, before string, now time.Time) (name string, at time.Time, picked int, err error) {
 	if len(args) == 1 {
 		name = args[0]
 		picked++

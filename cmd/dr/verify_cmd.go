@@ -47,7 +47,7 @@ No database or file on this host is touched.`,
 			if err != nil {
 				return err
 			}
-			entry, listErr, err := storage.Find(ctx, dests, storage.Query{Stack: cfg.Stack.Project, Name: name})
+			entry, listErr, err := storage.ChooseFrom(ctx, dests, storage.Query{Stack: cfg.Stack.Project, Name: name})
 			if err != nil {
 				return a.warnUnreachable(unreachable, err)
 			}
