@@ -70,7 +70,7 @@ func TestBackupsInOneSecondKeepEveryCommittedOne(t *testing.T) {
 		t.Fatalf("listed %v, want all three: %v", listed, names)
 	}
 	for _, d := range dests {
-		l, err := d.Scan(context.Background())
+		l, err := d.ListAll(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +172,7 @@ func TestFullDestinationSaysSo(t *testing.T) {
 					t.Errorf("the error still says %q: %s", bad, msg)
 				}
 			}
-			l, err := small.Scan(context.Background())
+			l, err := small.ListAll(context.Background())
 			if err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
 				t.Errorf("the full destination holds %+v (%v)", l, err)
 			}

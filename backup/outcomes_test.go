@@ -103,7 +103,7 @@ func TestBackupFailurePathsWithFakes(t *testing.T) {
 				t.Errorf("good lists %+v, %v; want %s", l, err, res.Name)
 			}
 			if len(opened.Healthy) == 2 {
-				if l, err := opened.Healthy[1].Scan(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
+				if l, err := opened.Healthy[1].ListAll(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
 					t.Errorf("bad holds %+v (%v); want nothing", l, err)
 				}
 			}

@@ -46,7 +46,7 @@ func (d *Destination) listBlobs(ctx context.Context, stack string) (map[string]l
 // upload, maybe cut short) is not held: a backup that needs it stores it
 // again.
 func (d *Destination) HeldBlobs(ctx context.Context, stack string) (map[string]archive.BlobObject, error) {
-	l, err := d.scanManifests(ctx)
+	l, err := d.listManifests(ctx)
 	if err != nil {
 		return nil, err
 	}

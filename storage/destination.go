@@ -25,9 +25,9 @@ const maxSidecarSize = 64 << 20
 // Destination is one opened remote read and written as dr's repository.
 type Destination struct {
 	r *remote.Remote
-	// sidecars are the manifests the last Scan read, by object, size
+	// sidecars are the manifests the last ListAll read, by object, size
 	// and time: a sidecar is written once and never changed, so a
-	// backup's scan before its capture and its prune's after the commit
+	// backup's listing before its capture and its prune's after the commit
 	// read each once; one written again (damaged, or rewritten by hand)
 	// has another time. Only the last listing's are kept.
 	sidecarsMu sync.Mutex
@@ -137,28 +137,28 @@ type Listing struct {
 
 // List returns the complete backups, newest first.
 func (d *Destination) List(ctx context.Context) ([]Backup, error) {
-	l, err := d.Scan(ctx)
+	l, err := d.ListAll(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return l.Complete, nil
 }
 
-// Scan lists every object of dr's on the destination. Objects dr did not
+// ListAll lists every object of dr's on the destination. Objects dr did not
 // write are ignored. A listing error is returned, never read as "empty".
-func (d *Destination) Scan(ctx context.Context) (*Listing, error) { return d.scan(ctx, true) }
+func (d *Destination) ListAll(ctx context.Context) (*Listing, error) { return d.listing(ctx, true) }
 
-// scanManifests is Scan without reading any backup's pin or drill
+// listManifests is ListAll without reading any backup's pin or drill
 // reports (each an object of its own): for what asks only which backups
 // are complete and what their manifests say, such as which blobs they
 // need.
-func (d *Destination) scanManifests(ctx context.Context) (*Listing, error) {
-	return d.scan(ctx, false)
+func (d *Destination) listManifests(ctx context.Context) (*Listing, error) {
+	return d.listing(ctx, false)
 }
 
-// scan lists the destination; notes reads each complete backup's pin
+// listing lists the destination; notes reads each complete backup's pin
 // note and drill reports.
-func (d *Destination) scan(ctx context.Context, notes bool) (*Listing, error) {
+func (d *Destination) listing(ctx context.Context, notes bool) (*Listing, error) {
 	objects, err := d.r.List(ctx, "")
 	if err != nil {
 		return nil, fmt.Errorf("listing destination %q (%s): %w", d.Name(), d.Remote(), err)
@@ -257,7 +257,7 @@ func checkSidecar(m *archive.Manifest, name string, size int64) error {
 	return nil
 }
 
-// readSidecar is a scan's read of a sidecar: what the last scan read of
+// readSidecar is a listing's read of a sidecar: what the last listing read of
 // it, when it was not written again since.
 func (d *Destination) readSidecar(ctx context.Context, o remote.Object) (*archive.Manifest, error) {
 	key := sidecarKeyOf(ctx, o)
@@ -312,7 +312,7 @@ func (d *Destination) fetchSidecar(ctx context.Context, o remote.Object) (*archi
 }
 
 // ReadSidecar fetches and checks the sidecar of a complete backup: a
-// fresh read, never what a scan kept, as a restore and a verify go by it.
+// fresh read, never what a listing kept, as a restore and a verify go by it.
 func (d *Destination) ReadSidecar(ctx context.Context, name string) (*archive.Manifest, error) {
 	s, err := d.r.Stat(ctx, archive.SidecarName(name))
 	if err != nil {

@@ -129,7 +129,7 @@ func TestDrillReportsFeedListAndRetention(t *testing.T) {
 		if _, err := d.PutDrillReport(ctx, orphan, first, drillReport(orphan, "", first, true)); err != nil {
 			t.Fatal(err)
 		}
-		l, err := d.Scan(ctx)
+		l, err := d.ListAll(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

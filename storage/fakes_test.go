@@ -94,7 +94,7 @@ func TestFaultsAreEachDestinationsOwnWithFakes(t *testing.T) {
 			if l, err := dests[0].List(ctx); err != nil || len(l) != 1 {
 				t.Errorf("good lists %v, %v; want the backup", l, err)
 			}
-			if l, err := dests[1].Scan(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
+			if l, err := dests[1].ListAll(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
 				t.Errorf("bad holds %+v (%v); want nothing, no partial object", l, err)
 			}
 		})

@@ -14,7 +14,7 @@ func TestAProbeLeftIsNoBackup(t *testing.T) {
 	if err != nil || left == "" {
 		t.Fatalf("Probe(append-only) = %q, %v", left, err)
 	}
-	if l, err := d.Scan(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
+	if l, err := d.ListAll(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
 		t.Errorf("a probe object is taken for a backup or a leftover: %+v, %v", l, err)
 	}
 }

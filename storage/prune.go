@@ -72,7 +72,7 @@ func (r *PruneReport) Removed() int {
 // every failure, and the report says what was deleted.
 func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
 	rep := &PruneReport{Destination: d.Name(), DryRun: opts.DryRun}
-	l, err := d.Scan(ctx)
+	l, err := d.ListAll(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("pruning %q: nothing was deleted: %w", d.Name(), err)
 	}
@@ -158,7 +158,7 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 	// needs, which the next prune deletes; never a backup without its
 	// blobs. They are judged against the destination as it is now, once
 	// for every stack.
-	if after, err := d.scanManifests(ctx); err != nil {
+	if after, err := d.listManifests(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("listing the backups left, to delete the blobs none needs: %w", err))
 	} else {
 		for _, s := range stacks {

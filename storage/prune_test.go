@@ -87,7 +87,7 @@ func TestPruneKeepsWhatThePolicySays(t *testing.T) {
 		if _, err := d.Prune(ctx, opts); err != nil {
 			t.Fatal(err)
 		}
-		l, err := d.Scan(ctx)
+		l, err := d.ListAll(ctx)
 		if err != nil || len(l.Complete) != 2 || len(l.Leftovers) != 0 {
 			t.Errorf("after the second prune: %+v, %v", l, err)
 		}
@@ -139,7 +139,7 @@ func TestPruneThatFailsHalfWayLeavesEveryListedBackupWhole(t *testing.T) {
 			t.Fatalf("got %v, want the injected refusal", err)
 		}
 		clean := open(t, "dest", where, nil)
-		l, err := clean.Scan(ctx)
+		l, err := clean.ListAll(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -101,7 +101,7 @@ func TestUploadCommitListDelete(t *testing.T) {
 		if err := d.Delete(ctx, name); err != nil {
 			t.Fatal(err)
 		}
-		l, err := d.Scan(ctx)
+		l, err := d.ListAll(ctx)
 		if err != nil || len(l.Complete) != 0 || len(l.Leftovers) != 0 {
 			t.Fatalf("after delete: %+v, %v", l, err)
 		}
@@ -139,7 +139,7 @@ func TestOnlyCommittedBackupsAreListed(t *testing.T) {
 		put(archive.SidecarName(names["orphan-sidecar"]), orphan)
 		put("notes.txt", []byte("not dr's"))
 
-		l, err := d.Scan(ctx)
+		l, err := d.ListAll(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestOneFailingDestinationLeavesTheOtherComplete(t *testing.T) {
 				if res[1].Err == nil {
 					t.Fatalf("bad destination passed: %+v", res[1])
 				}
-				if l, err := bad.Scan(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
+				if l, err := bad.ListAll(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
 					t.Errorf("bad destination holds %+v (%v); its partial object must be deleted", l, err)
 				}
 				if l, err := good.List(ctx); err != nil || len(l) != 1 {
@@ -242,10 +242,10 @@ func TestCatalogAndChoose(t *testing.T) {
 	}
 }
 
-// TestASidecarWrittenAgainIsReadAgain: a scan reads each sidecar once for
+// TestASidecarWrittenAgainIsReadAgain: a listing reads each sidecar once for
 // the Destination's life, but one written again since (damaged, or
 // rewritten by hand to the same size) is read again, not taken from what
-// the last scan read.
+// the last listing read.
 func TestASidecarWrittenAgainIsReadAgain(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -253,9 +253,9 @@ func TestASidecarWrittenAgainIsReadAgain(t *testing.T) {
 	data := payload(4096)
 	name := archive.ObjectName("appwrite", when, false)
 	upload(t, []*Destination{d}, name, data)
-	l, err := d.Scan(ctx)
+	l, err := d.ListAll(ctx)
 	if err != nil || len(l.Complete) != 1 || l.Complete[0].Manifest.Host != "" {
-		t.Fatalf("scan: %+v, %v", l, err)
+		t.Fatalf("listing: %+v, %v", l, err)
 	}
 	path := filepath.Join(dir, archive.SidecarName(name))
 	before, err := os.ReadFile(path)
@@ -277,8 +277,8 @@ func TestASidecarWrittenAgainIsReadAgain(t *testing.T) {
 	if err := os.Chtimes(path, later, later); err != nil {
 		t.Fatal(err)
 	}
-	l, err = d.Scan(ctx)
+	l, err = d.ListAll(ctx)
 	if err != nil || len(l.Complete) != 1 || l.Complete[0].Manifest.Host != "rewritten" {
-		t.Fatalf("scan after the sidecar was written again: %+v, %v", l, err)
+		t.Fatalf("listing after the sidecar was written again: %+v, %v", l, err)
 	}
 }
