@@ -23,6 +23,7 @@ import (
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/redact"
 	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/remote"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -121,7 +122,7 @@ func (e *PartialError) Error() string {
 }
 
 // Unwrap gives each destination's error, so that callers can tell a full
-// disk (storage.ErrNoSpace) or a taken name from other failures.
+// disk (remote.ErrNoSpace) or a taken name from other failures.
 func (e *PartialError) Unwrap() []error {
 	errs := make([]error, len(e.Failed))
 	for i, f := range e.Failed {
@@ -299,7 +300,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	}
 	counters.phase.Store("verify")
 	// Each destination commits as soon as its own copy verified.
-	commit := func(dest *storage.Destination, ur storage.UploadResult) error {
+	commit := func(dest *storage.Destination, ur remote.UploadResult) error {
 		sidecar := *manifest
 		sidecar.Status = archive.StatusComplete
 		sidecar.Object = &archive.ObjectInfo{Size: ur.Size, SHA256: ur.SHA256}
@@ -314,7 +315,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		// A sidecar already there is another run's commit: the archive
 		// under it may be that run's too. Only an archive no one
 		// committed is this run's to undo.
-		if errors.Is(err, storage.ErrNameTaken) {
+		if errors.Is(err, remote.ErrNameTaken) {
 			log.Error("the backup name was taken on the destination by another run; its objects are left alone", "destination", dest.Name(), "object", name)
 		} else if derr := dest.DeleteObject(context.WithoutCancel(ctx), name); derr != nil {
 			log.Error("could not delete the uncommitted archive", "destination", dest.Name(), "object", name, "err", derr)

@@ -20,9 +20,9 @@ import (
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/restore"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // testConfig is a dr.yaml for the shared stack with the given remotes.
@@ -72,7 +72,7 @@ func TestBackupToLocalAndSFTPThenVerify(t *testing.T) {
 	s := stack.Get(t)
 	eng := newEngine(t)
 	local := t.TempDir()
-	cfg := testConfig(t, s, map[string]string{"local": local, "offsite": storagetest.StartSFTP(t, t.TempDir())})
+	cfg := testConfig(t, s, map[string]string{"local": local, "offsite": remotetest.StartSFTP(t, t.TempDir())})
 	dests := openAll(t, cfg)
 
 	res, err := backupAt(t, eng, cfg, dests, nextTime())
@@ -106,7 +106,7 @@ func TestBackupToLocalAndSFTPThenVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := storage.Select(entries, res.Name, time.Time{})
+	entry, err := storage.Choose(entries, storage.Query{Name: res.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func assertNothingLeft(t *testing.T, dir, failedName string, dests []*storage.De
 		t.Errorf("after the failure the complete backups are %v, want only the earlier %s", names, earlier)
 	}
 	if earlier != "" {
-		e, _ := storage.Select(entries, earlier, time.Time{})
+		e, _ := storage.Choose(entries, storage.Query{Name: earlier})
 		if _, err := restore.Verify(context.Background(), dests, e, nil); err != nil {
 			t.Errorf("the earlier backup no longer verifies: %v", err)
 		}
@@ -340,7 +340,7 @@ func TestFaultsLeaveNothingHalfDone(t *testing.T) {
 	})
 
 	t.Run("destination refuses writes", func(t *testing.T) {
-		cfg2 := testConfig(t, s, map[string]string{"local": local, "readonly": storagetest.StartWebDAV(t, t.TempDir(), true)})
+		cfg2 := testConfig(t, s, map[string]string{"local": local, "readonly": remotetest.StartWebDAV(t, t.TempDir(), true)})
 		dests2 := openAll(t, cfg2)
 		at := nextTime()
 		res, err := backupAt(t, eng, cfg2, dests2, at)
@@ -363,7 +363,7 @@ func TestFaultsLeaveNothingHalfDone(t *testing.T) {
 
 	t.Run("destination server killed mid-upload", func(t *testing.T) {
 		dir := t.TempDir()
-		srv := storagetest.WebDAV(t, dir, false)
+		srv := remotetest.WebDAV(t, dir, false)
 		remote, kill := srv.Remote, srv.Stop
 		cfg2 := testConfig(t, s, map[string]string{"local": local, "remote": remote})
 		dests2 := openAll(t, cfg2)
@@ -390,7 +390,7 @@ func TestFaultsLeaveNothingHalfDone(t *testing.T) {
 		}
 
 		// The server returns at the same address: the next run commits on both.
-		storagetest.WebDAVAt(t, dir, srv.Addr())
+		remotetest.WebDAVAt(t, dir, srv.Addr())
 		res, err = Run(ctx, eng, cfg2, openAll(t, cfg2), Options{ToolVersion: "dr test", Now: func() time.Time { return nextTime() }})
 		if err != nil || !slices.Equal(res.Committed(), []string{"local", "remote"}) {
 			t.Fatalf("the run after the server returned: %v, committed on %v", err, res.Committed())
@@ -465,7 +465,7 @@ func TestBackupPrunesWhereItCommitted(t *testing.T) {
 
 	// A partial failure still prunes where the run committed: a
 	// destination that stays dead must not make the healthy ones fill up.
-	cfg2 := testConfig(t, s, map[string]string{"local": local, "readonly": storagetest.StartWebDAV(t, t.TempDir(), true)})
+	cfg2 := testConfig(t, s, map[string]string{"local": local, "readonly": remotetest.StartWebDAV(t, t.TempDir(), true)})
 	cfg2.Destinations[0].Retention = cfg.Destinations[0].Retention
 	dests2 := openAll(t, cfg2)
 	res, err := backupAt(t, eng, cfg2, dests2, nextTime())

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/remote"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -30,12 +31,12 @@ func OpenDestinations(ctx context.Context, cfg *config.Config, names []string) (
 			return nil, fmt.Errorf("--destination %q: %w (destinations: %s)", n, ErrUnknownDestination, strings.Join(known, ", "))
 		}
 	}
-	var opts []storage.Options
+	var opts []remote.Options
 	for _, d := range cfg.Destinations {
 		if len(names) > 0 && !slices.Contains(names, d.Name) {
 			continue
 		}
-		opts = append(opts, storage.Options{Name: d.Name, Remote: d.Remote, RcloneConfig: cfg.RcloneConfig, Timeout: time.Duration(d.Timeout)})
+		opts = append(opts, remote.Options{Name: d.Name, Remote: d.Remote, RcloneConfig: cfg.RcloneConfig, Timeout: time.Duration(d.Timeout)})
 	}
 	return storage.OpenAll(ctx, opts), nil
 }

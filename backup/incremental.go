@@ -145,7 +145,7 @@ func newCapture(stack string, key []byte, enc *archive.BlobEncoder, dests []*sto
 }
 
 // listHeld lists, in the background, the blobs each destination holds
-// (storage.Destination.HeldBlobs): a scan of its sidecars and a listing
+// (storage.Destination.HeldBlobs): a read of its sidecars and a listing
 // of its blobs, which then cost the run nothing while the database is
 // dumped. A destination that cannot say what it holds is out of the run.
 func (c *capture) listHeld(ctx context.Context) {

@@ -20,8 +20,9 @@ import (
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // fakeFile is one entry of a fakeVolume.
@@ -348,9 +349,9 @@ func TestIncrementalCaptureWithFakes(t *testing.T) {
 
 	// A second destination that holds nothing: the files are read for it,
 	// the first stores nothing new.
-	remote2 := storagetest.Memory(t)
+	remote2 := remotetest.Memory(t)
 	cfg.Destinations = append(cfg.Destinations, config.Destination{Name: "mem2", Remote: remote2, Retention: config.Retention{KeepLast: 100}})
-	d2, err := storage.Open(ctx, storage.Options{Name: "mem2", Remote: remote2})
+	d2, err := storage.Open(ctx, remote.Options{Name: "mem2", Remote: remote2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,9 +494,9 @@ func TestDestinationThatCannotListItsBlobsIsOutOfTheRunWithFakes(t *testing.T) {
 	ctx := context.Background()
 	cfg, d := openMemory(t, config.Retention{KeepLast: 100}, nil)
 	cfg.Stack.Volumes = []string{"appwrite-uploads"}
-	remote2 := storagetest.Memory(t)
+	remote2 := remotetest.Memory(t)
 	cfg.Destinations = append(cfg.Destinations, config.Destination{Name: "mem2", Remote: remote2, Retention: config.Retention{KeepLast: 100}})
-	d2, err := storage.Open(ctx, storage.Options{Name: "mem2", Remote: remote2, WrapFs: func(f fs.Fs) fs.Fs { return blobListRefused{f} }})
+	d2, err := storage.Open(ctx, remote.Options{Name: "mem2", Remote: remote2, WrapFs: func(f fs.Fs) fs.Fs { return blobListRefused{f} }})
 	if err != nil {
 		t.Fatal(err)
 	}

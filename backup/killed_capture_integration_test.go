@@ -20,8 +20,9 @@ import (
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/lock"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // killedCaptureEnv carries what a child process runs until it is killed:
@@ -81,16 +82,16 @@ func runKilledCaptureChild(spec string) int {
 	ctx := context.Background()
 	cfg := captureConfig(c.childBackup)
 	var wrap func(fs.Fs) fs.Fs
-	var faulty *storagetest.Faulty
+	var faulty *remotetest.Faulty
 	switch c.Phase {
 	case "upload":
-		wrap, faulty = storagetest.Wrap(storagetest.Stall, 1<<20)
+		wrap, faulty = remotetest.Wrap(remotetest.Stall, 1<<20)
 		faulty.Match = func(name string) bool { return strings.HasPrefix(name, "blobs/") }
 	case "prune":
 		h := &hangingRemoves{said: make(chan struct{}, 1)}
 		wrap = func(inner fs.Fs) fs.Fs { h.Fs = inner; return h }
 	}
-	d, err := storage.Open(ctx, storage.Options{Name: "local", Remote: c.Remote, WrapFs: wrap, Timeout: time.Hour})
+	d, err := storage.Open(ctx, remote.Options{Name: "local", Remote: c.Remote, WrapFs: wrap, Timeout: time.Hour})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

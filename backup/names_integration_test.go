@@ -17,9 +17,10 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/restore"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // TestBackupsInOneSecondKeepEveryCommittedOne runs three backups whose
@@ -30,7 +31,7 @@ func TestBackupsInOneSecondKeepEveryCommittedOne(t *testing.T) {
 	s := stack.Get(t)
 	eng := newEngine(t)
 	local := t.TempDir()
-	cfg := testConfig(t, s, map[string]string{"local": local, "offsite": storagetest.StartSFTP(t, t.TempDir())})
+	cfg := testConfig(t, s, map[string]string{"local": local, "offsite": remotetest.StartSFTP(t, t.TempDir())})
 	for i := range cfg.Destinations {
 		cfg.Destinations[i].Retention.KeepLast = 10 // the policy is not what is tested
 	}
@@ -69,7 +70,7 @@ func TestBackupsInOneSecondKeepEveryCommittedOne(t *testing.T) {
 		t.Fatalf("listed %v, want all three: %v", listed, names)
 	}
 	for _, d := range dests {
-		l, err := d.Scan(context.Background())
+		l, err := d.ListAll(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,11 +135,11 @@ func TestLocalDestinationIsPrivate(t *testing.T) {
 func TestFullDestinationSaysSo(t *testing.T) {
 	s := stack.Get(t)
 	eng := newEngine(t)
-	full := storagetest.FullDisk(t, 64<<10)
-	opts := storage.Options{Name: "small", Remote: full}
+	full := remotetest.FullDisk(t, 64<<10)
+	opts := remote.Options{Name: "small", Remote: full}
 	if full == "" {
-		wrap, _ := storagetest.Wrap(storagetest.NoSpace, 64<<10)
-		opts = storage.Options{Name: "small", Remote: t.TempDir(), WrapFs: wrap}
+		wrap, _ := remotetest.Wrap(remotetest.NoSpace, 64<<10)
+		opts = remote.Options{Name: "small", Remote: t.TempDir(), WrapFs: wrap}
 	}
 	small, err := storage.Open(context.Background(), opts)
 	if err != nil {
@@ -163,7 +164,7 @@ func TestFullDestinationSaysSo(t *testing.T) {
 				t.Fatal("the backup succeeded on a full disk")
 			}
 			msg := err.Error()
-			if !errors.Is(err, storage.ErrNoSpace) || !strings.Contains(msg, `no space left on "small"`) || !strings.Contains(msg, "free space") {
+			if !errors.Is(err, remote.ErrNoSpace) || !strings.Contains(msg, `no space left on "small"`) || !strings.Contains(msg, "free space") {
 				t.Errorf("got %q, want it to say no space left on \"small\" and what to do", msg)
 			}
 			for _, bad := range []string{"closed pipe", "stopped reading"} {
@@ -171,7 +172,7 @@ func TestFullDestinationSaysSo(t *testing.T) {
 					t.Errorf("the error still says %q: %s", bad, msg)
 				}
 			}
-			l, err := small.Scan(context.Background())
+			l, err := small.ListAll(context.Background())
 			if err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
 				t.Errorf("the full destination holds %+v (%v)", l, err)
 			}
@@ -222,7 +223,7 @@ func TestNameTakenAtCommitLeavesTheOtherRunsObjects(t *testing.T) {
 	cfg := testConfig(t, s, map[string]string{"healthy": t.TempDir(), "racing": racing})
 	dests := openAll(t, cfg)
 	other := []byte(`{"written by": "another run"}`)
-	r, err := storage.Open(context.Background(), storage.Options{Name: "racing", Remote: racing,
+	r, err := storage.Open(context.Background(), remote.Options{Name: "racing", Remote: racing,
 		WrapFs: func(f fs.Fs) fs.Fs { return &racingFs{Fs: f, sidecar: other} }})
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +231,7 @@ func TestNameTakenAtCommitLeavesTheOtherRunsObjects(t *testing.T) {
 	dests[1] = r
 	res, err := backupAt(t, eng, cfg, dests, nextTime())
 	var partial *PartialError
-	if !errors.As(err, &partial) || len(partial.Failed) != 1 || partial.Failed[0].Name != "racing" || !errors.Is(err, storage.ErrNameTaken) {
+	if !errors.As(err, &partial) || len(partial.Failed) != 1 || partial.Failed[0].Name != "racing" || !errors.Is(err, remote.ErrNameTaken) {
 		t.Fatalf("got %v, want a partial failure on racing only, the name taken", err)
 	}
 	if !slices.Equal(res.Committed(), []string{"healthy"}) {
@@ -278,7 +279,7 @@ func TestBackToBackBackupsWithKeepLastOne(t *testing.T) {
 		if !slices.Equal(listed, []string{res.Name}) {
 			t.Errorf("after run %d the destination lists %v, want its own backup %s alone", i+1, listed, res.Name)
 		}
-		if latest, err := storage.Pick(entries, storage.Query{Stack: s.Project}); err != nil || latest.Name != res.Name {
+		if latest, err := storage.Choose(entries, storage.Query{Stack: s.Project}); err != nil || latest.Name != res.Name {
 			t.Errorf("after run %d --latest picks %s (%v), want %s", i+1, latest.Name, err, res.Name)
 		}
 		previous = res

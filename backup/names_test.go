@@ -11,8 +11,9 @@ import (
 	"github.com/rclone/rclone/fs"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // openMemory gives a config for the fake stack with one in-memory
@@ -20,9 +21,9 @@ import (
 func openMemory(t *testing.T, retention config.Retention, wrap func(fs.Fs) fs.Fs) (*config.Config, *storage.Destination) {
 	t.Helper()
 	cfg := fakeConfig(t)
-	remote := storagetest.Memory(t)
-	cfg.Destinations = []config.Destination{{Name: "mem", Remote: remote, Retention: retention}}
-	d, err := storage.Open(context.Background(), storage.Options{Name: "mem", Remote: remote, WrapFs: wrap})
+	mem := remotetest.Memory(t)
+	cfg.Destinations = []config.Destination{{Name: "mem", Remote: mem, Retention: retention}}
+	d, err := storage.Open(context.Background(), remote.Options{Name: "mem", Remote: mem, WrapFs: wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestBackToBackBackupsKeepTheirOwnWithFakes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if latest, err := storage.Pick(entries, storage.Query{Stack: "fake"}); err != nil || latest.Name != res.Name {
+		if latest, err := storage.Choose(entries, storage.Query{Stack: "fake"}); err != nil || latest.Name != res.Name {
 			t.Errorf("after run %d --latest picks %s (%v), want %s", i+1, latest.Name, err, res.Name)
 		}
 		previous = res.Name
@@ -111,7 +112,7 @@ func TestBackupNeverPrunesItsOwnWithFakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reopened, err := storage.Open(ctx, storage.Options{Name: "mem", Remote: cfg.Destinations[0].Remote,
+	reopened, err := storage.Open(ctx, remote.Options{Name: "mem", Remote: cfg.Destinations[0].Remote,
 		WrapFs: func(f fs.Fs) fs.Fs { flaky = &listFailsOnce{Fs: f}; return flaky }})
 	if err != nil {
 		t.Fatal(err)

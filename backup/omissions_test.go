@@ -12,8 +12,9 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // What a backup cannot hold, on the fake engine: a view whose table was
@@ -54,9 +55,9 @@ func TestBackupOmissionsWithFakes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			cfg := fakeConfig(t)
-			remote := storagetest.Memory(t)
-			cfg.Destinations = []config.Destination{{Name: "mem", Remote: remote, Retention: config.DefaultRetention()}}
-			d, err := storage.Open(ctx, storage.Options{Name: "mem", Remote: remote})
+			mem := remotetest.Memory(t)
+			cfg.Destinations = []config.Destination{{Name: "mem", Remote: mem, Retention: config.DefaultRetention()}}
+			d, err := storage.Open(ctx, remote.Options{Name: "mem", Remote: mem})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,8 +11,9 @@ import (
 	"github.com/rclone/rclone/fs"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // A backup with one faulty destination beside a healthy one, on the fake
@@ -33,47 +34,47 @@ func TestBackupFailurePathsWithFakes(t *testing.T) {
 		is    func(error) bool
 	}{
 		{"refuses to open", func() fault {
-			return fault{remote: func(t *testing.T) string { return storagetest.Refused(t) }}
+			return fault{remote: func(t *testing.T) string { return remotetest.Refused(t) }}
 		}, func(err error) bool { return strings.Contains(err.Error(), "connection refused") }},
 		{"fails the archive's write", func() fault {
-			w, f := storagetest.FailNth(1)
+			w, f := remotetest.FailNth(1)
 			return fault{wrap: w, fired: f.Fired.Load}
-		}, is(storagetest.ErrNthWrite)},
+		}, is(remotetest.ErrNthWrite)},
 		{"fails the commit's write", func() fault {
-			w, f := storagetest.FailNth(2)
+			w, f := remotetest.FailNth(2)
 			return fault{wrap: w, fired: f.Fired.Load}
-		}, is(storagetest.ErrNthWrite)},
+		}, is(remotetest.ErrNthWrite)},
 		{"fails mid-stream", func() fault {
-			w, f := storagetest.Wrap(storagetest.FailAfter, 4<<10)
+			w, f := remotetest.Wrap(remotetest.FailAfter, 4<<10)
 			return fault{wrap: w, fired: f.Fired.Load}
-		}, is(storagetest.ErrInjected)},
+		}, is(remotetest.ErrInjected)},
 		{"truncates silently", func() fault {
-			w, f := storagetest.Wrap(storagetest.Truncate, 4<<10)
+			w, f := remotetest.Wrap(remotetest.Truncate, 4<<10)
 			return fault{wrap: w, fired: f.Fired.Load}
 		}, func(err error) bool { return strings.Contains(err.Error(), "corrupted on transfer") }},
 		{"stalls", func() fault {
-			w, f := storagetest.Wrap(storagetest.Stall, 4<<10)
+			w, f := remotetest.Wrap(remotetest.Stall, 4<<10)
 			// An archive of some MiB, above what rclone reads ahead of
 			// the put (its streaming cutoff and the upload's buffer): a
 			// stall inside what it read ahead comes after the upload took
 			// every byte, where only a real backend's network timeout
 			// (which the fakes have none of) ends it.
 			return fault{wrap: w, fired: f.Fired.Load, rows: 120000}
-		}, func(err error) bool { var te *storage.TimeoutError; return errors.As(err, &te) }},
+		}, func(err error) bool { var te *remote.TimeoutError; return errors.As(err, &te) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			f := tc.fault()
-			badRemote := storagetest.Memory(t)
+			badRemote := remotetest.Memory(t)
 			if f.remote != nil {
 				badRemote = f.remote(t)
 			}
 			cfg := fakeConfig(t)
 			cfg.Destinations = []config.Destination{
-				{Name: "good", Remote: storagetest.Memory(t), Retention: config.DefaultRetention()},
+				{Name: "good", Remote: remotetest.Memory(t), Retention: config.DefaultRetention()},
 				{Name: "bad", Remote: badRemote, Retention: config.DefaultRetention()},
 			}
-			opened := storage.OpenAll(ctx, []storage.Options{
+			opened := storage.OpenAll(ctx, []remote.Options{
 				// Only the faulty destination's deadline is short: the
 				// healthy one must commit also on a machine so busy that
 				// 300 ms pass between two of its writes.
@@ -102,7 +103,7 @@ func TestBackupFailurePathsWithFakes(t *testing.T) {
 				t.Errorf("good lists %+v, %v; want %s", l, err, res.Name)
 			}
 			if len(opened.Healthy) == 2 {
-				if l, err := opened.Healthy[1].Scan(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
+				if l, err := opened.Healthy[1].ListAll(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
 					t.Errorf("bad holds %+v (%v); want nothing", l, err)
 				}
 			}
@@ -119,12 +120,12 @@ func is(target error) func(error) bool {
 func TestBackupFailingEverywhereWithFakes(t *testing.T) {
 	ctx := context.Background()
 	cfg := fakeConfig(t)
-	w1, _ := storagetest.FailNth(1)
-	w2, _ := storagetest.Wrap(storagetest.FailAfter, 1<<10)
-	opened := storage.OpenAll(ctx, []storage.Options{
-		{Name: "one", Remote: storagetest.Memory(t), WrapFs: w1},
-		{Name: "two", Remote: storagetest.Memory(t), WrapFs: w2},
-		{Name: "three", Remote: storagetest.Refused(t), Timeout: time.Second},
+	w1, _ := remotetest.FailNth(1)
+	w2, _ := remotetest.Wrap(remotetest.FailAfter, 1<<10)
+	opened := storage.OpenAll(ctx, []remote.Options{
+		{Name: "one", Remote: remotetest.Memory(t), WrapFs: w1},
+		{Name: "two", Remote: remotetest.Memory(t), WrapFs: w2},
+		{Name: "three", Remote: remotetest.Refused(t), Timeout: time.Second},
 	})
 	res, err := Run(ctx, &fakeEngine{Project: "fake", Rows: 500}, cfg, opened.Healthy, Options{Unreachable: opened.Failed})
 	var partial *PartialError
@@ -139,7 +140,7 @@ func TestBackupFailingEverywhereWithFakes(t *testing.T) {
 	if !slices.Equal(names, []string{"one", "three", "two"}) || len(res.Committed()) != 0 {
 		t.Errorf("failed %v, committed %v; want all three failed", names, res.Committed())
 	}
-	none := storage.OpenAll(ctx, []storage.Options{{Name: "down", Remote: storagetest.Refused(t), Timeout: time.Second}})
+	none := storage.OpenAll(ctx, []remote.Options{{Name: "down", Remote: remotetest.Refused(t), Timeout: time.Second}})
 	if _, err := Run(ctx, &fakeEngine{Project: "fake"}, cfg, none.Healthy, Options{Unreachable: none.Failed}); !errors.Is(err, storage.ErrNoDestination) || !strings.Contains(err.Error(), `"down"`) {
 		t.Errorf("Run with no destination reachable = %v, want ErrNoDestination naming down", err)
 	}
@@ -150,9 +151,9 @@ func TestBackupFailingEverywhereWithFakes(t *testing.T) {
 func TestBackupCommitsWhenPruneIsRefusedWithFakes(t *testing.T) {
 	ctx := context.Background()
 	cfg := fakeConfig(t)
-	remote := storagetest.Memory(t)
-	cfg.Destinations = []config.Destination{{Name: "mem", Remote: remote, Retention: config.Retention{KeepLast: 1}}}
-	d, err := storage.Open(ctx, storage.Options{Name: "mem", Remote: remote})
+	mem := remotetest.Memory(t)
+	cfg.Destinations = []config.Destination{{Name: "mem", Remote: mem, Retention: config.Retention{KeepLast: 1}}}
+	d, err := storage.Open(ctx, remote.Options{Name: "mem", Remote: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,13 +162,13 @@ func TestBackupCommitsWhenPruneIsRefusedWithFakes(t *testing.T) {
 	if _, err := Run(ctx, eng, cfg, []*storage.Destination{d}, Options{Now: func() time.Time { return first }}); err != nil {
 		t.Fatal(err)
 	}
-	wrap, refused := storagetest.FailDeletes(0)
-	d2, err := storage.Open(ctx, storage.Options{Name: "mem", Remote: remote, WrapFs: wrap})
+	wrap, refused := remotetest.FailDeletes(0)
+	d2, err := storage.Open(ctx, remote.Options{Name: "mem", Remote: mem, WrapFs: wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, err := Run(ctx, eng, cfg, []*storage.Destination{d2}, Options{Now: func() time.Time { return first.Add(time.Hour) }})
-	if !errors.Is(err, storagetest.ErrDeleteRefused) || refused.Refused.Load() == 0 {
+	if !errors.Is(err, remotetest.ErrDeleteRefused) || refused.Refused.Load() == 0 {
 		t.Fatalf("Run = %v, want the refused delete", err)
 	}
 	if got := res.Committed(); !slices.Equal(got, []string{"mem"}) {

@@ -12,9 +12,10 @@ import (
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/restore/journal"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // quiescingEngine is fakeEngine with two more services, whose stops and
@@ -148,9 +149,9 @@ func TestQuiesceStartsWhatTheStopReached(t *testing.T) {
 func TestBackupStartsWhatAKilledBackupLeftStopped(t *testing.T) {
 	ctx := context.Background()
 	cfg := fakeConfig(t)
-	remote := storagetest.Memory(t)
-	cfg.Destinations = []config.Destination{{Name: "mem", Remote: remote, Retention: config.DefaultRetention()}}
-	d, err := storage.Open(ctx, storage.Options{Name: "mem", Remote: remote})
+	mem := remotetest.Memory(t)
+	cfg.Destinations = []config.Destination{{Name: "mem", Remote: mem, Retention: config.DefaultRetention()}}
+	d, err := storage.Open(ctx, remote.Options{Name: "mem", Remote: mem})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ type streamed struct {
 // with dr restore, every volume file is hashed on the way past (nothing
 // is extracted to disk), and the archived .env is kept for its check.
 func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed, err error) {
-	p := d.picked
+	p := d.chosen
 	rc, err := p.Source.Open(ctx, p.Backup.Name)
 	if err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ func (d *driller) checkDisk(ctx context.Context, id string) Check {
 		c.Detail = err.Error()
 		return c
 	}
-	need := diskFactor * d.picked.Manifest.Database.DumpSize
+	need := diskFactor * d.chosen.Manifest.Database.DumpSize
 	c.Figures = map[string]int64{"free_bytes": free, "needed_bytes": need}
 	return diskVerdict(c, free, need)
 }
@@ -173,7 +173,7 @@ func parseDfAvail(out string) (int64, error) {
 }
 
 func (d *driller) checkTables(ctx context.Context, srv *mariadb.Server) {
-	wrong, checked, err := restore.CompareRows(ctx, srv, d.picked.Manifest.Database)
+	wrong, checked, err := restore.CompareRows(ctx, srv, d.chosen.Manifest.Database)
 	c := Check{Name: CheckTables, Figures: map[string]int64{"tables": int64(checked)}}
 	switch {
 	case err != nil:
@@ -182,7 +182,7 @@ func (d *driller) checkTables(ctx context.Context, srv *mariadb.Server) {
 		c.Detail = strings.Join(wrong, "; ")
 	default:
 		var rows int64
-		for _, t := range d.picked.Manifest.Database.Tables {
+		for _, t := range d.chosen.Manifest.Database.Tables {
 			rows += t.Rows
 		}
 		c.Figures["rows"] = rows
@@ -195,7 +195,7 @@ func (d *driller) checkTables(ctx context.Context, srv *mariadb.Server) {
 // checkTableHealth runs CHECK TABLE on every table, a batch at a time.
 func (d *driller) checkTableHealth(ctx context.Context, srv *mariadb.Server) {
 	var names []string
-	for _, t := range d.picked.Manifest.Database.Tables {
+	for _, t := range d.chosen.Manifest.Database.Tables {
 		if !t.View {
 			names = append(names, mariadb.QuoteIdent(t.Database)+"."+mariadb.QuoteIdent(t.Name))
 		}
@@ -236,7 +236,7 @@ func checkTableProblems(rows [][]string) []string {
 func (d *driller) checkViews(ctx context.Context, srv *mariadb.Server) {
 	var want []string
 	var dbs []string
-	for _, t := range d.picked.Manifest.Database.Tables {
+	for _, t := range d.chosen.Manifest.Database.Tables {
 		if t.View {
 			want = append(want, t.Database+"."+t.Name)
 			dbs = append(dbs, t.Database)
@@ -246,7 +246,7 @@ func (d *driller) checkViews(ctx context.Context, srv *mariadb.Server) {
 	// The views the backup left out are not expected back; the detail
 	// names them, so a passed check never reads as "every view".
 	var leftOut []string
-	for _, o := range d.picked.Manifest.Database.Omitted {
+	for _, o := range d.chosen.Manifest.Database.Omitted {
 		if o.Kind == archive.OmittedView {
 			leftOut = append(leftOut, o.Database+"."+o.Name)
 		}
@@ -291,7 +291,7 @@ func (d *driller) checkViews(ctx context.Context, srv *mariadb.Server) {
 // and events in the restored server. A backup made before dr recorded them
 // has none listed, and the check says so rather than passing silently.
 func (d *driller) checkObjects(ctx context.Context, srv *mariadb.Server) {
-	db := d.picked.Manifest.Database
+	db := d.chosen.Manifest.Database
 	c := Check{Name: CheckObjects, Figures: map[string]int64{"objects": int64(len(db.Objects))}}
 	if len(db.Objects) == 0 {
 		c.Passed, c.Skipped, c.Detail = true, true, "the backup records no trigger, routine or event"

@@ -15,7 +15,7 @@ import (
 // not a check: a failure leaves the report without checksums, and says so.
 func (d *driller) recordChecksums(ctx context.Context, srv *mariadb.Server) {
 	var refs []mariadb.TableRef
-	for _, t := range d.picked.Manifest.Database.Tables {
+	for _, t := range d.chosen.Manifest.Database.Tables {
 		if !t.View {
 			refs = append(refs, mariadb.TableRef{Database: t.Database, Name: t.Name})
 		}

@@ -161,7 +161,7 @@ func Cleanup(ctx context.Context, eng Engine, stateDir string) (containers, volu
 }
 
 // Run drills the backup the request names. The report is returned
-// whenever a backup was picked, also when a check failed (the error is
+// whenever a backup was chosen, also when a check failed (the error is
 // then a *FailedError) or the report could not be written everywhere.
 func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.Destination, req Request) (*Report, error) {
 	log := req.Logger
@@ -190,20 +190,20 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		log.Warn("removed what an earlier drill left", "containers", len(c), "volumes", len(v))
 	}
 
-	picked, err := restore.Pick(ctx, cfg, dests, req.Name, req.Before)
+	chosen, err := restore.Choose(ctx, cfg, dests, req.Name, req.Before)
 	if err != nil {
 		return nil, err
 	}
-	if picked.Backup.Encrypted && len(req.Identities) == 0 {
+	if chosen.Backup.Encrypted && len(req.Identities) == 0 {
 		return nil, restore.ErrNeedsIdentity
 	}
-	m := picked.Manifest
+	m := chosen.Manifest
 	if m.Database == nil || len(m.Database.Chunks) == 0 {
-		return nil, fmt.Errorf("backup %s holds no database dump: there is nothing to drill", picked.Backup.Name)
+		return nil, fmt.Errorf("backup %s holds no database dump: there is nothing to drill", chosen.Backup.Name)
 	}
 	started := now()
 	rep := &Report{
-		Tool: req.ToolVersion, Backup: picked.Backup.Name, ArchiveSHA256: m.Object.SHA256, Stack: m.Stack, Source: picked.Source.Name(),
+		Tool: req.ToolVersion, Backup: chosen.Backup.Name, ArchiveSHA256: m.Object.SHA256, Stack: m.Stack, Source: chosen.Source.Name(),
 		Host: req.Host, Started: started.UTC(), BackupAgeSeconds: started.Sub(m.FinishedAt).Seconds(),
 		CPUs: cfg.Drill.CPUs, MemoryBytes: int64(cfg.Drill.Memory),
 		Lacks: m.Database.Lacks(),
@@ -211,7 +211,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	for _, l := range rep.Lacks {
 		log.Warn("the backup lacks something: so will a restore of it", "missing", l)
 	}
-	d := &driller{eng: eng, cfg: cfg, req: req, log: log, step: step, rep: rep, picked: picked, now: now, readyTimeout: readyTimeout}
+	d := &driller{eng: eng, cfg: cfg, req: req, log: log, step: step, rep: rep, chosen: chosen, now: now, readyTimeout: readyTimeout}
 	d.run(ctx)
 	rep.Finished = now().UTC()
 	rep.DurationSeconds = rep.Finished.Sub(started).Seconds()
@@ -228,7 +228,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	}
 	log.Info("drill finished", "backup", rep.Backup, "result", result, "failed_checks", rep.Failed, "rto_seconds", rep.RTOSeconds)
 
-	writeErr := writeReport(ctx, dests, picked.Backup.Destinations, rep)
+	writeErr := writeReport(ctx, dests, chosen.Backup.Destinations, rep)
 	if !rep.Passed {
 		return rep, errors.Join(&FailedError{Checks: rep.Failed}, writeErr)
 	}
@@ -268,7 +268,7 @@ type driller struct {
 	log          *slog.Logger
 	step         func(string)
 	rep          *Report
-	picked       *restore.Picked
+	chosen       *restore.Chosen
 	now          func() time.Time
 	readyTimeout time.Duration
 }
@@ -308,10 +308,10 @@ func (d *driller) checkNames() []string {
 }
 
 func (d *driller) run(ctx context.Context) {
-	m := d.picked.Manifest
-	d.step(fmt.Sprintf("verifying %s on %s", d.picked.Backup.Name, d.picked.Source.Name()))
-	err := restore.VerifyPicked(ctx, d.picked, d.req.Identities)
-	for _, f := range d.picked.Faults {
+	m := d.chosen.Manifest
+	d.step(fmt.Sprintf("verifying %s on %s", d.chosen.Backup.Name, d.chosen.Source.Name()))
+	err := restore.VerifyChosen(ctx, d.chosen, d.req.Identities)
+	for _, f := range d.chosen.Faults {
 		d.step(fmt.Sprintf("passed over the copy on %s: %v", f.Destination, f.Err))
 	}
 	if err != nil {
@@ -321,9 +321,9 @@ func (d *driller) run(ctx context.Context) {
 	}
 	// The copy that verified is the one drilled (a fallback's, when the
 	// first was damaged or unreachable).
-	d.rep.Source = d.picked.Source.Name()
+	d.rep.Source = d.chosen.Source.Name()
 	d.add(Check{Name: CheckArchive, Passed: true, Detail: "the whole archive matches its sidecar",
-		Figures: map[string]int64{"bytes": d.picked.Backup.Size, "chunks": int64(len(m.Database.Chunks))}})
+		Figures: map[string]int64{"bytes": d.chosen.Backup.Size, "chunks": int64(len(m.Database.Chunks))}})
 
 	image, err := d.image(ctx)
 	if err != nil {
@@ -343,7 +343,7 @@ func (d *driller) run(ctx context.Context) {
 		Image: image,
 		// Both names: the official MariaDB and MySQL images' contracts.
 		Env:      []string{"MARIADB_ROOT_PASSWORD=" + password, "MYSQL_ROOT_PASSWORD=" + password},
-		Labels:   map[string]string{engine.LabelDrill: d.picked.Backup.Name, LabelOwner: Owner(d.cfg.StateDir)},
+		Labels:   map[string]string{engine.LabelDrill: d.chosen.Backup.Name, LabelOwner: Owner(d.cfg.StateDir)},
 		DataDir:  dataDir,
 		NanoCPUs: int64(d.cfg.Drill.CPUs * 1e9),
 		Memory:   int64(d.cfg.Drill.Memory),
@@ -413,7 +413,7 @@ func (d *driller) image(ctx context.Context) (string, error) {
 			return c.ImageID, nil
 		}
 	}
-	if img := d.picked.Manifest.Database.Image; img != "" {
+	if img := d.chosen.Manifest.Database.Image; img != "" {
 		return img, nil
 	}
 	return "", fmt.Errorf("no database container of the stack to take the image from, and the backup names no image: %v", err)

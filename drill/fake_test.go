@@ -13,6 +13,7 @@ import (
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/remote"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -69,7 +70,7 @@ func TestDamagedBackupNeverReachesAContainer(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, archive.SidecarName(name)), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d, err := storage.Open(context.Background(), storage.Options{Name: "local", Remote: dir})
+	d, err := storage.Open(context.Background(), remote.Options{Name: "local", Remote: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appwrite-dr/dr/remote"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -50,7 +51,7 @@ func TestDrillChecksumsPicksNewestWithSums(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var dests []*storage.Destination
 			for _, name := range []string{"one", "two"} {
-				d, err := storage.Open(ctx, storage.Options{Name: name, Remote: t.TempDir()})
+				d, err := storage.Open(ctx, remote.Options{Name: name, Remote: t.TempDir()})
 				if err != nil {
 					t.Fatal(err)
 				}

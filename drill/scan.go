@@ -38,7 +38,7 @@ func (d *driller) startScan(ctx context.Context) *scanRun {
 		return &scanRun{skipped: notConfigured}
 	}
 	s := &scanRun{}
-	for _, v := range d.picked.Manifest.Volumes {
+	for _, v := range d.chosen.Manifest.Volumes {
 		if slices.Contains(d.cfg.Scan.Volumes, v.Name) {
 			s.volumes = append(s.volumes, v.Name)
 		}

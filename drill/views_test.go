@@ -48,7 +48,7 @@ func TestViewsCheckNamesTheViewsTheBackupLeftOut(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &archive.Manifest{Database: &archive.Database{Tables: tc.tables, Omitted: tc.omitted}}
-			d := &driller{rep: &Report{}, picked: &restore.Picked{Manifest: m}, log: slog.New(slog.DiscardHandler)}
+			d := &driller{rep: &Report{}, chosen: &restore.Chosen{Manifest: m}, log: slog.New(slog.DiscardHandler)}
 			d.checkViews(context.Background(), mariadb.New(viewsServer{rows: tc.have}, "drill"))
 			if len(d.rep.Checks) != 1 {
 				t.Fatalf("checks = %+v, want the views check", d.rep.Checks)

@@ -18,6 +18,7 @@ import (
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/remote"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -99,7 +100,7 @@ func connectEngine(ctx context.Context) (DoctorEngine, func(), error) {
 }
 
 func openStore(ctx context.Context, cfg *config.Config, d config.Destination) (Store, error) {
-	return storage.Open(ctx, storage.Options{Name: d.Name, Remote: d.Remote, RcloneConfig: cfg.RcloneConfig, Timeout: time.Duration(d.Timeout)})
+	return storage.Open(ctx, remote.Options{Name: d.Name, Remote: d.Remote, RcloneConfig: cfg.RcloneConfig, Timeout: time.Duration(d.Timeout)})
 }
 
 // Doctor runs every check and returns the report; it never stops at the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/remote"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -56,7 +57,7 @@ func (f *fakeStore) Probe(ctx context.Context, appendOnly bool) (string, error) 
 		return "", ctx.Err()
 	}
 	if appendOnly && f.probeErr == nil {
-		return storage.ProbePrefix + "abc", nil
+		return remote.ProbePrefix + "abc", nil
 	}
 	return "", f.probeErr
 }
@@ -213,7 +214,7 @@ func TestDoctorAppendOnlyOnlyWrites(t *testing.T) {
 	c.cfg.Destinations[0].Retention.Mode = config.ModeAppendOnly
 	r := c.run()
 	got := status(r, "destination local")
-	if got.Status != StatusOK || !strings.Contains(got.Detail, "append-only") || !strings.Contains(got.Detail, storage.ProbePrefix) {
+	if got.Status != StatusOK || !strings.Contains(got.Detail, "append-only") || !strings.Contains(got.Detail, remote.ProbePrefix) {
 		t.Fatalf("append-only destination: %+v", got)
 	}
 	if len(probed) != 1 || !probed[0] {

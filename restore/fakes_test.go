@@ -11,20 +11,21 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // Restore's choice of copy on the in-memory store with read faults: a
 // backup committed whole on three destinations, then read back through
-// faults (an archive cut short, a sidecar cut short). Pick and verify go
+// faults (an archive cut short, a sidecar cut short). Choose and verify go
 // to the first copy that reads and verifies, and refuse, naming each
 // copy, only when none does.
 func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 	archiveOnly := func(n string) bool { return !strings.HasSuffix(n, archive.SidecarSuffix) }
 	sidecarOnly := func(n string) bool { return strings.HasSuffix(n, archive.SidecarSuffix) }
 	short := func(match func(string) bool) func(fs.Fs) fs.Fs {
-		w, _ := storagetest.TruncateReads(100, match)
+		w, _ := remotetest.TruncateReads(100, match)
 		return w
 	}
 	for _, tc := range []struct {
@@ -40,7 +41,7 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			remotes := []string{storagetest.Memory(t), storagetest.Memory(t), storagetest.Memory(t)}
+			remotes := []string{remotetest.Memory(t), remotetest.Memory(t), remotetest.Memory(t)}
 			names := []string{"first", "second", "third"}
 			var clean, faulty []*storage.Destination
 			for i, r := range remotes {
@@ -48,7 +49,7 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 					to   *[]*storage.Destination
 					wrap func(fs.Fs) fs.Fs
 				}{{&clean, nil}, {&faulty, tc.wraps[i]}} {
-					d, err := storage.Open(ctx, storage.Options{Name: names[i], Remote: r, Timeout: time.Second, WrapFs: set.wrap})
+					d, err := storage.Open(ctx, remote.Options{Name: names[i], Remote: r, Timeout: time.Second, WrapFs: set.wrap})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -58,9 +59,9 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 			_, entry, _ := smallBackupOn(t, clean)
 			cfg := config.Default()
 			cfg.Stack.Project = "app"
-			picked, err := Pick(ctx, cfg, faulty, entry.Name, time.Time{})
+			chosen, err := Choose(ctx, cfg, faulty, entry.Name, time.Time{})
 			if err == nil {
-				err = VerifyPicked(ctx, picked, nil)
+				err = VerifyChosen(ctx, chosen, nil)
 			}
 			var faulted []string
 			var none *NoCopyError
@@ -68,8 +69,8 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 				for _, f := range none.Faults {
 					faulted = append(faulted, f.Destination)
 				}
-			} else if picked != nil {
-				for _, f := range picked.Faults {
+			} else if chosen != nil {
+				for _, f := range chosen.Faults {
 					faulted = append(faulted, f.Destination)
 				}
 			}
@@ -87,7 +88,7 @@ func TestFallbackOnFaultyCopiesWithFakes(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || picked.Source.Name() != tc.wantSource {
+			if err != nil || chosen.Source.Name() != tc.wantSource {
 				t.Fatalf("err = %v; want the copy on %s", err, tc.wantSource)
 			}
 		})

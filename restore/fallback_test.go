@@ -12,6 +12,7 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/internal/teststack"
+	"github.com/appwrite-dr/dr/remote"
 	"github.com/appwrite-dr/dr/storage"
 )
 
@@ -23,7 +24,7 @@ func smallBackup(t *testing.T, dirs ...string) ([]*storage.Destination, storage.
 	ctx := context.Background()
 	var dests []*storage.Destination
 	for i, dir := range dirs {
-		d, err := storage.Open(ctx, storage.Options{Name: []string{"first", "second", "third"}[i], Remote: dir, Timeout: 5 * time.Second})
+		d, err := storage.Open(ctx, remote.Options{Name: []string{"first", "second", "third"}[i], Remote: dir, Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +54,7 @@ func smallBackupOn(t *testing.T, dests []*storage.Destination) ([]*storage.Desti
 	if err := w.Close(m); err != nil {
 		t.Fatal(err)
 	}
-	err = up.Finish(func(d *storage.Destination, r storage.UploadResult) error {
+	err = up.Finish(func(d *storage.Destination, r remote.UploadResult) error {
 		sidecar := *m
 		sidecar.Status = archive.StatusComplete
 		sidecar.Object = &archive.ObjectInfo{Size: r.Size, SHA256: r.SHA256}
@@ -62,7 +63,7 @@ func smallBackupOn(t *testing.T, dests []*storage.Destination) ([]*storage.Desti
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, _, err := storage.Find(ctx, dests, storage.Query{Stack: "app"})
+	entry, _, err := storage.ChooseFrom(ctx, dests, storage.Query{Stack: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}

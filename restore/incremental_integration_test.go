@@ -191,7 +191,7 @@ func verifyOn(t *testing.T, dests []*storage.Destination, name string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := storage.Select(entries, name, time.Time{})
+	entry, err := storage.Choose(entries, storage.Query{Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}

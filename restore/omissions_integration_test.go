@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
@@ -50,7 +49,7 @@ func TestVersionedHistoryAndABrokenViewComeBackAsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := storage.Select(entries, res.Name, time.Time{})
+	entry, err := storage.Choose(entries, storage.Query{Name: res.Name})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ type Engine interface {
 
 // Request says what to restore from which backup.
 type Request struct {
-	// Name picks a backup by name; else Before picks the newest taken
+	// Name chooses a backup by name; else Before chooses the newest taken
 	// before it; else the newest complete backup is used.
 	Name   string
 	Before time.Time
@@ -122,7 +122,7 @@ type Plan struct {
 	Copies   []*storage.Destination
 	Faults   []CopyFault
 	Manifest *archive.Manifest
-	// Suspects are the backups the pick refused as possibly planted.
+	// Suspects are the backups the choice refused as possibly planted.
 	Suspects []storage.Suspect
 	Parts    []string
 	Project  string
@@ -173,20 +173,20 @@ func (p *Plan) Has(part string) bool { return slices.Contains(p.Parts, part) }
 // ErrNeedsIdentity says an encrypted backup was chosen without a key.
 var ErrNeedsIdentity = errors.New("the backup is encrypted: pass --identity FILE (the age identity or SSH private key) or set DR_IDENTITY")
 
-// Prepare picks the backup, fetches its sidecar manifest first, and works
+// Prepare chooses the backup, fetches its sidecar manifest first, and works
 // out what a restore would replace, stop and start. It changes nothing.
 func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.Destination, req Request) (*Plan, error) {
-	picked, err := pickCopy(ctx, cfg, dests, req)
+	chosen, err := chooseCopy(ctx, cfg, dests, req)
 	if err != nil {
 		return nil, err
 	}
-	entry, source, manifest := picked.Backup, picked.Source, picked.Manifest
+	entry, source, manifest := chosen.Backup, chosen.Source, chosen.Manifest
 	if entry.Encrypted && len(req.Identities) == 0 {
 		return nil, ErrNeedsIdentity
 	}
 	plan := &Plan{
-		Backup: entry, Source: source, Copies: picked.Copies, Faults: picked.Faults, Manifest: manifest,
-		Suspects:  picked.Suspects,
+		Backup: entry, Source: source, Copies: chosen.Copies, Faults: chosen.Faults, Manifest: manifest,
+		Suspects:  chosen.Suspects,
 		Project:   cfg.Stack.Project,
 		DBService: cfg.Stack.Database.Service,
 		TargetDir: req.TargetDir,
@@ -260,12 +260,12 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 	return plan, nil
 }
 
-// pick finds the backup the request names among the complete backups of
+// choose finds the backup the request names among the complete backups of
 // the configured stack. A destination that cannot be listed does not stop
 // a restore from the others, but says so when nothing is found.
-func pick(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (storage.CatalogEntry, []storage.Suspect, error) {
+func choose(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (storage.CatalogEntry, []storage.Suspect, error) {
 	q := storage.Query{Stack: cfg.Stack.Project, Name: req.Name, Before: req.Before}
-	entry, suspects, unreachable, err := storage.FindTrusted(ctx, dests, q, time.Duration(cfg.Restore.UploadTolerance))
+	entry, suspects, unreachable, err := storage.ChooseTrusted(ctx, dests, q, time.Duration(cfg.Restore.UploadTolerance))
 	if err == nil && unreachable != nil && req.Logger != nil {
 		req.Logger.Warn("some destinations could not be listed; restoring from the others", "err", unreachable)
 	}

@@ -442,7 +442,7 @@ func TestRowsOverTheDefaultPacketLimitComeBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := storage.Select(entries, res.Name, time.Time{})
+	entry, err := storage.Choose(entries, storage.Query{Name: res.Name})
 	if err != nil {
 		t.Fatal(err)
 	}

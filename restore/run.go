@@ -219,7 +219,7 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 // it was passed over. When none verifies, the error is a *NoCopyError
 // listing each copy's fault.
 func VerifyPlan(ctx context.Context, plan *Plan, ids []age.Identity) error {
-	p := &Picked{Backup: plan.Backup, Source: plan.Source, Manifest: plan.Manifest, Copies: plan.Copies, Faults: plan.Faults}
+	p := &Chosen{Backup: plan.Backup, Source: plan.Source, Manifest: plan.Manifest, Copies: plan.Copies, Faults: plan.Faults}
 	err := p.verify(ctx, ids)
 	plan.Source, plan.Faults = p.Source, p.Faults
 	return err

@@ -8,48 +8,30 @@ import (
 	"sort"
 	"time"
 
-	"github.com/rclone/rclone/fs"
-	"github.com/rclone/rclone/fs/object"
-
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/internal/redact"
+	"github.com/appwrite-dr/dr/remote"
 )
-
-// blobRate is the slowest pace a blob upload is given time for on top
-// of the destination's timeout: a 4 GiB file to a slow remote is not cut
-// short, a put that hangs still ends.
-const blobRate = 256 << 10 // bytes per second
 
 // listedBlob is a blob object as a listing shows it. Its time is asked
 // of the object only by a prune, for the few no backup needs: on some
 // backends (S3) it is a call of its own per object.
 type listedBlob struct {
 	size int64
-	obj  fs.Object
+	obj  remote.Object
 }
 
 // listBlobs lists the blob objects of a stack. A destination that has
 // none yet is an empty listing; a listing error is returned, never read
 // as "empty".
 func (d *Destination) listBlobs(ctx context.Context, stack string) (map[string]listedBlob, error) {
-	lctx, cancel := d.call(ctx)
-	defer cancel()
 	dir := archive.BlobDir(stack)
-	entries, err := d.f.List(lctx, dir[:len(dir)-1])
-	err = timedOut(lctx, err)
-	if errors.Is(err, fs.ErrorDirNotFound) {
-		return map[string]listedBlob{}, nil
-	}
+	objects, err := d.r.List(ctx, dir[:len(dir)-1])
 	if err != nil {
-		return nil, fmt.Errorf("listing the blobs of %s on %q (%s): %w", stack, d.name, d.remote, redact.Error(err))
+		return nil, fmt.Errorf("listing the blobs of %s on %q (%s): %w", stack, d.Name(), d.Remote(), err)
 	}
-	out := make(map[string]listedBlob, len(entries))
-	for _, e := range entries {
-		o, ok := e.(fs.Object)
-		if !ok {
-			continue
-		}
-		name := o.Remote()[len(dir):]
+	out := make(map[string]listedBlob, len(objects))
+	for _, o := range objects {
+		name := o.Name()[len(dir):]
 		if archive.CheckBlobName(name) != nil {
 			continue
 		}
@@ -64,7 +46,7 @@ func (d *Destination) listBlobs(ctx context.Context, stack string) (map[string]l
 // upload, maybe cut short) is not held: a backup that needs it stores it
 // again.
 func (d *Destination) HeldBlobs(ctx context.Context, stack string) (map[string]archive.BlobObject, error) {
-	l, err := d.scanManifests(ctx)
+	l, err := d.listManifests(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -90,17 +72,8 @@ func (d *Destination) HeldBlobs(ctx context.Context, stack string) (map[string]a
 // a killed run may have left (HeldBlobs never counts one), and checks
 // that the destination holds it whole.
 func (d *Destination) PutBlob(ctx context.Context, stack, name string, b *archive.EncodedBlob) (archive.BlobObject, error) {
-	path := archive.BlobPath(stack, name)
-	ctx, cancel := context.WithTimeout(ctx, d.timeoutOr()+time.Duration(b.Size/blobRate)*time.Second)
-	defer cancel()
-	info := object.NewStaticObjectInfo(path, time.Now(), b.Size, true, nil, d.f)
-	o, err := d.f.Put(ctx, b.Reader(), info)
-	err = timedOut(ctx, err)
-	if err == nil && (o == nil || o.Size() != b.Size) {
-		err = errors.New("it was not stored whole")
-	}
-	if err != nil {
-		return archive.BlobObject{}, fmt.Errorf("storing blob %s on %q: %w", name, d.name, d.explain(err))
+	if err := d.r.Put(ctx, archive.BlobPath(stack, name), b.Reader(), b.Size); err != nil {
+		return archive.BlobObject{}, fmt.Errorf("storing blob %s on %q: %w", name, d.Name(), err)
 	}
 	return archive.BlobObject{Name: name, Size: b.Size}, nil
 }
@@ -125,7 +98,7 @@ func (d *Destination) CheckBlobs(ctx context.Context, stack string, need []archi
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return fmt.Errorf("%d blob(s) the backup needs are not on %q as stored (first: %s): not committing it", len(missing), d.name, missing[0])
+		return fmt.Errorf("%d blob(s) the backup needs are not on %q as stored (first: %s): not committing it", len(missing), d.Name(), missing[0])
 	}
 	return nil
 }

@@ -1,15 +1,13 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/rclone/rclone/fs/object"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
 // TestHeldBlobsTrustsOnlyWhatACommitListsWithFakes: a destination holds a
@@ -17,7 +15,7 @@ import (
 // with the size recorded; what a killed upload left is stored again.
 func TestHeldBlobsTrustsOnlyWhatACommitListsWithFakes(t *testing.T) {
 	ctx := context.Background()
-	d := open(t, "mem", storagetest.Memory(t), nil)
+	d := open(t, "mem", remotetest.Memory(t), nil)
 	enc := archive.NewBlobEncoder(0, nil, t.TempDir())
 	put := func(content string) archive.BlobObject {
 		t.Helper()
@@ -35,7 +33,7 @@ func TestHeldBlobsTrustsOnlyWhatACommitListsWithFakes(t *testing.T) {
 	committed, leftover, cut := put("committed"), put("left by a killed run"), put("cut short")
 	name := "appwrite-20261207T030000Z.tar.zst"
 	data := []byte("archive")
-	if _, err := d.f.Put(ctx, strings.NewReader(string(data)), object.NewStaticObjectInfo(name, time.Now(), int64(len(data)), true, nil, d.f)); err != nil {
+	if err := d.r.Put(ctx, name, bytes.NewReader(data), int64(len(data))); err != nil {
 		t.Fatal(err)
 	}
 	m := sidecarFor(name, int64(len(data)), sha(data))

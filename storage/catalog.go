@@ -93,12 +93,12 @@ func Catalog(ctx context.Context, dests []*Destination) ([]CatalogEntry, error) 
 
 // Query says which backup the operator meant: by Name, else the newest
 // taken before Before (when not zero), else the newest. Stack, when set,
-// is the configured stack: only its backups are ever picked.
+// is the configured stack: only its backups are ever chosen.
 type Query struct {
 	Stack  string
 	Name   string
 	Before time.Time
-	// Pinned picks among the pinned backups only (the upgrade-failed
+	// Pinned chooses among the pinned backups only (the upgrade-failed
 	// runbook: the one kept before an upgrade). A Name is taken as it is.
 	Pinned bool
 }
@@ -117,18 +117,18 @@ func OfStack(entries []CatalogEntry, stack string) []CatalogEntry {
 	return mine
 }
 
-// Pick is the one selection rule every command uses. Without a
+// Choose is the one selection rule every command uses. Without a
 // configured stack, --latest and --before refuse to choose between the
 // backups of several stacks sharing a destination; a named backup of
 // another stack than the configured one is refused.
-func Pick(entries []CatalogEntry, q Query) (CatalogEntry, error) {
+func Choose(entries []CatalogEntry, q Query) (CatalogEntry, error) {
 	if q.Name != "" {
 		for _, e := range entries {
 			if e.Name == q.Name && q.Stack != "" && e.Stack != q.Stack {
 				return CatalogEntry{}, fmt.Errorf("backup %q is of stack %q, not of the configured stack.project %q: %w", q.Name, e.Stack, q.Stack, ErrOtherStack)
 			}
 		}
-		return Select(entries, q.Name, q.Before)
+		return chooseAmong(entries, q.Name, q.Before)
 	}
 	mine := OfStack(entries, q.Stack)
 	if q.Stack == "" {
@@ -139,7 +139,7 @@ func Pick(entries []CatalogEntry, q Query) (CatalogEntry, error) {
 	if q.Pinned {
 		mine = Pinned(mine)
 	}
-	e, err := Select(mine, "", q.Before)
+	e, err := chooseAmong(mine, "", q.Before)
 	if err != nil && q.Pinned {
 		of := ""
 		if q.Stack != "" {
@@ -170,15 +170,15 @@ func Stacks(entries []CatalogEntry) []string {
 	return out
 }
 
-// Find lists the destinations and picks the backup the query means. When
+// ChooseFrom lists the destinations and chooses the backup the query means. When
 // nothing is found and some destination could not be listed, the error
 // says so; when a backup is found, the unreachable ones are returned too
 // (nil when all answered), for the caller to report.
-func Find(ctx context.Context, dests []*Destination, q Query) (CatalogEntry, *Unreachable, error) {
+func ChooseFrom(ctx context.Context, dests []*Destination, q Query) (CatalogEntry, *Unreachable, error) {
 	entries, listErr := Catalog(ctx, dests)
 	var un *Unreachable
 	errors.As(listErr, &un)
-	e, err := Pick(entries, q)
+	e, err := Choose(entries, q)
 	if err != nil && un != nil {
 		return e, un, fmt.Errorf("%w (and %w)", err, un)
 	}
@@ -188,9 +188,9 @@ func Find(ctx context.Context, dests []*Destination, q Query) (CatalogEntry, *Un
 // ErrNoBackup says no complete backup matches.
 var ErrNoBackup = errors.New("no complete backup found")
 
-// Select picks a backup from a catalog: by name, else the newest one taken
+// chooseAmong chooses a backup from a catalog: by name, else the newest one taken
 // before before (when not zero), else the newest.
-func Select(entries []CatalogEntry, name string, before time.Time) (CatalogEntry, error) {
+func chooseAmong(entries []CatalogEntry, name string, before time.Time) (CatalogEntry, error) {
 	for _, e := range entries {
 		switch {
 		case name != "":

@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
-	"github.com/rclone/rclone/fs"
-
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/internal/redact"
+	"github.com/appwrite-dr/dr/remote"
 )
 
 // Drill reports are objects of their own beside the backup they prove,
@@ -118,7 +115,7 @@ func ParseDrillSummary(data []byte) (*DrillSummary, error) {
 // object of that name is never replaced. It returns the object's name.
 func (d *Destination) PutDrillReport(ctx context.Context, backup string, started time.Time, data []byte) (string, error) {
 	name := DrillReportName(backup, started)
-	if err := d.putOnce(ctx, name, data, time.Now()); err != nil {
+	if err := d.r.PutOnce(ctx, name, data, time.Now()); err != nil {
 		return name, fmt.Errorf("writing drill report %s: %w", name, err)
 	}
 	return name, nil
@@ -126,47 +123,34 @@ func (d *Destination) PutDrillReport(ctx context.Context, backup string, started
 
 // ReadDrillReport reads one drill report object, whole.
 func (d *Destination) ReadDrillReport(ctx context.Context, name string) ([]byte, error) {
-	o, err := d.object(ctx, name)
+	o, err := d.r.Stat(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("reading drill report %s on %q: %w", name, d.name, err)
+		return nil, fmt.Errorf("reading drill report %s on %q: %w", name, d.Name(), err)
 	}
 	return d.readDrillObject(ctx, o)
 }
 
-func (d *Destination) readDrillObject(ctx context.Context, o fs.Object) ([]byte, error) {
+func (d *Destination) readDrillObject(ctx context.Context, o remote.Object) ([]byte, error) {
 	if o.Size() > maxDrillReportSize {
-		return nil, fmt.Errorf("drill report %s is %d bytes, more than a report can be", o.Remote(), o.Size())
+		return nil, fmt.Errorf("drill report %s is %d bytes, more than a report can be", o.Name(), o.Size())
 	}
-	ctx, cancel := d.call(ctx)
-	defer cancel()
-	rc, err := o.Open(ctx)
+	data, err := d.r.ReadAll(ctx, o, maxDrillReportSize)
 	if err != nil {
-		return nil, fmt.Errorf("reading drill report %s on %q: %w", o.Remote(), d.name, timedOut(ctx, err))
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxDrillReportSize))
-	if err != nil {
-		return nil, fmt.Errorf("reading drill report %s on %q: %w", o.Remote(), d.name, err)
+		return nil, fmt.Errorf("reading drill report %s on %q: %w", o.Name(), d.Name(), err)
 	}
 	return data, nil
 }
 
 // DrillReports lists the drill report objects of backup, oldest first.
 func (d *Destination) DrillReports(ctx context.Context, backup string) ([]string, error) {
-	lctx, cancel := d.call(ctx)
-	entries, err := d.f.List(lctx, "")
-	err = timedOut(lctx, err)
-	cancel()
-	if errors.Is(err, fs.ErrorDirNotFound) {
-		return nil, nil
-	}
+	objects, err := d.r.List(ctx, "")
 	if err != nil {
-		return nil, fmt.Errorf("listing destination %q (%s): %w", d.name, d.remote, redact.Error(err))
+		return nil, fmt.Errorf("listing destination %q (%s): %w", d.Name(), d.Remote(), err)
 	}
 	var out []string
-	for _, e := range entries {
-		if b, _, ok := ParseDrillReportName(e.Remote()); ok && b == backup {
-			out = append(out, e.Remote())
+	for _, o := range objects {
+		if b, _, ok := ParseDrillReportName(o.Name()); ok && b == backup {
+			out = append(out, o.Name())
 		}
 	}
 	return out, nil // rclone lists sorted by name, which sorts by time
@@ -181,11 +165,11 @@ type backupFacts struct {
 
 // lastDrill reads every drill report of a backup and returns the one that
 // stands for its last drill (see newestDrill), or nil when there is none.
-func (d *Destination) lastDrill(ctx context.Context, reports []fs.Object, b backupFacts, now time.Time) *DrillSummary {
+func (d *Destination) lastDrill(ctx context.Context, reports []remote.Object, b backupFacts, now time.Time) *DrillSummary {
 	summaries := make([]*DrillSummary, 0, len(reports))
 	for _, o := range reports {
 		data, err := d.readDrillObject(ctx, o)
-		summaries = append(summaries, judgeDrillReport(o.Remote(), data, err, b, now))
+		summaries = append(summaries, judgeDrillReport(o.Name(), data, err, b, now))
 	}
 	return newestDrill(summaries)
 }
@@ -246,7 +230,7 @@ func bindingRank(binding string) int {
 	}
 }
 
-// newestDrill picks the report that stands for a backup's last drill:
+// newestDrill chooses the report that stands for a backup's last drill:
 // a bound report over an unbound one over an invalid one (so that a
 // planted or older-format report never hides a bound verdict), then the
 // newest by the start time written inside, never by the object's name.

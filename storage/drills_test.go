@@ -59,9 +59,9 @@ func archiveSHA256s(t *testing.T, d *Destination) map[string]string {
 // prune deletes reports with their backup, and reports whose backup is
 // gone after the grace period; a report is never written twice.
 func TestDrillReportsFeedListAndRetention(t *testing.T) {
-	conformance(t, func(t *testing.T, remote string) {
+	conformance(t, func(t *testing.T, where string) {
 		ctx := context.Background()
-		d := open(t, "dest", remote, nil)
+		d := open(t, "dest", where, nil)
 		names := sevenDaily(t, d)
 		sums := archiveSHA256s(t, d)
 		drilled, failed := names[1], names[3]
@@ -129,7 +129,7 @@ func TestDrillReportsFeedListAndRetention(t *testing.T) {
 		if _, err := d.PutDrillReport(ctx, orphan, first, drillReport(orphan, "", first, true)); err != nil {
 			t.Fatal(err)
 		}
-		l, err := d.Scan(ctx)
+		l, err := d.ListAll(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

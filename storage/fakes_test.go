@@ -10,7 +10,8 @@ import (
 	"github.com/rclone/rclone/fs"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
 // Each fault of the fakes, on the in-memory store beside a healthy one:
@@ -27,32 +28,32 @@ func TestFaultsAreEachDestinationsOwnWithFakes(t *testing.T) {
 		want  func(error) bool // what the faulty destination's error is (nil: any)
 	}{
 		{"fail the first write (the upload)", func() faulted {
-			w, f := storagetest.FailNth(1)
+			w, f := remotetest.FailNth(1)
 			return faulted{w, f.Fired.Load}
-		}, isErr(storagetest.ErrNthWrite)},
+		}, isErr(remotetest.ErrNthWrite)},
 		{"fail the second write (the commit)", func() faulted {
-			w, f := storagetest.FailNth(2)
+			w, f := remotetest.FailNth(2)
 			return faulted{w, f.Fired.Load}
-		}, isErr(storagetest.ErrNthWrite)},
+		}, isErr(remotetest.ErrNthWrite)},
 		{"fail after some bytes", func() faulted {
-			w, f := storagetest.Wrap(storagetest.FailAfter, 32<<10)
+			w, f := remotetest.Wrap(remotetest.FailAfter, 32<<10)
 			return faulted{w, f.Fired.Load}
-		}, isErr(storagetest.ErrInjected)},
+		}, isErr(remotetest.ErrInjected)},
 		{"truncate silently", func() faulted {
-			w, f := storagetest.Wrap(storagetest.Truncate, 32<<10)
+			w, f := remotetest.Wrap(remotetest.Truncate, 32<<10)
 			return faulted{w, f.Fired.Load}
 		}, nil},
 		{"stall", func() faulted {
-			w, f := storagetest.Wrap(storagetest.Stall, 32<<10)
+			w, f := remotetest.Wrap(remotetest.Stall, 32<<10)
 			return faulted{w, f.Fired.Load}
-		}, func(err error) bool { var te *TimeoutError; return errors.As(err, &te) }},
+		}, func(err error) bool { var te *remote.TimeoutError; return errors.As(err, &te) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			fault := tc.fault()
-			opened := OpenAll(ctx, []Options{
-				{Name: "good", Remote: storagetest.Memory(t), Timeout: 200 * time.Millisecond},
-				{Name: "bad", Remote: storagetest.Memory(t), Timeout: 200 * time.Millisecond, WrapFs: fault.wrap},
+			opened := OpenAll(ctx, []remote.Options{
+				{Name: "good", Remote: remotetest.Memory(t), Timeout: 200 * time.Millisecond},
+				{Name: "bad", Remote: remotetest.Memory(t), Timeout: 200 * time.Millisecond, WrapFs: fault.wrap},
 			})
 			dests, err := opened.Require()
 			if err != nil || len(dests) != 2 {
@@ -66,7 +67,7 @@ func TestFaultsAreEachDestinationsOwnWithFakes(t *testing.T) {
 					t.Fatalf("write failed although one destination is healthy: %v", err)
 				}
 			}
-			err = u.Finish(func(d *Destination, r UploadResult) error {
+			err = u.Finish(func(d *Destination, r remote.UploadResult) error {
 				err := d.Commit(ctx, sidecarFor(name, r.Size, r.SHA256))
 				if err != nil {
 					// As backup.Run does: an archive no one committed goes.
@@ -93,7 +94,7 @@ func TestFaultsAreEachDestinationsOwnWithFakes(t *testing.T) {
 			if l, err := dests[0].List(ctx); err != nil || len(l) != 1 {
 				t.Errorf("good lists %v, %v; want the backup", l, err)
 			}
-			if l, err := dests[1].Scan(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
+			if l, err := dests[1].ListAll(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
 				t.Errorf("bad holds %+v (%v); want nothing, no partial object", l, err)
 			}
 		})
@@ -107,9 +108,9 @@ func isErr(target error) func(error) bool {
 // A destination whose server refuses connections fails to open on its
 // own; the in-memory one beside it opens.
 func TestRefusedOpenIsThatDestinationsFailureWithFakes(t *testing.T) {
-	opened := OpenAll(context.Background(), []Options{
-		{Name: "mem", Remote: storagetest.Memory(t)},
-		{Name: "down", Remote: storagetest.Refused(t), Timeout: time.Second},
+	opened := OpenAll(context.Background(), []remote.Options{
+		{Name: "mem", Remote: remotetest.Memory(t)},
+		{Name: "down", Remote: remotetest.Refused(t), Timeout: time.Second},
 	})
 	if got := strings.Join(opened.Names(), ","); got != "mem" {
 		t.Errorf("healthy = %q, want mem", got)
@@ -119,47 +120,12 @@ func TestRefusedOpenIsThatDestinationsFailureWithFakes(t *testing.T) {
 	}
 }
 
-// A backup whose archive reads back short on one destination is still
-// listed there (its sidecar is whole) but fails to read in full: the
-// fault restore's fallback is built for.
-func TestTruncatedReadsComeBackShortWithFakes(t *testing.T) {
-	ctx := context.Background()
-	wrap, faulty := storagetest.TruncateReads(1<<10, func(n string) bool { return !strings.HasSuffix(n, ".json") })
-	d, err := Open(ctx, Options{Name: "mem", Remote: storagetest.Memory(t), WrapFs: wrap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := archive.ObjectName("app", when, false)
-	data := payload(64 << 10)
-	upload(t, []*Destination{d}, name, data)
-	if l, err := d.List(ctx); err != nil || len(l) != 1 {
-		t.Fatalf("List = %v, %v", l, err)
-	}
-	rc, err := d.Open(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	var n int64
-	buf := make([]byte, 4<<10)
-	for {
-		k, err := rc.Read(buf)
-		n += int64(k)
-		if err != nil {
-			break
-		}
-	}
-	if n != 1<<10 || faulty.Fired.Load() != 1 {
-		t.Errorf("read %d bytes (fired %d), want 1024 and one cut", n, faulty.Fired.Load())
-	}
-}
-
 // The selection rule on the in-memory store: two stacks share a
-// destination, a second destination holds an older copy; Find picks
+// destination, a second destination holds an older copy; ChooseFrom chooses
 // this stack's newest, wherever it is, and never the other stack's.
-func TestFindWithFakes(t *testing.T) {
+func TestChooseFromWithFakes(t *testing.T) {
 	ctx := context.Background()
-	a, b := open(t, "a", storagetest.Memory(t), nil), open(t, "b", storagetest.Memory(t), nil)
+	a, b := open(t, "a", remotetest.Memory(t), nil), open(t, "b", remotetest.Memory(t), nil)
 	at := func(h int) time.Time { return time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC) }
 	put := func(d *Destination, stack string, h int) string {
 		name := archive.ObjectName(stack, at(h), false)
@@ -167,7 +133,7 @@ func TestFindWithFakes(t *testing.T) {
 		if _, err := u.Write([]byte("x")); err != nil {
 			t.Fatal(err)
 		}
-		if err := u.Finish(func(d *Destination, r UploadResult) error {
+		if err := u.Finish(func(d *Destination, r remote.UploadResult) error {
 			return d.Commit(ctx, &archive.Manifest{Format: archive.FormatVersion, Stack: stack, Name: name, Status: archive.StatusComplete,
 				FinishedAt: at(h), Object: &archive.ObjectInfo{Size: r.Size, SHA256: r.SHA256}})
 		}); err != nil {
@@ -188,12 +154,12 @@ func TestFindWithFakes(t *testing.T) {
 		{"by name, on the second destination", Query{Stack: "app", Name: old}, old},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, unreachable, err := Find(ctx, []*Destination{a, b}, tc.q)
+			got, unreachable, err := ChooseFrom(ctx, []*Destination{a, b}, tc.q)
 			if err != nil || unreachable != nil {
-				t.Fatalf("Find = %v, %v", unreachable, err)
+				t.Fatalf("ChooseFrom = %v, %v", unreachable, err)
 			}
 			if got.Name != tc.want {
-				t.Errorf("Find picked %s, want %s", got.Name, tc.want)
+				t.Errorf("ChooseFrom chose %s, want %s", got.Name, tc.want)
 			}
 		})
 	}

@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/internal/teststack"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote"
 )
 
 // put writes one object through an upload, failing the test if it fails.
@@ -131,7 +130,7 @@ func TestFreeNameGivesUp(t *testing.T) {
 
 // TestUploadNeverWritesOverAnotherBackup uploads under a name that some
 // object of the same backup already holds: the upload fails on that
-// destination with ErrNameTaken, and what was there is untouched, whether
+// destination with remote.ErrNameTaken, and what was there is untouched, whether
 // the run closes or aborts.
 func TestUploadNeverWritesOverAnotherBackup(t *testing.T) {
 	name := archive.ObjectName("appwrite", when, false)
@@ -148,9 +147,9 @@ func TestUploadNeverWritesOverAnotherBackup(t *testing.T) {
 	} {
 		for _, abort := range []bool{false, true} {
 			t.Run(taken.what+map[bool]string{false: "/close", true: "/abort"}[abort], func(t *testing.T) {
-				conformance(t, func(t *testing.T, remote string) {
+				conformance(t, func(t *testing.T, where string) {
 					ctx := context.Background()
-					d := open(t, "dest", remote, nil)
+					d := open(t, "dest", where, nil)
 					before := map[string][]byte{}
 					for i, n := range taken.objects {
 						body := payload(200 + i)
@@ -161,11 +160,11 @@ func TestUploadNeverWritesOverAnotherBackup(t *testing.T) {
 					_, _ = u.Write(payload(300 << 10))
 					if abort {
 						u.Abort(ctx)
-					} else if err := u.Close(); !errors.Is(err, ErrNameTaken) {
-						t.Errorf("Close = %v, want ErrNameTaken", err)
+					} else if err := u.Close(); !errors.Is(err, remote.ErrNameTaken) {
+						t.Errorf("Close = %v, want remote.ErrNameTaken", err)
 					}
-					if r := u.Results()[0]; !errors.Is(r.Err, ErrNameTaken) && !abort {
-						t.Errorf("result %+v, want ErrNameTaken", r)
+					if r := u.Results()[0]; !errors.Is(r.Err, remote.ErrNameTaken) && !abort {
+						t.Errorf("result %+v, want remote.ErrNameTaken", r)
 					}
 					for n, body := range before {
 						if got := readAll(t, d, n); !bytes.Equal(got, body) {
@@ -179,18 +178,18 @@ func TestUploadNeverWritesOverAnotherBackup(t *testing.T) {
 }
 
 // TestCommitNeverWritesOverASidecar: a sidecar already there is another
-// run's commit, told apart by ErrNameTaken and left as it was.
+// run's commit, told apart by remote.ErrNameTaken and left as it was.
 func TestCommitNeverWritesOverASidecar(t *testing.T) {
-	conformance(t, func(t *testing.T, remote string) {
+	conformance(t, func(t *testing.T, where string) {
 		ctx := context.Background()
-		d := open(t, "dest", remote, nil)
+		d := open(t, "dest", where, nil)
 		name := archive.ObjectName("appwrite", when, false)
 		data := payload(5000)
 		upload(t, []*Destination{d}, name, data)
 		first := readAll(t, d, archive.SidecarName(name))
 		err := d.Commit(ctx, sidecarFor(name, 1, "0"))
-		if !errors.Is(err, ErrNameTaken) {
-			t.Errorf("second commit: %v, want ErrNameTaken", err)
+		if !errors.Is(err, remote.ErrNameTaken) {
+			t.Errorf("second commit: %v, want remote.ErrNameTaken", err)
 		}
 		if got := readAll(t, d, archive.SidecarName(name)); !bytes.Equal(got, first) {
 			t.Error("the sidecar was replaced")
@@ -285,48 +284,5 @@ func TestRelatedNames(t *testing.T) {
 		if got := related(tt.name); !slices.Equal(got, tt.want) {
 			t.Errorf("related(%s) = %v, want %v", tt.name, got, tt.want)
 		}
-	}
-}
-
-// TestFullDiskSaysWhichDisk fills a local destination, and the $TMPDIR
-// where rclone spools for a destination that cannot take a stream: each
-// error says no space is left, and where.
-func TestFullDiskSaysWhichDisk(t *testing.T) {
-	full := storagetest.FullDisk(t, 64<<10)
-	if full == "" {
-		// CI runs as root: a skip there would hide that the mount broke.
-		if teststack.Required() {
-			t.Fatal("no tmpfs could be mounted, and DR_INTEGRATION=required: run as root")
-		}
-		t.Skip("no tmpfs can be mounted here (needs root); backup's TestFullDestinationSaysSo covers the local case with an injected ENOSPC")
-	}
-	for _, tt := range []struct {
-		name, want string
-		dest       func(t *testing.T) *Destination
-	}{
-		{"local destination", `no space left on "dest"`, func(t *testing.T) *Destination { return open(t, "dest", full, nil) }},
-		{"spool for webdav", "no space left in " + full, func(t *testing.T) *Destination {
-			t.Setenv("TMPDIR", full)
-			return open(t, "dest", storagetest.StartWebDAV(t, t.TempDir(), false), nil)
-		}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			d := tt.dest(t)
-			u := NewUpload(context.Background(), []*Destination{d}, archive.ObjectName("appwrite", when, false))
-			data := payload(1 << 20)
-			var err error
-			for i := 0; i < 4 && err == nil; i++ {
-				_, err = u.Write(data)
-			}
-			if cerr := u.Close(); err == nil {
-				err = cerr
-			}
-			if !errors.Is(err, ErrNoSpace) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got %v, want ErrNoSpace saying %q", err, tt.want)
-			}
-			if l, err := d.Scan(context.Background()); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
-				t.Errorf("the destination holds %+v (%v)", l, err)
-			}
-		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/appwrite-dr/dr/remote"
 )
 
 // Failure is one destination's failure: it could not be opened, listed,
@@ -60,7 +62,7 @@ func (o *Opened) Require() ([]*Destination, error) {
 // OpenAll opens every destination at once, so that remotes which do not
 // answer cost one timeout, not one each. A destination that cannot be
 // opened is a Failure; the others are returned in the order given.
-func OpenAll(ctx context.Context, opts []Options) *Opened {
+func OpenAll(ctx context.Context, opts []remote.Options) *Opened {
 	dests := make([]*Destination, len(opts))
 	errs := make([]error, len(opts))
 	var wg sync.WaitGroup

@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/rclone/rclone/fs"
-
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/remote"
 )
 
 // MaxNoteLen bounds a pin's note, in bytes: it is one line of dr list.
@@ -93,22 +91,22 @@ func (d *Destination) PinWithNote(ctx context.Context, name string, at time.Time
 		return nil, fmt.Errorf("pinning %s: %w", name, err)
 	}
 	if _, err := d.ReadSidecar(ctx, name); err != nil {
-		return nil, fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
+		return nil, fmt.Errorf("pinning %s on %q: %w", name, d.Name(), err)
 	}
 	pin := archive.PinName(name)
-	if o, err := d.object(ctx, pin); err == nil {
+	if o, err := d.r.Stat(ctx, pin); err == nil {
 		p, err := d.readPin(ctx, o)
 		if err != nil {
-			return nil, fmt.Errorf("pinning %s on %q: it is pinned already, but %w", name, d.name, err)
+			return nil, fmt.Errorf("pinning %s on %q: it is pinned already, but %w", name, d.Name(), err)
 		}
 		return &p, nil
-	} else if !errors.Is(err, fs.ErrorObjectNotFound) {
-		return nil, fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
+	} else if !errors.Is(err, remote.ErrNotFound) {
+		return nil, fmt.Errorf("pinning %s on %q: %w", name, d.Name(), err)
 	}
-	err := d.putOnce(ctx, pin, pinBody(at, note), at)
-	if errors.Is(err, ErrNameTaken) {
+	err := d.r.PutOnce(ctx, pin, pinBody(at, note), at)
+	if errors.Is(err, remote.ErrNameTaken) {
 		// Pinned meanwhile by another run: its pin stands.
-		if o, oerr := d.object(ctx, pin); oerr == nil {
+		if o, oerr := d.r.Stat(ctx, pin); oerr == nil {
 			if p, rerr := d.readPin(ctx, o); rerr == nil {
 				return &p, nil
 			}
@@ -116,19 +114,19 @@ func (d *Destination) PinWithNote(ctx context.Context, name string, at time.Time
 		return &PinInfo{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pinning %s on %q: %w", name, d.name, err)
+		return nil, fmt.Errorf("pinning %s on %q: %w", name, d.Name(), err)
 	}
 	return nil, nil
 }
 
 // ReadPin reads a backup's pin; nil when it is not pinned.
 func (d *Destination) ReadPin(ctx context.Context, name string) (*PinInfo, error) {
-	o, err := d.object(ctx, archive.PinName(name))
-	if errors.Is(err, fs.ErrorObjectNotFound) {
+	o, err := d.r.Stat(ctx, archive.PinName(name))
+	if errors.Is(err, remote.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the pin of %s on %q: %w", name, d.name, err)
+		return nil, fmt.Errorf("reading the pin of %s on %q: %w", name, d.Name(), err)
 	}
 	p, err := d.readPin(ctx, o)
 	if err != nil {
@@ -137,28 +135,21 @@ func (d *Destination) ReadPin(ctx context.Context, name string) (*PinInfo, error
 	return &p, nil
 }
 
-func (d *Destination) readPin(ctx context.Context, o fs.Object) (PinInfo, error) {
+func (d *Destination) readPin(ctx context.Context, o remote.Object) (PinInfo, error) {
 	if o.Size() > maxPinSize {
-		return PinInfo{}, fmt.Errorf("pin %s is %d bytes, more than a pin can be", o.Remote(), o.Size())
+		return PinInfo{}, fmt.Errorf("pin %s is %d bytes, more than a pin can be", o.Name(), o.Size())
 	}
-	ctx, cancel := d.call(ctx)
-	defer cancel()
-	rc, err := o.Open(ctx)
+	data, err := d.r.ReadAll(ctx, o, maxPinSize)
 	if err != nil {
-		return PinInfo{}, fmt.Errorf("reading pin %s: %w", o.Remote(), timedOut(ctx, err))
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxPinSize))
-	if err != nil {
-		return PinInfo{}, fmt.Errorf("reading pin %s: %w", o.Remote(), timedOut(ctx, err))
+		return PinInfo{}, fmt.Errorf("reading pin %s: %w", o.Name(), err)
 	}
 	return parsePin(data), nil
 }
 
 // pinNote is the note of a listed pin, "" when there is none or it cannot
 // be read: the pin's presence, not its note, is what keeps the backup.
-func (d *Destination) pinNote(ctx context.Context, o fs.Object) string {
-	if o == nil {
+func (d *Destination) pinNote(ctx context.Context, o remote.Object, pinned bool) string {
+	if !pinned {
 		return ""
 	}
 	p, err := d.readPin(ctx, o)

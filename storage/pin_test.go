@@ -7,16 +7,16 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
-// The upgrade-failed runbook's pick on the in-memory store: the newest
+// The upgrade-failed runbook's choice on the in-memory store: the newest
 // pinned backup, wherever its pin is, with its note, never a newer
 // unpinned one; unpinning it falls back to the next pinned one; with no
 // pin at all the error says how to make one.
-func TestPickPinnedWithFakes(t *testing.T) {
+func TestChoosePinnedWithFakes(t *testing.T) {
 	ctx := context.Background()
-	a, b := open(t, "a", storagetest.Memory(t), nil), open(t, "b", storagetest.Memory(t), nil)
+	a, b := open(t, "a", remotetest.Memory(t), nil), open(t, "b", remotetest.Memory(t), nil)
 	at := func(h int) time.Time { return time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC) }
 	put := func(h int, dests ...*Destination) string {
 		name := archive.ObjectName("appwrite", at(h), false)
@@ -37,33 +37,33 @@ func TestPickPinnedWithFakes(t *testing.T) {
 	}
 
 	q := Query{Stack: "appwrite", Pinned: true}
-	got, _, err := Find(ctx, []*Destination{a, b}, q)
+	got, _, err := ChooseFrom(ctx, []*Destination{a, b}, q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Name != beforeUpgrade || !got.Pinned || got.PinNote != "before 1.8.1" {
-		t.Errorf("picked %s (pinned %v, note %q), want %s pinned with its note", got.Name, got.Pinned, got.PinNote, beforeUpgrade)
+		t.Errorf("chose %s (pinned %v, note %q), want %s pinned with its note", got.Name, got.Pinned, got.PinNote, beforeUpgrade)
 	}
-	if latest, _, err := Find(ctx, []*Destination{a, b}, Query{Stack: "appwrite"}); err != nil || latest.Name != newest || latest.Pinned {
-		t.Errorf("without Pinned the pick is %s (pinned %v, %v), want the newest, %s, unpinned", latest.Name, latest.Pinned, err, newest)
+	if latest, _, err := ChooseFrom(ctx, []*Destination{a, b}, Query{Stack: "appwrite"}); err != nil || latest.Name != newest || latest.Pinned {
+		t.Errorf("without Pinned the choice is %s (pinned %v, %v), want the newest, %s, unpinned", latest.Name, latest.Pinned, err, newest)
 	}
 
-	if got, _, err := Find(ctx, []*Destination{a, b}, Query{Stack: "appwrite", Pinned: true, Before: at(2)}); err != nil || got.Name != oldPin {
-		t.Errorf("pinned before %s: picked %s (%v), want %s", at(2), got.Name, err, oldPin)
+	if got, _, err := ChooseFrom(ctx, []*Destination{a, b}, Query{Stack: "appwrite", Pinned: true, Before: at(2)}); err != nil || got.Name != oldPin {
+		t.Errorf("pinned before %s: chose %s (%v), want %s", at(2), got.Name, err, oldPin)
 	}
 	if err := b.Unpin(ctx, beforeUpgrade); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, err := Find(ctx, []*Destination{a, b}, q); err != nil || got.Name != oldPin || got.PinNote != "" {
-		t.Errorf("after unpinning, picked %s (note %q, %v), want the older pinned %s", got.Name, got.PinNote, err, oldPin)
+	if got, _, err := ChooseFrom(ctx, []*Destination{a, b}, q); err != nil || got.Name != oldPin || got.PinNote != "" {
+		t.Errorf("after unpinning, chose %s (note %q, %v), want the older pinned %s", got.Name, got.PinNote, err, oldPin)
 	}
 
 	if err := a.Unpin(ctx, oldPin); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = Find(ctx, []*Destination{a, b}, q)
+	_, _, err = ChooseFrom(ctx, []*Destination{a, b}, q)
 	if err == nil || !strings.Contains(err.Error(), "pinned") || !strings.Contains(err.Error(), "dr backup --pin") {
-		t.Errorf("with no pin, Find = %v; want an error saying how to pin one", err)
+		t.Errorf("with no pin, ChooseFrom = %v; want an error saying how to pin one", err)
 	}
 }
 
@@ -72,7 +72,7 @@ func TestPickPinnedWithFakes(t *testing.T) {
 // line) reads as pinned without a note.
 func TestPinNoteIsWrittenOnceWithFakes(t *testing.T) {
 	ctx := context.Background()
-	d := open(t, "mem", storagetest.Memory(t), nil)
+	d := open(t, "mem", remotetest.Memory(t), nil)
 	name := archive.ObjectName("appwrite", when, false)
 	upload(t, []*Destination{d}, name, []byte("backup"))
 

@@ -71,10 +71,10 @@ func (r *PruneReport) Removed() int {
 // deletes nothing. Deletion goes on past a failed one; the error joins
 // every failure, and the report says what was deleted.
 func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
-	rep := &PruneReport{Destination: d.name, DryRun: opts.DryRun}
-	l, err := d.Scan(ctx)
+	rep := &PruneReport{Destination: d.Name(), DryRun: opts.DryRun}
+	l, err := d.ListAll(ctx)
 	if err != nil {
-		return rep, fmt.Errorf("pruning %q: nothing was deleted: %w", d.name, err)
+		return rep, fmt.Errorf("pruning %q: nothing was deleted: %w", d.Name(), err)
 	}
 	byStack := map[string][]Candidate{}
 	for _, b := range l.Complete {
@@ -158,7 +158,7 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 	// needs, which the next prune deletes; never a backup without its
 	// blobs. They are judged against the destination as it is now, once
 	// for every stack.
-	if after, err := d.scanManifests(ctx); err != nil {
+	if after, err := d.listManifests(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("listing the backups left, to delete the blobs none needs: %w", err))
 	} else {
 		for _, s := range stacks {
@@ -170,7 +170,7 @@ func (d *Destination) Prune(ctx context.Context, opts PruneOptions) (*PruneRepor
 		}
 	}
 	if len(errs) > 0 {
-		return rep, fmt.Errorf("pruning %q: %w", d.name, errors.Join(errs...))
+		return rep, fmt.Errorf("pruning %q: %w", d.Name(), errors.Join(errs...))
 	}
 	return rep, nil
 }

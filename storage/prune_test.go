@@ -11,7 +11,7 @@ import (
 	"github.com/rclone/rclone/fs"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
 // sevenDaily commits one small backup a day for a week, oldest first.
@@ -43,9 +43,9 @@ func listedNames(t *testing.T, d *Destination) []string {
 }
 
 func TestPruneKeepsWhatThePolicySays(t *testing.T) {
-	conformance(t, func(t *testing.T, remote string) {
+	conformance(t, func(t *testing.T, where string) {
 		ctx := context.Background()
-		d := open(t, "dest", remote, nil)
+		d := open(t, "dest", where, nil)
 		names := sevenDaily(t, d)
 		if err := d.Pin(ctx, names[0], when); err != nil {
 			t.Fatal(err)
@@ -87,7 +87,7 @@ func TestPruneKeepsWhatThePolicySays(t *testing.T) {
 		if _, err := d.Prune(ctx, opts); err != nil {
 			t.Fatal(err)
 		}
-		l, err := d.Scan(ctx)
+		l, err := d.ListAll(ctx)
 		if err != nil || len(l.Complete) != 2 || len(l.Leftovers) != 0 {
 			t.Errorf("after the second prune: %+v, %v", l, err)
 		}
@@ -95,9 +95,9 @@ func TestPruneKeepsWhatThePolicySays(t *testing.T) {
 }
 
 func TestPruneLeftoversAfterTheGracePeriod(t *testing.T) {
-	conformance(t, func(t *testing.T, remote string) {
+	conformance(t, func(t *testing.T, where string) {
 		ctx := context.Background()
-		d := open(t, "dest", remote, nil)
+		d := open(t, "dest", where, nil)
 		sevenDaily(t, d)
 		// An upload that never committed, as a crashed run leaves it.
 		orphan := archive.ObjectName("appwrite", when.Add(time.Minute), false)
@@ -127,19 +127,19 @@ func TestPruneLeftoversAfterTheGracePeriod(t *testing.T) {
 }
 
 func TestPruneThatFailsHalfWayLeavesEveryListedBackupWhole(t *testing.T) {
-	conformance(t, func(t *testing.T, remote string) {
+	conformance(t, func(t *testing.T, where string) {
 		ctx := context.Background()
-		names := sevenDaily(t, open(t, "dest", remote, nil))
+		names := sevenDaily(t, open(t, "dest", where, nil))
 		// Three deletes go through, then the destination refuses: the
 		// second backup's sidecar goes and its archive stays.
-		wrap, faulty := storagetest.FailDeletes(3)
-		d := open(t, "dest", remote, wrap)
+		wrap, faulty := remotetest.FailDeletes(3)
+		d := open(t, "dest", where, wrap)
 		_, err := d.Prune(ctx, PruneOptions{Policy: Policy{Last: 1}, Grace: 24 * time.Hour, Now: when.Add(time.Hour)})
-		if !errors.Is(err, storagetest.ErrDeleteRefused) || faulty.Refused.Load() == 0 {
+		if !errors.Is(err, remotetest.ErrDeleteRefused) || faulty.Refused.Load() == 0 {
 			t.Fatalf("got %v, want the injected refusal", err)
 		}
-		clean := open(t, "dest", remote, nil)
-		l, err := clean.Scan(ctx)
+		clean := open(t, "dest", where, nil)
+		l, err := clean.ListAll(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,9 +170,9 @@ func TestPruneThatFailsHalfWayLeavesEveryListedBackupWhole(t *testing.T) {
 }
 
 func TestPruneListingErrorDeletesNothing(t *testing.T) {
-	d := open(t, "dest", storagetest.StartWebDAV(t, t.TempDir(), false), nil)
+	d := open(t, "dest", remotetest.StartWebDAV(t, t.TempDir(), false), nil)
 	names := sevenDaily(t, d)
-	dead, kill := storagetest.StartWebDAVKillable(t, t.TempDir())
+	dead, kill := remotetest.StartWebDAVKillable(t, t.TempDir())
 	dd := open(t, "dead", dead, nil)
 	kill()
 	ctx, ci := fs.AddConfig(context.Background())

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rclone/rclone/fs"
+	"github.com/appwrite-dr/dr/remote"
 )
 
 // An attacker who held the host had its remote credentials and the
@@ -30,8 +30,8 @@ const DefaultUploadTolerance = 6 * time.Hour
 // uploadTime is when the backend says the backup became one on the
 // destination: the later of the archive's and the sidecar's times (the
 // sidecar is written last). Zero when the backend keeps no times.
-func uploadTime(ctx context.Context, archiveObj, sidecar fs.Object) time.Time {
-	if archiveObj.Fs().Precision() == fs.ModTimeNotSupported {
+func (d *Destination) uploadTime(ctx context.Context, archiveObj, sidecar remote.Object) time.Time {
+	if !d.r.KeepsModTime() {
 		return time.Time{}
 	}
 	t := archiveObj.ModTime(ctx)
@@ -92,9 +92,9 @@ func span(d time.Duration) string {
 }
 
 // Trusted drops from entries every backup named before before that
-// Suspicious does not trust, and returns the suspects: what a pick by
+// Suspicious does not trust, and returns the suspects: what a choice by
 // --before must choose from, and what to tell the operator it refused.
-// Backups named at or after before are kept (the pick passes over them
+// Backups named at or after before are kept (the choice passes over them
 // anyway); so are all entries when before is zero.
 func Trusted(entries []CatalogEntry, before time.Time, tolerance time.Duration) ([]CatalogEntry, []Suspect) {
 	if before.IsZero() {
@@ -115,7 +115,7 @@ func Trusted(entries []CatalogEntry, before time.Time, tolerance time.Duration) 
 	return kept, suspects
 }
 
-// SuspectsError says a pick by --before found nothing it trusts and
+// SuspectsError says a choice by --before found nothing it trusts and
 // names what it refused.
 type SuspectsError struct {
 	Err      error
@@ -132,20 +132,20 @@ func (e *SuspectsError) Error() string {
 
 func (e *SuspectsError) Unwrap() error { return e.Err }
 
-// FindTrusted is Find for a pick by query: with q.Before set and no name,
-// the backups Trusted refuses are never picked and are returned for the
+// ChooseTrusted is ChooseFrom for a choice by query: with q.Before set and no name,
+// the backups Trusted refuses are never chosen and are returned for the
 // caller to report. A named backup is the operator's explicit choice and
 // is not judged here.
-func FindTrusted(ctx context.Context, dests []*Destination, q Query, tolerance time.Duration) (CatalogEntry, []Suspect, *Unreachable, error) {
+func ChooseTrusted(ctx context.Context, dests []*Destination, q Query, tolerance time.Duration) (CatalogEntry, []Suspect, *Unreachable, error) {
 	if q.Name != "" || q.Before.IsZero() {
-		e, un, err := Find(ctx, dests, q)
+		e, un, err := ChooseFrom(ctx, dests, q)
 		return e, nil, un, err
 	}
 	entries, listErr := Catalog(ctx, dests)
 	var un *Unreachable
 	errors.As(listErr, &un)
 	kept, suspects := Trusted(OfStack(entries, q.Stack), q.Before, tolerance)
-	e, err := Pick(kept, q)
+	e, err := Choose(kept, q)
 	if err != nil && len(suspects) > 0 {
 		err = &SuspectsError{Err: err, Suspects: suspects}
 	}

@@ -1,17 +1,14 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rclone/rclone/fs/operations"
-
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
 func TestSuspicious(t *testing.T) {
@@ -54,16 +51,10 @@ func TestSuspicious(t *testing.T) {
 // as an attacker with the destination's credentials can.
 func putAt(t *testing.T, d *Destination, name string, data []byte, claimed time.Time) {
 	t.Helper()
-	if _, err := operations.Rcat(context.Background(), d.f, name, ioNop(data), claimed, nil); err != nil {
+	if err := d.r.PutOnce(context.Background(), name, data, claimed); err != nil {
 		t.Fatalf("writing %s: %v", name, err)
 	}
 }
-
-func ioNop(b []byte) *nopCloser { return &nopCloser{bytes.NewReader(b)} }
-
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
 
 // plant writes a complete backup (archive and sidecar) named at named,
 // with both objects claiming to be written at claimed.
@@ -81,38 +72,38 @@ func plant(t *testing.T, d *Destination, named, claimed time.Time) string {
 }
 
 // The decision on the in-memory store, in milliseconds: a backup planted
-// under an earlier name but written after the breach is never picked by
+// under an earlier name but written after the breach is never chosen by
 // --before; the genuine older one is, and the planted one is named.
-func TestFindTrustedPassesOverAPlantedBackupWithFakes(t *testing.T) {
+func TestChooseTrustedPassesOverAPlantedBackupWithFakes(t *testing.T) {
 	ctx := context.Background()
-	d := open(t, "mem", storagetest.Memory(t), nil)
+	d := open(t, "mem", remotetest.Memory(t), nil)
 	breach := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	genuine := plant(t, d, breach.Add(-48*time.Hour), breach.Add(-48*time.Hour+10*time.Minute))
 	planted := plant(t, d, breach.Add(-24*time.Hour), breach.Add(36*time.Hour))
 	after := plant(t, d, breach.Add(time.Hour), breach.Add(time.Hour+5*time.Minute))
 
-	got, suspects, un, err := FindTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite", Before: breach}, 0)
+	got, suspects, un, err := ChooseTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite", Before: breach}, 0)
 	if err != nil || un != nil {
-		t.Fatalf("FindTrusted: %v, %v", err, un)
+		t.Fatalf("ChooseTrusted: %v, %v", err, un)
 	}
 	if got.Name != genuine {
-		t.Fatalf("picked %s, want the genuine %s", got.Name, genuine)
+		t.Fatalf("chose %s, want the genuine %s", got.Name, genuine)
 	}
 	if len(suspects) != 1 || suspects[0].Backup != planted || suspects[0].Destination != "mem" {
 		t.Fatalf("suspects %v, want only %s", suspects, planted)
 	}
 	// Without --before nothing is judged: the newest is the newest.
-	if got, suspects, _, err := FindTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite"}, 0); err != nil || got.Name != after || suspects != nil {
+	if got, suspects, _, err := ChooseTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite"}, 0); err != nil || got.Name != after || suspects != nil {
 		t.Fatalf("latest: %s, %v, %v", got.Name, suspects, err)
 	}
 	// Named, it is the operator's explicit choice.
-	if got, _, _, err := FindTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite", Name: planted, Before: breach}, 0); err != nil || got.Name != planted {
+	if got, _, _, err := ChooseTrusted(ctx, []*Destination{d}, Query{Stack: "appwrite", Name: planted, Before: breach}, 0); err != nil || got.Name != planted {
 		t.Fatalf("named: %s, %v", got.Name, err)
 	}
 	// With only the planted one before the breach: no backup, and why.
-	d2 := open(t, "mem2", storagetest.Memory(t), nil)
+	d2 := open(t, "mem2", remotetest.Memory(t), nil)
 	plant(t, d2, breach.Add(-24*time.Hour), breach.Add(36*time.Hour))
-	_, _, _, err = FindTrusted(ctx, []*Destination{d2}, Query{Stack: "appwrite", Before: breach}, 0)
+	_, _, _, err = ChooseTrusted(ctx, []*Destination{d2}, Query{Stack: "appwrite", Before: breach}, 0)
 	var se *SuspectsError
 	if !errors.As(err, &se) || !errors.Is(err, ErrNoBackup) || !strings.Contains(err.Error(), "after --before") {
 		t.Fatalf("got %v, want ErrNoBackup naming the suspect", err)
@@ -128,14 +119,14 @@ func TestFindTrustedPassesOverAPlantedBackupWithFakes(t *testing.T) {
 func TestUploadTimeTheUploaderCanForge(t *testing.T) {
 	forged := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tc := range []struct {
-		kind   string
-		remote func(t *testing.T) string
+		kind  string
+		where func(t *testing.T) string
 	}{
 		{"local", func(t *testing.T) string { return t.TempDir() }},
-		{"sftp", func(t *testing.T) string { return storagetest.StartSFTP(t, t.TempDir()) }},
+		{"sftp", func(t *testing.T) string { return remotetest.StartSFTP(t, t.TempDir()) }},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
-			d := open(t, tc.kind, tc.remote(t), nil)
+			d := open(t, tc.kind, tc.where(t), nil)
 			plant(t, d, forged, forged)
 			l, err := d.List(context.Background())
 			if err != nil || len(l) != 1 {

@@ -50,7 +50,7 @@ func Pin(ctx context.Context, env Env, cfg *config.Config, req PinRequest) (*Pin
 	if err != nil {
 		return nil, err
 	}
-	entry, listErr, err := storage.Find(ctx, dests.Reachable, storage.Query{Stack: cfg.Stack.Project, Name: req.Name})
+	entry, listErr, err := storage.ChooseFrom(ctx, dests.Reachable, storage.Query{Stack: cfg.Stack.Project, Name: req.Name})
 	res := &PinResult{Note: req.Note, Unpin: req.Unpin, Unreachable: dests.Unreachable}
 	if err != nil {
 		res.Unreachable = env.listed(res.Unreachable, listErr, "pinning on the others")

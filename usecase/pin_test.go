@@ -10,21 +10,22 @@ import (
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/backup/backuptest"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // fakeStack is the fake engine's config with two in-memory destinations.
 func fakeStack(t *testing.T) *config.Config {
 	cfg := backuptest.Config(t)
 	cfg.Destinations = []config.Destination{
-		{Name: "first", Remote: storagetest.Memory(t), Retention: config.DefaultRetention()},
-		{Name: "second", Remote: storagetest.Memory(t), Retention: config.DefaultRetention()},
+		{Name: "first", Remote: remotetest.Memory(t), Retention: config.DefaultRetention()},
+		{Name: "second", Remote: remotetest.Memory(t), Retention: config.DefaultRetention()},
 	}
 	return cfg
 }
 
-func open(t *testing.T, opts ...storage.Options) []*storage.Destination {
+func open(t *testing.T, opts ...remote.Options) []*storage.Destination {
 	t.Helper()
 	dests, err := storage.OpenAll(context.Background(), opts).Require()
 	if err != nil {
@@ -49,12 +50,12 @@ func TestPinTriesEveryDestinationWithFakes(t *testing.T) {
 	cfg := fakeStack(t)
 	first, second := cfg.Destinations[0].Remote, cfg.Destinations[1].Remote
 	res, err := backup.Run(ctx, &backuptest.Engine{Project: "fake", Rows: 10}, cfg,
-		open(t, storage.Options{Name: "first", Remote: first}, storage.Options{Name: "second", Remote: second}), backup.Options{ToolVersion: "test"})
+		open(t, remote.Options{Name: "first", Remote: first}, remote.Options{Name: "second", Remote: second}), backup.Options{ToolVersion: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrap, faulty := storagetest.FailNth(1)
-	dests := open(t, storage.Options{Name: "first", Remote: first, WrapFs: wrap}, storage.Options{Name: "second", Remote: second})
+	wrap, faulty := remotetest.FailNth(1)
+	dests := open(t, remote.Options{Name: "first", Remote: first, WrapFs: wrap}, remote.Options{Name: "second", Remote: second})
 	outs, err := pinAll(ctx, dests, res.Name, "before 1.8.1", time.Now(), false)
 	if faulty.Fired.Load() != 1 {
 		t.Fatal("the first destination's pin never failed: the test proves nothing")

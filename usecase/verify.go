@@ -45,7 +45,7 @@ func Verify(ctx context.Context, env Env, cfg *config.Config, req VerifyRequest)
 		return nil, err
 	}
 	res := &VerifyResult{Unreachable: dests.Unreachable}
-	entry, listErr, err := storage.Find(ctx, dests.Reachable, storage.Query{Stack: cfg.Stack.Project, Name: req.Name, Before: req.Before})
+	entry, listErr, err := storage.ChooseFrom(ctx, dests.Reachable, storage.Query{Stack: cfg.Stack.Project, Name: req.Name, Before: req.Before})
 	res.Unreachable = env.listed(res.Unreachable, listErr, "verifying the copies on the others")
 	if err != nil {
 		return res, fmt.Errorf("choosing the backup to verify: %w", err)

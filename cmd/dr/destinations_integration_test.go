@@ -11,7 +11,7 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/internal/teststack"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
 // twoDestinations writes a dr.yaml with a local destination and a second
@@ -67,7 +67,7 @@ func listNames(t *testing.T, cfg string) ([]listedBackup, string) {
 func TestOneDestinationDown(t *testing.T) {
 	s := stack.Get(t)
 	davDir := t.TempDir()
-	dav := storagetest.WebDAV(t, davDir, false)
+	dav := remotetest.WebDAV(t, davDir, false)
 	addr := dav.Addr()
 	dav.Stop() // down before the run
 	cfg, local := twoDestinations(t, s, "dav", dav.Remote+"backups")
@@ -100,7 +100,7 @@ func TestOneDestinationDown(t *testing.T) {
 	}
 
 	// The server returns: the next run commits on both.
-	storagetest.WebDAVAt(t, davDir, addr)
+	remotetest.WebDAVAt(t, davDir, addr)
 	time.Sleep(1100 * time.Millisecond) // names carry seconds
 	out, errOut, code = run(t, nil, "backup", "--config", cfg)
 	if code != exitOK || !strings.HasPrefix(summaryLine(out, "dav"), "committed") {
@@ -117,7 +117,7 @@ func TestOneDestinationDown(t *testing.T) {
 // one; list works from the local one.
 func TestPausedDestination(t *testing.T) {
 	s := stack.Get(t)
-	silent := storagetest.Silent(t)
+	silent := remotetest.Silent(t)
 	cfg, _ := twoDestinations(t, s, "paused", fmt.Sprintf(":webdav,url='http://%s':backups", silent))
 
 	out, errOut, code := run(t, nil, "backup", "--config", cfg)

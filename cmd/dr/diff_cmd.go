@@ -104,14 +104,14 @@ func runDiff(ctx context.Context, a *app, args []string, opts diffOptions) (*for
 		return nil, err
 	}
 	dests := opened.Reachable
-	var picked []*restore.Picked
+	var chosen []*restore.Chosen
 	encrypted := false
 	for _, name := range args {
-		p, err := restore.Pick(ctx, cfg, dests, name, time.Time{})
+		p, err := restore.Choose(ctx, cfg, dests, name, time.Time{})
 		if err != nil {
 			return nil, a.warnListed(err)
 		}
-		picked = append(picked, p)
+		chosen = append(chosen, p)
 		encrypted = encrypted || p.Backup.Encrypted
 	}
 	ids, err := a.identities(opts.identity, encrypted)
@@ -119,7 +119,7 @@ func runDiff(ctx context.Context, a *app, args []string, opts diffOptions) (*for
 		return nil, err
 	}
 	if opts.live {
-		p := picked[0]
+		p := chosen[0]
 		eng, err := engine.New(ctx)
 		if err != nil {
 			return nil, err
@@ -146,7 +146,7 @@ func runDiff(ctx context.Context, a *app, args []string, opts diffOptions) (*for
 		return r, nil
 	}
 	var sides [2]*forensics.Snapshot
-	for i, p := range picked {
+	for i, p := range chosen {
 		s, err := forensics.FromBackup(ctx, p.Source, p.Backup.Name, p.Backup.Encrypted, p.Manifest, ids)
 		if err != nil {
 			return nil, err

@@ -76,7 +76,7 @@ names each failed check.`,
 
 func runDrill(cmd *cobra.Command, a *app, opts drillOptions, args []string) error {
 	if opts.cleanup {
-		if _, _, picked, err := pickBackup(args, opts.latest, opts.before, time.Now()); err != nil || picked > 0 {
+		if _, _, chosen, err := chooseBackup(args, opts.latest, opts.before, time.Now()); err != nil || chosen > 0 {
 			return usagef("dr drill cleanup removes leftovers only; it drills no backup")
 		}
 		return runDrillCleanup(cmd, a)
@@ -146,13 +146,13 @@ func runDrillCleanup(cmd *cobra.Command, a *app) error {
 
 func drillRequest(opts drillOptions, args []string, now time.Time) (drill.Request, error) {
 	var req drill.Request
-	var picked int
+	var chosen int
 	var err error
-	req.Name, req.Before, picked, err = pickBackup(args, opts.latest, opts.before, now)
+	req.Name, req.Before, chosen, err = chooseBackup(args, opts.latest, opts.before, now)
 	if err != nil {
 		return req, err
 	}
-	if picked > 1 {
+	if chosen > 1 {
 		return req, usagef("pick the backup with one of NAME, --latest or --before TIME (dr list shows the names)")
 	}
 	return req, nil

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/appwrite-dr/dr/lock"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
 // Exit codes decided through the commands themselves, without Docker: the
@@ -35,9 +35,9 @@ func TestExitCodesWithFakes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			state := t.TempDir()
-			dests := fmt.Sprintf("  - {name: mem, remote: %q}\n", storagetest.Memory(t))
+			dests := fmt.Sprintf("  - {name: mem, remote: %q}\n", remotetest.Memory(t))
 			if tc.down {
-				dests += fmt.Sprintf("  - {name: down, remote: %q, timeout: 2s}\n", storagetest.Refused(t))
+				dests += fmt.Sprintf("  - {name: down, remote: %q, timeout: 2s}\n", remotetest.Refused(t))
 			}
 			cfg := writeConfig(t, fmt.Sprintf("stack: {dir: %s, project: app}\nstate_dir: %s\ndestinations:\n%s%s", t.TempDir(), state, dests, tc.extra))
 			if tc.locked {

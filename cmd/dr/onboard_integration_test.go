@@ -13,7 +13,7 @@ import (
 
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/onboard"
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
 // TestInitWritesAConfigThatBacksUp runs dr init on the test stack and backs
@@ -169,7 +169,7 @@ func TestKeygenAndDoctor(t *testing.T) {
 	}
 
 	roDir := t.TempDir()
-	readOnly := storagetest.StartWebDAV(t, roDir, true)
+	readOnly := remotetest.StartWebDAV(t, roDir, true)
 	faults := []struct {
 		name   string
 		extra  string

@@ -164,13 +164,13 @@ func runRestore(cmd *cobra.Command, a *app, opts restoreOptions, args []string) 
 // --latest and --before picks the backup.
 func restoreRequest(opts restoreOptions, args []string, now time.Time) (restore.Request, error) {
 	var req restore.Request
-	var picked int
+	var chosen int
 	var err error
-	req.Name, req.Before, picked, err = pickBackup(args, opts.latest, opts.before, now)
+	req.Name, req.Before, chosen, err = chooseBackup(args, opts.latest, opts.before, now)
 	if err != nil {
 		return req, err
 	}
-	if picked != 1 {
+	if chosen != 1 {
 		return req, usagef("pick the backup with exactly one of NAME, --latest or --before TIME (dr list shows the names)")
 	}
 	for _, p := range opts.only {
@@ -237,24 +237,24 @@ func shellQuote(s string) string {
 }
 
 // parseBefore reads --before: an RFC 3339 time, or a duration before now.
-// pickBackup reads the backup choice shared by restore and drill: NAME
-// (args[0]), --latest and --before. picked counts how many were given;
+// chooseBackup reads the backup choice shared by restore and drill: NAME
+// (args[0]), --latest and --before. chosen counts how many were given;
 // each caller decides how many it accepts.
-func pickBackup(args []string, latest bool, before string, now time.Time) (name string, at time.Time, picked int, err error) {
+func chooseBackup(args []string, latest bool, before string, now time.Time) (name string, at time.Time, chosen int, err error) {
 	if len(args) == 1 {
 		name = args[0]
-		picked++
+		chosen++
 	}
 	if latest {
-		picked++
+		chosen++
 	}
 	if before != "" {
-		picked++
+		chosen++
 		if at, err = parseBefore(before, now); err != nil {
-			return "", time.Time{}, picked, err
+			return "", time.Time{}, chosen, err
 		}
 	}
-	return name, at, picked, nil
+	return name, at, chosen, nil
 }
 
 func parseBefore(s string, now time.Time) (time.Time, error) {
@@ -269,7 +269,7 @@ func parseBefore(s string, now time.Time) (time.Time, error) {
 }
 
 // identitiesIfSet loads --identity or $DR_IDENTITY when given; whether the
-// backup needs one is decided once it is picked.
+// backup needs one is decided once it is chosen.
 func (a *app) identitiesIfSet(flag string) ([]age.Identity, error) {
 	path := flag
 	if path == "" {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/appwrite-dr/dr/storage/storagetest"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 )
 
 // TestNoSecretInAnyOutput is defect 6 of issue 10 end to end: remotes
@@ -28,16 +28,16 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	}
 
 	const wrongPassword = "wrong-secret-pw-4711"
-	dav := storagetest.WebDAV(t, t.TempDir(), false).Remote
+	dav := remotetest.WebDAV(t, t.TempDir(), false).Remote
 	obscured := regexp.MustCompile(`pass='([^']+)'`).FindStringSubmatch(dav)
 	if obscured == nil {
 		t.Fatalf("no obscured password in the test server's remote %q", dav)
 	}
-	withUser := strings.Replace(dav, "url='http://", "url='http://"+storagetest.User+":"+storagetest.Password+"@", 1)
+	withUser := strings.Replace(dav, "url='http://", "url='http://"+remotetest.User+":"+remotetest.Password+"@", 1)
 	bad := regexp.MustCompile(`,user=[^,]*,pass='[^']*'`).ReplaceAllString(
-		strings.Replace(dav, "url='http://", "url='http://"+storagetest.User+":"+wrongPassword+"@", 1), "")
-	s3 := storagetest.S3(t, t.TempDir()).Remote
-	secrets := []string{storagetest.Password, obscured[1], storagetest.S3AccessKey, storagetest.S3SecretKey, wrongPassword}
+		strings.Replace(dav, "url='http://", "url='http://"+remotetest.User+":"+wrongPassword+"@", 1), "")
+	s3 := remotetest.S3(t, t.TempDir()).Remote
+	secrets := []string{remotetest.Password, obscured[1], remotetest.S3AccessKey, remotetest.S3SecretKey, wrongPassword}
 
 	cfg := writeConfig(t, fmt.Sprintf(`stack:
   project: %s
@@ -52,7 +52,7 @@ notify:
   - {name: ops, url: "https://ops:%s@hooks.example.invalid/x?token=%s"}
 archive: {chunk_size: 1MiB}
 state_dir: %s
-`, s.Project, s.Dir, t.TempDir(), withUser, s3, bad, storagetest.Password, storagetest.S3SecretKey, filepath.Join(t.TempDir(), "state")))
+`, s.Project, s.Dir, t.TempDir(), withUser, s3, bad, remotetest.Password, remotetest.S3SecretKey, filepath.Join(t.TempDir(), "state")))
 
 	var all strings.Builder
 	drRun := func(args ...string) (string, int) {

@@ -34,11 +34,11 @@ the embedded manifest, the object's size and hash) against its sidecar.
 No database or file on this host is touched.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, before, picked, err := pickBackup(args, opts.latest, opts.before, time.Now())
+			name, before, chosen, err := chooseBackup(args, opts.latest, opts.before, time.Now())
 			if err != nil {
 				return err
 			}
-			if picked != 1 {
+			if chosen != 1 {
 				return usagef("pick the backup with exactly one of NAME, --latest or --before TIME (dr list shows the names)")
 			}
 			cfg, err := a.loadConfig()

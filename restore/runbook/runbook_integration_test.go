@@ -20,8 +20,9 @@ import (
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
+	"github.com/appwrite-dr/dr/remote"
+	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
-	"github.com/appwrite-dr/dr/storage/storagetest"
 )
 
 // stack is shared by the runbooks that recover a stack in place; the
@@ -166,9 +167,9 @@ func TestServerLost(t *testing.T) {
 	// And the off-site destination is down too: the runbook works from
 	// the local one. (A WebDAV remote at its root opens without a call;
 	// listing it is what fails.)
-	down := storagetest.WebDAV(t, t.TempDir(), false)
+	down := remotetest.WebDAV(t, t.TempDir(), false)
 	down.Stop()
-	offsite, err := storage.Open(context.Background(), storage.Options{Name: "offsite", Remote: down.Remote, Timeout: 2 * time.Second})
+	offsite, err := storage.Open(context.Background(), remote.Options{Name: "offsite", Remote: down.Remote, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func upgradeFailed() *Runbook {
 // before the upgrade. A newer unpinned backup may already hold the new
 // version's schema, so the newest backup is the wrong one here.
 func pickPinned(ctx context.Context, env *Env) error {
-	entry, unreachable, err := storage.Find(ctx, env.Destinations, storage.Query{Stack: env.Config.Stack.Project, Pinned: true, Before: env.Before})
+	entry, unreachable, err := storage.ChooseFrom(ctx, env.Destinations, storage.Query{Stack: env.Config.Stack.Project, Pinned: true, Before: env.Before})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package storage
+package remote
 
 import (
 	"bytes"
@@ -20,15 +20,15 @@ const ProbePrefix = ".dr-probe-"
 // deletes it, proving the destination takes what a backup does. With
 // appendOnly the object stays (this host may not delete) and its name is
 // returned so the operator can remove it from a host that may.
-func (d *Destination) Probe(ctx context.Context, appendOnly bool) (left string, err error) {
+func (r *Remote) Probe(ctx context.Context, appendOnly bool) (left string, err error) {
 	suffix := make([]byte, 6)
 	if _, err := rand.Read(suffix); err != nil {
 		return "", fmt.Errorf("making a probe name: %w", err)
 	}
 	name := ProbePrefix + hex.EncodeToString(suffix)
 	data := []byte("dr doctor probe " + time.Now().UTC().Format(time.RFC3339) + "\n")
-	pctx, cancel := d.call(ctx)
-	o, err := operations.Rcat(pctx, d.f, name, io.NopCloser(bytes.NewReader(data)), time.Now(), nil)
+	pctx, cancel := r.call(ctx)
+	o, err := operations.Rcat(pctx, r.f, name, io.NopCloser(bytes.NewReader(data)), time.Now(), nil)
 	err = timedOut(pctx, err)
 	cancel()
 	if err == nil && (o == nil || o.Size() != int64(len(data))) {
@@ -37,14 +37,14 @@ func (d *Destination) Probe(ctx context.Context, appendOnly bool) (left string, 
 	if err != nil {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 		defer cancel()
-		_ = d.DeleteObject(dctx, name)
-		return "", fmt.Errorf("writing probe %s on %q: %w", name, d.name, d.explain(err))
+		_ = r.DeleteObject(dctx, name)
+		return "", fmt.Errorf("writing probe %s on %q: %w", name, r.name, r.explain(err))
 	}
 	if appendOnly {
 		return name, nil
 	}
-	readErr := d.readBack(ctx, name, data)
-	if err := d.DeleteObject(ctx, name); err != nil {
+	readErr := r.readBack(ctx, name, data)
+	if err := r.DeleteObject(ctx, name); err != nil {
 		if readErr != nil {
 			return name, fmt.Errorf("%w (and %v)", readErr, err)
 		}
@@ -53,18 +53,18 @@ func (d *Destination) Probe(ctx context.Context, appendOnly bool) (left string, 
 	return "", readErr
 }
 
-func (d *Destination) readBack(ctx context.Context, name string, want []byte) error {
-	rc, err := d.Open(ctx, name)
+func (r *Remote) readBack(ctx context.Context, name string, want []byte) error {
+	rc, err := r.Open(ctx, name)
 	if err != nil {
 		return fmt.Errorf("reading probe back: %w", err)
 	}
 	defer rc.Close()
 	got, err := io.ReadAll(io.LimitReader(rc, int64(len(want))+1))
 	if err != nil {
-		return fmt.Errorf("reading probe %s on %q: %w", name, d.name, err)
+		return fmt.Errorf("reading probe %s on %q: %w", name, r.name, err)
 	}
 	if !bytes.Equal(got, want) {
-		return fmt.Errorf("probe %s on %q read back different from what was written (%d bytes, want %d)", name, d.name, len(got), len(want))
+		return fmt.Errorf("probe %s on %q read back different from what was written (%d bytes, want %d)", name, r.name, len(got), len(want))
 	}
 	return nil
 }

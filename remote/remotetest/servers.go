@@ -1,7 +1,7 @@
-// Package storagetest starts rclone's own servers (sftp, webdav, s3)
+// Package remotetest starts rclone's own servers (sftp, webdav, s3)
 // in-process on 127.0.0.1 as "remote" destinations for tests, and wraps
 // real backends with faults. It is for tests only.
-package storagetest
+package remotetest
 
 import (
 	"context"

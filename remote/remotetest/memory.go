@@ -1,4 +1,4 @@
-package storagetest
+package remotetest
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ var memoryBuckets atomic.Int64
 
 // Memory returns a remote on rclone's in-memory backend (":memory:"),
 // empty and private to the caller, for tests of decisions that need a
-// destination but no disk, server or Docker: it opens with storage.Open
+// destination but no disk, server or Docker: it opens with remote.Open
 // like any remote, lists, streams and deletes in microseconds, and
 // combines with Wrap, FailNth, TruncateReads and FailDeletes for faults.
 // Its objects stay in memory until the test binary exits: keep them small.

@@ -13,35 +13,35 @@ import (
 	"github.com/appwrite-dr/dr/storage"
 )
 
-// Picked is the backup a request names, the destination it is read from,
+// Chosen is the backup a request names, the destination it is read from,
 // and its sidecar manifest, fetched first. Copies are every reachable copy
 // of it, Source first, the rest the fallback; Faults says why each copy
 // passed over was.
-type Picked struct {
+type Chosen struct {
 	Backup   storage.CatalogEntry
 	Source   *storage.Destination
 	Manifest *archive.Manifest
 	Copies   []*storage.Destination
 	Faults   []CopyFault
-	// Suspects are the backups a pick by --before refused as possibly
+	// Suspects are the backups a choice by --before refused as possibly
 	// planted (see storage.Suspicious), for the caller to show.
 	Suspects []storage.Suspect
 }
 
-// Pick finds the backup as dr restore does (by name, else the newest
-// before a time, else the newest of the configured stack), picks the first
+// Choose finds the backup as dr restore does (by name, else the newest
+// before a time, else the newest of the configured stack), chooses the first
 // destination whose copy's sidecar can be read, and fetches it. Drills
-// pick with it, so a drill proves the backup a restore would use.
-func Pick(ctx context.Context, cfg *config.Config, dests []*storage.Destination, name string, before time.Time) (*Picked, error) {
-	return pickCopy(ctx, cfg, dests, Request{Name: name, Before: before})
+// choose with it, so a drill proves the backup a restore would use.
+func Choose(ctx context.Context, cfg *config.Config, dests []*storage.Destination, name string, before time.Time) (*Chosen, error) {
+	return chooseCopy(ctx, cfg, dests, Request{Name: name, Before: before})
 }
 
-func pickCopy(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (*Picked, error) {
-	entry, suspects, err := pick(ctx, cfg, dests, req)
+func chooseCopy(ctx context.Context, cfg *config.Config, dests []*storage.Destination, req Request) (*Chosen, error) {
+	entry, suspects, err := choose(ctx, cfg, dests, req)
 	if err != nil {
 		return nil, err
 	}
-	p := &Picked{Backup: entry, Copies: copiesOf(dests, entry, req.From), Suspects: suspects}
+	p := &Chosen{Backup: entry, Copies: copiesOf(dests, entry, req.From), Suspects: suspects}
 	if len(p.Copies) == 0 {
 		return nil, fmt.Errorf("backup %s is on none of the chosen destinations", entry.Name)
 	}
@@ -57,18 +57,18 @@ func pickCopy(ctx context.Context, cfg *config.Config, dests []*storage.Destinat
 	return nil, &NoCopyError{Backup: entry.Name, Faults: p.Faults}
 }
 
-// VerifyPicked downloads the whole backup and checks it against the
-// sidecar Pick fetched, falling back to the next copy as VerifyPlan does.
-func VerifyPicked(ctx context.Context, p *Picked, ids []age.Identity) error {
+// VerifyChosen downloads the whole backup and checks it against the
+// sidecar Choose fetched, falling back to the next copy as VerifyPlan does.
+func VerifyChosen(ctx context.Context, p *Chosen, ids []age.Identity) error {
 	return p.verify(ctx, ids)
 }
 
 // verify checks the source's copy; when it cannot be read or does not
 // verify, it tries the next copy of the same backup (its sidecar must
-// agree with the one picked) and makes the first that verifies the
+// agree with the one chosen) and makes the first that verifies the
 // source. When none does, the error is a *NoCopyError listing each copy's
 // fault.
-func (p *Picked) verify(ctx context.Context, ids []age.Identity) error {
+func (p *Chosen) verify(ctx context.Context, ids []age.Identity) error {
 	copies := p.Copies
 	if len(copies) == 0 {
 		copies = []*storage.Destination{p.Source}

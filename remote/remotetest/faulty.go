@@ -1,4 +1,4 @@
-package storagetest
+package remotetest
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 )
 
 // The faults a test can pick, each for one destination (pass the wrapper
-// as storage.Options.WrapFs; combine with Memory for a store without a
+// as remote.Options.WrapFs; combine with Memory for a store without a
 // disk):
 //
 //	refuse open     Refused (a remote whose server refuses connections)
@@ -58,7 +58,7 @@ type Faulty struct {
 	Fired atomic.Int32
 }
 
-// Wrap returns a function for storage.Options.WrapFs.
+// Wrap returns a function for remote.Options.WrapFs.
 func Wrap(fault Fault, bytes int64) (func(fs.Fs) fs.Fs, *Faulty) {
 	f := &Faulty{Fault: fault, Bytes: bytes}
 	return func(inner fs.Fs) fs.Fs { f.Fs = inner; return f }, f
