@@ -25,11 +25,11 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/health"
 	"github.com/appwrite-dr/dr/internal/headless"
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore/journal"
-	"github.com/appwrite-dr/dr/scheduler"
 )
 
 // buildDr builds the dr binary for tests that need real signals.
@@ -237,7 +237,7 @@ func TestDaemonScheduledBackup(t *testing.T) {
 	}
 
 	out, errOut, code := run(t, nil, "status", "--json", "--config", cfg)
-	var st scheduler.Status
+	var st health.Status
 	if code != exitOK || json.Unmarshal([]byte(out), &st) != nil || !st.Healthy || st.LastBackup == nil || st.Destinations[0].Newest == "" {
 		t.Errorf("dr status --json after the backup: exit %d\n%s%s", code, out, errOut)
 	}
@@ -278,12 +278,12 @@ func TestDaemonSIGTERMDuringBackup(t *testing.T) {
 	}
 	assertNoHalfDoneBackup(t, dest)
 	assertNoHelper(t, s.Project)
-	h, err := scheduler.LoadHistory(state)
-	if err != nil || h.Last(scheduler.KindBackup) == nil {
+	h, err := health.LoadHistory(state)
+	if err != nil || h.Last(health.KindBackup) == nil {
 		t.Fatalf("history after the stop: %v %+v", err, h)
 	}
-	r := h.Last(scheduler.KindBackup)
-	if r.Outcome == scheduler.OutcomeFailed && !strings.Contains(r.Error, "daemon stopping") {
+	r := h.Last(health.KindBackup)
+	if r.Outcome == health.OutcomeFailed && !strings.Contains(r.Error, "daemon stopping") {
 		t.Errorf("an interrupted backup recorded as %q", r.Error)
 	}
 	t.Logf("the backup stopped by SIGTERM after %s was recorded %s: %s", r.Duration, r.Outcome, r.Error)
@@ -386,17 +386,17 @@ func TestDaemonRecordsARefusedBackupOverAnUnfinishedRestore(t *testing.T) {
 		done <- execute(ctx, []string{"daemon", "--run-now", "--config", cfg}, streams{in: strings.NewReader(""), out: &out, err: &errb},
 			func(string) string { return "" })
 	}()
-	var last *scheduler.Run
+	var last *health.Run
 	for deadline := time.Now().Add(90 * time.Second); last == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if h, err := scheduler.LoadHistory(state); err == nil {
-			last = h.Last(scheduler.KindBackup)
+		if h, err := health.LoadHistory(state); err == nil {
+			last = h.Last(health.KindBackup)
 		}
 	}
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Errorf("daemon stopped by its context: exit %d\n%s", code, errb.String())
 	}
-	if last == nil || last.Outcome != scheduler.OutcomeFailed || !strings.Contains(last.Error, "refusing to back up") || !strings.Contains(last.Error, finish) {
+	if last == nil || last.Outcome != health.OutcomeFailed || !strings.Contains(last.Error, "refusing to back up") || !strings.Contains(last.Error, finish) {
 		t.Fatalf("the run over an unfinished restore: %+v\n%s", last, errb.String())
 	}
 	if objs, _ := os.ReadDir(dest); len(objs) != 0 {
@@ -506,7 +506,7 @@ state_dir: %s
 		t.Errorf("drill reports on the destination: %v, want one", reports)
 	}
 	out, errOut, _ := run(t, nil, "status", "--json", "--config", cfg)
-	var st scheduler.Status
+	var st health.Status
 	if err := json.Unmarshal([]byte(out), &st); err != nil || st.LastDrill == nil || st.LastDrill.Outcome != "success" ||
 		st.LastDrill.Drill == nil || !st.LastDrill.Drill.Passed || st.LastDrill.Drill.RTOSeconds <= 0 {
 		t.Errorf("dr status --json after the drill: %v\n%s%s", err, out, errOut)
