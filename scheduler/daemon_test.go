@@ -126,6 +126,9 @@ func TestRunsAtTheCronTimesInTheZone(t *testing.T) {
 		{"daily at 8 UTC", "0 8 * * *", "UTC", day(1, 7, 0), []time.Time{day(1, 8, 0), day(2, 8, 0), day(3, 8, 0)}},
 		{"started after today's run", "0 8 * * *", "UTC", day(1, 9, 0), []time.Time{day(2, 8, 0), day(3, 8, 0)}},
 		{"hourly", "@hourly", "UTC", day(1, 7, 59), []time.Time{day(1, 8, 0), day(1, 9, 0)}},
+		// From mid-minute the first run is at the next boundary, not a
+		// minute after the start.
+		{"every minute, started mid-minute", "* * * * *", "UTC", day(1, 7, 0).Add(40 * time.Second), []time.Time{day(1, 7, 1), day(1, 7, 2), day(1, 7, 3)}},
 		{"8 in Berlin is 7 UTC in winter", "0 8 * * *", "Europe/Berlin", day(1, 0, 0), []time.Time{day(1, 7, 0), day(2, 7, 0)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -174,10 +174,20 @@ state_dir: %s
 	return writeConfig(t, body), dest, state
 }
 
-// TestDaemonScheduledBackup runs the daemon binary on the test stack: a
-// backup on its cron schedule, /healthz and /metrics over loopback, dr
-// status, a refused SIGHUP reload, and SIGTERM exiting 0.
-func TestDaemonScheduledBackup(t *testing.T) {
+// idleSchedule is a daily schedule (in UTC) whose run is 11 to 12 hours
+// after now: a daemon started with it runs nothing while a test lasts
+// unless the test starts the run itself.
+func idleSchedule(now time.Time) string {
+	return fmt.Sprintf("0 %d * * *", (now.UTC().Hour()+12)%24)
+}
+
+// TestDaemonBackupHealthAndMetrics runs the daemon binary on the test
+// stack: /healthz, /metrics and dr status before any backup and after the
+// daemon's backup, a refused SIGHUP reload, and SIGTERM exiting 0. When a
+// cron schedule fires is decided against a fake clock
+// (scheduler.TestRunsAtTheCronTimesInTheZone); here the backup is started
+// by a restart with --run-now, so nothing waits for a minute boundary.
+func TestDaemonBackupHealthAndMetrics(t *testing.T) {
 	s := stack.Get(t)
 	bin := buildDr(t)
 	tokenFile := filepath.Join(t.TempDir(), "token")
@@ -185,14 +195,9 @@ func TestDaemonScheduledBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	listen := freePort(t)
-	cfg, dest, _ := daemonConfig(t, s, "* * * * *", listen, tokenFile)
+	cfg, dest, _ := daemonConfig(t, s, idleSchedule(time.Now()), listen, tokenFile)
 	base := "http://" + listen
 
-	// The "before any backup" checks below must run before the first
-	// "* * * * *" run: start well clear of the next minute.
-	if now := time.Now(); now.Second() >= 40 {
-		time.Sleep(now.Truncate(time.Minute).Add(time.Minute + time.Second).Sub(now))
-	}
 	p := startDaemon(t, bin, cfg)
 	p.waitLog(t, 30*time.Second, `"msg":"daemon started"`)
 	if code, _ := httpGet(t, base+"/healthz", ""); code != http.StatusServiceUnavailable {
@@ -204,11 +209,17 @@ func TestDaemonScheduledBackup(t *testing.T) {
 	if code, _ := httpGet(t, base+"/metrics", ""); code != http.StatusUnauthorized {
 		t.Errorf("/metrics without the token = %d, want 401", code)
 	}
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("SIGTERM of the idle daemon: exit %d, want 0\n%s", code, p.allLogs())
+	}
+	if objs, _ := os.ReadDir(dest); len(objs) != 0 {
+		t.Fatalf("the idle daemon wrote %d objects: its schedule fired during the test\n%s", len(objs), p.allLogs())
+	}
 
-	// "* * * * *": the next minute's run, at most a minute away.
-	line := p.waitLog(t, 150*time.Second, `"msg":"job finished"`, `"job":"backup"`)
-	if !strings.Contains(line, `"trigger":"schedule"`) || !strings.Contains(line, `"outcome":"success"`) {
-		t.Fatalf("scheduled backup: %s\n%s", line, p.allLogs())
+	p = startDaemon(t, bin, cfg, "--run-now")
+	line := p.waitLog(t, 120*time.Second, `"msg":"job finished"`, `"job":"backup"`)
+	if !strings.Contains(line, `"trigger":"run-now"`) || !strings.Contains(line, `"outcome":"success"`) {
+		t.Fatalf("the daemon's backup: %s\n%s", line, p.allLogs())
 	}
 	if code, body := httpGet(t, base+"/healthz", ""); code != http.StatusOK {
 		t.Errorf("/healthz after the backup = %d %s\n%s", code, body, p.allLogs())
@@ -409,9 +420,11 @@ func TestDaemonRecordsARefusedBackupOverAnUnfinishedRestore(t *testing.T) {
 }
 
 // TestDaemonScheduledDrill lets the daemon back up, drill and verify the
-// latest backup on schedule.backup, schedule.drill and schedule.verify:
-// the drill and the verify succeed, the drill's
-// report lands beside the backup, /metrics carries its RTO, the status
+// latest backup on schedule.backup, schedule.drill and schedule.verify,
+// each a run it missed while down (catch-up, decided against a fake clock
+// in scheduler.TestMissedRunsAreCaughtUpOnce), so that all three start at
+// once instead of at a minute boundary: the drill and the verify succeed,
+// the drill's report lands beside the backup, /metrics carries its RTO, the status
 // page rendered in headless Chromium shows the backup and drill charts,
 // and dr status shows the drill. DR_SCREENSHOT=path keeps the screenshot
 // (how docs/status-page.png is made).
@@ -422,6 +435,7 @@ func TestDaemonScheduledDrill(t *testing.T) {
 	dest := t.TempDir()
 	state := filepath.Join(t.TempDir(), "state")
 	listen := freePort(t)
+	idle := idleSchedule(time.Now())
 	cfg := writeConfig(t, fmt.Sprintf(`stack:
   project: %s
   dir: %s
@@ -429,10 +443,18 @@ destinations:
   - name: local
     remote: %s
 archive: {chunk_size: 1MiB}
-schedule: {backup: "* * * * *", drill: "* * * * *", verify: "* * * * *", timezone: UTC}
+schedule: {backup: %q, drill: %q, verify: %q, timezone: UTC}
 http: {listen: %q}
 state_dir: %s
-`, s.Project, s.Dir, dest, listen, state))
+`, s.Project, s.Dir, dest, idle, idle, idle, listen, state))
+	// Each job's last handled run two days ago: every one missed since is
+	// run once at start, in the order backup, drill, verify; the next are
+	// hours away, so one drill report is all the test can find.
+	missed := time.Now().Add(-48 * time.Hour)
+	h := &health.History{LastDue: map[string]time.Time{health.KindBackup: missed, health.KindDrill: missed, health.KindVerify: missed}}
+	if err := h.Save(state); err != nil {
+		t.Fatal(err)
+	}
 	if out, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
 		t.Fatalf("dr backup: exit %d\n%s%s", code, out, errOut)
 	}
@@ -442,7 +464,7 @@ state_dir: %s
 	if !strings.Contains(line, `"outcome":"success"`) {
 		t.Fatalf("scheduled drill: %s\n%s", line, p.allLogs())
 	}
-	// schedule.verify, due at the same minute, runs after the drill.
+	// The verify, caught up with the drill, runs after it.
 	line = p.waitLog(t, 100*time.Second, `"msg":"job finished"`, `"job":"verify"`)
 	if !strings.Contains(line, `"outcome":"success"`) {
 		t.Fatalf("scheduled verify: %s\n%s", line, p.allLogs())
@@ -513,10 +535,10 @@ state_dir: %s
 	}
 	out, _, _ = run(t, nil, "status", "--config", cfg)
 	t.Logf("dr status:\n%s", out)
-	if !regexp.MustCompile(`last verify\s+\S+ success \(schedule, [^)]+\) \S+, [0-9.]+ KiB\n`).MatchString(out) {
+	if !regexp.MustCompile(`last verify\s+\S+ success \(catch-up, [^)]+\) \S+, [0-9.]+ KiB\n`).MatchString(out) {
 		t.Errorf("dr status does not show the verify:\n%s", out)
 	}
-	if !regexp.MustCompile(`last drill\s+\S+ success \(schedule, [^)]+\) \S+, RTO [0-9.ms]+, backup \S+ old when drilled, \d+ checks passed`).MatchString(out) {
+	if !regexp.MustCompile(`last drill\s+\S+ success \(catch-up, [^)]+\) \S+, RTO [0-9.ms]+, backup \S+ old when drilled, \d+ checks passed`).MatchString(out) {
 		t.Errorf("dr status does not show the drill's RTO:\n%s", out)
 	}
 }
