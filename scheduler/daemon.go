@@ -1,7 +1,10 @@
-// Package scheduler is dr's daemon: it runs backups (and drills) on cron
-// schedules through the same lock as the CLI, catches up runs missed while
-// it was down or the host slept, keeps a job history in the state
-// directory, and serves health, metrics and status over HTTP.
+// Package scheduler is dr's daemon: it runs backups (and drills and
+// verifies) on cron schedules through the same lock as the CLI, catches up
+// runs missed while it was down or the host slept, and keeps a job history
+// in the state directory. What it records and how its health is judged is
+// package health; its HTTP surface is package httpapi and its
+// notifications package notify, which the caller wires to Options.OnStart
+// and Options.OnRun.
 package scheduler
 
 import (
@@ -17,6 +20,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/health"
 	"github.com/appwrite-dr/dr/internal/redact"
 	"github.com/appwrite-dr/dr/lock"
 )
@@ -49,6 +53,13 @@ type JobResult struct {
 	Lacks []string
 }
 
+// DestinationOutcome and DrillOutcome are what a job reports in its
+// JobResult; they are recorded as they are in the run's history entry.
+type (
+	DestinationOutcome = health.DestinationOutcome
+	DrillOutcome       = health.DrillOutcome
+)
+
 // Releaser gives a held lock back.
 type Releaser interface{ Release() error }
 
@@ -57,12 +68,12 @@ type Options struct {
 	Config *config.Config
 	// Reload loads dr.yaml again (SIGHUP).
 	Reload func() (*config.Config, error)
-	// Jobs by kind (KindBackup, KindDrill, KindVerify); a kind without a func, or with
-	// an empty schedule, is not scheduled.
+	// Jobs by kind (health.KindBackup, KindDrill, KindVerify); a kind
+	// without a func, or with an empty schedule, is not scheduled.
 	Jobs map[string]JobFunc
 	// Destinations lists each destination's newest complete backup, for
 	// status; called at start and after each backup.
-	Destinations func(ctx context.Context, cfg *config.Config) []DestinationStatus
+	Destinations func(ctx context.Context, cfg *config.Config) []health.DestinationStatus
 	Clock        Clock
 	Logger       *slog.Logger
 	// Tick is how often the wall clock is compared with the schedule
@@ -83,7 +94,7 @@ type Options struct {
 	OnStart func(ctx context.Context, cfg *config.Config, kind string)
 	// OnRun is called after each recorded run, with the configuration it
 	// ran with (notifications).
-	OnRun func(ctx context.Context, cfg *config.Config, r Run)
+	OnRun func(ctx context.Context, cfg *config.Config, r health.Run)
 	// Rand returns a number in [0, n) (default math/rand/v2).
 	Rand func(n int64) int64
 }
@@ -106,12 +117,12 @@ type Daemon struct {
 
 	mu      sync.Mutex
 	cfg     *config.Config
-	hist    *History
+	hist    *health.History
 	jobs    []*job
 	running string
 	since   time.Time
 	counts  map[string]map[string]int
-	dests   []DestinationStatus
+	dests   []health.DestinationStatus
 }
 
 // New loads the history in the config's state directory and checks the
@@ -147,7 +158,7 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Rand == nil {
 		opts.Rand = rand.Int64N
 	}
-	hist, err := LoadHistory(opts.Config.StateDir)
+	hist, err := health.LoadHistory(opts.Config.StateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -168,18 +179,18 @@ func New(opts Options) (*Daemon, error) {
 // notListedYet is the destinations' state before the daemon's first
 // listing: a problem each, so that /healthz, served from start-up, never
 // says healthy about backups it has not looked for.
-func notListedYet(cfg *config.Config) []DestinationStatus {
-	out := make([]DestinationStatus, 0, len(cfg.Destinations))
+func notListedYet(cfg *config.Config) []health.DestinationStatus {
+	out := make([]health.DestinationStatus, 0, len(cfg.Destinations))
 	for _, dest := range cfg.Destinations {
-		out = append(out, DestinationStatus{Name: dest.Name, Error: "not listed yet (the daemon is starting)"})
+		out = append(out, health.DestinationStatus{Name: dest.Name, Error: "not listed yet (the daemon is starting)"})
 	}
 	return out
 }
 
 func buildJobs(cfg *config.Config, funcs map[string]JobFunc) ([]*job, error) {
 	var jobs []*job
-	for _, kind := range Kinds {
-		spec := Spec(cfg, kind)
+	for _, kind := range health.Kinds {
+		spec := health.Spec(cfg, kind)
 		if spec == "" || funcs[kind] == nil {
 			continue
 		}
@@ -208,8 +219,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.opts.Destinations != nil {
 		d.refreshDestinations(ctx)
 	}
-	if d.opts.RunNow && d.fn(KindBackup) != nil {
-		d.runJob(ctx, KindBackup, TriggerRunNow, d.clock.Now())
+	if d.opts.RunNow && d.fn(health.KindBackup) != nil {
+		d.runJob(ctx, health.KindBackup, health.TriggerRunNow, d.clock.Now())
 	}
 	for ctx.Err() == nil {
 		d.step(ctx)
@@ -237,12 +248,12 @@ func (d *Daemon) plan(now time.Time) {
 		last, ok := d.hist.LastDue[j.kind]
 		if ok {
 			if due := j.sched.Next(last.In(loc)); !due.After(now) {
-				j.next, j.trigger = now, TriggerCatchUp
+				j.next, j.trigger = now, health.TriggerCatchUp
 				d.log.Info("missed run: running it now", "job", j.kind, "due", due, "last", last)
 				continue
 			}
 		}
-		j.next, j.trigger = d.nextAfter(j, now), TriggerSchedule
+		j.next, j.trigger = d.nextAfter(j, now), health.TriggerSchedule
 		d.log.Info("scheduled", "job", j.kind, "schedule", j.spec, "next", j.next)
 	}
 }
@@ -273,8 +284,8 @@ func (d *Daemon) step(ctx context.Context) {
 		now := d.clock.Now()
 		// A run found long past its time was slept through (suspend) or
 		// delayed by another job: say so in the history.
-		if trigger == TriggerSchedule && now.Sub(due) > 2*d.opts.Tick {
-			trigger = TriggerCatchUp
+		if trigger == health.TriggerSchedule && now.Sub(due) > 2*d.opts.Tick {
+			trigger = health.TriggerCatchUp
 		}
 		d.runJob(ctx, kind, trigger, now)
 	}
@@ -353,7 +364,7 @@ func (d *Daemon) config() *config.Config {
 // run was taken as due: the next run is scheduled after it.
 func (d *Daemon) runJob(ctx context.Context, kind, trigger string, now time.Time) {
 	cfg := d.config()
-	r := Run{Kind: kind, Trigger: trigger, Started: d.clock.Now()}
+	r := health.Run{Kind: kind, Trigger: trigger, Started: d.clock.Now()}
 	d.mu.Lock()
 	d.running, d.since = kind, r.Started
 	d.mu.Unlock()
@@ -366,20 +377,20 @@ func (d *Daemon) runJob(ctx context.Context, kind, trigger string, now time.Time
 	var heldErr *lock.HeldError
 	switch {
 	case errors.As(err, &heldErr):
-		r.Outcome, r.Error = OutcomeSkipped, "lock held by "+orUnknown(heldErr.Holder)+" for longer than "+d.opts.LockWait.String()
+		r.Outcome, r.Error = health.OutcomeSkipped, "lock held by "+orUnknown(heldErr.Holder)+" for longer than "+d.opts.LockWait.String()
 	case err != nil && ctx.Err() != nil:
-		r.Outcome, r.Error = OutcomeSkipped, "daemon stopping"
+		r.Outcome, r.Error = health.OutcomeSkipped, "daemon stopping"
 	case err != nil:
-		r.Outcome, r.Error = OutcomeFailed, err.Error()
+		r.Outcome, r.Error = health.OutcomeFailed, err.Error()
 	default:
 		res, jerr := d.fn(kind)(ctx, cfg)
 		if rerr := held.Release(); rerr != nil && jerr == nil {
 			jerr = rerr
 		}
 		r.Backup, r.Bytes, r.Destinations, r.Drill, r.Lacks = res.Backup, res.Bytes, res.Destinations, res.Drill, res.Lacks
-		r.Outcome = OutcomeSuccess
+		r.Outcome = health.OutcomeSuccess
 		if jerr != nil {
-			r.Outcome, r.Error = OutcomeFailed, jerr.Error()
+			r.Outcome, r.Error = health.OutcomeFailed, jerr.Error()
 			if ctx.Err() != nil {
 				r.Error = "interrupted (daemon stopping): " + r.Error
 			}
@@ -395,7 +406,7 @@ func (d *Daemon) runJob(ctx context.Context, kind, trigger string, now time.Time
 	// The destinations are listed again before the run is recorded, so
 	// that whoever sees "job finished" (a log reader, /healthz) also sees
 	// the backup it made on them.
-	if kind == KindBackup && d.opts.Destinations != nil && ctx.Err() == nil {
+	if kind == health.KindBackup && d.opts.Destinations != nil && ctx.Err() == nil {
 		d.refreshDestinations(ctx)
 	}
 	d.record(r, now)
@@ -404,16 +415,16 @@ func (d *Daemon) runJob(ctx context.Context, kind, trigger string, now time.Time
 	}
 }
 
-func (d *Daemon) record(r Run, due time.Time) {
+func (d *Daemon) record(r health.Run, due time.Time) {
 	d.mu.Lock()
-	d.hist.add(r)
+	d.hist.Add(r)
 	d.hist.LastDue[r.Kind] = due
 	if j := d.find(r.Kind); j != nil {
 		after := due
 		if r.Ended.After(after) {
 			after = r.Ended
 		}
-		j.next, j.trigger = d.nextAfter(j, after), TriggerSchedule
+		j.next, j.trigger = d.nextAfter(j, after), health.TriggerSchedule
 	}
 	if d.counts[r.Kind] == nil {
 		d.counts[r.Kind] = map[string]int{}
@@ -428,7 +439,7 @@ func (d *Daemon) record(r Run, due time.Time) {
 		attrs = append(attrs, "backup", r.Backup, "bytes", r.Bytes)
 	}
 	switch r.Outcome {
-	case OutcomeSuccess:
+	case health.OutcomeSuccess:
 		d.log.Info("job finished", attrs...)
 	default:
 		d.log.Error("job "+r.Outcome, append(attrs, "err", r.Error)...)
@@ -471,25 +482,13 @@ func (d *Daemon) refreshDestinations(ctx context.Context) {
 	d.mu.Unlock()
 }
 
-// Snapshot is the daemon's state at one instant.
-type Snapshot struct {
-	Config       *config.Config
-	History      History
-	Next         map[string]time.Time
-	Running      string
-	RunningSince time.Time
-	// Counts are runs since the daemon started, by kind and outcome.
-	Counts       map[string]map[string]int
-	Destinations []DestinationStatus
-}
-
 // Snapshot copies the daemon's state.
-func (d *Daemon) Snapshot() Snapshot {
+func (d *Daemon) Snapshot() health.Snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	s := Snapshot{
+	s := health.Snapshot{
 		Config:       d.cfg,
-		History:      History{Version: d.hist.Version, LastDue: map[string]time.Time{}, Runs: slices.Clone(d.hist.Runs)},
+		History:      health.History{Version: d.hist.Version, LastDue: map[string]time.Time{}, Runs: slices.Clone(d.hist.Runs)},
 		Next:         map[string]time.Time{},
 		Running:      d.running,
 		RunningSince: d.since,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/health"
 	"github.com/appwrite-dr/dr/lock"
 )
 
@@ -91,7 +92,7 @@ func newTestDaemon(t *testing.T, cfg *config.Config, clock Clock, stopAt int, mu
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	rec := &recorder{clock: clock, stopAt: stopAt, cancel: cancel}
-	opts := Options{Config: cfg, Clock: clock, Jobs: map[string]JobFunc{KindBackup: rec.job}, Tick: 30 * time.Second}
+	opts := Options{Config: cfg, Clock: clock, Jobs: map[string]JobFunc{health.KindBackup: rec.job}, Tick: 30 * time.Second}
 	if mutate != nil {
 		mutate(&opts)
 	}
@@ -125,6 +126,9 @@ func TestRunsAtTheCronTimesInTheZone(t *testing.T) {
 		{"daily at 8 UTC", "0 8 * * *", "UTC", day(1, 7, 0), []time.Time{day(1, 8, 0), day(2, 8, 0), day(3, 8, 0)}},
 		{"started after today's run", "0 8 * * *", "UTC", day(1, 9, 0), []time.Time{day(2, 8, 0), day(3, 8, 0)}},
 		{"hourly", "@hourly", "UTC", day(1, 7, 59), []time.Time{day(1, 8, 0), day(1, 9, 0)}},
+		// From mid-minute the first run is at the next boundary, not a
+		// minute after the start.
+		{"every minute, started mid-minute", "* * * * *", "UTC", day(1, 7, 0).Add(40 * time.Second), []time.Time{day(1, 7, 1), day(1, 7, 2), day(1, 7, 3)}},
 		{"8 in Berlin is 7 UTC in winter", "0 8 * * *", "Europe/Berlin", day(1, 0, 0), []time.Time{day(1, 7, 0), day(2, 7, 0)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,7 +141,7 @@ func TestRunsAtTheCronTimesInTheZone(t *testing.T) {
 				t.Errorf("ran at %v, want %v", rec.starts, tc.want)
 			}
 			for _, r := range d.Snapshot().History.Runs {
-				if r.Trigger != TriggerSchedule || r.Outcome != OutcomeSuccess {
+				if r.Trigger != health.TriggerSchedule || r.Outcome != health.OutcomeSuccess {
 					t.Errorf("run %+v: want a scheduled success", r)
 				}
 			}
@@ -161,7 +165,7 @@ func TestMissedRunsAreCaughtUpOnce(t *testing.T) {
 	cfg := testConfig(t, "0 8 * * *")
 	// The daemon last ran the 1st at 8 and was down until the 4th at noon:
 	// three runs missed, one catch-up, then the schedule again.
-	h := &History{LastDue: map[string]time.Time{KindBackup: day(1, 8, 0)}}
+	h := &health.History{LastDue: map[string]time.Time{health.KindBackup: day(1, 8, 0)}}
 	if err := h.Save(cfg.StateDir); err != nil {
 		t.Fatal(err)
 	}
@@ -172,14 +176,14 @@ func TestMissedRunsAreCaughtUpOnce(t *testing.T) {
 		t.Fatalf("ran at %v, want %v", rec.starts, want)
 	}
 	runs := d.Snapshot().History.Runs
-	if runs[0].Trigger != TriggerCatchUp || runs[1].Trigger != TriggerSchedule {
+	if runs[0].Trigger != health.TriggerCatchUp || runs[1].Trigger != health.TriggerSchedule {
 		t.Errorf("triggers %s, %s; want catch-up, schedule", runs[0].Trigger, runs[1].Trigger)
 	}
 }
 
 func TestNoCatchUpWhenNothingWasMissed(t *testing.T) {
 	cfg := testConfig(t, "0 8 * * *")
-	h := &History{LastDue: map[string]time.Time{KindBackup: day(4, 8, 0)}}
+	h := &health.History{LastDue: map[string]time.Time{health.KindBackup: day(4, 8, 0)}}
 	if err := h.Save(cfg.StateDir); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +205,7 @@ func TestSuspendedHostRunsOnWakeUp(t *testing.T) {
 	if want := []time.Time{day(1, 17, 0).Add(30 * time.Second), day(2, 8, 0)}; !equalTimes(rec.starts, want) {
 		t.Fatalf("ran at %v, want %v", rec.starts, want)
 	}
-	if tr := d.Snapshot().History.Runs[0].Trigger; tr != TriggerCatchUp {
+	if tr := d.Snapshot().History.Runs[0].Trigger; tr != health.TriggerCatchUp {
 		t.Errorf("the run after wake-up has trigger %s, want catch-up", tr)
 	}
 }
@@ -228,7 +232,7 @@ func TestRunNowStartsWithABackup(t *testing.T) {
 	if want := []time.Time{day(1, 12, 0), day(2, 8, 0)}; !equalTimes(rec.starts, want) {
 		t.Fatalf("ran at %v, want %v", rec.starts, want)
 	}
-	if tr := d.Snapshot().History.Runs[0].Trigger; tr != TriggerRunNow {
+	if tr := d.Snapshot().History.Runs[0].Trigger; tr != health.TriggerRunNow {
 		t.Errorf("trigger %s, want run-now", tr)
 	}
 }
@@ -262,17 +266,17 @@ func TestLockHeldByAnotherRun(t *testing.T) {
 		cfg := testConfig(t, "0 8 * * *")
 		clock := &fakeClock{t: day(1, 7, 0)}
 		fl := &fakeLock{heldFor: 1 << 30}
-		var got []Run
+		var got []health.Run
 		d, rec, ctx := newTestDaemon(t, cfg, clock, 1, func(o *Options) {
 			o.Acquire, o.LockWait, o.LockPoll = fl.acquire, 10*time.Minute, 5*time.Second
 		})
 		ctx, cancel := context.WithCancel(ctx)
-		d.opts.OnRun = func(_ context.Context, _ *config.Config, r Run) { got = append(got, r); cancel() }
+		d.opts.OnRun = func(_ context.Context, _ *config.Config, r health.Run) { got = append(got, r); cancel() }
 		runUntilStopped(t, d, ctx)
 		if len(rec.starts) != 0 {
 			t.Fatalf("the job ran %d times with the lock held", len(rec.starts))
 		}
-		if len(got) != 1 || got[0].Outcome != OutcomeSkipped || !strings.Contains(got[0].Error, "pid 4242 (restore)") {
+		if len(got) != 1 || got[0].Outcome != health.OutcomeSkipped || !strings.Contains(got[0].Error, "pid 4242 (restore)") {
 			t.Fatalf("runs %+v: want one skipped run naming the holder", got)
 		}
 		if got[0].Duration != 10*time.Minute {
@@ -290,10 +294,10 @@ func TestLockHeldByAnotherRun(t *testing.T) {
 			o.Acquire, o.LockWait, o.LockPoll = fl.acquire, 3*time.Second, 5*time.Second
 		})
 		ctx, cancel := context.WithCancel(ctx)
-		var got []Run
-		d.opts.OnRun = func(_ context.Context, _ *config.Config, r Run) { got = append(got, r); cancel() }
+		var got []health.Run
+		d.opts.OnRun = func(_ context.Context, _ *config.Config, r health.Run) { got = append(got, r); cancel() }
 		runUntilStopped(t, d, ctx)
-		if len(got) != 1 || got[0].Outcome != OutcomeSkipped || got[0].Duration != 3*time.Second || fl.calls != 2 {
+		if len(got) != 1 || got[0].Outcome != health.OutcomeSkipped || got[0].Duration != 3*time.Second || fl.calls != 2 {
 			t.Fatalf("runs %+v after %d tries: want one skipped after 3s and 2 tries", got, fl.calls)
 		}
 	})
@@ -318,15 +322,15 @@ func TestFailedJobIsRecordedRedacted(t *testing.T) {
 	d, rec, ctx := newTestDaemon(t, cfg, clock, 1, nil)
 	rec.err = errors.New(`uploading to :webdav,url='http://bob:hunter2@127.0.0.1:1/',pass=OBSCURED:dst: refused`)
 	runUntilStopped(t, d, ctx)
-	h, err := LoadHistory(cfg.StateDir)
+	h, err := health.LoadHistory(cfg.StateDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := h.Last(KindBackup)
-	if last == nil || last.Outcome != OutcomeFailed || !strings.Contains(last.Error, "refused") {
+	last := h.Last(health.KindBackup)
+	if last == nil || last.Outcome != health.OutcomeFailed || !strings.Contains(last.Error, "refused") {
 		t.Fatalf("history %+v: want the failed run", h.Runs)
 	}
-	raw, _ := os.ReadFile(filepath.Join(cfg.StateDir, HistoryFile))
+	raw, _ := os.ReadFile(filepath.Join(cfg.StateDir, health.HistoryFile))
 	for _, secret := range []string{"hunter2", "OBSCURED"} {
 		if strings.Contains(string(raw), secret) {
 			t.Errorf("the history on disk holds %q", secret)
@@ -346,7 +350,7 @@ func TestReload(t *testing.T) {
 
 	reloadErr = errors.New("dr.yaml:3: schedule.backup: not a cron expression")
 	d.doReload()
-	if got := d.Snapshot().Next[KindBackup]; !got.Equal(day(1, 8, 0)) {
+	if got := d.Snapshot().Next[health.KindBackup]; !got.Equal(day(1, 8, 0)) {
 		t.Fatalf("after a refused reload next = %v, want the old schedule's 8:00", got)
 	}
 
@@ -355,7 +359,7 @@ func TestReload(t *testing.T) {
 	moved.Schedule.Backup = "30 9 * * *"
 	next = &moved
 	d.doReload()
-	if got := d.Snapshot().Next[KindBackup]; !got.Equal(day(1, 9, 30)) {
+	if got := d.Snapshot().Next[health.KindBackup]; !got.Equal(day(1, 9, 30)) {
 		t.Fatalf("after a good reload next = %v, want 9:30", got)
 	}
 
@@ -373,7 +377,7 @@ func TestStopCancelsTheRunningJob(t *testing.T) {
 	started := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	d, err := New(Options{Config: cfg, RunNow: true, Jobs: map[string]JobFunc{KindBackup: func(ctx context.Context, _ *config.Config) (JobResult, error) {
+	d, err := New(Options{Config: cfg, RunNow: true, Jobs: map[string]JobFunc{health.KindBackup: func(ctx context.Context, _ *config.Config) (JobResult, error) {
 		close(started)
 		<-ctx.Done()
 		return JobResult{}, ctx.Err()
@@ -394,40 +398,9 @@ func TestStopCancelsTheRunningJob(t *testing.T) {
 		t.Fatal("Run did not return after the stop")
 	}
 	snap := d.Snapshot()
-	last := snap.History.Last(KindBackup)
-	if last == nil || last.Outcome != OutcomeFailed || !strings.Contains(last.Error, "daemon stopping") {
+	last := snap.History.Last(health.KindBackup)
+	if last == nil || last.Outcome != health.OutcomeFailed || !strings.Contains(last.Error, "daemon stopping") {
 		t.Fatalf("last run %+v: want the interrupted backup recorded", last)
-	}
-}
-
-func TestHistoryIsBoundedAndAtomic(t *testing.T) {
-	dir := t.TempDir()
-	h, err := LoadHistory(dir)
-	if err != nil || len(h.Runs) != 0 {
-		t.Fatalf("a missing history: %v, %+v", err, h)
-	}
-	for i := range MaxRuns + 10 {
-		h.add(Run{Kind: KindBackup, Bytes: int64(i)})
-	}
-	if len(h.Runs) != MaxRuns || h.Runs[0].Bytes != 10 {
-		t.Fatalf("kept %d runs from %d, want the newest %d", len(h.Runs), h.Runs[0].Bytes, MaxRuns)
-	}
-	if err := h.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("state dir holds %d files, want only the history (no temporary left)", len(entries))
-	}
-	again, err := LoadHistory(dir)
-	if err != nil || len(again.Runs) != MaxRuns {
-		t.Fatalf("reload: %v, %d runs", err, len(again.Runs))
-	}
-	if err := os.WriteFile(filepath.Join(dir, HistoryFile), []byte("{half"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadHistory(dir); err == nil || !strings.Contains(err.Error(), "move it aside") {
-		t.Errorf("a corrupt history: got %v, want an error saying what to do", err)
 	}
 }
 
@@ -442,10 +415,10 @@ func TestFinishedRunSeesItsBackupListed(t *testing.T) {
 	var recordedBeforeListing []int
 	d, _, ctx := newTestDaemon(t, cfg, clock, 2, func(o *Options) {
 		o.RunNow = true
-		o.Destinations = func(context.Context, *config.Config) []DestinationStatus {
+		o.Destinations = func(context.Context, *config.Config) []health.DestinationStatus {
 			listings++
 			recordedBeforeListing = append(recordedBeforeListing, len(d.Snapshot().History.Runs))
-			return []DestinationStatus{{Name: "local", Newest: fmt.Sprintf("listing-%d", listings)}}
+			return []health.DestinationStatus{{Name: "local", Newest: fmt.Sprintf("listing-%d", listings)}}
 		}
 	})
 	runUntilStopped(t, d, ctx)
@@ -464,10 +437,10 @@ func TestFinishedRunSeesItsBackupListed(t *testing.T) {
 func TestHealthyOnlyOnceListed(t *testing.T) {
 	cfg := testConfig(t, "0 8 * * *")
 	d, _, _ := newTestDaemon(t, cfg, &fakeClock{t: day(1, 12, 0)}, 1, func(o *Options) {
-		o.Destinations = func(context.Context, *config.Config) []DestinationStatus { return nil }
+		o.Destinations = func(context.Context, *config.Config) []health.DestinationStatus { return nil }
 	})
 	snap := d.Snapshot()
-	st := Evaluate(StatusInput{Config: cfg, History: &snap.History, Destinations: snap.Destinations, Now: day(1, 12, 0)})
+	st := health.Evaluate(health.StatusInput{Config: cfg, History: &snap.History, Destinations: snap.Destinations, Now: day(1, 12, 0)})
 	if st.Healthy || len(st.Problems) != 1 || !strings.Contains(st.Problems[0], "destination local: not listed yet") {
 		t.Fatalf("before the first listing: healthy=%v problems=%q", st.Healthy, st.Problems)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/drill"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/health"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
@@ -79,7 +80,7 @@ func TestLeftBehindNamesWhatKilledRunsLeft(t *testing.T) {
 					t.Errorf("problem %d: %q; want it to say %q", i, got[i], w)
 				}
 			}
-			st := Evaluate(StatusInput{Config: config.Default(), History: &History{}, LeftBehind: got, Now: time.Now()})
+			st := health.Evaluate(health.StatusInput{Config: config.Default(), History: &health.History{}, LeftBehind: got, Now: time.Now()})
 			if len(got) > 0 && st.Healthy {
 				t.Error("status is healthy with leftovers of killed runs")
 			}

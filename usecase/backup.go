@@ -56,6 +56,7 @@ func Backup(ctx context.Context, env Env, eng backup.Engine, cfg *config.Config,
 		Progress:    req.Progress,
 		Unreachable: dests.Unreachable,
 		Full:        req.Full,
+		Now:         env.Now,
 	})
 	if res == nil {
 		return nil, err

@@ -308,12 +308,13 @@ func TestPrunePinUnpinCommands(t *testing.T) {
 	s := stack.Get(t)
 	cfg, _, _ := stackConfig(t, s, "")
 	// Three backups, one second apart at least (names carry seconds).
+	clock := &skewClock{}
 	var names []string
 	for i := 0; i < 3; i++ {
 		if i > 0 {
-			time.Sleep(1100 * time.Millisecond)
+			clock.skip(time.Second)
 		}
-		if _, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
+		if _, errOut, code := runAt(t, clock.now, nil, "backup", "--config", cfg); code != exitOK {
 			t.Fatalf("backup: exit %d: %s", code, errOut)
 		}
 	}
@@ -406,8 +407,10 @@ func TestBackupRefusesWhileARestoreIsUnfinished(t *testing.T) {
 	if _, err := os.Stat(journal.Path(state)); !os.IsNotExist(err) {
 		t.Errorf("the journal is still there after the restore: %v", err)
 	}
-	time.Sleep(1100 * time.Millisecond) // backup names carry seconds
-	if _, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
+	// Backup names carry seconds: the clock skips one instead of waiting.
+	clock := &skewClock{}
+	clock.skip(time.Second)
+	if _, errOut, code := runAt(t, clock.now, nil, "backup", "--config", cfg); code != exitOK {
 		t.Errorf("backup after the finished restore: exit %d: %s", code, errOut)
 	}
 }

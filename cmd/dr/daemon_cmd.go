@@ -16,7 +16,10 @@ import (
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/health"
+	"github.com/appwrite-dr/dr/httpapi"
 	"github.com/appwrite-dr/dr/lock"
+	"github.com/appwrite-dr/dr/notify"
 	"github.com/appwrite-dr/dr/scheduler"
 )
 
@@ -101,7 +104,7 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 	// A stop (SIGTERM, SIGINT) cancels ctx: the daemon takes no more jobs
 	// and the running one undoes what it began; the shutdown below waits
 	// for that, up to --stop-timeout.
-	notifier := &scheduler.Notifier{Logger: a.logger}
+	notifier := &notify.Notifier{Logger: a.logger}
 	defer notifier.Wait(30 * time.Second)
 	d, err := scheduler.New(scheduler.Options{
 		Config: cfg,
@@ -115,9 +118,9 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 		OnStart: notifier.Started,
 		OnRun:   notifier.Notify,
 		Jobs: map[string]scheduler.JobFunc{
-			scheduler.KindBackup: scheduler.BackupJob(eng, toolVersion(), a.logger),
-			scheduler.KindDrill:  scheduler.DrillJob(eng, identities, toolVersion(), a.logger),
-			scheduler.KindVerify: scheduler.VerifyJob(identities, a.logger),
+			health.KindBackup: scheduler.BackupJob(eng, toolVersion(), a.logger),
+			health.KindDrill:  scheduler.DrillJob(eng, identities, toolVersion(), a.logger),
+			health.KindVerify: scheduler.VerifyJob(identities, a.logger),
 		},
 		Destinations: scheduler.ListDestinations,
 		Logger:       a.logger,
@@ -133,7 +136,7 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
-	srv := &http.Server{Handler: scheduler.Handler(d, token, toolVersion()), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: httpapi.Handler(d, token, toolVersion()), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.logger.Error("http server stopped", "err", err)
@@ -179,7 +182,7 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 // file and are not stopped by either: a restore must never wait for the
 // daemon's settings.
 func checkDaemonConfig(cfg *config.Config) error {
-	err := scheduler.CheckNotify(cfg)
+	err := notify.Check(cfg)
 	if p := cfg.ExposedWithoutTokenProblem(); p != "" {
 		err = errors.Join(err, errors.New(p))
 	}

@@ -25,11 +25,11 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/health"
 	"github.com/appwrite-dr/dr/internal/headless"
 	"github.com/appwrite-dr/dr/internal/teststack"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore/journal"
-	"github.com/appwrite-dr/dr/scheduler"
 )
 
 // buildDr builds the dr binary for tests that need real signals.
@@ -174,10 +174,20 @@ state_dir: %s
 	return writeConfig(t, body), dest, state
 }
 
-// TestDaemonScheduledBackup runs the daemon binary on the test stack: a
-// backup on its cron schedule, /healthz and /metrics over loopback, dr
-// status, a refused SIGHUP reload, and SIGTERM exiting 0.
-func TestDaemonScheduledBackup(t *testing.T) {
+// idleSchedule is a daily schedule (in UTC) whose run is 11 to 12 hours
+// after now: a daemon started with it runs nothing while a test lasts
+// unless the test starts the run itself.
+func idleSchedule(now time.Time) string {
+	return fmt.Sprintf("0 %d * * *", (now.UTC().Hour()+12)%24)
+}
+
+// TestDaemonBackupHealthAndMetrics runs the daemon binary on the test
+// stack: /healthz, /metrics and dr status before any backup and after the
+// daemon's backup, a refused SIGHUP reload, and SIGTERM exiting 0. When a
+// cron schedule fires is decided against a fake clock
+// (scheduler.TestRunsAtTheCronTimesInTheZone); here the backup is started
+// by a restart with --run-now, so nothing waits for a minute boundary.
+func TestDaemonBackupHealthAndMetrics(t *testing.T) {
 	s := stack.Get(t)
 	bin := buildDr(t)
 	tokenFile := filepath.Join(t.TempDir(), "token")
@@ -185,14 +195,9 @@ func TestDaemonScheduledBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	listen := freePort(t)
-	cfg, dest, _ := daemonConfig(t, s, "* * * * *", listen, tokenFile)
+	cfg, dest, _ := daemonConfig(t, s, idleSchedule(time.Now()), listen, tokenFile)
 	base := "http://" + listen
 
-	// The "before any backup" checks below must run before the first
-	// "* * * * *" run: start well clear of the next minute.
-	if now := time.Now(); now.Second() >= 40 {
-		time.Sleep(now.Truncate(time.Minute).Add(time.Minute + time.Second).Sub(now))
-	}
 	p := startDaemon(t, bin, cfg)
 	p.waitLog(t, 30*time.Second, `"msg":"daemon started"`)
 	if code, _ := httpGet(t, base+"/healthz", ""); code != http.StatusServiceUnavailable {
@@ -204,11 +209,17 @@ func TestDaemonScheduledBackup(t *testing.T) {
 	if code, _ := httpGet(t, base+"/metrics", ""); code != http.StatusUnauthorized {
 		t.Errorf("/metrics without the token = %d, want 401", code)
 	}
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("SIGTERM of the idle daemon: exit %d, want 0\n%s", code, p.allLogs())
+	}
+	if objs, _ := os.ReadDir(dest); len(objs) != 0 {
+		t.Fatalf("the idle daemon wrote %d objects: its schedule fired during the test\n%s", len(objs), p.allLogs())
+	}
 
-	// "* * * * *": the next minute's run, at most a minute away.
-	line := p.waitLog(t, 150*time.Second, `"msg":"job finished"`, `"job":"backup"`)
-	if !strings.Contains(line, `"trigger":"schedule"`) || !strings.Contains(line, `"outcome":"success"`) {
-		t.Fatalf("scheduled backup: %s\n%s", line, p.allLogs())
+	p = startDaemon(t, bin, cfg, "--run-now")
+	line := p.waitLog(t, 120*time.Second, `"msg":"job finished"`, `"job":"backup"`)
+	if !strings.Contains(line, `"trigger":"run-now"`) || !strings.Contains(line, `"outcome":"success"`) {
+		t.Fatalf("the daemon's backup: %s\n%s", line, p.allLogs())
 	}
 	if code, body := httpGet(t, base+"/healthz", ""); code != http.StatusOK {
 		t.Errorf("/healthz after the backup = %d %s\n%s", code, body, p.allLogs())
@@ -237,7 +248,7 @@ func TestDaemonScheduledBackup(t *testing.T) {
 	}
 
 	out, errOut, code := run(t, nil, "status", "--json", "--config", cfg)
-	var st scheduler.Status
+	var st health.Status
 	if code != exitOK || json.Unmarshal([]byte(out), &st) != nil || !st.Healthy || st.LastBackup == nil || st.Destinations[0].Newest == "" {
 		t.Errorf("dr status --json after the backup: exit %d\n%s%s", code, out, errOut)
 	}
@@ -278,12 +289,12 @@ func TestDaemonSIGTERMDuringBackup(t *testing.T) {
 	}
 	assertNoHalfDoneBackup(t, dest)
 	assertNoHelper(t, s.Project)
-	h, err := scheduler.LoadHistory(state)
-	if err != nil || h.Last(scheduler.KindBackup) == nil {
+	h, err := health.LoadHistory(state)
+	if err != nil || h.Last(health.KindBackup) == nil {
 		t.Fatalf("history after the stop: %v %+v", err, h)
 	}
-	r := h.Last(scheduler.KindBackup)
-	if r.Outcome == scheduler.OutcomeFailed && !strings.Contains(r.Error, "daemon stopping") {
+	r := h.Last(health.KindBackup)
+	if r.Outcome == health.OutcomeFailed && !strings.Contains(r.Error, "daemon stopping") {
 		t.Errorf("an interrupted backup recorded as %q", r.Error)
 	}
 	t.Logf("the backup stopped by SIGTERM after %s was recorded %s: %s", r.Duration, r.Outcome, r.Error)
@@ -386,17 +397,17 @@ func TestDaemonRecordsARefusedBackupOverAnUnfinishedRestore(t *testing.T) {
 		done <- execute(ctx, []string{"daemon", "--run-now", "--config", cfg}, streams{in: strings.NewReader(""), out: &out, err: &errb},
 			func(string) string { return "" })
 	}()
-	var last *scheduler.Run
+	var last *health.Run
 	for deadline := time.Now().Add(90 * time.Second); last == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if h, err := scheduler.LoadHistory(state); err == nil {
-			last = h.Last(scheduler.KindBackup)
+		if h, err := health.LoadHistory(state); err == nil {
+			last = h.Last(health.KindBackup)
 		}
 	}
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Errorf("daemon stopped by its context: exit %d\n%s", code, errb.String())
 	}
-	if last == nil || last.Outcome != scheduler.OutcomeFailed || !strings.Contains(last.Error, "refusing to back up") || !strings.Contains(last.Error, finish) {
+	if last == nil || last.Outcome != health.OutcomeFailed || !strings.Contains(last.Error, "refusing to back up") || !strings.Contains(last.Error, finish) {
 		t.Fatalf("the run over an unfinished restore: %+v\n%s", last, errb.String())
 	}
 	if objs, _ := os.ReadDir(dest); len(objs) != 0 {
@@ -409,9 +420,11 @@ func TestDaemonRecordsARefusedBackupOverAnUnfinishedRestore(t *testing.T) {
 }
 
 // TestDaemonScheduledDrill lets the daemon back up, drill and verify the
-// latest backup on schedule.backup, schedule.drill and schedule.verify:
-// the drill and the verify succeed, the drill's
-// report lands beside the backup, /metrics carries its RTO, the status
+// latest backup on schedule.backup, schedule.drill and schedule.verify,
+// each a run it missed while down (catch-up, decided against a fake clock
+// in scheduler.TestMissedRunsAreCaughtUpOnce), so that all three start at
+// once instead of at a minute boundary: the drill and the verify succeed,
+// the drill's report lands beside the backup, /metrics carries its RTO, the status
 // page rendered in headless Chromium shows the backup and drill charts,
 // and dr status shows the drill. DR_SCREENSHOT=path keeps the screenshot
 // (how docs/status-page.png is made).
@@ -422,6 +435,7 @@ func TestDaemonScheduledDrill(t *testing.T) {
 	dest := t.TempDir()
 	state := filepath.Join(t.TempDir(), "state")
 	listen := freePort(t)
+	idle := idleSchedule(time.Now())
 	cfg := writeConfig(t, fmt.Sprintf(`stack:
   project: %s
   dir: %s
@@ -429,10 +443,18 @@ destinations:
   - name: local
     remote: %s
 archive: {chunk_size: 1MiB}
-schedule: {backup: "* * * * *", drill: "* * * * *", verify: "* * * * *", timezone: UTC}
+schedule: {backup: %q, drill: %q, verify: %q, timezone: UTC}
 http: {listen: %q}
 state_dir: %s
-`, s.Project, s.Dir, dest, listen, state))
+`, s.Project, s.Dir, dest, idle, idle, idle, listen, state))
+	// Each job's last handled run two days ago: every one missed since is
+	// run once at start, in the order backup, drill, verify; the next are
+	// hours away, so one drill report is all the test can find.
+	missed := time.Now().Add(-48 * time.Hour)
+	h := &health.History{LastDue: map[string]time.Time{health.KindBackup: missed, health.KindDrill: missed, health.KindVerify: missed}}
+	if err := h.Save(state); err != nil {
+		t.Fatal(err)
+	}
 	if out, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
 		t.Fatalf("dr backup: exit %d\n%s%s", code, out, errOut)
 	}
@@ -442,7 +464,7 @@ state_dir: %s
 	if !strings.Contains(line, `"outcome":"success"`) {
 		t.Fatalf("scheduled drill: %s\n%s", line, p.allLogs())
 	}
-	// schedule.verify, due at the same minute, runs after the drill.
+	// The verify, caught up with the drill, runs after it.
 	line = p.waitLog(t, 100*time.Second, `"msg":"job finished"`, `"job":"verify"`)
 	if !strings.Contains(line, `"outcome":"success"`) {
 		t.Fatalf("scheduled verify: %s\n%s", line, p.allLogs())
@@ -506,17 +528,17 @@ state_dir: %s
 		t.Errorf("drill reports on the destination: %v, want one", reports)
 	}
 	out, errOut, _ := run(t, nil, "status", "--json", "--config", cfg)
-	var st scheduler.Status
+	var st health.Status
 	if err := json.Unmarshal([]byte(out), &st); err != nil || st.LastDrill == nil || st.LastDrill.Outcome != "success" ||
 		st.LastDrill.Drill == nil || !st.LastDrill.Drill.Passed || st.LastDrill.Drill.RTOSeconds <= 0 {
 		t.Errorf("dr status --json after the drill: %v\n%s%s", err, out, errOut)
 	}
 	out, _, _ = run(t, nil, "status", "--config", cfg)
 	t.Logf("dr status:\n%s", out)
-	if !regexp.MustCompile(`last verify\s+\S+ success \(schedule, [^)]+\) \S+, [0-9.]+ KiB\n`).MatchString(out) {
+	if !regexp.MustCompile(`last verify\s+\S+ success \(catch-up, [^)]+\) \S+, [0-9.]+ KiB\n`).MatchString(out) {
 		t.Errorf("dr status does not show the verify:\n%s", out)
 	}
-	if !regexp.MustCompile(`last drill\s+\S+ success \(schedule, [^)]+\) \S+, RTO [0-9.ms]+, backup \S+ old when drilled, \d+ checks passed`).MatchString(out) {
+	if !regexp.MustCompile(`last drill\s+\S+ success \(catch-up, [^)]+\) \S+, RTO [0-9.ms]+, backup \S+ old when drilled, \d+ checks passed`).MatchString(out) {
 		t.Errorf("dr status does not show the drill's RTO:\n%s", out)
 	}
 }

@@ -101,8 +101,10 @@ func TestOneDestinationDown(t *testing.T) {
 
 	// The server returns: the next run commits on both.
 	remotetest.WebDAVAt(t, davDir, addr)
-	time.Sleep(1100 * time.Millisecond) // names carry seconds
-	out, errOut, code = run(t, nil, "backup", "--config", cfg)
+	// Names carry seconds: the clock skips one instead of waiting for it.
+	clock := &skewClock{}
+	clock.skip(time.Second)
+	out, errOut, code = runAt(t, clock.now, nil, "backup", "--config", cfg)
 	if code != exitOK || !strings.HasPrefix(summaryLine(out, "dav"), "committed") {
 		t.Fatalf("backup with dav back: exit %d\n%s%s", code, out, errOut)
 	}

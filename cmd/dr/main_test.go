@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/restore"
@@ -18,11 +20,25 @@ import (
 // run executes dr in-process as an operator would call it.
 func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runAt(t, nil, env, args...)
+}
+
+// runAt is run with the use cases' clock set to now (nil: the wall clock).
+func runAt(t *testing.T, now func() time.Time, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	getenv := func(k string) string { return env[k] }
-	code = execute(context.Background(), args, streams{in: strings.NewReader(""), out: &out, err: &errb}, getenv)
+	code = executeAt(context.Background(), args, streams{in: strings.NewReader(""), out: &out, err: &errb}, getenv, now)
 	return out.String(), errb.String(), code
 }
+
+// skewClock is the wall clock moved forward by what a test skipped.
+// Backup names carry seconds: skipping a second names the next backup
+// apart from the last one without waiting for the wall clock to turn.
+type skewClock struct{ skew atomic.Int64 }
+
+func (c *skewClock) now() time.Time       { return time.Now().Add(time.Duration(c.skew.Load())) }
+func (c *skewClock) skip(d time.Duration) { c.skew.Add(int64(d)) }
 
 func writeConfig(t *testing.T, body string) string {
 	t.Helper()

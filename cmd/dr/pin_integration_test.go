@@ -13,13 +13,14 @@ import (
 func TestBackupPinNoteListUpgradeFailed(t *testing.T) {
 	s := stack.Get(t)
 	cfg, _, _ := stackConfig(t, s, "")
+	clock := &skewClock{}
 
-	out, errOut, code := run(t, nil, "backup", "--pin", "--note", "before 1.8.1", "--config", cfg)
+	out, errOut, code := runAt(t, clock.now, nil, "backup", "--pin", "--note", "before 1.8.1", "--config", cfg)
 	if code != exitOK || !strings.Contains(out, "on local (note: before 1.8.1)") {
 		t.Fatalf("dr backup --pin --note: exit %d\n%s%s", code, out, errOut)
 	}
-	time.Sleep(1100 * time.Millisecond) // names carry seconds
-	if _, errOut, code := run(t, nil, "backup", "--config", cfg); code != exitOK {
+	clock.skip(time.Second) // names carry seconds
+	if _, errOut, code := runAt(t, clock.now, nil, "backup", "--config", cfg); code != exitOK {
 		t.Fatalf("dr backup: exit %d: %s", code, errOut)
 	}
 

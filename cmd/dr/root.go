@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -40,15 +41,23 @@ type app struct {
 	// to (--cpuprofile, for the benchmarks); stopProfile ends it.
 	cpuProfile  string
 	stopProfile func() error
+	// now is the use cases' clock; nil is the wall clock. Tests move it
+	// instead of sleeping.
+	now func() time.Time
 }
 
 func execute(ctx context.Context, args []string, s streams, getenv func(string) string) int {
+	return executeAt(ctx, args, s, getenv, nil)
+}
+
+// executeAt is execute with the use cases' clock (nil: the wall clock).
+func executeAt(ctx context.Context, args []string, s streams, getenv func(string) string, now func() time.Time) int {
 	// Everything dr prints passes the redactor: remotes, URLs and the
 	// errors that quote them can carry credentials, and stdout and stderr
 	// end up in the daemon's logs. (A command that ever streams backup
 	// data to stdout must write to the Unwrap()ped stream instead.)
 	s.out, s.err = redact.NewWriter(s.out), redact.NewWriter(s.err)
-	a := &app{streams: s, getenv: getenv}
+	a := &app{streams: s, getenv: getenv, now: now}
 	root := newRootCommand(a)
 	root.SetArgs(args)
 	root.SetIn(s.in)
@@ -217,6 +226,7 @@ func (a *app) env() usecase.Env {
 		Logger:      a.logger,
 		ToolVersion: toolVersion(),
 		Getenv:      a.getenv,
+		Now:         a.now,
 		Lock: func(stateDir, what string) (func() error, error) {
 			held, err := lock.Acquire(stateDir, what)
 			if err != nil {

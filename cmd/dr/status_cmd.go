@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/health"
 	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/scheduler"
 )
@@ -50,11 +51,11 @@ func runStatus(ctx context.Context, a *app, opts statusOptions) error {
 	if err != nil {
 		return err
 	}
-	hist, err := scheduler.LoadHistory(cfg.StateDir)
+	hist, err := health.LoadHistory(cfg.StateDir)
 	if err != nil {
 		return err
 	}
-	st := scheduler.Evaluate(scheduler.StatusInput{
+	st := health.Evaluate(health.StatusInput{
 		Config: cfg, History: hist, Destinations: scheduler.ListDestinations(ctx, cfg),
 		UnfinishedRestore: scheduler.UnfinishedRestore(cfg.StateDir), LeftBehind: leftBehind(ctx, cfg.StateDir), Now: time.Now().Round(0),
 	})
@@ -73,7 +74,7 @@ func runStatus(ctx context.Context, a *app, opts statusOptions) error {
 	return nil
 }
 
-func printStatus(a *app, st scheduler.Status) {
+func printStatus(a *app, st health.Status) {
 	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
 	verdict := "healthy"
 	if !st.Healthy {
@@ -81,11 +82,11 @@ func printStatus(a *app, st scheduler.Status) {
 	}
 	fmt.Fprintf(w, "status\t%s\n", verdict)
 	fmt.Fprintf(w, "last backup\t%s\n", describeRun(st.LastBackup))
-	if st.LastSuccessfulBackup != nil && st.LastSuccessfulBackup != st.LastBackup && st.LastBackup != nil && st.LastBackup.Outcome != scheduler.OutcomeSuccess {
+	if st.LastSuccessfulBackup != nil && st.LastSuccessfulBackup != st.LastBackup && st.LastBackup != nil && st.LastBackup.Outcome != health.OutcomeSuccess {
 		fmt.Fprintf(w, "last success\t%s\n", describeRun(st.LastSuccessfulBackup))
 	}
 	fmt.Fprintf(w, "last drill\t%s\n", describeRun(st.LastDrill))
-	if st.LastVerify != nil || slices.ContainsFunc(st.Next, func(n scheduler.NextRun) bool { return n.Kind == scheduler.KindVerify }) {
+	if st.LastVerify != nil || slices.ContainsFunc(st.Next, func(n health.NextRun) bool { return n.Kind == health.KindVerify }) {
 		fmt.Fprintf(w, "last verify\t%s\n", describeRun(st.LastVerify))
 	}
 	for _, n := range st.Next {
@@ -108,7 +109,7 @@ func printStatus(a *app, st scheduler.Status) {
 	w.Flush()
 }
 
-func describeRun(r *scheduler.Run) string {
+func describeRun(r *health.Run) string {
 	if r == nil {
 		return "none recorded"
 	}

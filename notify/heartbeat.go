@@ -1,4 +1,4 @@
-package scheduler
+package notify
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/health"
 )
 
 // Heartbeats are pinged for backups only: a monitor's "no ping for a
@@ -19,7 +20,7 @@ import (
 // Started pings the healthchecks-style heartbeats' /start, so that they
 // measure the run and notice one that never ends.
 func (n *Notifier) Started(ctx context.Context, cfg *config.Config, kind string) {
-	if kind != KindBackup {
+	if kind != health.KindBackup {
 		return
 	}
 	n.pingHeartbeats(ctx, cfg, config.HeartbeatHealthchecks, func(ctx context.Context, h config.Heartbeat) error {
@@ -28,8 +29,8 @@ func (n *Notifier) Started(ctx context.Context, cfg *config.Config, kind string)
 }
 
 // heartbeats pings every heartbeat with a backup's outcome.
-func (n *Notifier) heartbeats(ctx context.Context, cfg *config.Config, r Run, msg string) {
-	if r.Kind != KindBackup {
+func (n *Notifier) heartbeats(ctx context.Context, cfg *config.Config, r health.Run, msg string) {
+	if r.Kind != health.KindBackup {
 		return
 	}
 	n.pingHeartbeats(ctx, cfg, "", func(ctx context.Context, h config.Heartbeat) error {
@@ -56,8 +57,8 @@ func (n *Notifier) pingHeartbeats(ctx context.Context, cfg *config.Config, kind 
 	}
 }
 
-func heartbeat(ctx context.Context, h config.Heartbeat, r Run, msg string) error {
-	ok := r.Outcome == OutcomeSuccess
+func heartbeat(ctx context.Context, h config.Heartbeat, r health.Run, msg string) error {
+	ok := r.Outcome == health.OutcomeSuccess
 	switch h.Kind {
 	case config.HeartbeatUptimeKuma:
 		// A push monitor: status up or down, a short message, and the

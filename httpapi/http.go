@@ -1,4 +1,8 @@
-package scheduler
+// Package httpapi is the daemon's HTTP surface: /healthz for probes,
+// Prometheus /metrics, /status as JSON and a status page, behind an
+// optional bearer token. It reads the daemon through Source, so it knows
+// the daemon's records (package health) and not the daemon.
+package httpapi
 
 import (
 	"context"
@@ -15,22 +19,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/appwrite-dr/dr/health"
 	"github.com/appwrite-dr/dr/internal/humanize"
 )
 
-// Status judges the daemon's state now, as dr status would.
-func (d *Daemon) Status(ctx context.Context) Status {
-	snap := d.Snapshot()
-	return Evaluate(StatusInput{
-		Config: snap.Config, History: &snap.History, Next: snap.Next, Running: snap.Running,
-		Destinations: snap.Destinations, UnfinishedRestore: UnfinishedRestore(snap.Config.StateDir), Now: d.clock.Now(),
-	})
-}
-
-// Source is what the HTTP endpoints read; *Daemon is one.
+// Source is what the HTTP endpoints read; the daemon (*scheduler.Daemon)
+// is one.
 type Source interface {
-	Status(ctx context.Context) Status
-	Snapshot() Snapshot
+	Status(ctx context.Context) health.Status
+	Snapshot() health.Snapshot
 }
 
 // Handler serves /healthz, /metrics, /status and the status page. With a
@@ -132,19 +129,19 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		return 0
 	}
-	for _, kind := range Kinds {
+	for _, kind := range health.Kinds {
 		if last := snap.History.Last(kind); last != nil {
 			gauge(descLastRun, ts(last.Ended), kind)
-			gauge(descLastStatus, b2f(last.Outcome == OutcomeSuccess), kind)
+			gauge(descLastStatus, b2f(last.Outcome == health.OutcomeSuccess), kind)
 			gauge(descDuration, last.Duration.Seconds(), kind)
 		}
 		if ok := snap.History.LastSuccess(kind); ok != nil {
 			gauge(descLastSuccess, ts(ok.Ended), kind)
-			if kind == KindBackup {
+			if kind == health.KindBackup {
 				gauge(descSize, float64(ok.Bytes))
 			}
 		}
-		for _, result := range []string{OutcomeSuccess, OutcomeFailed, OutcomeSkipped} {
+		for _, result := range []string{health.OutcomeSuccess, health.OutcomeFailed, health.OutcomeSkipped} {
 			ch <- prometheus.MustNewConstMetric(descRuns, prometheus.CounterValue, float64(snap.Counts[kind][result]), kind, result)
 		}
 		if next, ok := snap.Next[kind]; ok {
@@ -152,10 +149,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(descRunning, b2f(snap.Running == kind), kind)
 	}
-	if last := snap.History.Last(KindBackup); last != nil {
+	if last := snap.History.Last(health.KindBackup); last != nil {
 		gauge(descLacks, float64(len(last.Lacks)))
 		for _, d := range last.Destinations {
-			gauge(descDestLast, b2f(d.Error == "" && last.Outcome != OutcomeSkipped), d.Name)
+			gauge(descDestLast, b2f(d.Error == "" && last.Outcome != health.OutcomeSkipped), d.Name)
 		}
 	}
 	for _, d := range st.Destinations {
@@ -166,7 +163,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descNewestSize, float64(d.Size), d.Name)
 		}
 	}
-	if last := snap.History.Last(KindDrill); last != nil && last.Drill != nil {
+	if last := snap.History.Last(health.KindDrill); last != nil && last.Drill != nil {
 		gauge(descDrillAge, last.Drill.BackupAgeSeconds)
 		gauge(descDrillFailed, float64(len(last.Drill.Failed)))
 		gauge(descDrillChecks, float64(last.Drill.Checks))
@@ -188,14 +185,14 @@ type bar struct {
 }
 
 type pageView struct {
-	Status               Status
+	Status               health.Status
 	SizeBars, TimeBars   []bar
-	Runs                 []Run
+	Runs                 []health.Run
 	ChartW, ChartH       float64
 	MaxSize, MaxDuration string
 	// DrillBars are the drills' RTOs; Drills the drills, newest first.
 	DrillBars []bar
-	Drills    []Run
+	Drills    []health.Run
 	MaxRTO    string
 }
 
@@ -213,10 +210,10 @@ const chartRuns = 60
 
 // pageData lays out the last backups as bars: height is size (or
 // duration), colour the outcome.
-func pageData(st Status, snap Snapshot) pageView {
-	var backups []Run
+func pageData(st health.Status, snap health.Snapshot) pageView {
+	var backups []health.Run
 	for _, r := range snap.History.Runs {
-		if r.Kind == KindBackup {
+		if r.Kind == health.KindBackup {
 			backups = append(backups, r)
 		}
 	}
@@ -233,9 +230,9 @@ func pageData(st Status, snap Snapshot) pageView {
 	w := v.ChartW / chartRuns
 	for i, r := range backups {
 		color := colorSuccess
-		if r.Outcome == OutcomeFailed {
+		if r.Outcome == health.OutcomeFailed {
 			color = colorFailed
-		} else if r.Outcome == OutcomeSkipped {
+		} else if r.Outcome == health.OutcomeSkipped {
 			color = colorSkipped
 		}
 		title := fmt.Sprintf("%s %s %s %s", r.Started.UTC().Format(time.RFC3339), r.Outcome, humanize.Bytes(r.Bytes), r.Duration.Round(time.Second))
@@ -264,10 +261,10 @@ func pageData(st Status, snap Snapshot) pageView {
 // drillChart lays out the last drills as bars whose height is the RTO:
 // blue when every check passed, red when the drill failed (a drill that
 // never restored its database still shows, at the minimum height).
-func drillChart(v *pageView, all []Run) {
-	var drills []Run
+func drillChart(v *pageView, all []health.Run) {
+	var drills []health.Run
 	for _, r := range all {
-		if r.Kind == KindDrill {
+		if r.Kind == health.KindDrill {
 			drills = append(drills, r)
 		}
 	}
@@ -287,7 +284,7 @@ func drillChart(v *pageView, all []Run) {
 		if r.Drill != nil {
 			rto = r.Drill.RTOSeconds
 		}
-		if r.Outcome != OutcomeSuccess {
+		if r.Outcome != health.OutcomeSuccess {
 			color = colorFailed
 		}
 		h := 4.0

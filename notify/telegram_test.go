@@ -1,4 +1,4 @@
-package scheduler
+package notify
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/health"
 )
 
 // toLoopback is a transport that sends every request to one loopback
@@ -76,7 +77,7 @@ func TestTelegramNotification(t *testing.T) {
 			var logs bytes.Buffer
 			n := &Notifier{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Backoff: time.Millisecond, Attempts: 1,
 				HTTPClient: &http.Client{Transport: toLoopback{server: server}}}
-			n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeFailed, Error: "dump exited 2 <&> _x_"})
+			n.Notify(context.Background(), cfg, health.Run{Kind: health.KindBackup, Outcome: health.OutcomeFailed, Error: "dump exited 2 <&> _x_"})
 			n.Wait(30 * time.Second)
 
 			if got := strings.Contains(logs.String(), "notification sent"); got != tc.delivered {
@@ -147,12 +148,12 @@ func TestUnconfirmedServiceIsNeverLoggedSent(t *testing.T) {
 	defer srv.Close()
 	cfg := config.Default()
 	cfg.Notify = []config.Notify{{Name: "gotify", URL: "gotify://" + strings.TrimPrefix(srv.URL, "http://") + "/AS3cr3tT0k3nXYZ?disabletls=yes", On: []string{"failure"}}}
-	if err := CheckNotify(cfg); err != nil {
+	if err := Check(cfg); err != nil {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
 	n := &Notifier{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Backoff: time.Millisecond, Attempts: 1}
-	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeFailed})
+	n.Notify(context.Background(), cfg, health.Run{Kind: health.KindBackup, Outcome: health.OutcomeFailed})
 	n.Wait(30 * time.Second)
 	mu.Lock()
 	defer mu.Unlock()

@@ -1,4 +1,4 @@
-package scheduler
+package notify
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/health"
 )
 
 // closedLoopbackAddr is a 127.0.0.1 address nobody listens on: a
@@ -63,12 +64,12 @@ func TestUndeliverableNotificationIsNeverReportedSent(t *testing.T) {
 			cfg := config.Default()
 			cfg.Stack.Project = "appwrite"
 			cfg.Notify = []config.Notify{{Name: "ops", URL: tc.url, On: []string{"failure"}}}
-			if err := CheckNotify(cfg); err != nil {
+			if err := Check(cfg); err != nil {
 				t.Fatalf("the URL is refused: %v", err)
 			}
 			var logs bytes.Buffer
 			n := &Notifier{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Backoff: time.Millisecond, Attempts: 2}
-			n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeFailed, Error: "dump exited 2"})
+			n.Notify(context.Background(), cfg, health.Run{Kind: health.KindBackup, Outcome: health.OutcomeFailed, Error: "dump exited 2"})
 			n.Wait(2 * time.Minute)
 			if strings.Contains(logs.String(), "notification sent") {
 				t.Errorf("an undeliverable %s notification is logged as sent:\n%s", tc.kind, logs.String())

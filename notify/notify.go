@@ -1,4 +1,9 @@
-package scheduler
+// Package notify tells people and monitors about the daemon's runs:
+// shoutrrr services, webhooks and command: programs per notify[].on event,
+// and heartbeats (Uptime Kuma push, healthchecks pings) for backups, so a
+// dead daemon shows as a missing ping. A failed send is retried and
+// logged, with every URL's secrets redacted; it never fails a job.
+package notify
 
 import (
 	"context"
@@ -16,6 +21,7 @@ import (
 	"github.com/nicholas-fedor/shoutrrr/pkg/types"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/health"
 	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/internal/redact"
 )
@@ -29,13 +35,13 @@ const (
 )
 
 // Event is the notify[].on event a run raises.
-func Event(r Run) string {
+func Event(r health.Run) string {
 	switch {
-	case r.Kind == KindDrill:
+	case r.Kind == health.KindDrill:
 		return EventDrill
-	case r.Outcome == OutcomeSuccess:
+	case r.Outcome == health.OutcomeSuccess:
 		return EventSuccess
-	case r.Outcome == OutcomeSkipped:
+	case r.Outcome == health.OutcomeSkipped:
 		return EventSkipped
 	default:
 		return EventFailure
@@ -52,9 +58,9 @@ func serviceURL(raw string) string {
 	return raw
 }
 
-// CheckNotify checks that every notify URL names a service this build
+// Check checks that every notify URL names a service this build
 // can send to, without sending anything.
-func CheckNotify(cfg *config.Config) error {
+func Check(cfg *config.Config) error {
 	var errs []error
 	r := &router.ServiceRouter{}
 	red := cfg.Redacted().Notify
@@ -83,7 +89,7 @@ type Notifier struct {
 	Backoff  time.Duration
 	// Send delivers one message (default: shoutrrr, dr's own Telegram
 	// sender, or the program of a command: URL); tests replace it.
-	Send func(ctx context.Context, rawURL, title, message string, r Run) error
+	Send func(ctx context.Context, rawURL, title, message string, r health.Run) error
 	// HTTPClient makes the requests dr sends itself (Telegram's); nil is
 	// a client with a 30s timeout that honours HTTPS_PROXY.
 	HTTPClient *http.Client
@@ -95,7 +101,7 @@ type Notifier struct {
 // has its event (a skipped run also goes to failure targets: a backup
 // that did not happen is one; so does a backup that lacks something: a
 // restore of it would), and a backup's outcome to every heartbeat.
-func (n *Notifier) Notify(ctx context.Context, cfg *config.Config, r Run) {
+func (n *Notifier) Notify(ctx context.Context, cfg *config.Config, r health.Run) {
 	event := Event(r)
 	red := cfg.Redacted().Notify
 	title, msg := message(cfg, r)
@@ -131,7 +137,7 @@ func wants(on []string, event string) bool {
 	return false
 }
 
-func (n *Notifier) deliver(ctx context.Context, raw, shown, name, title, msg string, r Run) {
+func (n *Notifier) deliver(ctx context.Context, raw, shown, name, title, msg string, r health.Run) {
 	send := n.Send
 	if send == nil {
 		send = n.send
@@ -216,7 +222,7 @@ func (n *Notifier) retry(ctx context.Context, name, raw, shown, what, sent strin
 
 // message is the notification's title and text. The error was redacted
 // when the run was recorded.
-func message(cfg *config.Config, r Run) (title, msg string) {
+func message(cfg *config.Config, r health.Run) (title, msg string) {
 	stack := cfg.Stack.Project
 	if stack == "" {
 		stack = cfg.Stack.Dir
@@ -233,7 +239,7 @@ func message(cfg *config.Config, r Run) (title, msg string) {
 	for _, d := range r.Destinations {
 		if d.Error != "" {
 			fmt.Fprintf(&b, "\n%s: FAILED: %s", d.Name, d.Error)
-		} else if r.Outcome != OutcomeSkipped {
+		} else if r.Outcome != health.OutcomeSkipped {
 			fmt.Fprintf(&b, "\n%s: committed", d.Name)
 		}
 	}
@@ -246,7 +252,7 @@ func message(cfg *config.Config, r Run) (title, msg string) {
 	return title, b.String()
 }
 
-func (n *Notifier) send(ctx context.Context, raw, title, msg string, r Run) error {
+func (n *Notifier) send(ctx context.Context, raw, title, msg string, r health.Run) error {
 	if prog, ok := strings.CutPrefix(raw, "command:"); ok {
 		return runCommand(ctx, strings.Fields(prog), title, msg, r)
 	}
@@ -289,7 +295,7 @@ func withoutRequestURL(err error) error {
 
 // runCommand runs a command: target with the message on stdin and the
 // run in DR_* variables; a non-zero exit is a failed send.
-func runCommand(ctx context.Context, argv []string, title, msg string, r Run) error {
+func runCommand(ctx context.Context, argv []string, title, msg string, r health.Run) error {
 	c := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	c.Stdin = strings.NewReader(msg + "\n")
 	c.Env = append(c.Environ(), "DR_EVENT="+Event(r), "DR_JOB="+r.Kind, "DR_OUTCOME="+r.Outcome, "DR_BACKUP="+r.Backup, "DR_TITLE="+title)

@@ -1,4 +1,11 @@
-package scheduler
+// Package health is the record the daemon keeps and the verdict drawn
+// from it: every job run (the history in state_dir, which dr status reads
+// without a daemon), what the daemon looks like at one instant, and the
+// status that dr status prints and the daemon's /healthz, /status and
+// /metrics serve. It depends on the configuration only, so the daemon, its
+// HTTP surface and its notifications share one vocabulary without
+// importing each other.
+package health
 
 import (
 	"encoding/json"
@@ -142,8 +149,8 @@ func (h *History) LastSuccess(kind string) *Run {
 	return nil
 }
 
-// add appends a run and drops the oldest beyond MaxRuns.
-func (h *History) add(r Run) {
+// Add appends a run and drops the oldest beyond MaxRuns.
+func (h *History) Add(r Run) {
 	h.Runs = append(h.Runs, r)
 	if n := len(h.Runs) - MaxRuns; n > 0 {
 		h.Runs = append([]Run(nil), h.Runs[n:]...)

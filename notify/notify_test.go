@@ -1,4 +1,4 @@
-package scheduler
+package notify
 
 import (
 	"bytes"
@@ -15,22 +15,25 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/health"
 )
 
 func TestEventAndTargets(t *testing.T) {
 	for _, tc := range []struct {
-		run   Run
+		run   health.Run
 		event string
 		on    []string
 		sent  bool
 	}{
-		{Run{Kind: KindBackup, Outcome: OutcomeFailed}, EventFailure, []string{"failure"}, true},
-		{Run{Kind: KindBackup, Outcome: OutcomeSuccess}, EventSuccess, []string{"failure"}, false},
-		{Run{Kind: KindBackup, Outcome: OutcomeSuccess}, EventSuccess, []string{"failure", "success"}, true},
-		{Run{Kind: KindBackup, Outcome: OutcomeSkipped}, EventSkipped, []string{"failure"}, true},
-		{Run{Kind: KindBackup, Outcome: OutcomeSkipped}, EventSkipped, []string{"success"}, false},
-		{Run{Kind: KindDrill, Outcome: OutcomeFailed}, EventDrill, []string{"failure"}, false},
-		{Run{Kind: KindDrill, Outcome: OutcomeSuccess}, EventDrill, []string{"drill"}, true},
+		{health.Run{Kind: health.KindBackup, Outcome: health.OutcomeFailed}, EventFailure, []string{"failure"}, true},
+		{health.Run{Kind: health.KindBackup, Outcome: health.OutcomeSuccess}, EventSuccess, []string{"failure"}, false},
+		{health.Run{Kind: health.KindBackup, Outcome: health.OutcomeSuccess}, EventSuccess, []string{"failure", "success"}, true},
+		{health.Run{Kind: health.KindBackup, Outcome: health.OutcomeSkipped}, EventSkipped, []string{"failure"}, true},
+		{health.Run{Kind: health.KindBackup, Outcome: health.OutcomeSkipped}, EventSkipped, []string{"success"}, false},
+		{health.Run{Kind: health.KindDrill, Outcome: health.OutcomeFailed}, EventDrill, []string{"failure"}, false},
+		{health.Run{Kind: health.KindDrill, Outcome: health.OutcomeSuccess}, EventDrill, []string{"drill"}, true},
+		{health.Run{Kind: health.KindVerify, Outcome: health.OutcomeFailed}, EventFailure, []string{"failure"}, true},
+		{health.Run{Kind: health.KindVerify, Outcome: health.OutcomeSuccess}, EventSuccess, []string{"failure"}, false},
 	} {
 		if got := Event(tc.run); got != tc.event {
 			t.Errorf("Event(%+v) = %s, want %s", tc.run, got, tc.event)
@@ -69,13 +72,13 @@ func TestWebhookNotificationRetriedAfter500(t *testing.T) {
 	cfg := config.Default()
 	cfg.Stack.Project = "appwrite"
 	cfg.Notify = []config.Notify{{Name: "ops", URL: srv.URL + "/hook/s3cr3t-path-token", On: []string{"failure"}}}
-	if err := CheckNotify(cfg); err != nil {
+	if err := Check(cfg); err != nil {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
 	n := &Notifier{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Backoff: time.Millisecond}
-	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeFailed, Error: "dump exited 2",
-		Destinations: []DestinationOutcome{{Name: "local"}, {Name: "s3", Error: "refused"}}})
+	n.Notify(context.Background(), cfg, health.Run{Kind: health.KindBackup, Outcome: health.OutcomeFailed, Error: "dump exited 2",
+		Destinations: []health.DestinationOutcome{{Name: "local"}, {Name: "s3", Error: "refused"}}})
 	n.Wait(30 * time.Second)
 	hook.mu.Lock()
 	defer hook.mu.Unlock()
@@ -103,7 +106,7 @@ func TestNotificationGivesUpAndNeverLeaksTheURL(t *testing.T) {
 	cfg.Notify = []config.Notify{{Name: "ops", URL: strings.Replace(srv.URL, "http://", "http://bob:pa55word@", 1) + "/T000/B000/XXXXsecret", On: []string{"success"}}}
 	var logs bytes.Buffer
 	n := &Notifier{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Backoff: time.Millisecond, Attempts: 3}
-	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeSuccess})
+	n.Notify(context.Background(), cfg, health.Run{Kind: health.KindBackup, Outcome: health.OutcomeSuccess})
 	n.Wait(30 * time.Second)
 	if hook.calls != 3 {
 		t.Errorf("%d attempts, want 3", hook.calls)
@@ -127,11 +130,11 @@ func TestCommandNotification(t *testing.T) {
 	}
 	cfg := config.Default()
 	cfg.Notify = []config.Notify{{Name: "local", URL: "command:" + script, On: []string{"skipped"}}}
-	if err := CheckNotify(cfg); err != nil {
+	if err := Check(cfg); err != nil {
 		t.Fatal(err)
 	}
 	n := &Notifier{}
-	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeSkipped, Error: "lock held by pid 7 (restore)"})
+	n.Notify(context.Background(), cfg, health.Run{Kind: health.KindBackup, Outcome: health.OutcomeSkipped, Error: "lock held by pid 7 (restore)"})
 	n.Wait(30 * time.Second)
 	got, err := os.ReadFile(out)
 	if err != nil || !strings.HasPrefix(string(got), "skipped backup skipped\n") || !strings.Contains(string(got), "lock held by pid 7") {
@@ -146,7 +149,7 @@ func TestCheckNotify(t *testing.T) {
 		{URL: "ftp://user:hunter2@files.example.invalid/x"},
 		{URL: "command:"},
 	}
-	err := CheckNotify(cfg)
+	err := Check(cfg)
 	if err == nil || !strings.Contains(err.Error(), "notify[1].url") || !strings.Contains(err.Error(), "notify[2].url") || strings.Contains(err.Error(), "notify[0]") {
 		t.Fatalf("got %v, want notify[1] and notify[2] refused", err)
 	}
@@ -183,24 +186,24 @@ func TestHeartbeats(t *testing.T) {
 	n := &Notifier{Backoff: time.Millisecond}
 
 	cfg.Heartbeats = []config.Heartbeat{{Name: "kuma", Kind: config.HeartbeatUptimeKuma, URL: srv.URL + "/api/push/K123"}}
-	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeSuccess, Backup: "appwrite-x.tar.zst", Duration: 1500 * time.Millisecond})
+	n.Notify(context.Background(), cfg, health.Run{Kind: health.KindBackup, Outcome: health.OutcomeSuccess, Backup: "appwrite-x.tar.zst", Duration: 1500 * time.Millisecond})
 	n.Wait(30 * time.Second)
 	if r := received(); len(r) != 1 || r[0] != "GET /api/push/K123?msg=backup+success%3A+appwrite-x.tar.zst&ping=1500&status=up " {
 		t.Errorf("kuma after a success: %q", r)
 	}
-	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeFailed, Error: "dump exited 2"})
-	n.Notify(context.Background(), cfg, Run{Kind: KindDrill, Outcome: OutcomeFailed}) // drills do not ping
+	n.Notify(context.Background(), cfg, health.Run{Kind: health.KindBackup, Outcome: health.OutcomeFailed, Error: "dump exited 2"})
+	n.Notify(context.Background(), cfg, health.Run{Kind: health.KindDrill, Outcome: health.OutcomeFailed}) // drills do not ping
 	n.Wait(30 * time.Second)
 	if r := received(); len(r) != 1 || !strings.Contains(r[0], "status=down") || !strings.Contains(r[0], "msg=backup+failed%3A+dump+exited+2") {
 		t.Errorf("kuma after a failure: %q", r)
 	}
 
 	cfg.Heartbeats = []config.Heartbeat{{Name: "hc", Kind: config.HeartbeatHealthchecks, URL: srv.URL + "/ping/uuid-1"}}
-	n.Started(context.Background(), cfg, KindBackup)
+	n.Started(context.Background(), cfg, health.KindBackup)
 	n.Wait(30 * time.Second)
-	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeSuccess})
+	n.Notify(context.Background(), cfg, health.Run{Kind: health.KindBackup, Outcome: health.OutcomeSuccess})
 	n.Wait(30 * time.Second)
-	n.Notify(context.Background(), cfg, Run{Kind: KindBackup, Outcome: OutcomeSkipped, Error: "lock held"})
+	n.Notify(context.Background(), cfg, health.Run{Kind: health.KindBackup, Outcome: health.OutcomeSkipped, Error: "lock held"})
 	n.Wait(30 * time.Second)
 	want := []string{"GET /ping/uuid-1/start? ", "POST /ping/uuid-1? dr backup success: appwrite", "POST /ping/uuid-1/fail? dr backup skipped: appwrite"}
 	if r := received(); strings.Join(r, "|") != strings.Join(want, "|") {
