@@ -66,7 +66,7 @@ type StatusInput struct {
 	Destinations []DestinationStatus
 	// UnfinishedRestore describes a restore that did not finish ("" if none).
 	UnfinishedRestore string
-	// LeftBehind is what killed runs left (see scheduler.LeftBehind): each
+	// LeftBehind is what killed runs left (see usecase.LeftBehind): each
 	// a problem.
 	LeftBehind []string
 	Now        time.Time

@@ -21,6 +21,7 @@ import (
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/notify"
 	"github.com/appwrite-dr/dr/scheduler"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 type daemonOptions struct {
@@ -122,7 +123,7 @@ func runDaemon(ctx context.Context, a *app, opts daemonOptions) error {
 			health.KindDrill:  scheduler.DrillJob(eng, identities, toolVersion(), a.logger),
 			health.KindVerify: scheduler.VerifyJob(identities, a.logger),
 		},
-		Destinations: scheduler.ListDestinations,
+		Destinations: usecase.ListDestinations,
 		Logger:       a.logger,
 		LockWait:     opts.lockWait,
 		Jitter:       opts.jitter,

@@ -15,7 +15,7 @@ import (
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/health"
 	"github.com/appwrite-dr/dr/internal/humanize"
-	"github.com/appwrite-dr/dr/scheduler"
+	"github.com/appwrite-dr/dr/usecase"
 )
 
 type statusOptions struct{ json bool }
@@ -51,14 +51,15 @@ func runStatus(ctx context.Context, a *app, opts statusOptions) error {
 	if err != nil {
 		return err
 	}
-	hist, err := health.LoadHistory(cfg.StateDir)
+	var lister usecase.LabelLister
+	if eng, err := engine.New(ctx); err == nil {
+		defer eng.Close()
+		lister = eng
+	}
+	st, err := usecase.Status(ctx, a.env(), cfg, lister)
 	if err != nil {
 		return err
 	}
-	st := health.Evaluate(health.StatusInput{
-		Config: cfg, History: hist, Destinations: scheduler.ListDestinations(ctx, cfg),
-		UnfinishedRestore: scheduler.UnfinishedRestore(cfg.StateDir), LeftBehind: leftBehind(ctx, cfg.StateDir), Now: time.Now().Round(0),
-	})
 	if opts.json {
 		enc := json.NewEncoder(a.out)
 		enc.SetIndent("", "  ")
@@ -141,16 +142,4 @@ func drillRTO(seconds float64) string {
 		return "not measured"
 	}
 	return time.Duration(seconds * float64(time.Second)).Round(100 * time.Millisecond).String()
-}
-
-// leftBehind is what killed runs left. Without an engine only the
-// services a killed backup stopped can be named: status worked without
-// one before, and a monitoring probe should not fail for that alone.
-func leftBehind(ctx context.Context, stateDir string) []string {
-	eng, err := engine.New(ctx)
-	if err != nil {
-		return scheduler.LeftBehind(ctx, nil, stateDir)
-	}
-	defer eng.Close()
-	return scheduler.LeftBehind(ctx, eng, stateDir)
 }

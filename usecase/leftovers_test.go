@@ -1,4 +1,4 @@
-package scheduler
+package usecase
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func TestLeftBehindNamesWhatKilledRunsLeft(t *testing.T) {
 		want     []string // one problem each, in this order
 	}{
 		{name: "nothing"},
-		{name: "a killed drill", drill: true, want: []string{"dr drill --cleanup"}},
+		{name: "a killed drill", drill: true, want: []string{"dr drill cleanup"}},
 		{name: "a helper", helper: true, want: []string{"volume helper"}},
 		{name: "all three", drill: true, helper: true, stopped: true,
 			want: []string{"docker compose -p app start web", "0123456789ab", "volume helper"}},

@@ -1,4 +1,4 @@
-package scheduler
+package usecase
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func LeftBehind(ctx context.Context, eng LabelLister, stateDir string) []string 
 		return out
 	}
 	if c, v, err := leftovers.Drills(ctx, eng, stateDir); err == nil && len(c)+len(v) > 0 {
-		out = append(out, leftovers.DrillsLeft(c, v)+"; remove them: dr drill --cleanup")
+		out = append(out, leftovers.DrillsLeft(c, v)+"; remove them: dr drill cleanup")
 	}
 	if c, _, err := eng.ListLabelled(ctx, leftovers.HelperLabel(stateDir)); err == nil && len(c) > 0 {
 		out = append(out, leftovers.HelpersLeft(c)+"; the next dr backup, dr restore or dr doctor removes them")
