@@ -140,11 +140,8 @@ func (e *FailedError) Error() string {
 
 func (e *FailedError) Is(target error) bool { return target == ErrFailed }
 
-// LabelOwner ties a drill container to the state dir whose lock its
-// drill held: a drill, holding that lock, knows any other container with
-// its owner label is a leftover, while drills run under another state
-// dir (another dr on the same engine) are left alone.
-const LabelOwner = "dr.drill.owner"
+// LabelOwner is engine.LabelDrillOwner, under the name drill's callers use.
+const LabelOwner = engine.LabelDrillOwner
 
 // Owner is the owner label's value for a state dir.
 func Owner(stateDir string) string { return lock.Owner(stateDir) }

@@ -19,6 +19,12 @@ import (
 // the backup being drilled.
 const LabelDrill = "dr.drill"
 
+// LabelDrillOwner ties a drill's container to the state dir whose lock
+// the drill held (its value is lock.Owner of that dir): a drill, holding
+// that lock, knows any other container with its owner label is a
+// leftover, while drills of another state dir are left alone.
+const LabelDrillOwner = "dr.drill.owner"
+
 // Throwaway is a short-lived container dr runs from a production image,
 // cut off from every network and limited in CPU and memory.
 type Throwaway struct {

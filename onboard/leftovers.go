@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/appwrite-dr/dr/internal/leftovers"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore/journal"
+	"github.com/appwrite-dr/dr/usecase/leftovers"
 )
 
 // checkLeftovers looks for what runs of this state dir killed with kill -9

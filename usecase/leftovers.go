@@ -3,9 +3,9 @@ package usecase
 import (
 	"context"
 
-	"github.com/appwrite-dr/dr/internal/leftovers"
 	"github.com/appwrite-dr/dr/internal/redact"
 	"github.com/appwrite-dr/dr/restore/journal"
+	"github.com/appwrite-dr/dr/usecase/leftovers"
 )
 
 // LabelLister finds containers and volumes by label.

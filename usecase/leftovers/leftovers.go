@@ -12,7 +12,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/appwrite-dr/dr/drill"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/lock"
 	"github.com/appwrite-dr/dr/restore/journal"
@@ -43,7 +42,7 @@ func StoppedFix(rec *journal.Stopped) string {
 
 // Drills lists the containers and volumes killed drills of stateDir left.
 func Drills(ctx context.Context, eng Lister, stateDir string) (containers, volumes []string, err error) {
-	return eng.ListLabelled(ctx, drill.LabelOwner+"="+lock.Owner(stateDir))
+	return eng.ListLabelled(ctx, engine.LabelDrillOwner+"="+lock.Owner(stateDir))
 }
 
 // DrillsLeft says what killed drills left, and what that costs.
