@@ -163,7 +163,7 @@ func describe(s *engine.Stack, mounts []engine.VolumeMount, dirOverride string) 
 		out.Dir = dirOverride
 	}
 	if out.Dir == "" {
-		out.Notes = append(out.Notes, "the engine does not say where the project's files are (no "+engine.LabelWorkingDir+" label): set stack.dir, or run dr init --dir PATH")
+		out.Notes = append(out.Notes, "the engine does not say where the project's files are (no "+engine.LabelWorkingDir+" label): set stack.dir, or run dr init --stack-dir PATH")
 	} else if _, err := os.Stat(filepath.Join(out.Dir, ".env")); err == nil {
 		out.Files = append(out.Files, ".env")
 	} else {

@@ -145,7 +145,7 @@ var ErrExists = privatefile.ErrExists
 func WriteFile(path string, data []byte, force bool) error {
 	err := privatefile.Write(path, data, force)
 	if errors.Is(err, privatefile.ErrExists) {
-		return fmt.Errorf("%w; dr never overwrites it without --force (or write elsewhere with --write FILE)", err)
+		return fmt.Errorf("%w; dr never overwrites it without --force (or write elsewhere with --out FILE)", err)
 	}
 	return err
 }

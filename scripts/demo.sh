@@ -51,7 +51,7 @@ step "dr init: find the stack and write its dr.yaml"
 # --force: the demo may run again over its own file. state_dir stays under
 # .demo through the environment instead of /var/lib/dr.
 export DR_STATE_DIR=$demo/state
-"$dr" init --project "$project" --remote "$demo/backups" --write "$demo/dr.yaml" --force
+"$dr" init --project "$project" --remote "$demo/backups" --out "$demo/dr.yaml" --force
 export DR_CONFIG=$demo/dr.yaml
 # The demo's retention keeps the five newest; dr init writes seven.
 sed -i 's/keep_last: 7$/keep_last: 5/' "$demo/dr.yaml"

@@ -47,18 +47,22 @@ file is never replaced without --force.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.project, "project", "", "the compose project to protect, when several run a database")
-	f.StringVar(&opts.dir, "dir", "", "the stack's directory on this host (default: the compose working_dir label)")
+	f.StringVar(&opts.dir, "stack-dir", "", "the stack's directory on this host (default: the compose working_dir label)")
+	f.StringVar(&opts.dir, "dir", "", "the same as --stack-dir")
+	_ = f.MarkDeprecated("dir", "use --stack-dir, as dr runbook run does")
 	f.StringVar(&opts.destination, "remote", "", "rclone remote path backups go to (default: /var/backups/PROJECT on this host)")
 	// The flag's first name, kept so that scripts written for it still run.
 	f.StringVar(&opts.destination, "destination", "", "the same as --remote")
 	_ = f.MarkDeprecated("destination", "use --remote, as every other command does")
-	f.StringVar(&opts.write, "write", onboard.DefaultConfigPath, "the file to write")
+	f.StringVarP(&opts.write, "out", "o", onboard.DefaultConfigPath, "the file to write")
+	f.StringVar(&opts.write, "write", onboard.DefaultConfigPath, "the same as --out")
+	_ = f.MarkDeprecated("write", "use --out, as dr keygen does")
 	f.BoolVar(&opts.force, "force", false, "replace the file if it exists")
 	return cmd
 }
 
 func runInit(ctx context.Context, a *app, opts initOptions) error {
-	if err := checkOutFile("write", opts.write, filepath.Base(onboard.DefaultConfigPath)); err != nil {
+	if err := checkOutFile("out", opts.write, filepath.Base(onboard.DefaultConfigPath)); err != nil {
 		return err
 	}
 	eng, err := engine.New(ctx)

@@ -25,7 +25,7 @@ func TestInitWritesAConfigThatBacksUp(t *testing.T) {
 	dest := t.TempDir()
 	env := map[string]string{"DR_STATE_DIR": filepath.Join(t.TempDir(), "state")}
 
-	out, errOut, code := run(t, env, "init", "--project", s.Project, "--remote", dest, "--write", cfg)
+	out, errOut, code := run(t, env, "init", "--project", s.Project, "--remote", dest, "--out", cfg)
 	if code != exitOK {
 		t.Fatalf("dr init: exit %d\n%s%s", code, out, errOut)
 	}
@@ -61,7 +61,7 @@ func TestInitWritesAConfigThatBacksUp(t *testing.T) {
 	}
 
 	// No overwrite without --force; with it, the file is replaced.
-	_, errOut, code = run(t, env, "init", "--project", s.Project, "--remote", t.TempDir(), "--write", cfg)
+	_, errOut, code = run(t, env, "init", "--project", s.Project, "--remote", t.TempDir(), "--out", cfg)
 	if code != exitUsage || !strings.Contains(errOut, "--force") {
 		t.Errorf("dr init over an existing file: exit %d, stderr %s", code, errOut)
 	}
@@ -69,7 +69,7 @@ func TestInitWritesAConfigThatBacksUp(t *testing.T) {
 		t.Errorf("dr init without --force changed the file")
 	}
 	other := t.TempDir()
-	// --destination, the flag's first name, still works (deprecated).
+	// --destination and --write, the flags' first names, still work (deprecated).
 	if _, errOut, code = run(t, env, "init", "--project", s.Project, "--destination", other, "--write", cfg, "--force"); code != exitOK {
 		t.Errorf("dr init --force: exit %d, stderr %s", code, errOut)
 	}
@@ -86,7 +86,7 @@ func TestOnboardSecondStack(t *testing.T) {
 	second := teststack.Up(t, teststack.Options{Name: "onboard", Services: []string{teststack.DBService}})
 	dir := t.TempDir()
 
-	_, errOut, code := run(t, nil, "init", "--write", filepath.Join(dir, "none.yaml"))
+	_, errOut, code := run(t, nil, "init", "--out", filepath.Join(dir, "none.yaml"))
 	if code != exitUsage || !strings.Contains(errOut, first.Project) || !strings.Contains(errOut, second.Project) || !strings.Contains(errOut, "--project NAME") {
 		t.Fatalf("dr init with two stacks on a non-terminal: exit %d, stderr %s", code, errOut)
 	}

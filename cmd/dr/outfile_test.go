@@ -57,14 +57,14 @@ func TestKeygenRefusesAnOutThatIsNoFile(t *testing.T) {
 	}
 }
 
-// TestInitRefusesAWriteThatIsNoFile: dr init with an empty --write, or
-// one naming a directory, is refused before the engine is asked
-// anything, naming the flag.
-func TestInitRefusesAWriteThatIsNoFile(t *testing.T) {
-	for _, write := range []string{"", t.TempDir()} {
-		_, errOut, code := run(t, nil, "init", "--write", write)
-		if code != exitUsage || !strings.Contains(errOut, "--write") {
-			t.Errorf("dr init --write %q: exit %d, %s", write, code, errOut)
+// TestInitRefusesAnOutThatIsNoFile: dr init with an empty --out, or one
+// naming a directory, is refused before the engine is asked anything,
+// naming the flag.
+func TestInitRefusesAnOutThatIsNoFile(t *testing.T) {
+	for _, out := range []string{"", t.TempDir()} {
+		_, errOut, code := run(t, nil, "init", "--out", out)
+		if code != exitUsage || !strings.Contains(errOut, "--out") {
+			t.Errorf("dr init --out %q: exit %d, %s", out, code, errOut)
 		}
 	}
 }
