@@ -99,7 +99,7 @@ func runDiff(ctx context.Context, a *app, args []string, opts diffOptions) (*for
 	if err != nil {
 		return nil, err
 	}
-	opened, err := usecase.OpenDestinations(ctx, a.env(), cfg, opts.destinations, "reading the backups from the others")
+	opened, err := usecase.OpenDestinations(ctx, a.env(), cfg, opts.destinations, "working from the others")
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ whoever held the host. --json shows each destination's upload time
 				return err
 			}
 			ctx := cmd.Context()
-			dests, err := usecase.OpenDestinations(ctx, a.env(), cfg, opts.destinations, "listing the others")
+			dests, err := usecase.OpenDestinations(ctx, a.env(), cfg, opts.destinations, "working from the others")
 			if err != nil {
 				return err
 			}
