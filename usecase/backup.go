@@ -25,8 +25,10 @@ type BackupRequest struct {
 // BackupResult is what a backup run did.
 type BackupResult struct {
 	*backup.Result
-	// Pins is where the backup was pinned, with Pin.
+	// Pins is where the backup was pinned, with Pin, and Note the note a
+	// fresh pin holds.
 	Pins []PinOutcome
+	Note string
 }
 
 // Backup makes one backup to every reachable destination, commits it
@@ -61,7 +63,7 @@ func Backup(ctx context.Context, env Env, eng backup.Engine, cfg *config.Config,
 	if res == nil {
 		return nil, err
 	}
-	out := &BackupResult{Result: res}
+	out := &BackupResult{Result: res, Note: req.Note}
 	if req.Pin && len(res.Committed()) > 0 {
 		var holders []*storage.Destination
 		for _, d := range dests.Reachable {

@@ -164,7 +164,11 @@ func backupDoc(r *usecase.BackupResult) backupJSON {
 		out.Pruned = append(out.Pruned, pj)
 	}
 	for _, p := range r.Pins {
-		out.Pins = append(out.Pins, pinOutcomeJSON(r.Name, p))
+		pj := pinOutcomeJSON(r.Name, p)
+		if p.Existing == nil && p.Err == nil {
+			pj.Note = r.Note
+		}
+		out.Pins = append(out.Pins, pj)
 	}
 	return out
 }
@@ -201,7 +205,7 @@ func pinResultDoc(r *usecase.PinResult) pinResultJSON {
 	}
 	for _, p := range r.Pins {
 		pj := pinOutcomeJSON(r.Backup, p)
-		if pj.Note == "" && !r.Unpin && p.Err == nil {
+		if p.Existing == nil && !r.Unpin && p.Err == nil {
 			pj.Note = r.Note
 		}
 		out.Destinations = append(out.Destinations, pj)
@@ -252,7 +256,7 @@ type restorePlanJSON struct {
 	Time        time.Time         `json:"time"`
 	Source      string            `json:"source"`
 	Parts       []string          `json:"parts"`
-	Suspects    []failureJSON     `json:"refused_as_suspicious"`
+	Suspects    []suspectJSON     `json:"refused_as_suspicious"`
 	Databases   []string          `json:"databases"`
 	Tables      int               `json:"tables"`
 	Rows        int64             `json:"rows"`
@@ -263,6 +267,12 @@ type restorePlanJSON struct {
 	Merge       bool              `json:"merge"`
 	Stopped     []string          `json:"stopped_services"`
 	Interrupted string            `json:"interrupted,omitempty"`
+}
+
+// suspectJSON is a backup the choice refused as possibly planted.
+type suspectJSON struct {
+	Backup string `json:"backup"`
+	Reason string `json:"reason"`
 }
 
 type restoreFileJSON struct {
@@ -295,7 +305,7 @@ type restoreResultJSON struct {
 
 func restoreDoc(p *restore.Plan, r *restore.Result, dryRun bool) restoreJSON {
 	pj := restorePlanJSON{
-		Backup: p.Backup.Name, Time: p.Backup.Time.UTC(), Parts: orEmpty(p.Parts), Suspects: []failureJSON{},
+		Backup: p.Backup.Name, Time: p.Backup.Time.UTC(), Parts: orEmpty(p.Parts), Suspects: []suspectJSON{},
 		Databases: orEmpty(nil), Files: []restoreFileJSON{}, Volumes: []restoreVolJSON{}, Merge: p.Merge,
 		Stopped: orEmpty(p.Stop), SafetyNet: p.SafetyNet,
 	}
@@ -303,7 +313,7 @@ func restoreDoc(p *restore.Plan, r *restore.Result, dryRun bool) restoreJSON {
 		pj.Source = p.Source.Name()
 	}
 	for _, s := range p.Suspects {
-		pj.Suspects = append(pj.Suspects, failureJSON{Destination: s.Backup, Error: s.Reason})
+		pj.Suspects = append(pj.Suspects, suspectJSON{Backup: s.Backup, Reason: s.Reason})
 	}
 	if p.Has(restore.PartDB) {
 		pj.Databases, pj.Tables, pj.Rows = orEmpty(p.Databases), p.Tables, p.Rows
