@@ -115,6 +115,12 @@ rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
   "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
   "$rootfs"/usr/share/locale/* "$rootfs"/var/cache/debconf/*-old \
   "$rootfs"/var/log/*.log "$rootfs"/var/log/apt/*
+# No JIT: postgresql-$major pulls in LLVM and libz3 (about 130 MB) for it
+# alone. Without llvmjit.so the server finds no JIT provider and runs every
+# query without one, silently (jit = on stays harmless); no dump, restore or
+# check needs it.
+rm -rf "$rootfs/usr/lib/postgresql/$major/lib/llvmjit"* "$rootfs/usr/lib/postgresql/$major/lib/bitcode" \
+  "$rootfs"/usr/lib/*/libLLVM-*.so* "$rootfs"/usr/lib/*/libz3.so*
 
 tar -C "$rootfs" -c . | docker import \
   --change 'ENTRYPOINT ["docker-entrypoint.sh"]' \
