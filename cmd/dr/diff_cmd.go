@@ -109,7 +109,7 @@ func runDiff(ctx context.Context, a *app, args []string, opts diffOptions) (*for
 	for _, name := range args {
 		p, err := restore.Choose(ctx, cfg, dests, name, time.Time{})
 		if err != nil {
-			return nil, a.warnListed(err)
+			return nil, err
 		}
 		chosen = append(chosen, p)
 		encrypted = encrypted || p.Backup.Encrypted

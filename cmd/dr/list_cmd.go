@@ -41,14 +41,7 @@ whoever held the host. --json shows each destination's upload time
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			dests, err := usecase.OpenDestinations(ctx, a.env(), cfg, opts.destinations, "working from the others")
-			if err != nil {
-				return err
-			}
-			entries, listErr := storage.Catalog(ctx, dests.Reachable)
-			entries = storage.OfStack(entries, cfg.Stack.Project)
-			listErr = a.warnListed(listErr)
+			entries, listErr := usecase.List(cmd.Context(), a.env(), cfg, opts.destinations)
 			tolerance := time.Duration(cfg.Restore.UploadTolerance)
 			if opts.json {
 				if err := printListJSON(a, entries, tolerance); err != nil {

@@ -18,7 +18,6 @@ import (
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/redact"
 	"github.com/appwrite-dr/dr/lock"
-	"github.com/appwrite-dr/dr/storage"
 	"github.com/appwrite-dr/dr/usecase"
 )
 
@@ -242,19 +241,4 @@ func (a *app) env() usecase.Env {
 // carry the lock's owner label.
 func openEngine(ctx context.Context, cfg *config.Config) (*engine.Client, error) {
 	return engine.New(ctx, engine.WithOwner(lock.Owner(cfg.StateDir)))
-}
-
-// warnListed ends a reading command (list, diff): each destination that
-// could not be listed is named on stderr, after the output for the others,
-// and the command succeeds; during an outage that is what the operator
-// needs. Any other error is the command's.
-func (a *app) warnListed(err error) error {
-	var un *storage.Unreachable
-	if !errors.As(err, &un) || error(un) != err {
-		return err
-	}
-	for _, f := range un.Failed {
-		a.logger.Warn("destination could not be listed; this is from the others", "destination", f.Destination, "err", f.Err)
-	}
-	return nil
 }
