@@ -65,16 +65,8 @@ func Backup(ctx context.Context, env Env, eng backup.Engine, cfg *config.Config,
 	}
 	out := &BackupResult{Result: res, Note: req.Note}
 	if req.Pin && len(res.Committed()) > 0 {
-		var holders []*storage.Destination
-		for _, d := range dests.Reachable {
-			for _, name := range res.Committed() {
-				if d.Name() == name {
-					holders = append(holders, d)
-				}
-			}
-		}
 		var pinErr error
-		out.Pins, pinErr = pinAll(ctx, holders, res.Name, req.Note, env.now(), false)
+		out.Pins, pinErr = pinAll(ctx, holding(dests.Reachable, res.Committed()), res.Name, req.Note, env.now(), false)
 		err = errors.Join(err, pinErr)
 	}
 	// backup.Run names the destinations it could not open among its

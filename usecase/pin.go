@@ -57,19 +57,24 @@ func Pin(ctx context.Context, env Env, cfg *config.Config, req PinRequest) (*Pin
 		return res, err
 	}
 	res.Backup = entry.Name
-	var holders []*storage.Destination
-	for _, d := range dests.Reachable {
-		if slices.Contains(entry.Destinations, d.Name()) {
-			holders = append(holders, d)
-		}
-	}
-	res.Pins, err = pinAll(ctx, holders, entry.Name, req.Note, env.now(), req.Unpin)
+	res.Pins, err = pinAll(ctx, holding(dests.Reachable, entry.Destinations), entry.Name, req.Note, env.now(), req.Unpin)
 	res.Unreachable = env.listed(res.Unreachable, listErr, "pinning on the others")
 	done := false
 	for _, p := range res.Pins {
 		done = done || p.Err == nil
 	}
 	return res, outcome(done, res.Unreachable, err)
+}
+
+// holding are the destinations among dests that hold the backup, by name.
+func holding(dests []*storage.Destination, names []string) []*storage.Destination {
+	var out []*storage.Destination
+	for _, d := range dests {
+		if slices.Contains(names, d.Name()) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // pinAll is the one pin loop, for dr pin, dr unpin and dr backup --pin:

@@ -164,11 +164,7 @@ func backupDoc(r *usecase.BackupResult) backupJSON {
 		out.Pruned = append(out.Pruned, pj)
 	}
 	for _, p := range r.Pins {
-		pj := pinOutcomeJSON(r.Name, p)
-		if p.Existing == nil && p.Err == nil {
-			pj.Note = r.Note
-		}
-		out.Pins = append(out.Pins, pj)
+		out.Pins = append(out.Pins, pinOutcomeJSON(r.Name, r.Note, p))
 	}
 	return out
 }
@@ -182,10 +178,16 @@ type pinJSON struct {
 	Error string `json:"error,omitempty"`
 }
 
-func pinOutcomeJSON(name string, p usecase.PinOutcome) pinJSON {
+// pinOutcomeJSON is one destination's pin: the note it holds is the
+// standing pin's when one stood, else the one just written (none when the
+// pin failed, or on an unpin, whose note is "").
+func pinOutcomeJSON(name, note string, p usecase.PinOutcome) pinJSON {
 	pj := pinJSON{Destination: p.Destination, Backup: name, Error: errString(p.Err)}
-	if p.Existing != nil {
+	switch {
+	case p.Existing != nil:
 		pj.AlreadyPinned, pj.Note = true, p.Existing.Note
+	case p.Err == nil:
+		pj.Note = note
 	}
 	return pj
 }
@@ -204,11 +206,7 @@ func pinResultDoc(r *usecase.PinResult) pinResultJSON {
 		out.Action = "unpin"
 	}
 	for _, p := range r.Pins {
-		pj := pinOutcomeJSON(r.Backup, p)
-		if p.Existing == nil && !r.Unpin && p.Err == nil {
-			pj.Note = r.Note
-		}
-		out.Destinations = append(out.Destinations, pj)
+		out.Destinations = append(out.Destinations, pinOutcomeJSON(r.Backup, r.Note, p))
 	}
 	return out
 }
