@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/humanize"
 	"github.com/appwrite-dr/dr/lock"
@@ -101,54 +103,69 @@ place of the restored ones, dr aside drop frees their space.`,
 
 func asideList(cmd *cobra.Command, a *app, asJSON bool) error {
 	ctx := cmd.Context()
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
-	eng, err := engine.New(ctx)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	l, err := restore.ListAside(ctx, eng, cfg)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(a, "the aside schemas", asideDoc(l))
-	}
-	printAside(a, l)
-	return nil
+	return a.onServer(ctx, func(cfg *config.Config, eng *engine.Client) error {
+		l, err := restore.ListAside(ctx, eng, cfg)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(a, "the aside schemas", asideDoc(l))
+		}
+		printAside(a, l)
+		return nil
+	})
 }
 
 func asideDrop(cmd *cobra.Command, a *app, names []string, yes, dryRun bool) error {
-	ctx := cmd.Context()
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
 	if err := a.confirm(yes || dryRun, "drop the aside schemas "+strings.Join(names, ", ")+" and the tables they hold"); err != nil {
 		return err
 	}
-	eng, err := engine.New(ctx)
-	if err != nil {
+	ctx := cmd.Context()
+	return a.onServer(ctx, func(cfg *config.Config, eng *engine.Client) error {
+		held, err := lock.Acquire(cfg.StateDir, "restore")
+		if err != nil {
+			return err
+		}
+		defer held.Release()
+		dropped, err := restore.DropAside(ctx, eng, cfg, names)
+		for _, d := range dropped {
+			fmt.Fprintf(a.out, "dropped %s\n", d)
+		}
 		return err
-	}
-	defer eng.Close()
-	held, err := lock.Acquire(cfg.StateDir, "restore")
-	if err != nil {
-		return err
-	}
-	defer held.Release()
-	dropped, err := restore.DropAside(ctx, eng, cfg, names)
-	for _, d := range dropped {
-		fmt.Fprintf(a.out, "dropped %s\n", d)
-	}
-	return err
+	})
 }
 
 func asideUndo(cmd *cobra.Command, a *app, yes, dryRun bool) error {
 	ctx := cmd.Context()
+	return a.onServer(ctx, func(cfg *config.Config, eng *engine.Client) error {
+		plan, err := restore.PrepareUndo(ctx, eng, cfg)
+		if err != nil {
+			return err
+		}
+		printUndoPlan(a, plan)
+		if dryRun {
+			fmt.Fprintln(a.out, "dry run: nothing was changed")
+			return nil
+		}
+		if err := a.confirm(yes, "undo the restore of "+plan.Group.Backup+": drop the restored databases and swap the tables aside back"); err != nil {
+			return err
+		}
+		held, err := lock.Acquire(cfg.StateDir, "restore")
+		if err != nil {
+			return err
+		}
+		defer held.Release()
+		res, err := restore.ExecuteUndo(ctx, eng, plan, a.logger, func(s string) { fmt.Fprintf(a.err, "==> %s\n", s) })
+		if err == nil {
+			fmt.Fprintf(a.out, "undone: %s are as they were before the restore of %s (%s)\n", strings.Join(origins(plan.Group), ", "), plan.Group.Backup, res.Duration.Round(100*time.Millisecond))
+		}
+		return err
+	})
+}
+
+// onServer runs a command that works on the stack's database server and
+// reads no destination (dr aside): the config, then the engine.
+func (a *app) onServer(ctx context.Context, run func(*config.Config, *engine.Client) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -158,28 +175,7 @@ func asideUndo(cmd *cobra.Command, a *app, yes, dryRun bool) error {
 		return err
 	}
 	defer eng.Close()
-	plan, err := restore.PrepareUndo(ctx, eng, cfg)
-	if err != nil {
-		return err
-	}
-	printUndoPlan(a, plan)
-	if dryRun {
-		fmt.Fprintln(a.out, "dry run: nothing was changed")
-		return nil
-	}
-	if err := a.confirm(yes, "undo the restore of "+plan.Group.Backup+": drop the restored databases and swap the tables aside back"); err != nil {
-		return err
-	}
-	held, err := lock.Acquire(cfg.StateDir, "restore")
-	if err != nil {
-		return err
-	}
-	defer held.Release()
-	res, err := restore.ExecuteUndo(ctx, eng, plan, a.logger, func(s string) { fmt.Fprintf(a.err, "==> %s\n", s) })
-	if err == nil {
-		fmt.Fprintf(a.out, "undone: %s are as they were before the restore of %s (%s)\n", strings.Join(origins(plan.Group), ", "), plan.Group.Backup, res.Duration.Round(100*time.Millisecond))
-	}
-	return err
+	return run(cfg, eng)
 }
 
 type asideSchemaJSON struct {
