@@ -17,18 +17,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 log() { printf 'postgres-image: %s\n' "$*" >&2; }
 
-# The first mirror and suite named in the machine's apt sources, deb822 or
-# one-line format.
-apt_mirror() {
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    awk '/^URIs:/{u=$2} /^Suites:/{s=$2} u&&s&&u!~/security/{print u, s; exit}' "$f"
-  done
-  if [[ -f /etc/apt/sources.list ]]; then
-    awk '$1=="deb" && $0!~/security/ {for(i=2;i<=NF;i++) if ($i ~ /^(https?|file):/) {print $i, $(i+1); exit}}' /etc/apt/sources.list
-  fi
-}
+# shellcheck source=../apt-mirror.sh
+source "$here/../apt-mirror.sh"
 read -r mirror suite < <(apt_mirror | head -n 1) || true
 
 # The PostgreSQL major of that release: what this machine's apt would install
