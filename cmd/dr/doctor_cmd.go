@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -55,9 +54,7 @@ func runDoctor(ctx context.Context, a *app, opts doctorOptions) error {
 	}
 	report := onboard.Doctor(ctx, onboard.DoctorOptions{Config: cfg, ConfigPath: a.cfgPath, Identity: identity})
 	if opts.json {
-		enc := json.NewEncoder(a.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
+		if err := printJSON(a, "the doctor's report", report); err != nil {
 			return err
 		}
 	} else {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -111,8 +110,6 @@ func listed(entries []storage.CatalogEntry) []listedBackup {
 }
 
 func printListJSON(a *app, entries []storage.CatalogEntry, tolerance time.Duration) error {
-	enc := json.NewEncoder(a.out)
-	enc.SetIndent("", "  ")
 	out := listed(entries)
 	for i, e := range entries {
 		out[i].Uploaded = e.Uploaded
@@ -120,10 +117,7 @@ func printListJSON(a *app, entries []storage.CatalogEntry, tolerance time.Durati
 			out[i].Suspicious = append(out[i].Suspicious, s.Destination+": "+s.Reason)
 		}
 	}
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("printing the list: %w", err)
-	}
-	return nil
+	return printJSON(a, "the list", out)
 }
 
 func printList(a *app, entries []storage.CatalogEntry) {

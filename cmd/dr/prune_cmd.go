@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -120,10 +119,7 @@ func printPruneJSON(a *app, reports []*storage.PruneReport) error {
 	}
 	out := []dest{}
 	for _, r := range reports {
-		d := dest{Destination: r.Destination, DryRun: r.DryRun, Items: []item{}, Deleted: r.Deleted, Blobs: r.Blobs}
-		if d.Deleted == nil {
-			d.Deleted = []string{}
-		}
+		d := dest{Destination: r.Destination, DryRun: r.DryRun, Items: []item{}, Deleted: orEmpty(r.Deleted), Blobs: r.Blobs}
 		for _, dec := range r.Decisions {
 			d.Items = append(d.Items, item{Name: dec.Name, Time: dec.Time, Keep: dec.Keep, Reasons: dec.Reasons, Kind: "backup"})
 		}
@@ -132,12 +128,7 @@ func printPruneJSON(a *app, reports []*storage.PruneReport) error {
 		}
 		out = append(out, d)
 	}
-	enc := json.NewEncoder(a.out)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("printing the prune plan: %w", err)
-	}
-	return nil
+	return printJSON(a, "the prune plan", out)
 }
 
 func newPinCommand(a *app, pin bool) *cobra.Command {

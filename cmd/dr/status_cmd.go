@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -61,9 +60,7 @@ func runStatus(ctx context.Context, a *app, opts statusOptions) error {
 		return err
 	}
 	if opts.json {
-		enc := json.NewEncoder(a.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(st); err != nil {
+		if err := printJSON(a, "the status", st); err != nil {
 			return err
 		}
 	} else {
