@@ -32,11 +32,7 @@ func BackupJob(eng backup.Engine, toolVersion string, log *slog.Logger) JobFunc 
 				out.Lacks = res.Manifest.Database.Lacks()
 			}
 			for _, d := range res.Destinations {
-				o := DestinationOutcome{Name: d.Name}
-				if d.Err != nil {
-					o.Error = d.Err.Error()
-				}
-				out.Destinations = append(out.Destinations, o)
+				out.Destinations = append(out.Destinations, destinationOutcome(d.Name, d.Err))
 			}
 		}
 		return out, err
@@ -77,12 +73,17 @@ func VerifyJob(identities []age.Identity, log *slog.Logger) JobFunc {
 		}
 		out.Backup, out.Bytes = res.Backup, res.Size
 		for _, r := range res.Copies {
-			o := DestinationOutcome{Name: r.Destination}
-			if r.Err != nil {
-				o.Error = r.Err.Error()
-			}
-			out.Destinations = append(out.Destinations, o)
+			out.Destinations = append(out.Destinations, destinationOutcome(r.Destination, r.Err))
 		}
 		return out, err
 	}
+}
+
+// destinationOutcome is one destination's line in a job's history.
+func destinationOutcome(name string, err error) DestinationOutcome {
+	o := DestinationOutcome{Name: name}
+	if err != nil {
+		o.Error = err.Error()
+	}
+	return o
 }
