@@ -120,15 +120,29 @@ type DumpWriter struct {
 	scanCh, chunkHashCh, compressCh, emitCh chan *dumpBlock
 
 	wg, compressors sync.WaitGroup
-	scan            *dumpscan.Scanner
+	scan            DumpScanner
 	chunkSums       []string
 	chunkSizes      []int64
 	closed          bool
 }
 
-// StartDump begins the dump entries. Memory stays bounded: a few raw
-// blocks in flight and the chunk being filled, compressed.
+// DumpScanner reads the dump stream beside the archive's pipeline and
+// says what it held: dumpscan's for MariaDB and MySQL, pgscan's for
+// PostgreSQL.
+type DumpScanner interface {
+	io.Writer
+	Result() dumpscan.Result
+}
+
+// StartDump begins the dump entries of a MariaDB or MySQL dump.
 func (w *Writer) StartDump(ctx context.Context) (*DumpWriter, error) {
+	return w.StartDumpScanned(ctx, dumpscan.New())
+}
+
+// StartDumpScanned begins the dump entries, with scan reading the
+// stream. Memory stays bounded: a few raw blocks in flight and the chunk
+// being filled, compressed.
+func (w *Writer) StartDumpScanned(ctx context.Context, scan DumpScanner) (*DumpWriter, error) {
 	enc, err := zstd.NewWriter(nil, encoderOptions(w.opts, zstd.WithWindowSize(dumpBlockSize))...)
 	if err != nil {
 		return nil, fmt.Errorf("starting the dump compressor: %w", err)
@@ -154,7 +168,7 @@ func (w *Writer) StartDump(ctx context.Context) (*DumpWriter, error) {
 		chunkHashCh: make(chan *dumpBlock, dumpBlocksInFlight),
 		compressCh:  make(chan *dumpBlock, dumpBlocksInFlight),
 		emitCh:      make(chan *dumpBlock, dumpBlocksInFlight),
-		scan:        dumpscan.New(),
+		scan:        scan,
 	}
 	d.wg.Go(func() {
 		for b := range d.scanCh {

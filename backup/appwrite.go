@@ -40,26 +40,37 @@ func appwriteOf(stack *engine.Stack) *archive.Appwrite {
 // kept on a storage device other than local are a warning: they are not
 // in the backup.
 func checkEnv(dir string, appwrite bool) (warnings []string, err error) {
+	warnings, _, err = readEnv(dir, appwrite)
+	return warnings, err
+}
+
+// dbAdapter is the .env key that says which database Appwrite runs on.
+const dbAdapter = "_APP_DB_ADAPTER"
+
+// readEnv is checkEnv that also returns the stack's _APP_DB_ADAPTER
+// (empty when it has none), which tells the database's kind when its
+// image does not.
+func readEnv(dir string, appwrite bool) (warnings []string, adapter string, err error) {
 	path := filepath.Join(dir, ".env")
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && !appwrite:
-		return nil, nil
+		return nil, "", nil
 	case errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("the stack has an %s service but %s does not exist: Appwrite keeps %s there, without which a restored database's encrypted attributes cannot be read; put the stack's .env in stack.dir", archive.AppwriteService, path, openSSLKey)
+		return nil, "", fmt.Errorf("the stack has an %s service but %s does not exist: Appwrite keeps %s there, without which a restored database's encrypted attributes cannot be read; put the stack's .env in stack.dir", archive.AppwriteService, path, openSSLKey)
 	case err != nil:
-		return nil, fmt.Errorf("reading the stack's .env: %w", err)
+		return nil, "", fmt.Errorf("reading the stack's .env: %w", err)
 	}
 	env, err := dotenv.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, "", fmt.Errorf("reading %s: %w", path, err)
 	}
 	if appwrite && strings.TrimSpace(env[openSSLKey]) == "" {
-		return nil, fmt.Errorf("%s has no %s (or it is empty): without it a restored database's encrypted attributes cannot be read, so this backup could not bring Appwrite back; add %s to %s, set to the key this Appwrite runs with (docker compose exec %s printenv %s shows it), then back up again",
+		return nil, "", fmt.Errorf("%s has no %s (or it is empty): without it a restored database's encrypted attributes cannot be read, so this backup could not bring Appwrite back; add %s to %s, set to the key this Appwrite runs with (docker compose exec %s printenv %s shows it), then back up again",
 			path, openSSLKey, openSSLKey, path, archive.AppwriteService, openSSLKey)
 	}
 	if v, ok := env[storageDevice]; ok && v != "" && !strings.EqualFold(v, "local") {
 		warnings = append(warnings, fmt.Sprintf("%s in .env is not local: Appwrite keeps uploaded files on that device, outside this host, so they are not in this backup; back that storage up on its own", storageDevice))
 	}
-	return warnings, nil
+	return warnings, env[dbAdapter], nil
 }

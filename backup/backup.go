@@ -20,9 +20,11 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/dbkind"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/redact"
 	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/postgres"
 	"github.com/appwrite-dr/dr/remote"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -131,8 +133,8 @@ func (e *PartialError) Unwrap() []error {
 	return errs
 }
 
-// ErrNotSupported is returned for database kinds dr cannot dump yet.
-var ErrNotSupported = errors.New("not supported yet")
+// ErrNotSupported is returned for database kinds dr cannot dump.
+var ErrNotSupported = dbkind.ErrNotSupported
 
 // Run makes one backup. dests are the destinations to write to, opened by
 // the caller (see OpenDestinations); opts.Unreachable the ones that could
@@ -216,18 +218,29 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 	if plan.mountErr != nil {
 		warn("could not check which volumes the stack mounts: %v", plan.mountErr)
 	}
-	info, err := plan.db.Inspect(ctx, cfg.Stack.Database.Databases)
-	if err != nil {
-		return nil, err
-	}
-	for key, eng := range info.Engines {
-		if !strings.EqualFold(eng, "InnoDB") && eng != "" {
-			warn("table %s uses engine %s: it is not part of the consistent snapshot (only InnoDB is)", key, eng)
+	var info *mariadb.Info
+	var pgInfo *postgres.Info
+	var omitted []archive.Omission
+	var databases []string
+	if plan.pg != nil {
+		if pgInfo, err = plan.pg.Inspect(ctx, cfg.Stack.Database.Databases); err != nil {
+			return nil, err
 		}
-	}
-	omitted := omissions(info)
-	for _, o := range omitted {
-		warn("%s", o)
+		databases = pgInfo.Databases
+	} else {
+		if info, err = plan.db.Inspect(ctx, cfg.Stack.Database.Databases); err != nil {
+			return nil, err
+		}
+		for key, eng := range info.Engines {
+			if !strings.EqualFold(eng, "InnoDB") && eng != "" {
+				warn("table %s uses engine %s: it is not part of the consistent snapshot (only InnoDB is)", key, eng)
+			}
+		}
+		omitted = omissions(info)
+		for _, o := range omitted {
+			warn("%s", o)
+		}
+		databases = info.Databases
 	}
 	sort.Strings(res.Warnings)
 
@@ -242,7 +255,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		defer capt.wait()
 	}
 
-	log.Info("backup starting", "name", name, "project", plan.project, "databases", info.Databases, "destinations", destNames(dests))
+	log.Info("backup starting", "name", name, "project", plan.project, "databases", databases, "destinations", destNames(dests))
 
 	upload := storage.NewUpload(ctx, dests, name)
 	if capt != nil {
@@ -274,7 +287,12 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		Status:    archive.StatusWritten,
 		Appwrite:  plan.appwrite,
 	}
-	if err := writeArchive(ctx, aw, plan, info, cfg, manifest, &counters, log); err != nil {
+	if pgInfo != nil {
+		err = writePostgresArchive(ctx, aw, plan, pgInfo, cfg, manifest, &counters, log)
+	} else {
+		err = writeArchive(ctx, aw, plan, info, cfg, manifest, &counters, log)
+	}
+	if err != nil {
 		upload.Abort(ctx)
 		return nil, err
 	}

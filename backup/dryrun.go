@@ -47,31 +47,40 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 	if err != nil {
 		return nil, err
 	}
-	info, err := plan.db.Inspect(ctx, cfg.Stack.Database.Databases)
-	if err != nil {
-		return nil, err
-	}
-	args := info.DumpArgs(cfg.Stack.Database.IncludeGrants)
 	// The name a run started now would take (see Run).
 	name, err := storage.FreeName(ctx, dests, plan.project, now, len(recipients) > 0)
 	if err != nil {
 		return nil, err
 	}
 	p := &Plan{
-		Name:          name,
-		Project:       plan.project,
-		Kind:          plan.kind,
-		Container:     plan.dbContainer.Name,
-		Image:         plan.dbContainer.Image,
-		Server:        info.ServerVersion,
-		Client:        info.Client,
-		ClientVersion: info.ClientVersion,
-		Databases:     info.Databases,
-		DumpOptions:   args[:len(args)-len(info.Databases)-1],
-		Files:         plan.files,
-		Encrypted:     len(recipients) > 0,
-		Destinations:  destNames(dests),
-		Quiesce:       plan.quiesce,
+		Name:         name,
+		Project:      plan.project,
+		Kind:         plan.kind,
+		Container:    plan.dbContainer.Name,
+		Image:        plan.dbContainer.Image,
+		Files:        plan.files,
+		Encrypted:    len(recipients) > 0,
+		Destinations: destNames(dests),
+		Quiesce:      plan.quiesce,
+	}
+	if plan.pg != nil {
+		info, err := plan.pg.Inspect(ctx, cfg.Stack.Database.Databases)
+		if err != nil {
+			return nil, err
+		}
+		p.Server, p.Client, p.ClientVersion = info.ServerVersion, info.Client, info.ClientVersion
+		p.Databases, p.DumpOptions = info.Databases, postgresDumpOptions(cfg)
+	} else {
+		info, err := plan.db.Inspect(ctx, cfg.Stack.Database.Databases)
+		if err != nil {
+			return nil, err
+		}
+		args := info.DumpArgs(cfg.Stack.Database.IncludeGrants)
+		p.Server, p.Client, p.ClientVersion = info.ServerVersion, info.Client, info.ClientVersion
+		p.Databases, p.DumpOptions = info.Databases, args[:len(args)-len(info.Databases)-1]
+		for _, o := range omissions(info) {
+			p.Warnings = append(p.Warnings, o.String())
+		}
 	}
 	for _, d := range dests {
 		if !d.CanStream() {
@@ -84,9 +93,6 @@ func DryRun(ctx context.Context, eng Engine, cfg *config.Config, dests []*storag
 	p.Absent = plan.absent
 	p.Warnings = append(p.Warnings, plan.unlisted...)
 	p.Warnings = append(p.Warnings, plan.envWarnings...)
-	for _, o := range omissions(info) {
-		p.Warnings = append(p.Warnings, o.String())
-	}
 	if plan.mountErr != nil {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("could not check which volumes the stack mounts: %v", plan.mountErr))
 	}

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(killedCaptureEnv); spec != "" {
 		os.Exit(runKilledCaptureChild(spec))
 	}
-	os.Exit(stack.Main(m))
+	os.Exit(teststack.RunShared(m, stack, pgStack))
 }
 
 func newEngine(t *testing.T) *engine.Client {

@@ -12,8 +12,10 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/dbkind"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/postgres"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
 
@@ -27,8 +29,9 @@ type stackPlan struct {
 	kind        string
 	dbContainer engine.Container
 	imageDigest string
-	files       []string // relative to stack.dir
-	db          *mariadb.Server
+	files       []string         // relative to stack.dir
+	db          *mariadb.Server  // nil on PostgreSQL
+	pg          *postgres.Server // nil on MariaDB and MySQL
 	stack       *engine.Stack
 	volumes     []stackVolume
 	// absent are default volumes the stack does not have (an Appwrite
@@ -85,7 +88,12 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 	if err != nil {
 		return nil, fmt.Errorf("inspecting the database container: %w", err)
 	}
-	kind, err := databaseKind(cfg.Stack.Database.Kind, db.Image, envKeys)
+	aw := appwriteOf(stack)
+	envWarnings, adapter, err := readEnv(cfg.Stack.Dir, aw != nil)
+	if err != nil {
+		return nil, err
+	}
+	kind, err := dbkind.Resolve(cfg.Stack.Database.Kind, db.Image, envKeys, adapter)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +120,6 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 			return nil, fmt.Errorf("stack.stop_during_backup names the database service %q; the dump needs it running (and never needs it stopped)", svc)
 		}
 	}
-	aw := appwriteOf(stack)
-	envWarnings, err := checkEnv(cfg.Stack.Dir, aw != nil)
-	if err != nil {
-		return nil, err
-	}
 	plan := &stackPlan{
 		appwrite:    aw,
 		envWarnings: envWarnings,
@@ -132,7 +135,11 @@ func prepare(ctx context.Context, eng Engine, cfg *config.Config) (*stackPlan, e
 		dbContainer: db,
 		imageDigest: digest,
 		files:       files,
-		db:          mariadb.New(eng, db.ID),
+	}
+	if dbkind.IsPostgres(kind) {
+		plan.pg = postgres.New(eng, db.ID)
+	} else {
+		plan.db = mariadb.New(eng, db.ID)
 	}
 	return plan, nil
 }
@@ -191,40 +198,6 @@ func stackFiles(stack config.Stack) ([]string, error) {
 		}
 	}
 	return files, nil
-}
-
-// databaseKind decides how to dump. "auto" looks at the image and the
-// environment variables the container sets (names only).
-func databaseKind(configured, image string, envKeys []string) (string, error) {
-	kind := strings.ToLower(configured)
-	if kind == "" || kind == "auto" {
-		img := strings.ToLower(image)
-		switch {
-		case strings.Contains(img, "mongo") || hasPrefixKey(envKeys, "MONGO_"):
-			kind = "mongodb"
-		case strings.Contains(img, "mysql") && !strings.Contains(img, "mariadb"):
-			kind = "mysql"
-		default:
-			kind = "mariadb"
-		}
-	}
-	switch kind {
-	case "mariadb", "mysql":
-		return kind, nil
-	case "mongodb":
-		return "", fmt.Errorf("database kind mongodb (image %s): %w — dr backs up MariaDB and MySQL stacks; Appwrite 1.9 installs default to MongoDB", image, ErrNotSupported)
-	default:
-		return "", fmt.Errorf("stack.database.kind %q: want auto, mariadb or mysql", configured)
-	}
-}
-
-func hasPrefixKey(keys []string, prefix string) bool {
-	for _, k := range keys {
-		if strings.HasPrefix(k, prefix) {
-			return true
-		}
-	}
-	return false
 }
 
 func fileOwner(st os.FileInfo) (uid, gid int) {

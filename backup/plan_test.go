@@ -13,37 +13,6 @@ import (
 	"github.com/appwrite-dr/dr/restore/journal"
 )
 
-func TestDatabaseKind(t *testing.T) {
-	tests := []struct {
-		configured, image string
-		env               []string
-		want              string
-		wantErr           error
-	}{
-		{"auto", "mariadb:10.11", []string{"MYSQL_ROOT_PASSWORD"}, "mariadb", nil},
-		{"", "dr-test/mariadb:10.11", nil, "mariadb", nil},
-		{"auto", "mysql:8.0", nil, "mysql", nil},
-		{"auto", "mongo:7", nil, "", ErrNotSupported},
-		{"auto", "custom/db:1", []string{"MONGO_INITDB_ROOT_USERNAME"}, "", ErrNotSupported},
-		{"mongodb", "mariadb:10.11", nil, "", ErrNotSupported},
-		{"mysql", "mariadb:10.11", nil, "mysql", nil},
-		{"postgres", "postgres:16", nil, "", errors.New("want auto")},
-	}
-	for _, tt := range tests {
-		got, err := databaseKind(tt.configured, tt.image, tt.env)
-		switch {
-		case tt.wantErr == nil && err != nil:
-			t.Errorf("databaseKind(%q, %q): unexpected error %v", tt.configured, tt.image, err)
-		case tt.wantErr == ErrNotSupported && !errors.Is(err, ErrNotSupported):
-			t.Errorf("databaseKind(%q, %q): got %v, want ErrNotSupported", tt.configured, tt.image, err)
-		case tt.wantErr != nil && tt.wantErr != ErrNotSupported && (err == nil || !strings.Contains(err.Error(), tt.wantErr.Error())):
-			t.Errorf("databaseKind(%q, %q): got %v, want error containing %q", tt.configured, tt.image, err, tt.wantErr)
-		case got != tt.want:
-			t.Errorf("databaseKind(%q, %q) = %q, want %q", tt.configured, tt.image, got, tt.want)
-		}
-	}
-}
-
 func TestStackFiles(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"docker-compose.yml", ".env"} {

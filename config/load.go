@@ -19,6 +19,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/appwrite-dr/dr/dbkind"
 )
 
 // Error is one problem in the configuration, located by key and line.
@@ -165,6 +167,10 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 			// silence is the one wrong default for an alert.
 			cfg.Notify[i].On = []string{"failure"}
 		}
+	}
+	if _, set := l.lines["stack.database.service"]; !set && dbkind.IsPostgres(cfg.Stack.Database.Kind) {
+		// Appwrite's name for the service, as mariadb is for the other.
+		cfg.Stack.Database.Service = "postgresql"
 	}
 	l.applyEnv(cfg, getenv)
 	l.validate(cfg)
@@ -509,10 +515,8 @@ func (l *loader) validate(c *Config) {
 	if c.Stack.Database.Service == "" {
 		l.addAt("stack.database.service", "must not be empty (the compose service of the database, e.g. mariadb)")
 	}
-	switch c.Stack.Database.Kind {
-	case "auto", "mariadb", "mysql", "mongodb":
-	default:
-		l.addAt("stack.database.kind", "%q: want auto, mariadb, mysql or mongodb", c.Stack.Database.Kind)
+	if !slices.Contains(dbkind.Configurable, c.Stack.Database.Kind) {
+		l.addAt("stack.database.kind", "%q: want %s", c.Stack.Database.Kind, strings.Join(dbkind.Configurable, ", "))
 	}
 	l.volumeList("stack.volumes", c.Stack.Volumes)
 	l.volumeList("stack.exclude_volumes", c.Stack.ExcludeVolumes)

@@ -6,9 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // PostgresImage is the test PostgreSQL image's reference, built by
@@ -58,4 +60,84 @@ func ensurePostgresImage(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("testdata/postgres-image/build.sh printed no image tag\n%s", stderr.String())
 	}
 	return lines[len(lines)-1], nil
+}
+
+// PSQL runs SQL on database db inside the stack's PostgreSQL container,
+// as the stack's user over the container's socket, and returns the rows
+// unaligned (rows by line, fields by tab, no header).
+func (s *Stack) PSQL(t testing.TB, db, query string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "docker", "exec", "-i", s.ContainerID(t, PGService), "sh", "-c",
+		`exec psql -X -q -v ON_ERROR_STOP=1 -A -t -F "$(printf '\t')" -U "$POSTGRES_USER" -d "$1"`, "psql", db)
+	cmd.Stdin = strings.NewReader(query)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("running SQL %q on %s: %v: %s", shorten(query), db, err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimRight(stdout.String(), "\n")
+}
+
+// PGTables lists database db's plain tables as schema.name, sorted.
+func (s *Stack) PGTables(t testing.TB, db string) []string {
+	t.Helper()
+	out := s.PSQL(t, db, `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast' ORDER BY 1`)
+	if out == "" {
+		return nil
+	}
+	return strings.Split(out, "\n")
+}
+
+// PGRows counts the rows of every plain table of database db, keyed
+// "db.schema.table" as SeedPostgresRows is.
+func (s *Stack) PGRows(t testing.TB, db string) map[string]int {
+	t.Helper()
+	tables := s.PGTables(t, db)
+	counts := make(map[string]int, len(tables))
+	if len(tables) == 0 {
+		return counts
+	}
+	parts := make([]string, len(tables))
+	for i, tbl := range tables {
+		schema, name, _ := strings.Cut(tbl, ".")
+		parts[i] = fmt.Sprintf("SELECT '%s', count(*) FROM ONLY \"%s\".\"%s\"", strings.ReplaceAll(db+"."+tbl, "'", "''"), strings.ReplaceAll(schema, `"`, `""`), strings.ReplaceAll(name, `"`, `""`))
+	}
+	for _, line := range strings.Split(s.PSQL(t, db, strings.Join(parts, " UNION ALL ")), "\n") {
+		name, n, _ := strings.Cut(line, "\t")
+		count, err := strconv.Atoi(n)
+		if err != nil {
+			t.Fatalf("reading row count %q: %v", line, err)
+		}
+		counts[name] = count
+	}
+	return counts
+}
+
+// PGChecksums is an md5 of every plain table's rows in a fixed order,
+// keyed by schema.name: equal maps mean equal contents.
+func (s *Stack) PGChecksums(t testing.TB, db string) map[string]string {
+	t.Helper()
+	sums := map[string]string{}
+	for _, tbl := range s.PGTables(t, db) {
+		schema, name, _ := strings.Cut(tbl, ".")
+		q := fmt.Sprintf(`SELECT md5(coalesce(string_agg(x::text, E'\n' ORDER BY x::text), '')) FROM ONLY "%s"."%s" x`, schema, name)
+		sums[tbl] = s.PSQL(t, db, q)
+	}
+	return sums
+}
+
+// PGObjects lists database db's views, functions, procedures and
+// triggers as "kind:schema.name", sorted.
+func (s *Stack) PGObjects(t testing.TB, db string) []string {
+	t.Helper()
+	out := s.PSQL(t, db, `SELECT 'view:' || schemaname || '.' || viewname FROM pg_views WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+UNION SELECT CASE p.prokind WHEN 'p' THEN 'procedure:' ELSE 'function:' END || n.nspname || '.' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+UNION SELECT 'trigger:' || n.nspname || '.' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal
+ORDER BY 1`)
+	if out == "" {
+		return nil
+	}
+	return strings.Split(out, "\n")
 }

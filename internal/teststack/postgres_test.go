@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +226,33 @@ func TestPostgresImageTakesBareServerArgs(t *testing.T) {
 	}
 	if logs := refused.logs(); !strings.Contains(logs, "POSTGRES_PASSWORD") {
 		t.Errorf("the refusal does not name POSTGRES_PASSWORD:\n%s", logs)
+	}
+}
+
+// TestPostgresSeedMatchesStack keeps seed.go in step with the PostgreSQL
+// seed and compose file, on a real stack.
+func TestPostgresSeedMatchesStack(t *testing.T) {
+	s := Up(t, Options{Name: "teststackpg", Engine: PostgreSQL})
+	rows := map[string]int{}
+	for _, db := range SeedPostgresDatabases() {
+		for k, v := range s.PGRows(t, db) {
+			rows[k] = v
+		}
+	}
+	if want := SeedPostgresRows(); !maps.Equal(rows, want) {
+		t.Errorf("rows = %v\nseed.go says %v", rows, want)
+	}
+	if got := s.PGObjects(t, "appwrite"); !slices.Equal(got, SeedPostgresObjects()) {
+		t.Errorf("objects = %q, want %q", got, SeedPostgresObjects())
+	}
+	if got := s.PSQL(t, "appwrite", `SELECT name FROM "_1_users" WHERE "_id" = 3`); got != "🦄 Unicorn #3" {
+		t.Errorf("user 3's name = %q, want the unicorn emoji intact", got)
+	}
+	if got := s.PSQL(t, "postgres", "SHOW fsync"); got != "off" {
+		t.Errorf("fsync = %q, want off as Appwrite's compose file sets it", got)
+	}
+	sums := s.PGChecksums(t, "appwrite")
+	if again := s.PGChecksums(t, "appwrite"); !maps.Equal(sums, again) || len(sums) != 9 {
+		t.Errorf("checksums %v, then %v: want one stable sum per table", sums, again)
 	}
 }

@@ -76,3 +76,37 @@ func SeedVolumeFiles() map[string][]string {
 		"appwrite-imports":      {"users.csv"},
 	}
 }
+
+// SeedPostgresDatabases are the databases testdata/seed-postgres makes.
+func SeedPostgresDatabases() []string {
+	return []string{"appwrite", "appwrite_logs"}
+}
+
+// SeedPostgresRows is the row count of every table the PostgreSQL seed
+// makes, keyed "db.schema.table".
+func SeedPostgresRows() map[string]int {
+	return map[string]int{
+		"appwrite.public._console_projects":                20,
+		"appwrite.public._console_projects_perms":          40,
+		"appwrite.public._1_users":                         1000,
+		"appwrite.public._1_users_perms":                   2000,
+		"appwrite.public._1_sessions":                      2500,
+		"appwrite.public._1_sessions_perms":                2500,
+		"appwrite.public._1_database_1_collection_1":       1500,
+		"appwrite.public._1_database_1_collection_1_perms": 3000,
+		"appwrite.public._1_abuse":                         50,
+		"appwrite_logs.public.logs":                        800,
+	}
+}
+
+// SeedPostgresObjects are the PostgreSQL seed's appwrite database's
+// views, functions, procedures and triggers, as PGObjects lists them.
+func SeedPostgresObjects() []string {
+	return []string{
+		"function:public._1_users_touch",
+		"function:public.user_label",
+		"procedure:public.count_sessions",
+		"trigger:public._1_users_touch",
+		"view:public.active_sessions",
+	}
+}

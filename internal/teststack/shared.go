@@ -58,12 +58,20 @@ func (s *Shared) Get(t testing.TB) *Stack {
 
 // Main runs the package's tests, then removes the shared stack if one was
 // started. Use it as os.Exit(shared.Main(m)) in TestMain.
-func (s *Shared) Main(m *testing.M) int {
+func (s *Shared) Main(m *testing.M) int { return RunShared(m, s) }
+
+// RunShared runs the tests, then removes every shared stack they started:
+// a package with a MariaDB and a PostgreSQL stack calls it with both.
+func RunShared(m *testing.M, shared ...*Shared) int {
 	code := m.Run()
-	if s.stack != nil {
+	for _, s := range shared {
+		if s.stack == nil {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), downTimeout)
-		defer cancel()
-		if err := s.stack.Down(ctx); err != nil {
+		err := s.stack.Down(ctx)
+		cancel()
+		if err != nil {
 			fmt.Fprintf(os.Stderr, "teststack: removing the shared stack %s: %v\n", s.stack.Project, err)
 			if code == 0 {
 				code = 1

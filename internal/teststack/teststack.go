@@ -25,11 +25,19 @@ import (
 	"time"
 )
 
-// Service names in docker-compose.test.yml.
+// Service names in docker-compose.test.yml (and, with PGService for
+// DBService, docker-compose.test-postgres.yml).
 const (
 	DBService     = "mariadb"
+	PGService     = "postgresql"
 	AppService    = "appwrite"
 	WorkerService = "worker"
+)
+
+// Engines of Options.Engine.
+const (
+	MariaDB    = "mariadb"
+	PostgreSQL = "postgresql"
 )
 
 // DefaultImage is the MariaDB image testdata/mariadb-image/build.sh makes;
@@ -103,6 +111,9 @@ type Options struct {
 	Name string
 	// Services to start; empty means all of them.
 	Services []string
+	// Engine is the stack's database: MariaDB (the default) or
+	// PostgreSQL.
+	Engine string
 }
 
 // Stack is one running test stack.
@@ -114,6 +125,17 @@ type Stack struct {
 	Dir string
 	// ownsDir is true when Down must remove Dir (t.TempDir cleans itself).
 	ownsDir bool
+	// Engine is MariaDB or PostgreSQL.
+	Engine string
+}
+
+// Database is the compose service of the stack's database: DBService or
+// PGService.
+func (s *Stack) Database() string {
+	if s.Engine == PostgreSQL {
+		return PGService
+	}
+	return DBService
 }
 
 // ComposeFile is the stack's compose file.
@@ -154,13 +176,21 @@ func Up(t testing.TB, opts Options) *Stack {
 // database has its seed and the volumes theirs. On a failed wait it
 // returns the stack too, so the caller can remove it.
 func start(ctx context.Context, opts Options, dir string) (*Stack, error) {
-	if err := ensureImage(ctx); err != nil {
+	engine := opts.Engine
+	if engine == "" {
+		engine = MariaDB
+	}
+	if engine == PostgreSQL {
+		if _, err := ensurePostgresImage(ctx); err != nil {
+			return nil, err
+		}
+	} else if err := ensureImage(ctx); err != nil {
 		return nil, err
 	}
-	if err := writeStackDir(dir); err != nil {
+	if err := writeStackDir(dir, engine); err != nil {
 		return nil, err
 	}
-	s := &Stack{Project: projectName(opts.Name), Dir: dir}
+	s := &Stack{Project: projectName(opts.Name), Dir: dir, Engine: engine}
 	args := append([]string{"up", "-d", "--no-color"}, opts.Services...)
 	if _, err := s.compose(ctx, args...); err != nil {
 		return s, err
@@ -209,12 +239,19 @@ func (s *Stack) compose(ctx context.Context, args ...string) (string, error) {
 
 // writeStackDir lays out an Appwrite-like host directory from the repo's
 // test assets.
-func writeStackDir(dir string) error {
+func writeStackDir(dir, engine string) error {
 	root := Root()
 	copies := []struct{ from, to string }{
 		{"docker-compose.test.yml", "docker-compose.yml"},
 		{"testdata/.env", ".env"},
 		{"testdata/seed/appwrite.sql", "testdata/seed/appwrite.sql"},
+	}
+	if engine == PostgreSQL {
+		copies = []struct{ from, to string }{
+			{"docker-compose.test-postgres.yml", "docker-compose.yml"},
+			{"testdata/postgres.env", ".env"},
+			{"testdata/seed-postgres/appwrite.sql", "testdata/seed-postgres/appwrite.sql"},
+		}
 	}
 	for _, c := range copies {
 		data, err := os.ReadFile(filepath.Join(root, c.from))
@@ -290,6 +327,10 @@ func (s *Stack) waitReady(ctx context.Context, services []string) error {
 	}{
 		{DBService, []string{"sh", "-c", `MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec mariadb-admin --protocol=tcp -h127.0.0.1 -uroot ping`}},
 		{AppService, []string{"test", "-e", "/tmp/dr-seeded"}},
+	}
+	if s.Engine == PostgreSQL {
+		checks[0].service = PGService
+		checks[0].cmd = []string{"sh", "-c", `exec pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"`}
 	}
 	for _, c := range checks {
 		if !wants(c.service) {
