@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/dbkind"
 	"github.com/appwrite-dr/dr/engine"
 )
 
@@ -22,10 +23,10 @@ type Engine interface {
 
 // ErrNoCandidate says no compose project on the engine runs a database dr
 // can back up.
-var ErrNoCandidate = errors.New("no compose project with a MariaDB or MySQL service found")
+var ErrNoCandidate = errors.New("no compose project with a MariaDB, MySQL or PostgreSQL service found")
 
 // lookedFor is what discovery looks for, said when it finds nothing.
-const lookedFor = "looked for containers labelled " + engine.LabelProject + " with a service named mariadb or an image whose name has mariadb or mysql in it; " +
+const lookedFor = "looked for containers labelled " + engine.LabelProject + " with a service named mariadb or postgresql or an image whose name has mariadb, mysql or postgres in it; " +
 	"start the stack (docker compose up -d in its directory) and run dr init again"
 
 // SeveralError lists the candidate projects when more than one could be
@@ -35,7 +36,7 @@ type SeveralError struct {
 }
 
 func (e *SeveralError) Error() string {
-	return fmt.Sprintf("several compose projects run a MariaDB/MySQL service (%s); choose one with --project NAME", strings.Join(e.Projects, ", "))
+	return fmt.Sprintf("several compose projects run a MariaDB, MySQL or PostgreSQL service (%s); choose one with --project NAME", strings.Join(e.Projects, ", "))
 }
 
 // Skipped is a volume the stack mounts that the config leaves out, and why.
@@ -52,21 +53,27 @@ type Stack struct {
 	Files     []string // relative to Dir: compose files, then .env when present
 	DBService string
 	DBImage   string
-	Volumes   []string // compose volume keys to back up, sorted
-	Skipped   []Skipped
-	Notes     []string // things the operator should look at in the written file
+	// DBKind is the database's kind as its image tells it (dbkind.Detect);
+	// the written config keeps kind: auto, which decides the same way at
+	// each run.
+	DBKind  string
+	Volumes []string // compose volume keys to back up, sorted
+	Skipped []Skipped
+	Notes   []string // things the operator should look at in the written file
 }
 
 // databaseService picks the container of the stack's database: a service
-// named mariadb first (Appwrite's name), else the first whose image is a
-// MariaDB or MySQL one.
+// Appwrite names so (mariadb, then postgresql) first, else the first
+// whose image is a MariaDB, MySQL or PostgreSQL one.
 func databaseService(s *engine.Stack) (engine.Container, bool) {
-	if c, ok := s.Service("mariadb"); ok {
-		return c, true
+	for _, name := range []string{"mariadb", "postgresql"} {
+		if c, ok := s.Service(name); ok {
+			return c, true
+		}
 	}
 	for _, c := range s.Containers {
 		img := strings.ToLower(c.Image)
-		if strings.Contains(img, "mariadb") || strings.Contains(img, "mysql") {
+		if strings.Contains(img, "mariadb") || strings.Contains(img, "mysql") || strings.Contains(img, "postgres") || strings.Contains(img, "postgis") {
 			return c, true
 		}
 	}
@@ -107,11 +114,11 @@ func Discover(ctx context.Context, eng Engine, opts Options) (*Stack, error) {
 			if len(cands) == 0 {
 				return nil, fmt.Errorf("--project %s: %w (%s)", opts.Project, ErrNoCandidate, lookedFor)
 			}
-			return nil, fmt.Errorf("--project %s: no such compose project runs a MariaDB/MySQL service; candidates: %s", opts.Project, strings.Join(projectNames(cands), ", "))
+			return nil, fmt.Errorf("--project %s: no such compose project runs a MariaDB, MySQL or PostgreSQL service; candidates: %s", opts.Project, strings.Join(projectNames(cands), ", "))
 		}
 	case len(cands) == 0:
 		if mongo := mongoProjects(projects); len(mongo) > 0 {
-			return nil, fmt.Errorf("%w: %s runs MongoDB (Appwrite 1.9's default), which dr does not back up yet; dr backs up MariaDB and MySQL stacks", ErrNoCandidate, strings.Join(mongo, ", "))
+			return nil, fmt.Errorf("%w: %s runs MongoDB, which dr does not back up; dr backs up MariaDB, MySQL and PostgreSQL stacks (Appwrite's installer offers MariaDB and PostgreSQL too)", ErrNoCandidate, strings.Join(mongo, ", "))
 		}
 		return nil, fmt.Errorf("%w: %s", ErrNoCandidate, lookedFor)
 	case len(cands) > 1:
@@ -150,7 +157,7 @@ func projectNames(stacks []*engine.Stack) []string {
 // describe turns what the engine knows of a project into a Stack.
 func describe(s *engine.Stack, mounts []engine.VolumeMount, dirOverride string) *Stack {
 	db, _ := databaseService(s)
-	out := &Stack{Project: s.Project, Dir: s.WorkingDir, DBService: db.Service, DBImage: db.Image}
+	out := &Stack{Project: s.Project, Dir: s.WorkingDir, DBService: db.Service, DBImage: db.Image, DBKind: dbkind.Detect(db.Image, nil, "")}
 	var configFiles string
 	for _, c := range s.Containers {
 		if v := c.Labels[engine.LabelConfigFile]; v != "" {

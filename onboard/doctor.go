@@ -16,8 +16,11 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/dbkind"
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/dotenv"
 	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/postgres"
 	"github.com/appwrite-dr/dr/remote"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -159,7 +162,7 @@ func checkStack(ctx context.Context, r *Report, opts DoctorOptions) {
 	case !ok:
 		r.add(Check{Name: "stack", Status: StatusFail,
 			Detail: fmt.Sprintf("project %s has no container for the database service %q (it has: %s)", stack.Project, svc, strings.Join(stack.Services(), ", ")),
-			Fix:    "set stack.database.service to the service that runs MariaDB"})
+			Fix:    "set stack.database.service to the service that runs the database (Appwrite: mariadb or postgresql)"})
 	case !db.Running:
 		r.add(Check{Name: "stack", Status: StatusFail,
 			Detail: fmt.Sprintf("project %s: the database container %s is not running", stack.Project, db.Name),
@@ -170,6 +173,10 @@ func checkStack(ctx context.Context, r *Report, opts DoctorOptions) {
 	}
 	if !ok || !db.Running {
 		r.add(Check{Name: "database credentials", Status: StatusSkip, Detail: "not checked: no running database container"})
+		return
+	}
+	if dbkind.IsPostgres(stackKind(cfg, db.Image)) {
+		checkPostgres(ctx, r, postgres.New(eng, db.ID), svc)
 		return
 	}
 	// The same exec path and credential lookup as the dump, so a pass here
@@ -416,4 +423,58 @@ func backupsCount(n int) string {
 		return "1 backup"
 	}
 	return fmt.Sprintf("%d backups", n)
+}
+
+// stackKind is the database's kind as a backup would decide it, from the
+// config, the image and the stack's .env (the container's variables are
+// not needed: an image that does not say leaves the .env to).
+func stackKind(cfg *config.Config, image string) string {
+	if k := strings.ToLower(cfg.Stack.Database.Kind); k != "" && k != dbkind.Auto {
+		return k
+	}
+	adapter := ""
+	if data, err := os.ReadFile(filepath.Join(cfg.Stack.Dir, ".env")); err == nil {
+		if env, err := dotenv.Parse(data); err == nil {
+			adapter = env["_APP_DB_ADAPTER"]
+		}
+	}
+	return dbkind.Detect(image, nil, adapter)
+}
+
+// checkPostgres checks that dr logs in to the stack's PostgreSQL, and
+// warns when the server runs without the writes that keep its cluster
+// whole through a crash.
+func checkPostgres(ctx context.Context, r *Report, srv *postgres.Server, svc string) {
+	if err := srv.Ping(ctx); err != nil {
+		r.add(Check{Name: "database credentials", Status: StatusFail, Detail: err.Error(),
+			Fix: "dr logs in as the container's POSTGRES_USER with its POSTGRES_PASSWORD (Appwrite: _APP_DB_USER and _APP_DB_PASS in .env), over the container's own socket: make them the server's, then docker compose up -d " + svc})
+		return
+	}
+	r.add(Check{Name: "database credentials", Status: StatusOK, Detail: "SELECT 1 through the dump's exec path answers"})
+	rows, err := srv.Query(ctx, "postgres", "SELECT current_setting('fsync'), current_setting('full_page_writes')")
+	if err != nil || len(rows) != 1 || len(rows[0]) != 2 {
+		r.add(Check{Name: "database durability", Status: StatusWarn, Detail: fmt.Sprintf("could not read fsync and full_page_writes: %v", err)})
+		return
+	}
+	r.add(durabilityCheck(rows[0][0], rows[0][1], svc))
+}
+
+// durabilityCheck judges PostgreSQL's fsync and full_page_writes (on or
+// off). Appwrite's compose file turns both off for speed; synchronous_commit
+// off, which it sets too, only loses the last moments of writes in a crash
+// and is left alone.
+func durabilityCheck(fsync, fullPageWrites, svc string) Check {
+	var off []string
+	if fsync == "off" {
+		off = append(off, "fsync=off")
+	}
+	if fullPageWrites == "off" {
+		off = append(off, "full_page_writes=off")
+	}
+	if len(off) == 0 {
+		return Check{Name: "database durability", Status: StatusOK, Detail: "fsync and full_page_writes are on"}
+	}
+	return Check{Name: "database durability", Status: StatusWarn,
+		Detail: "PostgreSQL runs with " + strings.Join(off, " and ") + ": a power cut, a host crash or a killed container can corrupt the whole database cluster, not only lose the last writes (Appwrite's compose file sets this for speed); a restore from the last backup is then the only way back",
+		Fix:    "remove -c " + strings.Join(off, " and -c ") + " from the " + svc + " service's command in docker-compose.yml, then docker compose up -d " + svc + "; until then keep backups frequent and drills scheduled"}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,9 @@ type fakeDocker struct {
 	findErr  error
 	exitCode int
 	answer   string
+	// answers, when set, answers each exec whose command holds a key
+	// with that key's value (the first match in key order).
+	answers map[string]string
 }
 
 func (f *fakeDocker) FindStack(context.Context, string, string) (*engine.Stack, error) {
@@ -36,7 +40,19 @@ func (f *fakeDocker) Exec(_ context.Context, _ string, opts engine.ExecOptions) 
 	if f.exitCode != 0 {
 		return &engine.ExecResult{ExitCode: f.exitCode, Stderr: "ERROR 1045 (28000): Access denied for user 'root'@'localhost'"}, nil
 	}
-	io.WriteString(opts.Stdout, f.answer)
+	answer := f.answer
+	keys := make([]string, 0, len(f.answers))
+	for k := range f.answers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if strings.Contains(strings.Join(opts.Cmd, " "), k) {
+			answer = f.answers[k]
+			break
+		}
+	}
+	io.WriteString(opts.Stdout, answer)
 	return &engine.ExecResult{}, nil
 }
 
@@ -219,5 +235,35 @@ func TestDoctorAppendOnlyOnlyWrites(t *testing.T) {
 	}
 	if len(probed) != 1 || !probed[0] {
 		t.Errorf("Probe calls (appendOnly) = %v, want [true]", probed)
+	}
+}
+
+// TestDoctorOnPostgres: a PostgreSQL stack is recognised by its image,
+// logged in to through its own environment, and its fsync=off (as
+// Appwrite's compose file sets it) is a warning that names the risk and
+// the fix.
+func TestDoctorOnPostgres(t *testing.T) {
+	tests := []struct {
+		name, settings, status, detail, fix string
+		exitCode                            int
+		checkName                           string
+	}{
+		{"durable", "on\ton\n", StatusOK, "are on", "", 0, "database durability"},
+		{"Appwrite's settings", "off\toff\n", StatusWarn, "fsync=off and full_page_writes=off: a power cut", "remove -c fsync=off and -c full_page_writes=off from the postgresql service", 0, "database durability"},
+		{"fsync only", "off\ton\n", StatusWarn, "corrupt the whole database cluster", "remove -c fsync=off from", 0, "database durability"},
+		{"wrong password", "", StatusFail, "", "POSTGRES_PASSWORD", 2, "database credentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := goodCase(t)
+			c.cfg.Stack.Database.Service = "postgresql"
+			c.docker.stack = project("appwrite", "/root/appwrite", [2]string{"appwrite", "appwrite"}, [2]string{"postgresql", "postgres:17"})
+			c.docker.answers = map[string]string{"SELECT 1": "1\n", "current_setting": tt.settings}
+			c.docker.exitCode = tt.exitCode
+			got := status(c.run(), tt.checkName)
+			if got.Status != tt.status || !strings.Contains(got.Detail, tt.detail) || !strings.Contains(got.Fix, tt.fix) {
+				t.Errorf("%s: %+v, want %s with %q and fix %q", tt.checkName, got, tt.status, tt.detail, tt.fix)
+			}
+		})
 	}
 }

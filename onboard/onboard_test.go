@@ -67,6 +67,8 @@ func TestDiscover(t *testing.T) {
 	blog := project("blog", "/srv/blog", [2]string{"db", "mysql:8"}, [2]string{"web", "wordpress"})
 	web := project("web", "/srv/web", [2]string{"nginx", "nginx"})
 	mongo := project("mongo", "/srv/m", [2]string{"mongodb", "mongo:7"})
+	pg := project("appwritepg", "/srv/pg", [2]string{"appwrite", "appwrite/appwrite:1.9"}, [2]string{"postgresql", "postgres:17"})
+	pgOther := project("shop", "/srv/shop", [2]string{"db", "postgis/postgis:16"})
 
 	tests := []struct {
 		name      string
@@ -81,6 +83,9 @@ func TestDiscover(t *testing.T) {
 		{name: "only MongoDB", projects: []*engine.Stack{web, mongo}, wantErr: errors.New("mongo runs MongoDB")},
 		{name: "several", projects: []*engine.Stack{appwrite, blog, web}, wantSever: []string{"appwrite", "blog"}},
 		{name: "several, chosen", projects: []*engine.Stack{appwrite, blog}, opts: Options{Project: "blog"}, want: "blog"},
+		{name: "Appwrite on PostgreSQL", projects: []*engine.Stack{pg, web, mongo}, want: "appwritepg"},
+		{name: "a postgres image under another name", projects: []*engine.Stack{pgOther, web}, want: "shop"},
+		{name: "MariaDB and PostgreSQL stacks", projects: []*engine.Stack{appwrite, pg}, wantSever: []string{"appwrite", "appwritepg"}},
 		{name: "chosen is not a candidate", projects: []*engine.Stack{appwrite, web}, opts: Options{Project: "web"}, wantErr: errors.New("candidates: appwrite")},
 	}
 	for _, tt := range tests {
