@@ -36,6 +36,9 @@ type backupBenchOptions struct {
 	// before, when set, is an older dr binary measured in the same
 	// rounds, as the baseline of a change.
 	before string
+	// engine is --engine; postgres says it is postgresql.
+	engine   string
+	postgres bool
 }
 
 func noArgs() []string { return nil }
@@ -136,7 +139,8 @@ func benchBackupSize(ctx context.Context, opts backupBenchOptions, size string, 
 		return err
 	}
 
-	dumpCmd := fmt.Sprintf("docker exec -e MYSQL_PWD=%s %s mariadb-dump -uroot %s", benchPassword, db.name, benchDumpOptions)
+	dumpCmd := db.dumpCmd()
+	tool := db.dumpTool()
 	shell := func(name, script string) func(string, string) (measurement, error) {
 		return func(scratch, dest string) (measurement, error) {
 			return measureCommand(ctx, name, scratch, dest, exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", script))
@@ -153,7 +157,7 @@ func benchBackupSize(ctx context.Context, opts backupBenchOptions, size string, 
 		}
 	}
 	methods := []backupMethod{
-		{"floor: mariadb-dump > /dev/null", "", true, func(scratch, dest string) (measurement, error) {
+		{"floor: " + tool + " > /dev/null", "", true, func(scratch, dest string) (measurement, error) {
 			return measureCommand(ctx, "floor", scratch, dest, exec.CommandContext(ctx, "bash", "-c", dumpCmd+" > /dev/null"))
 		}},
 		{"dr backup", "", true, func(scratch, dest string) (measurement, error) {
@@ -177,10 +181,10 @@ rclone copy --config /dev/null backup.zip %q
 rm -f dump.sql backup.zip`, scratch, dumpCmd, filepath.Join(stackDir, "docker-compose.yml"), filepath.Join(stackDir, ".env"), dest)
 			return shell("classic", script)(scratch, dest)
 		}},
-		{"mariadb-dump | zstd -T0 -3", "zstd", false, func(scratch, dest string) (measurement, error) {
+		{tool + " | zstd -T0 -3", "zstd", false, func(scratch, dest string) (measurement, error) {
 			return shell("zstd", fmt.Sprintf("%s | zstd -q -T0 -3 -o %q", dumpCmd, filepath.Join(dest, "dump.sql.zst")))(scratch, dest)
 		}},
-		{"mariadb-dump | restic backup --stdin", "restic", false, func(scratch, dest string) (measurement, error) {
+		{tool + " | restic backup --stdin", "restic", false, func(scratch, dest string) (measurement, error) {
 			repo := filepath.Join(dest, "restic")
 			init := exec.CommandContext(ctx, "restic", "init", "-q", "-r", repo)
 			init.Env = append(os.Environ(), "RESTIC_PASSWORD=bench")
@@ -296,7 +300,7 @@ func measureCommand(ctx context.Context, name, scratch, dest string, c *exec.Cmd
 func measureDr(ctx context.Context, drBin, scratch, dest, stackDir string, db *benchDatabase, recipients []string, zstdLevel int, extraArgs func() []string) (measurement, error) {
 	cfgPath := filepath.Join(scratch, "..", "dr-bench.yaml")
 	cfg := drConfig{project: db.project, stackDir: stackDir, dest: dest, stateDir: filepath.Join(scratch, "state"),
-		recipients: recipients, zstdLevel: zstdLevel}
+		recipients: recipients, zstdLevel: zstdLevel, service: db.service()}
 	if err := cfg.write(cfgPath); err != nil {
 		return measurement{}, err
 	}

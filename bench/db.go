@@ -13,14 +13,56 @@ import (
 	"github.com/appwrite-dr/dr/config"
 )
 
-// benchDatabase is a throwaway MariaDB container labelled as a compose
-// service, so that dr finds it as it finds a real stack's database.
+// benchDatabase is a throwaway MariaDB or PostgreSQL container labelled
+// as a compose service, so that dr finds it as it finds a real stack's
+// database.
 type benchDatabase struct {
 	name    string
 	project string
+	// postgres: the container runs PostgreSQL (--engine postgresql).
+	postgres bool
 }
 
-func startBenchDatabase(ctx context.Context, image string) (*benchDatabase, error) {
+// service is the compose service the container stands for, Appwrite's
+// name for its engine.
+func (db *benchDatabase) service() string {
+	if db.postgres {
+		return "postgresql"
+	}
+	return "mariadb"
+}
+
+// dumpTool names the floor's dump client.
+func (db *benchDatabase) dumpTool() string {
+	if db.postgres {
+		return "pg_dump"
+	}
+	return "mariadb-dump"
+}
+
+// dumpCmd is the shell command of the floor: the same dump dr makes,
+// through docker exec, to standard output.
+func (db *benchDatabase) dumpCmd() string {
+	if db.postgres {
+		return fmt.Sprintf("docker exec -e PGUSER=postgres %s pg_dump %s appwrite", db.name, benchPGDumpOptions)
+	}
+	return fmt.Sprintf("docker exec -e MYSQL_PWD=%s %s mariadb-dump -uroot %s", benchPassword, db.name, benchDumpOptions)
+}
+
+// importCmd is the shell command of the plain import of a zstd dump
+// file; on PostgreSQL the database is dropped first, as the dump creates
+// it.
+func (db *benchDatabase) importCmd(dumpFile string) string {
+	if db.postgres {
+		return fmt.Sprintf("docker exec -e PGUSER=postgres %s psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'DROP DATABASE IF EXISTS appwrite WITH (FORCE)' && zstd -dc %s | docker exec -i -e PGUSER=postgres %s psql -X -q -v ON_ERROR_STOP=1 -d postgres", db.name, dumpFile, db.name)
+	}
+	return fmt.Sprintf("zstd -dc %s | docker exec -i -e MYSQL_PWD=%s %s mariadb -uroot", dumpFile, benchPassword, db.name)
+}
+
+func startBenchDatabase(ctx context.Context, image string, postgres bool) (*benchDatabase, error) {
+	if postgres {
+		return startBenchPostgres(ctx, image)
+	}
 	db := &benchDatabase{name: fmt.Sprintf("drbench-%d", os.Getpid()), project: fmt.Sprintf("drbench%d", os.Getpid())}
 	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--name", db.name, "--network", "none",
 		"--label", "com.docker.compose.project="+db.project,
@@ -44,6 +86,9 @@ func startBenchDatabase(ctx context.Context, image string) (*benchDatabase, erro
 }
 
 func (db *benchDatabase) sql(ctx context.Context, query string) error {
+	if db.postgres {
+		return db.psql(ctx, query)
+	}
 	out, err := exec.CommandContext(ctx, "docker", "exec", "-e", "MYSQL_PWD="+benchPassword, db.name,
 		"mariadb", "-uroot", "appwrite", "-e", query).CombinedOutput()
 	if err != nil {
@@ -56,6 +101,9 @@ func (db *benchDatabase) sql(ctx context.Context, query string) error {
 // of dump, using the Sequence engine so that a GiB takes seconds, not
 // minutes of client round trips.
 func (db *benchDatabase) generate(ctx context.Context, size int64) error {
+	if db.postgres {
+		return db.generatePostgres(ctx, size)
+	}
 	const rowBytes = 1050 // dump bytes per row, measured
 	rows := size / rowBytes
 	if rows < 1000 {
@@ -119,11 +167,14 @@ func (db *benchDatabase) remove() {
 }
 
 // writeBenchStack makes a stack directory like an Appwrite host's.
-func writeBenchStack(dir string) error {
+func writeBenchStack(dir string, postgres bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	compose := "services:\n  mariadb:\n    image: mariadb:10.11\n    network_mode: none\n"
+	if postgres {
+		compose = "services:\n  postgresql:\n    image: postgres:15\n    network_mode: none\n"
+	}
 	env := "_APP_ENV=production\n_APP_OPENSSL_KEY_V1=bench-not-a-secret\n_APP_DB_ROOT_PASS=" + benchPassword + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(compose), 0o644); err != nil {
 		return err
@@ -160,7 +211,7 @@ func prepare(ctx context.Context, opts backupBenchOptions) (env *benchEnv, clean
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := startBenchDatabase(ctx, opts.image)
+	db, err := startBenchDatabase(ctx, opts.image, opts.postgres)
 	if err != nil {
 		os.RemoveAll(work)
 		return nil, nil, err
@@ -172,7 +223,7 @@ func prepare(ctx context.Context, opts backupBenchOptions) (env *benchEnv, clean
 		return nil, nil, err
 	}
 	env = &benchEnv{drBin: drBin, work: work, db: db, stackDir: filepath.Join(work, "stack")}
-	if err := writeBenchStack(env.stackDir); err != nil {
+	if err := writeBenchStack(env.stackDir, opts.postgres); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
@@ -183,6 +234,7 @@ func prepare(ctx context.Context, opts backupBenchOptions) (env *benchEnv, clean
 // local-directory destination and a state directory of its own.
 type drConfig struct {
 	project, stackDir, dest, stateDir string
+	service                           string   // stack.database.service; empty: mariadb
 	volumes                           []string // stack.volumes; none: the database alone
 	recipients                        []string // age recipients; none: unencrypted
 	zstdLevel                         int      // archive.zstd_level; 0: dr's default
@@ -192,8 +244,12 @@ type drConfig struct {
 // write writes the configuration to path.
 func (c drConfig) write(path string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "stack:\n  project: %s\n  dir: %s\n  database: {service: mariadb, databases: [appwrite]}\n  volumes: [%s]\n",
-		c.project, c.stackDir, strings.Join(c.volumes, ", "))
+	service := c.service
+	if service == "" {
+		service = "mariadb"
+	}
+	fmt.Fprintf(&b, "stack:\n  project: %s\n  dir: %s\n  database: {service: %s, databases: [appwrite]}\n  volumes: [%s]\n",
+		c.project, c.stackDir, service, strings.Join(c.volumes, ", "))
 	fmt.Fprintf(&b, "destinations:\n  - name: local\n    remote: %s\n", c.dest)
 	if len(c.recipients) > 0 {
 		b.WriteString("encryption:\n  recipients:\n")

@@ -5,6 +5,7 @@
 //
 //	go run ./bench backup [--size 300MiB,1GiB] [--runs 3] [--volume-size 1GiB] [--only …]
 //	go run ./bench restore [--size 300MiB,1GiB] [--runs 3] [--rto]
+//	go run ./bench backup|restore --engine postgresql [--size 300MiB,1GiB] [--runs 3]
 //	go run ./bench restore --tables 150 [--size 300MiB,1GiB] [--connections 2,3]
 //	go run ./bench volumes [--size 1GiB,4GiB] [--db-size 100MiB] [--logs DIR] [--cpuprofile DIR]
 //
@@ -48,9 +49,13 @@ func main() {
 		fs.StringVar(&opts.before, "before", "", "an older dr binary to measure in the same rounds (paired), as the baseline of a change")
 		fs.IntVar(&opts.zstdLevel, "zstd-level", 0, "dr's archive.zstd_level (0: dr's default)")
 		fs.StringVar(&opts.profileDir, "cpuprofile", "", "directory to write a CPU profile of every dr run into (go tool pprof reads them)")
-		fs.StringVar(&opts.only, "only", "", "comma-separated methods to run: floor:, classic, mariadb-dump, dr, volume (default all)")
+		fs.StringVar(&opts.only, "only", "", "comma-separated methods to run: floor:, classic, mariadb-dump (pg_dump), dr, volume (default all)")
+		engineFlag(fs, &opts)
 		_ = fs.Parse(os.Args[2:])
-		err = runBackupBench(ctx, opts)
+		err = opts.setEngine()
+		if err == nil {
+			err = runBackupBench(ctx, opts)
+		}
 	case "restore":
 		fs := flag.NewFlagSet("restore", flag.ExitOnError)
 		opts := restoreBenchOptions{}
@@ -61,8 +66,16 @@ func main() {
 		fs.StringVar(&opts.dr, "dr", "bin/dr", "dr binary to measure (make build)")
 		fs.IntVar(&opts.many.tables, "tables", 0, "instead, a database of this many collections (each with its permissions table), restored at restore.import_connections 1 and --connections")
 		conns := fs.String("connections", "2,3", "with --tables: the restore.import_connections values measured beside 1, comma-separated")
+		engineFlag(fs, &opts.backupBenchOptions)
 		_ = fs.Parse(os.Args[2:])
 		opts.sizes = strings.Split(*sizes, ",")
+		if err = opts.setEngine(); err != nil {
+			break
+		}
+		if opts.many.tables > 0 && opts.postgres {
+			err = fmt.Errorf("--tables measures MariaDB's parallel import; it has no PostgreSQL form")
+			break
+		}
 		if opts.many.tables > 0 {
 			if opts.many.connections, err = parseInts(*conns); err != nil {
 				err = fmt.Errorf("--connections: %w", err)
@@ -90,6 +103,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// engineFlag adds --engine: which database the bench stack runs.
+func engineFlag(fs *flag.FlagSet, opts *backupBenchOptions) {
+	fs.StringVar(&opts.engine, "engine", "mariadb", "the bench database: mariadb or postgresql (--image then defaults to DR_TEST_PG_IMAGE or dr-test/postgres:15)")
+}
+
+// setEngine checks --engine and picks the PostgreSQL image when --image
+// was left at its MariaDB default.
+func (o *backupBenchOptions) setEngine() error {
+	switch o.engine {
+	case "mariadb":
+	case "postgresql":
+		o.postgres = true
+		if o.image == envOr("DR_TEST_IMAGE", "dr-test/mariadb:10.11") {
+			o.image = envOr("DR_TEST_PG_IMAGE", "dr-test/postgres:15")
+		}
+	default:
+		return fmt.Errorf("--engine %q: want mariadb or postgresql", o.engine)
+	}
+	return nil
 }
 
 func envOr(key, def string) string {

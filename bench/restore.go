@@ -93,7 +93,7 @@ func benchRestoreSize(ctx context.Context, opts backupBenchOptions, runs int, rt
 	}
 	defer cleanup()
 	drBin, work, db, stackDir := env.drBin, env.work, env.db, env.stackDir
-	if err := writeBenchCompose(stackDir, opts.image); err != nil {
+	if err := writeBenchCompose(stackDir, opts.image, db.postgres); err != nil {
 		return nil, nil, nil, 0, err
 	}
 	defer func() {
@@ -104,7 +104,7 @@ func benchRestoreSize(ctx context.Context, opts backupBenchOptions, runs int, rt
 		_ = down.Run()
 	}()
 	cfgPath := filepath.Join(work, "dr.yaml")
-	cfg := drConfig{project: db.project, stackDir: stackDir, dest: filepath.Join(work, "dest"), stateDir: filepath.Join(work, "state")}
+	cfg := drConfig{project: db.project, stackDir: stackDir, dest: filepath.Join(work, "dest"), stateDir: filepath.Join(work, "state"), service: db.service()}
 	if err := cfg.write(cfgPath); err != nil {
 		return nil, nil, nil, 0, err
 	}
@@ -114,15 +114,14 @@ func benchRestoreSize(ctx context.Context, opts backupBenchOptions, runs int, rt
 		return nil, nil, nil, 0, err
 	}
 	dumpFile := filepath.Join(work, "dump.sql.zst")
-	dumpCmd := fmt.Sprintf("docker exec -e MYSQL_PWD=%s %s mariadb-dump -uroot %s", benchPassword, db.name, benchDumpOptions)
-	if out, err := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", dumpCmd+" | zstd -q -T0 -3 -o "+dumpFile).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", db.dumpCmd()+" | zstd -q -T0 -3 -o "+dumpFile).CombinedOutput(); err != nil {
 		return nil, nil, nil, 0, fmt.Errorf("dumping for the plain import: %v: %s", err, out)
 	}
 	dumpSize = dirSize(dumpFile)
 
-	importCmd := fmt.Sprintf("zstd -dc %s | docker exec -i -e MYSQL_PWD=%s %s mariadb -uroot", dumpFile, benchPassword, db.name)
+	importCmd := db.importCmd(dumpFile)
 	for i := range runs {
-		fmt.Fprintf(os.Stderr, "bench %s: run %d/%d: plain import: zstd -dc dump | docker exec -i mariadb\n", opts.size, i+1, runs)
+		fmt.Fprintf(os.Stderr, "bench %s: run %d/%d: plain import: zstd -dc dump | docker exec -i\n", opts.size, i+1, runs)
 		start := time.Now()
 		if out, err := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", importCmd).CombinedOutput(); err != nil {
 			return nil, nil, nil, 0, fmt.Errorf("plain import: %v: %s", err, out)
@@ -271,7 +270,10 @@ func runDrUsage(ctx context.Context, drBin, cfgPath string, args ...string) (str
 
 // writeBenchCompose makes the stack's compose file start the benchmark
 // database as startBenchDatabase does, for the server-lost runbook.
-func writeBenchCompose(dir, image string) error {
+func writeBenchCompose(dir, image string, postgres bool) error {
+	if postgres {
+		return writeBenchPostgresCompose(dir, image)
+	}
 	compose := fmt.Sprintf(`version: "2.4"
 services:
   mariadb:

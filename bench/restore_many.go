@@ -126,7 +126,7 @@ func benchManyTablesSize(ctx context.Context, opts backupBenchOptions, tables, r
 		return 0, err
 	}
 	defer os.RemoveAll(work)
-	db, err := startBenchDatabase(ctx, opts.image)
+	db, err := startBenchDatabase(ctx, opts.image, false)
 	if err != nil {
 		return 0, err
 	}
@@ -136,7 +136,7 @@ func benchManyTablesSize(ctx context.Context, opts backupBenchOptions, tables, r
 		return 0, err
 	}
 	stackDir := filepath.Join(work, "stack")
-	if err := writeBenchStack(stackDir); err != nil {
+	if err := writeBenchStack(stackDir, false); err != nil {
 		return 0, err
 	}
 	cfgFor := func(conns int) (string, error) {
