@@ -5,9 +5,10 @@
 # makes the age key pair, dr doctor checks everything, then dr backs it up
 # encrypted to a local-directory remote, lists the backups, verifies the
 # newest one, restores it after a staged crisis, and ends with a restore
-# drill of the backup and its report. Everything lives under .demo/ and
-# in the compose project "drdemo"; `make clean` and
-# `docker-compose -p drdemo down -v` remove it.
+# drill of the backup and its report; then the same stack on PostgreSQL
+# (Appwrite 1.9's other database): init, doctor, backup, a crisis, restore,
+# drill. Everything lives under .demo/ and in the compose projects "drdemo"
+# and "drdemopg"; `make clean` and `docker-compose -p … down -v` remove it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -15,6 +16,8 @@ demo=$root/.demo
 stack=$demo/appwrite
 dr=$root/bin/dr
 project=${DR_DEMO_PROJECT:-drdemo}
+stack_pg=$demo/appwrite-pg
+project_pg=${project}pg
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -135,6 +138,54 @@ cat "$report"
 step "dr list (with the last drill)"
 "$dr" list
 
+step "the same on PostgreSQL: Appwrite 1.9's other database (compose project $project_pg)"
+# The same Appwrite-shaped stack with a postgresql service (volume
+# appwrite-postgresql, fsync off as Appwrite's compose file sets it), its
+# own dr.yaml and backups, the same age key.
+mkdir -p "$stack_pg" "$demo/backups-pg" "$demo/state-pg"
+cp docker-compose.test-postgres.yml "$stack_pg/docker-compose.yml"
+cp testdata/postgres.env "$stack_pg/.env"
+chmod 600 "$stack_pg/.env"
+mkdir -p "$stack_pg/testdata" && rm -rf "$stack_pg/testdata/seed-postgres" && cp -r testdata/seed-postgres "$stack_pg/testdata/seed-postgres"
+(cd "$stack_pg" && docker-compose -p "$project_pg" up -d)
+pg=$(docker ps -q --filter "label=com.docker.compose.project=$project_pg" --filter "label=com.docker.compose.service=postgresql")
+printf 'waiting for PostgreSQL to accept connections and finish seeding'
+for _ in $(seq 1 120); do
+  # TCP answers once the entrypoint's first-run server (socket only) ran the seed.
+  docker exec "$pg" sh -c 'exec pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER"' >/dev/null 2>&1 && break
+  printf '.'
+  sleep 1
+done
+app_pg=$(docker ps -q --filter "label=com.docker.compose.project=$project_pg" --filter "label=com.docker.compose.service=appwrite")
+for _ in $(seq 1 60); do
+  docker exec "$app_pg" test -f /tmp/dr-seeded 2>/dev/null && break
+  sleep 1
+done
+echo
+export DR_STATE_DIR=$demo/state-pg DR_CONFIG=$demo/dr-pg.yaml
+"$dr" init --project "$project_pg" --remote "$demo/backups-pg" --out "$demo/dr-pg.yaml" --force
+sed -i "s/^  recipients: \[\]/  recipients: [$recipient]/" "$demo/dr-pg.yaml"
+
+step "dr doctor on PostgreSQL: passes, and warns about Appwrite's fsync=off"
+"$dr" doctor -i "$demo/key.txt"
+
+step "dr backup (pg_dump through the Docker API, same archive, same encryption)"
+"$dr" backup
+
+step "a crisis on PostgreSQL: a table dropped, rows deleted"
+docker exec "$pg" sh -c 'psql -X -q -U "$POSTGRES_USER" -d appwrite -c "DROP TABLE \"_1_sessions_perms\"; DELETE FROM \"_1_users\" WHERE \"_id\" <= 10"'
+
+step "dr restore --latest --yes (the current database renamed aside first)"
+"$dr" restore --latest --yes
+
+step "dr aside list (dr aside undo would bring the pre-restore database back)"
+"$dr" aside list
+
+step "dr drill --latest (a throwaway container of the stack's own PostgreSQL image)"
+"$dr" drill --latest
+
+export DR_STATE_DIR=$demo/state DR_CONFIG=$demo/dr.yaml
+
 echo
 echo "Restoring the database by hand, without dr (docs/emergency.md: \"restoring by hand\"):"
 echo "  age -d -i $demo/key.txt $latest \\"
@@ -142,5 +193,5 @@ echo "    | tar --zstd -xO --wildcards 'db/dump.sql.*' \\"
 echo "    | docker exec -i $container sh -c 'MYSQL_PWD=\"\$MYSQL_ROOT_PASSWORD\" exec mariadb -uroot --max-allowed-packet=1G --binary-mode'"
 echo "  (rows over 16 MiB: SET GLOBAL max_allowed_packet=1073741824 first, and back after)"
 echo
-echo "Demo done. Backups are in $demo/backups; the stack runs as compose project $project."
-echo "Remove it with: (cd $stack && docker-compose -p $project down -v) && make clean"
+echo "Demo done. Backups are in $demo/backups and $demo/backups-pg; the stacks run as compose projects $project and $project_pg."
+echo "Remove them with: (cd $stack && docker-compose -p $project down -v) && (cd $stack_pg && docker-compose -p $project_pg down -v) && make clean"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine (as root) to where dr's demo and tests run:
-# the packages, a running Docker engine, and the test MariaDB image.
+# the packages, a running Docker engine, and the test MariaDB and PostgreSQL
+# images.
 # Each step is skipped when already done, so it costs little on a second run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,3 +56,5 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 bash testdata/mariadb-image/build.sh
+# It prints the image's name, which setup has no use for.
+bash testdata/postgres-image/build.sh >/dev/null
