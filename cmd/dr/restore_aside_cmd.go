@@ -117,7 +117,13 @@ func asideList(cmd *cobra.Command, a *app, asJSON bool) error {
 }
 
 func asideDrop(cmd *cobra.Command, a *app, names []string, yes, dryRun bool) error {
-	if err := a.confirm(yes || dryRun, "drop the aside schemas "+strings.Join(names, ", ")+" and the tables they hold"); err != nil {
+	if dryRun {
+		// The deprecated dr restore --drop-aside takes --dry-run: it says
+		// what it would drop and drops nothing.
+		fmt.Fprintf(a.out, "would drop the aside schemas %s and the tables they hold (dry run: nothing dropped)\n", strings.Join(names, ", "))
+		return nil
+	}
+	if err := a.confirm(yes, "drop the aside schemas "+strings.Join(names, ", ")+" and the tables they hold"); err != nil {
 		return err
 	}
 	ctx := cmd.Context()
