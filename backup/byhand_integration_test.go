@@ -12,17 +12,17 @@ import (
 	"github.com/appwrite-dr/dr/internal/teststack"
 )
 
-// readmeByHand is the README's by-hand restore of one volume, without its
+// readmeByHand is docs/volumes.md's by-hand restore of one volume, without its
 // first lines (the settings a reader edits; the test sets them).
 func readmeByHand(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	data, err := os.ReadFile(filepath.Join("..", "docs", "volumes.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(data), "### Restore one volume by hand")
+	_, rest, ok := strings.Cut(string(data), "## Restore one volume by hand")
 	if !ok {
-		t.Fatal("README.md has no \"Restore one volume by hand\" section")
+		t.Fatal("docs/volumes.md has no \"Restore one volume by hand\" section")
 	}
 	_, block, ok := strings.Cut(rest, "```sh\n")
 	if !ok {
@@ -39,11 +39,11 @@ func readmeByHand(t *testing.T) string {
 	return strings.Join(lines, "\n")
 }
 
-// TestIncrementalVolumeRestoresByHandFromTheREADME runs the README's
+// TestIncrementalVolumeRestoresByHandFromTheDocs runs docs/volumes.md's
 // commands (age, tar, jq, zstd, a shell loop over the manifest) on the
 // second of two encrypted incremental backups, into a new volume, which
 // then holds what the stack's volume held, file for file.
-func TestIncrementalVolumeRestoresByHandFromTheREADME(t *testing.T) {
+func TestIncrementalVolumeRestoresByHandFromTheDocs(t *testing.T) {
 	for _, tool := range []string{"age", "tar", "zstd", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if teststack.Required() {
@@ -89,7 +89,7 @@ func TestIncrementalVolumeRestoresByHandFromTheREADME(t *testing.T) {
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "DEST="+local, "B="+res.Name, "S="+res.Manifest.Stack, "V=appwrite-uploads", "KEY="+keyFile, "VOLUME="+target)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("the README's by-hand restore: %v\n%s", err, out)
+		t.Fatalf("the by-hand restore of docs/volumes.md: %v\n%s", err, out)
 	}
 	got, want := s.VolumeTree(t, "byhand"), s.VolumeTree(t, "appwrite-uploads")
 	if len(want) < 5 {
