@@ -21,7 +21,9 @@ var benchPGSettings = []string{"-c", "fsync=off", "-c", "synchronous_commit=off"
 
 func startBenchPostgres(ctx context.Context, image string) (*benchDatabase, error) {
 	db := &benchDatabase{name: fmt.Sprintf("drbench-%d", os.Getpid()), project: fmt.Sprintf("drbench%d", os.Getpid()), postgres: true}
-	args := append([]string{"run", "-d", "--name", db.name, "--network", "none",
+	// --shm-size: VACUUM's parallel workers share maintenance_work_mem
+	// through /dev/shm, whose 64 MiB default is too small for it.
+	args := append([]string{"run", "-d", "--name", db.name, "--network", "none", "--shm-size", "1g",
 		"--label", "com.docker.compose.project=" + db.project,
 		"--label", "com.docker.compose.service=postgresql",
 		"-e", "POSTGRES_PASSWORD=" + benchPassword, "-e", "POSTGRES_DB=appwrite",
@@ -110,6 +112,7 @@ services:
   postgresql:
     image: %s
     network_mode: none
+    shm_size: 1g
     command: [%s]
     environment:
       - POSTGRES_PASSWORD=${_APP_DB_PASS}
