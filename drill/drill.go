@@ -44,9 +44,9 @@ const (
 	CheckDisk       = "disk"        // the engine has room for the import
 	CheckImport     = "import"      // the dump imports through dr restore's path
 	CheckTables     = "tables"      // every table exists with the manifest's rows
-	CheckCheckTable = "check-table" // CHECK TABLE passes on every table
-	CheckViews      = "views"       // the manifest's views exist
-	CheckObjects    = "objects"     // its triggers, routines and events exist
+	CheckCheckTable = "check-table" // CHECK TABLE passes on every table (PostgreSQL: amcheck on every btree index)
+	CheckViews      = "views"       // the manifest's views exist (PostgreSQL: and answer a SELECT)
+	CheckObjects    = "objects"     // its triggers, routines and events (PostgreSQL: functions, procedures, triggers) exist
 	CheckVolumes    = "volumes"     // every volume file's sha256 matches
 	CheckEnv        = "env"         // the archived .env parses, holds the keys
 	CheckEnvKey     = "env-key"     // its _APP_OPENSSL_KEY_V1 is the live one
@@ -103,7 +103,8 @@ type Report struct {
 	Scan *scan.Report `json:"scan,omitempty"`
 	// Checksums are CHECKSUM TABLE … EXTENDED of each base table after
 	// the import, by "db.table", for dr diff --live --checksum; absent in
-	// reports older than them.
+	// reports older than them. PostgreSQL's are postgres.Server.Checksums,
+	// by "db.schema.table".
 	Checksums map[string]uint64 `json:"checksums,omitempty"`
 	// ArchiveSHA256 binds the report to the archive drilled: the sha256
 	// of the archive object as the backup's sidecar records it, which the
