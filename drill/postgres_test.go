@@ -47,14 +47,17 @@ func TestTablesVerdict(t *testing.T) {
 
 func TestViewsVerdict(t *testing.T) {
 	want := map[string][]string{"appwrite": {"public.active_sessions", "public.old"}}
-	if c := viewsVerdict(nil, nil, nil); !c.Passed || !c.Skipped {
+	if c := viewsVerdict(nil, nil, nil, nil); !c.Passed || !c.Skipped {
 		t.Errorf("no view: %+v", c)
 	}
 	have := map[string]bool{"appwrite.public.active_sessions": true, "appwrite.public.old": true}
-	if c := viewsVerdict(want, have, nil); !c.Passed || c.Skipped || c.Detail != "all 2 views present and selectable" {
+	if c := viewsVerdict(want, have, nil, nil); !c.Passed || c.Skipped || c.Detail != "all 2 views present and selectable" {
 		t.Errorf("all views: %+v", c)
 	}
-	c := viewsVerdict(want, map[string]bool{"appwrite.public.old": true}, map[string]string{"appwrite.public.old": `column "x" does not exist`})
+	if c := viewsVerdict(want, have, nil, []string{"appwrite.public.old"}); !c.Passed || c.Figures["unpopulated"] != 1 || !strings.Contains(c.Detail, "1 selectable; not selected from: 1 materialized view(s) made WITH NO DATA") {
+		t.Errorf("an unpopulated materialized view: %+v", c)
+	}
+	c := viewsVerdict(want, map[string]bool{"appwrite.public.old": true}, map[string]string{"appwrite.public.old": `column "x" does not exist`}, nil)
 	if c.Passed || c.Detail != `appwrite.public.active_sessions is missing; appwrite.public.old cannot be selected from: column "x" does not exist` {
 		t.Errorf("broken views: %+v", c)
 	}
