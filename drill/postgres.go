@@ -14,11 +14,13 @@ import (
 	"github.com/appwrite-dr/dr/postgres"
 )
 
-// pgDataDir is where the official postgres images up to 17 (and the test
-// image) keep their data (PGDATA); 18's keep it below /var/lib/postgresql
-// in a volume the image declares, which the engine removes with the
-// container too.
-const pgDataDir = "/var/lib/postgresql/data"
+// pgDataDir gets the drill's labelled data volume: the official postgres
+// images keep their data below it, up to 17 in /var/lib/postgresql/data
+// (PGDATA, and a volume the image declares, which the engine nests in
+// this one and removes with the container), from 18 on in
+// /var/lib/postgresql/<major>/docker, where 18's entrypoint refuses a
+// mount at /var/lib/postgresql/data.
+const pgDataDir = "/var/lib/postgresql"
 
 // amcheck is the contrib extension whose bt_index_check the drill runs on
 // every btree index.
@@ -31,7 +33,7 @@ var postgresFlavor = flavor{
 	// environment all the same.
 	env:      func(pw string) []string { return []string{"POSTGRES_PASSWORD=" + pw} },
 	dataDir:  pgDataDir,
-	df:       []string{"sh", "-c", `exec df -Pk "${PGDATA:-` + pgDataDir + `}"`},
+	df:       []string{"sh", "-c", `exec df -Pk "${PGDATA:-` + pgDataDir + `/data}"`},
 	checking: "tables, indexes (amcheck), views, functions, procedures, triggers",
 	imported: "imported with psql, stopping at the first error, each chunk verified against the manifest before it reached the server and every database's completion trailer seen",
 	open: func(d *driller, id string) dbServer {
