@@ -33,7 +33,7 @@ type streamed struct {
 // stream reads the archive once: the dump chunks go to the import shared
 // with dr restore, every volume file is hashed on the way past (nothing
 // is extracted to disk), and the archived .env is kept for its check.
-func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed, err error) {
+func (d *driller) stream(ctx context.Context, srv dbServer) (st *streamed, err error) {
 	p := d.chosen
 	rc, err := p.Source.Open(ctx, p.Backup.Name)
 	if err != nil {
@@ -45,8 +45,7 @@ func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed
 		return nil, err
 	}
 	defer closeDec()
-	imp := restore.NewDumpImport(srv, p.Manifest.Database)
-	imp.Connections = d.cfg.Restore.ImportConnections
+	imp := srv.importer()
 	defer imp.Close()
 	defer func() {
 		if err != nil {
@@ -123,10 +122,10 @@ func (d *driller) stream(ctx context.Context, srv *mariadb.Server) (st *streamed
 
 // checkDisk compares the room left where the drill's datadir lives with
 // the dump's size, before a byte is imported.
-func (d *driller) checkDisk(ctx context.Context, id string) Check {
+func (d *driller) checkDisk(ctx context.Context, id string, df []string) Check {
 	c := Check{Name: CheckDisk}
 	var out strings.Builder
-	res, err := d.eng.Exec(ctx, id, engine.ExecOptions{Cmd: []string{"df", "-Pk", dataDir}, Stdout: &out, StderrLimit: 4 << 10})
+	res, err := d.eng.Exec(ctx, id, engine.ExecOptions{Cmd: df, Stdout: &out, StderrLimit: 4 << 10})
 	if err == nil {
 		err = res.Err("df")
 	}
@@ -316,8 +315,15 @@ func (d *driller) checkObjects(ctx context.Context, srv *mariadb.Server) {
 }
 
 // objectsVerdict compares the manifest's objects with the rows
-// (schema, kind, name) the server lists.
+// (schema, kind, name) a MariaDB or MySQL server lists.
 func objectsVerdict(want []archive.Object, rows [][]string) (bool, string) {
+	return objectsVerdictOf(want, rows, "triggers, routines and events")
+}
+
+// objectsVerdictOf compares the manifest's objects with the rows
+// (database, kind, name) the server lists; what names the kinds in the
+// detail.
+func objectsVerdictOf(want []archive.Object, rows [][]string, what string) (bool, string) {
 	have := map[archive.Object]bool{}
 	for _, r := range rows {
 		if len(r) == 3 {
@@ -333,7 +339,7 @@ func objectsVerdict(want []archive.Object, rows [][]string) (bool, string) {
 	if len(missing) > 0 {
 		return false, "missing: " + strings.Join(missing, ", ")
 	}
-	return true, fmt.Sprintf("all %d triggers, routines and events present", len(want))
+	return true, fmt.Sprintf("all %d %s present", len(want), what)
 }
 
 // checkEnv parses the archived .env and, when the stack's own .env is on
@@ -422,10 +428,10 @@ func (d *driller) envChecks(data []byte, livePath string) (Check, Check) {
 	return c, k
 }
 
-func (d *driller) checkQueries(ctx context.Context, srv *mariadb.Server) {
+func (d *driller) checkQueries(ctx context.Context, srv dbServer) {
 	for _, q := range d.cfg.Drill.Queries {
 		c := Check{Name: QueryPrefix + q.Name}
-		rows, err := srv.Query(ctx, q.SQL)
+		rows, err := srv.query(ctx, q.SQL)
 		got := ""
 		if len(rows) > 0 && len(rows[0]) > 0 {
 			got = rows[0][0]

@@ -44,9 +44,9 @@ const (
 	CheckDisk       = "disk"        // the engine has room for the import
 	CheckImport     = "import"      // the dump imports through dr restore's path
 	CheckTables     = "tables"      // every table exists with the manifest's rows
-	CheckCheckTable = "check-table" // CHECK TABLE passes on every table
-	CheckViews      = "views"       // the manifest's views exist
-	CheckObjects    = "objects"     // its triggers, routines and events exist
+	CheckCheckTable = "check-table" // CHECK TABLE passes on every table (PostgreSQL: amcheck on every btree index)
+	CheckViews      = "views"       // the manifest's views exist (PostgreSQL: and answer a SELECT)
+	CheckObjects    = "objects"     // its triggers, routines and events (PostgreSQL: functions, procedures, triggers) exist
 	CheckVolumes    = "volumes"     // every volume file's sha256 matches
 	CheckEnv        = "env"         // the archived .env parses, holds the keys
 	CheckEnvKey     = "env-key"     // its _APP_OPENSSL_KEY_V1 is the live one
@@ -54,7 +54,8 @@ const (
 	QueryPrefix = "query: "
 )
 
-// dataDir is where the official images (and the test image) keep data.
+// dataDir is where the official MariaDB and MySQL images (and the test
+// image) keep data.
 const dataDir = "/var/lib/mysql"
 
 // diskFactor is how many times the dump's size the drill wants free on the
@@ -102,7 +103,8 @@ type Report struct {
 	Scan *scan.Report `json:"scan,omitempty"`
 	// Checksums are CHECKSUM TABLE … EXTENDED of each base table after
 	// the import, by "db.table", for dr diff --live --checksum; absent in
-	// reports older than them.
+	// reports older than them. PostgreSQL's are postgres.Server.Checksums,
+	// by "db.schema.table".
 	Checksums map[string]uint64 `json:"checksums,omitempty"`
 	// ArchiveSHA256 binds the report to the archive drilled: the sha256
 	// of the archive object as the backup's sidecar records it, which the
@@ -335,13 +337,13 @@ func (d *driller) run(ctx context.Context) {
 		d.skipRest("no container")
 		return
 	}
+	fl := flavorOf(m.Database.Kind)
 	d.step("starting a throwaway database container from " + image)
 	id, err := d.eng.RunThrowaway(ctx, engine.Throwaway{
-		Image: image,
-		// Both names: the official MariaDB and MySQL images' contracts.
-		Env:      []string{"MARIADB_ROOT_PASSWORD=" + password, "MYSQL_ROOT_PASSWORD=" + password},
+		Image:    image,
+		Env:      fl.env(password),
 		Labels:   map[string]string{engine.LabelDrill: d.chosen.Backup.Name, LabelOwner: Owner(d.cfg.StateDir)},
-		DataDir:  dataDir,
+		DataDir:  fl.dataDir,
 		NanoCPUs: int64(d.cfg.Drill.CPUs * 1e9),
 		Memory:   int64(d.cfg.Drill.Memory),
 	})
@@ -357,21 +359,19 @@ func (d *driller) run(ctx context.Context) {
 			d.log.Error("the drill container could not be removed; the next drill (or dr drill cleanup) removes it", "container", id, "err", err)
 		}
 	}()
-	srv := mariadb.New(d.eng, id).WithLogger(d.log)
+	srv := fl.open(d, id)
 	if err := d.waitReady(ctx, srv); err != nil {
 		d.fail(CheckDisk, err)
 		d.skipRest("the drill database did not start")
 		return
 	}
-	disk := d.checkDisk(ctx, id)
+	disk := d.checkDisk(ctx, id, fl.df)
 	d.add(disk)
 	if !disk.Passed {
 		d.skipRest("not enough disk")
 		return
 	}
-	if v, err := srv.Query(ctx, "SELECT VERSION()"); err == nil && len(v) > 0 && len(v[0]) > 0 {
-		d.rep.ServerVersion = v[0][0]
-	}
+	d.rep.ServerVersion = srv.version(ctx)
 
 	d.step(fmt.Sprintf("importing %s into the throwaway container", humanize.Bytes(m.Database.DumpSize)))
 	st, err := d.stream(ctx, srv)
@@ -381,20 +381,20 @@ func (d *driller) run(ctx context.Context) {
 		return
 	}
 	d.rep.RTOSeconds = d.now().Sub(d.rep.Started).Seconds()
-	d.add(Check{Name: CheckImport, Passed: true, Detail: "imported through dr restore's chunk-verified path",
+	d.add(Check{Name: CheckImport, Passed: true, Detail: fl.imported,
 		Figures: map[string]int64{"chunks": int64(st.chunks), "bytes": m.Database.DumpSize}})
 
-	d.step("checking tables, views, triggers, routines, events, volumes and .env")
-	d.checkTables(ctx, srv)
-	d.checkTableHealth(ctx, srv)
-	d.checkViews(ctx, srv)
-	d.checkObjects(ctx, srv)
+	d.step("checking " + fl.checking + ", volumes and .env")
+	srv.checkTables(ctx)
+	srv.checkHealth(ctx)
+	srv.checkViews(ctx)
+	srv.checkObjects(ctx)
 	d.add(st.volumes)
 	d.add(st.scan)
 	d.checkEnv(st)
 	// Before the operator's queries, which might write: the sums are of
 	// the data as the backup holds it.
-	d.recordChecksums(ctx, srv)
+	srv.recordChecksums(ctx)
 	d.checkQueries(ctx, srv)
 	if ctx.Err() != nil {
 		d.skipRest("interrupted")
@@ -416,12 +416,12 @@ func (d *driller) image(ctx context.Context) (string, error) {
 	return "", fmt.Errorf("no database container of the stack to take the image from, and the backup names no image: %v", err)
 }
 
-func (d *driller) waitReady(ctx context.Context, srv *mariadb.Server) error {
+func (d *driller) waitReady(ctx context.Context, srv dbServer) error {
 	ctx, cancel := context.WithTimeout(ctx, d.readyTimeout)
 	defer cancel()
 	var last error
 	for {
-		if last = srv.Ready(ctx); last == nil {
+		if last = srv.ready(ctx); last == nil {
 			return nil
 		}
 		select {

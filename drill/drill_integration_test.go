@@ -33,7 +33,7 @@ import (
 // back.
 var stack = teststack.NewShared(teststack.Options{Name: "drill"})
 
-func TestMain(m *testing.M) { os.Exit(stack.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(teststack.RunShared(m, stack, pgStack)) }
 
 var appVolumes = []string{"appwrite-uploads", "appwrite-functions", "appwrite-builds", "appwrite-certificates", "appwrite-config"}
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/dbkind"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/dotenv"
 	"github.com/appwrite-dr/dr/mariadb"
@@ -52,6 +53,10 @@ type LiveOptions struct {
 	// drill of it): the live tables among them are summed too and
 	// compared. Nil: contents are compared by row count only.
 	Checksums map[string]uint64
+	// Kind is the database's kind (dbkind): stack.database.kind, or ""
+	// or auto for the backup's (CompareLive), else the one the running
+	// container's image tells.
+	Kind string
 }
 
 // Live takes a snapshot of the running stack for comparison with base (a
@@ -69,12 +74,12 @@ func Live(ctx context.Context, eng Engine, base *Snapshot, opts LiveOptions) (*S
 		return nil, fmt.Errorf("the database service %s of project %s is not running; start it (docker compose up -d %s) to compare with the live stack", opts.DBService, stack.Project, opts.DBService)
 	}
 	s := &Snapshot{Label: LiveLabel}
-	srv := mariadb.New(eng, db.ID)
-	if err := readDatabase(ctx, srv, s, opts.Databases); err != nil {
+	srv := liveServer(eng, db, opts.Kind)
+	if err := srv.read(ctx, s, opts.Databases); err != nil {
 		return nil, err
 	}
 	if opts.Checksums != nil {
-		if err := readChecksums(ctx, srv, s, opts.Checksums); err != nil {
+		if err := srv.checksums(ctx, s, opts.Checksums); err != nil {
 			return nil, err
 		}
 	}
@@ -333,6 +338,7 @@ func StackOptions(stack config.Stack, project string) LiveOptions {
 	return LiveOptions{
 		Project: project, DBService: stack.Database.Service, Dir: stack.Dir,
 		Files: files, Volumes: stack.Volumes, Databases: stack.Database.Databases,
+		Kind: stack.Database.Kind,
 	}
 }
 
@@ -344,6 +350,9 @@ func CompareLive(ctx context.Context, eng Engine, src Opener, object string, m *
 		return nil, err
 	}
 	a.Checksums = opts.Checksums
+	if (opts.Kind == "" || strings.EqualFold(opts.Kind, dbkind.Auto)) && m.Database != nil {
+		opts.Kind = m.Database.Kind
+	}
 	b, err := Live(ctx, eng, a, opts)
 	if err != nil {
 		return nil, err

@@ -47,8 +47,13 @@ made by dr before it did say so). Row counts compare table contents: a
 backup records no checksum, as reading every table again would slow every
 backup. With --live --checksum, tables whose rows were changed in place
 are found too: the newest drill of A (dr drill A) recorded CHECKSUM TABLE
-... EXTENDED of every table it imported, and the same tables are summed
-live (this reads every row of them). Without such a drill report the
+... EXTENDED of every table it imported (on PostgreSQL, a sum of a hash of
+each row's text), and the same tables are summed live (this reads every row
+of them).
+
+On PostgreSQL, tables are named database.schema.table, functions,
+procedures and triggers database.schema.name, and the database users are
+the server's roles. Without such a drill report the
 diff stops and says to run dr drill A first.`,
 		Example: `  dr diff appwrite-20261120T030000Z.tar.zst.age --live -i /root/dr-key.txt
   dr drill appwrite-20261120T030000Z.tar.zst && dr diff appwrite-20261120T030000Z.tar.zst --live --checksum

@@ -33,25 +33,30 @@ func newDrillCommand(a *app) *cobra.Command {
 row. Without NAME, --latest or --before, the newest complete backup is drilled.
 
 The whole archive is verified first. The container runs the production
-database container's image, with no network, a generated root password, an
-anonymous data directory of its own, the label dr.drill, and the limits
-drill.cpus and drill.memory from dr.yaml. It must have twice the dump's size
-free on the engine's disk. The dump is imported through dr restore's own
-chunk-verified path, then checked: archive, disk, import, tables (every
-table with the manifest's row count), check-table (CHECK TABLE), views,
-volumes (every volume file's sha256, streamed from the archive), scan
+database container's image, with no network, a generated root (superuser)
+password, an anonymous data directory of its own, the label dr.drill, and the
+limits drill.cpus and drill.memory from dr.yaml. It must have twice the dump's
+size free on the engine's disk. The dump is imported through dr restore's own
+chunk-verified path (PostgreSQL: through psql, each chunk verified the same
+way, after the backup's roles are created), then checked: archive, disk,
+import, tables (every table with the manifest's row count), check-table
+(CHECK TABLE; PostgreSQL: amcheck's bt_index_check on every btree index, or,
+in an image without amcheck, every row of every table read, as the detail
+says), views (PostgreSQL: each also selected from), objects (triggers,
+routines, events; PostgreSQL: functions, procedures, triggers), volumes (every volume file's sha256, streamed from the archive), scan
 (every file of scan.volumes streamed to clamd at scan.clamd: it fails on
 an infected file, one clamd could not scan, or a clamd that does not
 answer; without scan.clamd it is skipped as "not scanned"), env (the
 archived .env parses and holds the Appwrite keys), env-key (its
 _APP_OPENSSL_KEY_V1 equals the one in stack.dir/.env, compared by digest),
-and one "query: NAME" check per drill.queries entry.
+and one "query: NAME" check per drill.queries entry (PostgreSQL: run in the
+backup's first database by name).
 
 The container and its volume are removed on every path, Ctrl-C and SIGTERM
 included; what a drill killed with SIGKILL left is removed by the next drill
 or by dr drill cleanup. The report (each check, the restore time or RTO,
-the backup's age, and CHECKSUM TABLE ... EXTENDED of every imported table
-for dr diff --live --checksum) is written once beside the backup on each destination as
+the backup's age, and CHECKSUM TABLE ... EXTENDED of every imported table,
+on PostgreSQL a sum of a hash of each row, for dr diff --live --checksum) is written once beside the backup on each destination as
 <backup>.drill-<time>.json; dr list shows the last drill of each backup and
 retention keeps the newest backup whose drill passed.
 
