@@ -20,6 +20,9 @@ import (
 type DumpImport struct {
 	srv    *mariadb.Server
 	chunks []archive.Chunk
+	// run, when set, imports the dump read from r instead of srv (a
+	// PostgreSQL server's import: see NewPostgresImport).
+	run func(ctx context.Context, r io.Reader) error
 	// BeforeFirst, when set, runs once before the first byte reaches the
 	// server; its error stops the import before anything was sent (a
 	// restore records in its journal that the database is being touched).
@@ -101,9 +104,12 @@ func (d *DumpImport) Chunk(ctx context.Context, item *archive.Item, ar *archive.
 		}
 		go func() {
 			var err error
-			if d.Connections > 1 {
+			switch {
+			case d.run != nil:
+				err = d.run(ctx, pr)
+			case d.Connections > 1:
 				err = importParallel(ctx, d.srv, min(d.Connections, config.MaxImportConnections), pr)
-			} else {
+			default:
 				err = d.srv.Import(ctx, pr)
 			}
 			pr.CloseWithError(errOr(err, errors.New("the import ended before the dump did")))
