@@ -69,10 +69,10 @@ for db in "$@"; do pg_dump --create --quote-all-identifiers "$db"; done
 const safetyDumpScript = credentialPrelude + `for db in "$@"; do pg_dump --clean --if-exists --create --quote-all-identifiers "$db"; done
 `
 
-// freeScript prints the free bytes of the filesystem holding the
-// directory "$1" (the server's data directory), as df sees it inside the
-// container.
-const freeScript = `df -Pk "$1" | awk 'NR==2 {print $4 * 1024}'`
+// freeScript prints the free KiB of the filesystem holding the directory
+// "$1" (the server's data directory), as df sees it inside the container:
+// KiB as df says them, since an awk multiplying them may print a float.
+const freeScript = `df -Pk "$1" | awk 'NR==2 {print $4}'`
 
 // DumpTrailer ends every database's part of a complete pg_dump output.
 const DumpTrailer = "-- PostgreSQL database dump complete"
@@ -316,7 +316,7 @@ func (s *Server) DataDirFree(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("measuring the free space of the data directory: df said %q", strings.TrimSpace(out))
 	}
-	return n, nil
+	return n * 1024, nil
 }
 
 // Import runs the dump read from r through psql, which stops at the first
