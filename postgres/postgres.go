@@ -160,6 +160,21 @@ func (s *Server) output(ctx context.Context, doing string, limit int64, script, 
 	return out.String(), nil
 }
 
+// readyScript asks over TCP on the container's own loopback first: the
+// official image's entrypoint runs its first-run server on the socket
+// only (and stops it again), so this passes once initialisation is over
+// and the real server is up; then it runs a query.
+const readyScript = credentialPrelude + `pg_isready -q -h 127.0.0.1 -p "${PGPORT:-5432}" -d postgres
+exec psql -X -q -A -t -c "SELECT 1" >/dev/null
+`
+
+// Ready says whether the server has finished starting and answers
+// queries (see readyScript).
+func (s *Server) Ready(ctx context.Context) error {
+	_, err := s.output(ctx, "asking the database", 4<<10, readyScript, "dr-ready")
+	return err
+}
+
 // Ping succeeds once the server answers queries.
 func (s *Server) Ping(ctx context.Context) error {
 	_, err := s.Query(ctx, "postgres", "SELECT 1")

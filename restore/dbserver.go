@@ -184,7 +184,7 @@ func sameFamily(from, to string) bool {
 // answers queries.
 func DatabaseReady(ctx context.Context, eng mariadb.Execer, kind, container string) error {
 	if dbkind.IsPostgres(kind) {
-		return postgres.New(eng, container).Ping(ctx)
+		return postgres.New(eng, container).Ready(ctx)
 	}
 	return mariadb.New(eng, container).Ready(ctx)
 }
