@@ -171,15 +171,17 @@ func (p pgServer) loadAside(ctx context.Context, names []string) (*AsideGroup, e
 			}
 		}
 		if s.Existed || !s.Complete {
-			// A run killed between the rename and letting connections
-			// in again left the database closed: it is ours, and an
-			// aside database must be readable to be counted or put back.
-			if err := p.srv.ExecAutocommit(ctx, "postgres", fmt.Sprintf("ALTER DATABASE %s WITH ALLOW_CONNECTIONS true;\n", postgres.QuoteIdent(a.Name))); err != nil {
-				return nil, fmt.Errorf("reading aside database %s: %w", a.Name, err)
-			}
 			n, err := p.srv.TableCount(ctx, a.Name)
 			if err != nil {
-				return nil, err
+				// A run killed between the rename and letting
+				// connections in again left the database closed: it is
+				// ours, and must be readable to be counted or put back.
+				if oerr := p.srv.ExecAutocommit(ctx, "postgres", fmt.Sprintf("ALTER DATABASE %s WITH ALLOW_CONNECTIONS true;\n", postgres.QuoteIdent(a.Name))); oerr != nil {
+					return nil, fmt.Errorf("reading aside database %s: %w", a.Name, errors.Join(err, oerr))
+				}
+				if n, err = p.srv.TableCount(ctx, a.Name); err != nil {
+					return nil, err
+				}
 			}
 			s.Held = n
 			if s.Complete {
