@@ -171,6 +171,15 @@ type Plan struct {
 	AppwriteRunning string
 }
 
+// AsideWhat names what the plan's safety net moves aside: MariaDB's
+// tables (into aside schemas), PostgreSQL's whole databases (renamed).
+func (p *Plan) AsideWhat() string {
+	if dbkind.IsPostgres(p.Kind) {
+		return "databases"
+	}
+	return "tables"
+}
+
 // Has says whether the plan restores the part.
 func (p *Plan) Has(part string) bool { return slices.Contains(p.Parts, part) }
 

@@ -23,7 +23,7 @@ var buildFlags []string
 // stack is the Appwrite-shaped test stack the command tests share.
 var stack = teststack.NewShared(teststack.Options{Name: "cmd"})
 
-func TestMain(m *testing.M) { os.Exit(stack.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(teststack.RunShared(m, stack, restorePGStack)) }
 
 // stackConfig writes a dr.yaml for the shared stack with one local
 // destination and returns its path, the destination and the state dir.
