@@ -445,3 +445,43 @@ func TestPostgresRestoreRefusesAnotherKind(t *testing.T) {
 		t.Errorf("refused for the wrong reason: %v", err)
 	}
 }
+
+// TestPostgresRestoreMakesTheRolesItNeeds: a table owned by a role the
+// server no longer has (a fresh server, a role dropped since) is restored
+// with its owner: the restore creates the roles the manifest names that
+// the server lacks, without login, before the import's OWNER TO; with
+// include_grants the dump's own roles section does, idempotently, over
+// roles the server has.
+func TestPostgresRestoreMakesTheRolesItNeeds(t *testing.T) {
+	for _, grants := range []bool{false, true} {
+		t.Run(map[bool]string{false: "without grants", true: "with include_grants"}[grants], func(t *testing.T) {
+			s, eng, cfg, dests := pgSetup(t)
+			cfg.Stack.Database.IncludeGrants = grants
+			s.PSQL(t, "postgres", `CREATE ROLE "dr_owner" NOLOGIN`)
+			s.PSQL(t, "appwrite", `ALTER TABLE "_1_abuse" OWNER TO "dr_owner"`)
+			dropOwner := func() {
+				for _, db := range teststack.SeedPostgresDatabases() {
+					s.PSQL(t, db, `REASSIGN OWNED BY "dr_owner" TO CURRENT_USER; DROP OWNED BY "dr_owner"`)
+				}
+				s.PSQL(t, "postgres", `DROP ROLE IF EXISTS "dr_owner"`)
+			}
+			t.Cleanup(func() {
+				dropPGAside(t, s)
+				if s.PSQL(t, "postgres", `SELECT count(*) FROM pg_roles WHERE rolname = 'dr_owner'`) == "1" {
+					dropOwner()
+				}
+			})
+			res := takeBackup(t, eng, cfg, dests)
+			if !slices.Contains(res.Manifest.Database.Users, "dr_owner") {
+				t.Fatalf("the manifest's roles %v lack dr_owner", res.Manifest.Database.Users)
+			}
+			dropOwner()
+			if _, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}}); err != nil {
+				t.Fatalf("restore: %v", err)
+			}
+			if got := s.PSQL(t, "appwrite", `SELECT tableowner FROM pg_tables WHERE tablename = '_1_abuse'`); got != "dr_owner" {
+				t.Errorf("_1_abuse is owned by %q after the restore, want dr_owner", got)
+			}
+		})
+	}
+}
