@@ -350,3 +350,29 @@ func (s *Server) DatabaseSizes(ctx context.Context, dbs []string) (map[string]in
 	}
 	return sizes, nil
 }
+
+// ReopenInterrupted lets connections into the databases of dbs that a
+// killed MoveAside or PutBack left closed (ALLOW_CONNECTIONS false, dr's
+// comment on them), so that they can be read, dumped or moved again, and
+// returns them. Databases closed by anyone else are left alone.
+func (s *Server) ReopenInterrupted(ctx context.Context, dbs []string) ([]string, error) {
+	if len(dbs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.Query(ctx, "postgres", "SELECT datname FROM pg_database WHERE NOT datallowconn AND datname IN ("+SQLList(dbs)+") AND starts_with(coalesce(shobj_description(oid, 'pg_database'), ''), "+QuoteString(asideCommentPrefix)+")")
+	if err != nil {
+		return nil, fmt.Errorf("looking for databases an interrupted restore left closed: %w", err)
+	}
+	names := column(rows)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "ALTER DATABASE %s WITH ALLOW_CONNECTIONS true;\n", QuoteIdent(n))
+	}
+	if err := s.ExecAutocommit(ctx, "postgres", b.String()); err != nil {
+		return nil, fmt.Errorf("opening the databases an interrupted restore left closed (%s): %w", strings.Join(names, ", "), err)
+	}
+	return names, nil
+}

@@ -52,6 +52,11 @@ func (p pgServer) inspectAside(ctx context.Context, dbs []string, dumpSize int64
 			return prep, nil
 		}
 	}
+	// A run killed inside a rename left the database closed under its
+	// own name: it is still the database as it was, to be read and kept.
+	if _, err := p.srv.ReopenInterrupted(ctx, dbs); err != nil {
+		return nil, err
+	}
 	sizes, err := p.srv.DatabaseSizes(ctx, dbs)
 	if err != nil {
 		return nil, err
@@ -277,6 +282,21 @@ func (p pgServer) compareRows(ctx context.Context, db *archive.Database) ([]stri
 // safetyDump saves every database of the stack the server has, each
 // dropped and made again when imported by hand.
 func (p pgServer) safetyDump(ctx context.Context, log *slog.Logger, dir, base string) (string, error) {
+	// Databases lists the ones that take connections: one a killed run
+	// left closed is opened first, or the dump would leave it out.
+	closed, err := p.srv.Query(ctx, "postgres", "SELECT datname FROM pg_database WHERE NOT datallowconn AND NOT datistemplate")
+	if err != nil {
+		return "", fmt.Errorf("inspecting the database: %w", err)
+	}
+	var names []string
+	for _, r := range closed {
+		if postgres.IsStackDatabase(r[0]) {
+			names = append(names, r[0])
+		}
+	}
+	if _, err := p.srv.ReopenInterrupted(ctx, names); err != nil {
+		return "", err
+	}
 	dbs, err := p.srv.Databases(ctx)
 	if err != nil {
 		return "", fmt.Errorf("inspecting the database: %w", err)

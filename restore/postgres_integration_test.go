@@ -485,3 +485,32 @@ func TestPostgresRestoreMakesTheRolesItNeeds(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresRestoreAfterAKillInsideTheRename: a run killed inside the
+// rename (after it closed the database to connections and wrote its
+// comment, before the ALTER DATABASE … RENAME) left appwrite closed under
+// its own name; the next restore opens it, keeps it as its way back, and
+// the undo brings it back whole.
+func TestPostgresRestoreAfterAKillInsideTheRename(t *testing.T) {
+	s, eng, cfg, dests := pgSetup(t)
+	res := takeBackup(t, eng, cfg, dests)
+	pgLeaveRestored(t, eng, cfg, dests, res.Name)
+	pgChangeSinceBackup(t, s)
+	before := pgStateOf(t, s)
+	s.PSQL(t, "postgres", `COMMENT ON DATABASE "appwrite" IS 'dr aside {"origin":"appwrite","at":"20261101T000000Z"}'; ALTER DATABASE "appwrite" WITH ALLOW_CONNECTIONS false`)
+	t.Cleanup(func() { s.PSQL(t, "postgres", `ALTER DATABASE "appwrite" WITH ALLOW_CONNECTIONS true`) })
+
+	r, err := restoreNow(t, eng, cfg, dests, Request{Name: res.Name, Parts: []string{PartDB}})
+	if err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if r.Aside == nil || len(r.Aside.Schemas) != 2 {
+		t.Fatalf("the restore's way back: %+v (fallback %q)", r.Aside, r.AsideFallback)
+	}
+	if _, err := undoNow(t, eng, cfg); err != nil {
+		t.Fatalf("undo: %v", err)
+	}
+	if after := pgStateOf(t, s); !after.equal(before) {
+		t.Error("after the undo the databases are not as they were before the restore")
+	}
+}

@@ -120,6 +120,8 @@ func (f *pgEngine) answer(db, sql string) ([][]string, error) {
 		if f.dbs[pgInList.FindStringSubmatch(sql)[1]] != nil {
 			rows = append(rows, []string{"1"})
 		}
+	case strings.HasPrefix(sql, "SELECT datname FROM pg_database WHERE NOT datallowconn"):
+		// Every database of the fake takes connections.
 	case strings.HasPrefix(sql, "SELECT datname FROM pg_database WHERE datallowconn"):
 		for _, n := range f.names() {
 			rows = append(rows, []string{n})
