@@ -188,16 +188,17 @@ func (x *executor) putBackAfterFailure(ctx context.Context, step func(string)) s
 	if touched && x.imp.Finished() && !x.rowsWrong {
 		return ""
 	}
+	what := x.server().asideWhat()
 	if touched {
-		step("the restore failed with the database partly imported: swapping the tables moved aside back")
+		step("the restore failed with the database partly imported: swapping the " + what + " moved aside back")
 	} else {
-		step("the import did not start: putting the tables moved aside back")
+		step("the import did not start: putting the " + what + " moved aside back")
 	}
 	if err := x.server().putBack(ctx, x.aside, true); err != nil {
-		x.log.Warn("putting back the tables moved aside after the failure", "error", err, "schemas", x.aside.Names())
-		return fmt.Sprintf("the database may be partly restored, and putting back the tables moved aside failed (%v): run %s", err, UndoCommand)
+		x.log.Warn("putting back the "+what+" moved aside after the failure", "error", err, "schemas", x.aside.Names())
+		return fmt.Sprintf("the database may be partly restored, and putting back the %s moved aside failed (%v): run %s", what, err, UndoCommand)
 	}
-	x.log.Info("tables moved aside put back after the failed restore", "schemas", x.aside.Names(), "import_started", touched)
+	x.log.Info(what+" moved aside put back after the failed restore", "schemas", x.aside.Names(), "import_started", touched)
 	// Tables this run moved aside over a database an interrupted restore
 	// had half imported are that half import: the database stays
 	// unfinished. Tables an interrupted run moved aside are the database
@@ -209,7 +210,7 @@ func (x *executor) putBackAfterFailure(ctx context.Context, step func(string)) s
 		x.journal.Unfinished = slices.DeleteFunc(x.journal.Unfinished, func(it string) bool { return it == journal.ItemDB })
 	}
 	if !touched {
-		return "the import did not start, and the tables moved aside were put back: the database is as it was"
+		return "the import did not start, and the " + what + " moved aside were put back: the database is as it was"
 	}
-	return "the tables moved aside were put back: the database is as it was before this restore"
+	return "the " + what + " moved aside were put back: the database is as it was before this restore"
 }

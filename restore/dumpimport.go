@@ -66,6 +66,15 @@ func (d *DumpImport) Active() bool { return d.in != nil && !d.finished }
 // Finished says whether the whole dump was imported.
 func (d *DumpImport) Finished() bool { return d.finished }
 
+// Streams is how many connections the import runs on: a PostgreSQL
+// dump goes through one psql whatever Connections says.
+func (d *DumpImport) Streams() int {
+	if d.run != nil {
+		return 1
+	}
+	return max(1, min(d.Connections, config.MaxImportConnections))
+}
+
 // Chunks is how many chunks were handed to the import.
 func (d *DumpImport) Chunks() int { return d.next }
 

@@ -368,7 +368,7 @@ func (x *executor) finishImport() error {
 	if err := x.imp.Finish(); err != nil {
 		return err
 	}
-	x.log.Info("database imported", "chunks", x.imp.Chunks(), "bytes", x.plan.Manifest.Database.DumpSize, "connections", max(1, x.plan.ImportConnections))
+	x.log.Info("database imported", "chunks", x.imp.Chunks(), "bytes", x.plan.Manifest.Database.DumpSize, "connections", x.imp.Streams())
 	return nil
 }
 
