@@ -177,6 +177,10 @@ type AsideMeta struct {
 	Origin string `json:"origin"`
 	Backup string `json:"backup,omitempty"`
 	At     string `json:"at"`
+	// Absent: the server had no database Origin before the restore, which
+	// creates it; the aside database is an empty marker that tells the
+	// undo to drop the created one (see MarkAbsent).
+	Absent bool `json:"absent,omitempty"`
 }
 
 // asideCommentPrefix marks the comment dr writes on an aside database.
@@ -227,10 +231,13 @@ func (s *Server) MoveAside(ctx context.Context, db, aside string, meta AsideMeta
 	if err != nil {
 		return fmt.Errorf("recording the aside database: %w", err)
 	}
-	sql := closeSessions(db) +
+	// The comment goes first: it follows the database through the
+	// rename, so that a run killed between the two statements never
+	// leaves an aside database that does not say where it came from.
+	sql := fmt.Sprintf("COMMENT ON DATABASE %s IS %s;\n", QuoteIdent(db), QuoteString(asideCommentPrefix+string(js))) +
+		closeSessions(db) +
 		fmt.Sprintf("ALTER DATABASE %s RENAME TO %s;\n", QuoteIdent(db), QuoteIdent(aside)) +
-		fmt.Sprintf("ALTER DATABASE %s WITH ALLOW_CONNECTIONS true;\n", QuoteIdent(aside)) +
-		fmt.Sprintf("COMMENT ON DATABASE %s IS %s;\n", QuoteIdent(aside), QuoteString(asideCommentPrefix+string(js)))
+		fmt.Sprintf("ALTER DATABASE %s WITH ALLOW_CONNECTIONS true;\n", QuoteIdent(aside))
 	if err := s.ExecAutocommit(ctx, "postgres", sql); err != nil {
 		return fmt.Errorf("renaming database %s to %s: %w", db, aside, err)
 	}
@@ -279,4 +286,93 @@ func (s *Server) DatabaseExists(ctx context.Context, db string) (bool, error) {
 		return false, fmt.Errorf("looking for database %s: %w", db, err)
 	}
 	return len(rows) > 0, nil
+}
+
+// MarkAbsent records that the server has no database db before a restore
+// creates it: an empty aside database whose comment says so, from which
+// the undo knows to drop the created one (PutBack then finds aside empty
+// of any data, and DropAbsent drops both).
+func (s *Server) MarkAbsent(ctx context.Context, db, aside string, meta AsideMeta) error {
+	meta.Origin, meta.Absent = db, true
+	js, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("recording the aside database: %w", err)
+	}
+	sql := fmt.Sprintf("CREATE DATABASE %s;\n", QuoteIdent(aside)) +
+		fmt.Sprintf("COMMENT ON DATABASE %s IS %s;\n", QuoteIdent(aside), QuoteString(asideCommentPrefix+string(js)))
+	if err := s.ExecAutocommit(ctx, "postgres", sql); err != nil {
+		return fmt.Errorf("recording that database %s is new in %s: %w", db, aside, err)
+	}
+	return nil
+}
+
+// DropAbsent undoes what a restore did to a database the server did not
+// have before it (see MarkAbsent): it drops database db, when it exists,
+// then the marker aside.
+func (s *Server) DropAbsent(ctx context.Context, aside, db string) error {
+	if err := s.DropDatabase(ctx, db); err != nil {
+		return err
+	}
+	return s.DropDatabase(ctx, aside)
+}
+
+// TableCount is how many plain tables database db holds.
+func (s *Server) TableCount(ctx context.Context, db string) (int, error) {
+	rows, err := s.Query(ctx, db, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND `+userSchemas)
+	if err != nil {
+		return 0, fmt.Errorf("counting the tables of %s: %w", db, err)
+	}
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		return 0, fmt.Errorf("counting the tables of %s: unexpected answer", db)
+	}
+	n, err := atoi64(rows[0][0])
+	return int(n), err
+}
+
+// DatabaseSizes returns the size of each database of dbs the server has.
+func (s *Server) DatabaseSizes(ctx context.Context, dbs []string) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	if len(dbs) == 0 {
+		return sizes, nil
+	}
+	rows, err := s.Query(ctx, "postgres", "SELECT datname, pg_database_size(oid) FROM pg_database WHERE datname IN ("+SQLList(dbs)+")")
+	if err != nil {
+		return nil, fmt.Errorf("measuring the databases: %w", err)
+	}
+	for _, r := range rows {
+		if len(r) == 2 {
+			n, err := atoi64(r[1])
+			if err != nil {
+				return nil, fmt.Errorf("measuring database %s: reading %q: %w", r[0], r[1], err)
+			}
+			sizes[r[0]] = n
+		}
+	}
+	return sizes, nil
+}
+
+// ReopenInterrupted lets connections into the databases of dbs that a
+// killed MoveAside or PutBack left closed (ALLOW_CONNECTIONS false, dr's
+// comment on them), so that they can be read, dumped or moved again, and
+// returns them. Databases closed by anyone else are left alone.
+func (s *Server) ReopenInterrupted(ctx context.Context, dbs []string) ([]string, error) {
+	if len(dbs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.Query(ctx, "postgres", "SELECT datname FROM pg_database WHERE NOT datallowconn AND datname IN ("+SQLList(dbs)+") AND starts_with(coalesce(shobj_description(oid, 'pg_database'), ''), "+QuoteString(asideCommentPrefix)+")")
+	if err != nil {
+		return nil, fmt.Errorf("looking for databases an interrupted restore left closed: %w", err)
+	}
+	names := column(rows)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "ALTER DATABASE %s WITH ALLOW_CONNECTIONS true;\n", QuoteIdent(n))
+	}
+	if err := s.ExecAutocommit(ctx, "postgres", b.String()); err != nil {
+		return nil, fmt.Errorf("opening the databases an interrupted restore left closed (%s): %w", strings.Join(names, ", "), err)
+	}
+	return names, nil
 }

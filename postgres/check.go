@@ -6,33 +6,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
-
-	"github.com/appwrite-dr/dr/engine"
 )
-
-// readyScript asks the server over TCP on the container's own loopback:
-// the official image's first-run server listens on its socket only
-// (listen_addresses set empty), so this passes once the initialisation is over
-// and the real server is up, not while the entrypoint's temporary one is
-// about to be stopped under an import.
-const readyScript = credentialPrelude + `exec psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${PGPORT:-5432}" -d postgres -c 'SELECT 1'
-`
-
-// Ready says whether the server accepts connections over TCP (see
-// readyScript).
-func (s *Server) Ready(ctx context.Context) error {
-	res, err := s.eng.Exec(ctx, s.container, engine.ExecOptions{
-		Cmd:         []string{"sh", "-c", readyScript, "dr-ready"},
-		StderrLimit: 4 << 10,
-	})
-	if err != nil {
-		return fmt.Errorf("asking the database: %w", err)
-	}
-	if res.ExitCode != 0 {
-		return res.Err("asking the database")
-	}
-	return nil
-}
 
 // Version is the server's version string (SELECT version()).
 func (s *Server) Version(ctx context.Context) (string, error) {

@@ -63,6 +63,20 @@ shift
 for db in "$@"; do pg_dump --create --quote-all-identifiers "$db"; done
 `
 
+// safetyDumpScript dumps the databases named in its arguments, each
+// with DROP DATABASE IF EXISTS before its CREATE DATABASE: a restore's
+// safety dump, imported by hand over the restored databases it replaces.
+const safetyDumpScript = credentialPrelude + `for db in "$@"; do pg_dump --clean --if-exists --create --quote-all-identifiers "$db"; done
+`
+
+// freeScript prints the free KiB of the filesystem holding the directory
+// "$1" (the server's data directory), as df sees it inside the container:
+// KiB as df says them, since an awk multiplying them may print a float.
+const freeScript = `df -Pk "$1" | awk 'NR==2 {print $4}'`
+
+// DumpTrailer ends every database's part of a complete pg_dump output.
+const DumpTrailer = "-- PostgreSQL database dump complete"
+
 // importScript feeds its standard input to psql, which stops at the first
 // error.
 const importScript = credentialPrelude + `exec psql -X -q -v ON_ERROR_STOP=1 -d postgres
@@ -144,6 +158,21 @@ func (s *Server) output(ctx context.Context, doing string, limit int64, script, 
 		return "", res.Err(doing)
 	}
 	return out.String(), nil
+}
+
+// readyScript asks over TCP on the container's own loopback first: the
+// official image's entrypoint runs its first-run server on the socket
+// only (and stops it again), so this passes once initialisation is over
+// and the real server is up; then it runs a query.
+const readyScript = credentialPrelude + `pg_isready -q -h 127.0.0.1 -p "${PGPORT:-5432}" -d postgres
+exec psql -X -q -A -t -c "SELECT 1" >/dev/null
+`
+
+// Ready says whether the server has finished starting and answers
+// queries (see readyScript).
+func (s *Server) Ready(ctx context.Context) error {
+	_, err := s.output(ctx, "asking the database", 4<<10, readyScript, "dr-ready")
+	return err
 }
 
 // Ping succeeds once the server answers queries.
@@ -265,6 +294,44 @@ func (s *Server) Dump(ctx context.Context, args []string, w io.Writer) error {
 		return explainStopped(res.Err("dumping the database"), "dump")
 	}
 	return nil
+}
+
+// SafetyDump streams a dump of databases dbs to w that drops each before
+// it creates it again (see safetyDumpScript).
+func (s *Server) SafetyDump(ctx context.Context, dbs []string, w io.Writer) error {
+	res, err := s.eng.Exec(ctx, s.container, engine.ExecOptions{
+		Cmd:    append([]string{"sh", "-c", safetyDumpScript, "dr-dump"}, dbs...),
+		Stdout: w,
+	})
+	if err != nil {
+		return explainStopped(fmt.Errorf("dumping the database: %w", err), "dump")
+	}
+	if res.ExitCode != 0 {
+		return explainStopped(res.Err("dumping the database"), "dump")
+	}
+	return nil
+}
+
+// DataDirFree returns the free bytes on the filesystem of the server's
+// data directory, measured inside the container: what the server can
+// still write.
+func (s *Server) DataDirFree(ctx context.Context) (int64, error) {
+	dir, err := s.Setting(ctx, "data_directory")
+	if err != nil {
+		return 0, fmt.Errorf("reading the server's data directory: %w", err)
+	}
+	if dir == "" {
+		return 0, errors.New("reading the server's data directory: the server did not say")
+	}
+	out, err := s.output(ctx, "measuring the free space of the data directory", 4<<10, freeScript, "dr-df", dir)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("measuring the free space of the data directory: df said %q", strings.TrimSpace(out))
+	}
+	return n * 1024, nil
 }
 
 // Import runs the dump read from r through psql, which stops at the first

@@ -441,6 +441,12 @@ func listAside(ctx context.Context, srv asideServer) ([]*AsideGroup, error) {
 	if err != nil {
 		return nil, err
 	}
+	return groupByStamp(g), nil
+}
+
+// groupByStamp splits what loadAside read into one group per restore,
+// newest first.
+func groupByStamp(g *AsideGroup) []*AsideGroup {
 	groups := map[string]*AsideGroup{}
 	var out []*AsideGroup
 	for _, s := range g.Schemas {
@@ -456,7 +462,7 @@ func listAside(ctx context.Context, srv asideServer) ([]*AsideGroup, error) {
 		gr.Schemas = append(gr.Schemas, s)
 	}
 	slices.SortFunc(out, func(a, b *AsideGroup) int { return strings.Compare(b.Stamp, a.Stamp) })
-	return out, nil
+	return out
 }
 
 // loadAside reads the named aside schemas: what each holds now and the
@@ -509,8 +515,8 @@ func dropAside(ctx context.Context, srv asideServer, names []string) error {
 // drops the others of those groups. Another configuration's restores on
 // the same server are not counted nor dropped: their aside schemas are
 // that configuration's only way back.
-func pruneAside(ctx context.Context, srv asideServer, keep int, protect, databases []string) (dropped []string, err error) {
-	groups, err := listAside(ctx, srv)
+func pruneAside(ctx context.Context, srv dbServer, keep int, protect, databases []string) (dropped []string, err error) {
+	groups, err := srv.listAside(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -524,5 +530,5 @@ func pruneAside(ctx context.Context, srv asideServer, keep int, protect, databas
 			}
 		}
 	}
-	return dropped, dropAside(ctx, srv, dropped)
+	return dropped, srv.dropAside(ctx, dropped)
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/appwrite-dr/dr/config"
-	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
 
@@ -22,11 +21,11 @@ const UndoCommand = "dr restore --undo"
 // once the writers are stopped), or the safety dump, written now. A safety
 // dump that cannot be written refuses the restore with nothing changed.
 func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step func(string)) error {
-	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
+	srv := x.server()
 	if prev != nil && len(prev.Aside) > 0 {
-		g, err := loadAside(ctx, srv, prev.Aside)
+		g, err := srv.loadAside(ctx, prev.Aside)
 		if err != nil {
-			return fmt.Errorf("reading the schemas the interrupted restore moved the tables into: %w; nothing was stopped or changed", err)
+			return fmt.Errorf("reading what the interrupted restore moved aside: %w; nothing was stopped or changed", err)
 		}
 		if len(g.Schemas) > 0 && g.inPlace() {
 			x.aside, x.res.Aside = g, g
@@ -36,7 +35,7 @@ func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step f
 		x.asideCleared = true
 		if len(g.Schemas) > 0 {
 			step("putting back what the interrupted restore had begun to move aside")
-			if err := putBack(ctx, srv, g, false); err != nil {
+			if err := srv.putBack(ctx, g, false); err != nil {
 				return fmt.Errorf("putting back what the interrupted restore had begun to move aside: %w; nothing else was stopped or changed: run %s", err, UndoCommand)
 			}
 		}
@@ -47,7 +46,7 @@ func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step f
 		if x.plan.Manifest.Database != nil {
 			dumpSize = x.plan.Manifest.Database.DumpSize
 		}
-		prep, err := inspectAside(ctx, srv, x.plan.Databases, dumpSize)
+		prep, err := srv.inspectAside(ctx, x.plan.Databases, dumpSize)
 		if err != nil {
 			reason = fmt.Sprintf("the database could not be inspected (%v)", err)
 		} else {
@@ -55,7 +54,7 @@ func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step f
 		}
 		if reason == "" {
 			x.asidePrep = prep
-			x.log.Info("the current tables will be moved aside", "free", prep.Free, "need", prep.Need)
+			x.log.Info("the current "+srv.asideWhat()+" will be moved aside", "free", prep.Free, "need", prep.Need)
 			return nil
 		}
 		x.fallBack(reason, step)
@@ -66,12 +65,13 @@ func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step f
 // fallBack records and says why the tables are not moved aside.
 func (x *executor) fallBack(reason string, step func(string)) {
 	x.res.AsideFallback = reason
-	what := "saving a safety dump instead"
+	instead := "saving a safety dump instead"
 	if x.plan.NoSafetyDump {
-		what = "and --no-safety-dump was given"
+		instead = "and --no-safety-dump was given"
 	}
-	step("cannot move the current tables aside: " + reason + "; " + what)
-	x.log.Warn("the current tables cannot be moved aside; falling back to the safety dump", "reason", reason, "no_safety_dump", x.plan.NoSafetyDump)
+	what := x.server().asideWhat()
+	step("cannot move the current " + what + " aside: " + reason + "; " + instead)
+	x.log.Warn("the current "+what+" cannot be moved aside; falling back to the safety dump", "reason", reason, "no_safety_dump", x.plan.NoSafetyDump)
 }
 
 // dumpNet is the safety dump, or the warning that there is none.
@@ -87,6 +87,10 @@ func (x *executor) dumpNet(ctx context.Context, step func(string)) error {
 	if err != nil {
 		return &SafetyDumpError{Dir: x.plan.SafetyDir, Err: err}
 	}
+	if path == "" {
+		step("the server holds no database of the stack; there is nothing to save")
+		return nil
+	}
 	x.res.SafetyDump = path
 	x.log.Info("safety dump written", "path", path)
 	return nil
@@ -100,26 +104,26 @@ func (x *executor) dumpNet(ctx context.Context, step func(string)) error {
 func (x *executor) moveAside(ctx context.Context, step func(string)) error {
 	prep := x.asidePrep
 	x.asidePrep = nil
-	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
+	srv := x.server()
 	var names []string
 	for _, d := range prep.Databases {
-		names = append(names, asideName(d.Name, x.stamp))
+		names = append(names, srv.asideName(d.Name, x.stamp))
 	}
 	x.journal.Aside = names
 	if err := x.mark(journal.PhaseAside, journal.ItemDB); err != nil {
 		return err
 	}
-	step("moving the current tables aside into " + strings.Join(names, ", "))
-	g, err := moveAside(ctx, srv, prep, x.stamp, x.plan.Backup.Name)
+	step("moving the current " + srv.asideWhat() + " aside into " + strings.Join(names, ", "))
+	g, err := srv.moveAside(ctx, prep, x.stamp, x.plan.Backup.Name)
 	if err == nil {
 		x.aside, x.res.Aside, x.movedHere = g, g, true
-		x.log.Info("current tables moved aside", "schemas", names, "tables", tablesOf(g))
+		x.log.Info("current "+srv.asideWhat()+" moved aside", "schemas", names, "tables", tablesOf(g))
 		step("moved; " + UndoCommand + " swaps them back")
 		return nil
 	}
 	var me *asideMoveError
 	if errors.As(err, &me) && !me.Clean {
-		if rbErr := rollbackAside(ctx, srv, g); rbErr != nil {
+		if rbErr := srv.rollbackAside(ctx, g); rbErr != nil {
 			return fmt.Errorf("%w; %w", err, rbErr)
 		}
 	}
@@ -158,8 +162,7 @@ func (x *executor) pruneAsideAfter(ctx context.Context) {
 	if x.aside != nil {
 		protect = append(protect, x.aside.Names()...)
 	}
-	srv := mariadb.New(x.eng, x.plan.DBContainer)
-	dropped, err := pruneAside(ctx, srv, x.plan.KeepAside, protect, x.plan.ConfiguredDatabases)
+	dropped, err := pruneAside(ctx, x.server(), x.plan.KeepAside, protect, x.plan.ConfiguredDatabases)
 	if err != nil {
 		w := fmt.Sprintf("dropping aside schemas beyond restore.keep_aside (%d): %v; see dr aside list", x.plan.KeepAside, err)
 		x.res.Warnings = append(x.res.Warnings, w)
@@ -185,17 +188,17 @@ func (x *executor) putBackAfterFailure(ctx context.Context, step func(string)) s
 	if touched && x.imp.Finished() && !x.rowsWrong {
 		return ""
 	}
+	what := x.server().asideWhat()
 	if touched {
-		step("the restore failed with the database partly imported: swapping the tables moved aside back")
+		step("the restore failed with the database partly imported: swapping the " + what + " moved aside back")
 	} else {
-		step("the import did not start: putting the tables moved aside back")
+		step("the import did not start: putting the " + what + " moved aside back")
 	}
-	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
-	if err := putBack(ctx, srv, x.aside, true); err != nil {
-		x.log.Warn("putting back the tables moved aside after the failure", "error", err, "schemas", x.aside.Names())
-		return fmt.Sprintf("the database may be partly restored, and putting back the tables moved aside failed (%v): run %s", err, UndoCommand)
+	if err := x.server().putBack(ctx, x.aside, true); err != nil {
+		x.log.Warn("putting back the "+what+" moved aside after the failure", "error", err, "schemas", x.aside.Names())
+		return fmt.Sprintf("the database may be partly restored, and putting back the %s moved aside failed (%v): run %s", what, err, UndoCommand)
 	}
-	x.log.Info("tables moved aside put back after the failed restore", "schemas", x.aside.Names(), "import_started", touched)
+	x.log.Info(what+" moved aside put back after the failed restore", "schemas", x.aside.Names(), "import_started", touched)
 	// Tables this run moved aside over a database an interrupted restore
 	// had half imported are that half import: the database stays
 	// unfinished. Tables an interrupted run moved aside are the database
@@ -207,7 +210,7 @@ func (x *executor) putBackAfterFailure(ctx context.Context, step func(string)) s
 		x.journal.Unfinished = slices.DeleteFunc(x.journal.Unfinished, func(it string) bool { return it == journal.ItemDB })
 	}
 	if !touched {
-		return "the import did not start, and the tables moved aside were put back: the database is as it was"
+		return "the import did not start, and the " + what + " moved aside were put back: the database is as it was"
 	}
-	return "the tables moved aside were put back: the database is as it was before this restore"
+	return "the " + what + " moved aside were put back: the database is as it was before this restore"
 }

@@ -20,6 +20,9 @@ import (
 type DumpImport struct {
 	srv    *mariadb.Server
 	chunks []archive.Chunk
+	// run, when set, imports the dump read from r instead of srv (a
+	// PostgreSQL server's import: see NewPostgresImport).
+	run func(ctx context.Context, r io.Reader) error
 	// BeforeFirst, when set, runs once before the first byte reaches the
 	// server; its error stops the import before anything was sent (a
 	// restore records in its journal that the database is being touched).
@@ -63,6 +66,15 @@ func (d *DumpImport) Active() bool { return d.in != nil && !d.finished }
 // Finished says whether the whole dump was imported.
 func (d *DumpImport) Finished() bool { return d.finished }
 
+// Streams is how many connections the import runs on: a PostgreSQL
+// dump goes through one psql whatever Connections says.
+func (d *DumpImport) Streams() int {
+	if d.run != nil {
+		return 1
+	}
+	return max(1, min(d.Connections, config.MaxImportConnections))
+}
+
 // Chunks is how many chunks were handed to the import.
 func (d *DumpImport) Chunks() int { return d.next }
 
@@ -101,9 +113,12 @@ func (d *DumpImport) Chunk(ctx context.Context, item *archive.Item, ar *archive.
 		}
 		go func() {
 			var err error
-			if d.Connections > 1 {
+			switch {
+			case d.run != nil:
+				err = d.run(ctx, pr)
+			case d.Connections > 1:
 				err = importParallel(ctx, d.srv, min(d.Connections, config.MaxImportConnections), pr)
-			} else {
+			default:
 				err = d.srv.Import(ctx, pr)
 			}
 			pr.CloseWithError(errOr(err, errors.New("the import ended before the dump did")))

@@ -35,6 +35,8 @@ const importingLine = "IMPORTING HALF WAY"
 type childRestore struct {
 	Project, Dir, StateDir, Remote, Backup string
 	SafetyNet                              string
+	// DBService is the database service, when not MariaDB's.
+	DBService string
 }
 
 // runKilledRestoreChild is the child: the restore an operator started,
@@ -52,6 +54,9 @@ func runKilledRestoreChild(spec string) int {
 	cfg.Destinations = []config.Destination{{Name: "local", Remote: c.Remote, Retention: config.DefaultRetention()}}
 	if c.SafetyNet != "" {
 		cfg.Restore.SafetyNet = c.SafetyNet
+	}
+	if c.DBService != "" {
+		cfg.Stack.Database.Service = c.DBService
 	}
 	dests, err := backup.OpenReachable(ctx, cfg, nil)
 	if err != nil {

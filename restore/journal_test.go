@@ -18,7 +18,6 @@ import (
 	"github.com/appwrite-dr/dr/backup"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
-	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -269,7 +268,7 @@ func TestWriteSafetyDump(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "safety")
-			path, err := writeSafetyDump(dir, "app-20261125T080000Z", tc.dump)
+			path, err := writeSafetyDump(dir, "app-20261125T080000Z", "-- Dump completed", tc.dump)
 			names := dirNames(t, dir)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -291,7 +290,7 @@ func TestWriteSafetyDump(t *testing.T) {
 				t.Errorf("safety dump mode %v, want 0600", st.Mode().Perm())
 			}
 			// A second one in the same second gets a name of its own.
-			second, err := writeSafetyDump(dir, "app-20261125T080000Z", tc.dump)
+			second, err := writeSafetyDump(dir, "app-20261125T080000Z", "-- Dump completed", tc.dump)
 			if err != nil || second == path || !strings.HasSuffix(second, "-2"+safetySuffix) {
 				t.Errorf("second dump in the same second: %s, %v", second, err)
 			}
@@ -425,7 +424,7 @@ func TestPacketLimitSurvivesAKill(t *testing.T) {
 			x := &executor{eng: eng, plan: plan, log: slog.New(slog.DiscardHandler), res: &Result{}, now: time.Now}
 			x.journal = x.newJournal(tc.prev, time.Now())
 
-			x.notePacketLimit(ctx, mariadb.New(eng, "db1"))
+			x.notePacketLimit(ctx)
 			if err := x.writeJournal(journal.PhaseDB); err != nil {
 				t.Fatal(err)
 			}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/lock"
-	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
 
@@ -295,10 +294,12 @@ func (x *executor) databasePartlyRestored() bool {
 // the server's max_allowed_packet to put back afterwards. A value an
 // interrupted restore recorded is kept: the server holds the raised one
 // now. Unreadable, it is left out; the import then warns the same way.
-func (x *executor) notePacketLimit(ctx context.Context, srv *mariadb.Server) {
-	if x.journal.PacketLimit > 0 {
-		return
+func (x *executor) notePacketLimit(ctx context.Context) {
+	m, ok := x.server().(mariaServer)
+	if !ok || x.journal.PacketLimit > 0 {
+		return // PostgreSQL's import changes no server setting
 	}
+	srv := m.Server
 	limit, err := srv.PacketLimit(ctx)
 	if err != nil {
 		x.log.Warn("could not read the server's max_allowed_packet before the import", "error", err)
@@ -317,8 +318,11 @@ func (x *executor) putBackPacketLimit(ctx context.Context) {
 	if original == 0 || x.plan.DBContainer == "" {
 		return
 	}
-	srv := mariadb.New(x.eng, x.plan.DBContainer).WithLogger(x.log)
-	if _, err := srv.PutBackPacketLimit(ctx, original); err != nil {
+	m, ok := x.server().(mariaServer)
+	if !ok {
+		return
+	}
+	if _, err := m.PutBackPacketLimit(ctx, original); err != nil {
 		w := fmt.Sprintf("%v; set it by hand: SET GLOBAL max_allowed_packet = %d", err, original)
 		x.res.Warnings = append(x.res.Warnings, w)
 		x.log.Warn(w)

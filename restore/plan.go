@@ -15,6 +15,7 @@ import (
 
 	"github.com/appwrite-dr/dr/archive"
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/dbkind"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
@@ -131,6 +132,9 @@ type Plan struct {
 	// DBContainer is the database container the dump is imported into.
 	DBContainer string
 	DBService   string
+	// Kind is the kind of the backup's database (dbkind), which the
+	// server restored into runs too.
+	Kind        string
 	helperImage string
 	Databases   []string
 	Tables      int
@@ -165,6 +169,15 @@ type Plan struct {
 	Merge       bool
 	// AppwriteRunning is the Appwrite version the stack runs, when known.
 	AppwriteRunning string
+}
+
+// AsideWhat names what the plan's safety net moves aside: MariaDB's
+// tables (into aside schemas), PostgreSQL's whole databases (renamed).
+func (p *Plan) AsideWhat() string {
+	if dbkind.IsPostgres(p.Kind) {
+		return "databases"
+	}
+	return "tables"
 }
 
 // Has says whether the plan restores the part.
@@ -242,6 +255,15 @@ func Prepare(ctx context.Context, eng Engine, cfg *config.Config, dests []*stora
 				return nil, fmt.Errorf("the database container %s is not running; start it (docker compose up -d %s) and try again", db.Name, plan.DBService)
 			}
 			plan.DBContainer = db.ID
+			plan.Kind = manifestKind(manifest.Database)
+			serverKind, err := ServerKind(ctx, eng, cfg, db)
+			if err != nil {
+				return nil, err
+			}
+			if !sameFamily(plan.Kind, serverKind) {
+				return nil, fmt.Errorf("backup %s holds a %s database, and the database service %s of project %s runs %s; nothing was stopped or changed: restore it into a stack of the same kind (stack.database.service and stack.database.kind say which)",
+					entry.Name, plan.Kind, plan.DBService, stack.Project, serverKind)
+			}
 			if err := planDatabase(plan, cfg); err != nil {
 				return nil, err
 			}
@@ -361,7 +383,7 @@ func chooseParts(m *archive.Manifest, asked []string) ([]string, error) {
 
 func planDatabase(plan *Plan, cfg *config.Config) error {
 	db := plan.Manifest.Database
-	if db.Kind != "" && db.Kind != "mariadb" && db.Kind != "mysql" {
+	if db.Kind != "" && db.Kind != dbkind.MariaDB && db.Kind != dbkind.MySQL && !dbkind.IsPostgres(db.Kind) {
 		return fmt.Errorf("backup %s holds a %s database, which dr cannot restore yet", plan.Manifest.Name, db.Kind)
 	}
 	for _, c := range db.Chunks {

@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(volumeChildEnv); spec != "" {
 		os.Exit(runKilledVolumeRestoreChild(spec))
 	}
-	os.Exit(stack.Main(m))
+	os.Exit(teststack.RunShared(m, stack, pgStack))
 }
 
 // appVolumes are the volumes dr backs up (the database's own is not one).

@@ -182,13 +182,12 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 
 	step("restoring " + strings.Join(plan.Parts, ", ") + " from " + plan.Backup.Name)
 	if plan.Has(PartDB) {
-		srv := mariadb.New(eng, plan.DBContainer).WithLogger(log)
-		x.imp = NewDumpImport(srv, plan.Manifest.Database)
+		x.imp = x.server().newImport(plan.Manifest.Database)
 		// Recorded before the first byte reaches the server: from then
 		// until the import and the row check pass, the database may be
-		// half imported, and its packet limit raised.
+		// half imported, and (MariaDB) its packet limit raised.
 		x.imp.BeforeFirst = func() error {
-			x.notePacketLimit(ctx, srv)
+			x.notePacketLimit(ctx)
 			return x.mark(journal.PhaseDB, journal.ItemDB)
 		}
 		x.imp.Connections = plan.ImportConnections
@@ -243,6 +242,8 @@ type executor struct {
 
 	// imp is the import of the dump, through the path drills share.
 	imp *DumpImport
+	// db is the server the plan restores into (see server).
+	db dbServer
 
 	vol *volumeStream
 
@@ -278,7 +279,7 @@ func (x *executor) explain(err error) error {
 		return fmt.Errorf("%w; the database may be partly restored, and there is no safety dump: restore again once the cause is fixed", err)
 	}
 	return fmt.Errorf("%w; the database may be partly restored: restore again once the cause is fixed. To go back to how it was before: zstd -dc %s | %s",
-		err, dump, mariadb.ByHandImport(x.plan.DBContainer))
+		err, dump, x.server().byHandImport(x.plan.DBContainer))
 }
 
 // stream reads the archive once and hands each entry to its part.
@@ -367,7 +368,7 @@ func (x *executor) finishImport() error {
 	if err := x.imp.Finish(); err != nil {
 		return err
 	}
-	x.log.Info("database imported", "chunks", x.imp.Chunks(), "bytes", x.plan.Manifest.Database.DumpSize, "connections", max(1, x.plan.ImportConnections))
+	x.log.Info("database imported", "chunks", x.imp.Chunks(), "bytes", x.plan.Manifest.Database.DumpSize, "connections", x.imp.Streams())
 	return nil
 }
 
@@ -385,7 +386,7 @@ func (x *executor) abort(err error) {
 
 // checkRows compares every table's rows with the manifest's count.
 func (x *executor) checkRows(ctx context.Context) error {
-	wrong, checked, err := CompareRows(ctx, mariadb.New(x.eng, x.plan.DBContainer), x.plan.Manifest.Database)
+	wrong, checked, err := x.server().compareRows(ctx, x.plan.Manifest.Database)
 	if err != nil {
 		return err
 	}

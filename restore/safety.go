@@ -14,7 +14,6 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
 
@@ -42,31 +41,17 @@ func (e *SafetyDumpError) Unwrap() error { return e.Err }
 
 // safetyDump saves every database of the server as it is now, compressed,
 // into the safety directory, so a restore can be undone.
+// A path of "" means the server held nothing to save.
 func (x *executor) safetyDump(ctx context.Context) (string, error) {
-	srv := mariadb.New(x.eng, x.plan.DBContainer)
-	info, err := srv.Inspect(ctx, nil)
-	if err != nil {
-		return "", fmt.Errorf("inspecting the database: %w", err)
-	}
-	// As a backup does: what the dump cannot hold is left out, not a
-	// reason to refuse the restore, and said.
-	for _, v := range info.BrokenViews {
-		x.log.Warn("the safety dump leaves out a view that cannot be opened; its definition is not saved", "view", v.Database+"."+v.Name, "problem", v.Problem)
-	}
-	if why := info.HistoryLeftOut(); why != "" {
-		x.log.Warn("the safety dump holds the current rows only of the system-versioned tables", "tables", info.Versioned, "why", why)
-	}
-	return writeSafetyDump(x.plan.SafetyDir, x.plan.Project+"-"+x.stamp, func(w io.Writer) error {
-		return srv.Dump(ctx, info.DumpArgs(false), w)
-	})
+	return x.server().safetyDump(ctx, x.log, x.plan.SafetyDir, x.plan.Project+"-"+x.stamp)
 }
 
 // writeSafetyDump writes dump's output, zstd-compressed, to
 // dir/<base>.before-restore.sql.zst and returns its path. It writes to a
-// .partial name first and renames only a dump that completed (mariadb-dump's
-// trailer seen), fsynced, so that no dump cut short by an error, a full
-// disk or a kill ever sits under the name of a good one.
-func writeSafetyDump(dir, base string, dump func(io.Writer) error) (string, error) {
+// .partial name first and renames only a dump that completed (the dump
+// client's trailer seen), fsynced, so that no dump cut short by an error,
+// a full disk or a kill ever sits under the name of a good one.
+func writeSafetyDump(dir, base, trailer string, dump func(io.Writer) error) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("creating %s: %w", dir, err)
 	}
@@ -102,7 +87,7 @@ func writeSafetyDump(dir, base string, dump func(io.Writer) error) (string, erro
 	if err := errors.Join(dumpErr, closeErr); err != nil {
 		return "", fmt.Errorf("dumping the database: %w", err)
 	}
-	if !bytes.Contains(tail.buf, []byte("-- Dump completed")) {
+	if !bytes.Contains(tail.buf, []byte(trailer)) {
 		return "", errors.New("dumping the database: the dump ended without its completion trailer")
 	}
 	if err := f.Sync(); err != nil {

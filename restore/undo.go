@@ -15,7 +15,6 @@ import (
 
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/engine"
-	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/journal"
 )
 
@@ -26,6 +25,8 @@ type UndoPlan struct {
 	Project     string
 	DBService   string
 	DBContainer string
+	// Kind is the kind of the database server (dbkind).
+	Kind string
 	// Stop are the services stopped during the swap, started after.
 	Stop []string
 	// Interrupted is the journal of a restore (or undo) that did not
@@ -43,34 +44,38 @@ type UndoResult struct {
 }
 
 // asideTarget finds the running database container of the configured
-// stack.
-func asideTarget(ctx context.Context, eng Engine, cfg *config.Config) (*engine.Stack, engine.Container, error) {
+// stack, and its kind.
+func asideTarget(ctx context.Context, eng Engine, cfg *config.Config) (*engine.Stack, engine.Container, string, error) {
 	stack, err := eng.FindStack(ctx, cfg.Stack.Project, cfg.Stack.Database.Service)
 	if err != nil {
-		return nil, engine.Container{}, fmt.Errorf("finding the stack: %w", err)
+		return nil, engine.Container{}, "", fmt.Errorf("finding the stack: %w", err)
 	}
 	db, ok := stack.Service(cfg.Stack.Database.Service)
 	if !ok || !db.Running {
-		return nil, engine.Container{}, fmt.Errorf("the database service %q of project %s is not running; start it (docker compose up -d %s) and try again", cfg.Stack.Database.Service, stack.Project, cfg.Stack.Database.Service)
+		return nil, engine.Container{}, "", fmt.Errorf("the database service %q of project %s is not running; start it (docker compose up -d %s) and try again", cfg.Stack.Database.Service, stack.Project, cfg.Stack.Database.Service)
 	}
-	return stack, db, nil
+	kind, err := ServerKind(ctx, eng, cfg, db)
+	if err != nil {
+		return nil, engine.Container{}, "", err
+	}
+	return stack, db, kind, nil
 }
 
 // PrepareUndo finds what the last restore moved aside (the one an
 // unfinished restore's journal names, else the newest group on the
 // server) and what to stop meanwhile. It changes nothing.
 func PrepareUndo(ctx context.Context, eng Engine, cfg *config.Config) (*UndoPlan, error) {
-	stack, db, err := asideTarget(ctx, eng, cfg)
+	stack, db, kind, err := asideTarget(ctx, eng, cfg)
 	if err != nil {
 		return nil, err
 	}
-	p := &UndoPlan{Project: stack.Project, DBService: cfg.Stack.Database.Service, DBContainer: db.ID, StateDir: cfg.StateDir, stack: stack}
+	p := &UndoPlan{Project: stack.Project, DBService: cfg.Stack.Database.Service, DBContainer: db.ID, Kind: kind, StateDir: cfg.StateDir, stack: stack}
 	if p.Interrupted, err = journal.Read(cfg.StateDir); err != nil {
 		return nil, err
 	}
-	srv := mariadb.New(eng, db.ID)
+	srv := newDBServer(eng, kind, db.ID, nil)
 	if j := p.Interrupted; j != nil && len(j.Aside) > 0 {
-		if p.Group, err = loadAside(ctx, srv, j.Aside); err != nil {
+		if p.Group, err = srv.loadAside(ctx, j.Aside); err != nil {
 			return nil, err
 		}
 		if len(p.Group.Schemas) == 0 {
@@ -80,11 +85,11 @@ func PrepareUndo(ctx context.Context, eng Engine, cfg *config.Config) (*UndoPlan
 		if j != nil && j.HalfDone() && slices.Contains(j.Unfinished, journal.ItemDB) {
 			msg := j.Describe() + " and did not move the tables aside, so there is nothing to swap back; finish it with " + j.FinishCommand()
 			if len(j.SafetyDumps) > 0 {
-				msg += ", or go back to the database as it was with its safety dump: zstd -dc " + j.SafetyDumps[0] + " | " + mariadb.ByHandImport(db.Name)
+				msg += ", or go back to the database as it was with its safety dump: zstd -dc " + j.SafetyDumps[0] + " | " + srv.byHandImport(db.Name)
 			}
 			return nil, errors.New(msg)
 		}
-		groups, err := listAside(ctx, srv)
+		groups, err := srv.listAside(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +108,7 @@ func PrepareUndo(ctx context.Context, eng Engine, cfg *config.Config) (*UndoPlan
 		// would skip over that restore without a word.
 		if dump, stamp := newestSafetyDump(cfg.StateDir+"/safety", stack.Project); stamp > p.Group.Stamp {
 			return nil, fmt.Errorf("the last restore (at %s) took a safety dump instead of moving the tables aside, so --undo would go back past it to the restore at %s; to go back to the database as it was before the last restore: zstd -dc %s | %s (dr aside drop %s drops the older aside schemas)",
-				stamp, p.Group.Stamp, dump, mariadb.ByHandImport(db.Name), p.Group.Stamp)
+				stamp, p.Group.Stamp, dump, srv.byHandImport(db.Name), p.Group.Stamp)
 		}
 	}
 	p.Stop, err = writersOf(cfg, stack, p.DBService)
@@ -248,14 +253,14 @@ func ExecuteUndo(ctx context.Context, eng Engine, p *UndoPlan, log *slog.Logger,
 		return res, err
 	}
 	step("swapping back the tables moved aside into " + strings.Join(p.Group.Names(), ", "))
-	srv := mariadb.New(eng, p.DBContainer).WithLogger(log)
-	if err := putBack(ctx, srv, p.Group, true); err != nil {
+	srv := newDBServer(eng, p.Kind, p.DBContainer, log)
+	if err := srv.putBack(ctx, p.Group, true); err != nil {
 		return res, fmt.Errorf("undoing the restore: %w; run %s --yes again to finish", err, UndoCommand)
 	}
 	log.Info("restore undone", "schemas", p.Group.Names(), "backup", p.Group.Backup)
-	if j.PacketLimit > 0 {
+	if m, ok := srv.(mariaServer); ok && j.PacketLimit > 0 {
 		// The killed restore this undoes left the import's raised limit.
-		if _, err := srv.PutBackPacketLimit(ctx, j.PacketLimit); err != nil {
+		if _, err := m.PutBackPacketLimit(ctx, j.PacketLimit); err != nil {
 			log.Warn("the restore is undone, but the server keeps the raised max_allowed_packet; set it by hand: SET GLOBAL max_allowed_packet = "+strconv.FormatInt(j.PacketLimit, 10), "error", err)
 		}
 	}
@@ -275,11 +280,11 @@ type AsideList struct {
 
 // ListAside lists the aside schemas on the stack's database server.
 func ListAside(ctx context.Context, eng Engine, cfg *config.Config) (*AsideList, error) {
-	_, db, err := asideTarget(ctx, eng, cfg)
+	_, db, kind, err := asideTarget(ctx, eng, cfg)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := listAside(ctx, mariadb.New(eng, db.ID))
+	groups, err := newDBServer(eng, kind, db.ID, nil).listAside(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -299,12 +304,12 @@ func ListAside(ctx context.Context, eng Engine, cfg *config.Config) (*AsideList,
 // dropped. The schemas an unfinished restore's journal names are its way
 // back and are refused. The caller holds the lock.
 func DropAside(ctx context.Context, eng Engine, cfg *config.Config, which []string) ([]string, error) {
-	_, db, err := asideTarget(ctx, eng, cfg)
+	_, db, kind, err := asideTarget(ctx, eng, cfg)
 	if err != nil {
 		return nil, err
 	}
-	srv := mariadb.New(eng, db.ID)
-	groups, err := listAside(ctx, srv)
+	srv := newDBServer(eng, kind, db.ID, nil)
+	groups, err := srv.listAside(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +341,7 @@ func DropAside(ctx context.Context, eng Engine, cfg *config.Config, which []stri
 			}
 		}
 	}
-	return names, dropAside(ctx, srv, names)
+	return names, srv.dropAside(ctx, names)
 }
 
 // newestSafetyDump is the newest safety dump of the project in dir and the

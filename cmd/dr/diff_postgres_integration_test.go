@@ -8,10 +8,6 @@ import (
 	"github.com/appwrite-dr/dr/internal/teststack"
 )
 
-// pgStack is the PostgreSQL test stack the command tests share; a test
-// that changes it puts it back.
-var pgStack = teststack.NewShared(teststack.Options{Name: "cmdpg", Engine: teststack.PostgreSQL})
-
 // pgStackConfig is stackConfig for the PostgreSQL stack: its database
 // service, the kind left to auto (told from the image).
 func pgStackConfig(t *testing.T, s *teststack.Stack, extra string) string {

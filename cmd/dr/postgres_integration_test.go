@@ -10,8 +10,8 @@ import (
 	"github.com/appwrite-dr/dr/internal/teststack"
 )
 
-// pgStack is the PostgreSQL test stack of this package's tests, started
-// by the first that needs it.
+// pgStack is the PostgreSQL test stack the command tests share, started
+// by the first that needs it; a test that changes it puts it back.
 var pgStack = teststack.NewShared(teststack.Options{Name: "cmdpg", Engine: teststack.PostgreSQL})
 
 // TestPostgresInitDoctorBackup: on an Appwrite stack that runs

@@ -310,12 +310,12 @@ func printRestorePlan(a *app, p *restore.Plan) {
 	if p.Has(restore.PartDB) {
 		saved := "the current one is saved to " + p.SafetyDir + " first (if it cannot be, nothing is changed)"
 		if p.SafetyNet != config.SafetyNetDump {
-			saved = "the current tables are moved aside first (dr restore --undo swaps them back), or saved to " + p.SafetyDir + " where they cannot be"
+			saved = "the current " + p.AsideWhat() + " are moved aside first (dr restore --undo swaps them back), or saved to " + p.SafetyDir + " where they cannot be"
 		}
 		if p.NoSafetyDump {
 			saved = "the current one is NOT saved first (--no-safety-dump): the import cannot be undone"
 			if p.SafetyNet != config.SafetyNetDump {
-				saved = "the current tables are moved aside first (dr restore --undo swaps them back); where they cannot be, nothing is saved (--no-safety-dump)"
+				saved = "the current " + p.AsideWhat() + " are moved aside first (dr restore --undo swaps them back); where they cannot be, nothing is saved (--no-safety-dump)"
 			}
 		}
 		fmt.Fprintf(w, "  database\treplace %s in %s with the backup's (%d tables, %d rows); %s\n",

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/mariadb"
+	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/restore"
 )
 
@@ -281,7 +281,11 @@ func waitDatabase(ctx context.Context, env *Env) error {
 		stack, err := env.Engine.FindStack(ctx, env.project, env.Config.Stack.Database.Service)
 		if err == nil {
 			if db, ok := stack.Service(env.Config.Stack.Database.Service); ok && db.Running {
-				if last = mariadb.New(env.Engine, db.ID).Ready(ctx); last == nil {
+				kind, err := env.databaseKind(ctx, db)
+				if err != nil {
+					return err
+				}
+				if last = restore.DatabaseReady(ctx, env.Engine, kind, db.ID); last == nil {
 					return nil
 				}
 			} else {
@@ -314,7 +318,11 @@ func checkRows(ctx context.Context, env *Env) error {
 	if !ok || !db.Running {
 		return fmt.Errorf("the %s container is not running", env.Config.Stack.Database.Service)
 	}
-	wrong, checked, err := restore.CompareRows(ctx, mariadb.New(env.Engine, db.ID), env.manifest.Database)
+	kind, err := env.databaseKind(ctx, db)
+	if err != nil {
+		return err
+	}
+	wrong, checked, err := restore.CompareServerRows(ctx, env.Engine, kind, db.ID, env.manifest.Database)
 	if err != nil {
 		return err
 	}
@@ -323,4 +331,14 @@ func checkRows(ctx context.Context, env *Env) error {
 	}
 	fmt.Fprintf(env.Out, "      %d tables hold the backup's row counts\n", checked)
 	return nil
+}
+
+// databaseKind is the kind of the stack's database server: the backup's,
+// once the first step picked it (the restore refuses a server of another
+// kind), else what the configuration and the container say.
+func (e *Env) databaseKind(ctx context.Context, db engine.Container) (string, error) {
+	if e.manifest != nil && e.manifest.Database != nil && e.manifest.Database.Kind != "" {
+		return e.manifest.Database.Kind, nil
+	}
+	return restore.ServerKind(ctx, e.Engine, e.Config, db)
 }

@@ -117,6 +117,12 @@ volumes:
 // ends (after its stack, which is removed first).
 func versionImages(t *testing.T) (string, string) {
 	t.Helper()
+	return versionImagesOf(t, teststack.Image())
+}
+
+// versionImagesOf is versionImages made from the image base.
+func versionImagesOf(t *testing.T, base string) (string, string) {
+	t.Helper()
 	repo := "dr-test/appwrite-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())) + "-" + time.Now().UTC().Format("150405")
 	oldImage, newImage := repo+":1.8.0", repo+":1.8.1"
 	t.Cleanup(func() {
@@ -124,7 +130,7 @@ func versionImages(t *testing.T) (string, string) {
 			t.Errorf("removing the test's images: %v: %s", err, out)
 		}
 	})
-	if out, err := exec.Command("docker", "tag", teststack.Image(), oldImage).CombinedOutput(); err != nil {
+	if out, err := exec.Command("docker", "tag", base, oldImage).CombinedOutput(); err != nil {
 		t.Fatalf("docker tag: %v: %s", err, out)
 	}
 	build := exec.Command("docker", "build", "-q", "-t", newImage, "-")
