@@ -10,7 +10,6 @@ import (
 	"github.com/appwrite-dr/dr/internal/teststack"
 )
 
-
 // TestPostgresRestoreCommands: on a PostgreSQL stack, dr restore
 // --dry-run, dr restore --only db, dr aside list, undo and drop run the
 // same commands as on MariaDB, the databases renamed aside.
