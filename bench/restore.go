@@ -136,9 +136,9 @@ func benchRestoreSize(ctx context.Context, opts backupBenchOptions, runs int, rt
 		}
 		r := restoreRun{wall: time.Since(start), cpu: usage.cpu, rss: usage.rss, net: "safety dump"}
 		lines := strings.Split(logText, "\n")
-		phases = logPhases(lines, start, []string{"backup verified", "current tables moved aside", "safety dump written", "database imported"})
+		phases = logPhases(lines, start, []string{"backup verified", "current tables moved aside", "current databases moved aside", "safety dump written", "database imported"})
 		for _, ph := range phases {
-			if ph.msg == "current tables moved aside" {
+			if strings.HasSuffix(ph.msg, " moved aside") {
 				r.net = "moved aside"
 			}
 		}
