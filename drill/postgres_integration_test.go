@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -232,6 +233,16 @@ func TestPostgresDrillLeavesNothingBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = eng.RemoveThrowaway(context.Background(), id) })
+	// The image's own data volume, nested in the drill's, is anonymous
+	// and unlabelled: it must go with the container.
+	out, err := exec.Command("docker", "inspect", "-f", `{{range .Mounts}}{{.Name}} {{end}}`, id).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mounts := strings.Fields(string(out))
+	if len(mounts) != 2 {
+		t.Errorf("the drill container mounts %v, want its data volume and the image's", mounts)
+	}
 	c, v, err := Cleanup(context.Background(), eng, cfg.StateDir)
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +253,11 @@ func TestPostgresDrillLeavesNothingBehind(t *testing.T) {
 		t.Errorf("cleanup removed containers %v and volumes %v, want the one container", c, v)
 	}
 	assertNothingLeft(t, eng, cfg)
+	for _, m := range mounts {
+		if exec.Command("docker", "volume", "inspect", m).Run() == nil {
+			t.Errorf("volume %s of the drill container is still there", m)
+		}
+	}
 }
 
 // noAmcheckEngine answers the drill's question for amcheck as an image

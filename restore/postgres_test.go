@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -424,6 +425,32 @@ func TestSameFamily(t *testing.T) {
 	} {
 		if got := sameFamily(tc.from, tc.to); got != tc.want {
 			t.Errorf("sameFamily(%s, %s) = %v", tc.from, tc.to, got)
+		}
+	}
+}
+
+// TestServerKind: the kind of the server restored into comes from
+// stack.database.kind, else from the container's image, else from the
+// stack's _APP_DB_ADAPTER (its name only is read from .env).
+func TestServerKind(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("_APP_DB_PASS=secret\n_APP_DB_ADAPTER=postgresql\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		configured, image, dir, want string
+	}{
+		{"auto", "postgres:17", "", dbkind.PostgreSQL},
+		{"auto", "mariadb:10.11", dir, dbkind.MariaDB},
+		{"auto", "registry.local/db:1", dir, dbkind.PostgreSQL},
+		{"auto", "registry.local/db:1", "", dbkind.MariaDB},
+		{"postgresql", "registry.local/db:1", "", dbkind.PostgreSQL},
+	} {
+		cfg := config.Default()
+		cfg.Stack.Database.Kind, cfg.Stack.Dir = tc.configured, tc.dir
+		got, err := ServerKind(context.Background(), &fakeEngine{}, cfg, engine.Container{ID: "db1", Image: tc.image})
+		if err != nil || got != tc.want {
+			t.Errorf("ServerKind(%s, %s, .env %v) = %q, %v; want %q", tc.configured, tc.image, tc.dir != "", got, err, tc.want)
 		}
 	}
 }
