@@ -117,11 +117,6 @@ func TestPostgresDBCorrupted(t *testing.T) {
 }
 
 func TestPostgresHacked(t *testing.T) {
-	// The hacked runbook's second step is dr diff --live
-	// (forensics.CompareLive), which reads MariaDB only so far: on a
-	// PostgreSQL stack it stops the runbook before anything is restored.
-	// Remove this skip once dr diff reads PostgreSQL (issue 24).
-	t.Skip("the hacked runbook's diff step does not read PostgreSQL yet (forensics.CompareLive, issue 24)")
 	s := pgStack.Get(t)
 	eng := teststack.Engine(t)
 	cfg, dests := pgSetup(t, s)
