@@ -166,6 +166,29 @@ func (d *Database) Counts() (tables int, rows int64) {
 	return tables, rows
 }
 
+// WrongRows compares the row counts a server holds after an import,
+// keyed database.table as tables name them, with the rows the dump
+// carried: each table (views left out) that is missing from counts or
+// holds another number of rows, one sentence each. It is the one verdict
+// of a restore's and a drill's row checks, whatever the server.
+func WrongRows(tables []Table, counts map[string]int64) []string {
+	var wrong []string
+	for _, t := range tables {
+		if t.View {
+			continue
+		}
+		key := t.Database + "." + t.Name
+		got, ok := counts[key]
+		switch {
+		case !ok:
+			wrong = append(wrong, key+" is missing")
+		case got != t.Rows:
+			wrong = append(wrong, fmt.Sprintf("%s has %d rows, the backup %d", key, got, t.Rows))
+		}
+	}
+	return wrong
+}
+
 // Chunk is one fixed-size piece of the dump stream, stored as its own tar
 // entry so that restore can verify it before feeding it to the server.
 type Chunk struct {

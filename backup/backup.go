@@ -19,6 +19,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/archive/dumpscan"
 	"github.com/appwrite-dr/dr/config"
 	"github.com/appwrite-dr/dr/dbkind"
 	"github.com/appwrite-dr/dr/engine"
@@ -417,32 +418,14 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 
 	counters.phase.Store("dump")
 	args := info.DumpArgs(cfg.Stack.Database.IncludeGrants)
-	// The dump's output goes straight into the archive's pipeline, which
-	// returns its own error to the writes once it failed (a destination
-	// failed, a full disk), and that ends the dump.
-	dw, err := aw.StartDump(ctx)
-	if err != nil {
-		return fmt.Errorf("archiving the dump: %w", err)
-	}
 	// The accounts are read beside the dump, so that their exec's round
 	// trips add nothing to the backup's time.
 	users := make(chan []string, 1)
 	go func() { users <- recordUsers(ctx, plan.db, log) }()
-	dumpErr := plan.db.Dump(ctx, args, &countingWriter{w: dw, n: &counters.dump})
+	dr, err := dumpInto(ctx, aw, dumpscan.New(), &counters.dump, func(w io.Writer) error { return plan.db.Dump(ctx, args, w) })
 	recorded := <-users
-	if dumpErr != nil {
-		dw.Abort()
-		// When the archive gave up first, the dump only saw its writes
-		// fail: the archive's error is the cause. Otherwise the dump's
-		// own failure is.
-		if err := dw.Err(); err != nil {
-			return fmt.Errorf("archiving the dump: %w", err)
-		}
-		return dumpErr
-	}
-	dr, err := dw.Finish()
 	if err != nil {
-		return fmt.Errorf("archiving the dump: %w", err)
+		return err
 	}
 	if !dr.Completed {
 		return errors.New("dumping the database: the dump ended without its completion trailer (\"-- Dump completed\"), so it was cut short; nothing was committed")
@@ -475,6 +458,32 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 	nTables, nRows := m.Database.Counts()
 	log.Info("database dumped", "bytes", dr.Size, "tables", nTables, "rows", nRows, "chunks", len(dr.Chunks))
 	return nil
+}
+
+// dumpInto runs dump with its output going straight into the archive's
+// dump entries, read by scan as it passes. The archive's pipeline returns
+// its own error to the writes once it failed (a destination failed, a
+// full disk), and that ends the dump.
+func dumpInto(ctx context.Context, aw *archive.Writer, scan archive.DumpScanner, n *atomic.Int64, dump func(io.Writer) error) (*archive.DumpResult, error) {
+	dw, err := aw.StartDumpScanned(ctx, scan)
+	if err != nil {
+		return nil, fmt.Errorf("archiving the dump: %w", err)
+	}
+	if err := dump(&countingWriter{w: dw, n: n}); err != nil {
+		dw.Abort()
+		// When the archive gave up first, the dump only saw its writes
+		// fail: the archive's error is the cause. Otherwise the dump's
+		// own failure is.
+		if aerr := dw.Err(); aerr != nil {
+			return nil, fmt.Errorf("archiving the dump: %w", aerr)
+		}
+		return nil, err
+	}
+	dr, err := dw.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("archiving the dump: %w", err)
+	}
+	return dr, nil
 }
 
 // omissions are what a backup of the server Inspect saw cannot hold: the

@@ -3,7 +3,7 @@ package backup
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/appwrite-dr/dr/archive"
@@ -42,21 +42,11 @@ func writePostgresArchive(ctx context.Context, aw *archive.Writer, plan *stackPl
 		}
 	}
 	counters.phase.Store("dump")
-	dw, err := aw.StartDumpScanned(ctx, pgscan.New())
+	dr, err := dumpInto(ctx, aw, pgscan.New(), &counters.dump, func(w io.Writer) error {
+		return plan.pg.Dump(ctx, info.DumpArgs(cfg.Stack.Database.IncludeGrants), w)
+	})
 	if err != nil {
-		return fmt.Errorf("archiving the dump: %w", err)
-	}
-	dumpErr := plan.pg.Dump(ctx, info.DumpArgs(cfg.Stack.Database.IncludeGrants), &countingWriter{w: dw, n: &counters.dump})
-	if dumpErr != nil {
-		dw.Abort()
-		if err := dw.Err(); err != nil {
-			return fmt.Errorf("archiving the dump: %w", err)
-		}
-		return dumpErr
-	}
-	dr, err := dw.Finish()
-	if err != nil {
-		return fmt.Errorf("archiving the dump: %w", err)
+		return err
 	}
 	if !dr.Completed {
 		return errors.New("dumping the database: the dump ended without its completion trailer (\"-- PostgreSQL database dump complete\"), so it was cut short; nothing was committed")

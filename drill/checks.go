@@ -45,7 +45,7 @@ func (d *driller) stream(ctx context.Context, srv dbServer) (st *streamed, err e
 		return nil, err
 	}
 	defer closeDec()
-	imp := srv.importer()
+	imp := srv.importer(ctx)
 	defer imp.Close()
 	defer func() {
 		if err != nil {

@@ -2,16 +2,14 @@ package drill
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/appwrite-dr/dr/archive"
-	"github.com/appwrite-dr/dr/archive/pgscan"
 	"github.com/appwrite-dr/dr/postgres"
+	"github.com/appwrite-dr/dr/restore"
 )
 
 // pgDataDir gets the drill's labelled data volume: the official postgres
@@ -59,27 +57,20 @@ func (p *postgresServer) version(ctx context.Context) string {
 	return v
 }
 
-func (p *postgresServer) importer() dumpImporter {
-	return &streamImport{chunks: p.db().Chunks, before: p.prepare, run: func(ctx context.Context, r io.Reader) error {
-		return importWhole(ctx, r, p.srv.Import)
-	}}
-}
-
-// importWhole imports the dump read from r through imp and fails when
-// the dump, though psql took all of it, does not end with every
-// database's completion trailer: psql ends a COPY at the end of its input
-// and leaves an unfinished statement unrun, so a dump cut short could
-// import "successfully". A backup never commits such a dump; one whose
-// chunks were replaced consistently (or a bug) could hold one.
-func importWhole(ctx context.Context, r io.Reader, imp func(context.Context, io.Reader) error) error {
-	sc := pgscan.New()
-	if err := imp(ctx, io.TeeReader(r, sc)); err != nil {
-		return err
+// importer is restore's own PostgreSQL import (chunks verified before
+// the server sees them, the roles created, every completion trailer
+// required), so that a drill proves what a restore does; before its
+// first byte the throwaway server stops syncing.
+func (p *postgresServer) importer(ctx context.Context) dumpImporter {
+	imp := restore.NewPostgresImport(p.srv, p.db())
+	imp.BeforeFirst = func() error {
+		if err := p.srv.ExecAutocommit(ctx, "postgres", throwawaySettings); err != nil {
+			// Only slower: the import does not depend on it.
+			p.d.log.Warn("the drill database keeps fsync on", "err", err)
+		}
+		return nil
 	}
-	if !sc.Result().Completed {
-		return errors.New(`importing the dump: it does not end with "-- PostgreSQL database dump complete" after each database, so it was cut short; this backup cannot restore the whole database: drill an older backup, and check how this one was made`)
-	}
-	return nil
+	return imp
 }
 
 // throwawaySettings make the import faster: what a crash of the
@@ -89,25 +80,6 @@ ALTER SYSTEM SET synchronous_commit = off;
 ALTER SYSTEM SET full_page_writes = off;
 SELECT pg_reload_conf();
 `
-
-// prepare runs before the dump's first byte: the throwaway server stops
-// syncing, and gets every role the manifest names (without login) so that
-// the dump's OWNER TO and GRANT statements find theirs, as they would on
-// the stack's server.
-func (p *postgresServer) prepare(ctx context.Context) error {
-	if err := p.srv.ExecAutocommit(ctx, "postgres", throwawaySettings); err != nil {
-		// Only slower: the import does not depend on it.
-		p.d.log.Warn("the drill database keeps fsync on", "err", err)
-	}
-	created, err := p.srv.CreateMissingRoles(ctx, p.db().Users)
-	if err != nil {
-		return err
-	}
-	if len(created) > 0 {
-		p.d.log.Info("created the roles the dump names", "roles", len(created))
-	}
-	return nil
-}
 
 // tablesByDatabase lists the manifest's plain tables (views: false) or
 // views (true) by database, in the manifest's order.
@@ -142,23 +114,14 @@ func (p *postgresServer) checkTables(ctx context.Context) {
 // after the import, keyed "db.table" ("db.schema.table" on PostgreSQL); a
 // table missing from counts is missing from the server.
 func tablesVerdict(tables []archive.Table, counts map[string]int64) Check {
-	var wrong []string
 	var checked, rows int64
 	for _, t := range tables {
-		if t.View {
-			continue
-		}
-		checked++
-		rows += t.Rows
-		key := t.Database + "." + t.Name
-		got, ok := counts[key]
-		switch {
-		case !ok:
-			wrong = append(wrong, key+" is missing")
-		case got != t.Rows:
-			wrong = append(wrong, fmt.Sprintf("%s has %d rows, the backup %d", key, got, t.Rows))
+		if !t.View {
+			checked++
+			rows += t.Rows
 		}
 	}
+	wrong := archive.WrongRows(tables, counts)
 	c := Check{Name: CheckTables, Figures: map[string]int64{"tables": checked}}
 	if len(wrong) > 0 {
 		c.Detail = strings.Join(wrong, "; ")

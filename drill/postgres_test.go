@@ -1,9 +1,6 @@
 package drill
 
 import (
-	"context"
-	"errors"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -85,27 +82,5 @@ func TestPostgresObjectsVerdict(t *testing.T) {
 	rows = [][]string{{"appwrite_logs", "function", "public.user_label"}, {"appwrite", "trigger", "public._1_users_touch"}}
 	if ok, detail := objectsVerdictOf(want, rows, "functions, procedures and triggers"); ok || detail != "missing: function appwrite.public.user_label" {
 		t.Errorf("one missing: %v %q", ok, detail)
-	}
-}
-
-// A dump psql takes whole but that lacks a completion trailer fails the
-// import: psql would have ended a COPY at the end of its input.
-func TestImportWholeNeedsEveryTrailer(t *testing.T) {
-	whole := "--\n-- PostgreSQL database dump\n--\n\nCREATE DATABASE \"a\";\n\\connect a\nCOPY \"public\".\"t\" (\"id\") FROM stdin;\n1\n2\n\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n"
-	imp := func(_ context.Context, r io.Reader) error {
-		_, err := io.Copy(io.Discard, r)
-		return err
-	}
-	if err := importWhole(context.Background(), strings.NewReader(whole), imp); err != nil {
-		t.Errorf("whole dump: %v", err)
-	}
-	cut := whole[:strings.Index(whole, "2\n")]
-	if err := importWhole(context.Background(), strings.NewReader(cut), imp); err == nil || !strings.Contains(err.Error(), "cut short") {
-		t.Errorf("cut dump: %v", err)
-	}
-	// psql's own failure is the import's.
-	boom := errors.New("exit code 3: ERROR: syntax error")
-	if err := importWhole(context.Background(), strings.NewReader(whole), func(context.Context, io.Reader) error { return boom }); !errors.Is(err, boom) {
-		t.Errorf("failed psql: %v", err)
 	}
 }

@@ -19,7 +19,7 @@ type dbServer interface {
 	// version is the server's version, "" when it does not say.
 	version(ctx context.Context) string
 	// importer streams the backup's dump chunks into the server.
-	importer() dumpImporter
+	importer(ctx context.Context) dumpImporter
 	checkTables(ctx context.Context)
 	// checkHealth is the check-table check: the server's own integrity
 	// check of what was imported.
@@ -93,7 +93,7 @@ func (m *mariadbServer) version(ctx context.Context) string {
 	return ""
 }
 
-func (m *mariadbServer) importer() dumpImporter {
+func (m *mariadbServer) importer(context.Context) dumpImporter {
 	imp := restore.NewDumpImport(m.srv, m.d.chosen.Manifest.Database)
 	imp.Connections = m.d.cfg.Restore.ImportConnections
 	return imp

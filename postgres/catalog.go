@@ -23,9 +23,10 @@ type Relation struct {
 }
 
 // Relations lists database db's tables (plain ones, whose rows COPY
-// dumps) and views (materialized ones too), sorted by name.
+// dumps, and partitioned ones, which pg_dump lists as tables with no rows
+// of their own) and views (materialized ones too), sorted by name.
 func (s *Server) Relations(ctx context.Context, db string) ([]Relation, error) {
-	rows, err := s.Query(ctx, db, `SELECT n.nspname || '.' || c.relname, c.relkind IN ('v', 'm') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', 'm') AND `+userSchemas+` AND `+fmt.Sprintf(notInExtension, "c.oid")+` ORDER BY 1`)
+	rows, err := s.Query(ctx, db, `SELECT n.nspname || '.' || c.relname, c.relkind IN ('v', 'm') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm') AND `+userSchemas+` AND `+fmt.Sprintf(notInExtension, "c.oid")+` ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("listing the tables of %s: %w", db, err)
 	}

@@ -31,7 +31,8 @@ func (s *Server) ExtensionAvailable(ctx context.Context, name string) (bool, err
 }
 
 // CheckIndexes creates amcheck in database db (when it lacks it) and runs
-// bt_index_check on every valid btree index of its own schemas, and
+// bt_index_check on every valid btree index of its own schemas (a
+// partitioned table's index is its partitions' indexes, checked there), and
 // returns how many it checked. amcheck raises an error at the first
 // index whose structure is inconsistent; that error is returned, naming
 // the index. It writes (CREATE EXTENSION): meant for a drill's throwaway
@@ -42,7 +43,7 @@ func (s *Server) CheckIndexes(ctx context.Context, db string) (int, error) {
 	}
 	// The count is taken over the calls, so every index is checked; an
 	// unlogged table's index is empty after a restart but checks fine.
-	rows, err := s.Query(ctx, db, `SELECT count(bt_index_check(c.oid)) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND i.indisvalid AND i.indisready AND c.relpersistence <> 't' AND `+userSchemas)
+	rows, err := s.Query(ctx, db, `SELECT count(bt_index_check(c.oid)) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND c.relkind = 'i' AND i.indisvalid AND i.indisready AND c.relpersistence <> 't' AND `+userSchemas)
 	if err != nil {
 		return 0, fmt.Errorf("checking the indexes of %s with amcheck: %w", db, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/appwrite-dr/dr/archive"
+	"github.com/appwrite-dr/dr/archive/pgscan"
 	"github.com/appwrite-dr/dr/postgres"
 )
 
@@ -343,9 +344,31 @@ func NewPostgresImport(srv *postgres.Server, db *archive.Database) *DumpImport {
 		if _, err := srv.CreateMissingRoles(ctx, roles); err != nil {
 			return err
 		}
-		return srv.Import(ctx, r)
+		return importWhole(ctx, r, srv.Import)
 	}
 	return d
+}
+
+// ErrDumpCutShort is an import of a PostgreSQL dump that psql took whole
+// but that does not end with every database's completion trailer.
+var ErrDumpCutShort = errors.New(`the dump does not end with "-- PostgreSQL database dump complete" after each database, so it was cut short`)
+
+// importWhole imports the dump read from r through imp and fails when
+// the dump, though psql took all of it, lacks a completion trailer: psql
+// ends a COPY at the end of its input and leaves an unfinished statement
+// unrun, so a dump cut at a line's end would import "successfully". A
+// backup never commits such a dump; one whose chunks and manifest were
+// replaced consistently (or a bug) could hold one, and a restore or a
+// drill must say so rather than pass.
+func importWhole(ctx context.Context, r io.Reader, imp func(context.Context, io.Reader) error) error {
+	sc := pgscan.New()
+	if err := imp(ctx, io.TeeReader(r, sc)); err != nil {
+		return err
+	}
+	if !sc.Result().Completed {
+		return fmt.Errorf("importing the dump: %w; the backup cannot bring the whole database back: use an older backup, and check how this one was made", ErrDumpCutShort)
+	}
+	return nil
 }
 
 // ComparePostgresRows is CompareRows on a PostgreSQL server: the tables
@@ -380,18 +403,6 @@ func ComparePostgresRows(ctx context.Context, srv *postgres.Server, db *archive.
 			counts[name+"."+k] = n
 		}
 	}
-	for _, t := range db.Tables {
-		if t.View {
-			continue
-		}
-		key := t.Database + "." + t.Name
-		got, ok := counts[key]
-		switch {
-		case !ok:
-			wrong = append(wrong, key+" is missing")
-		case got != t.Rows:
-			wrong = append(wrong, fmt.Sprintf("%s has %d rows, the backup %d", key, got, t.Rows))
-		}
-	}
+	wrong = archive.WrongRows(db.Tables, counts)
 	return wrong, checked, nil
 }

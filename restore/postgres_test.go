@@ -133,7 +133,7 @@ func (f *pgEngine) answer(db, sql string) ([][]string, error) {
 				rows = append(rows, []string{n, f.dbs[n].comment, fmt.Sprint(f.dbs[n].size)})
 			}
 		}
-	case strings.Contains(sql, "c.relkind IN ('r', 'v', 'm')"):
+	case strings.Contains(sql, "c.relkind IN ('r', 'p', 'v', 'm')"):
 		for _, t := range f.dbs[db].tables {
 			rows = append(rows, []string{t, "f"})
 		}

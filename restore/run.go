@@ -414,19 +414,7 @@ func CompareRows(ctx context.Context, srv *mariadb.Server, db *archive.Database)
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, t := range db.Tables {
-		if t.View {
-			continue
-		}
-		key := t.Database + "." + t.Name
-		got, ok := counts[key]
-		switch {
-		case !ok:
-			wrong = append(wrong, key+" is missing")
-		case got != t.Rows:
-			wrong = append(wrong, fmt.Sprintf("%s has %d rows, the backup %d", key, got, t.Rows))
-		}
-	}
+	wrong = archive.WrongRows(db.Tables, counts)
 	return wrong, len(refs), nil
 }
 
