@@ -6,7 +6,7 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: all build image setup demo test lint docs bench clean
+.PHONY: all build image setup demo test test-extended lint docs bench clean
 
 all: build
 
@@ -33,6 +33,11 @@ demo: setup build
 
 test: setup
 	DR_INTEGRATION=required $(GO) test -race -count=1 -timeout 25m ./...
+
+# make test plus the extended set (teststack.Extended): integration tests
+# whose path the default set already takes on the other database engine.
+test-extended: setup
+	DR_INTEGRATION=required DR_TEST_EXTENDED=1 $(GO) test -race -count=1 -timeout 40m ./...
 
 lint:
 	$(GO) vet ./...

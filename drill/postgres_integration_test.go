@@ -180,6 +180,7 @@ func TestPostgresDamagedDumpFailsTheImport(t *testing.T) {
 }
 
 func TestPostgresManifestClaimingRowsTheDumpLacksFailsTheTablesCheck(t *testing.T) {
+	teststack.Extended(t)
 	_, cfg, dests := setupPostgres(t)
 	eng := teststack.Engine(t)
 	name := takeBackup(t, eng, cfg, dests)
@@ -206,6 +207,7 @@ func TestPostgresManifestClaimingRowsTheDumpLacksFailsTheTablesCheck(t *testing.
 // An interrupted drill removes its container; what a killed one left is
 // removed by dr drill cleanup, PostgreSQL's as MariaDB's.
 func TestPostgresDrillLeavesNothingBehind(t *testing.T) {
+	teststack.Extended(t)
 	_, cfg, dests := setupPostgres(t)
 	eng := teststack.Engine(t)
 	name := takeBackup(t, eng, cfg, dests)
@@ -273,6 +275,7 @@ func (e noAmcheckEngine) Exec(ctx context.Context, id string, opts engine.ExecOp
 
 // Without amcheck, check-table reads every row instead, and says so.
 func TestPostgresWithoutAmcheckReadsEveryTable(t *testing.T) {
+	teststack.Extended(t)
 	_, cfg, dests := setupPostgres(t)
 	eng := teststack.Engine(t)
 	name := takeBackup(t, eng, cfg, dests)
@@ -293,6 +296,7 @@ func TestPostgresWithoutAmcheckReadsEveryTable(t *testing.T) {
 // drill's tables check finds it with none, and amcheck checks the
 // partitions' indexes (a partitioned index is not an index amcheck takes).
 func TestPostgresPartitionedTableDrills(t *testing.T) {
+	teststack.Extended(t)
 	s, cfg, dests := setupPostgres(t)
 	eng := teststack.Engine(t)
 	s.PSQL(t, "appwrite", `CREATE TABLE public.dr_stats (id bigint, day date NOT NULL, n int, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);

@@ -201,6 +201,7 @@ func pgRunning(t *testing.T, s *teststack.Stack, svc string) string {
 // restores' aside databases and drops the others; dr aside drop all drops
 // what is left.
 func TestPostgresAsideRetentionAndDrop(t *testing.T) {
+	teststack.Extended(t)
 	s, eng, cfg, dests := pgSetup(t)
 	res := takeBackup(t, eng, cfg, dests)
 	cfg.Restore.KeepAside = 1
@@ -345,6 +346,7 @@ func TestPostgresKilledRestore(t *testing.T) {
 // then dr restore --undo straight away: the databases as they were, the
 // services started, the journal gone, no aside database left.
 func TestPostgresKilledRestoreIsUndone(t *testing.T) {
+	teststack.Extended(t)
 	s, eng, cfg, dests := pgSetup(t)
 	res := takeBackup(t, eng, cfg, dests)
 	pgLeaveRestored(t, eng, cfg, dests, res.Name)
@@ -383,6 +385,7 @@ func TestPostgresKilledRestoreIsUndone(t *testing.T) {
 // them), replaces them with the backup's, and the safety dump imported by
 // hand brings back the state before the restore.
 func TestPostgresSafetyDumpNet(t *testing.T) {
+	teststack.Extended(t)
 	s, eng, cfg, dests := pgSetup(t)
 	res := takeBackup(t, eng, cfg, dests)
 	pgLeaveRestored(t, eng, cfg, dests, res.Name)
@@ -453,6 +456,7 @@ func TestPostgresRestoreRefusesAnotherKind(t *testing.T) {
 // include_grants the dump's own roles section does, idempotently, over
 // roles the server has.
 func TestPostgresRestoreMakesTheRolesItNeeds(t *testing.T) {
+	teststack.Extended(t)
 	for _, grants := range []bool{false, true} {
 		t.Run(map[bool]string{false: "without grants", true: "with include_grants"}[grants], func(t *testing.T) {
 			s, eng, cfg, dests := pgSetup(t)
@@ -492,6 +496,7 @@ func TestPostgresRestoreMakesTheRolesItNeeds(t *testing.T) {
 // its own name; the next restore opens it, keeps it as its way back, and
 // the undo brings it back whole.
 func TestPostgresRestoreAfterAKillInsideTheRename(t *testing.T) {
+	teststack.Extended(t)
 	s, eng, cfg, dests := pgSetup(t)
 	res := takeBackup(t, eng, cfg, dests)
 	pgLeaveRestored(t, eng, cfg, dests, res.Name)

@@ -61,6 +61,7 @@ CREATE ROLE dr_backdoor LOGIN PASSWORD 'x';`)
 // records its sums, and dr diff --live --checksum finds a row changed in
 // place, which row counts cannot.
 func TestPostgresDiffChecksumFindsRowsChangedInPlace(t *testing.T) {
+	teststack.Extended(t)
 	s := pgStack.Get(t)
 	cfg := pgStackConfig(t, s, "drill:\n  memory: 512MiB\n")
 	a := backupName(t, cfg, nil)

@@ -14,6 +14,7 @@ import (
 // --dry-run, dr restore --only db, dr aside list, undo and drop run the
 // same commands as on MariaDB, the databases renamed aside.
 func TestPostgresRestoreCommands(t *testing.T) {
+	teststack.Extended(t)
 	s := pgStack.Get(t)
 	cfg := writeConfig(t, fmt.Sprintf(`stack:
   project: %s

@@ -577,3 +577,15 @@ func (s *Stack) MountExtraVolume(t testing.TB, service, volume string) {
 		"--label", "com.docker.compose.service="+service,
 		"-v", name+":/data", "--entrypoint", "true", Image())
 }
+
+// Extended skips a test of the extended set unless DR_TEST_EXTENDED is
+// set (make test-extended sets it): integration tests whose path a test
+// of the default set already takes on the other database engine, kept
+// out of make test and CI so that both engines' suites fit in CI's time
+// on a 2-core machine.
+func Extended(t testing.TB) {
+	t.Helper()
+	if os.Getenv("DR_TEST_EXTENDED") == "" {
+		t.Skip("in the extended set: DR_TEST_EXTENDED=1 (make test-extended) runs it")
+	}
+}
