@@ -96,6 +96,11 @@ func TestPostgresDumpKilledHalfWayIsNeverCommitted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A dump larger than what the pipes between pg_dump and dr hold, so
+	// that pg_dump is still writing when the container is killed (the
+	// seed's few MiB could all be on their way before the kill lands).
+	s.PSQL(t, "appwrite", `CREATE TABLE public.dr_bulk AS SELECT g, repeat(md5(g::text), 30) AS pad FROM generate_series(1, 40000) g`)
+	t.Cleanup(func() { s.PSQL(t, "appwrite", `DROP TABLE IF EXISTS public.dr_bulk`) })
 	db := s.ContainerID(t, teststack.PGService)
 	k := &killingEngine{Client: eng, after: 64 << 10, kill: func() {
 		_ = exec.Command("docker", "kill", db).Run()
