@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -54,35 +55,58 @@ func QualifiedIdent(qualified string) string {
 	return QuoteIdent(schema) + "." + QuoteIdent(name)
 }
 
+// tableSet is the set of database db's tables (not its views), by
+// schema.name: what RowCounts and Checksums may ask about.
+func (s *Server) tableSet(ctx context.Context, db string) (map[string]bool, error) {
+	rels, err := s.Relations(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	have := make(map[string]bool, len(rels))
+	for _, r := range rels {
+		if !r.View {
+			have[r.Name] = true
+		}
+	}
+	return have, nil
+}
+
 // RowCounts counts the rows of database db's tables (schema.name), each
 // without its inheritance children or partitions (FROM ONLY), as COPY
 // dumps them. Tables that do not exist are missing from the answer
 // rather than failing it.
 func (s *Server) RowCounts(ctx context.Context, db string, tables []string) (map[string]int64, error) {
-	counts := make(map[string]int64, len(tables))
 	if len(tables) == 0 {
-		return counts, nil
+		return map[string]int64{}, nil
 	}
-	existing, err := s.Relations(ctx, db)
+	have, err := s.tableSet(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	have := make(map[string]bool, len(existing))
-	for _, r := range existing {
-		if !r.View {
-			have[r.Name] = true
+	var existing []string
+	for _, t := range tables {
+		if have[t] {
+			existing = append(existing, t)
 		}
 	}
+	return s.CountRows(ctx, db, existing)
+}
+
+// CountRows is RowCounts of tables the caller has just listed (see
+// Relations), without listing them again.
+func (s *Server) CountRows(ctx context.Context, db string, tables []string) (map[string]int64, error) {
+	counts := make(map[string]int64, len(tables))
 	const batch = 200
-	var parts []string
-	flush := func() error {
-		if len(parts) == 0 {
-			return nil
+	for len(tables) > 0 {
+		part := tables[:min(batch, len(tables))]
+		tables = tables[len(part):]
+		selects := make([]string, len(part))
+		for i, t := range part {
+			selects[i] = fmt.Sprintf("SELECT %s, count(*) FROM ONLY %s", QuoteString(t), QualifiedIdent(t))
 		}
-		rows, err := s.Query(ctx, db, strings.Join(parts, " UNION ALL "))
-		parts = parts[:0]
+		rows, err := s.Query(ctx, db, strings.Join(selects, " UNION ALL "))
 		if err != nil {
-			return fmt.Errorf("counting the rows of %s: %w", db, err)
+			return nil, fmt.Errorf("counting the rows of %s: %w", db, err)
 		}
 		for _, r := range rows {
 			if len(r) != 2 {
@@ -90,25 +114,10 @@ func (s *Server) RowCounts(ctx context.Context, db string, tables []string) (map
 			}
 			n, err := atoi64(r[1])
 			if err != nil {
-				return fmt.Errorf("counting the rows of %s: reading %q: %w", db, r[1], err)
+				return nil, fmt.Errorf("counting the rows of %s: reading %q: %w", db, r[1], err)
 			}
 			counts[r[0]] = n
 		}
-		return nil
-	}
-	for _, t := range tables {
-		if !have[t] {
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("SELECT %s, count(*) FROM ONLY %s", QuoteString(t), QualifiedIdent(t)))
-		if len(parts) == batch {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return nil, err
 	}
 	return counts, nil
 }
@@ -149,7 +158,7 @@ func (s *Server) CreateMissingRoles(ctx context.Context, roles []string) ([]stri
 	var created []string
 	var b strings.Builder
 	for _, r := range roles {
-		if r == "" || strings.HasPrefix(r, "pg_") || contains(have, r) {
+		if r == "" || strings.HasPrefix(r, "pg_") || slices.Contains(have, r) {
 			continue
 		}
 		fmt.Fprintf(&b, "CREATE ROLE %s NOLOGIN;\n", QuoteIdent(r))
@@ -162,15 +171,6 @@ func (s *Server) CreateMissingRoles(ctx context.Context, roles []string) ([]stri
 		return nil, fmt.Errorf("creating the roles the dump names (%s): %w", strings.Join(created, ", "), err)
 	}
 	return created, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // AsideMeta is what an aside database's comment records.

@@ -134,15 +134,9 @@ func (s *Server) Checksums(ctx context.Context, db string, tables []string) (map
 	if len(tables) == 0 {
 		return sums, nil
 	}
-	existing, err := s.Relations(ctx, db)
+	have, err := s.tableSet(ctx, db)
 	if err != nil {
 		return nil, err
-	}
-	have := make(map[string]bool, len(existing))
-	for _, r := range existing {
-		if !r.View {
-			have[r.Name] = true
-		}
 	}
 	for _, t := range tables {
 		if !have[t] {
