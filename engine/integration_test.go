@@ -532,8 +532,8 @@ func TestInspectWithoutSecrets(t *testing.T) {
 	if data == nil || data.Type != "volume" || data.Name != s.Volume("appwrite-mariadb") || !data.RW {
 		t.Errorf("mounts = %+v, want %s read-write at /var/lib/mysql", d.Mounts, s.Volume("appwrite-mariadb"))
 	}
-	if !d.State.Running || d.State.Health != "healthy" || d.Image != teststack.Image() {
-		t.Errorf("details = %+v, want the running, healthy %s", d, teststack.Image())
+	if !d.State.Running || d.Image != teststack.Image() {
+		t.Errorf("details = %+v, want the running %s", d, teststack.Image())
 	}
 
 	digest, err := c.ImageDigest(ctx, d.ImageID)

@@ -86,11 +86,7 @@ func restoreNow(t *testing.T, eng *engine.Client, cfg *config.Config, dests []*s
 
 func volumeTrees(t *testing.T, s *teststack.Stack) map[string]map[string]string {
 	t.Helper()
-	trees := map[string]map[string]string{}
-	for _, v := range appVolumes {
-		trees[v] = s.VolumeTree(t, v)
-	}
-	return trees
+	return s.VolumeTrees(t, appVolumes...)
 }
 
 func assertTreesEqual(t *testing.T, want, got map[string]map[string]string) {

@@ -513,15 +513,16 @@ func ident(s string) string {
 	return "`" + strings.ReplaceAll(s, "`", "``") + "`"
 }
 
-// treeScript prints one line per path in /v: the path, its type, mode,
-// owner, and the sha256 of a file or the target of a link.
-const treeScript = `cd /v && find . -mindepth 1 | LC_ALL=C sort | while IFS= read -r p; do
+// treeScript prints one line per path of each volume mounted at /v/<n>:
+// n, the path, its type, mode, owner, and the sha256 of a file or the
+// target of a link.
+const treeScript = `for d in /v/*; do (cd "$d" && find . -mindepth 1 | LC_ALL=C sort | while IFS= read -r p; do
   meta=$(stat -c '%F %a %u:%g' "$p")
   if [ -L "$p" ]; then what="-> $(readlink "$p")"
   elif [ -f "$p" ]; then what=$(sha256sum < "$p" | cut -d' ' -f1)
   else what=-; fi
-  printf '%s\t%s %s\n' "$p" "$meta" "$what"
-done`
+  printf '%s\t%s\t%s %s\n' "${d#/v/}" "$p" "$meta" "$what"
+done) || exit 1; done`
 
 // VolumeTree describes every path of one of the stack's volumes (compose
 // name) by type, mode, owner and content hash or link target, read by a
@@ -529,18 +530,40 @@ done`
 // the volumes hold the same files, byte for byte.
 func (s *Stack) VolumeTree(t testing.TB, volume string) map[string]string {
 	t.Helper()
-	out, err := exec.Command("docker", "run", "--rm", "--network", "none", "--entrypoint", "sh",
-		"-v", s.Volume(volume)+":/v:ro", Image(), "-c", treeScript).CombinedOutput()
-	if err != nil {
-		t.Fatalf("reading volume %s: %v: %s", volume, err, out)
+	return s.VolumeTrees(t, volume)[volume]
+}
+
+// VolumeTrees is VolumeTree of each volume, read by one throwaway
+// container that mounts them all: a container costs a second or more on a
+// busy engine, and the tests read the volumes often.
+func (s *Stack) VolumeTrees(t testing.TB, volumes ...string) map[string]map[string]string {
+	t.Helper()
+	args := []string{"run", "--rm", "--network", "none", "--entrypoint", "sh"}
+	for i, v := range volumes {
+		args = append(args, "-v", fmt.Sprintf("%s:/v/%d:ro", s.Volume(v), i))
 	}
-	tree := map[string]string{}
+	out, err := exec.Command("docker", append(args, Image(), "-c", treeScript)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("reading volumes %v: %v: %s", volumes, err, out)
+	}
+	trees := make(map[string]map[string]string, len(volumes))
+	for _, v := range volumes {
+		trees[v] = map[string]string{}
+	}
 	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		if path, what, ok := strings.Cut(line, "\t"); ok {
-			tree[path] = what
+		n, rest, ok := strings.Cut(line, "\t")
+		if !ok {
+			continue
+		}
+		i, err := strconv.Atoi(n)
+		if err != nil || i < 0 || i >= len(volumes) {
+			t.Fatalf("reading volumes %v: a line names no volume: %q", volumes, line)
+		}
+		if path, what, ok := strings.Cut(rest, "\t"); ok {
+			trees[volumes[i]][path] = what
 		}
 	}
-	return tree
+	return trees
 }
 
 // Exec runs a shell script in a service's container as root.

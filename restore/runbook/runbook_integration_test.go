@@ -92,9 +92,7 @@ func take(t *testing.T, s *teststack.Stack) snapshot {
 // takeFiles adds the volumes and stack files to a snapshot.
 func takeFiles(t *testing.T, s *teststack.Stack, snap *snapshot) {
 	t.Helper()
-	for _, v := range appVolumes {
-		snap.volumes[v] = s.VolumeTree(t, v)
-	}
+	snap.volumes = s.VolumeTrees(t, appVolumes...)
 	for _, f := range []string{"docker-compose.yml", ".env"} {
 		data, err := os.ReadFile(filepath.Join(s.Dir, f))
 		if err != nil {
