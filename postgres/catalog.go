@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -23,11 +24,9 @@ type Relation struct {
 	View bool
 }
 
-// Relations lists database db's tables (plain ones, whose rows COPY
-// dumps, and partitioned ones, which pg_dump lists as tables with no rows
-// of their own) and views (materialized ones too), sorted by name.
+// Relations lists database db's tables and views (see relationsQuery).
 func (s *Server) Relations(ctx context.Context, db string) ([]Relation, error) {
-	rows, err := s.Query(ctx, db, `SELECT n.nspname || '.' || c.relname, c.relkind IN ('v', 'm') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm') AND `+userSchemas+` AND `+fmt.Sprintf(notInExtension, "c.oid")+` ORDER BY 1`)
+	rows, err := s.Query(ctx, db, relationsQuery)
 	if err != nil {
 		return nil, fmt.Errorf("listing the tables of %s: %w", db, err)
 	}
@@ -74,22 +73,28 @@ func (s *Server) tableSet(ctx context.Context, db string) (map[string]bool, erro
 // RowCounts counts the rows of database db's tables (schema.name), each
 // without its inheritance children or partitions (FROM ONLY), as COPY
 // dumps them. Tables that do not exist are missing from the answer
-// rather than failing it.
+// rather than failing it. One query finds and counts them (the count of a
+// table named by a string is query_to_xml's), so that a restore's check
+// costs one exec a database.
 func (s *Server) RowCounts(ctx context.Context, db string, tables []string) (map[string]int64, error) {
-	if len(tables) == 0 {
-		return map[string]int64{}, nil
-	}
-	have, err := s.tableSet(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	var existing []string
-	for _, t := range tables {
-		if have[t] {
-			existing = append(existing, t)
+	counts := make(map[string]int64, len(tables))
+	const batch = 200
+	for len(tables) > 0 {
+		part := tables[:min(batch, len(tables))]
+		tables = tables[len(part):]
+		names := make([]string, len(part))
+		idents := make([]string, len(part))
+		for i, t := range part {
+			names[i], idents[i] = QuoteString(t), QuoteString(QualifiedIdent(t))
+		}
+		q := `SELECT t.name, (xpath('/row/n/text()', query_to_xml('SELECT count(*) AS n FROM ONLY ' || t.ident, false, true, '')))[1]::text` +
+			` FROM unnest(ARRAY[` + strings.Join(names, ", ") + `], ARRAY[` + strings.Join(idents, ", ") + `]) AS t(name, ident)` +
+			` JOIN pg_class c ON c.oid = to_regclass(t.ident) WHERE c.relkind IN ('r', 'p')`
+		if err := s.countInto(ctx, db, q, counts); err != nil {
+			return nil, err
 		}
 	}
-	return s.CountRows(ctx, db, existing)
+	return counts, nil
 }
 
 // CountRows is RowCounts of tables the caller has just listed (see
@@ -104,22 +109,30 @@ func (s *Server) CountRows(ctx context.Context, db string, tables []string) (map
 		for i, t := range part {
 			selects[i] = fmt.Sprintf("SELECT %s, count(*) FROM ONLY %s", QuoteString(t), QualifiedIdent(t))
 		}
-		rows, err := s.Query(ctx, db, strings.Join(selects, " UNION ALL "))
-		if err != nil {
-			return nil, fmt.Errorf("counting the rows of %s: %w", db, err)
-		}
-		for _, r := range rows {
-			if len(r) != 2 {
-				continue
-			}
-			n, err := atoi64(r[1])
-			if err != nil {
-				return nil, fmt.Errorf("counting the rows of %s: reading %q: %w", db, r[1], err)
-			}
-			counts[r[0]] = n
+		if err := s.countInto(ctx, db, strings.Join(selects, " UNION ALL "), counts); err != nil {
+			return nil, err
 		}
 	}
 	return counts, nil
+}
+
+// countInto runs a query of (table, count) rows on database db into counts.
+func (s *Server) countInto(ctx context.Context, db, q string, counts map[string]int64) error {
+	rows, err := s.Query(ctx, db, q)
+	if err != nil {
+		return fmt.Errorf("counting the rows of %s: %w", db, err)
+	}
+	for _, r := range rows {
+		if len(r) != 2 {
+			continue
+		}
+		n, err := atoi64(r[1])
+		if err != nil {
+			return fmt.Errorf("counting the rows of %s: reading %q: %w", db, r[1], err)
+		}
+		counts[r[0]] = n
+	}
+	return nil
 }
 
 // Object is a function, procedure or trigger of one database, named
@@ -289,6 +302,18 @@ func (s *Server) DatabaseExists(ctx context.Context, db string) (bool, error) {
 	return len(rows) > 0, nil
 }
 
+// ExistingDatabases returns the databases of names the server has.
+func (s *Server) ExistingDatabases(ctx context.Context, names []string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	rows, err := s.Query(ctx, "postgres", "SELECT datname FROM pg_database WHERE datname IN ("+SQLList(names)+") ORDER BY 1")
+	if err != nil {
+		return nil, fmt.Errorf("looking for databases %s: %w", strings.Join(names, ", "), err)
+	}
+	return column(rows), nil
+}
+
 // MarkAbsent records that the server has no database db before a restore
 // creates it: an empty aside database whose comment says so, from which
 // the undo knows to drop the created one (PutBack then finds aside empty
@@ -330,28 +355,6 @@ func (s *Server) TableCount(ctx context.Context, db string) (int, error) {
 	return int(n), err
 }
 
-// DatabaseSizes returns the size of each database of dbs the server has.
-func (s *Server) DatabaseSizes(ctx context.Context, dbs []string) (map[string]int64, error) {
-	sizes := map[string]int64{}
-	if len(dbs) == 0 {
-		return sizes, nil
-	}
-	rows, err := s.Query(ctx, "postgres", "SELECT datname, pg_database_size(oid) FROM pg_database WHERE datname IN ("+SQLList(dbs)+")")
-	if err != nil {
-		return nil, fmt.Errorf("measuring the databases: %w", err)
-	}
-	for _, r := range rows {
-		if len(r) == 2 {
-			n, err := atoi64(r[1])
-			if err != nil {
-				return nil, fmt.Errorf("measuring database %s: reading %q: %w", r[0], r[1], err)
-			}
-			sizes[r[0]] = n
-		}
-	}
-	return sizes, nil
-}
-
 // ReopenInterrupted lets connections into the databases of dbs that a
 // killed MoveAside or PutBack left closed (ALLOW_CONNECTIONS false, dr's
 // comment on them), so that they can be read, dumped or moved again, and
@@ -368,12 +371,125 @@ func (s *Server) ReopenInterrupted(ctx context.Context, dbs []string) ([]string,
 	if len(names) == 0 {
 		return nil, nil
 	}
+	if err := s.reopen(ctx, names); err != nil {
+		return nil, err
+	}
+	return names, nil
+}
+
+// reopen lets connections into the databases of names again.
+func (s *Server) reopen(ctx context.Context, names []string) error {
 	var b strings.Builder
 	for _, n := range names {
 		fmt.Fprintf(&b, "ALTER DATABASE %s WITH ALLOW_CONNECTIONS true;\n", QuoteIdent(n))
 	}
 	if err := s.ExecAutocommit(ctx, "postgres", b.String()); err != nil {
-		return nil, fmt.Errorf("opening the databases an interrupted restore left closed (%s): %w", strings.Join(names, ", "), err)
+		return fmt.Errorf("opening the databases an interrupted restore left closed (%s): %w", strings.Join(names, ", "), err)
 	}
-	return names, nil
+	return nil
+}
+
+// surveyScript reads, in one exec, what a restore needs before it
+// renames databases aside: the size of each of the databases named in
+// its arguments the server has, whether a killed rename left it closed
+// (ALLOW_CONNECTIONS false, dr's comment on it), and the free KiB of the
+// data directory's filesystem (a "free-error" line with df's complaint
+// when it cannot tell). $1 is the query, the databases follow.
+const surveyScript = credentialPrelude + `q=$1; shift
+psql -X -q -v ON_ERROR_STOP=1 -c "COPY ($q) TO STDOUT"
+dir=$(psql -X -q -A -t -c "SHOW data_directory")
+if free=$(df -Pk "$dir" 2>&1); then
+  printf 'free\t%s\n' "$(printf '%s\n' "$free" | awk 'NR==2 {print $4}')"
+else
+  printf 'free-error\t%s\n' "$(printf '%s' "$free" | tr '\t\n' '  ')"
+fi
+`
+
+// relationsScript lists the relations (relationsQuery, in $1) of each
+// database named after it, every row led by its database's name.
+const relationsScript = credentialPrelude + `q=$1; shift
+for db in "$@"; do psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "COPY (SELECT current_database(), r.* FROM ($q) r) TO STDOUT"; done
+`
+
+// relationsQuery lists a database's tables (plain ones, whose rows COPY
+// dumps, and partitioned ones, which pg_dump lists as tables with no rows
+// of their own) and views (materialized ones too), sorted by name.
+var relationsQuery = `SELECT n.nspname || '.' || c.relname, c.relkind IN ('v', 'm') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ` + userSchemas + ` AND ` + fmt.Sprintf(notInExtension, "c.oid") + ` ORDER BY 1`
+
+// Survey is what a restore reads of the server before it renames
+// databases aside (see SurveyAside).
+type Survey struct {
+	// Sizes has the databases asked for that the server has.
+	Sizes map[string]int64
+	// Relations lists each of them (see Relations).
+	Relations map[string][]Relation
+	// Free is the free space of the data directory's filesystem; FreeErr
+	// says why it could not be measured.
+	Free    int64
+	FreeErr error
+}
+
+// SurveyAside reads, in two execs, what renaming the databases of dbs
+// aside needs: which the server has, their sizes and relations, and the
+// free space of the data directory. A database a killed rename left
+// closed is opened first (see ReopenInterrupted): it is still the
+// database as it was, to be read and kept.
+func (s *Server) SurveyAside(ctx context.Context, dbs []string) (*Survey, error) {
+	sv := &Survey{Sizes: map[string]int64{}, Relations: map[string][]Relation{}}
+	if len(dbs) == 0 {
+		return sv, nil
+	}
+	q := "SELECT 'size', datname, pg_database_size(oid)::text FROM pg_database WHERE datname IN (" + SQLList(dbs) + ")" +
+		" UNION ALL SELECT 'closed', datname, '' FROM pg_database WHERE NOT datallowconn AND datname IN (" + SQLList(dbs) + ") AND starts_with(coalesce(shobj_description(oid, 'pg_database'), ''), " + QuoteString(asideCommentPrefix) + ")"
+	out, err := s.output(ctx, "inspecting the databases", 1<<20, surveyScript, "dr-survey", q)
+	if err != nil {
+		return nil, err
+	}
+	var closed, have []string
+	sawFree := false
+	for _, r := range copyRows(out) {
+		switch {
+		case len(r) == 3 && r[0] == "size":
+			n, err := atoi64(r[2])
+			if err != nil {
+				return nil, fmt.Errorf("measuring database %s: reading %q: %w", r[1], r[2], err)
+			}
+			sv.Sizes[r[1]] = n
+			have = append(have, r[1])
+		case len(r) == 3 && r[0] == "closed":
+			closed = append(closed, r[1])
+		case len(r) == 2 && r[0] == "free":
+			sawFree = true
+			kib, err := atoi64(r[1])
+			if err != nil {
+				sv.FreeErr = fmt.Errorf("measuring the free space of the data directory: df said %q", r[1])
+			} else {
+				sv.Free = kib * 1024
+			}
+		case len(r) == 2 && r[0] == "free-error":
+			sawFree = true
+			sv.FreeErr = fmt.Errorf("measuring the free space of the data directory: %s", strings.TrimSpace(r[1]))
+		}
+	}
+	if !sawFree {
+		sv.FreeErr = errors.New("measuring the free space of the data directory: df said nothing")
+	}
+	if len(closed) > 0 {
+		if err := s.reopen(ctx, closed); err != nil {
+			return nil, err
+		}
+	}
+	if len(have) == 0 {
+		return sv, nil
+	}
+	out, err = s.output(ctx, "listing the tables", 64<<20, relationsScript, "dr-relations", append([]string{relationsQuery}, have...)...)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range copyRows(out) {
+		if len(r) == 3 {
+			sv.Relations[r[0]] = append(sv.Relations[r[0]], Relation{Name: r[1], View: r[2] == "t"})
+		}
+	}
+	return sv, nil
 }

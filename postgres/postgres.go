@@ -69,11 +69,6 @@ for db in "$@"; do pg_dump --create --quote-all-identifiers "$db"; done
 const safetyDumpScript = credentialPrelude + `for db in "$@"; do pg_dump --clean --if-exists --create --quote-all-identifiers "$db"; done
 `
 
-// freeScript prints the free KiB of the filesystem holding the directory
-// "$1" (the server's data directory), as df sees it inside the container:
-// KiB as df says them, since an awk multiplying them may print a float.
-const freeScript = `df -Pk "$1" | awk 'NR==2 {print $4}'`
-
 // DumpTrailer ends every database's part of a complete pg_dump output.
 const DumpTrailer = "-- PostgreSQL database dump complete"
 
@@ -310,28 +305,6 @@ func (s *Server) SafetyDump(ctx context.Context, dbs []string, w io.Writer) erro
 		return explainStopped(res.Err("dumping the database"), "dump")
 	}
 	return nil
-}
-
-// DataDirFree returns the free bytes on the filesystem of the server's
-// data directory, measured inside the container: what the server can
-// still write.
-func (s *Server) DataDirFree(ctx context.Context) (int64, error) {
-	dir, err := s.Setting(ctx, "data_directory")
-	if err != nil {
-		return 0, fmt.Errorf("reading the server's data directory: %w", err)
-	}
-	if dir == "" {
-		return 0, errors.New("reading the server's data directory: the server did not say")
-	}
-	out, err := s.output(ctx, "measuring the free space of the data directory", 4<<10, freeScript, "dr-df", dir)
-	if err != nil {
-		return 0, err
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("measuring the free space of the data directory: df said %q", strings.TrimSpace(out))
-	}
-	return n * 1024, nil
 }
 
 // Import runs the dump read from r through psql, which stops at the first

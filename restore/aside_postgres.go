@@ -53,35 +53,24 @@ func (p pgServer) inspectAside(ctx context.Context, dbs []string, dumpSize int64
 			return prep, nil
 		}
 	}
-	// A run killed inside a rename left the database closed under its
-	// own name: it is still the database as it was, to be read and kept.
-	if _, err := p.srv.ReopenInterrupted(ctx, dbs); err != nil {
-		return nil, err
-	}
-	sizes, err := p.srv.DatabaseSizes(ctx, dbs)
+	sv, err := p.srv.SurveyAside(ctx, dbs)
 	if err != nil {
 		return nil, err
 	}
 	var current int64
 	for _, db := range dbs {
-		size, existed := sizes[db]
+		size, existed := sv.Sizes[db]
 		d := asideDatabase{Name: db, Existed: existed, Bytes: size}
-		if existed {
-			rels, err := p.srv.Relations(ctx, db)
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range rels {
-				if !r.View {
-					d.Tables = append(d.Tables, r.Name)
-				}
+		for _, r := range sv.Relations[db] {
+			if !r.View {
+				d.Tables = append(d.Tables, r.Name)
 			}
 		}
 		current += size
 		prep.Databases = append(prep.Databases, d)
 	}
 	prep.Need = max(dumpSize, current) + max(dumpSize, current)/10 + asideHeadroom
-	prep.Free, prep.FreeErr = p.srv.DataDirFree(ctx)
+	prep.Free, prep.FreeErr = sv.Free, sv.FreeErr
 	return prep, nil
 }
 
@@ -90,15 +79,16 @@ func (p pgServer) moveAside(ctx context.Context, prep *asidePrep, stamp, backup 
 	// The lock keeps other runs out, but a database of that name could be
 	// left from a run in the same second: never touch one this run did
 	// not make.
-	for _, d := range prep.Databases {
-		name := pgAsideName(d.Name, stamp)
-		exists, err := p.srv.DatabaseExists(ctx, name)
-		if err != nil {
-			return nil, &asideMoveError{Err: err, Clean: true}
-		}
-		if exists {
-			return nil, &asideMoveError{Err: fmt.Errorf("aside database %s exists already", name), Clean: true}
-		}
+	names := make([]string, len(prep.Databases))
+	for i, d := range prep.Databases {
+		names[i] = pgAsideName(d.Name, stamp)
+	}
+	taken, err := p.srv.ExistingDatabases(ctx, names)
+	if err != nil {
+		return nil, &asideMoveError{Err: err, Clean: true}
+	}
+	if len(taken) > 0 {
+		return nil, &asideMoveError{Err: fmt.Errorf("aside database %s exists already", taken[0]), Clean: true}
 	}
 	for _, d := range prep.Databases {
 		s := AsideSchema{Schema: pgAsideName(d.Name, stamp), Origin: d.Name, Stamp: stamp, Backup: backup, Existed: d.Existed,
@@ -387,14 +377,11 @@ func ComparePostgresRows(ctx context.Context, srv *postgres.Server, db *archive.
 		checked++
 	}
 	counts := map[string]int64{}
-	for _, name := range order {
-		exists, err := srv.DatabaseExists(ctx, name)
-		if err != nil {
-			return nil, 0, err
-		}
-		if !exists {
-			continue
-		}
+	have, err := srv.ExistingDatabases(ctx, order)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, name := range have {
 		c, err := srv.RowCounts(ctx, name, byDB[name])
 		if err != nil {
 			return nil, 0, err

@@ -46,6 +46,7 @@ type pgEngine struct {
 var (
 	pgStatement = regexp.MustCompile(`(?m)^(COMMENT ON DATABASE "([^"]+)" IS (NULL|'(.*)')|ALTER DATABASE "([^"]+)" RENAME TO "([^"]+)"|CREATE DATABASE "([^"]+)"|DROP DATABASE "([^"]+)");$`)
 	pgInList    = regexp.MustCompile(`'([^']+)'`)
+	pgFirstIn   = regexp.MustCompile(`datname IN \([^)]*\)`)
 )
 
 func newPGEngine(dbs map[string]*pgDB) *pgEngine {
@@ -63,11 +64,23 @@ func (f *pgEngine) Exec(_ context.Context, _ string, opts engine.ExecOptions) (*
 		for _, r := range rows {
 			fmt.Fprintln(opts.Stdout, strings.Join(r, "\t"))
 		}
-	case "dr-df":
-		if f.freeKiB == "" {
-			return fail("df: not found")
+	case "dr-survey":
+		for _, m := range pgInList.FindAllStringSubmatch(pgFirstIn.FindString(opts.Cmd[4]), -1) {
+			if d := f.dbs[m[1]]; d != nil {
+				fmt.Fprintf(opts.Stdout, "size\t%s\t%d\n", m[1], d.size)
+			}
 		}
-		fmt.Fprintln(opts.Stdout, f.freeKiB)
+		if f.freeKiB == "" {
+			fmt.Fprintln(opts.Stdout, "free-error\tdf: not found")
+		} else {
+			fmt.Fprintf(opts.Stdout, "free\t%s\n", f.freeKiB)
+		}
+	case "dr-relations":
+		for _, db := range opts.Cmd[5:] {
+			for _, t := range f.dbs[db].tables {
+				fmt.Fprintf(opts.Stdout, "%s\t%s\tf\n", db, t)
+			}
+		}
 	case "dr-exec":
 		b, _ := io.ReadAll(opts.Stdin)
 		sql := string(b)
@@ -111,12 +124,13 @@ func (f *pgEngine) names() []string {
 func (f *pgEngine) answer(db, sql string) ([][]string, error) {
 	var rows [][]string
 	switch {
-	case strings.HasPrefix(sql, "SELECT datname, pg_database_size(oid) FROM pg_database WHERE datname IN"):
+	case strings.HasPrefix(sql, "SELECT datname FROM pg_database WHERE datname IN ("):
 		for _, m := range pgInList.FindAllStringSubmatch(sql, -1) {
-			if d := f.dbs[m[1]]; d != nil {
-				rows = append(rows, []string{m[1], fmt.Sprint(d.size)})
+			if f.dbs[m[1]] != nil {
+				rows = append(rows, []string{m[1]})
 			}
 		}
+		slices.SortFunc(rows, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
 	case strings.HasPrefix(sql, "SELECT 1 FROM pg_database WHERE datname = "):
 		if f.dbs[pgInList.FindStringSubmatch(sql)[1]] != nil {
 			rows = append(rows, []string{"1"})
@@ -139,9 +153,7 @@ func (f *pgEngine) answer(db, sql string) ([][]string, error) {
 		}
 	case strings.HasPrefix(sql, "SELECT count(*) FROM pg_class"):
 		rows = append(rows, []string{fmt.Sprint(len(f.dbs[db].tables))})
-	case strings.HasPrefix(sql, "SELECT current_setting('data_directory')"):
-		rows = append(rows, []string{"/var/lib/postgresql/data"})
-	case strings.Contains(sql, "count(*) FROM ONLY"):
+	case strings.Contains(sql, "count(*) FROM ONLY"), strings.Contains(sql, "count(*) AS n FROM ONLY"):
 		for line := range strings.SplitSeq(f.rows[db], "\n") {
 			if line != "" {
 				rows = append(rows, strings.Split(line, "\t"))

@@ -69,15 +69,12 @@ func (s *Stack) PSQL(t testing.TB, db, query string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", "exec", "-i", s.ContainerID(t, PGService), "sh", "-c",
-		`exec psql -X -q -v ON_ERROR_STOP=1 -A -t -F "$(printf '\t')" -U "$POSTGRES_USER" -d "$1"`, "psql", db)
-	cmd.Stdin = strings.NewReader(query)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("running SQL %q on %s: %v: %s", shorten(query), db, err, strings.TrimSpace(stderr.String()))
+	out, err := s.run(ctx, s.ContainerID(t, PGService), []string{"sh", "-c",
+		`exec psql -X -q -v ON_ERROR_STOP=1 -A -t -F "$(printf '\t')" -U "$POSTGRES_USER" -d "$1"`, "psql", db}, strings.NewReader(query))
+	if err != nil {
+		t.Fatalf("running SQL %q on %s: %v", shorten(query), db, err)
 	}
-	return strings.TrimRight(stdout.String(), "\n")
+	return strings.TrimRight(out, "\n")
 }
 
 // PGTables lists database db's plain tables as schema.name, sorted.

@@ -8,8 +8,8 @@
 package teststack
 
 import (
-	"bytes"
 	"context"
+	"io"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appwrite-dr/dr/engine"
 )
 
 // Service names in docker-compose.test.yml (and, with PGService for
@@ -127,6 +129,9 @@ type Stack struct {
 	ownsDir bool
 	// Engine is MariaDB or PostgreSQL.
 	Engine string
+	// api reaches the containers through the engine's API: a docker
+	// command costs a process start, and the tests make thousands.
+	api *engine.Client
 }
 
 // Database is the compose service of the stack's database: DBService or
@@ -176,21 +181,25 @@ func Up(t testing.TB, opts Options) *Stack {
 // database has its seed and the volumes theirs. On a failed wait it
 // returns the stack too, so the caller can remove it.
 func start(ctx context.Context, opts Options, dir string) (*Stack, error) {
-	engine := opts.Engine
-	if engine == "" {
-		engine = MariaDB
+	kind := opts.Engine
+	if kind == "" {
+		kind = MariaDB
 	}
-	if engine == PostgreSQL {
+	if kind == PostgreSQL {
 		if _, err := ensurePostgresImage(ctx); err != nil {
 			return nil, err
 		}
 	} else if err := ensureImage(ctx); err != nil {
 		return nil, err
 	}
-	if err := writeStackDir(dir, engine); err != nil {
+	if err := writeStackDir(dir, kind); err != nil {
 		return nil, err
 	}
-	s := &Stack{Project: projectName(opts.Name), Dir: dir, Engine: engine}
+	api, err := engine.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Project: projectName(opts.Name), Dir: dir, Engine: kind, api: api}
 	args := append([]string{"up", "-d", "--no-color"}, opts.Services...)
 	if _, err := s.compose(ctx, args...); err != nil {
 		return s, err
@@ -205,6 +214,7 @@ func start(ctx context.Context, opts Options, dir string) (*Stack, error) {
 // Down removes the stack's containers, networks and volumes.
 func (s *Stack) Down(ctx context.Context) error {
 	_, err := s.compose(ctx, "down", "-v", "--remove-orphans", "--timeout", "5")
+	s.api.Close()
 	if s.ownsDir {
 		if rmErr := os.RemoveAll(s.Dir); rmErr != nil && err == nil {
 			err = fmt.Errorf("removing stack directory: %w", rmErr)
@@ -352,14 +362,13 @@ func (s *Stack) waitExec(ctx context.Context, service string, cmd []string) erro
 		if err != nil {
 			return err
 		}
-		out, err := exec.CommandContext(ctx, "docker", append([]string{"exec", id}, cmd...)...).CombinedOutput()
+		out, err := s.run(ctx, id, cmd, nil)
 		if err == nil {
 			return nil
 		}
-		last = strings.TrimSpace(string(out))
-		state, _ := exec.CommandContext(ctx, "docker", "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id).Output()
-		if st := strings.Fields(string(state)); len(st) == 2 && st[0] != "running" {
-			return fmt.Errorf("service %s stopped (state %s, exit code %s) before it was ready", service, st[0], st[1])
+		last = strings.TrimSpace(out + " " + err.Error())
+		if st, err := s.api.ContainerState(ctx, id); err == nil && !st.Running {
+			return fmt.Errorf("service %s stopped (state %s, exit code %d) before it was ready", service, st.Status, st.ExitCode)
 		}
 		select {
 		case <-ctx.Done():
@@ -383,17 +392,28 @@ func (s *Stack) ContainerID(t testing.TB, service string) string {
 }
 
 func (s *Stack) containerID(ctx context.Context, service string) (string, error) {
-	out, err := exec.CommandContext(ctx, "docker", "ps", "-aq", "--no-trunc",
-		"--filter", "label=com.docker.compose.project="+s.Project,
-		"--filter", "label=com.docker.compose.service="+service).Output()
+	stack, err := s.api.FindStack(ctx, s.Project, "")
 	if err != nil {
 		return "", fmt.Errorf("listing containers of service %s: %w", service, err)
 	}
-	ids := strings.Fields(string(out))
-	if len(ids) == 0 {
-		return "", fmt.Errorf("project %s has no container for service %s", s.Project, service)
+	// Newest first, as the engine lists them.
+	for _, c := range stack.Containers {
+		if c.Service == service {
+			return c.ID, nil
+		}
 	}
-	return ids[0], nil
+	return "", fmt.Errorf("project %s has no container for service %s", s.Project, service)
+}
+
+// run runs cmd in a container, with stdin when set, and returns its
+// output; a non-zero exit is an error that holds the end of its errors.
+func (s *Stack) run(ctx context.Context, containerID string, cmd []string, stdin io.Reader) (string, error) {
+	var out strings.Builder
+	res, err := s.api.Exec(ctx, containerID, engine.ExecOptions{Cmd: cmd, Stdin: stdin, Stdout: &out})
+	if err != nil {
+		return out.String(), err
+	}
+	return out.String(), res.Err(cmd[0])
 }
 
 // SQL runs queries as root inside the database container and returns the
@@ -411,15 +431,12 @@ func (s *Stack) SQL(t testing.TB, query string) string {
 func (s *Stack) sql(containerID, query string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", "exec", "-i", containerID, "sh", "-c",
-		`MYSQL_PWD="${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}" exec mariadb -uroot --default-character-set=utf8mb4 -N -B`)
-	cmd.Stdin = strings.NewReader(query)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("running SQL %q: %v: %s", shorten(query), err, strings.TrimSpace(stderr.String()))
+	out, err := s.run(ctx, containerID, []string{"sh", "-c",
+		`MYSQL_PWD="${MARIADB_ROOT_PASSWORD:-$MYSQL_ROOT_PASSWORD}" exec mariadb -uroot --default-character-set=utf8mb4 -N -B`}, strings.NewReader(query))
+	if err != nil {
+		return "", fmt.Errorf("running SQL %q: %w", shorten(query), err)
 	}
-	return strings.TrimRight(stdout.String(), "\n"), nil
+	return strings.TrimRight(out, "\n"), nil
 }
 
 func shorten(s string) string {
@@ -569,11 +586,13 @@ func (s *Stack) VolumeTrees(t testing.TB, volumes ...string) map[string]map[stri
 // Exec runs a shell script in a service's container as root.
 func (s *Stack) Exec(t testing.TB, service, script string) string {
 	t.Helper()
-	out, err := exec.Command("docker", "exec", s.ContainerID(t, service), "sh", "-c", script).CombinedOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := s.run(ctx, s.ContainerID(t, service), []string{"sh", "-c", script}, nil)
 	if err != nil {
 		t.Fatalf("running %q in %s: %v: %s", shorten(script), service, err, out)
 	}
-	return string(out)
+	return out
 }
 
 // MountExtraVolume adds, for one test, a container that the engine counts
