@@ -9,10 +9,10 @@ package teststack
 
 import (
 	"context"
-	"io"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
