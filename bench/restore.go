@@ -59,7 +59,11 @@ func runRestoreBench(ctx context.Context, opts restoreBenchOptions) error {
 
 	w := os.Stdout
 	fmt.Fprintf(w, "\nRestore of an Appwrite-shaped database, the whole `dr restore --latest --only db` against the plain import of the same dump, alternating, median of %d runs each, %d cores, load average %s at the start and %s at the end:\n\n", opts.runs, numCPU(), load0, load1)
-	fmt.Fprintln(w, "| size | dump (zstd) | plain import: zstd -dc dump \\| docker exec -i … mariadb | dr restore --only db | × plain | dr CPU | dr peak RSS | dr's safety net |")
+	client := "mariadb"
+	if opts.postgres {
+		client = "psql"
+	}
+	fmt.Fprintf(w, "| size | dump (zstd) | plain import: zstd -dc dump \\| docker exec -i … %s | dr restore --only db | × plain | dr CPU | dr peak RSS | dr's safety net |\n", client)
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range results {
 		p, d := medianBy(r.plain, func(x restoreRun) time.Duration { return x.wall }), medianBy(r.dr, func(x restoreRun) time.Duration { return x.wall })

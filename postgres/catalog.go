@@ -283,12 +283,25 @@ func (s *Server) PutBack(ctx context.Context, aside, db string) error {
 // DropDatabase drops database db, ending its sessions first; a database
 // that is not there is not an error.
 func (s *Server) DropDatabase(ctx context.Context, db string) error {
-	exists, err := s.DatabaseExists(ctx, db)
-	if err != nil || !exists {
-		return err
+	return s.DropDatabases(ctx, db)
+}
+
+// DropDatabases is DropDatabase of each of dbs, in one exec: psql asks
+// whether each is there (\gset) and drops it only then (\if), since DROP
+// DATABASE IF EXISTS would not spare the statements that end its sessions
+// first.
+func (s *Server) DropDatabases(ctx context.Context, dbs ...string) error {
+	if len(dbs) == 0 {
+		return nil
 	}
-	if err := s.ExecAutocommit(ctx, "postgres", closeSessions(db)+fmt.Sprintf("DROP DATABASE %s;\n", QuoteIdent(db))); err != nil {
-		return fmt.Errorf("dropping database %s: %w", db, err)
+	var b strings.Builder
+	for _, db := range dbs {
+		fmt.Fprintf(&b, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %s) AS dr_exists \\gset\n\\if :dr_exists\n", QuoteString(db))
+		b.WriteString(closeSessions(db))
+		fmt.Fprintf(&b, "DROP DATABASE %s;\n\\endif\n", QuoteIdent(db))
+	}
+	if err := s.ExecAutocommit(ctx, "postgres", b.String()); err != nil {
+		return fmt.Errorf("dropping database %s: %w", strings.Join(dbs, ", "), err)
 	}
 	return nil
 }

@@ -256,10 +256,8 @@ func (p pgServer) dropAside(ctx context.Context, names []string) error {
 			return fmt.Errorf("%s is not an aside database", n)
 		}
 	}
-	for _, n := range names {
-		if err := p.srv.DropDatabase(ctx, n); err != nil {
-			return fmt.Errorf("dropping aside databases: %w", err)
-		}
+	if err := p.srv.DropDatabases(ctx, names...); err != nil {
+		return fmt.Errorf("dropping aside databases: %w", err)
 	}
 	return nil
 }
@@ -327,9 +325,9 @@ func NewPostgresImport(srv *postgres.Server, db *archive.Database) *DumpImport {
 			if !postgres.IsStackDatabase(name) {
 				return fmt.Errorf("the backup names database %s, which dr does not replace", name)
 			}
-			if err := srv.DropDatabase(ctx, name); err != nil {
-				return fmt.Errorf("making room for the backup's database %s: %w", name, err)
-			}
+		}
+		if err := srv.DropDatabases(ctx, dbs...); err != nil {
+			return fmt.Errorf("making room for the backup's databases: %w", err)
 		}
 		if _, err := srv.CreateMissingRoles(ctx, roles); err != nil {
 			return err

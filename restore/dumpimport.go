@@ -14,9 +14,11 @@ import (
 // DumpImport feeds a backup's dump chunks, in the manifest's order, to one
 // streaming import into a server (or, with Connections above 1, to a
 // parallel one: see importParallel), each chunk only after the archive
-// reader checked its size and sha256 against the manifest. It is the one
-// import path of dr: a restore and a drill both stream through it, so a
-// drill proves what a restore would do.
+// reader checked its size and sha256 against the manifest. While one
+// chunk goes to the server the next is read and checked, so that reading
+// the archive costs the import no time but the first chunk's. It is the
+// one import path of dr: a restore and a drill both stream through it, so
+// a drill proves what a restore would do.
 type DumpImport struct {
 	srv    *mariadb.Server
 	chunks []archive.Chunk
@@ -42,8 +44,13 @@ type DumpImport struct {
 	withUsers bool
 	done      chan error
 	next      int
-	spool     *archive.ChunkSpool
-	finished  bool
+	// spool takes the chunk being read; spare is the other one, which
+	// the chunk before may still be feeding from.
+	spool, spare *archive.ChunkSpool
+	// feeding, when set, ends with the error of the chunk that goes to
+	// the import in the background.
+	feeding  chan error
+	finished bool
 }
 
 // NewDumpImport prepares the import of db's chunks into srv. Nothing
@@ -99,9 +106,13 @@ func (d *DumpImport) Chunk(ctx context.Context, item *archive.Item, ar *archive.
 		d.spool.Reset()
 		return fmt.Errorf("dump chunk %s was not imported: %w", c.Name, err)
 	}
+	if err := d.fed(); err != nil {
+		return err
+	}
 	if d.in == nil {
 		if d.BeforeFirst != nil {
 			if err := d.BeforeFirst(); err != nil {
+				d.spool.Reset()
 				return err
 			}
 		}
@@ -125,13 +136,45 @@ func (d *DumpImport) Chunk(ctx context.Context, item *archive.Item, ar *archive.
 			d.done <- err
 		}()
 	}
-	if _, err := d.spool.WriteTo(d.out); err != nil {
-		if ierr := d.wait(); ierr != nil {
-			return ierr
+	if d.spare == nil {
+		spare, err := archive.NewChunkSpool()
+		if err != nil {
+			d.spool.Reset()
+			return err
 		}
-		return fmt.Errorf("importing dump chunk %s: %w", c.Name, err)
+		d.spare = spare
 	}
+	feeding, spool, out := make(chan error, 1), d.spool, d.out
+	go func() {
+		if _, err := spool.WriteTo(out); err != nil {
+			spool.Reset()
+			feeding <- fmt.Errorf("importing dump chunk %s: %w", c.Name, err)
+			return
+		}
+		feeding <- nil
+	}()
+	d.feeding = feeding
+	d.spool, d.spare = d.spare, d.spool
 	return nil
+}
+
+// fed waits until the chunk going to the import in the background is all
+// written; when it could not be, the import's own error says why first.
+func (d *DumpImport) fed() error {
+	if d.feeding == nil {
+		return nil
+	}
+	err := <-d.feeding
+	d.feeding = nil
+	if err == nil {
+		return nil
+	}
+	// The import may still be waiting for the rest: end it first.
+	d.in.CloseWithError(err)
+	if ierr := d.wait(); ierr != nil {
+		return ierr
+	}
+	return err
 }
 
 func (d *DumpImport) wait() error {
@@ -155,6 +198,10 @@ func (d *DumpImport) Finish() error {
 	if d.next != len(d.chunks) {
 		return fmt.Errorf("the archive lacks dump chunk %s", d.chunks[d.next].Name)
 	}
+	if err := d.fed(); err != nil {
+		d.Abort(err)
+		return err
+	}
 	if d.grants != nil {
 		if err := d.grants.Close(); err != nil {
 			d.Abort(err)
@@ -173,15 +220,26 @@ func (d *DumpImport) Finish() error {
 // clean end of a partial dump, and waits for it.
 func (d *DumpImport) Abort(err error) {
 	if d.in != nil && !d.finished {
+		// The pipe's end fails the chunk being fed, if one is.
 		d.in.CloseWithError(err)
+		if d.feeding != nil {
+			<-d.feeding
+			d.feeding = nil
+		}
 		_ = d.wait()
 	}
 }
 
-// Close releases the chunk spool.
+// Close releases the chunk spools; an import still running is aborted
+// first, so that no chunk is fed from a released spool.
 func (d *DumpImport) Close() {
-	if d.spool != nil {
-		d.spool.Close()
-		d.spool = nil
+	if d.feeding != nil {
+		d.Abort(errors.New("the import was closed before it finished"))
 	}
+	for _, s := range []*archive.ChunkSpool{d.spool, d.spare} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	d.spool, d.spare = nil, nil
 }
