@@ -71,6 +71,26 @@ var incReads = []map[string]int64{
 	{"new3.bin": 70000, "copy3.bin": 100000, "hard.bin": 10000, "mode.bin": 20000},
 }
 
+// incVolumes are the volumes the incremental tests back up: the uploads
+// volume they change, and one they leave alone, which each backup after
+// the first must not read. The other volumes would only cost each restore
+// its helper containers.
+var incVolumes = []string{"appwrite-uploads", "appwrite-functions"}
+
+// incSetup is setup backing up incVolumes.
+func incSetup(t *testing.T, s *teststack.Stack) (*config.Config, []*storage.Destination) {
+	t.Helper()
+	cfg, dests := setup(t, s)
+	cfg.Stack.Volumes = incVolumes
+	return cfg, dests
+}
+
+// incTrees are the trees of incVolumes.
+func incTrees(t *testing.T, s *teststack.Stack) map[string]map[string]string {
+	t.Helper()
+	return s.VolumeTrees(t, incVolumes...)
+}
+
 // incNewContents are how many contents each backup after the first adds:
 // new2, same.bin and grow.txt changed; new3 and the rewritten hard.bin.
 var incNewContents = []int{-1, 3, 2}
@@ -108,7 +128,7 @@ func incrementalSeries(t *testing.T, s *teststack.Stack, eng *engine.Client, cfg
 	var steps []incStep
 	for i, script := range incScripts {
 		s.Exec(t, teststack.AppService, script)
-		trees := volumeTrees(t, s)
+		trees := incTrees(t, s)
 		var res *backup.Result
 		if f := backupN[i]; f != nil {
 			res = f()
@@ -220,7 +240,7 @@ func keys(m map[string]bool) []string {
 func TestIncrementalBackupsEachRestoreAsTheyWere(t *testing.T) {
 	s := stack.Get(t)
 	eng := teststack.Engine(t)
-	cfg, dests := setup(t, s)
+	cfg, dests := incSetup(t, s)
 	remote := cfg.Destinations[0].Remote
 	blobCounts := []int{}
 	var steps []incStep
@@ -295,7 +315,7 @@ func TestIncrementalBackupsEachRestoreAsTheyWere(t *testing.T) {
 			t.Fatalf("restoring backup %d (%s): %v", i+1, st.res.Name, err)
 		}
 		t.Logf("checking the volumes restored from backup %d", i+1)
-		assertTreesEqual(t, st.trees, volumeTrees(t, s))
+		assertTreesEqual(t, st.trees, incTrees(t, s))
 		if i > 0 {
 			// The tree compares contents: the hard link must come back
 			// as one inode, not two copies.
@@ -317,7 +337,7 @@ func mapKeys[V any](m map[string]V) map[string]bool {
 func TestIncrementalPruneOfTheFirstKeepsTheOthers(t *testing.T) {
 	s := stack.Get(t)
 	eng := teststack.Engine(t)
-	cfg, dests := setup(t, s)
+	cfg, dests := incSetup(t, s)
 	d := dests[0]
 	remote := cfg.Destinations[0].Remote
 	steps := incrementalSeries(t, s, eng, cfg, dests, nil)
@@ -374,14 +394,14 @@ func TestIncrementalPruneOfTheFirstKeepsTheOthers(t *testing.T) {
 		if _, err := restoreNow(t, eng, cfg, dests, Request{Name: name, Parts: []string{PartVolumes}}); err != nil {
 			t.Fatalf("restoring backup %d after the prune: %v", i+1, err)
 		}
-		assertTreesEqual(t, steps[i].trees, volumeTrees(t, s))
+		assertTreesEqual(t, steps[i].trees, incTrees(t, s))
 	}
 }
 
 func TestIncrementalDamagedBlobFailsExactlyTheBackupsThatNeedIt(t *testing.T) {
 	s := stack.Get(t)
 	eng := teststack.Engine(t)
-	cfg, dests := setup(t, s)
+	cfg, dests := incSetup(t, s)
 	steps := incrementalSeries(t, s, eng, cfg, dests, nil)
 	// gone-before-3.bin: held by the first two backups, deleted before
 	// the third.
@@ -410,21 +430,21 @@ func TestIncrementalDamagedBlobFailsExactlyTheBackupsThatNeedIt(t *testing.T) {
 	}
 	// A restore of an affected backup refuses before it writes anything;
 	// the unaffected one restores.
-	before := volumeTrees(t, s)
+	before := incTrees(t, s)
 	if _, err := restoreNow(t, eng, cfg, dests, Request{Name: steps[1].res.Name, Parts: []string{PartVolumes}}); err == nil || !strings.Contains(err.Error(), blob) {
 		t.Errorf("restoring backup 2 with its blob damaged: got %v, want it refused naming %s", err, blob)
 	}
-	assertTreesEqual(t, before, volumeTrees(t, s))
+	assertTreesEqual(t, before, incTrees(t, s))
 	if _, err := restoreNow(t, eng, cfg, dests, Request{Name: steps[2].res.Name, Parts: []string{PartVolumes}}); err != nil {
 		t.Fatalf("restoring backup 3: %v", err)
 	}
-	assertTreesEqual(t, steps[2].trees, volumeTrees(t, s))
+	assertTreesEqual(t, steps[2].trees, incTrees(t, s))
 }
 
 func TestIncrementalDestinationDownCatchesUp(t *testing.T) {
 	s := stack.Get(t)
 	eng := teststack.Engine(t)
-	cfg, _ := setup(t, s)
+	cfg, _ := incSetup(t, s)
 	cfg.Destinations = append(cfg.Destinations, config.Destination{Name: "second", Remote: t.TempDir(), Retention: config.DefaultRetention()})
 	dests, err := backup.OpenReachable(context.Background(), cfg, nil)
 	if err != nil {
@@ -481,11 +501,11 @@ func TestIncrementalDestinationDownCatchesUp(t *testing.T) {
 	if _, err := restoreNow(t, eng, cfg, only, Request{Name: steps[0].res.Name, Parts: []string{PartVolumes}}); err != nil {
 		t.Fatalf("restoring backup 1 from the second destination: %v", err)
 	}
-	assertTreesEqual(t, steps[0].trees, volumeTrees(t, s))
+	assertTreesEqual(t, steps[0].trees, incTrees(t, s))
 	if _, err := restoreNow(t, eng, cfg, only, Request{Name: last.Name, Parts: []string{PartVolumes}}); err != nil {
 		t.Fatalf("restoring backup 3 from the second destination: %v", err)
 	}
-	assertTreesEqual(t, steps[2].trees, volumeTrees(t, s))
+	assertTreesEqual(t, steps[2].trees, incTrees(t, s))
 }
 
 func res2names(r *backup.Result) []string {
