@@ -15,9 +15,10 @@ const spoolBlock = 1 << 20
 // before the database sees a byte of it), so a chunk must be whole before
 // it is written, and SQL text held raw would cost the full chunk size in
 // memory (64 MiB by default). Held as blocks compressed with S2 (Snappy's
-// faster successor, in the zstd module) it costs about a fifth of that:
-// zstd's fastest level held a little less for four times the CPU, which a
-// restore spends while the server imports (BenchmarkChunkSpool).
+// faster successor, in the same klauspost/compress module as zstd) it
+// costs about a third of that: zstd's fastest level held a fifth for
+// twice the CPU, which a restore spends while the server imports
+// (BenchmarkChunkSpool).
 type ChunkSpool struct {
 	blocks  [][]byte // compressed, in order
 	free    [][]byte // buffers of blocks written out, for the next chunk
@@ -28,8 +29,8 @@ type ChunkSpool struct {
 }
 
 // NewChunkSpool makes an empty spool; Close releases it.
-func NewChunkSpool() (*ChunkSpool, error) {
-	return &ChunkSpool{staging: make([]byte, 0, spoolBlock)}, nil
+func NewChunkSpool() *ChunkSpool {
+	return &ChunkSpool{staging: make([]byte, 0, spoolBlock)}
 }
 
 // Write adds bytes to the chunk.
@@ -69,15 +70,6 @@ func (s *ChunkSpool) hold() {
 	}
 	copy(b, enc)
 	s.blocks = append(s.blocks, b)
-}
-
-// held is the bytes the spool holds for its chunk.
-func (s *ChunkSpool) held() int {
-	n := len(s.staging)
-	for _, b := range s.blocks {
-		n += len(b)
-	}
-	return n
 }
 
 // Size is the raw bytes held.

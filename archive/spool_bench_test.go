@@ -2,11 +2,7 @@ package archive
 
 import (
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/appwrite-dr/dr/internal/sakila"
 )
 
 // BenchmarkChunkSpool holds a 64 MiB chunk of a dump in a spool and
@@ -16,22 +12,12 @@ import (
 //
 //	go test -run X -bench ChunkSpool ./archive
 func BenchmarkChunkSpool(b *testing.B) {
-	path := os.Getenv("DR_BENCH_DUMP")
-	if path == "" {
-		path = filepath.Join(sakila.Dir(), "sakila-data.sql")
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		b.Skipf("no dump to hold (set DR_BENCH_DUMP): %v", err)
-	}
+	_, data := benchDump(b)
 	chunk := make([]byte, 0, DefaultChunkSize)
 	for len(chunk) < DefaultChunkSize {
 		chunk = append(chunk, data[:min(len(data), DefaultChunkSize-len(chunk))]...)
 	}
-	s, err := NewChunkSpool()
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := NewChunkSpool()
 	defer s.Close()
 	b.SetBytes(int64(len(chunk)))
 	var held int
@@ -45,4 +31,13 @@ func BenchmarkChunkSpool(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(held)/float64(len(chunk)), "held/raw")
+}
+
+// held is the bytes the spool holds for its chunk.
+func (s *ChunkSpool) held() int {
+	n := len(s.staging)
+	for _, b := range s.blocks {
+		n += len(b)
+	}
+	return n
 }

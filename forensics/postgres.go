@@ -87,7 +87,7 @@ func (p postgresLive) read(ctx context.Context, s *Snapshot, wanted []string) er
 				tables = append(tables, r.Name)
 			}
 		}
-		counts, err := p.srv.CountRows(ctx, db, tables)
+		counts, err := p.srv.RowCounts(ctx, db, tables)
 		if err != nil {
 			return fmt.Errorf("counting the live rows: %w", err)
 		}

@@ -55,7 +55,7 @@ func QualifiedIdent(qualified string) string {
 }
 
 // tableSet is the set of database db's tables (not its views), by
-// schema.name: what RowCounts and Checksums may ask about.
+// schema.name: what Checksums may ask about.
 func (s *Server) tableSet(ctx context.Context, db string) (map[string]bool, error) {
 	rels, err := s.Relations(ctx, db)
 	if err != nil {
@@ -90,49 +90,22 @@ func (s *Server) RowCounts(ctx context.Context, db string, tables []string) (map
 		q := `SELECT t.name, (xpath('/row/n/text()', query_to_xml('SELECT count(*) AS n FROM ONLY ' || t.ident, false, true, '')))[1]::text` +
 			` FROM unnest(ARRAY[` + strings.Join(names, ", ") + `], ARRAY[` + strings.Join(idents, ", ") + `]) AS t(name, ident)` +
 			` JOIN pg_class c ON c.oid = to_regclass(t.ident) WHERE c.relkind IN ('r', 'p')`
-		if err := s.countInto(ctx, db, q, counts); err != nil {
-			return nil, err
-		}
-	}
-	return counts, nil
-}
-
-// CountRows is RowCounts of tables the caller has just listed (see
-// Relations), without listing them again.
-func (s *Server) CountRows(ctx context.Context, db string, tables []string) (map[string]int64, error) {
-	counts := make(map[string]int64, len(tables))
-	const batch = 200
-	for len(tables) > 0 {
-		part := tables[:min(batch, len(tables))]
-		tables = tables[len(part):]
-		selects := make([]string, len(part))
-		for i, t := range part {
-			selects[i] = fmt.Sprintf("SELECT %s, count(*) FROM ONLY %s", QuoteString(t), QualifiedIdent(t))
-		}
-		if err := s.countInto(ctx, db, strings.Join(selects, " UNION ALL "), counts); err != nil {
-			return nil, err
-		}
-	}
-	return counts, nil
-}
-
-// countInto runs a query of (table, count) rows on database db into counts.
-func (s *Server) countInto(ctx context.Context, db, q string, counts map[string]int64) error {
-	rows, err := s.Query(ctx, db, q)
-	if err != nil {
-		return fmt.Errorf("counting the rows of %s: %w", db, err)
-	}
-	for _, r := range rows {
-		if len(r) != 2 {
-			continue
-		}
-		n, err := atoi64(r[1])
+		rows, err := s.Query(ctx, db, q)
 		if err != nil {
-			return fmt.Errorf("counting the rows of %s: reading %q: %w", db, r[1], err)
+			return nil, fmt.Errorf("counting the rows of %s: %w", db, err)
 		}
-		counts[r[0]] = n
+		for _, r := range rows {
+			if len(r) != 2 {
+				continue
+			}
+			n, err := atoi64(r[1])
+			if err != nil {
+				return nil, fmt.Errorf("counting the rows of %s: reading %q: %w", db, r[1], err)
+			}
+			counts[r[0]] = n
+		}
 	}
-	return nil
+	return counts, nil
 }
 
 // Object is a function, procedure or trigger of one database, named
@@ -349,10 +322,7 @@ func (s *Server) MarkAbsent(ctx context.Context, db, aside string, meta AsideMet
 // have before it (see MarkAbsent): it drops database db, when it exists,
 // then the marker aside.
 func (s *Server) DropAbsent(ctx context.Context, aside, db string) error {
-	if err := s.DropDatabase(ctx, db); err != nil {
-		return err
-	}
-	return s.DropDatabase(ctx, aside)
+	return s.DropDatabases(ctx, db, aside)
 }
 
 // TableCount is how many plain tables database db holds.
@@ -376,7 +346,7 @@ func (s *Server) ReopenInterrupted(ctx context.Context, dbs []string) ([]string,
 	if len(dbs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.Query(ctx, "postgres", "SELECT datname FROM pg_database WHERE NOT datallowconn AND datname IN ("+SQLList(dbs)+") AND starts_with(coalesce(shobj_description(oid, 'pg_database'), ''), "+QuoteString(asideCommentPrefix)+")")
+	rows, err := s.Query(ctx, "postgres", "SELECT datname FROM pg_database WHERE "+closedByDr(dbs))
 	if err != nil {
 		return nil, fmt.Errorf("looking for databases an interrupted restore left closed: %w", err)
 	}
@@ -388,6 +358,13 @@ func (s *Server) ReopenInterrupted(ctx context.Context, dbs []string) ([]string,
 		return nil, err
 	}
 	return names, nil
+}
+
+// closedByDr is the condition on pg_database of the databases of dbs that
+// a killed MoveAside or PutBack left closed: no connections allowed, and
+// dr's comment on them.
+func closedByDr(dbs []string) string {
+	return "NOT datallowconn AND datname IN (" + SQLList(dbs) + ") AND starts_with(coalesce(shobj_description(oid, 'pg_database'), ''), " + QuoteString(asideCommentPrefix) + ")"
 }
 
 // reopen lets connections into the databases of names again.
@@ -407,9 +384,8 @@ func (s *Server) reopen(ctx context.Context, names []string) error {
 // its arguments the server has, whether a killed rename left it closed
 // (ALLOW_CONNECTIONS false, dr's comment on it), and the free KiB of the
 // data directory's filesystem (a "free-error" line with df's complaint
-// when it cannot tell). $1 is the query, the databases follow.
-const surveyScript = credentialPrelude + `q=$1; shift
-psql -X -q -v ON_ERROR_STOP=1 -c "COPY ($q) TO STDOUT"
+// when it cannot tell). $1 is the query that reads the databases.
+const surveyScript = credentialPrelude + `psql -X -q -v ON_ERROR_STOP=1 -c "COPY ($1) TO STDOUT"
 dir=$(psql -X -q -A -t -c "SHOW data_directory")
 if free=$(df -Pk "$dir" 2>&1); then
   printf 'free\t%s\n' "$(printf '%s\n' "$free" | awk 'NR==2 {print $4}')"
@@ -453,7 +429,7 @@ func (s *Server) SurveyAside(ctx context.Context, dbs []string) (*Survey, error)
 		return sv, nil
 	}
 	q := "SELECT 'size', datname, pg_database_size(oid)::text FROM pg_database WHERE datname IN (" + SQLList(dbs) + ")" +
-		" UNION ALL SELECT 'closed', datname, '' FROM pg_database WHERE NOT datallowconn AND datname IN (" + SQLList(dbs) + ") AND starts_with(coalesce(shobj_description(oid, 'pg_database'), ''), " + QuoteString(asideCommentPrefix) + ")"
+		" UNION ALL SELECT 'closed', datname, '' FROM pg_database WHERE " + closedByDr(dbs)
 	out, err := s.output(ctx, "inspecting the databases", 1<<20, surveyScript, "dr-survey", q)
 	if err != nil {
 		return nil, err

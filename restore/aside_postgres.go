@@ -90,8 +90,8 @@ func (p pgServer) moveAside(ctx context.Context, prep *asidePrep, stamp, backup 
 	if len(taken) > 0 {
 		return nil, &asideMoveError{Err: fmt.Errorf("aside database %s exists already", taken[0]), Clean: true}
 	}
-	for _, d := range prep.Databases {
-		s := AsideSchema{Schema: pgAsideName(d.Name, stamp), Origin: d.Name, Stamp: stamp, Backup: backup, Existed: d.Existed,
+	for i, d := range prep.Databases {
+		s := AsideSchema{Schema: names[i], Origin: d.Name, Stamp: stamp, Backup: backup, Existed: d.Existed,
 			Tables: len(d.Tables), Held: len(d.Tables), Bytes: d.Bytes, Complete: true}
 		meta := postgres.AsideMeta{Backup: backup, At: stamp}
 		var err error

@@ -96,11 +96,7 @@ func (d *DumpImport) Chunk(ctx context.Context, item *archive.Item, ar *archive.
 	c := d.chunks[d.next]
 	d.next++
 	if d.spool == nil {
-		spool, err := archive.NewChunkSpool()
-		if err != nil {
-			return err
-		}
-		d.spool = spool
+		d.spool, d.spare = archive.NewChunkSpool(), archive.NewChunkSpool()
 	}
 	if _, err := io.Copy(d.spool, ar); err != nil {
 		d.spool.Reset()
@@ -135,14 +131,6 @@ func (d *DumpImport) Chunk(ctx context.Context, item *archive.Item, ar *archive.
 			pr.CloseWithError(errOr(err, errors.New("the import ended before the dump did")))
 			d.done <- err
 		}()
-	}
-	if d.spare == nil {
-		spare, err := archive.NewChunkSpool()
-		if err != nil {
-			d.spool.Reset()
-			return err
-		}
-		d.spare = spare
 	}
 	feeding, spool, out := make(chan error, 1), d.spool, d.out
 	go func() {
