@@ -42,6 +42,8 @@ type Engine interface {
 	StopServices(ctx context.Context, stack *engine.Stack, services []string, timeout time.Duration) ([]string, error)
 	StartServices(ctx context.Context, stack *engine.Stack, services []string) error
 	RemoveLabelled(ctx context.Context, label string) (containers, volumes []string, err error)
+	NoteStart(ctx context.Context, containerID string) engine.ExecStart
+	StoppedSince(ctx context.Context, containerID string, start engine.ExecStart) *engine.ContainerStoppedError
 }
 
 // quiesceTimeout is how long a service stopped for the volume capture gets
@@ -289,9 +291,9 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 		Appwrite:  plan.appwrite,
 	}
 	if pgInfo != nil {
-		err = writePostgresArchive(ctx, aw, plan, pgInfo, cfg, manifest, &counters, log)
+		err = writePostgresArchive(ctx, aw, eng, plan, pgInfo, cfg, manifest, &counters, log)
 	} else {
-		err = writeArchive(ctx, aw, plan, info, cfg, manifest, &counters, log)
+		err = writeArchive(ctx, aw, eng, plan, info, cfg, manifest, &counters, log)
 	}
 	if err != nil {
 		upload.Abort(ctx)
@@ -404,7 +406,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, dests []*storage.D
 
 // writeArchive adds everything to the archive in the order of the format:
 // the stack's files, the database dump, then the volumes.
-func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info *mariadb.Info, cfg *config.Config, m *archive.Manifest, counters *progressCounters, log *slog.Logger) error {
+func writeArchive(ctx context.Context, aw *archive.Writer, eng Engine, plan *stackPlan, info *mariadb.Info, cfg *config.Config, m *archive.Manifest, counters *progressCounters, log *slog.Logger) error {
 	counters.phase.Store("files")
 	for _, f := range plan.files {
 		if err := addStackFile(aw, cfg.Stack.Dir, f); err != nil {
@@ -422,13 +424,10 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 	// trips add nothing to the backup's time.
 	users := make(chan []string, 1)
 	go func() { users <- recordUsers(ctx, plan.db, log) }()
-	dr, err := dumpInto(ctx, aw, dumpscan.New(), &counters.dump, func(w io.Writer) error { return plan.db.Dump(ctx, args, w) })
+	dr, err := dumpInto(ctx, aw, eng, plan.dbContainer.ID, dumpscan.New(), `"-- Dump completed"`, &counters.dump, func(w io.Writer) error { return plan.db.Dump(ctx, args, w) })
 	recorded := <-users
 	if err != nil {
 		return err
-	}
-	if !dr.Completed {
-		return errors.New("dumping the database: the dump ended without its completion trailer (\"-- Dump completed\"), so it was cut short; nothing was committed")
 	}
 	tables := dr.Tables
 	for i := range tables {
@@ -464,7 +463,8 @@ func writeArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info
 // dump entries, read by scan as it passes. The archive's pipeline returns
 // its own error to the writes once it failed (a destination failed, a
 // full disk), and that ends the dump.
-func dumpInto(ctx context.Context, aw *archive.Writer, scan archive.DumpScanner, n *atomic.Int64, dump func(io.Writer) error) (*archive.DumpResult, error) {
+func dumpInto(ctx context.Context, aw *archive.Writer, eng Engine, dbContainer string, scan archive.DumpScanner, trailer string, n *atomic.Int64, dump func(io.Writer) error) (*archive.DumpResult, error) {
+	start := eng.NoteStart(ctx, dbContainer)
 	dw, err := aw.StartDumpScanned(ctx, scan)
 	if err != nil {
 		return nil, fmt.Errorf("archiving the dump: %w", err)
@@ -482,6 +482,15 @@ func dumpInto(ctx context.Context, aw *archive.Writer, scan archive.DumpScanner,
 	dr, err := dw.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("archiving the dump: %w", err)
+	}
+	if !dr.Completed {
+		cut := fmt.Errorf("dumping the database: the dump ended without its completion trailer (%s), so it was cut short; nothing was committed", trailer)
+		// The engine can record exit code 0 for a client that the
+		// container's end killed; then the container is the cause to name.
+		if stopped := eng.StoppedSince(ctx, dbContainer, start); stopped != nil {
+			return nil, engine.ExplainStopped(fmt.Errorf("%w: %w", cut, stopped), "dump")
+		}
+		return nil, cut
 	}
 	return dr, nil
 }

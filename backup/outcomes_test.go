@@ -11,6 +11,7 @@ import (
 	"github.com/rclone/rclone/fs"
 
 	"github.com/appwrite-dr/dr/config"
+	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/remote"
 	"github.com/appwrite-dr/dr/remote/remotetest"
 	"github.com/appwrite-dr/dr/storage"
@@ -176,5 +177,44 @@ func TestBackupCommitsWhenPruneIsRefusedWithFakes(t *testing.T) {
 	}
 	if l, err := d.List(ctx); err != nil || len(l) != 2 {
 		t.Errorf("the destination lists %d backups (%v), want both: the old one could not be pruned", len(l), err)
+	}
+}
+
+// A dump cut short although its client exited 0 (what the engine can
+// report for a client the container's end killed) is never committed; the
+// error names the stopped container when the engine sees it stopped, and
+// says the dump was cut short either way.
+func TestCutDumpIsNeverCommittedWithFakes(t *testing.T) {
+	stopped := &engine.ContainerStoppedError{Container: "fake-mariadb-1", Status: "exited", ExitCode: 137}
+	for _, tc := range []struct {
+		name      string
+		stopped   *engine.ContainerStoppedError
+		wantInErr []string
+	}{
+		{"container still runs", nil, []string{"cut short", `"-- Dump completed"`}},
+		{"container stopped", stopped, []string{"cut short", "the container fake-mariadb-1 stopped", "during the dump", "docker logs fake-mariadb-1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := fakeConfig(t)
+			cfg.Destinations = []config.Destination{{Name: "mem", Remote: remotetest.Memory(t), Retention: config.DefaultRetention()}}
+			opened := storage.OpenAll(ctx, []remote.Options{{Name: "mem", Remote: cfg.Destinations[0].Remote, Timeout: time.Minute}})
+			_, err := Run(ctx, &fakeEngine{Project: "fake", Rows: 50, CutDump: true, StoppedUnder: tc.stopped}, cfg, opened.Healthy, Options{ToolVersion: "test"})
+			if err == nil {
+				t.Fatal("a cut dump was committed")
+			}
+			for _, want := range tc.wantInErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q: %v", want, err)
+				}
+			}
+			var got *engine.ContainerStoppedError
+			if errors.As(err, &got) != (tc.stopped != nil) {
+				t.Errorf("errors.As(*engine.ContainerStoppedError) = %v, want %v: %v", got != nil, tc.stopped != nil, err)
+			}
+			if l, err := opened.Healthy[0].ListAll(ctx); err != nil || len(l.Complete)+len(l.Leftovers) != 0 {
+				t.Errorf("the destination holds %+v (%v); want nothing", l, err)
+			}
+		})
 	}
 }

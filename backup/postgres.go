@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 
@@ -34,7 +33,7 @@ func postgresDumpOptions(cfg *config.Config) []string {
 // counts are read from the stream itself (COPY writes a row a line), and
 // an operator can read and import it by hand with psql. pg_restore -j
 // needs a seekable file, which a stream from the archive is not.
-func writePostgresArchive(ctx context.Context, aw *archive.Writer, plan *stackPlan, info *postgres.Info, cfg *config.Config, m *archive.Manifest, counters *progressCounters, log *slog.Logger) error {
+func writePostgresArchive(ctx context.Context, aw *archive.Writer, eng Engine, plan *stackPlan, info *postgres.Info, cfg *config.Config, m *archive.Manifest, counters *progressCounters, log *slog.Logger) error {
 	counters.phase.Store("files")
 	for _, f := range plan.files {
 		if err := addStackFile(aw, cfg.Stack.Dir, f); err != nil {
@@ -42,14 +41,11 @@ func writePostgresArchive(ctx context.Context, aw *archive.Writer, plan *stackPl
 		}
 	}
 	counters.phase.Store("dump")
-	dr, err := dumpInto(ctx, aw, pgscan.New(), &counters.dump, func(w io.Writer) error {
+	dr, err := dumpInto(ctx, aw, eng, plan.dbContainer.ID, pgscan.New(), `"-- PostgreSQL database dump complete"`, &counters.dump, func(w io.Writer) error {
 		return plan.pg.Dump(ctx, info.DumpArgs(cfg.Stack.Database.IncludeGrants), w)
 	})
 	if err != nil {
 		return err
-	}
-	if !dr.Completed {
-		return errors.New("dumping the database: the dump ended without its completion trailer (\"-- PostgreSQL database dump complete\"), so it was cut short; nothing was committed")
 	}
 	m.Database = &archive.Database{
 		Kind:          plan.kind,

@@ -102,7 +102,7 @@ func (c *Client) Exec(ctx context.Context, containerID string, opts ExecOptions)
 	if err != nil {
 		return nil, err
 	}
-	start := c.noteStart(ctx, containerID)
+	start := c.NoteStart(ctx, containerID)
 	created, err := c.api.ContainerExecCreate(ctx, containerID, container.ExecOptions{
 		Cmd:          opts.Cmd,
 		Env:          append(slices.Clip(opts.Env), tag),

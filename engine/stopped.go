@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -37,17 +38,17 @@ func (e *ContainerStoppedError) Error() string {
 	return fmt.Sprintf("the container %s stopped while the command ran (state now: %s, exit code %d)", e.Container, e.Status, e.ExitCode)
 }
 
-// execStart is what Exec notes about the container before a command, to
-// tell afterwards whether the container stopped under it.
-type execStart struct {
+// ExecStart is what is noted about a container before a command, to tell
+// afterwards whether the container stopped under it.
+type ExecStart struct {
 	name      string
 	startedAt string // State.StartedAt; "" when unknown
 }
 
-// noteStart reads the container's name and start time. It is best effort:
+// NoteStart reads the container's name and start time. It is best effort:
 // without them the check afterwards is only less precise.
-func (c *Client) noteStart(ctx context.Context, containerID string) execStart {
-	s := execStart{name: containerID}
+func (c *Client) NoteStart(ctx context.Context, containerID string) ExecStart {
+	s := ExecStart{name: containerID}
 	info, err := c.api.ContainerInspect(ctx, containerID)
 	if err != nil {
 		return s
@@ -70,7 +71,7 @@ const settleTime = 3 * time.Second
 // it still runs as before, or when that cannot be told. suspect (the
 // command was killed by a signal, or its stream broke) makes it wait up to
 // settleTime for the engine to catch up.
-func (c *Client) stoppedSince(ctx context.Context, containerID string, start execStart, suspect bool) *ContainerStoppedError {
+func (c *Client) stoppedSince(ctx context.Context, containerID string, start ExecStart, suspect bool) *ContainerStoppedError {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	deadline := time.Now().Add(settleTime)
@@ -95,9 +96,31 @@ func (c *Client) stoppedSince(ctx context.Context, containerID string, start exe
 	}
 }
 
+// StoppedSince looks again at the container of a command whose output
+// ended early although the command exited 0: when the container is killed
+// under it, the engine can record 0 for a command that died with it. It
+// waits up to settleTime for the engine to see the container's end, and is
+// nil when the container still runs as it did at start.
+func (c *Client) StoppedSince(ctx context.Context, containerID string, start ExecStart) *ContainerStoppedError {
+	return c.stoppedSince(ctx, containerID, start, true)
+}
+
+// ExplainStopped adds what to do to an error that holds a
+// *ContainerStoppedError, from a command during which the container
+// stopped: on its own, exit code 137 tells an operator nothing. Any other
+// error is returned as it is.
+func ExplainStopped(err error, during string) error {
+	var stopped *ContainerStoppedError
+	if !errors.As(err, &stopped) {
+		return err
+	}
+	return fmt.Errorf("%w. The container stopped (or was killed) during the %s: see why with docker logs %s (running out of memory is a common cause), make sure it runs again (docker start %s), then try again",
+		err, during, stopped.Container, stopped.Container)
+}
+
 // containerEnd decides from the container's state now, and its start time
 // before the command, whether it stopped under the command.
-func containerEnd(start execStart, st *container.State) *ContainerStoppedError {
+func containerEnd(start ExecStart, st *container.State) *ContainerStoppedError {
 	if st == nil {
 		return nil
 	}

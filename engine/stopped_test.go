@@ -10,10 +10,10 @@ import (
 
 func TestContainerEnd(t *testing.T) {
 	const before = "2026-11-26T05:00:00.000000001Z"
-	start := execStart{name: "app-mariadb-1", startedAt: before}
+	start := ExecStart{name: "app-mariadb-1", startedAt: before}
 	tests := []struct {
 		name  string
-		start execStart
+		start ExecStart
 		state *container.State
 		want  string // "" for nil
 	}{
@@ -26,7 +26,7 @@ func TestContainerEnd(t *testing.T) {
 			"the container app-mariadb-1 stopped while the command ran (its restart policy is starting it again)"},
 		{"restarted by its policy", start, &container.State{Status: "running", Running: true, StartedAt: "2026-11-26T05:00:09Z"},
 			"the container app-mariadb-1 restarted while the command ran"},
-		{"running, start before unknown", execStart{name: "app-mariadb-1"}, &container.State{Status: "running", Running: true, StartedAt: before}, ""},
+		{"running, start before unknown", ExecStart{name: "app-mariadb-1"}, &container.State{Status: "running", Running: true, StartedAt: before}, ""},
 		{"no state", start, nil, ""},
 	}
 	for _, tt := range tests {

@@ -512,23 +512,12 @@ func (m *Server) Dump(ctx context.Context, args []string, w io.Writer) error {
 		Stdout: w,
 	})
 	if err != nil {
-		return explainStopped(fmt.Errorf("dumping the database: %w", err), "dump")
+		return engine.ExplainStopped(fmt.Errorf("dumping the database: %w", err), "dump")
 	}
 	if res.ExitCode != 0 {
-		return explainStopped(res.Err("dumping the database"), "dump")
+		return engine.ExplainStopped(res.Err("dumping the database"), "dump")
 	}
 	return nil
-}
-
-// explainStopped says what to do when the database container stopped under
-// a dump or import: on its own, exit code 137 tells an operator nothing.
-func explainStopped(err error, during string) error {
-	var stopped *engine.ContainerStoppedError
-	if !errors.As(err, &stopped) {
-		return err
-	}
-	return fmt.Errorf("%w. The database container stopped (or was killed) during the %s: see why with docker logs %s (running out of memory is a common cause), make sure it runs again (docker start %s), then try again",
-		err, during, stopped.Container, stopped.Container)
 }
 
 // IsStackDatabase says whether a database on the server belongs to the
@@ -615,11 +604,11 @@ func (m *Server) importExec(ctx context.Context, r io.Reader, out io.Writer, opt
 		Stdout: out,
 	})
 	if err != nil {
-		return explainStopped(fmt.Errorf("importing the dump: %w", err), "import")
+		return engine.ExplainStopped(fmt.Errorf("importing the dump: %w", err), "import")
 	}
 	if res.ExitCode != 0 {
 		res.Stderr = condenseStatements(res.Stderr)
-		return explainStopped(res.Err("importing the dump"), "import")
+		return engine.ExplainStopped(res.Err("importing the dump"), "import")
 	}
 	return nil
 }

@@ -283,10 +283,10 @@ func (s *Server) Dump(ctx context.Context, args []string, w io.Writer) error {
 		Stdout: w,
 	})
 	if err != nil {
-		return explainStopped(fmt.Errorf("dumping the database: %w", err), "dump")
+		return engine.ExplainStopped(fmt.Errorf("dumping the database: %w", err), "dump")
 	}
 	if res.ExitCode != 0 {
-		return explainStopped(res.Err("dumping the database"), "dump")
+		return engine.ExplainStopped(res.Err("dumping the database"), "dump")
 	}
 	return nil
 }
@@ -299,10 +299,10 @@ func (s *Server) SafetyDump(ctx context.Context, dbs []string, w io.Writer) erro
 		Stdout: w,
 	})
 	if err != nil {
-		return explainStopped(fmt.Errorf("dumping the database: %w", err), "dump")
+		return engine.ExplainStopped(fmt.Errorf("dumping the database: %w", err), "dump")
 	}
 	if res.ExitCode != 0 {
-		return explainStopped(res.Err("dumping the database"), "dump")
+		return engine.ExplainStopped(res.Err("dumping the database"), "dump")
 	}
 	return nil
 }
@@ -316,10 +316,10 @@ func (s *Server) Import(ctx context.Context, r io.Reader) error {
 		Stdin: r,
 	})
 	if err != nil {
-		return explainStopped(fmt.Errorf("importing the dump: %w", err), "import")
+		return engine.ExplainStopped(fmt.Errorf("importing the dump: %w", err), "import")
 	}
 	if res.ExitCode != 0 {
-		return explainStopped(res.Err("importing the dump"), "import")
+		return engine.ExplainStopped(res.Err("importing the dump"), "import")
 	}
 	return nil
 }
@@ -328,17 +328,6 @@ func (s *Server) Import(ctx context.Context, r io.Reader) error {
 // hand into the container.
 func ByHandImport(container string) string {
 	return fmt.Sprintf(`docker exec -i %s sh -c 'psql -X -v ON_ERROR_STOP=1 -U "${POSTGRES_USER:-postgres}" -d postgres' < dump.sql`, container)
-}
-
-// explainStopped says what to do when the database container stopped under
-// a dump or import: on its own, exit code 137 tells an operator nothing.
-func explainStopped(err error, during string) error {
-	var stopped *engine.ContainerStoppedError
-	if !errors.As(err, &stopped) {
-		return err
-	}
-	return fmt.Errorf("%w. The database container stopped (or was killed) during the %s: see why with docker logs %s (running out of memory is a common cause), make sure it runs again (docker start %s), then try again",
-		err, during, stopped.Container, stopped.Container)
 }
 
 // IsStackDatabase says whether a database belongs to the stack: not one

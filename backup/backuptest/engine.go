@@ -38,6 +38,12 @@ type Engine struct {
 	// noDumpHistory makes the dump client one without --dump-history.
 	Versioned     string
 	NoDumpHistory bool
+	// CutDump makes the dump end before its completion trailer although
+	// the client exits 0, which the engine can report for a client the
+	// container's end killed; StoppedUnder is then what StoppedSince
+	// answers (nil: the container still runs).
+	CutDump      bool
+	StoppedUnder *engine.ContainerStoppedError
 	// dumpArgs are the last dump's client arguments.
 	DumpArgs []string
 }
@@ -142,7 +148,9 @@ func (f *Engine) dump(w io.Writer) error {
 			fmt.Fprintf(&b, "INSERT INTO `%s` VALUES (2);\n", f.Versioned)
 		}
 	}
-	b.WriteString("-- Dump completed on 2026-11-25  8:00:00\n")
+	if !f.CutDump {
+		b.WriteString("-- Dump completed on 2026-11-25  8:00:00\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -167,4 +175,12 @@ func Config(t *testing.T) *config.Config {
 // RemoveLabelled: the fake stack has no leftovers of killed runs.
 func (f *Engine) RemoveLabelled(context.Context, string) ([]string, []string, error) {
 	return nil, nil, nil
+}
+
+// NoteStart notes nothing: the fake container never restarts.
+func (f *Engine) NoteStart(context.Context, string) engine.ExecStart { return engine.ExecStart{} }
+
+// StoppedSince answers StoppedUnder.
+func (f *Engine) StoppedSince(context.Context, string, engine.ExecStart) *engine.ContainerStoppedError {
+	return f.StoppedUnder
 }
