@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -132,31 +131,19 @@ func (s *Server) Objects(ctx context.Context, db string) ([]Object, error) {
 	return out, nil
 }
 
-// CreateMissingRoles creates, without login, every role of roles the
+// missingRolesScript creates, without login, every role of roles the
 // server lacks, so that a dump's OWNER TO and GRANT statements find their
-// role (a fresh server or a drill's container has only its own). It
-// returns the roles it created.
-func (s *Server) CreateMissingRoles(ctx context.Context, roles []string) ([]string, error) {
-	have, err := s.Roles(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var created []string
+// role (a fresh server or a drill's container has only its own). psql
+// asks whether each is there (\gset) and creates it only then (\if).
+func missingRolesScript(roles []string) string {
 	var b strings.Builder
 	for _, r := range roles {
-		if r == "" || strings.HasPrefix(r, "pg_") || slices.Contains(have, r) {
+		if r == "" || strings.HasPrefix(r, "pg_") {
 			continue
 		}
-		fmt.Fprintf(&b, "CREATE ROLE %s NOLOGIN;\n", QuoteIdent(r))
-		created = append(created, r)
+		fmt.Fprintf(&b, "SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) AS dr_missing \\gset\n\\if :dr_missing\nCREATE ROLE %s NOLOGIN;\n\\endif\n", QuoteString(r), QuoteIdent(r))
 	}
-	if len(created) == 0 {
-		return nil, nil
-	}
-	if err := s.Exec(ctx, "postgres", b.String()); err != nil {
-		return nil, fmt.Errorf("creating the roles the dump names (%s): %w", strings.Join(created, ", "), err)
-	}
-	return created, nil
+	return b.String()
 }
 
 // AsideMeta is what an aside database's comment records.
@@ -267,16 +254,30 @@ func (s *Server) DropDatabases(ctx context.Context, dbs ...string) error {
 	if len(dbs) == 0 {
 		return nil
 	}
+	if err := s.ExecAutocommit(ctx, "postgres", dropScript(dbs)); err != nil {
+		return fmt.Errorf("dropping database %s: %w", strings.Join(dbs, ", "), err)
+	}
+	return nil
+}
+
+// dropScript is DropDatabases' psql script.
+func dropScript(dbs []string) string {
 	var b strings.Builder
 	for _, db := range dbs {
 		fmt.Fprintf(&b, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %s) AS dr_exists \\gset\n\\if :dr_exists\n", QuoteString(db))
 		b.WriteString(closeSessions(db))
 		fmt.Fprintf(&b, "DROP DATABASE %s;\n\\endif\n", QuoteIdent(db))
 	}
-	if err := s.ExecAutocommit(ctx, "postgres", b.String()); err != nil {
-		return fmt.Errorf("dropping database %s: %w", strings.Join(dbs, ", "), err)
-	}
-	return nil
+	return b.String()
+}
+
+// ImportPrelude is what a restore's import runs before the dump, in the
+// same psql: it drops the databases of drop the server still has (the
+// dump's CREATE DATABASE would fail on them) and creates the roles of
+// roles it lacks. In the import's own session rather than execs of their
+// own: each exec is a round of engine calls and a client start.
+func ImportPrelude(drop, roles []string) string {
+	return dropScript(drop) + missingRolesScript(roles)
 }
 
 // DatabaseExists says whether the server has database db.

@@ -6,6 +6,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/appwrite-dr/dr/engine"
+	"github.com/appwrite-dr/dr/internal/shortlines"
 )
 
 // AsidePrefix starts the databases a restore renames the ones it replaces
@@ -73,8 +75,16 @@ const safetyDumpScript = credentialPrelude + `for db in "$@"; do pg_dump --clean
 const DumpTrailer = "-- PostgreSQL database dump complete"
 
 // importScript feeds its standard input to psql, which stops at the first
-// error.
-const importScript = credentialPrelude + `exec psql -X -q -v ON_ERROR_STOP=1 -d postgres
+// error and prints each statement's tag ("COPY 1000").
+//
+// cat reads the engine's pipe in large blocks where psql reads 4 KiB at a
+// time: through docker exec, that alone made an import of 300 MB some 19%
+// faster and 15% cheaper in CPU (dockerd and the runtime's shim wake once
+// a block, not once 4 KiB). cat ignores SIGTERM, so that ending the
+// command (engine stopExec) ends psql first: were cat to die first, psql
+// would read a clean end of input and commit the COPY it is in with half
+// its rows. Once psql is gone, cat dies of SIGPIPE, or of stopExec's KILL.
+const importScript = credentialPrelude + `(trap '' TERM; exec cat) | psql -X -v ON_ERROR_STOP=1 -d postgres
 `
 
 // versionScript prints the server's version, then the dump client's.
@@ -310,18 +320,42 @@ func (s *Server) SafetyDump(ctx context.Context, dbs []string, w io.Writer) erro
 // Import runs the dump read from r through psql, which stops at the first
 // failed statement (the error holds its last stderr lines). The client is
 // ended on cancel.
-func (s *Server) Import(ctx context.Context, r io.Reader) error {
+//
+// It returns the rows the server stored for each COPY, in the dump's
+// order: psql prints the server's tag of every statement ("COPY 1000"),
+// and the rows of the queries the dump runs (set_config, setval), which
+// never read as a tag.
+func (s *Server) Import(ctx context.Context, r io.Reader) (copied []int64, err error) {
+	tags := &copyTags{}
 	res, err := s.eng.Exec(ctx, s.container, engine.ExecOptions{
-		Cmd:   []string{"sh", "-c", importScript, "dr-import"},
-		Stdin: r,
+		Cmd:    []string{"sh", "-c", importScript, "dr-import"},
+		Stdin:  r,
+		Stdout: tags.writer(),
 	})
 	if err != nil {
-		return engine.ExplainStopped(fmt.Errorf("importing the dump: %w", err), "import")
+		return nil, engine.ExplainStopped(fmt.Errorf("importing the dump: %w", err), "import")
 	}
 	if res.ExitCode != 0 {
-		return engine.ExplainStopped(res.Err("importing the dump"), "import")
+		return nil, engine.ExplainStopped(res.Err("importing the dump"), "import")
 	}
-	return nil
+	return tags.rows, nil
+}
+
+// copyTags reads psql's output for COPY tags, one a line.
+type copyTags struct{ rows []int64 }
+
+const copyTagCap = len("COPY ") + 20 // a uint64's digits
+
+func (c *copyTags) writer() *shortlines.Writer {
+	return &shortlines.Writer{Max: copyTagCap, Line: func(line []byte) {
+		digits, ok := bytes.CutPrefix(line, []byte("COPY "))
+		if !ok {
+			return
+		}
+		if v, err := strconv.ParseInt(string(digits), 10, 64); err == nil && v >= 0 {
+			c.rows = append(c.rows, v)
+		}
+	}}
 }
 
 // ByHandImport is the command an operator runs to import a dump file by

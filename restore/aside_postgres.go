@@ -326,13 +326,21 @@ func NewPostgresImport(srv *postgres.Server, db *archive.Database) *DumpImport {
 				return fmt.Errorf("the backup names database %s, which dr does not replace", name)
 			}
 		}
-		if err := srv.DropDatabases(ctx, dbs...); err != nil {
-			return fmt.Errorf("making room for the backup's databases: %w", err)
-		}
-		if _, err := srv.CreateMissingRoles(ctx, roles); err != nil {
+		stored, err := importWhole(ctx, io.MultiReader(strings.NewReader(postgres.ImportPrelude(dbs, roles)), r), srv.Import)
+		if err != nil {
 			return err
 		}
-		return importWhole(ctx, r, srv.Import)
+		if stored != nil && db != nil {
+			// The dump created every table (psql stops at the first
+			// failed statement); one without a COPY holds no row.
+			for _, t := range db.Tables {
+				if _, ok := stored[t.Database+"."+t.Name]; !ok && !t.View {
+					stored[t.Database+"."+t.Name] = 0
+				}
+			}
+		}
+		d.stored = stored
+		return nil
 	}
 	return d
 }
@@ -342,21 +350,30 @@ func NewPostgresImport(srv *postgres.Server, db *archive.Database) *DumpImport {
 var ErrDumpCutShort = errors.New(`the dump does not end with "-- PostgreSQL database dump complete" after each database, so it was cut short`)
 
 // importWhole imports the dump read from r through imp and fails when
-// the dump, though psql took all of it, lacks a completion trailer: psql
-// ends a COPY at the end of its input and leaves an unfinished statement
-// unrun, so a dump cut at a line's end would import "successfully". A
-// backup never commits such a dump; one whose chunks and manifest were
-// replaced consistently (or a bug) could hold one, and a restore or a
-// drill must say so rather than pass.
-func importWhole(ctx context.Context, r io.Reader, imp func(context.Context, io.Reader) error) error {
+// the dump lacks a completion trailer: psql ends a COPY at the end of its
+// input, so a cut dump would otherwise import as a success. It returns the
+// rows the server stored in each table (keyed database.schema.table, as
+// the manifest's counts are), from psql's COPY tags, when they pair one
+// to one with the dump's COPY statements; nil when they do not, and the
+// row check then counts the tables.
+func importWhole(ctx context.Context, r io.Reader, imp func(context.Context, io.Reader) ([]int64, error)) (map[string]int64, error) {
 	sc := pgscan.New()
-	if err := imp(ctx, io.TeeReader(r, sc)); err != nil {
-		return err
+	copied, err := imp(ctx, io.TeeReader(r, sc))
+	if err != nil {
+		return nil, err
 	}
 	if !sc.Result().Completed {
-		return fmt.Errorf("importing the dump: %w; the backup cannot bring the whole database back: use an older backup, and check how this one was made", ErrDumpCutShort)
+		return nil, fmt.Errorf("importing the dump: %w; the backup cannot bring the whole database back: use an older backup, and check how this one was made", ErrDumpCutShort)
 	}
-	return nil
+	keys := sc.Copies()
+	if len(keys) != len(copied) {
+		return nil, nil
+	}
+	stored := make(map[string]int64, len(keys))
+	for i, k := range keys {
+		stored[k] += copied[i]
+	}
+	return stored, nil
 }
 
 // ComparePostgresRows is CompareRows on a PostgreSQL server: the tables

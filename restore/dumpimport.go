@@ -51,6 +51,9 @@ type DumpImport struct {
 	// the import in the background.
 	feeding  chan error
 	finished bool
+	// stored is the rows the server reported storing in each table, when
+	// the import can tell (see importWhole); set before done is sent.
+	stored map[string]int64
 }
 
 // NewDumpImport prepares the import of db's chunks into srv. Nothing
@@ -80,6 +83,16 @@ func (d *DumpImport) Streams() int {
 		return 1
 	}
 	return max(1, min(d.Connections, config.MaxImportConnections))
+}
+
+// StoredRows is the rows the server reported storing in each table of a
+// finished import, keyed database.schema.table; nil when the import cannot
+// tell (a MariaDB import), and the tables are counted instead.
+func (d *DumpImport) StoredRows() map[string]int64 {
+	if d == nil || !d.finished {
+		return nil
+	}
+	return d.stored
 }
 
 // Chunks is how many chunks were handed to the import.

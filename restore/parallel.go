@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 
+	"github.com/appwrite-dr/dr/internal/shortlines"
 	"github.com/appwrite-dr/dr/mariadb"
 	"github.com/appwrite-dr/dr/restore/dumpsplit"
 )
@@ -228,7 +228,7 @@ func (p *parallel) start() (*session, error) {
 	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
-		err := p.srv.ImportSession(p.ctx, s.feed, &markWriter{p: p, s: s})
+		err := p.srv.ImportSession(p.ctx, s.feed, p.markWriter(s))
 		if err == nil && !s.feed.drained() {
 			err = errors.New("the import client ended before the dump did")
 		}
@@ -300,42 +300,21 @@ func (p *parallel) finish(err error) error {
 	return err
 }
 
-// markWriter reads a client's output for the markers.
-type markWriter struct {
-	p    *parallel
-	s    *session
-	line []byte
-	long bool
-}
-
-func (m *markWriter) Write(b []byte) (int, error) {
-	n := len(b)
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		part := b
-		if i >= 0 {
-			part = b[:i]
+// markWriter reads a client's output for the markers: lines of at most
+// 64 bytes (a marker's length) are looked at.
+func (p *parallel) markWriter(s *session) *shortlines.Writer {
+	return &shortlines.Writer{Max: 64, Line: func(line []byte) {
+		rest, ok := bytes.CutPrefix(line, []byte(p.mark))
+		if !ok {
+			return
 		}
-		if !m.long && len(m.line)+len(part) <= 64 {
-			m.line = append(m.line, part...)
-		} else {
-			m.long = true
+		if k, err := strconv.Atoi(string(rest)); err == nil {
+			p.mu.Lock()
+			s.seen = k
+			p.mu.Unlock()
+			p.cond.Broadcast()
 		}
-		if i < 0 {
-			break
-		}
-		if rest, ok := strings.CutPrefix(string(m.line), m.p.mark); ok && !m.long {
-			if k, err := strconv.Atoi(rest); err == nil {
-				m.p.mu.Lock()
-				m.s.seen = k
-				m.p.mu.Unlock()
-				m.p.cond.Broadcast()
-			}
-		}
-		m.line, m.long = m.line[:0], false
-		b = b[i+1:]
-	}
-	return n, nil
+	}}
 }
 
 // feed is a connection's input: a bounded buffer between the splitter and

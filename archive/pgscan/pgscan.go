@@ -37,6 +37,7 @@ type Scanner struct {
 	long      bool   // the current line is longer than line holds
 	inCopy    bool   // between a COPY … FROM stdin; and its \.
 	copyTo    int    // the index in tables of the COPY's table
+	copies    []int  // the index in tables of every COPY, in the stream's order
 	dataFor   string // the table a "Data for Name" entry announced
 	db        string
 	dbs       []string
@@ -123,6 +124,7 @@ func (s *Scanner) endLine() {
 	case strings.HasPrefix(line, "COPY ") && strings.HasSuffix(line, " FROM stdin;") && s.dataFor != "":
 		s.inCopy = true
 		s.copyTo = s.table(s.dataFor, false)
+		s.copies = append(s.copies, s.copyTo)
 		s.dataFor = ""
 	case strings.HasPrefix(line, `\connect `):
 		// The database comes from its DATABASE entry above, which names
@@ -204,6 +206,17 @@ func (s *Scanner) object(kind, name string) {
 		}
 	}
 	s.objects = append(s.objects, dumpscan.Object{Database: s.db, Kind: kind, Name: name})
+}
+
+// Copies are the tables of the stream's COPY statements in their order,
+// keyed as the manifest's row counts are (database.schema.table): psql
+// answers each COPY with the rows it stored, in the same order.
+func (s *Scanner) Copies() []string {
+	keys := make([]string, len(s.copies))
+	for i, t := range s.copies {
+		keys[i] = s.tables[t].Database + "." + s.tables[t].Name
+	}
+	return keys
 }
 
 // Result is what the scanner saw. Completed needs every dump the stream

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/appwrite-dr/dr/archive/dumpscan"
@@ -173,4 +174,15 @@ func FuzzScan(f *testing.F) {
 			t.Errorf("writes of %d bytes: %s\nwhole: %s", step, b, a)
 		}
 	})
+}
+
+// The COPY statements in the stream's order, which psql's COPY tags
+// follow: the materialized view's data is REFRESHed, not copied.
+func TestCopiesFollowTheStream(t *testing.T) {
+	s := New()
+	s.Write(readDump(t))
+	want := []string{"appwrite.app.odd name", "appwrite.public.empty", "appwrite.public.t"}
+	if got := s.Copies(); !slices.Equal(got, want) {
+		t.Errorf("Copies() = %q, want %q", got, want)
+	}
 }
