@@ -516,7 +516,7 @@ func dropAside(ctx context.Context, srv asideServer, names []string) error {
 // the same server are not counted nor dropped: their aside schemas are
 // that configuration's only way back.
 func pruneAside(ctx context.Context, srv dbServer, keep int, protect, databases []string) (dropped []string, err error) {
-	groups, err := srv.listAside(ctx)
+	groups, err := srv.listAside(ctx, false)
 	if err != nil {
 		return nil, err
 	}

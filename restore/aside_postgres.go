@@ -144,14 +144,20 @@ func (p pgServer) rollbackAside(ctx context.Context, g *AsideGroup) error {
 }
 
 func (p pgServer) loadAside(ctx context.Context, names []string) (*AsideGroup, error) {
-	g := &AsideGroup{}
 	if len(names) == 0 {
-		return g, nil
+		return &AsideGroup{}, nil
 	}
 	all, err := p.srv.AsideDatabases(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return p.asideGroup(ctx, all, names, true)
+}
+
+// asideGroup is the group of the aside databases of names among all;
+// counted, it says how many tables each holds, an exec a database.
+func (p pgServer) asideGroup(ctx context.Context, all []postgres.AsideDatabase, names []string, counted bool) (*AsideGroup, error) {
+	g := &AsideGroup{}
 	for _, a := range all {
 		if !slices.Contains(names, a.Name) {
 			continue
@@ -166,7 +172,7 @@ func (p pgServer) loadAside(ctx context.Context, names []string) (*AsideGroup, e
 				s.Stamp = a.Meta.At
 			}
 		}
-		if s.Existed || !s.Complete {
+		if counted && (s.Existed || !s.Complete) {
 			n, err := p.srv.TableCount(ctx, a.Name)
 			if err != nil {
 				// A run killed between the rename and letting
@@ -192,7 +198,7 @@ func (p pgServer) loadAside(ctx context.Context, names []string) (*AsideGroup, e
 	return g, nil
 }
 
-func (p pgServer) listAside(ctx context.Context) ([]*AsideGroup, error) {
+func (p pgServer) listAside(ctx context.Context, counted bool) ([]*AsideGroup, error) {
 	all, err := p.srv.AsideDatabases(ctx)
 	if err != nil {
 		return nil, err
@@ -206,7 +212,7 @@ func (p pgServer) listAside(ctx context.Context) ([]*AsideGroup, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
-	g, err := p.loadAside(ctx, names)
+	g, err := p.asideGroup(ctx, all, names, counted)
 	if err != nil {
 		return nil, err
 	}

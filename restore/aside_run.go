@@ -42,11 +42,13 @@ func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step f
 	}
 	if x.plan.SafetyNet != config.SafetyNetDump {
 		reason := ""
-		var dumpSize int64
-		if x.plan.Manifest.Database != nil {
-			dumpSize = x.plan.Manifest.Database.DumpSize
+		prep, err := x.survey.result()
+		if x.survey == nil || x.asideCleared {
+			// None begun, or begun before an interrupted restore's
+			// aside databases were put back: they are the server's
+			// again, and the survey's.
+			prep, err = srv.inspectAside(ctx, x.plan.Databases, x.dumpSize())
 		}
-		prep, err := srv.inspectAside(ctx, x.plan.Databases, dumpSize)
 		if err != nil {
 			reason = fmt.Sprintf("the database could not be inspected (%v)", err)
 		} else {
@@ -60,6 +62,48 @@ func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step f
 		x.fallBack(reason, step)
 	}
 	return x.dumpNet(ctx, step)
+}
+
+// pendingSurvey is a survey of the databases to move aside running in the
+// background.
+type pendingSurvey struct {
+	done chan struct{}
+	prep *asidePrep
+	err  error
+}
+
+// startSurvey begins the survey of the databases the import replaces,
+// when the restore would move them aside; nil when it would not.
+func (x *executor) startSurvey(ctx context.Context) *pendingSurvey {
+	if !x.plan.Has(PartDB) || x.plan.SafetyNet == config.SafetyNetDump || x.plan.DBContainer == "" {
+		return nil
+	}
+	srv := x.server()
+	p := &pendingSurvey{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.prep, p.err = srv.inspectAside(ctx, x.plan.Databases, x.dumpSize())
+	}()
+	return p
+}
+
+// result waits for the survey; nil, nil without one.
+func (p *pendingSurvey) result() (*asidePrep, error) {
+	if p == nil {
+		return nil, nil
+	}
+	<-p.done
+	return p.prep, p.err
+}
+
+// wait lets the survey end, so that it never outlives the restore.
+func (p *pendingSurvey) wait() { _, _ = p.result() }
+
+func (x *executor) dumpSize() int64 {
+	if x.plan.Manifest.Database == nil {
+		return 0
+	}
+	return x.plan.Manifest.Database.DumpSize
 }
 
 // fallBack records and says why the tables are not moved aside.

@@ -34,8 +34,10 @@ type dbServer interface {
 	// loadAside reads the named aside schemas or databases; the ones gone
 	// are left out.
 	loadAside(ctx context.Context, names []string) (*AsideGroup, error)
-	// listAside is every aside group on the server, newest first.
-	listAside(ctx context.Context) ([]*AsideGroup, error)
+	// listAside is every aside group on the server, newest first; only
+	// counted, each schema's Held and Tables are filled in where that
+	// costs more than the listing (PostgreSQL: an exec a database).
+	listAside(ctx context.Context, counted bool) ([]*AsideGroup, error)
 	// putBack makes the databases as they were before g was moved aside
 	// (see putBack); replace drops what the restore imported.
 	putBack(ctx context.Context, g *AsideGroup, replace bool) error
@@ -97,7 +99,9 @@ func (m mariaServer) loadAside(ctx context.Context, names []string) (*AsideGroup
 	return loadAside(ctx, m, names)
 }
 
-func (m mariaServer) listAside(ctx context.Context) ([]*AsideGroup, error) { return listAside(ctx, m) }
+func (m mariaServer) listAside(ctx context.Context, _ bool) ([]*AsideGroup, error) {
+	return listAside(ctx, m)
+}
 
 func (m mariaServer) putBack(ctx context.Context, g *AsideGroup, replace bool) error {
 	return putBack(ctx, m, g, replace)

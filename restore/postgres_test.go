@@ -287,9 +287,14 @@ func TestPostgresMoveAside(t *testing.T) {
 
 	// What the undo and dr aside list see.
 	srv := x.server()
-	groups, err := srv.listAside(context.Background())
+	groups, err := srv.listAside(context.Background(), true)
 	if err != nil || len(groups) != 1 || groups[0].Backup != x.plan.Backup.Name || !groups[0].inPlace() {
 		t.Fatalf("listAside: %+v, %v", groups, err)
+	}
+	// What the prune sees: the same groups, without counting tables.
+	uncounted, err := srv.listAside(context.Background(), false)
+	if err != nil || len(uncounted) != 1 || !slices.Equal(uncounted[0].Names(), groups[0].Names()) || uncounted[0].Schemas[0].Held != 0 {
+		t.Fatalf("listAside uncounted: %+v, %v; want %v without tables", uncounted, err, groups[0].Names())
 	}
 	if s := groups[0].Schemas; s[0].Origin != "appwrite" || !s[0].Existed || s[0].Held != 2 || s[1].Origin != "appwrite_logs" || s[1].Existed {
 		t.Errorf("aside databases read back: %+v", s)

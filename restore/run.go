@@ -88,6 +88,11 @@ func Execute(ctx context.Context, eng Engine, plan *Plan, req Request) (res *Res
 	res = &Result{Backup: plan.Backup.Name}
 	x := &executor{eng: eng, plan: plan, req: req, log: log, res: res, now: now, stamp: started.UTC().Format("20060102T150405Z")}
 	if !req.Verified {
+		// The survey of what moving aside would move only reads the
+		// server: it runs beside the verification, which only reads the
+		// backup, rather than after it.
+		x.survey = x.startSurvey(ctx)
+		defer x.survey.wait()
 		step(fmt.Sprintf("verifying %s on %s", plan.Backup.Name, plan.Source.Name()))
 		passed := len(plan.Faults)
 		err := VerifyPlan(ctx, plan, req.Identities)
@@ -251,6 +256,9 @@ type executor struct {
 	// the tables moved aside (by this run or an interrupted one).
 	asidePrep *asidePrep
 	aside     *AsideGroup
+	// survey, when set, is the survey of the databases to move aside,
+	// begun before the verification (see startSurvey).
+	survey *pendingSurvey
 	// movedHere: this run moved aside.aside (not an interrupted run);
 	// asideCleared: the interrupted run's aside schemas were put back.
 	movedHere    bool

@@ -89,7 +89,7 @@ func PrepareUndo(ctx context.Context, eng Engine, cfg *config.Config) (*UndoPlan
 			}
 			return nil, errors.New(msg)
 		}
-		groups, err := srv.listAside(ctx)
+		groups, err := srv.listAside(ctx, true)
 		if err != nil {
 			return nil, err
 		}
@@ -284,7 +284,7 @@ func ListAside(ctx context.Context, eng Engine, cfg *config.Config) (*AsideList,
 	if err != nil {
 		return nil, err
 	}
-	groups, err := newDBServer(eng, kind, db.ID, nil).listAside(ctx)
+	groups, err := newDBServer(eng, kind, db.ID, nil).listAside(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +309,7 @@ func DropAside(ctx context.Context, eng Engine, cfg *config.Config, which []stri
 		return nil, err
 	}
 	srv := newDBServer(eng, kind, db.ID, nil)
-	groups, err := srv.listAside(ctx)
+	groups, err := srv.listAside(ctx, true)
 	if err != nil {
 		return nil, err
 	}
