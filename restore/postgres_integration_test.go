@@ -3,6 +3,7 @@ package restore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/appwrite-dr/dr/dbkind"
 	"github.com/appwrite-dr/dr/engine"
 	"github.com/appwrite-dr/dr/internal/teststack"
+	"github.com/appwrite-dr/dr/postgres"
 	"github.com/appwrite-dr/dr/restore/journal"
 	"github.com/appwrite-dr/dr/storage"
 )
@@ -517,5 +519,73 @@ func TestPostgresRestoreAfterAKillInsideTheRename(t *testing.T) {
 	}
 	if after := pgStateOf(t, s); !after.equal(before) {
 		t.Error("after the undo the databases are not as they were before the restore")
+	}
+}
+
+// cutReader gives the rows, waits for psql to have sent them on, then
+// fails as a damaged chunk or a cancelled restore would.
+type cutReader struct {
+	rows   io.Reader
+	cancel context.CancelFunc // nil: fail the read instead
+}
+
+var errCutInput = errors.New("the dump chunk failed its sha256")
+
+func (c *cutReader) Read(p []byte) (int, error) {
+	if n, err := c.rows.Read(p); n > 0 || err != io.EOF {
+		return n, err
+	}
+	time.Sleep(time.Second)
+	if c.cancel != nil {
+		c.cancel()
+		time.Sleep(time.Second)
+	}
+	return 0, errCutInput
+}
+
+// An import stopped in the middle of a COPY, by its input failing or by a
+// cancel, stores none of the COPY's rows: psql is ended before its input
+// is, never handed a clean end of input that would commit half a table
+// (the import reads through cat, which must not die first).
+func TestPostgresImportCutMidCopyStoresNoRow(t *testing.T) {
+	s := pgStack.Get(t)
+	eng := teststack.Engine(t)
+	srv := postgres.New(eng, s.ContainerID(t, teststack.PGService))
+	s.PSQL(t, "postgres", `DROP DATABASE IF EXISTS "dr_cut" WITH (FORCE)`)
+	s.PSQL(t, "postgres", `CREATE DATABASE "dr_cut"`)
+	t.Cleanup(func() { s.PSQL(t, "postgres", `DROP DATABASE IF EXISTS "dr_cut" WITH (FORCE)`) })
+	s.PSQL(t, "dr_cut", `CREATE TABLE "t" ("id" int)`)
+	var rows strings.Builder
+	rows.WriteString("\\connect dr_cut\nCOPY \"public\".\"t\" (\"id\") FROM stdin;\n")
+	for i := range 20000 {
+		fmt.Fprintf(&rows, "%d\n", i)
+	}
+	for _, cancelled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "input fails", true: "cancelled"}[cancelled], func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r := &cutReader{rows: strings.NewReader(rows.String())}
+			if cancelled {
+				r.cancel = cancel
+			}
+			_, err := srv.Import(ctx, r)
+			if err == nil {
+				t.Fatal("an import whose input was cut mid-COPY succeeded")
+			}
+			if cancelled && !errors.Is(err, context.Canceled) || !cancelled && !errors.Is(err, errCutInput) {
+				t.Errorf("Import = %v, want the cut's own error", err)
+			}
+			// The COPY's session gone, its rows are committed or never.
+			deadline := time.Now().Add(30 * time.Second)
+			for s.PSQL(t, "postgres", `SELECT count(*) FROM pg_stat_activity WHERE datname = 'dr_cut'`) != "0" {
+				if time.Now().After(deadline) {
+					t.Fatal("the import's session still runs")
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if n := s.PSQL(t, "dr_cut", `SELECT count(*) FROM "t"`); n != "0" {
+				t.Errorf("table t holds %s rows after the cut import, want 0", n)
+			}
+		})
 	}
 }
