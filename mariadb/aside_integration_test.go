@@ -9,18 +9,21 @@ import (
 	"github.com/appwrite-dr/dr/internal/teststack"
 )
 
-// TestScriptAndDataDirFree: a script with DELIMITER blocks makes a stored
-// program with ";" in its body, the datadir's free space is read inside
-// the container, and aside schemas are no part of "all databases".
-func TestScriptAndDataDirFree(t *testing.T) {
+// TestScriptAndSurvey: a script with DELIMITER blocks makes a stored
+// program with ";" in its body, the survey reads the databases that exist
+// and the datadir's free space inside the container, and aside schemas are no part of "all databases".
+func TestScriptAndSurvey(t *testing.T) {
 	s := stack.Get(t)
 	eng := teststack.Engine(t)
 	ctx := context.Background()
 	db := New(eng, s.ContainerID(t, teststack.DBService))
 
-	free, err := db.DataDirFree(ctx)
-	if err != nil || free <= 0 {
-		t.Fatalf("DataDirFree = %d, %v", free, err)
+	sv, err := db.SurveyAside(ctx, []string{"appwrite", "dr_absent"})
+	if err != nil || sv.Free <= 0 || sv.FreeErr != nil {
+		t.Fatalf("SurveyAside = %+v, %v; want the datadir's free space", sv, err)
+	}
+	if !slices.Equal(sv.Existing, []string{"appwrite"}) || len(sv.Tables) == 0 {
+		t.Errorf("SurveyAside saw databases %v and %d tables; want appwrite alone, with its tables", sv.Existing, len(sv.Tables))
 	}
 	t.Cleanup(func() {
 		s.SQL(t, "DROP PROCEDURE IF EXISTS appwrite.dr_two; DROP DATABASE IF EXISTS dr_aside_appwrite_20261126T080000Z")

@@ -59,50 +59,71 @@ func (m *Server) ExistingDatabases(ctx context.Context, names []string) ([]strin
 	return column(rows), nil
 }
 
-// TablesOf lists the tables and views of the databases, by database and
-// name.
-func (m *Server) TablesOf(ctx context.Context, dbs []string) ([]TableInfo, error) {
-	rows, err := m.Query(ctx, "SELECT table_schema, table_name, table_type, IFNULL(data_length,0)+IFNULL(index_length,0) FROM information_schema.tables WHERE table_schema IN ("+SQLList(dbs)+") ORDER BY table_schema, table_name")
+// AsideSurvey is what moving databases aside needs to know of them.
+type AsideSurvey struct {
+	Existing []string    // which of the databases the server has
+	Tables   []TableInfo // their tables and views, by database and name
+	// Objects are their triggers (in the order they fire), procedures,
+	// functions and events.
+	Objects []ObjectRef
+	// Free is the free bytes of the filesystem of the server's datadir,
+	// measured inside the container; FreeErr says why it could not be.
+	Free    int64
+	FreeErr error
+}
+
+// surveyScript runs the query in $1, then prints surveySeparator and the
+// free bytes of the filesystem of the server's datadir, as df sees it
+// inside the container. One exec, not one a question: each exec is a
+// round of engine calls and a client start.
+const surveyScript = credentialPrelude + `DR_CLIENT=$(pick mariadb mysql)
+"$DR_CLIENT" --user="$DR_USER" --batch --skip-column-names --default-character-set=utf8mb4 -e "$1" || exit
+echo "` + surveySeparator + `"
+d=$("$DR_CLIENT" --user="$DR_USER" --batch --skip-column-names -e 'SELECT @@datadir') && df -Pk "$d" | awk 'NR==2 {print $4 * 1024}'
+exit 0
+`
+
+const surveySeparator = "--dr-survey--"
+
+// SurveyAside reads, in one exec, what moving the databases aside needs:
+// which exist, their tables, views and stored programs, and the free
+// space of the datadir. A free space that cannot be measured is FreeErr,
+// not a failure of the survey.
+func (m *Server) SurveyAside(ctx context.Context, dbs []string) (*AsideSurvey, error) {
+	list := SQLList(dbs)
+	query := strings.Join([]string{
+		"SELECT 'schema', schema_name FROM information_schema.schemata WHERE schema_name IN (" + list + ")",
+		"SELECT 'table', table_schema, table_name, table_type, IFNULL(data_length,0)+IFNULL(index_length,0) FROM information_schema.tables WHERE table_schema IN (" + list + ") ORDER BY table_schema, table_name",
+		"SELECT 'trigger', trigger_schema, trigger_name FROM information_schema.triggers WHERE trigger_schema IN (" + list + ") ORDER BY trigger_schema, event_object_table, action_timing, event_manipulation, action_order",
+		"SELECT 'routine', routine_schema, routine_name, routine_type FROM information_schema.routines WHERE routine_schema IN (" + list + ") ORDER BY routine_schema, routine_name",
+		"SELECT 'event', event_schema, event_name FROM information_schema.events WHERE event_schema IN (" + list + ") ORDER BY event_schema, event_name",
+	}, ";\n")
+	out, err := m.output(ctx, "surveying the databases to move aside", 16<<20, surveyScript, "dr-survey", query)
 	if err != nil {
 		return nil, err
 	}
-	var out []TableInfo
-	for _, r := range rows {
-		if len(r) != 4 {
-			continue
-		}
-		n, _ := strconv.ParseInt(r[3], 10, 64)
-		out = append(out, TableInfo{Database: r[0], Name: r[1], View: r[2] == "VIEW", Bytes: n})
+	rows, free, ok := strings.Cut(out, surveySeparator+"\n")
+	if !ok {
+		return nil, fmt.Errorf("surveying the databases to move aside: the answer lacks its %s line", surveySeparator)
 	}
-	return out, nil
-}
-
-// StoredObjects lists the triggers (in the order they fire), procedures,
-// functions and events of the databases.
-func (m *Server) StoredObjects(ctx context.Context, dbs []string) ([]ObjectRef, error) {
-	list := SQLList(dbs)
-	var out []ObjectRef
-	for _, q := range []struct{ kind, sql string }{
-		{"trigger", "SELECT trigger_schema, trigger_name FROM information_schema.triggers WHERE trigger_schema IN (" + list + ") ORDER BY trigger_schema, event_object_table, action_timing, event_manipulation, action_order"},
-		{"routine", "SELECT routine_schema, routine_name, routine_type FROM information_schema.routines WHERE routine_schema IN (" + list + ") ORDER BY routine_schema, routine_name"},
-		{"event", "SELECT event_schema, event_name FROM information_schema.events WHERE event_schema IN (" + list + ") ORDER BY event_schema, event_name"},
-	} {
-		rows, err := m.Query(ctx, q.sql)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if len(r) < 2 {
-				continue
-			}
-			kind := q.kind
-			if kind == "routine" && len(r) == 3 {
-				kind = strings.ToLower(r[2])
-			}
-			out = append(out, ObjectRef{Database: r[0], Kind: kind, Name: r[1]})
+	sv := &AsideSurvey{}
+	for _, r := range batchRows(rows) {
+		switch {
+		case r[0] == "schema" && len(r) == 2:
+			sv.Existing = append(sv.Existing, r[1])
+		case r[0] == "table" && len(r) == 5:
+			n, _ := strconv.ParseInt(r[4], 10, 64)
+			sv.Tables = append(sv.Tables, TableInfo{Database: r[1], Name: r[2], View: r[3] == "VIEW", Bytes: n})
+		case (r[0] == "trigger" || r[0] == "event") && len(r) == 3:
+			sv.Objects = append(sv.Objects, ObjectRef{Database: r[1], Kind: r[0], Name: r[2]})
+		case r[0] == "routine" && len(r) == 4:
+			sv.Objects = append(sv.Objects, ObjectRef{Database: r[1], Kind: strings.ToLower(r[3]), Name: r[2]})
 		}
 	}
-	return out, nil
+	if sv.Free, err = strconv.ParseInt(strings.TrimSpace(free), 10, 64); err != nil {
+		sv.FreeErr = fmt.Errorf("measuring the free space of the datadir: df said %q", strings.TrimSpace(free))
+	}
+	return sv, nil
 }
 
 // Definitions reads the definitions of the objects with SHOW CREATE, in

@@ -35,14 +35,12 @@ const asideHeadroom = 64 << 20
 // SQL is the driver's, the decisions are the restore's.
 type asideServer interface {
 	ExistingDatabases(ctx context.Context, names []string) ([]string, error)
-	TablesOf(ctx context.Context, dbs []string) ([]mariadb.TableInfo, error)
-	StoredObjects(ctx context.Context, dbs []string) ([]mariadb.ObjectRef, error)
+	SurveyAside(ctx context.Context, dbs []string) (*mariadb.AsideSurvey, error)
 	Definitions(ctx context.Context, refs []mariadb.ObjectRef) ([]mariadb.Definition, error)
 	AsideSchemaNames(ctx context.Context) ([]string, error)
 	ReadAside(ctx context.Context, names []string) ([]mariadb.AsideContent, error)
 	HeldTables(ctx context.Context, schema string) ([]string, error)
 	RunBatch(ctx context.Context, b *mariadb.Batch) error
-	DataDirFree(ctx context.Context) (int64, error)
 }
 
 // AsideSchema is one database moved aside by one restore.
@@ -158,12 +156,12 @@ func inspectAside(ctx context.Context, srv asideServer, dbs []string, dumpSize i
 			return p, nil
 		}
 	}
-	names, err := srv.ExistingDatabases(ctx, dbs)
+	sv, err := srv.SurveyAside(ctx, dbs)
 	if err != nil {
 		return nil, err
 	}
 	existing := map[string]bool{}
-	for _, n := range names {
+	for _, n := range sv.Existing {
 		existing[n] = true
 	}
 	byName := map[string]*asideDatabase{}
@@ -174,10 +172,6 @@ func inspectAside(ctx context.Context, srv asideServer, dbs []string, dumpSize i
 		byName[p.Databases[i].Name] = &p.Databases[i]
 	}
 	var current int64
-	tables, err := srv.TablesOf(ctx, dbs)
-	if err != nil {
-		return nil, err
-	}
 	// What a rename does not carry: the databases' own definitions, their
 	// views, triggers, routines and events.
 	var refs []mariadb.ObjectRef
@@ -186,7 +180,7 @@ func inspectAside(ctx context.Context, srv asideServer, dbs []string, dumpSize i
 			refs = append(refs, mariadb.ObjectRef{Database: db, Kind: "database", Name: db})
 		}
 	}
-	for _, t := range tables {
+	for _, t := range sv.Tables {
 		d := byName[t.Database]
 		if d == nil {
 			continue
@@ -202,11 +196,7 @@ func inspectAside(ctx context.Context, srv asideServer, dbs []string, dumpSize i
 		d.Bytes += t.Bytes
 		current += t.Bytes
 	}
-	objects, err := srv.StoredObjects(ctx, dbs)
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range objects {
+	for _, o := range sv.Objects {
 		if byName[o.Database] != nil {
 			refs = append(refs, o)
 		}
@@ -219,7 +209,7 @@ func inspectAside(ctx context.Context, srv asideServer, dbs []string, dumpSize i
 		}
 	}
 	p.Need = max(dumpSize, current) + max(dumpSize, current)/10 + asideHeadroom
-	p.Free, p.FreeErr = srv.DataDirFree(ctx)
+	p.Free, p.FreeErr = sv.Free, sv.FreeErr
 	return p, nil
 }
 

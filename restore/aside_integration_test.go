@@ -378,7 +378,7 @@ func killHalfWay(t *testing.T, c childRestore) {
 }
 
 // hookedEngine is the real engine with one exec rewritten: the free space
-// the datadir reports, or a script the server is to refuse.
+// the survey reports for the datadir, or a script the server is to refuse.
 type hookedEngine struct {
 	*engine.Client
 	free       string // what df reports, when set
@@ -389,10 +389,20 @@ type hookedEngine struct {
 func (h *hookedEngine) Exec(ctx context.Context, id string, opts engine.ExecOptions) (*engine.ExecResult, error) {
 	if len(opts.Cmd) > 3 {
 		switch opts.Cmd[3] {
-		case "dr-df":
+		case "dr-survey":
 			if h.free != "" {
-				fmt.Fprintln(opts.Stdout, h.free)
-				return &engine.ExecResult{}, nil
+				// The real survey, with df's answer replaced.
+				var out strings.Builder
+				real := opts
+				real.Stdout = &out
+				res, err := h.Client.Exec(ctx, id, real)
+				if err != nil || res.ExitCode != 0 {
+					return res, err
+				}
+				const sep = "--dr-survey--\n"
+				rows, _, _ := strings.Cut(out.String(), sep)
+				fmt.Fprint(opts.Stdout, rows+sep+h.free+"\n")
+				return res, nil
 			}
 		case "dr-script":
 			if h.failRename {

@@ -53,11 +53,24 @@ func (f *sqlEngine) Exec(_ context.Context, _ string, opts engine.ExecOptions) (
 		for _, r := range rows {
 			fmt.Fprintln(opts.Stdout, strings.Join(r, "\t"))
 		}
-	case "dr-df":
-		if f.freeErr {
-			return fail("df: not found")
+	case "dr-survey":
+		// Each statement is one the canned table answers, with its kind
+		// as the first field.
+		for stmt := range strings.SplitSeq(opts.Cmd[4], ";\n") {
+			rest, _ := strings.CutPrefix(stmt, "SELECT '")
+			kind, rest, _ := strings.Cut(rest, "', ")
+			rows, err := f.answer("SELECT " + rest)
+			if err != nil {
+				return fail(err.Error())
+			}
+			for _, r := range rows {
+				fmt.Fprintln(opts.Stdout, kind+"\t"+strings.Join(r, "\t"))
+			}
 		}
-		fmt.Fprintln(opts.Stdout, f.free)
+		fmt.Fprintln(opts.Stdout, "--dr-survey--")
+		if !f.freeErr {
+			fmt.Fprintln(opts.Stdout, f.free)
+		}
 	case "dr-script":
 		b, _ := io.ReadAll(opts.Stdin)
 		f.scripts = append(f.scripts, string(b))
