@@ -106,7 +106,7 @@ func TestKilledVolumeRestoreLeavesNoHelperAfterTheNext(t *testing.T) {
 	t.Cleanup(func() {
 		// Only this test's helpers; then leave the stack running.
 		for _, id := range ownHelpers(t, cfg.StateDir) {
-			_ = exec.Command("docker", "rm", "-f", id).Run()
+			_ = exec.Command("docker", "rm", "-f", "-v", id).Run()
 		}
 		s.Compose(t, "start", teststack.AppService, teststack.WorkerService)
 	})

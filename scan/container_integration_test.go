@@ -58,7 +58,7 @@ func TestContainerClamd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("starting the clamav container: %v: %s", err, out)
 	}
-	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", "-v", name).Run() })
 
 	cfg := config.Default()
 	cfg.Stack.Project = project
