@@ -333,20 +333,8 @@ func NewPostgresImport(srv *postgres.Server, db *archive.Database) *DumpImport {
 			}
 		}
 		stored, err := importWhole(ctx, io.MultiReader(strings.NewReader(postgres.ImportPrelude(dbs, roles)), r), srv.Import)
-		if err != nil {
-			return err
-		}
-		if stored != nil && db != nil {
-			// The dump created every table (psql stops at the first
-			// failed statement); one without a COPY holds no row.
-			for _, t := range db.Tables {
-				if _, ok := stored[t.Database+"."+t.Name]; !ok && !t.View {
-					stored[t.Database+"."+t.Name] = 0
-				}
-			}
-		}
 		d.stored = stored
-		return nil
+		return err
 	}
 	return d
 }
@@ -360,8 +348,8 @@ var ErrDumpCutShort = errors.New(`the dump does not end with "-- PostgreSQL data
 // input, so a cut dump would otherwise import as a success. It returns the
 // rows the server stored in each table (keyed database.schema.table, as
 // the manifest's counts are), from psql's COPY tags, when they pair one
-// to one with the dump's COPY statements; nil when they do not, and the
-// row check then counts the tables.
+// to one with the dump's COPY statements (a table without one holds
+// none); nil when they do not, and the row check then counts the tables.
 func importWhole(ctx context.Context, r io.Reader, imp func(context.Context, io.Reader) ([]int64, error)) (map[string]int64, error) {
 	sc := pgscan.New()
 	copied, err := imp(ctx, io.TeeReader(r, sc))
@@ -375,7 +363,14 @@ func importWhole(ctx context.Context, r io.Reader, imp func(context.Context, io.
 	if len(keys) != len(copied) {
 		return nil, nil
 	}
+	// The dump created every table it holds (psql stops at the first
+	// failed statement); one without a COPY holds no row.
 	stored := make(map[string]int64, len(keys))
+	for _, t := range sc.Result().Tables {
+		if !t.View {
+			stored[t.Database+"."+t.Name] = 0
+		}
+	}
 	for i, k := range keys {
 		stored[k] += copied[i]
 	}

@@ -42,8 +42,11 @@ func (x *executor) prepareNet(ctx context.Context, prev *journal.Journal, step f
 	}
 	if x.plan.SafetyNet != config.SafetyNetDump {
 		reason := ""
-		prep, err := x.survey.result()
-		if x.survey == nil || x.asideCleared {
+		var prep *asidePrep
+		var err error
+		if x.survey != nil && !x.asideCleared {
+			prep, err = x.survey.result()
+		} else {
 			// None begun, or begun before an interrupted restore's
 			// aside databases were put back: they are the server's
 			// again, and the survey's.

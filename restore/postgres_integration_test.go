@@ -560,6 +560,15 @@ func TestPostgresImportCutMidCopyStoresNoRow(t *testing.T) {
 	for i := range 20000 {
 		fmt.Fprintf(&rows, "%d\n", i)
 	}
+	// The control: the same rows, ended, are stored, so that none after a
+	// cut means the cut, not a COPY that never loaded.
+	if copied, err := srv.Import(context.Background(), strings.NewReader(rows.String()+"\\.\n")); err != nil || !slices.Equal(copied, []int64{20000}) {
+		t.Fatalf("the whole COPY: tags %v, %v; want [20000]", copied, err)
+	}
+	if n := s.PSQL(t, "dr_cut", `SELECT count(*) FROM "t"`); n != "20000" {
+		t.Fatalf("the whole COPY stored %s rows, want 20000", n)
+	}
+	s.PSQL(t, "dr_cut", `TRUNCATE "t"`)
 	for _, cancelled := range []bool{false, true} {
 		t.Run(map[bool]string{false: "input fails", true: "cancelled"}[cancelled], func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())

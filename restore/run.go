@@ -401,11 +401,7 @@ func (x *executor) checkRows(ctx context.Context) error {
 		// the import went: counting every table again would read the
 		// whole database once more.
 		wrong = archive.WrongRows(x.plan.Manifest.Database.Tables, stored)
-		for _, t := range x.plan.Manifest.Database.Tables {
-			if !t.View {
-				checked++
-			}
-		}
+		checked, _ = x.plan.Manifest.Database.Counts()
 	} else {
 		var err error
 		if wrong, checked, err = x.server().compareRows(ctx, x.plan.Manifest.Database); err != nil {
